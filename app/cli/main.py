@@ -1,0 +1,67 @@
+"""Command-line dispatcher. Each subcommand lives in its own module under app/cli/ with
+`add_arguments(parser)` and `run(args) -> int`; modules are imported only when used, so
+`python main.py models list` never loads Qt."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "analyze": ("app.cli.analyze", "run the vision pipeline on a video file"),
+    "models": ("app.cli.models", "list, fetch and verify model files"),
+    "serve": ("app.cli.serve", "run the engine and the tablet LAN server without a window"),
+    "hq": ("app.cli.hq", "run the reference HQ receiver"),
+    "store": ("app.cli.store", "inspect, migrate and clean the local store"),
+    "selftest": ("app.cli.selftest", "check this machine: models, cameras, store"),
+}
+
+
+class CliError(Exception):
+    """A problem to report to the user as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vitrine", description="Vitrine in-store analytics. Without a command: the desktop app."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command")
+    for name, (module, help_) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_, description=help_)
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            p.set_defaults(_missing=module)
+            continue
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command is None:
+            from app.ui.app import run_desktop
+
+            return run_desktop()
+        if getattr(args, "_missing", None):
+            raise CliError(f"'{args.command}' is not available in this build")
+        return int(args._run(args) or 0)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,261 @@
+"""The settings tree: one place for every default, loaded from TOML (or JSON).
+
+Every field is described and range-checked; unknown fields are refused, so a typo in a
+config file is reported instead of silently ignored. `load_config` turns any problem
+into a `ConfigError` whose message names the file, the field and what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+import uuid
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+Point = tuple[float, float]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class StoreIdentity(Strict):
+    id: str = Field(
+        default_factory=lambda: str(uuid.uuid4()), description="Stable id of this store."
+    )
+    name: str = Field("My store", min_length=1, max_length=120, description="Store name.")
+    timezone: str = Field("UTC", description="IANA time zone used for daily reports.")
+    privacy_mode: Literal["anonymous", "recognition"] = Field(
+        "anonymous",
+        description="anonymous keeps no biometrics; recognition (opt-in) recognises "
+        "repeat visitors and excludes staff by face.",
+    )
+
+
+class CameraConfig(Strict):
+    name: str = Field(..., min_length=1, max_length=80, description="Unique camera name.")
+    type: Literal["file", "rtsp", "usb", "fake"] = Field(
+        "file", description="Source kind: video file, RTSP/HTTP IP camera, USB index, fake."
+    )
+    url: str = Field("", description="File path, or rtsp:// / http:// URL of an IP camera.")
+    usb_index: int = Field(0, ge=0, le=63, description="USB camera index.")
+    username: str = Field("", description="IP camera user name.")
+    password: SecretStr = Field(SecretStr(""), description="IP camera password (never logged).")
+    loop: bool = Field(False, description="Loop a video file (demo camera).")
+    realtime: bool = Field(
+        False, description="Pace a video file at its own frame rate, like a live camera."
+    )
+    analysis_fps: float | None = Field(
+        None, gt=0, le=30, description="Analysis rate for this camera; default: analysis.fps."
+    )
+    enabled: bool = Field(True, description="Whether the camera runs.")
+
+    @model_validator(mode="after")
+    def _needs_url(self) -> CameraConfig:
+        if self.type in ("file", "rtsp") and not self.url:
+            raise ValueError(f"a {self.type} camera needs a url")
+        return self
+
+
+class ZoneConfig(Strict):
+    name: str = Field(..., min_length=1, max_length=80, description="Unique zone name.")
+    camera: str = Field("", description="Camera name; empty means the first camera.")
+    polygon: list[Point] = Field(
+        ..., min_length=3, max_length=64, description="Vertices in image pixels."
+    )
+    kind: Literal["zone", "queue"] = Field("zone", description="A plain zone or a queue area.")
+    capacity: int | None = Field(
+        None, ge=1, le=10000, description="Occupancy above which an alert is raised."
+    )
+
+
+class LineConfig(Strict):
+    name: str = Field(..., min_length=1, max_length=80, description="Unique line name.")
+    camera: str = Field("", description="Camera name; empty means the first camera.")
+    start: Point = Field(..., description="Start of the segment in image pixels.")
+    end: Point = Field(..., description="End of the segment in image pixels.")
+    hysteresis_px: float = Field(
+        6.0, ge=0, le=200, description="Distance a point must move past the line to count."
+    )
+
+    @model_validator(mode="after")
+    def _not_degenerate(self) -> LineConfig:
+        if self.start == self.end:
+            raise ValueError("start and end are the same point")
+        return self
+
+
+class EntranceConfig(Strict):
+    name: str = Field(..., min_length=1, description="Entrance name.")
+    line: str = Field(..., description="The outer counting line (pavement side).")
+    zone: str = Field(..., description="The zone just inside the door.")
+    window_s: float = Field(
+        10.0, gt=0, le=600, description="Seconds after crossing to reach the zone."
+    )
+
+
+class DetectorConfig(Strict):
+    type: Literal["yolox", "ultralytics", "fake"] = Field("yolox", description="Detector kind.")
+    model: str = Field("yolox_nano", description="Catalog name or path of the ONNX model.")
+    confidence: float = Field(0.3, gt=0, lt=1, description="Minimum person score.")
+    nms_iou: float = Field(0.45, gt=0, lt=1, description="IoU threshold of NMS.")
+    provider: Literal["auto", "cpu", "cuda", "coreml"] = Field(
+        "auto", description="ONNX Runtime execution provider."
+    )
+    threads: int = Field(0, ge=0, le=64, description="Intra-op threads; 0 lets ORT decide.")
+    batch: bool = Field(False, description="Batch frames of several cameras into one inference.")
+
+
+class TrackerConfig(Strict):
+    high_thresh: float = Field(0.5, gt=0, lt=1, description="ByteTrack first-stage score.")
+    low_thresh: float = Field(0.1, gt=0, lt=1, description="ByteTrack second-stage score.")
+    new_track_thresh: float = Field(0.5, gt=0, lt=1, description="Score to start a track.")
+    match_iou: float = Field(0.2, gt=0, lt=1, description="Minimum IoU to match (1 - cost).")
+    max_lost_s: float = Field(3.0, gt=0, le=60, description="Seconds a lost track is kept.")
+    min_hits: int = Field(2, ge=1, le=30, description="Hits before a track is reported.")
+
+
+class MotionConfig(Strict):
+    enabled: bool = Field(True, description="Skip detection on still frames.")
+    width: int = Field(96, ge=16, le=640, description="Width of the downscaled frame.")
+    pixel_delta: int = Field(18, ge=1, le=255, description="Grey-level change that counts.")
+    min_changed: float = Field(
+        0.002, ge=0, le=1, description="Fraction of changed pixels that is motion."
+    )
+    max_skip_s: float = Field(
+        2.0, ge=0, le=60, description="Run detection at least this often anyway."
+    )
+
+
+class AnalysisConfig(Strict):
+    fps: float = Field(5.0, gt=0, le=30, description="Default analysis rate per camera.")
+    revisit_s: float = Field(
+        30.0, ge=0, le=3600, description="A return within this many seconds is the same visit."
+    )
+    detector: DetectorConfig = Field(default_factory=DetectorConfig)
+    tracker: TrackerConfig = Field(default_factory=TrackerConfig)
+    motion: MotionConfig = Field(default_factory=MotionConfig)
+    heatmap_cell_px: int = Field(8, ge=2, le=64, description="Heatmap cell size in pixels.")
+
+
+class ModelsConfig(Strict):
+    dir: str = Field("", description="Models directory; VITRINE_MODELS_DIR overrides it.")
+    allow_download: bool = Field(True, description="Download missing models when online.")
+
+
+class RetentionConfig(Strict):
+    person_crops_days: float = Field(7, gt=0, le=3650, description="Days person crops are kept.")
+    face_images_days: float = Field(30, gt=0, le=3650, description="Days face images are kept.")
+    raw_events_days: float = Field(400, gt=0, le=3650, description="Days raw events are kept.")
+
+
+class LanConfig(Strict):
+    enabled: bool = Field(True, description="Serve the tablet app on the store LAN.")
+    host: str = Field("0.0.0.0", description="Address to listen on.")
+    port: int = Field(8443, ge=1, le=65535, description="TCP port.")
+    allow_http: bool = Field(False, description="Serve plain HTTP instead of HTTPS.")
+    link_window_min: float = Field(
+        120, ge=0, le=24 * 60, description="Minutes after a service a purchase still links."
+    )
+
+
+class SyncConfig(Strict):
+    enabled: bool = Field(False, description="Send aggregates to HQ.")
+    hq_url: str = Field("", description="Base URL of the HQ receiver.")
+    store_key: SecretStr = Field(SecretStr(""), description="Per-store key issued by HQ.")
+    interval_s: float = Field(60, ge=5, le=86400, description="Seconds between sync runs.")
+
+
+class AppConfig(Strict):
+    store: StoreIdentity = Field(default_factory=StoreIdentity)
+    cameras: list[CameraConfig] = Field(default_factory=list, max_length=64)
+    zones: list[ZoneConfig] = Field(default_factory=list)
+    lines: list[LineConfig] = Field(default_factory=list)
+    entrances: list[EntranceConfig] = Field(default_factory=list)
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    lan: LanConfig = Field(default_factory=LanConfig)
+    sync: SyncConfig = Field(default_factory=SyncConfig)
+
+    @model_validator(mode="after")
+    def _names_resolve(self) -> AppConfig:
+        for kind, items in (("camera", self.cameras), ("zone", self.zones), ("line", self.lines)):
+            names = [i.name for i in items]
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"{kind} names must be unique: {', '.join(dupes)}")
+        cams = {c.name for c in self.cameras}
+        for shape in [*self.zones, *self.lines]:
+            if shape.camera and cams and shape.camera not in cams:
+                raise ValueError(f"{shape.name!r} refers to unknown camera {shape.camera!r}")
+        zones = {z.name for z in self.zones}
+        lines = {ln.name for ln in self.lines}
+        for e in self.entrances:
+            if e.line not in lines:
+                raise ValueError(f"entrance {e.name!r} refers to unknown line {e.line!r}")
+            if e.zone not in zones:
+                raise ValueError(f"entrance {e.name!r} refers to unknown zone {e.zone!r}")
+        return self
+
+    def camera_of(self, shape_camera: str) -> str:
+        """Resolve a zone's or line's camera name (empty means the first camera)."""
+        if shape_camera:
+            return shape_camera
+        return self.cameras[0].name if self.cameras else ""
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message is meant for a person."""
+
+
+def _format_validation(source: str, err: ValidationError) -> str:
+    parts = []
+    for e in err.errors()[:5]:
+        loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
+        msg = e["msg"].removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}")
+    more = f" (and {err.error_count() - 5} more)" if err.error_count() > 5 else ""
+    return f"{source}: " + "; ".join(parts) + more
+
+
+def parse_config(data: dict[str, Any], source: str = "config") -> AppConfig:
+    try:
+        return AppConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_validation(source, err)) from None
+
+
+def load_config(path: str | Path) -> AppConfig:
+    """Load a TOML or JSON config file; raises ConfigError with a one-line reason."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read it ({exc})") from None
+    try:
+        if p.suffix.lower() == ".json" or text.lstrip().startswith("{"):
+            data = json.loads(text)
+        else:
+            data = tomllib.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{p}: not valid {'JSON' if p.suffix == '.json' else 'TOML'}: {exc}")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: the top level must be a table of settings")
+    return parse_config(data, str(p))
+
+
+def dump_config(cfg: AppConfig, reveal_secrets: bool = True) -> dict[str, Any]:
+    """A plain dict of the config (secrets revealed for saving, masked for display)."""
+    data = cfg.model_dump(mode="json")
+    if reveal_secrets:
+        for i, cam in enumerate(cfg.cameras):
+            data["cameras"][i]["password"] = cam.password.get_secret_value()
+        data["sync"]["store_key"] = cfg.sync.store_key.get_secret_value()
+    return data
+

@@ -1,0 +1,171 @@
+"""A small thread-safe publish/subscribe bus and the typed events that travel on it.
+
+The engine publishes; the store writer, the Qt bridge and the LAN server subscribe. A
+subscriber is a callable run on the publisher's thread, so it must be quick (hand the
+event to a queue); one subscriber's exception is logged and never reaches the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> float:
+    return time.time()
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every event: where and when (wall clock seconds, and clip time/frame)."""
+
+    camera: str
+    ts: float  # wall-clock epoch seconds (for a clip: start time + t)
+    frame: int  # 0-based index of the analysed source frame
+    t: float  # seconds into the stream / clip
+
+
+@dataclass(frozen=True)
+class LineCross(Event):
+    line: str
+    direction: Literal["in", "out"]
+    track_id: int
+    visitor_id: str = ""
+
+
+@dataclass(frozen=True)
+class ZoneEnter(Event):
+    zone: str
+    track_id: int
+    visitor_id: str
+    visit_id: str
+    revisit: bool = False  # came back within the revisit window: same visit continues
+
+
+@dataclass(frozen=True)
+class ZoneExit(Event):
+    zone: str
+    track_id: int
+    visitor_id: str
+    visit_id: str
+    dwell_s: float  # time inside for this visit so far (final once the visit closes)
+
+
+@dataclass(frozen=True)
+class VisitClosed(Event):
+    """A zone visit ended for good (the revisit window passed without a return)."""
+
+    zone: str
+    visitor_id: str
+    visit_id: str
+    enter_ts: float
+    exit_ts: float
+    dwell_s: float
+
+
+@dataclass(frozen=True)
+class PassedBy(Event):
+    """Crossed an entrance's outer line but did not reach its zone: a passer-by."""
+
+    entrance: str
+    line: str
+    track_id: int
+
+
+@dataclass(frozen=True)
+class EntranceEntered(Event):
+    entrance: str
+    zone: str
+    track_id: int
+    visitor_id: str
+
+
+@dataclass(frozen=True)
+class Occupancy(Event):
+    zone: str
+    count: int
+
+
+@dataclass(frozen=True)
+class NewVisitor(Event):
+    """A person first seen in a zone: anonymous id plus a JPEG crop for the tablets."""
+
+    zone: str
+    visitor_id: str
+    track_id: int
+    crop_jpeg: bytes = field(repr=False, default=b"")
+
+
+@dataclass(frozen=True)
+class CameraStatus:
+    camera: str
+    status: Literal["connecting", "live", "stalled", "offline", "auth_failed", "ended", "stopped"]
+    message: str = ""
+    source_fps: float = 0.0
+    ts: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class FrameStats:
+    """Per analysed frame: for tiles (fps, latency) and health rows."""
+
+    camera: str
+    ts: float
+    analysed_fps: float
+    detector_ms: float
+    people: int
+    skipped_by_motion: bool
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str  # camera_offline, over_capacity, disk_full, ...
+    message: str
+    camera: str = ""
+    zone: str = ""
+    ts: float = field(default_factory=_now)
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+E = TypeVar("E")
+Handler = Callable[[Any], None]
+
+
+class EventBus:
+    """Thread-safe publish/subscribe; handlers may filter by event type."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subs: list[tuple[tuple[type, ...], Handler]] = []
+
+    def subscribe(self, handler: Handler, *types: type) -> Callable[[], None]:
+        """Call `handler(event)` for every event (or only those of `types`); returns an
+        unsubscribe function."""
+        entry = (types, handler)
+        with self._lock:
+            self._subs.append(entry)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if entry in self._subs:
+                    self._subs.remove(entry)
+
+        return unsubscribe
+
+    def publish(self, event: object) -> None:
+        with self._lock:
+            subs = list(self._subs)
+        for types, handler in subs:
+            if types and not isinstance(event, types):
+                continue
+            try:
+                handler(event)
+            except Exception:  # a broken subscriber must not break the others
+                log.exception("event handler %r failed on %s", handler, type(event).__name__)

@@ -1,0 +1,43 @@
+"""Where Vitrine keeps its files: one data directory, one models directory."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+APP_NAME = "Vitrine"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RESOURCES_DIR = REPO_ROOT / "resources"
+
+
+def data_dir() -> Path:
+    """The per-user data directory (store, crops, settings); VITRINE_DATA_DIR overrides it."""
+    env = os.environ.get("VITRINE_DATA_DIR")
+    if env:
+        path = Path(env).expanduser()
+    elif sys.platform == "darwin":
+        path = Path.home() / "Library" / "Application Support" / APP_NAME
+    elif sys.platform.startswith("win"):
+        path = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / APP_NAME
+    else:
+        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        path = Path(base) / "vitrine"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def shared_dir() -> Path:
+    """The sibling `shared/` folder of a development checkout (models and test footage)."""
+    return REPO_ROOT.parent / "shared"
+
+
+def demo_clip() -> Path | None:
+    """The demo camera's clip (the PETS 2009 footage), if this machine has it."""
+    env = os.environ.get("VITRINE_DEMO_CLIP")
+    candidates = [Path(env)] if env else []
+    candidates.append(shared_dir() / "media" / "video" / "pets09_s2l1_480x360.avi")
+    for c in candidates:
+        if c.is_file():
+            return c
+    return None

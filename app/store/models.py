@@ -1,0 +1,359 @@
+"""The local store's schema (SQLAlchemy 2). Alembic migrations mirror it.
+
+Times are UTC epoch seconds (float) so that rollup arithmetic is cheap and
+unambiguous; ids are text UUIDs where they leave the writer (visitors, sessions,
+outbox rows), integers elsewhere.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def now() -> float:
+    return time.time()
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# --- identity, configuration ----------------------------------------------------------
+
+
+class StoreInfo(Base):
+    __tablename__ = "store_info"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    privacy_mode: Mapped[str] = mapped_column(String(16), default="anonymous")
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # JSON
+    updated_at: Mapped[float] = mapped_column(Float, default=now, onupdate=now)
+
+
+class ConfigVersion(Base):
+    """History of the cameras/zones/lines configuration: one row per saved version."""
+
+    __tablename__ = "config_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[float] = mapped_column(Float, default=now, index=True)
+    author: Mapped[str] = mapped_column(String(80), default="")
+    config_json: Mapped[str] = mapped_column(Text)  # secrets removed
+
+
+class Camera(Base):
+    __tablename__ = "cameras"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    type: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(Text, default="")  # without credentials
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+    removed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Zone(Base):
+    __tablename__ = "zones"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    camera: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16), default="zone")
+    polygon_json: Mapped[str] = mapped_column(Text)
+    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    removed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Line(Base):
+    __tablename__ = "lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    camera: Mapped[str] = mapped_column(String(80))
+    start_json: Mapped[str] = mapped_column(Text)
+    end_json: Mapped[str] = mapped_column(Text)
+    removed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+# --- vision events ----------------------------------------------------------------------
+
+
+class Visitor(Base):
+    """An anonymous person: a random UUID, never derived from appearance."""
+
+    __tablename__ = "visitors"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    first_seen: Mapped[float] = mapped_column(Float, index=True)
+    last_seen: Mapped[float] = mapped_column(Float)
+    camera: Mapped[str] = mapped_column(String(80))
+    is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ZoneVisit(Base):
+    __tablename__ = "zone_visits"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    visitor_id: Mapped[str] = mapped_column(String(36), index=True)
+    camera: Mapped[str] = mapped_column(String(80))
+    zone: Mapped[str] = mapped_column(String(80))
+    enter_ts: Mapped[float] = mapped_column(Float)
+    exit_ts: Mapped[float | None] = mapped_column(Float, nullable=True)
+    dwell_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    __table_args__ = (Index("ix_zone_visits_zone_enter", "zone", "enter_ts"),)
+
+
+class LineCrossing(Base):
+    __tablename__ = "line_crossings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    camera: Mapped[str] = mapped_column(String(80))
+    line: Mapped[str] = mapped_column(String(80))
+    direction: Mapped[str] = mapped_column(String(3))
+    ts: Mapped[float] = mapped_column(Float)
+    track_id: Mapped[int] = mapped_column(Integer)
+    visitor_id: Mapped[str] = mapped_column(String(36), default="")
+    __table_args__ = (Index("ix_line_crossings_line_ts", "line", "ts"),)
+
+
+class PassByEvent(Base):
+    __tablename__ = "passby_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    camera: Mapped[str] = mapped_column(String(80))
+    entrance: Mapped[str] = mapped_column(String(80))
+    ts: Mapped[float] = mapped_column(Float, index=True)
+
+
+class OccupancySample(Base):
+    __tablename__ = "occupancy_samples"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    camera: Mapped[str] = mapped_column(String(80))
+    zone: Mapped[str] = mapped_column(String(80))
+    ts: Mapped[float] = mapped_column(Float)
+    count: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (Index("ix_occupancy_zone_ts", "zone", "ts"),)
+
+
+class PersonCrop(Base):
+    """A person crop for the salesperson's list: encrypted JPEG bytes that expire."""
+
+    __tablename__ = "person_crops"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    visitor_id: Mapped[str] = mapped_column(String(36), index=True)
+    zone: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+    jpeg: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class FaceRecord(Base):
+    """Opt-in recognition only: an embedding (and optionally a face image) per person."""
+
+    __tablename__ = "face_records"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    visitor_id: Mapped[str] = mapped_column(String(36), index=True, default="")
+    staff_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    image: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class OptOut(Base):
+    """People who asked not to be recognised: their embeddings are never kept again."""
+
+    __tablename__ = "opt_outs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+# --- people and products ------------------------------------------------------------
+
+
+class Salesperson(Base):
+    __tablename__ = "salespersons"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120))
+    employee_code: Mapped[str] = mapped_column(String(40), unique=True)
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+
+
+class SalespersonZone(Base):
+    __tablename__ = "salesperson_zones"
+    salesperson_id: Mapped[int] = mapped_column(
+        ForeignKey("salespersons.id", ondelete="CASCADE"), primary_key=True
+    )
+    zone: Mapped[str] = mapped_column(String(80), primary_key=True)
+
+
+class Staff(Base):
+    """Staff members excluded from customer counts (by face, when recognition is on)."""
+
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120))
+    salesperson_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+
+
+class Product(Base):
+    __tablename__ = "products"
+    barcode: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(120), default="")
+    price: Mapped[float] = mapped_column(Float, default=0.0)
+    updated_at: Mapped[float] = mapped_column(Float, default=now)
+
+
+# --- services and purchases ---------------------------------------------------------
+
+
+class ServiceSession(Base):
+    __tablename__ = "service_sessions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    salesperson_id: Mapped[int] = mapped_column(Integer, index=True)
+    zone: Mapped[str] = mapped_column(String(80))
+    visitor_id: Mapped[str] = mapped_column(String(36), default="")
+    started_at: Mapped[float] = mapped_column(Float, index=True)
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    device_id: Mapped[str] = mapped_column(String(36), default="")
+
+
+class ItemScan(Base):
+    __tablename__ = "item_scans"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("service_sessions.id"), index=True)
+    barcode: Mapped[str] = mapped_column(String(64), index=True)
+    ts: Mapped[float] = mapped_column(Float)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+
+
+class PosImport(Base):
+    __tablename__ = "pos_imports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(16))  # csv | webhook
+    filename: Mapped[str] = mapped_column(String(260), default="")
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_imported: Mapped[int] = mapped_column(Integer, default=0)
+    rows_invalid: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+
+
+class Purchase(Base):
+    __tablename__ = "purchases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    transaction_id: Mapped[str] = mapped_column(String(80))
+    line_no: Mapped[int] = mapped_column(Integer, default=0)
+    ts: Mapped[float] = mapped_column(Float, index=True)
+    barcode: Mapped[str] = mapped_column(String(64), index=True)
+    amount: Mapped[float] = mapped_column(Float)
+    salesperson_code: Mapped[str] = mapped_column(String(40), default="")
+    import_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    session_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    __table_args__ = (UniqueConstraint("transaction_id", "line_no", name="uq_purchase_line"),)
+
+
+# --- operations ------------------------------------------------------------------------
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    camera: Mapped[str] = mapped_column(String(80), default="")
+    zone: Mapped[str] = mapped_column(String(80), default="")
+    ts: Mapped[float] = mapped_column(Float, index=True)
+    acknowledged_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    acknowledged_by: Mapped[str] = mapped_column(String(80), default="")
+
+
+class CameraHealth(Base):
+    __tablename__ = "camera_health"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    camera: Mapped[str] = mapped_column(String(80), index=True)
+    ts: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))
+    source_fps: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
+
+
+class Rollup(Base):
+    """15-minute aggregates per camera, zone or line: what reports and HQ read."""
+
+    __tablename__ = "rollups"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bucket_start: Mapped[float] = mapped_column(Float)  # epoch seconds, multiple of 900
+    scope: Mapped[str] = mapped_column(String(8))  # camera | zone | line
+    camera: Mapped[str] = mapped_column(String(80), default="")
+    name: Mapped[str] = mapped_column(String(80))  # zone / line / camera name
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    exits: Mapped[int] = mapped_column(Integer, default=0)
+    passersby: Mapped[int] = mapped_column(Integer, default=0)
+    occupancy_peak: Mapped[int] = mapped_column(Integer, default=0)
+    dwell_count: Mapped[int] = mapped_column(Integer, default=0)
+    dwell_sum_s: Mapped[float] = mapped_column(Float, default=0.0)
+    dwell_max_s: Mapped[float] = mapped_column(Float, default=0.0)
+    __table_args__ = (
+        UniqueConstraint("scope", "name", "bucket_start", name="uq_rollup_bucket"),
+        Index("ix_rollups_bucket", "bucket_start"),
+    )
+
+
+class OutboxRow(Base):
+    """Rows waiting to go to HQ, written in the same transaction that produced them."""
+
+    __tablename__ = "sync_outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(40))  # rollup | session_agg | alert | health
+    key: Mapped[str] = mapped_column(String(200))  # natural key: HQ upserts by it
+    payload: Mapped[str] = mapped_column(Text)  # JSON, no personal data
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+    sent_at: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
+    batch_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PairedDevice(Base):
+    __tablename__ = "paired_devices"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    salesperson_id: Mapped[int] = mapped_column(Integer, index=True)
+    label: Mapped[str] = mapped_column(String(120), default="")
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+    last_seen: Mapped[float | None] = mapped_column(Float, nullable=True)
+    revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts: Mapped[float] = mapped_column(Float, default=now, index=True)
+    actor: Mapped[str] = mapped_column(String(120))  # who: user, device, "retention"
+    action: Mapped[str] = mapped_column(String(40))  # delete | export | view | ...
+    target: Mapped[str] = mapped_column(String(200))  # what
+    detail: Mapped[str] = mapped_column(Text, default="")
