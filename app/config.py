@@ -189,7 +189,8 @@ class AppConfig(Strict):
             if dupes:
                 raise ValueError(f"{kind} names must be unique: {', '.join(dupes)}")
         cams = {c.name for c in self.cameras}
-        for shape in [*self.zones, *self.lines]:
+        shapes: list[ZoneConfig | LineConfig] = [*self.zones, *self.lines]
+        for shape in shapes:
             if shape.camera and cams and shape.camera not in cams:
                 raise ValueError(f"{shape.name!r} refers to unknown camera {shape.camera!r}")
         zones = {z.name for z in self.zones}
@@ -244,7 +245,8 @@ def load_config(path: str | Path) -> AppConfig:
         else:
             data = tomllib.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{p}: not valid {'JSON' if p.suffix == '.json' else 'TOML'}: {exc}")
+        kind = "JSON" if p.suffix.lower() == ".json" else "TOML"
+        raise ConfigError(f"{p}: not valid {kind}: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: the top level must be a table of settings")
     return parse_config(data, str(p))
@@ -258,4 +260,3 @@ def dump_config(cfg: AppConfig, reveal_secrets: bool = True) -> dict[str, Any]:
             data["cameras"][i]["password"] = cam.password.get_secret_value()
         data["sync"]["store_key"] = cfg.sync.store_key.get_secret_value()
     return data
-

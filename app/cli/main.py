@@ -26,7 +26,8 @@ class CliError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="vitrine", description="Vitrine in-store analytics. Without a command: the desktop app."
+        prog="vitrine",
+        description="Vitrine in-store analytics. Without a command: the desktop app.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command")
