@@ -139,6 +139,15 @@ class AnalysisConfig(Strict):
     tracker: TrackerConfig = Field(default_factory=TrackerConfig)
     motion: MotionConfig = Field(default_factory=MotionConfig)
     heatmap_cell_px: int = Field(8, ge=2, le=64, description="Heatmap cell size in pixels.")
+    zone_hysteresis_px: float = Field(
+        4.0, ge=0, le=200, description="Distance past a zone edge that flips inside/outside."
+    )
+    zone_min_frames: int = Field(
+        2,
+        ge=1,
+        le=100,
+        description="Analysed frames on the other side of a zone edge that also flip it.",
+    )
 
 
 class ModelsConfig(Strict):

@@ -169,3 +169,26 @@ class EventBus:
                 handler(event)
             except Exception:  # a broken subscriber must not break the others
                 log.exception("event handler %r failed on %s", handler, type(event).__name__)
+
+
+def event_type(event: object) -> str:
+    """snake_case name of an event class: LineCross -> "line_cross"."""
+    name = type(event).__name__
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+def event_to_dict(event: object) -> dict[str, Any]:
+    """A JSON-ready dict of an event: its fields plus "type"; bytes become their length
+    (`<field>_bytes`), so a crop never lands in a log or a JSON line."""
+    from dataclasses import fields, is_dataclass
+
+    if not is_dataclass(event) or isinstance(event, type):
+        raise TypeError(f"not an event: {event!r}")
+    out: dict[str, Any] = {"type": event_type(event)}
+    for f in fields(event):
+        value = getattr(event, f.name)
+        if isinstance(value, bytes | bytearray):
+            out[f"{f.name}_bytes"] = len(value)
+        else:
+            out[f.name] = value
+    return out

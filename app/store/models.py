@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -141,6 +142,19 @@ class PassByEvent(Base):
     camera: Mapped[str] = mapped_column(String(80))
     entrance: Mapped[str] = mapped_column(String(80))
     ts: Mapped[float] = mapped_column(Float, index=True)
+
+
+class EntranceEvent(Base):
+    """Someone crossed an entrance's outer line and reached its zone: an entry to the store."""
+
+    __tablename__ = "entrance_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    camera: Mapped[str] = mapped_column(String(80))
+    entrance: Mapped[str] = mapped_column(String(80))
+    zone: Mapped[str] = mapped_column(String(80), default="")
+    ts: Mapped[float] = mapped_column(Float, index=True)
+    track_id: Mapped[int] = mapped_column(Integer, default=0)
+    visitor_id: Mapped[str] = mapped_column(String(36), default="")
 
 
 class OccupancySample(Base):
@@ -308,7 +322,7 @@ class Rollup(Base):
     __tablename__ = "rollups"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     bucket_start: Mapped[float] = mapped_column(Float)  # epoch seconds, multiple of 900
-    scope: Mapped[str] = mapped_column(String(8))  # camera | zone | line
+    scope: Mapped[str] = mapped_column(String(8))  # camera | zone | line | entrance
     camera: Mapped[str] = mapped_column(String(80), default="")
     name: Mapped[str] = mapped_column(String(80))  # zone / line / camera name
     entries: Mapped[int] = mapped_column(Integer, default=0)
@@ -318,6 +332,8 @@ class Rollup(Base):
     dwell_count: Mapped[int] = mapped_column(Integer, default=0)
     dwell_sum_s: Mapped[float] = mapped_column(Float, default=0.0)
     dwell_max_s: Mapped[float] = mapped_column(Float, default=0.0)
+    # when the bucket last changed (revision 0002)
+    updated_at: Mapped[float] = mapped_column(Float, default=now, server_default=text("0"))
     __table_args__ = (
         UniqueConstraint("scope", "name", "bucket_start", name="uq_rollup_bucket"),
         Index("ix_rollups_bucket", "bucket_start"),
@@ -336,6 +352,8 @@ class OutboxRow(Base):
     sent_at: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
     batch_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # the writer looks up the pending row of a (kind, key) on every change (revision 0002)
+    __table_args__ = (Index("ix_sync_outbox_pending", "kind", "key", "sent_at"),)
 
 
 class PairedDevice(Base):

@@ -1,0 +1,144 @@
+"""HQ's PostgreSQL schema (SQLAlchemy 2). Its Alembic migrations in app/hq/migrations
+mirror it. One row per store and natural key in every data table: a later row from the
+same store (higher `seq`) replaces it, an older or repeated one changes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Double,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class HqBase(DeclarativeBase):
+    pass
+
+
+def _store_fk() -> ForeignKey:
+    return ForeignKey("stores.store_id", ondelete="CASCADE")
+
+
+class Store(HqBase):
+    __tablename__ = "stores"
+    store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    key_hash: Mapped[str] = mapped_column(String(64))  # sha256 hex of the store key
+    timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_batch_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class Batch(HqBase):
+    """Every batch accepted, once: a repeat of (store_id, batch_key) is a no-op."""
+
+    __tablename__ = "batches"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    store_id: Mapped[str] = mapped_column(String(64), _store_fk())
+    batch_key: Mapped[str] = mapped_column(String(64))
+    schema_version: Mapped[int] = mapped_column(Integer)
+    row_count: Mapped[int] = mapped_column(Integer)
+    body_bytes: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    __table_args__ = (UniqueConstraint("store_id", "batch_key", name="uq_batches_store_key"),)
+
+
+class _Row:
+    """Columns every data table has: which outbox row and batch wrote it last."""
+
+    seq: Mapped[int] = mapped_column(BigInteger)
+    batch_id: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RollupRow(_Row, HqBase):
+    __tablename__ = "rollups"
+    store_id: Mapped[str] = mapped_column(String(64), _store_fk(), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    camera: Mapped[str] = mapped_column(String(80))
+    entries: Mapped[int] = mapped_column(Integer)
+    exits: Mapped[int] = mapped_column(Integer)
+    passersby: Mapped[int] = mapped_column(Integer)
+    occupancy_peak: Mapped[int] = mapped_column(Integer)
+    dwell_count: Mapped[int] = mapped_column(Integer)
+    dwell_sum_s: Mapped[float] = mapped_column(Double)
+    dwell_max_s: Mapped[float] = mapped_column(Double)
+
+
+class SessionAggRow(_Row, HqBase):
+    __tablename__ = "session_aggs"
+    store_id: Mapped[str] = mapped_column(String(64), _store_fk(), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    zone: Mapped[str] = mapped_column(String(80), primary_key=True)
+    salesperson_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sessions: Mapped[int] = mapped_column(Integer)
+    ended_sessions: Mapped[int] = mapped_column(Integer)
+    service_s_sum: Mapped[float] = mapped_column(Double)
+    sessions_with_scans: Mapped[int] = mapped_column(Integer)
+    items_scanned: Mapped[int] = mapped_column(Integer)
+    converted_sessions: Mapped[int] = mapped_column(Integer)
+    linked_lines: Mapped[int] = mapped_column(Integer)
+    revenue: Mapped[float] = mapped_column(Double)
+
+
+class SalesAggRow(_Row, HqBase):
+    __tablename__ = "sales_aggs"
+    store_id: Mapped[str] = mapped_column(String(64), _store_fk(), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    salesperson_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    transactions: Mapped[int] = mapped_column(Integer)
+    lines: Mapped[int] = mapped_column(Integer)
+    revenue: Mapped[float] = mapped_column(Double)
+    linked_transactions: Mapped[int] = mapped_column(Integer)
+    linked_revenue: Mapped[float] = mapped_column(Double)
+
+
+class AlertRow(_Row, HqBase):
+    __tablename__ = "alerts"
+    store_id: Mapped[str] = mapped_column(String(64), _store_fk(), primary_key=True)
+    alert_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    camera: Mapped[str] = mapped_column(String(80))
+    zone: Mapped[str] = mapped_column(String(80))
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CameraHealthRow(_Row, HqBase):
+    __tablename__ = "camera_health"
+    store_id: Mapped[str] = mapped_column(String(64), _store_fk(), primary_key=True)
+    camera: Mapped[str] = mapped_column(String(80), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    samples: Mapped[int] = mapped_column(Integer)
+    live_samples: Mapped[int] = mapped_column(Integer)
+    last_status: Mapped[str] = mapped_column(String(16))
+    fps_avg: Mapped[float] = mapped_column(Double)
+    fps_min: Mapped[float] = mapped_column(Double)
+
+
+# kind on the wire -> table
+TABLES: dict[str, Table] = {
+    "rollup": HqBase.metadata.tables["rollups"],
+    "session_agg": HqBase.metadata.tables["session_aggs"],
+    "sales_agg": HqBase.metadata.tables["sales_aggs"],
+    "alert": HqBase.metadata.tables["alerts"],
+    "camera_health": HqBase.metadata.tables["camera_health"],
+}
+STORES: Table = HqBase.metadata.tables["stores"]
+# columns holding epoch seconds on the wire and timestamptz here
+TIME_COLUMNS = frozenset({"bucket_start", "ts", "acknowledged_at"})

@@ -1,0 +1,340 @@
+"""Sales reports: what was shown versus what was bought, per item and category,
+salesperson and zone. Each takes a `ReportFilter` (date range, zones, salespeople) and
+reads indexed tables and the 15-minute rollups; `export_csv` writes any of them.
+
+Definitions (one place, so the three reports agree):
+- services in scope: service sessions started in [start, end), in the chosen zones, by
+  the chosen salespeople (no choice = all);
+- shown: a service that scanned the item (scanning it twice in one service is one
+  showing);
+- bought: purchase lines of the item in [start, end); with a zone or salesperson filter
+  only those linked to a service in scope (others have no zone or salesperson);
+- conversion (items): showings followed by a linked purchase of that item / showings;
+- conversion (salespeople, zones): services with at least one linked purchase / services;
+- revenue: amount of the purchase lines counted as bought (items), or linked to the
+  services in scope (salespeople, zones);
+- visitors and mean dwell (zones): from the zone rollups (entries; dwell sum / count).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, and_, distinct, func, select
+from sqlalchemy.orm import Session
+
+from app.store.models import ItemScan, Product, Purchase, Rollup, Salesperson, ServiceSession
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    start: float  # epoch seconds, inclusive
+    end: float  # epoch seconds, exclusive
+    zones: tuple[str, ...] = ()
+    salesperson_ids: tuple[int, ...] = ()
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.zones or self.salesperson_ids)
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    barcode: str
+    name: str
+    category: str
+    times_shown: int
+    times_bought: int
+    bought_after_service: int
+    conversion: float
+    revenue: float
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    category: str
+    times_shown: int
+    times_bought: int
+    bought_after_service: int
+    conversion: float
+    revenue: float
+
+
+@dataclass(frozen=True)
+class SalespersonRow:
+    salesperson_id: int
+    name: str
+    sessions: int
+    avg_duration_s: float
+    items_per_session: float
+    conversion: float
+    revenue: float
+
+
+@dataclass(frozen=True)
+class ZoneRow:
+    zone: str
+    visitors: int
+    services: int
+    services_per_visitor: float
+    conversion: float
+    revenue: float
+    mean_dwell_s: float
+
+
+def _ratio(a: float, b: float) -> float:
+    return round(a / b, 4) if b else 0.0
+
+
+def _scope(f: ReportFilter) -> Any:
+    q = select(
+        ServiceSession.id.label("id"),
+        ServiceSession.salesperson_id.label("sp"),
+        ServiceSession.zone.label("zone"),
+        ServiceSession.started_at.label("started"),
+        ServiceSession.ended_at.label("ended"),
+    ).where(ServiceSession.started_at >= f.start, ServiceSession.started_at < f.end)
+    if f.zones:
+        q = q.where(ServiceSession.zone.in_(f.zones))
+    if f.salesperson_ids:
+        q = q.where(ServiceSession.salesperson_id.in_(f.salesperson_ids))
+    return q.subquery("scope")
+
+
+def _shown_pairs(scope: Any) -> Any:
+    return (
+        select(ItemScan.session_id.label("sid"), ItemScan.barcode.label("barcode"))
+        .join(scope, scope.c.id == ItemScan.session_id)
+        .distinct()
+        .subquery("shown")
+    )
+
+
+def _linked(scope: Any) -> Select[Any]:
+    return select(Purchase).join(scope, scope.c.id == Purchase.session_id)
+
+
+def item_report(s: Session, f: ReportFilter) -> list[ItemRow]:
+    scope = _scope(f)
+    shown = _shown_pairs(scope)
+    shown_n: dict[str, int] = {
+        b: int(n)
+        for b, n in s.execute(select(shown.c.barcode, func.count()).group_by(shown.c.barcode))
+    }
+    bought_pairs = (
+        select(Purchase.session_id.label("sid"), Purchase.barcode.label("barcode"))
+        .join(scope, scope.c.id == Purchase.session_id)
+        .distinct()
+        .subquery("bought")
+    )
+    converted: dict[str, int] = {
+        b: int(n)
+        for b, n in s.execute(
+            select(shown.c.barcode, func.count())
+            .join(
+                bought_pairs,
+                and_(bought_pairs.c.sid == shown.c.sid, bought_pairs.c.barcode == shown.c.barcode),
+            )
+            .group_by(shown.c.barcode)
+        )
+    }
+    linked = {
+        b: (int(n), float(a or 0))
+        for b, n, a in s.execute(
+            select(Purchase.barcode, func.count(), func.sum(Purchase.amount))
+            .join(scope, scope.c.id == Purchase.session_id)
+            .group_by(Purchase.barcode)
+        ).all()
+    }
+    if f.narrowed:
+        bought = linked
+    else:
+        bought = {
+            b: (int(n), float(a or 0))
+            for b, n, a in s.execute(
+                select(Purchase.barcode, func.count(), func.sum(Purchase.amount))
+                .where(Purchase.ts >= f.start, Purchase.ts < f.end)
+                .group_by(Purchase.barcode)
+            ).all()
+        }
+    codes = sorted(set(shown_n) | set(bought))
+    names = _product_names(s, codes)
+    rows = []
+    for b in codes:
+        name, cat = names.get(b, ("", ""))
+        n_shown = int(shown_n.get(b, 0))
+        rows.append(
+            ItemRow(
+                b,
+                name,
+                cat,
+                n_shown,
+                bought.get(b, (0, 0.0))[0],
+                linked.get(b, (0, 0.0))[0],
+                _ratio(converted.get(b, 0), n_shown),
+                round(bought.get(b, (0, 0.0))[1], 2),
+            )
+        )
+    rows.sort(key=lambda r: (-r.times_shown, -r.revenue, r.barcode))
+    return rows
+
+
+def _product_names(s: Session, codes: Sequence[str]) -> dict[str, tuple[str, str]]:
+    out: dict[str, tuple[str, str]] = {}
+    for i in range(0, len(codes), 500):
+        q = select(Product.barcode, Product.name, Product.category).where(
+            Product.barcode.in_(codes[i : i + 500])
+        )
+        out.update({b: (n, c) for b, n, c in s.execute(q).all()})
+    return out
+
+
+def category_report(s: Session, f: ReportFilter) -> list[CategoryRow]:
+    """Items grouped by category ('' for items not in the catalog: '(unknown)')."""
+    acc: dict[str, list[float]] = {}
+    for r in item_report(s, f):
+        a = acc.setdefault(r.category or "(unknown)", [0, 0, 0, 0.0, 0.0])
+        a[0] += r.times_shown
+        a[1] += r.times_bought
+        a[2] += r.bought_after_service
+        a[3] += r.conversion * r.times_shown
+        a[4] += r.revenue
+    rows = [
+        CategoryRow(c, int(a[0]), int(a[1]), int(a[2]), _ratio(round(a[3]), a[0]), round(a[4], 2))
+        for c, a in acc.items()
+    ]
+    rows.sort(key=lambda r: (-r.times_shown, -r.revenue, r.category))
+    return rows
+
+
+def _session_stats(s: Session, scope: Any, key: Any) -> dict[Any, dict[str, float]]:
+    """Per `key` column of scope: sessions, ended duration sum/count, items, converted,
+    revenue."""
+    out: dict[Any, dict[str, float]] = {}
+    q = select(
+        key,
+        func.count(),
+        func.sum(scope.c.ended - scope.c.started),
+        func.count(scope.c.ended),
+    ).group_by(key)
+    for k, n, dur, ended in s.execute(q).all():
+        out[k] = {"sessions": n, "dur": float(dur or 0), "ended": ended}
+    shown = _shown_pairs(scope)
+    q2 = (
+        select(key, func.count())
+        .select_from(shown)
+        .join(scope, scope.c.id == shown.c.sid)
+        .group_by(key)
+    )
+    for k, n in s.execute(q2).all():
+        out.setdefault(k, {})["items"] = n
+    q3 = (
+        select(key, func.count(distinct(Purchase.session_id)), func.sum(Purchase.amount))
+        .join(scope, scope.c.id == Purchase.session_id)
+        .group_by(key)
+    )
+    for k, n, amount in s.execute(q3).all():
+        out.setdefault(k, {}).update(converted=n, revenue=float(amount or 0))
+    return out
+
+
+def salesperson_report(s: Session, f: ReportFilter) -> list[SalespersonRow]:
+    scope = _scope(f)
+    stats = _session_stats(s, scope, scope.c.sp)
+    names = {i: n for i, n in s.execute(select(Salesperson.id, Salesperson.name))}
+    rows = []
+    for sp, st in stats.items():
+        n = st.get("sessions", 0)
+        rows.append(
+            SalespersonRow(
+                int(sp),
+                names.get(sp, f"#{sp}"),
+                int(n),
+                round(_ratio(st.get("dur", 0), st.get("ended", 0)), 1),
+                _ratio(st.get("items", 0), n),
+                _ratio(st.get("converted", 0), n),
+                round(st.get("revenue", 0.0), 2),
+            )
+        )
+    rows.sort(key=lambda r: (-r.revenue, -r.sessions, r.name))
+    return rows
+
+
+def zone_report(s: Session, f: ReportFilter) -> list[ZoneRow]:
+    scope = _scope(f)
+    stats = _session_stats(s, scope, scope.c.zone)
+    q = (
+        select(
+            Rollup.name,
+            func.sum(Rollup.entries),
+            func.sum(Rollup.dwell_sum_s),
+            func.sum(Rollup.dwell_count),
+        )
+        .where(Rollup.scope == "zone", Rollup.bucket_start >= f.start, Rollup.bucket_start < f.end)
+        .group_by(Rollup.name)
+    )
+    if f.zones:
+        q = q.where(Rollup.name.in_(f.zones))
+    visits = {z: (int(e or 0), float(d or 0), int(c or 0)) for z, e, d, c in s.execute(q).all()}
+    rows = []
+    for z in sorted(set(visits) | set(stats)):
+        v, dwell, dn = visits.get(z, (0, 0.0, 0))
+        st = stats.get(z, {})
+        n = st.get("sessions", 0)
+        rows.append(
+            ZoneRow(
+                z,
+                v,
+                int(n),
+                _ratio(n, v),
+                _ratio(st.get("converted", 0), n),
+                round(st.get("revenue", 0.0), 2),
+                round(_ratio(dwell, dn), 1),
+            )
+        )
+    rows.sort(key=lambda r: (-r.visitors, r.zone))
+    return rows
+
+
+HEADERS = {
+    "barcode": "Barcode",
+    "name": "Name",
+    "category": "Category",
+    "times_shown": "Times shown",
+    "times_bought": "Times bought",
+    "bought_after_service": "Bought after a service",
+    "conversion": "Conversion",
+    "revenue": "Revenue",
+    "salesperson_id": "Salesperson id",
+    "sessions": "Services",
+    "avg_duration_s": "Average duration (s)",
+    "items_per_session": "Items shown per service",
+    "zone": "Zone",
+    "visitors": "Visitors",
+    "services": "Services",
+    "services_per_visitor": "Services per visitor",
+    "mean_dwell_s": "Mean dwell (s)",
+}
+
+
+def export_csv(rows: Sequence[Any], path: str | Path, row_type: type | None = None) -> int:
+    """Write report rows (dataclasses of one type) to a UTF-8 CSV; returns rows written."""
+    kind = row_type or (type(rows[0]) if rows else None)
+    if kind is None:
+        raise ValueError("an empty report needs its row type to be exported")
+    names = [f.name for f in fields(kind)]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow([HEADERS.get(n, n) for n in names])
+        for r in rows:
+            d = asdict(r)
+            w.writerow([d[n] for n in names])
+    log.info("report exported: %s rows to %s", len(rows), path)
+    return len(rows)

@@ -1,0 +1,241 @@
+"""The tablet API's routes (FastAPI). Blocking store work runs on the server's own
+small thread pool; the live stream is server-sent events.
+
+Authentication: `Authorization: Bearer <token>` from pairing on every route except the
+two pairing routes (which need a valid pairing code) and the POS webhook (which needs
+a valid HMAC signature).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.sync.lan import schemas as sc
+from app.sync.lan.service import ApiError, DeviceCtx, TabletService
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+KEEPALIVE_S = 15.0
+ZONE = Annotated[str, Path(min_length=1, max_length=80)]
+SESSION_ID = Annotated[str, Path(pattern=sc.ID_PATTERN)]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": sc.Problem, "description": "Missing, wrong or revoked token."},
+    403: {"model": sc.Problem, "description": "Not allowed for this salesperson."},
+}
+
+bearer = HTTPBearer(auto_error=False, description="The token received when pairing.")
+
+
+class Ctx:
+    """Per-app dependencies: the service and the blocking-work pool."""
+
+    def __init__(self, service: TabletService, pool: ThreadPoolExecutor) -> None:
+        self.service, self.pool = service, pool
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+
+
+def _ctx(request: Request) -> Ctx:
+    ctx: Ctx = request.app.state.ctx
+    return ctx
+
+
+async def device(
+    request: Request,
+    cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> DeviceCtx:
+    c = _ctx(request)
+    return await c.run(c.service.authenticate, cred.credentials if cred else None)
+
+
+Device = Annotated[DeviceCtx, Depends(device)]
+AppCtx = Annotated[Ctx, Depends(_ctx)]
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def pairing_router() -> APIRouter:
+    r = APIRouter(prefix="/api/v1/pairing", tags=["pairing"])
+
+    @r.get(
+        "",
+        response_model=sc.PairingInfo,
+        responses={401: {"model": sc.Problem}},
+        summary="Salespeople to pick from (needs a valid pairing code)",
+    )
+    async def pairing_info(
+        c: AppCtx, code: Annotated[str, Query(min_length=4, max_length=16)]
+    ) -> dict:
+        people = await c.run(c.service.pairing_people, code)
+        return {"store_name": c.service.store_name, "salespeople": people}
+
+    @r.post(
+        "",
+        response_model=sc.PairResponse,
+        responses={401: {"model": sc.Problem}, 429: {"model": sc.Problem}},
+        summary="Pair this device with a salesperson's PIN",
+    )
+    async def pair(c: AppCtx, body: sc.PairRequest, request: Request) -> dict:
+        return await c.run(
+            c.service.pair,
+            body.code,
+            body.salesperson_id,
+            body.pin,
+            body.label,
+            _client_ip(request),
+        )
+
+    return r
+
+
+def tablet_router() -> APIRouter:
+    r = APIRouter(prefix="/api/v1", tags=["tablet"], responses=ERRORS)
+
+    @r.get("/me", response_model=sc.Me, summary="Who this device is paired to")
+    async def me(c: AppCtx, d: Device) -> dict:
+        return {
+            "device_id": d.device_id,
+            "salesperson_id": d.salesperson_id,
+            "salesperson_name": d.salesperson_name,
+            "zones": sorted(d.zones),
+            "store_name": c.service.store_name,
+            "server_time": c.service.now(),
+        }
+
+    @r.get("/zones/{zone}/customers", response_model=sc.CustomerList, summary="Customers now")
+    async def customers(c: AppCtx, d: Device, zone: ZONE) -> dict:
+        c.service.check_zone(d, zone)
+        return {
+            "zone": zone,
+            "server_time": c.service.now(),
+            "customers": [x.to_json() for x in c.service.hub.customers(zone)],
+        }
+
+    @r.get(
+        "/zones/{zone}/customers/{visitor_id}/crop",
+        response_class=Response,
+        responses={200: {"content": {"image/jpeg": {}}}, 404: {"model": sc.Problem}},
+        summary="The customer's picture (JPEG)",
+    )
+    async def crop(
+        c: AppCtx, d: Device, zone: ZONE, visitor_id: Annotated[str, Path(max_length=36)]
+    ) -> Response:
+        c.service.check_zone(d, zone)
+        if c.service.hub.customer(zone, visitor_id) is None:
+            raise ApiError(404, "no such customer in this zone")
+        jpeg = c.service.hub.crop(visitor_id)
+        if not jpeg:
+            raise ApiError(404, "no picture for this customer")
+        return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "private"})
+
+    @r.get(
+        "/zones/{zone}/events",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/event-stream": {}}}},
+        summary="Server-sent events: a snapshot, then arrive/update/leave messages",
+    )
+    async def events(c: AppCtx, d: Device, zone: ZONE) -> StreamingResponse:
+        c.service.check_zone(d, zone)
+        return StreamingResponse(
+            _event_stream(c.service, zone),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    @r.get(
+        "/products/{barcode}",
+        response_model=sc.ProductOut,
+        responses={404: {"model": sc.Problem}},
+        summary="A product of the catalog",
+    )
+    async def product(
+        c: AppCtx, d: Device, barcode: Annotated[str, Path(pattern=sc.BARCODE_PATTERN)]
+    ) -> dict:
+        return await c.run(c.service.product, barcode)
+
+    return r
+
+
+def sessions_router() -> APIRouter:
+    r = APIRouter(prefix="/api/v1/sessions", tags=["services"], responses=ERRORS)
+    nf: dict[int | str, dict[str, Any]] = {404: {"model": sc.Problem}, 409: {"model": sc.Problem}}
+
+    @r.get("", response_model=sc.SessionList, summary="This device's open services")
+    async def open_sessions(c: AppCtx, d: Device) -> dict:
+        return {"sessions": await c.run(c.service.open_sessions, d)}
+
+    @r.post("", response_model=sc.SessionOut, responses=nf, summary="Start a service")
+    async def start(c: AppCtx, d: Device, body: sc.StartSession) -> dict:
+        return await c.run(c.service.start_session, d, body.id, body.zone, body.visitor_id, body.ts)
+
+    @r.get("/{session_id}", response_model=sc.SessionOut, responses=nf, summary="A service")
+    async def get(c: AppCtx, d: Device, session_id: SESSION_ID) -> dict:
+        return await c.run(c.service.get_session, d, session_id)
+
+    @r.post(
+        "/{session_id}/scans",
+        response_model=sc.ScanOut,
+        responses=nf,
+        summary="Record an item shown (idempotent by key)",
+    )
+    async def scan(c: AppCtx, d: Device, session_id: SESSION_ID, body: sc.ScanIn) -> dict:
+        return await c.run(
+            c.service.add_scan, d, session_id, body.barcode, body.idempotency_key, body.ts
+        )
+
+    @r.post(
+        "/{session_id}/end",
+        response_model=sc.SessionOut,
+        responses=nf,
+        summary="End a service (idempotent); returns its summary",
+    )
+    async def end(
+        c: AppCtx, d: Device, session_id: SESSION_ID, body: sc.EndSession | None = None
+    ) -> dict:
+        return await c.run(c.service.end_session, d, session_id, body.ts if body else None)
+
+    return r
+
+
+async def _event_stream(service: TabletService, zone: str) -> AsyncIterator[str]:
+    hub = service.hub
+    stream = hub.open_stream(zone)
+    try:
+        snapshot = {
+            "type": "snapshot",
+            "zone": zone,
+            "server_time": service.now(),
+            "customers": [x.to_json() for x in hub.customers(zone)],
+        }
+        yield f"event: snapshot\ndata: {json.dumps(snapshot)}\n\n"
+        while True:
+            try:
+                msg = await asyncio.wait_for(stream.queue.get(), KEEPALIVE_S)
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            if msg is None:
+                break
+            msg = {**msg, "server_time": service.now()}
+            yield f"event: {msg['type']}\ndata: {json.dumps(msg)}\n\n"
+    finally:
+        hub.close_stream(stream)
+
+
+def install_error_handler(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=exc.headers)

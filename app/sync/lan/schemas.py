@@ -1,0 +1,138 @@
+"""Request and response bodies of the tablet API (they make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+BARCODE_PATTERN = r"^[\x21-\x7E]{1,64}$"  # printable ASCII, no spaces
+KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,80}$"
+ID_PATTERN = r"^[A-Za-z0-9-]{8,36}$"
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(BaseModel):
+    detail: str = Field(..., description="What went wrong, for a person.")
+
+
+class PairingPerson(BaseModel):
+    id: int
+    name: str
+
+
+class PairingInfo(BaseModel):
+    store_name: str
+    salespeople: list[PairingPerson]
+
+
+class PairRequest(Body):
+    code: str = Field(..., min_length=4, max_length=16, description="The pairing code.")
+    salesperson_id: int = Field(..., ge=1, le=2**31 - 1)
+    pin: str = Field(..., min_length=1, max_length=16)
+    label: str = Field("", max_length=120, description="Device name, e.g. 'iPad shoes'.")
+
+
+class PairResponse(BaseModel):
+    token: str = Field(..., description="Send as 'Authorization: Bearer <token>'.")
+    device_id: str
+    salesperson_id: int
+    salesperson_name: str
+
+
+class Me(BaseModel):
+    device_id: str
+    salesperson_id: int
+    salesperson_name: str
+    zones: list[str]
+    store_name: str
+    server_time: float
+
+
+class CustomerOut(BaseModel):
+    visitor_id: str
+    zone: str
+    camera: str
+    entered_at: float
+    last_event: float
+    present: bool
+    left_at: float | None
+    has_crop: bool
+    served_by: str
+
+
+class CustomerList(BaseModel):
+    zone: str
+    server_time: float
+    customers: list[CustomerOut]
+
+
+class ProductOut(BaseModel):
+    barcode: str
+    name: str
+    category: str
+    price: float
+
+
+class StartSession(Body):
+    id: str = Field(..., pattern=ID_PATTERN, description="Client-made UUID (idempotency key).")
+    zone: str = Field(..., min_length=1, max_length=80)
+    visitor_id: str = Field("", max_length=36)
+    ts: float | None = Field(None, description="When it started on the tablet (epoch s).")
+
+
+class ScanIn(Body):
+    barcode: str = Field(..., pattern=BARCODE_PATTERN)
+    idempotency_key: str = Field(..., pattern=KEY_PATTERN)
+    ts: float | None = Field(None, description="When it was scanned on the tablet (epoch s).")
+
+
+class EndSession(Body):
+    ts: float | None = Field(None, description="When it ended on the tablet (epoch s).")
+
+
+class ScanOut(BaseModel):
+    id: int
+    session_id: str
+    barcode: str
+    ts: float
+    duplicate: bool = Field(False, description="This key was already recorded: nothing added.")
+    product: ProductOut | None
+
+
+class SessionOut(BaseModel):
+    id: str
+    zone: str
+    visitor_id: str
+    salesperson_id: int
+    started_at: float
+    ended_at: float | None
+    duration_s: float
+    items: list[ScanOut]
+    total: float = Field(..., description="Sum of the catalog prices of the items shown.")
+    purchases_linked: int
+
+
+class SessionList(BaseModel):
+    sessions: list[SessionOut]
+
+
+class WebhookLine(Body):
+    barcode: str = Field(..., pattern=BARCODE_PATTERN)
+    amount: float = Field(..., ge=-1e9, le=1e9)
+    line: int | None = Field(None, ge=1, le=100000, description="Line number; default: order.")
+
+
+class WebhookPurchase(Body):
+    transaction_id: str = Field(..., min_length=1, max_length=80)
+    ts: float = Field(..., ge=0, le=1e11, description="Time of sale, epoch seconds.")
+    salesperson_code: str = Field("", max_length=40)
+    lines: list[WebhookLine] = Field(..., min_length=1, max_length=1000)
+
+
+class WebhookResult(BaseModel):
+    status: str = Field(..., description="'recorded' or 'duplicate'.")
+    transaction_id: str
+    lines: int
+    linked: int

@@ -1,0 +1,312 @@
+"""The LAN server for salesperson tablets: a FastAPI app served by uvicorn in a
+background thread, HTTPS with the store's self-signed certificate unless plain HTTP is
+allowed.
+
+    server = LanServer(store, bus, cfg.lan, store_name=cfg.store.name)
+    server.start()             # returns once the socket listens
+    code = server.new_pairing_code(); server.pairing_url(code)
+    ...
+    server.stop()              # ends the live streams, stops uvicorn, joins the thread
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from app.config import LanConfig
+from app.events import EventBus
+from app.paths import RESOURCES_DIR, data_dir
+from app.sync import pos
+from app.sync.lan import api
+from app.sync.lan import schemas as sc
+from app.sync.lan.auth import PairingCode, PairingCodes, RateLimiter
+from app.sync.lan.live import LiveHub
+from app.sync.lan.service import DeviceInfo, TabletService
+from app.sync.lan.tls import CertInfo, ensure_certificate, local_names
+from app.sync.store_protocol import StoreLike
+
+log = logging.getLogger(__name__)
+
+TABLET_DIR = RESOURCES_DIR / "tablet"
+DESCRIPTION = """The API of the Vitrine tablet app on the store LAN.
+
+Every route needs `Authorization: Bearer <token>` (from pairing), except pairing itself
+(needs the short pairing code shown on the desktop) and the POS webhook (needs an
+HMAC-SHA256 signature: header `X-Vitrine-Signature: sha256=<hex>` over
+`<X-Vitrine-Timestamp>.<raw body>` with the store's webhook secret; the timestamp must be
+within 5 minutes). Writes are idempotent: sessions by their client-made id, scans by
+their idempotency key, purchases by transaction id.
+"""
+
+
+def _security_headers(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        response: Response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.url.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        else:
+            response.headers.setdefault("Cache-Control", "no-cache")
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; "
+                "connect-src 'self'; frame-ancestors 'none'",
+            )
+        return response
+
+
+def _webhook_route(app: FastAPI, service: TabletService, store: StoreLike, window_s: float) -> None:
+    body_schema = sc.WebhookPurchase.model_json_schema(ref_template="#/components/schemas/{model}")
+    extra = {
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body_schema}}},
+        "parameters": [
+            {
+                "name": pos.TIMESTAMP_HEADER,
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string"},
+            },
+            {
+                "name": pos.SIGNATURE_HEADER,
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string"},
+            },
+        ],
+    }
+
+    @app.post(
+        "/api/v1/pos/webhook",
+        tags=["pos"],
+        response_model=sc.WebhookResult,
+        responses={401: {"model": sc.Problem}, 422: {"model": sc.Problem}},
+        openapi_extra=extra,
+        summary="A sale from the POS (signed; idempotent by transaction id)",
+    )
+    async def webhook(request: Request, c: api.AppCtx) -> Any:
+        raw = await request.body()
+        ip = request.client.host if request.client else "?"
+        secret = await c.run(pos.webhook_secret, store)
+        try:
+            pos.verify_webhook(
+                secret,
+                raw,
+                request.headers.get(pos.TIMESTAMP_HEADER),
+                request.headers.get(pos.SIGNATURE_HEADER),
+                service.now(),
+            )
+        except pos.WebhookRejected as exc:
+            pos.log_rejection(store, ip, str(exc))
+            return JSONResponse({"detail": f"rejected: {exc}"}, status_code=401)
+        try:
+            payload = sc.WebhookPurchase.model_validate_json(raw)
+            return await c.run(pos.record_webhook, store, payload, window_s)
+        except ValueError as exc:
+            msg = str(exc).splitlines()[0][:200]
+            return JSONResponse({"detail": f"invalid purchase: {msg}"}, status_code=422)
+
+
+def create_app(
+    service: TabletService,
+    pool: ThreadPoolExecutor,
+    *,
+    link_window_s: float = 7200.0,
+    tablet_dir: Path = TABLET_DIR,
+) -> FastAPI:
+    """The ASGI app (also usable in-process by tests: `httpx.ASGITransport(app)`)."""
+    app = FastAPI(
+        title="Vitrine tablet API",
+        version="1",
+        description=DESCRIPTION,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.ctx = api.Ctx(service, pool)
+    api.install_error_handler(app)
+    _security_headers(app)
+    app.include_router(api.pairing_router())
+    app.include_router(api.tablet_router())
+    app.include_router(api.sessions_router())
+    _webhook_route(app, service, service.store, link_window_s)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/tablet/")
+
+    if tablet_dir.is_dir():
+        app.mount("/tablet", StaticFiles(directory=tablet_dir, html=True), name="tablet")
+    return app
+
+
+class LanServer:
+    """The tablet server, started and stopped with the engine."""
+
+    def __init__(
+        self,
+        store: StoreLike,
+        bus: EventBus | None,
+        cfg: LanConfig | None = None,
+        *,
+        store_name: str = "Vitrine",
+        port: int | None = None,
+        host: str | None = None,
+        cert_dir: Path | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.cfg = cfg or LanConfig()
+        self.store, self.bus = store, bus
+        self.host = host or self.cfg.host
+        self._want_port = self.cfg.port if port is None else port
+        self._cert_dir = cert_dir
+        self.hub = LiveHub(clock=clock)
+        self.codes = PairingCodes(clock=clock)
+        self.limiter = RateLimiter(clock=clock)
+        self.service = TabletService(
+            store,
+            self.hub,
+            store_name=store_name,
+            link_window_s=self.cfg.link_window_min * 60.0,
+            codes=self.codes,
+            limiter=self.limiter,
+            clock=clock,
+        )
+        self.cert: CertInfo | None = None
+        self.port = 0
+        self._pool: ThreadPoolExecutor | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._sock: socket.socket | None = None
+
+    @property
+    def scheme(self) -> str:
+        return "http" if self.cfg.allow_http else "https"
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, timeout: float = 15.0) -> None:
+        if self.running:
+            return
+        if not self.cfg.allow_http:
+            self.cert = ensure_certificate(
+                self._cert_dir or data_dir() / "tls", self.service.store_name
+            )
+        self._sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self._sock.bind((self.host, self._want_port))
+        except OSError as exc:
+            self._sock.close()
+            raise OSError(
+                f"cannot listen on {self.host}:{self._want_port} ({exc.strerror}): "
+                "is another program using this port?"
+            ) from None
+        self.port = self._sock.getsockname()[1]
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lan-db")
+        app = create_app(self.service, self._pool, link_window_s=self.cfg.link_window_min * 60)
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            ws="none",
+            timeout_graceful_shutdown=2,
+            ssl_certfile=str(self.cert.cert_path) if self.cert else None,
+            ssl_keyfile=str(self.cert.key_path) if self.cert else None,
+        )
+        self._server = uvicorn.Server(config)
+        if self.bus is not None:
+            self.hub.attach(self.bus)
+        self._thread = threading.Thread(target=self._serve, name="vitrine-lan-server", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started and self._thread.is_alive():
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError("the LAN server did not start in time")
+            time.sleep(0.01)
+        if not self._thread.is_alive():
+            self.stop()
+            raise OSError("the LAN server stopped at once (see the log)")
+        log.info("LAN server listening on %s", self.url)
+
+    def _serve(self) -> None:
+        assert self._server is not None and self._sock is not None
+        try:
+            self._server.run(sockets=[self._sock])
+        except Exception:
+            log.exception("LAN server crashed")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.hub.detach()
+        self.hub.close_all()
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("LAN server did not stop within %.0f s", timeout)
+            self._thread = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        self._server = None
+
+    # --- what the desktop uses --------------------------------------------------------
+
+    @property
+    def advertised_host(self) -> str:
+        if self.host not in ("0.0.0.0", "::", ""):
+            return self.host
+        names, ips = local_names()
+        lan = [i for i in ips if not i.startswith("127.") and ":" not in i]
+        return lan[0] if lan else "127.0.0.1"
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.advertised_host}:{self.port}"
+
+    @property
+    def local_url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def new_pairing_code(self) -> PairingCode:
+        return self.codes.issue()
+
+    def cancel_pairing_code(self, code: str) -> None:
+        self.codes.revoke(code)
+
+    def pairing_url(self, code: PairingCode | str) -> str:
+        c = code.code if isinstance(code, PairingCode) else code
+        return f"{self.url}/tablet/#pair={c}"
+
+    def devices(self, include_revoked: bool = False) -> list[DeviceInfo]:
+        return self.service.devices(include_revoked)
+
+    def revoke_device(self, device_id: str) -> bool:
+        return self.service.revoke(device_id)
+
+    def webhook_url(self) -> str:
+        return f"{self.url}/api/v1/pos/webhook"
+
+    def webhook_secret(self) -> str:
+        return pos.webhook_secret(self.store)

@@ -1,0 +1,405 @@
+"""What the tablet API does, apart from HTTP: pairing, device tokens, zones, service
+sessions and scans, each read through `store.read_session()` and written through the
+single writer. Methods are blocking (the API runs them on its own small thread pool)
+and raise `ApiError` with the HTTP status and a one-line message.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.store.models import (
+    ItemScan,
+    PairedDevice,
+    Product,
+    Purchase,
+    Salesperson,
+    SalespersonZone,
+    ServiceSession,
+)
+from app.sync.lan.auth import PairingCodes, RateLimiter, hash_token, new_token, verify_pin
+from app.sync.lan.live import LiveHub
+from app.sync.linking import relink_for_scans
+from app.sync.store_protocol import StoreLike, write
+
+log = logging.getLogger(__name__)
+
+CACHE_S = 5.0  # token -> device cache; revocation through the service clears it at once
+SEEN_EVERY_S = 60.0
+MAX_PAST_S = 24 * 3600.0  # a queued action older than this gets the server's time
+MAX_FUTURE_S = 60.0
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.headers = status, detail, headers or {}
+
+
+@dataclass(frozen=True)
+class DeviceCtx:
+    device_id: str
+    salesperson_id: int
+    salesperson_name: str
+    zones: frozenset[str]
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    id: str
+    label: str
+    salesperson_id: int
+    salesperson_name: str
+    created_at: float
+    last_seen: float | None
+    revoked_at: float | None
+
+
+def _product_json(p: Product | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    return {"barcode": p.barcode, "name": p.name, "category": p.category, "price": p.price}
+
+
+def session_json(s: Session, ss: ServiceSession, now: float) -> dict[str, Any]:
+    scans = s.execute(
+        select(ItemScan, Product)
+        .outerjoin(Product, Product.barcode == ItemScan.barcode)
+        .where(ItemScan.session_id == ss.id)
+        .order_by(ItemScan.ts, ItemScan.id)
+    ).all()
+    items = [
+        {
+            "id": sc.id,
+            "session_id": ss.id,
+            "barcode": sc.barcode,
+            "ts": sc.ts,
+            "duplicate": False,
+            "product": _product_json(p),
+        }
+        for sc, p in scans
+    ]
+    linked = s.scalar(select(func.count()).where(Purchase.session_id == ss.id)) or 0
+    end = ss.ended_at if ss.ended_at is not None else now
+    return {
+        "id": ss.id,
+        "zone": ss.zone,
+        "visitor_id": ss.visitor_id,
+        "salesperson_id": ss.salesperson_id,
+        "started_at": ss.started_at,
+        "ended_at": ss.ended_at,
+        "duration_s": max(0.0, end - ss.started_at),
+        "items": items,
+        "total": round(sum(p.price for _, p in scans if p is not None), 2),
+        "purchases_linked": int(linked),
+    }
+
+
+class TabletService:
+    def __init__(
+        self,
+        store: StoreLike,
+        hub: LiveHub,
+        *,
+        store_name: str = "Vitrine",
+        link_window_s: float = 7200.0,
+        codes: PairingCodes | None = None,
+        limiter: RateLimiter | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store, self.hub, self.store_name = store, hub, store_name
+        self.link_window_s = link_window_s
+        self.codes = codes or PairingCodes(clock=clock)
+        self.limiter = limiter or RateLimiter(clock=clock)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[DeviceCtx, float]] = {}
+        self._seen: dict[str, float] = {}
+
+    def now(self) -> float:
+        return self._clock()
+
+    def client_ts(self, ts: float | None) -> float:
+        """The tablet's time of an action if plausible (queued offline), else now."""
+        now = self._clock()
+        if ts is None or not now - MAX_PAST_S <= ts <= now + MAX_FUTURE_S:
+            return now
+        return min(ts, now)
+
+    # --- pairing -----------------------------------------------------------------------
+
+    def pairing_people(self, code: str) -> list[dict[str, Any]]:
+        if not self.codes.is_valid(code):
+            raise ApiError(401, "this pairing code is wrong or has expired: ask for a new one")
+        with self.store.read_session() as s:
+            rows = s.execute(
+                select(Salesperson.id, Salesperson.name)
+                .where(Salesperson.active.is_(True))
+                .order_by(Salesperson.name)
+            ).all()
+        return [{"id": r[0], "name": r[1]} for r in rows]
+
+    def pair(self, code: str, salesperson_id: int, pin: str, label: str, ip: str) -> dict:
+        keys = (f"ip:{ip}", f"sp:{salesperson_id}")
+        wait = self.limiter.retry_after(*keys)
+        if wait > 0:
+            raise ApiError(
+                429,
+                f"too many wrong PINs: try again in {int(wait) + 1} s",
+                {"Retry-After": str(int(wait) + 1)},
+            )
+        if not self.codes.is_valid(code):
+            raise ApiError(401, "this pairing code is wrong or has expired: ask for a new one")
+        with self.store.read_session() as s:
+            sp = s.get(Salesperson, salesperson_id)
+            ok = sp is not None and sp.active and verify_pin(sp.pin_hash, pin)
+            name = sp.name if sp else ""
+        if not ok:
+            self.limiter.failure(*keys)
+            log.info("wrong PIN for salesperson %s from %s", salesperson_id, ip)
+            raise ApiError(401, "wrong name or PIN")
+        self.limiter.success(*keys)
+        token = new_token()
+        device = PairedDevice(
+            salesperson_id=salesperson_id,
+            label=label.strip() or "tablet",
+            token_hash=hash_token(token),
+            created_at=self._clock(),
+        )
+
+        def _add(s: Session) -> str:
+            s.add(device)
+            s.flush()
+            return device.id
+
+        device_id = write(self.store, _add)
+        log.info("device %s paired for salesperson %s", device_id, salesperson_id)
+        return {
+            "token": token,
+            "device_id": device_id,
+            "salesperson_id": salesperson_id,
+            "salesperson_name": name,
+        }
+
+    # --- tokens ------------------------------------------------------------------------
+
+    def authenticate(self, token: str | None) -> DeviceCtx:
+        if not token:
+            raise ApiError(401, "pair this tablet first", {"WWW-Authenticate": "Bearer"})
+        th = hash_token(token)
+        now = self._clock()
+        with self._lock:
+            hit = self._cache.get(th)
+        if hit and now - hit[1] < CACHE_S:
+            ctx = hit[0]
+        else:
+            ctx = self._load_device(th)
+            with self._lock:
+                if len(self._cache) > 1000:
+                    self._cache.clear()
+                self._cache[th] = (ctx, now)
+        self._touch(ctx.device_id, now)
+        return ctx
+
+    def _load_device(self, th: str) -> DeviceCtx:
+        with self.store.read_session() as s:
+            row = s.execute(
+                select(PairedDevice, Salesperson)
+                .join(Salesperson, Salesperson.id == PairedDevice.salesperson_id)
+                .where(PairedDevice.token_hash == th)
+            ).first()
+            if row is None or row[0].revoked_at is not None or not row[1].active:
+                raise ApiError(
+                    401,
+                    "this tablet is not paired (or was revoked)",
+                    {"WWW-Authenticate": "Bearer"},
+                )
+            dev, sp = row
+            zones = s.execute(
+                select(SalespersonZone.zone).where(SalespersonZone.salesperson_id == sp.id)
+            ).scalars()
+            return DeviceCtx(dev.id, sp.id, sp.name, frozenset(zones))
+
+    def _touch(self, device_id: str, now: float) -> None:
+        with self._lock:
+            if now - self._seen.get(device_id, 0.0) < SEEN_EVERY_S:
+                return
+            self._seen[device_id] = now
+
+        def _seen(s: Session) -> None:
+            dev = s.get(PairedDevice, device_id)
+            if dev is not None:
+                dev.last_seen = now
+
+        self.store.writer.submit(_seen)  # fire and forget
+
+    def forget_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def revoke(self, device_id: str) -> bool:
+        def _revoke(s: Session) -> bool:
+            dev = s.get(PairedDevice, device_id)
+            if dev is None or dev.revoked_at is not None:
+                return False
+            dev.revoked_at = self._clock()
+            return True
+
+        done = write(self.store, _revoke)
+        self.forget_cache()
+        if done:
+            log.info("device %s revoked", device_id)
+        return done
+
+    def devices(self, include_revoked: bool = False) -> list[DeviceInfo]:
+        with self.store.read_session() as s:
+            q = (
+                select(PairedDevice, Salesperson.name)
+                .outerjoin(Salesperson, Salesperson.id == PairedDevice.salesperson_id)
+                .order_by(PairedDevice.created_at.desc())
+            )
+            if not include_revoked:
+                q = q.where(PairedDevice.revoked_at.is_(None))
+            return [
+                DeviceInfo(
+                    d.id,
+                    d.label,
+                    d.salesperson_id,
+                    n or "?",
+                    d.created_at,
+                    d.last_seen,
+                    d.revoked_at,
+                )
+                for d, n in s.execute(q).all()
+            ]
+
+    # --- zones and products ------------------------------------------------------------
+
+    @staticmethod
+    def check_zone(ctx: DeviceCtx, zone: str) -> None:
+        if zone not in ctx.zones:
+            raise ApiError(403, f"zone {zone!r} is not assigned to {ctx.salesperson_name}")
+
+    def product(self, barcode: str) -> dict[str, Any]:
+        with self.store.read_session() as s:
+            p = _product_json(s.get(Product, barcode))
+        if p is None:
+            raise ApiError(404, f"barcode {barcode} is not in the catalog")
+        return p
+
+    # --- sessions ----------------------------------------------------------------------
+
+    def start_session(
+        self, ctx: DeviceCtx, session_id: str, zone: str, visitor_id: str, ts: float | None
+    ) -> dict[str, Any]:
+        self.check_zone(ctx, zone)
+        started = self.client_ts(ts)
+
+        def _start(s: Session) -> dict[str, Any]:
+            ss = s.get(ServiceSession, session_id)
+            if ss is None:
+                ss = ServiceSession(
+                    id=session_id,
+                    salesperson_id=ctx.salesperson_id,
+                    zone=zone,
+                    visitor_id=visitor_id,
+                    started_at=started,
+                    device_id=ctx.device_id,
+                )
+                s.add(ss)
+                s.flush()
+            elif ss.device_id != ctx.device_id:
+                raise ApiError(409, "this session id is already used")
+            return session_json(s, ss, self._clock())
+
+        out = write(self.store, _start)
+        if visitor_id and out["ended_at"] is None:
+            self.hub.set_served_by(zone, visitor_id, ctx.salesperson_name)
+        return out
+
+    def _own_session(self, s: Session, ctx: DeviceCtx, session_id: str) -> ServiceSession:
+        ss = s.get(ServiceSession, session_id)
+        if ss is None:
+            raise ApiError(404, "no such service session")
+        if ss.salesperson_id != ctx.salesperson_id:
+            raise ApiError(403, "this service session belongs to someone else")
+        return ss
+
+    def add_scan(
+        self, ctx: DeviceCtx, session_id: str, barcode: str, key: str, ts: float | None
+    ) -> dict[str, Any]:
+        scanned = self.client_ts(ts)
+
+        def _scan(s: Session) -> dict[str, Any]:
+            prior = s.execute(select(ItemScan).where(ItemScan.idempotency_key == key)).scalar()
+            ss = self._own_session(s, ctx, session_id)
+            if prior is not None:
+                if prior.session_id != session_id:
+                    raise ApiError(409, "this idempotency key was used for another session")
+                sc, dup = prior, True
+            else:
+                if ss.ended_at is not None:
+                    raise ApiError(409, "this service has ended: start a new one")
+                sc = ItemScan(
+                    session_id=session_id, barcode=barcode, ts=max(scanned, ss.started_at)
+                )
+                sc.idempotency_key = key
+                s.add(sc)
+                s.flush()
+                relink_for_scans(s, [barcode], sc.ts, self.link_window_s)
+                dup = False
+            p = s.get(Product, sc.barcode)
+            return {
+                "id": sc.id,
+                "session_id": session_id,
+                "barcode": sc.barcode,
+                "ts": sc.ts,
+                "duplicate": dup,
+                "product": _product_json(p),
+            }
+
+        return write(self.store, _scan)
+
+    def end_session(self, ctx: DeviceCtx, session_id: str, ts: float | None) -> dict[str, Any]:
+        ended = self.client_ts(ts)
+
+        def _end(s: Session) -> dict[str, Any]:
+            ss = self._own_session(s, ctx, session_id)
+            if ss.ended_at is None:
+                ss.ended_at = max(ended, ss.started_at)
+                codes = s.execute(
+                    select(ItemScan.barcode).where(ItemScan.session_id == ss.id).distinct()
+                ).scalars()
+                relink_for_scans(s, list(codes), ss.started_at, self.link_window_s)
+            return session_json(s, ss, self._clock())
+
+        out = write(self.store, _end)
+        if out["visitor_id"]:
+            self.hub.set_served_by(out["zone"], out["visitor_id"], "")
+        return out
+
+    def get_session(self, ctx: DeviceCtx, session_id: str) -> dict[str, Any]:
+        with self.store.read_session() as s:
+            return session_json(s, self._own_session(s, ctx, session_id), self._clock())
+
+    def open_sessions(self, ctx: DeviceCtx) -> list[dict[str, Any]]:
+        with self.store.read_session() as s:
+            rows = s.execute(
+                select(ServiceSession)
+                .where(
+                    ServiceSession.device_id == ctx.device_id,
+                    ServiceSession.ended_at.is_(None),
+                    ServiceSession.started_at > self._clock() - MAX_PAST_S,
+                )
+                .order_by(ServiceSession.started_at.desc())
+                .limit(20)
+            ).scalars()
+            return [session_json(s, ss, self._clock()) for ss in rows]

@@ -1,0 +1,231 @@
+"""The store-to-HQ payload, version 1: builders, natural keys, encoding and validation.
+
+A batch on the wire is one gzip-compressed JSON object (the envelope) whose `rows` are
+`{"kind", "seq", "data"}`; `data` is exactly what the store's outbox row holds. The JSON
+Schema in `resources/schemas/hq_payload_v1.json` refuses any field it does not name
+(`additionalProperties: false` everywhere), so nothing personal can slip through: no
+images, face data, visitor ids, person names or PINs.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import logging
+import math
+import zlib
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from app import __version__
+from app.paths import RESOURCES_DIR
+from app.store.models import AlertRow, Rollup
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION: Final = 1
+SUPPORTED_VERSIONS: Final = (1,)
+SCHEMA_PATH = RESOURCES_DIR / "schemas" / "hq_payload_v1.json"
+BUCKET_S: Final = 900
+
+ROLLUP = "rollup"
+SESSION_AGG = "session_agg"
+SALES_AGG = "sales_agg"
+ALERT = "alert"
+CAMERA_HEALTH = "camera_health"
+KINDS: Final = (ROLLUP, SESSION_AGG, SALES_AGG, ALERT, CAMERA_HEALTH)
+
+# The fields that identify a row at HQ (within one store): a later row replaces it.
+NATURAL_KEYS: Final[dict[str, tuple[str, ...]]] = {
+    ROLLUP: ("scope", "name", "bucket_start"),
+    SESSION_AGG: ("bucket_start", "zone", "salesperson_code"),
+    SALES_AGG: ("bucket_start", "salesperson_code"),
+    ALERT: ("alert_id",),
+    CAMERA_HEALTH: ("camera", "bucket_start"),
+}
+
+
+class PayloadError(ValueError):
+    """A payload that does not follow the schema; the message is one line for a person."""
+
+
+@functools.cache
+def schema() -> dict[str, Any]:
+    with SCHEMA_PATH.open(encoding="utf-8") as fh:
+        return dict(json.load(fh))
+
+
+@functools.cache
+def envelope_validator() -> Draft202012Validator:
+    Draft202012Validator.check_schema(schema())
+    return Draft202012Validator(schema())
+
+
+@functools.cache
+def data_validator(kind: str) -> Draft202012Validator:
+    if kind not in KINDS:
+        raise PayloadError(f"unknown row kind {kind!r} (known: {', '.join(KINDS)})")
+    sub = {"$defs": schema()["$defs"], "$ref": f"#/$defs/{kind}"}
+    return Draft202012Validator(sub)
+
+
+def _describe(err: ValidationError) -> str:
+    where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+    best = err
+    if err.context:  # a oneOf failure: report the branch that got furthest
+        best = max(err.context, key=lambda e: len(e.absolute_path))
+        where = "/".join(str(p) for p in best.absolute_path) or where
+    return f"{where}: {best.message}"
+
+
+def validate_data(kind: str, data: Mapping[str, Any]) -> None:
+    """Raise PayloadError unless `data` is a valid row of `kind`."""
+    err = next(iter(data_validator(kind).iter_errors(data)), None)
+    if err is not None:
+        raise PayloadError(f"{kind} row {_describe(err)}")
+
+
+def check_version(obj: object) -> int:
+    """The envelope's schema version, or PayloadError saying what is supported."""
+    if not isinstance(obj, dict):
+        raise PayloadError("the batch is not a JSON object")
+    version = obj.get("schema_version")
+    if version not in SUPPORTED_VERSIONS:
+        supported = ", ".join(str(v) for v in SUPPORTED_VERSIONS)
+        raise PayloadError(
+            f"unknown payload schema version {version!r}: this HQ understands version "
+            f"{supported}; update the HQ receiver or the store app so that they match"
+        )
+    return int(version)
+
+
+def validate_envelope(obj: object) -> dict[str, Any]:
+    """Check the version, then the whole batch against the schema; returns the batch."""
+    check_version(obj)
+    assert isinstance(obj, dict)
+    err = next(iter(envelope_validator().iter_errors(obj)), None)
+    if err is not None:
+        raise PayloadError(f"batch does not follow schema v{SCHEMA_VERSION}: {_describe(err)}")
+    return obj
+
+
+# --- natural keys and row builders -------------------------------------------------------
+
+
+def natural_key(kind: str, data: Mapping[str, Any]) -> str:
+    """The outbox key of a row: kind plus its identifying fields (stable, readable)."""
+    parts = [str(data[f]) for f in NATURAL_KEYS[kind]]
+    return "|".join([kind, *parts])
+
+
+def bucket_of(ts: float) -> int:
+    return int(math.floor(ts / BUCKET_S) * BUCKET_S)
+
+
+def _num(x: float | None) -> float:
+    return round(float(x or 0.0), 3)
+
+
+def rollup_data(r: Rollup) -> dict[str, Any]:
+    """The wire form of a 15-minute rollup row."""
+    return {
+        "bucket_start": bucket_of(r.bucket_start),
+        "scope": r.scope,
+        "camera": r.camera or "",
+        "name": r.name,
+        "entries": int(r.entries or 0),
+        "exits": int(r.exits or 0),
+        "passersby": int(r.passersby or 0),
+        "occupancy_peak": int(r.occupancy_peak or 0),
+        "dwell_count": int(r.dwell_count or 0),
+        "dwell_sum_s": _num(r.dwell_sum_s),
+        "dwell_max_s": _num(r.dwell_max_s),
+    }
+
+
+def alert_data(a: AlertRow) -> dict[str, Any]:
+    """An alert without its free-text message or who acknowledged it."""
+    return {
+        "alert_id": a.id,
+        "kind": a.kind,
+        "camera": a.camera or "",
+        "zone": a.zone or "",
+        "ts": float(a.ts),
+        "acknowledged_at": None if a.acknowledged_at is None else float(a.acknowledged_at),
+    }
+
+
+def dumps(data: Mapping[str, Any]) -> str:
+    """Canonical compact JSON (sorted keys) so that equal payloads compare equal."""
+    return json.dumps(data, separators=(",", ":"), sort_keys=True, allow_nan=False)
+
+
+# --- the envelope on the wire ------------------------------------------------------------
+
+
+def wire_row(kind: str, seq: int, payload_json: str) -> bytes:
+    """One row of the `rows` array, spliced from the outbox's stored JSON (no re-parse)."""
+    return b'{"kind":%s,"seq":%d,"data":%s}' % (
+        json.dumps(kind).encode(),
+        seq,
+        payload_json.encode(),
+    )
+
+
+def envelope_bytes(
+    store_id: str, timezone: str, batch_id: str, rows: Iterable[bytes], sent_at: float
+) -> bytes:
+    head = {
+        "schema_version": SCHEMA_VERSION,
+        "store_id": store_id,
+        "batch_id": batch_id,
+        "timezone": timezone,
+        "sent_at": round(sent_at, 3),
+        "app_version": __version__,
+    }
+    return dumps(head)[:-1].encode() + b',"rows":[' + b",".join(rows) + b"]}"
+
+
+def encode_body(raw: bytes, level: int = 6) -> bytes:
+    return gzip.compress(raw, compresslevel=level, mtime=0)
+
+
+def decode_body(body: bytes, encoding: str, max_inflated: int) -> dict[str, Any]:
+    """Inflate (gzip or identity) and parse a batch; PayloadError on anything broken."""
+    enc = (encoding or "identity").strip().lower()
+    if enc == "gzip":
+        raw = _gunzip(body, max_inflated)
+    elif enc == "identity":
+        raw = body
+    else:
+        raise PayloadError(f"unsupported Content-Encoding {encoding!r} (use gzip)")
+    if len(raw) > max_inflated:
+        raise PayloadError(f"the batch is larger than {max_inflated} bytes uncompressed")
+    try:
+        obj = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PayloadError(f"the batch is not valid JSON ({exc})") from None
+    if not isinstance(obj, dict):
+        raise PayloadError("the batch is not a JSON object")
+    return obj
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    d = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = d.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise PayloadError(f"the batch body is not valid gzip data ({exc})") from None
+    if len(out) > limit:
+        raise PayloadError(f"the batch is larger than {limit} bytes uncompressed")
+    if not d.eof:
+        raise PayloadError(
+            "the batch body is incomplete (the gzip stream is cut off); nothing was stored"
+        )
+    if d.unused_data.strip(b"\0"):
+        raise PayloadError("the batch body has bytes after the end of its gzip stream")
+    return out

@@ -1,0 +1,411 @@
+"""POS purchases: CSV import (a generator yielding progress) and the signed webhook.
+
+CSV import: map the file's columns, check every row (each problem reported with its
+line number), then write all valid rows in ONE writer transaction, skipping
+(transaction id, line) pairs already stored, and link them to service sessions. A file
+that is not a CSV, not in the chosen encoding or lacks a mapped column is refused
+before anything is written.
+
+Webhook: the POS posts a JSON body with `X-Vitrine-Timestamp: <epoch seconds>` and
+`X-Vitrine-Signature: sha256=<hex>`, the HMAC-SHA256 with the store's secret of
+`<timestamp>.<raw body>` (the timestamp is signed so that it cannot be refreshed on a
+captured request). A timestamp more than 5 minutes away is stale. A transaction id
+already recorded is answered 'duplicate' and adds nothing. Rejections go to audit_log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import math
+import queue
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.store.models import AuditLog, PosImport, Purchase, Setting
+from app.sync.csvio import CsvRefused, CsvTable, cell, read_csv, require_columns
+from app.sync.linking import DEFAULT_WINDOW_S, link_purchase_rows
+from app.sync.store_protocol import StoreLike, write
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Vitrine-Signature"
+TIMESTAMP_HEADER = "X-Vitrine-Timestamp"
+TOLERANCE_S = 300.0
+SECRET_KEY = "pos.webhook_secret"
+_BARCODE = re.compile(r"^[\x21-\x7E]{1,64}$")
+
+PosImportError = CsvRefused  # refused file: nothing imported
+
+FIELDS = ("transaction_id", "time", "barcode", "amount", "salesperson_code")
+_GUESSES = {
+    "transaction_id": ("transaction", "transaction_id", "txn", "receipt", "ticket", "order"),
+    "time": ("time", "timestamp", "date", "datetime", "sold_at", "ts"),
+    "barcode": ("barcode", "ean", "upc", "gtin", "sku", "item"),
+    "amount": ("amount", "total", "price", "value", "net"),
+    "salesperson_code": ("salesperson", "employee", "staff", "cashier", "seller", "clerk"),
+}
+
+
+@dataclass(frozen=True)
+class PosMapping:
+    """Header names of the file's columns for each field (salesperson code optional)."""
+
+    transaction_id: str
+    time: str
+    barcode: str
+    amount: str
+    salesperson_code: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        d = {f: getattr(self, f) for f in FIELDS}
+        return {k: v for k, v in d.items() if v}
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class PosRow:
+    line: int
+    transaction_id: str
+    line_no: int
+    ts: float
+    barcode: str
+    amount: float
+    salesperson_code: str
+
+
+@dataclass
+class ImportResult:
+    filename: str
+    rows_total: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    linked: int = 0
+    import_id: int | None = None
+    errors: list[RowError] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    phase: str  # read | validate | write | done
+    done: int
+    total: int
+    result: ImportResult | None = None
+
+
+@dataclass(frozen=True)
+class Preview:
+    header: list[str]
+    rows: list[list[str]]
+    delimiter: str
+    guess: dict[str, str]
+
+
+def guess_mapping(header: list[str]) -> dict[str, str]:
+    """A best guess {field: header name} from common column names."""
+    out: dict[str, str] = {}
+    norm = {h: re.sub(r"[^a-z]", "_", h.lower()) for h in header}
+    for fld, words in _GUESSES.items():
+        for h, n in norm.items():
+            if h not in out.values() and any(w in n for w in words):
+                out[fld] = h
+                break
+    return out
+
+
+def preview(path: str | Path, encoding: str = "utf-8", n: int = 20) -> Preview:
+    """The header and the first rows (raises PosImportError for a refused file)."""
+    t = read_csv(path, encoding, max_rows=n)
+    return Preview(t.header, [f for _, f in t.rows], t.delimiter, guess_mapping(t.header))
+
+
+def parse_time(text: str, tz: ZoneInfo, fmt: str | None = None) -> float:
+    """Epoch seconds from ISO 8601, epoch seconds, or `fmt`; naive times are in `tz`."""
+    s = text.strip()
+    if not s:
+        raise ValueError("empty time")
+    if fmt:
+        d = datetime.strptime(s, fmt)
+    else:
+        try:
+            v = float(s)
+        except ValueError:
+            d = datetime.fromisoformat(s)
+        else:
+            if not 1e8 < v < 1e11:
+                raise ValueError(f"{s!r} is not a date")
+            return v
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=tz)
+    return d.timestamp()
+
+
+def parse_amount(text: str) -> float:
+    s = re.sub(r"[\s\u00a0$€£¥]", "", text)
+    if "," in s and "." not in s and s.count(",") == 1:
+        s = s.replace(",", ".")  # decimal comma
+    s = s.replace(",", "")  # thousands separators
+    v = float(s)
+    if not math.isfinite(v) or abs(v) >= 1e9:
+        raise ValueError(f"{text!r} is out of range")
+    return round(v, 4)
+
+
+def validate_rows(
+    table: CsvTable, mapping: PosMapping, tz: ZoneInfo, time_format: str | None = None
+) -> tuple[list[PosRow], list[RowError]]:
+    cols = require_columns(table, mapping.as_dict())
+    rows: list[PosRow] = []
+    errors: list[RowError] = []
+    seen: dict[str, int] = {}
+    for line, fields in table.rows:
+        if len(fields) != len(table.header):
+            errors.append(
+                RowError(line, f"{len(fields)} fields where the header has {len(table.header)}")
+            )
+            continue
+        txn = cell(fields, cols["transaction_id"])
+        code = cell(fields, cols["barcode"])
+        sp = cell(fields, cols["salesperson_code"]) if "salesperson_code" in cols else ""
+        reason = ""
+        if not txn or len(txn) > 80:
+            reason = "transaction id is empty" if not txn else "transaction id is too long"
+        elif not _BARCODE.match(code):
+            reason = f"barcode {code!r} is empty or not printable text" if code else "no barcode"
+        elif len(sp) > 40:
+            reason = "salesperson code is too long"
+        try:
+            ts = parse_time(cell(fields, cols["time"]), tz, time_format)
+        except (ValueError, OverflowError, OSError):
+            reason = reason or f"time {cell(fields, cols['time'])!r} is not a date and time"
+        try:
+            amount = parse_amount(cell(fields, cols["amount"]))
+        except ValueError:
+            reason = reason or f"amount {cell(fields, cols['amount'])!r} is not a number"
+        if reason:
+            errors.append(RowError(line, reason))
+            continue
+        seen[txn] = seen.get(txn, 0) + 1
+        rows.append(PosRow(line, txn, seen[txn], ts, code, amount, sp))
+    return rows, errors
+
+
+def _existing(s: Session, rows: list[PosRow]) -> set[tuple[str, int]]:
+    found: set[tuple[str, int]] = set()
+    txns = sorted({r.transaction_id for r in rows})
+    for i in range(0, len(txns), 500):
+        chunk = txns[i : i + 500]
+        q = select(Purchase.transaction_id, Purchase.line_no).where(
+            Purchase.transaction_id.in_(chunk)
+        )
+        found.update((t, n) for t, n in s.execute(q).all())
+    return found
+
+
+def insert_purchases(
+    s: Session,
+    rows: list[PosRow],
+    imp: PosImport,
+    window_s: float,
+    report: Callable[[int], None] = lambda n: None,
+) -> tuple[int, int, int]:
+    """Insert rows not stored yet and link them; returns (inserted, duplicates, linked)."""
+    s.add(imp)
+    s.flush()
+    have = _existing(s, rows)
+    new: list[Purchase] = []
+    for i, r in enumerate(rows):
+        if (r.transaction_id, r.line_no) in have:
+            continue
+        have.add((r.transaction_id, r.line_no))
+        new.append(
+            Purchase(
+                transaction_id=r.transaction_id,
+                line_no=r.line_no,
+                ts=r.ts,
+                barcode=r.barcode,
+                amount=r.amount,
+                salesperson_code=r.salesperson_code,
+                import_id=imp.id,
+            )
+        )
+        if i % 2000 == 0:
+            report(i)
+    s.add_all(new)
+    s.flush()
+    report(len(rows))
+    link_purchase_rows(s, new, window_s)
+    linked = sum(1 for p in new if p.session_id)
+    imp.rows_imported = len(new)
+    return len(new), len(rows) - len(new), linked
+
+
+def import_pos_csv(
+    store: StoreLike,
+    path: str | Path,
+    mapping: PosMapping,
+    *,
+    tz: str = "UTC",
+    encoding: str = "utf-8",
+    time_format: str | None = None,
+    link_window_s: float = DEFAULT_WINDOW_S,
+) -> Iterator[ImportProgress]:
+    """Import a POS CSV export, yielding progress; the last item carries the result.
+    Raises PosImportError (one line) for a refused file: nothing is written then."""
+    yield ImportProgress("read", 0, 0)
+    table = read_csv(path, encoding)
+    zone = ZoneInfo(tz)
+    total = len(table.rows)
+    yield ImportProgress("validate", 0, total)
+    rows, errors = validate_rows(table, mapping, zone, time_format)
+    result = ImportResult(table.path.name, total, errors=errors)
+    yield ImportProgress("validate", total, total)
+    progress: queue.Queue[int] = queue.Queue()
+    imp = PosImport(
+        source="csv",
+        filename=table.path.name[:260],
+        sha256=table.sha256,
+        rows_total=total,
+        rows_invalid=len(errors),
+    )
+
+    def _write(s: Session) -> tuple[int, int, int, int]:
+        with s.begin_nested():
+            n, dup, linked = insert_purchases(s, rows, imp, link_window_s, progress.put)
+        return n, dup, linked, imp.id
+
+    fut = store.writer.submit(_write)
+    while True:
+        try:
+            done = progress.get(timeout=0.1)
+            yield ImportProgress("write", done, len(rows))
+        except queue.Empty:
+            if fut.done():
+                break
+    result.imported, result.duplicates, result.linked, result.import_id = fut.result()
+    log.info(
+        "POS import %s: %s rows, %s imported, %s duplicates, %s invalid, %s linked",
+        result.filename,
+        total,
+        result.imported,
+        result.duplicates,
+        len(errors),
+        result.linked,
+    )
+    yield ImportProgress("done", total, total, result)
+
+
+# --- webhook ------------------------------------------------------------------------------
+
+
+class WebhookRejected(Exception):
+    """A webhook request that is not signed right or is stale; str() says why."""
+
+
+def sign_webhook(secret: str, body: bytes, timestamp: str) -> str:
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify_webhook(
+    secret: str,
+    body: bytes,
+    timestamp: str | None,
+    signature: str | None,
+    now: float,
+    tolerance_s: float = TOLERANCE_S,
+) -> None:
+    if not signature or not timestamp:
+        raise WebhookRejected("missing signature or timestamp header")
+    try:
+        ts = float(timestamp)
+    except ValueError:
+        raise WebhookRejected("timestamp header is not a number") from None
+    if not math.isfinite(ts) or abs(now - ts) > tolerance_s:
+        raise WebhookRejected("stale timestamp (more than 5 minutes away)")
+    if not hmac.compare_digest(sign_webhook(secret, body, timestamp), signature.strip()):
+        raise WebhookRejected("bad signature")
+
+
+def webhook_secret(store: StoreLike) -> str:
+    """The store's webhook secret, made on first use."""
+    with store.read_session() as s:
+        row = s.get(Setting, SECRET_KEY)
+        if row is not None:
+            return str(row.value).strip('"')
+
+    def _make(s: Session) -> str:
+        row = s.get(Setting, SECRET_KEY)
+        if row is None:
+            row = Setting(key=SECRET_KEY, value='"' + secrets.token_hex(32) + '"')
+            s.add(row)
+        return str(row.value).strip('"')
+
+    return write(store, _make)
+
+
+def rotate_webhook_secret(store: StoreLike) -> str:
+    new = secrets.token_hex(32)
+
+    def _rotate(s: Session) -> None:
+        s.merge(Setting(key=SECRET_KEY, value='"' + new + '"'))
+        s.add(AuditLog(actor="manager", action="rotate", target="pos_webhook_secret"))
+
+    write(store, _rotate)
+    return new
+
+
+def log_rejection(store: StoreLike, client: str, reason: str) -> None:
+    log.warning("POS webhook from %s rejected: %s", client, reason)
+
+    def _audit(s: Session) -> None:
+        s.add(
+            AuditLog(
+                actor=f"pos-webhook {client}"[:120],
+                action="reject",
+                target="pos_webhook",
+                detail=reason,
+            )
+        )
+
+    store.writer.submit(_audit)
+
+
+def record_webhook(
+    store: StoreLike, payload: Any, window_s: float = DEFAULT_WINDOW_S
+) -> dict[str, Any]:
+    """Store a verified webhook purchase (a `WebhookPurchase`), idempotent by transaction."""
+    txn = payload.transaction_id
+    rows = [
+        PosRow(
+            0, txn, ln.line or i + 1, payload.ts, ln.barcode, ln.amount, payload.salesperson_code
+        )
+        for i, ln in enumerate(payload.lines)
+    ]
+    if len({r.line_no for r in rows}) != len(rows):
+        raise ValueError("line numbers repeat")
+
+    def _record(s: Session) -> dict[str, Any]:
+        if s.execute(select(Purchase.id).where(Purchase.transaction_id == txn).limit(1)).first():
+            return {"status": "duplicate", "transaction_id": txn, "lines": 0, "linked": 0}
+        imp = PosImport(source="webhook", filename=txn[:260], rows_total=len(rows))
+        with s.begin_nested():
+            n, _, linked = insert_purchases(s, rows, imp, window_s)
+        return {"status": "recorded", "transaction_id": txn, "lines": n, "linked": linked}
+
+    return write(store, _record)

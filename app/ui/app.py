@@ -1,0 +1,176 @@
+"""`run_desktop()`: the desktop app's start and stop, in order.
+
+QApplication and style -> open the encrypted store (asking for its passphrase when no
+keychain holds the key) -> first-run wizard when the store has no identity yet -> main
+window with the engine started off the GUI thread -> on close: bridge, engine threads,
+worker threads and the store writer are stopped and joined.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.events import EventBus
+from app.paths import data_dir
+from app.ui.bridge import EngineBridge
+from app.ui.config_store import load_startup_config, save_config
+from app.ui.engine_host import EngineFactory, EngineHost
+from app.ui.main_window import MainWindow
+from app.ui.style import apply_style
+from app.ui.wizard import FirstRunWizard
+from app.ui.workers import Background
+
+log = logging.getLogger(__name__)
+
+
+class PassphraseDialog(QDialog):
+    """Asks for the store's passphrase (and a confirmation when creating the store)."""
+
+    def __init__(self, creating: bool, error: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Unlock the Vitrine store")
+        self.creating = creating
+        lay = QVBoxLayout(self)
+        intro = QLabel(
+            "Choose a passphrase for this store's encrypted data. Keep it safe: without it "
+            "the data cannot be read."
+            if creating
+            else "This computer has no keychain holding the store's key. Enter the store's passphrase."
+        )
+        intro.setWordWrap(True)
+        lay.addWidget(intro)
+        form = QFormLayout()
+        self.passphrase = QLineEdit()
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.confirm = QLineEdit()
+        self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("Passphrase", self.passphrase)
+        if creating:
+            form.addRow("Again", self.confirm)
+        lay.addLayout(form)
+        self.error = QLabel(error)
+        self.error.setObjectName("Error")
+        self.error.setWordWrap(True)
+        lay.addWidget(self.error)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self._ok)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+
+    def _ok(self) -> None:
+        p = self.passphrase.text()
+        if len(p) < 8:
+            self.error.setText("Use at least 8 characters.")
+        elif self.creating and p != self.confirm.text():
+            self.error.setText("The two passphrases differ.")
+        else:
+            self.accept()
+
+
+def open_store_interactive(parent: QWidget | None = None) -> Any:
+    """Open the store; ask for a passphrase when needed. None if the user gives up."""
+    from app.store.db import default_path, open_store
+    from app.store.errors import NeedPassphrase, StoreError, WrongKey
+
+    passphrase: str | None = None
+    error = ""
+    while True:
+        try:
+            return open_store(passphrase=passphrase)
+        except (NeedPassphrase, WrongKey) as exc:
+            if isinstance(exc, WrongKey):
+                error = "That passphrase does not open this store."
+            dlg = PassphraseDialog(creating=not default_path().exists(), error=error, parent=parent)
+            if dlg.exec() != QDialog.DialogCode.Accepted:
+                return None
+            passphrase = dlg.passphrase.text()
+        except StoreError as exc:
+            QMessageBox.critical(parent, "Vitrine", f"The store cannot be opened: {exc}")
+            return None
+
+
+class DesktopApp:
+    """The pieces of a running desktop session (tests build it with a fake engine)."""
+
+    def __init__(self, store: Any, engine_factory: EngineFactory | None = None) -> None:
+        self.store = store
+        self.background = Background()
+        self.bus = EventBus()
+        cfg, self.first_run = load_startup_config(store)
+        self.cfg = cfg
+        self.engine_factory = engine_factory
+        self.window: MainWindow | None = None
+        self.host: EngineHost | None = None
+        self.bridge: EngineBridge | None = None
+
+    def run_wizard(self) -> bool:
+        """Run the first-run wizard modally; False if the user cancelled."""
+        wiz = FirstRunWizard(self.background, self.cfg)
+        if wiz.exec() != QDialog.DialogCode.Accepted:
+            return False
+        return self.finish_wizard(wiz)
+
+    def finish_wizard(self, wiz: FirstRunWizard) -> bool:
+        cfg = wiz.result_config()
+        if cfg is None:
+            return False
+        self.cfg = cfg
+        save_config(self.store, cfg, "first-run wizard").result(timeout=30)
+        self.first_run = False
+        return True
+
+    def open_window(self) -> MainWindow:
+        self.host = EngineHost(self.cfg, self.bus, self.store, self.background, self.engine_factory)
+        self.bridge = EngineBridge(self.bus)
+        self.window = MainWindow(self.host, self.bridge, self.background, self.store)
+        self.window.show()
+        self.bridge.start()
+        if self.cfg.cameras:
+            self.host.start()
+        return self.window
+
+    def close(self) -> None:
+        """Stop everything (window, engine, workers) then the store; idempotent."""
+        if self.window is not None:
+            self.window.shutdown()
+        self.background.shutdown()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+
+def run_desktop() -> int:
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Vitrine")
+    app.setOrganizationName("Vitrine")
+    apply_style(app)
+    log.info("data directory: %s", data_dir())
+    store = open_store_interactive()
+    if store is None:
+        return 1
+    desktop = DesktopApp(store)
+    try:
+        if desktop.first_run and not desktop.run_wizard():
+            return 0
+        window = desktop.open_window()
+        window.raise_()
+        return int(app.exec())
+    finally:
+        desktop.close()

@@ -1,0 +1,341 @@
+"""Add, edit or remove a camera. The same form is the wizard's "first camera" page.
+
+Kinds: IP camera (RTSP URL, user, masked password), USB camera (index), video file
+(picker), demo camera (the PETS clip looped at real-time pace, when present). "Test
+connection" grabs one frame in a worker thread and shows it; the GUI never waits.
+Passwords are never logged and never shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from pydantic import SecretStr, ValidationError
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.config import CameraConfig
+from app.paths import demo_clip
+from app.ui.snapshot import grab_snapshot, redact
+from app.ui.workers import Background
+
+log = logging.getLogger(__name__)
+
+KINDS = [
+    ("IP camera (RTSP)", "rtsp"),
+    ("USB camera", "usb"),
+    ("Video file", "file"),
+    ("Demo camera", "demo"),
+]
+DEMO_MISSING = (
+    "The demo clip is not on this computer. It is the PETS 2009 footage that comes with "
+    "development checkouts (shared/media/video/pets09_s2l1_480x360.avi); set "
+    "VITRINE_DEMO_CLIP to any video file to use it instead, or add a real camera."
+)
+
+
+def first_error(err: ValidationError) -> str:
+    e = err.errors()[0]
+    loc = ".".join(str(x) for x in e["loc"])
+    msg = e["msg"].removeprefix("Value error, ")
+    return f"{loc}: {msg}" if loc else msg
+
+
+def bgr_to_pixmap(img: np.ndarray, width: int, height: int) -> QPixmap:
+    h, w = img.shape[:2]
+    buf = np.ascontiguousarray(img)
+    qimg = QImage(buf.data, w, h, buf.strides[0], QImage.Format.Format_BGR888).copy()
+    return QPixmap.fromImage(qimg).scaled(
+        width,
+        height,
+        Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.SmoothTransformation,
+    )
+
+
+def demo_camera(name: str = "Demo camera") -> CameraConfig | None:
+    clip = demo_clip()
+    if clip is None:
+        return None
+    return CameraConfig(name=name, type="file", url=str(clip), loop=True, realtime=True)
+
+
+class CameraForm(QWidget):
+    """Fields of one camera + a "Test connection" snapshot."""
+
+    tested = Signal(bool, str)  # ok, message
+
+    def __init__(self, background: Background, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.background = background
+        self.snapshot: np.ndarray | None = None
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.name = QLineEdit("Entrance")
+        self.kind = QComboBox()
+        for label, key in KINDS:
+            self.kind.addItem(label, key)
+        form.addRow("Name", self.name)
+        form.addRow("Kind", self.kind)
+
+        self.pages = QStackedWidget()
+        self.url = QLineEdit()
+        self.url.setPlaceholderText("rtsp://192.168.1.20:554/stream1")
+        self.user = QLineEdit()
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("kept encrypted, never shown")
+        self.pages.addWidget(
+            self._rows([("Address", self.url), ("User", self.user), ("Password", self.password)])
+        )
+        self.usb_index = QSpinBox()
+        self.usb_index.setRange(0, 63)
+        self.pages.addWidget(self._rows([("Camera index", self.usb_index)]))
+        self.path = QLineEdit()
+        self.path.setPlaceholderText("a video file on this computer")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QWidget()
+        h = QHBoxLayout(row)
+        h.setContentsMargins(0, 0, 0, 0)
+        h.addWidget(self.path, 1)
+        h.addWidget(browse)
+        self.loop = QCheckBox("Loop the video and play it at real-time pace, like a live camera")
+        self.loop.setChecked(True)
+        self.pages.addWidget(self._rows([("File", row), ("", self.loop)]))
+        self.demo_note = QLabel()
+        self.demo_note.setWordWrap(True)
+        self.pages.addWidget(self._rows([("", self.demo_note)]))
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+
+        self.test_button = QPushButton("Test connection")
+        self.test_button.clicked.connect(self.test_connection)
+        self.result = QLabel("")
+        self.result.setWordWrap(True)
+        self.preview = QLabel()
+        self.preview.setFixedSize(320, 200)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setStyleSheet("background:#0b1120;border-radius:8px;color:#94a3b8;")
+        self.preview.setText("The snapshot appears here")
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(form)
+        lay.addWidget(self.pages)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.result, 1)
+        lay.addLayout(test_row)
+        lay.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignLeft)
+        self._kind_changed()
+
+    @staticmethod
+    def _rows(rows: list[tuple[str, QWidget]]) -> QWidget:
+        w = QWidget()
+        f = QFormLayout(w)
+        f.setContentsMargins(0, 0, 0, 0)
+        f.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        for label, widget in rows:
+            f.addRow(label, widget)
+        return w
+
+    def kind_key(self) -> str:
+        return str(self.kind.currentData())
+
+    def set_kind(self, key: str) -> None:
+        self.kind.setCurrentIndex([k for _, k in KINDS].index(key))
+
+    def _kind_changed(self) -> None:
+        key = self.kind_key()
+        self.pages.setCurrentIndex([k for _, k in KINDS].index(key))
+        clip = demo_clip()
+        if clip is None:
+            self.demo_note.setText(DEMO_MISSING)
+            self.demo_note.setObjectName("Error")
+        else:
+            self.demo_note.setText(
+                f"Plays {clip.name} (people walking across a plaza) in a loop at real-time pace, "
+                "so you can try zones, lines and reports before connecting a real camera."
+            )
+            self.demo_note.setObjectName("Muted")
+        self.demo_note.setStyleSheet("")
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Choose a video file",
+            str(Path.home()),
+            "Videos (*.mp4 *.avi *.mkv *.mov *.webm);;All files (*)",
+        )
+        if path:
+            self.path.setText(path)
+
+    def set_camera(self, cam: CameraConfig) -> None:
+        self.name.setText(cam.name)
+        clip = demo_clip()
+        if cam.type == "file" and clip is not None and Path(cam.url) == clip:
+            self.set_kind("demo")
+        elif cam.type in ("rtsp", "usb", "file"):
+            self.set_kind(cam.type)
+        self.url.setText(cam.url if cam.type == "rtsp" else "")
+        self.user.setText(cam.username)
+        self.password.setText(cam.password.get_secret_value())
+        self.usb_index.setValue(cam.usb_index)
+        self.path.setText(cam.url if cam.type == "file" else "")
+        self.loop.setChecked(cam.loop)
+
+    def camera_config(self) -> CameraConfig:
+        """The camera described by the form; ValueError with a readable message."""
+        name = self.name.text().strip()
+        key = self.kind_key()
+        try:
+            if key == "demo":
+                cam = demo_camera(name or "Demo camera")
+                if cam is None:
+                    raise ValueError(DEMO_MISSING)
+                return cam
+            if key == "rtsp":
+                url = self.url.text().strip()
+                if url and "://" not in url:
+                    raise ValueError("the address must start with rtsp:// or http://")
+                return CameraConfig(
+                    name=name,
+                    type="rtsp",
+                    url=url,
+                    username=self.user.text().strip(),
+                    password=SecretStr(self.password.text()),
+                )
+            if key == "usb":
+                return CameraConfig(name=name, type="usb", usb_index=self.usb_index.value())
+            path = self.path.text().strip()
+            if path and not Path(path).is_file():
+                raise ValueError(f"no such video file: {path}")
+            on = self.loop.isChecked()
+            return CameraConfig(name=name, type="file", url=path, loop=on, realtime=on)
+        except ValidationError as err:
+            raise ValueError(first_error(err)) from None
+
+    def test_connection(self) -> None:
+        try:
+            cam = self.camera_config()
+        except ValueError as exc:
+            self._show_result(False, str(exc))
+            return
+        self.test_button.setEnabled(False)
+        where = f"USB camera {cam.usb_index}" if cam.type == "usb" else redact(cam.url)
+        self.result.setText(f"Connecting to {where}…")
+        self.result.setObjectName("Muted")
+        self.result.setStyleSheet("")
+        self.background.submit(
+            lambda: grab_snapshot(cam), self._got_snapshot, self._snapshot_failed
+        )
+
+    def _got_snapshot(self, img: np.ndarray) -> None:
+        self.snapshot = img
+        self.preview.setPixmap(bgr_to_pixmap(img, self.preview.width(), self.preview.height()))
+        h, w = img.shape[:2]
+        self._show_result(True, f"Connected: {w}×{h} picture received.")
+
+    def _snapshot_failed(self, exc: BaseException) -> None:
+        self._show_result(False, f"No picture: {exc}")
+
+    def _show_result(self, ok: bool, msg: str) -> None:
+        self.test_button.setEnabled(True)
+        self.result.setText(msg)
+        self.result.setObjectName("Success" if ok else "Error")
+        self.result.setStyleSheet("")
+        self.tested.emit(ok, msg)
+
+
+class CameraDialog(QDialog):
+    """Add (camera=None) or edit a camera; `removed` is set when the user removes it."""
+
+    def __init__(
+        self,
+        background: Background,
+        taken_names: set[str],
+        camera: CameraConfig | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Edit camera" if camera else "Add camera")
+        self.setMinimumWidth(560)
+        self.taken = set(taken_names) - ({camera.name} if camera else set())
+        self.original = camera
+        self.result_camera: CameraConfig | None = None
+        self.removed = False
+        self.form = CameraForm(background)
+        if camera is not None:
+            self.form.set_camera(camera)
+        else:
+            self.form.name.setText(self._free_name("Camera"))
+        self.error = QLabel("")
+        self.error.setObjectName("Error")
+        self.error.setWordWrap(True)
+        save = QPushButton("Save" if camera else "Add camera")
+        save.setObjectName("Primary")
+        save.setDefault(True)
+        save.clicked.connect(self._save)
+        cancel = QPushButton("Cancel")
+        cancel.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        if camera is not None:
+            remove = QPushButton("Remove camera")
+            remove.setObjectName("Danger")
+            remove.clicked.connect(self._remove)
+            buttons.addWidget(remove)
+        buttons.addStretch(1)
+        buttons.addWidget(cancel)
+        buttons.addWidget(save)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(20, 20, 20, 16)
+        lay.addWidget(self.form)
+        lay.addWidget(self.error)
+        lay.addLayout(buttons)
+
+    def _free_name(self, base: str) -> str:
+        i = len(self.taken) + 1
+        while f"{base} {i}" in self.taken:
+            i += 1
+        return f"{base} {i}"
+
+    def _save(self) -> None:
+        try:
+            cam = self.form.camera_config()
+        except ValueError as exc:
+            self.error.setText(str(exc))
+            return
+        if cam.name in self.taken:
+            self.error.setText(f"another camera is already called “{cam.name}”")
+            return
+        if self.original is not None:
+            cam = cam.model_copy(
+                update={
+                    "analysis_fps": self.original.analysis_fps,
+                    "enabled": self.original.enabled,
+                }
+            )
+        self.result_camera = cam
+        log.info("camera %s saved (%s %s)", cam.name, cam.type, redact(cam.url))
+        self.accept()
+
+    def _remove(self) -> None:
+        self.removed = True
+        self.accept()

@@ -1,0 +1,370 @@
+"""One live camera tile: the newest frame, scaled once per new frame, plus overlays
+painted with QPainter (person boxes with track ids, zones with occupancy, counting
+lines with in/out counts and direction arrows, an optional heatmap), a status badge
+and the camera's rates. Painting is cheap: one cv2.resize (GIL released) and a few
+vector shapes; no decoding or detection ever happens here."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QBrush,
+    QColor,
+    QContextMenuEvent,
+    QFont,
+    QImage,
+    QLinearGradient,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPolygonF,
+)
+from PySide6.QtWidgets import QMenu, QWidget
+
+from app.ui import style
+from app.ui.tile_model import LineView, TileView, ZoneView
+
+HEAT_CELL = 16  # heatmap cell size in source pixels
+
+
+def fit_rect(img_w: int, img_h: int, area: QRectF) -> QRectF:
+    """The largest rectangle with the image's aspect ratio centred in `area`."""
+    if img_w <= 0 or img_h <= 0:
+        return QRectF(area)
+    s = min(area.width() / img_w, area.height() / img_h)
+    w, h = img_w * s, img_h * s
+    return QRectF(area.x() + (area.width() - w) / 2, area.y() + (area.height() - h) / 2, w, h)
+
+
+def in_normal(start: tuple[float, float], end: tuple[float, float]) -> tuple[float, float]:
+    """Unit vector pointing to a line's "in" side (cross(end-start, p-start) < 0)."""
+    dx, dy = end[0] - start[0], end[1] - start[1]
+    n = math.hypot(dx, dy) or 1.0
+    return dy / n, -dx / n
+
+
+class HeatAccumulator:
+    """Where people stood, on a coarse grid of the source frame; decays slowly."""
+
+    def __init__(self) -> None:
+        self.grid: np.ndarray | None = None
+        self.version = 0
+
+    def add(self, boxes: np.ndarray, shape: tuple[int, int]) -> None:
+        h, w = shape
+        gh, gw = max(1, h // HEAT_CELL), max(1, w // HEAT_CELL)
+        if self.grid is None or self.grid.shape != (gh, gw):
+            self.grid = np.zeros((gh, gw), np.float32)
+        self.grid *= 0.998
+        if len(boxes):
+            xs = ((boxes[:, 0] + boxes[:, 2]) / 2 / HEAT_CELL).astype(int).clip(0, gw - 1)
+            ys = (boxes[:, 3] / HEAT_CELL).astype(int).clip(0, gh - 1)
+            np.add.at(self.grid, (ys, xs), 1.0)
+        self.version += 1
+
+    def image(self, external: np.ndarray | None = None) -> QImage | None:
+        grid = external if external is not None else self.grid
+        if grid is None or grid.size == 0 or float(grid.max()) <= 0:
+            return None
+        g = np.log1p(grid.astype(np.float32))
+        g = cv2.GaussianBlur(g / float(g.max()), (0, 0), 1.0)
+        g8 = (g / max(float(g.max()), 1e-6) * 255).astype(np.uint8)
+        bgr = cv2.applyColorMap(g8, cv2.COLORMAP_TURBO)
+        alpha = (np.clip(g * 1.6, 0, 1) * 170).astype(np.uint8)
+        bgra = np.ascontiguousarray(np.dstack([bgr, alpha]))
+        h, w = g8.shape
+        return QImage(bgra.data, w, h, bgra.strides[0], QImage.Format.Format_ARGB32).copy()
+
+
+class CameraTile(QWidget):
+    double_clicked = Signal(str)
+    edit_camera = Signal(str)
+    edit_zones = Signal(str)
+    remove_camera = Signal(str)
+
+    def __init__(self, camera: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.camera = camera
+        self.setMinimumSize(160, 110)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        self._view = TileView(camera)
+        self._img: QImage | None = None
+        self._img_buf: np.ndarray | None = None
+        self._img_key: tuple[int, int, int, int] | None = None
+        self._heat = HeatAccumulator()
+        self._heat_img: QImage | None = None
+        self._heat_version = -1
+        self._last_analysed: object = None
+        self.show_heatmap = False
+        self.focused = False
+        self.frames_shown = 0  # distinct frames painted: the tile's display rate
+        self.paint_ms_max = 0.0
+
+    # --- data -----------------------------------------------------------------------
+    @property
+    def view(self) -> TileView:
+        return self._view
+
+    def set_view(self, view: TileView) -> None:
+        old = self._view
+        self._view = view
+        if view.image is not None:
+            key = (view.analysed_index, id(view.boxes))
+            if key != self._last_analysed:
+                self._last_analysed = key
+                self._heat.add(view.boxes, view.image.shape[:2])
+        changed = (
+            view.image is not old.image
+            or view.frame_index != old.frame_index
+            or view.status != old.status
+            or view.zones != old.zones
+            or view.lines != old.lines
+            or view.boxes is not old.boxes
+        )
+        if changed:
+            self.update()
+
+    def set_heatmap(self, on: bool) -> None:
+        self.show_heatmap = on
+        self.update()
+
+    # --- painting ---------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        t0 = time.perf_counter()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        r = QRectF(self.rect())
+        p.fillRect(r, QColor(style.TILE_BG))
+        v = self._view
+        if v.image is not None:
+            h, w = v.image.shape[:2]
+            target = fit_rect(w, h, r)
+            self._paint_frame(p, v, target)
+            s = target.width() / w
+            if self.show_heatmap:
+                self._paint_heat(p, v, target)
+            self._paint_zones(p, v.zones, target.topLeft(), s)
+            self._paint_lines(p, v.lines, target.topLeft(), s)
+            self._paint_boxes(p, v, target.topLeft(), s)
+        else:
+            self._paint_placeholder(p, r, v)
+        self._paint_chrome(p, r, v)
+        p.end()
+        self.paint_ms_max = max(self.paint_ms_max, (time.perf_counter() - t0) * 1000)
+
+    def _paint_frame(self, p: QPainter, v: TileView, target: QRectF) -> None:
+        assert v.image is not None
+        tw, th = max(1, int(target.width())), max(1, int(target.height()))
+        key = (v.frame_index, id(v.image), tw, th)
+        if key != self._img_key:
+            img = v.image
+            if img.ndim == 2:
+                img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+            interp = cv2.INTER_AREA if tw < img.shape[1] else cv2.INTER_LINEAR
+            buf = np.ascontiguousarray(cv2.resize(img, (tw, th), interpolation=interp))
+            self._img_buf = buf
+            self._img = QImage(buf.data, tw, th, buf.strides[0], QImage.Format.Format_BGR888)
+            if key[:2] != (self._img_key or (None, None))[:2]:
+                self.frames_shown += 1
+            self._img_key = key
+        if self._img is not None:
+            p.drawImage(QPointF(target.x(), target.y()), self._img)
+
+    def _paint_heat(self, p: QPainter, v: TileView, target: QRectF) -> None:
+        stale = self._heat.version - self._heat_version > 5 or self._heat_img is None
+        if stale or v.heatmap is not None:
+            self._heat_img = self._heat.image(v.heatmap)
+            self._heat_version = self._heat.version
+        if self._heat_img is not None:
+            p.save()
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+            p.drawImage(target, self._heat_img)
+            p.restore()
+
+    def _font(self, bold: bool = False, scale: float = 1.0) -> QFont:
+        f = QFont(self.font())
+        f.setPixelSize(max(10, min(14, int(self.height() / 26 * scale))))
+        f.setBold(bold)
+        return f
+
+    def _pill(self, p: QPainter, x: float, y: float, text: str, bg: QColor, fg: QColor) -> QRectF:
+        fm = p.fontMetrics()
+        w, h = fm.horizontalAdvance(text) + 12, fm.height() + 4
+        rect = QRectF(x, y, w, h)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(bg)
+        p.drawRoundedRect(rect, h / 2, h / 2)
+        p.setPen(fg)
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        return rect
+
+    def _paint_zones(self, p: QPainter, zones: list[ZoneView], o: QPointF, s: float) -> None:
+        p.setFont(self._font(bold=True))
+        for i, z in enumerate(zones):
+            col = style.shape_color(i)
+            poly = QPolygonF([QPointF(o.x() + x * s, o.y() + y * s) for x, y in z.polygon])
+            over = z.capacity is not None and (z.occupancy or 0) > z.capacity
+            fill = QColor(style.BAD if over else col)
+            fill.setAlpha(55 if not over else 80)
+            pen = QPen(QColor(style.BAD) if over else col, 2)
+            if z.kind == "queue":
+                pen.setStyle(Qt.PenStyle.DashLine)
+            p.setPen(pen)
+            p.setBrush(fill)
+            p.drawPolygon(poly)
+            occ = "" if z.occupancy is None else f"  {z.occupancy}"
+            if z.capacity is not None and z.occupancy is not None:
+                occ += f"/{z.capacity}"
+            label = ("Queue · " if z.kind == "queue" else "") + z.name + occ
+            top = min((poly.at(k) for k in range(poly.size())), key=lambda q: (q.y(), q.x()))
+            bg = QColor(style.BAD if over else col)
+            bg.setAlpha(230)
+            self._pill(
+                p, top.x(), top.y() - p.fontMetrics().height() - 6, label, bg, QColor("#0b1120")
+            )
+
+    def _paint_lines(self, p: QPainter, lines: list[LineView], o: QPointF, s: float) -> None:
+        p.setFont(self._font(bold=True))
+        for ln in lines:
+            a = QPointF(o.x() + ln.start[0] * s, o.y() + ln.start[1] * s)
+            b = QPointF(o.x() + ln.end[0] * s, o.y() + ln.end[1] * s)
+            p.setPen(QPen(QColor(0, 0, 0, 120), 5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            p.drawLine(a, b)
+            p.setPen(
+                QPen(QColor(style.LINE_COLOR), 3, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+            )
+            p.drawLine(a, b)
+            nx, ny = in_normal(ln.start, ln.end)
+            mid = (a + b) / 2
+            draw_arrow(
+                p, mid - QPointF(nx, ny) * 6, mid + QPointF(nx, ny) * 22, QColor(style.IN_COLOR)
+            )
+            text = ln.name
+            if ln.count_in is not None:
+                text += f"   in {ln.count_in}  ·  out {ln.count_out}"
+            self._pill(
+                p, mid.x() + 8, mid.y() + 8, text, QColor(15, 23, 42, 215), QColor("#fde68a")
+            )
+
+    def _paint_boxes(self, p: QPainter, v: TileView, o: QPointF, s: float) -> None:
+        p.setFont(self._font(bold=True, scale=0.9))
+        for box, tid in zip(v.boxes, v.track_ids, strict=False):
+            x1, y1, x2, y2 = (float(c) for c in box)
+            rect = QRectF(o.x() + x1 * s, o.y() + y1 * s, (x2 - x1) * s, (y2 - y1) * s)
+            col = style.track_color(int(tid)) if tid >= 0 else QColor("#e5e7eb")
+            p.setPen(QPen(col, 2))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(rect, 3, 3)
+            if tid >= 0:
+                fm = p.fontMetrics()
+                self._pill(
+                    p, rect.x(), rect.y() - fm.height() - 5, f"#{int(tid)}", col, QColor("#0b1120")
+                )
+
+    def _paint_placeholder(self, p: QPainter, r: QRectF, v: TileView) -> None:
+        p.setPen(QColor("#94a3b8"))
+        p.setFont(self._font(bold=False, scale=1.1))
+        msg = {
+            "offline": "Camera offline — retrying",
+            "auth_failed": "The camera refused the user name or password",
+            "reconnecting": "Reconnecting…",
+            "stalled": "No frames — reconnecting…",
+            "ended": "The video has ended",
+            "stopped": "Stopped",
+        }.get(v.status, "Connecting to camera…")
+        if v.message and v.status in ("offline", "auth_failed"):
+            msg += f"\n{v.message}"
+        p.drawText(
+            r.adjusted(12, 12, -12, -12),
+            Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+            msg,
+        )
+
+    def _paint_chrome(self, p: QPainter, r: QRectF, v: TileView) -> None:
+        band = 30.0
+        grad = QLinearGradient(0, 0, 0, band + 8)
+        grad.setColorAt(0, QColor(0, 0, 0, 170))
+        grad.setColorAt(1, QColor(0, 0, 0, 0))
+        p.fillRect(QRectF(r.x(), r.y(), r.width(), band + 8), QBrush(grad))
+        p.setFont(self._font(bold=True, scale=1.1))
+        p.setPen(QColor("white"))
+        p.drawText(
+            QRectF(r.x() + 10, r.y() + 4, r.width() - 120, band - 4),
+            Qt.AlignmentFlag.AlignVCenter,
+            v.camera,
+        )
+        p.setFont(self._font(bold=True, scale=0.85))
+        label = style.STATUS_LABELS.get(v.status, v.status.upper())
+        col = QColor(style.STATUS_COLORS.get(v.status, style.MUTED))
+        fm = p.fontMetrics()
+        w = fm.horizontalAdvance(label) + 26
+        pill = self._pill(p, r.right() - w - 8, r.y() + 7, label + "   ", col, QColor("white"))
+        p.setBrush(QColor("white"))
+        p.setPen(Qt.PenStyle.NoPen)
+        p.drawEllipse(QPointF(pill.right() - 10, pill.center().y()), 3, 3)
+        stats = f"{v.source_fps:.1f} fps   ·   analysed {v.analysed_fps:.1f} fps   ·   detector {v.detector_ms:.0f} ms"
+        p.setFont(self._font(scale=0.85))
+        h = p.fontMetrics().height() + 8
+        p.fillRect(QRectF(r.x(), r.bottom() - h, r.width(), h), QColor(0, 0, 0, 150))
+        p.setPen(QColor("#e2e8f0"))
+        p.drawText(
+            QRectF(r.x() + 10, r.bottom() - h, r.width() - 20, h),
+            Qt.AlignmentFlag.AlignVCenter,
+            stats,
+        )
+        if self.focused:
+            p.setPen(QPen(QColor(style.ACCENT), 3))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(r.adjusted(1, 1, -2, -2))
+
+    # --- interaction ----------------------------------------------------------------
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.double_clicked.emit(self.camera)
+        event.accept()
+
+    def build_menu(self) -> QMenu:
+        menu = QMenu(self)
+        menu.addAction(
+            "Back to the wall" if self.focused else "Focus this camera"
+        ).triggered.connect(lambda: self.double_clicked.emit(self.camera))
+        menu.addSeparator()
+        menu.addAction("Edit camera…").triggered.connect(lambda: self.edit_camera.emit(self.camera))
+        menu.addAction("Edit zones and lines…").triggered.connect(
+            lambda: self.edit_zones.emit(self.camera)
+        )
+        heat = QAction("Show heatmap", menu, checkable=True)
+        heat.setChecked(self.show_heatmap)
+        heat.toggled.connect(self.set_heatmap)
+        menu.addAction(heat)
+        menu.addSeparator()
+        menu.addAction("Remove camera").triggered.connect(
+            lambda: self.remove_camera.emit(self.camera)
+        )
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        self.build_menu().exec(event.globalPos())
+
+
+def draw_arrow(p: QPainter, a: QPointF, b: QPointF, color: QColor) -> None:
+    """An arrow from a to b with a filled head."""
+    p.setPen(QPen(color, 3, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+    p.drawLine(a, b)
+    ang = math.atan2(b.y() - a.y(), b.x() - a.x())
+    head = QPolygonF(
+        [
+            b + QPointF(math.cos(ang) * 4, math.sin(ang) * 4),
+            b - QPointF(math.cos(ang - 0.5) * 10, math.sin(ang - 0.5) * 10),
+            b - QPointF(math.cos(ang + 0.5) * 10, math.sin(ang + 0.5) * 10),
+        ]
+    )
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(color)
+    p.drawPolygon(head)

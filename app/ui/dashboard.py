@@ -1,0 +1,437 @@
+"""Today at a glance: KPI cards, pyqtgraph charts, and the alerts list.
+
+Data is loaded from the store in a worker thread (`dashboard_data.load_dashboard`) every
+few seconds while the view is visible; live occupancy comes straight from the engine's
+events. Every chart has an empty state that says why it is empty and what to do.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.events import Alert, Occupancy
+from app.ui import style
+from app.ui.dashboard_data import DWELL_BINS_S, AlertItem, DashboardData
+
+pg.setConfigOptions(antialias=True, background="w", foreground=style.INK)
+
+EMPTY_FOOTFALL = (
+    "Nobody has been counted today yet.\nDraw an entrance or a counting line on a camera "
+    "(right-click a tile → Edit zones and lines) and entries appear here hour by hour, "
+    "next to the same weekday last week."
+)
+EMPTY_OCCUPANCY = (
+    "No zone occupancy yet today.\nDraw a zone on a camera: its head count is sampled "
+    "through the day and plotted here."
+)
+EMPTY_DWELL = (
+    "No finished visits yet today.\nA visit counts once a person leaves a zone, so this fills "
+    "in as people come and go."
+)
+EMPTY_ZONES = "No zone visits yet today. Zones you draw are listed here with their mean dwell time."
+EMPTY_ALERTS = "No alerts. Cameras going offline and zones over their capacity show up here."
+
+
+def fmt_duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f} min {seconds % 60:02.0f} s"
+    return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:02.0f} min"
+
+
+def card(title: str = "") -> tuple[QFrame, QVBoxLayout]:
+    frame = QFrame()
+    frame.setObjectName("Card")
+    lay = QVBoxLayout(frame)
+    lay.setContentsMargins(16, 14, 16, 14)
+    lay.setSpacing(8)
+    if title:
+        t = QLabel(title)
+        t.setObjectName("SectionTitle")
+        lay.addWidget(t)
+    return frame, lay
+
+
+class Kpi(QFrame):
+    def __init__(self, label: str, hint: str = "") -> None:
+        super().__init__()
+        self.setObjectName("Card")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(16, 12, 16, 12)
+        lay.setSpacing(2)
+        self.label = QLabel(label.upper())
+        self.label.setObjectName("KpiLabel")
+        self.value = QLabel("—")
+        self.value.setObjectName("KpiValue")
+        self.hint = QLabel(hint)
+        self.hint.setObjectName("KpiHint")
+        self.hint.setWordWrap(True)
+        for w in (self.label, self.value, self.hint):
+            lay.addWidget(w)
+
+    def set(self, value: str, hint: str | None = None) -> None:
+        self.value.setText(value)
+        if hint is not None:
+            self.hint.setText(hint)
+
+
+class ChartCard(QFrame):
+    """A titled chart with an empty-state message instead of a blank plot."""
+
+    def __init__(self, title: str, empty_text: str) -> None:
+        super().__init__()
+        self.setObjectName("Card")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(16, 14, 16, 14)
+        t = QLabel(title)
+        t.setObjectName("SectionTitle")
+        lay.addWidget(t)
+        self.stack = QStackedWidget()
+        self.plot = pg.PlotWidget()
+        self.plot.setMinimumHeight(200)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.showGrid(x=False, y=True, alpha=0.15)
+        for ax in ("left", "bottom"):
+            self.plot.getAxis(ax).setPen(pg.mkPen(style.LINE))
+            self.plot.getAxis(ax).setTextPen(pg.mkPen(style.MUTED))
+        self.empty = QLabel(empty_text)
+        self.empty.setObjectName("EmptyState")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(self.plot)
+        self.stack.addWidget(self.empty)
+        lay.addWidget(self.stack)
+
+    def show_empty(self, empty: bool) -> None:
+        self.stack.setCurrentWidget(self.empty if empty else self.plot)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.stack.currentWidget() is self.empty
+
+
+def hour_ticks(plot: pg.PlotWidget) -> None:
+    plot.getAxis("bottom").setTicks([[(h, f"{h:02d}h") for h in range(0, 24, 3)]])
+    plot.setXRange(-0.7, 23.7, padding=0)
+
+
+class DashboardView(QWidget):
+    acknowledge_requested = Signal(str)
+
+    def __init__(
+        self, loader: Callable[[], DashboardData] | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.loader = loader
+        self.data: DashboardData | None = None
+        self.live_occupancy: dict[tuple[str, str], int] = {}
+        self.live_alerts: dict[str, AlertItem] = {}
+        self.acked: set[str] = set()
+        self.store_name = ""
+        self._build()
+        self.timer = QTimer(self)
+        self.timer.setInterval(5000)
+        self.timer.timeout.connect(self.request_refresh)
+        self.refresh_requested: Callable[[], None] | None = None
+
+    # --- layout -----------------------------------------------------------------
+    def _build(self) -> None:
+        inner = QWidget()
+        lay = QVBoxLayout(inner)
+        lay.setContentsMargins(20, 18, 20, 20)
+        lay.setSpacing(style.SPACING)
+        head = QHBoxLayout()
+        titles = QVBoxLayout()
+        self.title = QLabel("Today")
+        self.title.setObjectName("PageTitle")
+        self.subtitle = QLabel("")
+        self.subtitle.setObjectName("PageSubtitle")
+        titles.addWidget(self.title)
+        titles.addWidget(self.subtitle)
+        head.addLayout(titles)
+        head.addStretch(1)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.request_refresh)
+        head.addWidget(self.refresh_button)
+        lay.addLayout(head)
+
+        kpis = QHBoxLayout()
+        kpis.setSpacing(12)
+        self.k_entries = Kpi("Entries", "people who came in")
+        self.k_exits = Kpi("Exits", "people who left")
+        self.k_occ = Kpi("In the store now", "across all zones")
+        self.k_pass = Kpi("Passers-by", "walked past the door")
+        self.k_capture = Kpi("Capture rate", "entries ÷ people at the door")
+        self.k_dwell = Kpi("Mean dwell", "time spent in a zone")
+        for k in (
+            self.k_entries,
+            self.k_exits,
+            self.k_occ,
+            self.k_pass,
+            self.k_capture,
+            self.k_dwell,
+        ):
+            kpis.addWidget(k, 1)
+        lay.addLayout(kpis)
+
+        grid = QGridLayout()
+        grid.setSpacing(12)
+        self.c_footfall = ChartCard(
+            "Footfall per hour — today vs. same day last week", EMPTY_FOOTFALL
+        )
+        self.c_occ = ChartCard("Occupancy over the day (peak per hour)", EMPTY_OCCUPANCY)
+        self.c_dwell = ChartCard("How long visits last", EMPTY_DWELL)
+        zones_card, zl = card("Mean dwell per zone")
+        self.zone_rows = QVBoxLayout()
+        self.zone_rows.setSpacing(6)
+        zl.addLayout(self.zone_rows)
+        zl.addStretch(1)
+        self.zones_card = zones_card
+        grid.addWidget(self.c_footfall, 0, 0, 1, 2)
+        grid.addWidget(self.c_occ, 1, 0)
+        grid.addWidget(self.c_dwell, 1, 1)
+        grid.addWidget(zones_card, 2, 0)
+        alerts_card, al = card("Alerts")
+        self.alert_rows = QVBoxLayout()
+        self.alert_rows.setSpacing(6)
+        al.addLayout(self.alert_rows)
+        al.addStretch(1)
+        grid.addWidget(alerts_card, 2, 1)
+        lay.addLayout(grid)
+        lay.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self.set_data(None)
+
+    # --- data ---------------------------------------------------------------------
+    def request_refresh(self) -> None:
+        if self.refresh_requested is not None:
+            self.refresh_requested()
+
+    def on_event(self, event: object) -> None:
+        if isinstance(event, Occupancy):
+            self.live_occupancy[(event.camera, event.zone)] = event.count
+            self._show_occupancy()
+
+    def on_alert(self, alert: Alert) -> None:
+        self.live_alerts[alert.id] = AlertItem(
+            alert.id, alert.kind, alert.message, alert.camera, alert.zone, alert.ts
+        )
+        self._show_alerts()
+
+    def set_live_occupancy(self, occ: dict[tuple[str, str], int]) -> None:
+        self.live_occupancy = dict(occ)
+        self._show_occupancy()
+
+    def _show_occupancy(self) -> None:
+        if self.live_occupancy:
+            self.k_occ.set(str(sum(self.live_occupancy.values())))
+        else:
+            self.k_occ.set("—", "draw a zone to count people inside")
+
+    def set_data(self, data: DashboardData | None) -> None:
+        self.data = data
+        day = datetime.now().strftime("%A %d %B")
+        self.title.setText(f"Today at {self.store_name}" if self.store_name else "Today")
+        updated = time.strftime("%H:%M:%S")
+        self.subtitle.setText(f"{day}  ·  updated {updated}" if data else f"{day}  ·  loading…")
+        d = data or DashboardData(day_start=0)
+        self.k_entries.set(str(d.entries) if data else "—")
+        self.k_exits.set(str(d.exits) if data else "—")
+        self.k_pass.set(
+            str(d.passersby) if d.has_entrances else "—",
+            "walked past the door" if d.has_entrances else "needs an entrance",
+        )
+        rate = d.capture_rate
+        self.k_capture.set(
+            f"{rate:.0%}" if rate is not None else "—",
+            "entries ÷ people at the door" if d.has_entrances else "needs an entrance",
+        )
+        n = sum(d.visits_by_zone.values())
+        mean = (
+            sum(d.dwell_by_zone[z] * d.visits_by_zone[z] for z in d.dwell_by_zone) / n
+            if n
+            else None
+        )
+        self.k_dwell.set(
+            fmt_duration(mean) if mean is not None else "—",
+            f"over {n} visit{'s' if n != 1 else ''}" if n else "time spent in a zone",
+        )
+        self._show_occupancy()
+        self._plot_footfall(d)
+        self._plot_occupancy(d)
+        self._plot_dwell(d)
+        self._show_zones(d)
+        self._show_alerts()
+
+    def _plot_footfall(self, d: DashboardData) -> None:
+        c = self.c_footfall
+        c.show_empty(sum(d.footfall_today) == 0 and sum(d.footfall_last_week) == 0)
+        c.plot.clear()
+        hours = list(range(24))
+        c.plot.addItem(
+            pg.BarGraphItem(
+                x=hours,
+                height=d.footfall_today,
+                width=0.65,
+                brush=pg.mkBrush(style.CHART_TODAY),
+                pen=pg.mkPen(None),
+            )
+        )
+        c.plot.plot(
+            hours,
+            d.footfall_last_week,
+            pen=pg.mkPen(style.CHART_LAST_WEEK, width=2.5),
+            symbol="o",
+            symbolSize=5,
+            symbolBrush=style.CHART_LAST_WEEK,
+            symbolPen=None,
+        )
+        c.plot.addLegend(offset=(10, 5)) if c.plot.plotItem.legend is None else None
+        legend = c.plot.plotItem.legend
+        if legend is not None:
+            legend.clear()
+            legend.addItem(
+                pg.BarGraphItem(x=[0], height=[0], width=1, brush=style.CHART_TODAY), "today"
+            )
+            legend.addItem(
+                pg.PlotDataItem(pen=pg.mkPen(style.CHART_LAST_WEEK, width=2.5)),
+                "same day last week",
+            )
+        hour_ticks(c.plot)
+
+    def _plot_occupancy(self, d: DashboardData) -> None:
+        c = self.c_occ
+        c.show_empty(sum(d.occupancy_by_hour) == 0)
+        c.plot.clear()
+        c.plot.plot(
+            list(range(24)),
+            d.occupancy_by_hour,
+            pen=pg.mkPen(style.ACCENT, width=2.5),
+            fillLevel=0,
+            brush=pg.mkBrush(*style.CHART_FILL),
+            stepMode=None,
+        )
+        hour_ticks(c.plot)
+
+    def _plot_dwell(self, d: DashboardData) -> None:
+        c = self.c_dwell
+        c.show_empty(sum(d.dwell_hist) == 0)
+        c.plot.clear()
+        xs = list(range(len(DWELL_BINS_S)))
+        c.plot.addItem(
+            pg.BarGraphItem(
+                x=xs,
+                height=d.dwell_hist,
+                width=0.7,
+                brush=pg.mkBrush("#0ea5e9"),
+                pen=pg.mkPen(None),
+            )
+        )
+        labels = [f"{fmt_duration(b).replace(' 00 s', '')}+" for b in DWELL_BINS_S]
+        c.plot.getAxis("bottom").setTicks([list(zip(xs, labels, strict=True))])
+
+    def _show_zones(self, d: DashboardData) -> None:
+        _clear(self.zone_rows)
+        if not d.dwell_by_zone:
+            lab = QLabel(EMPTY_ZONES)
+            lab.setObjectName("EmptyState")
+            lab.setWordWrap(True)
+            self.zone_rows.addWidget(lab)
+            return
+        top = max(d.dwell_by_zone.values()) or 1.0
+        for zone, mean in sorted(d.dwell_by_zone.items(), key=lambda kv: -kv[1]):
+            row = QHBoxLayout()
+            name = QLabel(zone)
+            name.setMinimumWidth(110)
+            bar = QFrame()
+            bar.setFixedHeight(10)
+            bar.setFixedWidth(max(6, int(220 * mean / top)))
+            bar.setStyleSheet(f"background:{style.ACCENT};border-radius:5px;")
+            val = QLabel(f"{fmt_duration(mean)}  ·  {d.visits_by_zone.get(zone, 0)} visits")
+            val.setObjectName("Muted")
+            row.addWidget(name)
+            row.addWidget(bar)
+            row.addWidget(val)
+            row.addStretch(1)
+            self.zone_rows.addLayout(row)
+
+    def _show_alerts(self) -> None:
+        _clear(self.alert_rows)
+        items = {a.id: a for a in (self.data.alerts if self.data else [])}
+        items.update(self.live_alerts)
+        shown = [a for a in sorted(items.values(), key=lambda a: -a.ts) if a.id not in self.acked][
+            :12
+        ]
+        if not shown:
+            lab = QLabel(EMPTY_ALERTS)
+            lab.setObjectName("EmptyState")
+            lab.setWordWrap(True)
+            self.alert_rows.addWidget(lab)
+            return
+        for a in shown:
+            row = QHBoxLayout()
+            dot = QLabel("●")
+            dot.setStyleSheet(f"color:{style.BAD if a.kind == 'camera_offline' else style.WARN};")
+            text = QLabel(f"<b>{time.strftime('%H:%M', time.localtime(a.ts))}</b>  {a.message}")
+            text.setWordWrap(True)
+            ack = QPushButton("Acknowledge")
+            ack.setProperty("alert_id", a.id)
+            ack.clicked.connect(lambda _=False, i=a.id: self.acknowledge(i))
+            row.addWidget(dot)
+            row.addWidget(text, 1)
+            row.addWidget(ack)
+            self.alert_rows.addLayout(row)
+
+    def acknowledge(self, alert_id: str) -> None:
+        self.acked.add(alert_id)
+        self.live_alerts.pop(alert_id, None)
+        self._show_alerts()
+        self.acknowledge_requested.emit(alert_id)
+
+    def visible_alert_ids(self) -> list[str]:
+        ids = []
+        for i in range(self.alert_rows.count()):
+            item = self.alert_rows.itemAt(i)
+            lay = item.layout() if item is not None else None
+            if lay is not None:
+                last = lay.itemAt(lay.count() - 1)
+                w = last.widget() if last is not None else None
+                if w is not None and w.property("alert_id"):
+                    ids.append(str(w.property("alert_id")))
+        return ids
+
+
+def _clear(layout: Any) -> None:
+    while layout.count():
+        item = layout.takeAt(0)
+        w = item.widget()
+        if w is not None:
+            w.deleteLater()
+        elif item.layout() is not None:
+            _clear(item.layout())
+            item.layout().deleteLater()

@@ -1,0 +1,152 @@
+"""Owns the engine for the desktop app: starts it off the GUI thread, applies config
+edits live, persists them, and stops everything on close.
+
+`engine_factory(cfg, bus, store, models_dir)` defaults to `app.engine.Engine`; tests
+pass a fake. The GUI never waits on the engine except in `stop()`, on close.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.config import AppConfig
+from app.events import EventBus
+from app.ui.config_store import save_config
+from app.ui.workers import Background
+
+log = logging.getLogger(__name__)
+
+EngineFactory = Callable[[AppConfig, EventBus, Any, Any], Any]
+
+
+def default_engine_factory(cfg: AppConfig, bus: EventBus, store: Any, models_dir: Any) -> Any:
+    from app.engine import Engine
+
+    return Engine(cfg, bus, store=store, models_dir=models_dir)
+
+
+class EngineHost(QObject):
+    state_changed = Signal(str, str)  # state, message
+    config_changed = Signal(object)  # AppConfig, after it was applied
+    config_saved = Signal(int)  # config version id
+    error = Signal(str)  # one line for a person
+
+    def __init__(
+        self,
+        cfg: AppConfig,
+        bus: EventBus,
+        store: Any,
+        background: Background,
+        engine_factory: EngineFactory | None = None,
+        models_dir: Any = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.cfg = cfg
+        self.bus = bus
+        self.store = store
+        self.background = background
+        self.factory = engine_factory or default_engine_factory
+        self.models_dir = models_dir
+        self.engine: Any = None
+        self.state = "stopped"
+        self.message = ""
+        self._lock = threading.Lock()
+
+    def _set_state(self, state: str, message: str = "") -> None:
+        self.state, self.message = state, message
+        self.state_changed.emit(state, message)
+
+    # --- lifecycle ------------------------------------------------------------------
+    def start(self) -> None:
+        if self.state in ("starting", "running"):
+            return
+        self._set_state("starting", "Starting cameras and the detector…")
+        cfg = self.cfg
+
+        def work() -> Any:
+            engine = self.factory(cfg, self.bus, self.store, self.models_dir)
+            with self._lock:
+                self.engine = engine
+            engine.start()
+            return engine
+
+        self.background.submit(work, self._started, self._start_failed)
+
+    def _started(self, engine: Any) -> None:
+        n = len([c for c in self.cfg.cameras if c.enabled])
+        self._set_state("running", f"{n} camera{'s' if n != 1 else ''}")
+
+    def _start_failed(self, exc: BaseException) -> None:
+        log.error("engine did not start: %s", exc)
+        self._set_state("failed", str(exc) or type(exc).__name__)
+
+    def stop(self) -> None:
+        """Stop the engine and join its threads (blocking; used on close)."""
+        with self._lock:
+            engine, self.engine = self.engine, None
+        if engine is not None:
+            self._set_state("stopping", "Stopping…")
+            try:
+                engine.stop()
+            except Exception:
+                log.exception("engine stop failed")
+        self._set_state("stopped", "")
+
+    # --- data for the views ---------------------------------------------------------
+    def tile_state(self, camera: str) -> Any:
+        engine = self.engine
+        if engine is None:
+            return None
+        try:
+            return engine.tile_state(camera)
+        except Exception:
+            log.debug("tile_state(%s) failed", camera, exc_info=True)
+            return None
+
+    def provider(self) -> str:
+        """The execution provider the running detector uses, if the engine says."""
+        engine = self.engine
+        for attr in ("detector_provider", "provider"):
+            v = getattr(engine, attr, None)
+            if callable(v):
+                v = v()
+            if isinstance(v, str) and v:
+                return v
+        det = getattr(engine, "detector", None) or getattr(engine, "_detector", None)
+        return str(getattr(det, "provider", "") or "")
+
+    # --- configuration --------------------------------------------------------------
+    def apply_config(self, cfg: AppConfig, author: str = "desktop", persist: bool = True) -> None:
+        """Apply to the running engine (worker thread) and save with history."""
+        self.cfg = cfg
+        engine = self.engine
+        if engine is not None:
+
+            def work() -> None:
+                engine.apply_config(cfg)
+
+            self.background.submit(work, None, lambda e: self.error.emit(f"Could not apply: {e}"))
+        elif self.state in ("stopped", "failed") and cfg.cameras:
+            self.start()
+        self.config_changed.emit(cfg)
+        if persist:
+            self.persist(cfg, author)
+
+    def persist(self, cfg: AppConfig, author: str = "desktop") -> None:
+        fut = save_config(self.store, cfg, author)
+
+        def done(f: Any) -> None:
+            exc = f.exception()
+            if exc is not None:
+                log.error("saving the configuration failed: %s", exc)
+                self.error.emit(f"Could not save the settings: {exc}")
+            else:
+                self.config_saved.emit(int(f.result()))
+
+        fut.add_done_callback(done)

@@ -1,0 +1,437 @@
+"""The main window: a sidebar (Cameras, Dashboard, Reports, Settings), menus, and a
+status bar with the engine's and the sync's state.
+
+Config edits (cameras, zones, settings) become a new AppConfig that `EngineHost`
+applies to the running engine and saves with history. Dialogs owned by other parts of
+the app (POS import, catalogue, salespeople, tablet pairing, reports) are imported only
+when opened, with a clear message when this build does not have them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.config import AppConfig, CameraConfig
+from app.events import Alert, CameraStatus
+from app.ui.bridge import EngineBridge
+from app.ui.camera_dialog import CameraDialog
+from app.ui.camera_wall import CameraWall
+from app.ui.dashboard import DashboardView
+from app.ui.dashboard_data import acknowledge, load_dashboard
+from app.ui.engine_host import EngineHost
+from app.ui.settings_view import SettingsView
+from app.ui.snapshot import grab_snapshot
+from app.ui.workers import Background
+from app.ui.zone_editor import ZoneEditor
+
+log = logging.getLogger(__name__)
+
+PAGES = ["Cameras", "Dashboard", "Reports", "Settings"]
+EXTERNAL = {
+    "pos": ("app.ui.pos_import_dialog", "Import POS sales"),
+    "catalog": ("app.ui.catalog_dialog", "Product catalogue"),
+    "salespeople": ("app.ui.salespeople_dialog", "Salespeople"),
+    "pairing": ("app.ui.pairing_dialog", "Pair a tablet"),
+    "reports": ("app.ui.reports_view", "Reports"),
+}
+
+
+def construct(cls: type, available: dict[str, Any]) -> Any:
+    """Instantiate `cls` passing the keyword arguments it names among `available`."""
+    params = inspect.signature(cls).parameters
+    kwargs = {k: v for k, v in available.items() if k in params}
+    return cls(**kwargs)
+
+
+def find_class(module: Any, base: type, prefer: tuple[str, ...]) -> type | None:
+    for name in prefer:
+        obj = getattr(module, name, None)
+        if isinstance(obj, type) and issubclass(obj, base):
+            return obj
+    for obj in vars(module).values():
+        if isinstance(obj, type) and issubclass(obj, base) and obj.__module__ == module.__name__:
+            return obj
+    return None
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self, host: EngineHost, bridge: EngineBridge, background: Background, store: Any
+    ) -> None:
+        super().__init__()
+        self.host, self.bridge, self.background, self.store = host, bridge, background, store
+        self.setWindowTitle("Vitrine")
+        self.resize(1440, 900)
+        self._closing = False
+        self._dash_loading = False
+        self._offline: set[str] = set()
+        self._build()
+        self._menus()
+        self._wire()
+        self.apply_view_config(host.cfg)
+        self.on_engine_state(host.state, host.message)
+
+    # --- layout -----------------------------------------------------------------
+    def _build(self) -> None:
+        side = QWidget()
+        side.setObjectName("Sidebar")
+        side.setFixedWidth(220)
+        sl = QVBoxLayout(side)
+        sl.setContentsMargins(8, 20, 8, 12)
+        brand = QLabel("◆ Vitrine")
+        brand.setObjectName("Brand")
+        self.brand_sub = QLabel("")
+        self.brand_sub.setObjectName("BrandSub")
+        self.nav = QListWidget()
+        self.nav.addItems(PAGES)
+        sl.addWidget(brand)
+        sl.addWidget(self.brand_sub)
+        sl.addWidget(self.nav, 1)
+        foot = QLabel("Anonymous counting · data stays in the store")
+        foot.setObjectName("SidebarFoot")
+        foot.setWordWrap(True)
+        self.privacy_foot = foot
+        sl.addWidget(foot)
+
+        self.wall = CameraWall()
+        self.dashboard = DashboardView()
+        self.reports_holder = QWidget()
+        QVBoxLayout(self.reports_holder).setContentsMargins(0, 0, 0, 0)
+        self._reports_loaded = False
+        self.settings = SettingsView(provider=self.host.provider)
+        self.stack = QStackedWidget()
+        for w in (self.wall, self.dashboard, self.reports_holder, self.settings):
+            self.stack.addWidget(w)
+        central = QWidget()
+        h = QHBoxLayout(central)
+        h.setContentsMargins(0, 0, 0, 0)
+        h.setSpacing(0)
+        h.addWidget(side)
+        h.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.nav.currentRowChanged.connect(self.show_page)
+        self.nav.setCurrentRow(0)
+
+        sb = self.statusBar()
+        self.engine_label = QLabel()
+        self.sync_label = QLabel()
+        self.store_label = QLabel()
+        sb.addWidget(self.engine_label, 1)
+        sb.addPermanentWidget(self.sync_label)
+        sb.addPermanentWidget(self.store_label)
+
+    def _menus(self) -> None:
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        m.addAction("Settings", lambda: self.nav.setCurrentRow(3))
+        m.addSeparator()
+        quit_ = QAction("Quit", self)
+        quit_.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_.triggered.connect(self.close)
+        m.addAction(quit_)
+        m = mb.addMenu("&Cameras")
+        m.addAction("Add camera…", self.add_camera)
+        m.addAction("Edit zones and lines…", lambda: self.edit_zones(self.current_camera()))
+        m.addAction(
+            "Show heatmap", lambda: self.wall.set_heatmap(not self.wall.heat_button.isChecked())
+        )
+        m = mb.addMenu("&Sales")
+        for key in ("salespeople", "catalog", "pos", "pairing"):
+            act = m.addAction(EXTERNAL[key][1] + "…")
+            act.triggered.connect(lambda _=False, k=key: self.open_external(k))
+        m = mb.addMenu("&Help")
+        m.addAction("About Vitrine", self.about)
+
+    def _wire(self) -> None:
+        b = self.bridge
+        b.display_tick.connect(self.on_display_tick)
+        b.vision_event.connect(self.dashboard.on_event)
+        b.alert.connect(self.dashboard.on_alert)
+        b.camera_status.connect(self.on_camera_status)
+        self.host.state_changed.connect(self.on_engine_state)
+        self.host.config_changed.connect(self.apply_view_config)
+        self.host.error.connect(lambda msg: self.statusBar().showMessage(msg, 10000))
+        self.host.config_saved.connect(
+            lambda v: self.statusBar().showMessage(f"Settings saved (version {v})", 4000)
+        )
+        w = self.wall
+        w.add_camera_requested.connect(self.add_camera)
+        w.edit_camera.connect(self.edit_camera)
+        w.edit_zones.connect(self.edit_zones)
+        w.remove_camera.connect(self.remove_camera)
+        self.dashboard.refresh_requested = self.refresh_dashboard
+        self.dashboard.acknowledge_requested.connect(self.acknowledge_alert)
+        self.settings.save_requested.connect(lambda cfg: self.host.apply_config(cfg, "settings"))
+        self.status_timer = QTimer(self)
+        self.status_timer.setInterval(1000)
+        self.status_timer.timeout.connect(self.update_status)
+        self.status_timer.start()
+
+    # --- views --------------------------------------------------------------------
+    def show_page(self, index: int) -> None:
+        if index == 2:
+            self._load_reports()
+        self.stack.setCurrentIndex(index)
+        if index == 1:
+            self.dashboard.timer.start()
+            self.refresh_dashboard()
+        else:
+            self.dashboard.timer.stop()
+        if index == 3:
+            self.settings.refresh_provider()
+
+    def apply_view_config(self, cfg: AppConfig) -> None:
+        self.wall.set_config(cfg)
+        self.settings.set_config(cfg)
+        self.dashboard.store_name = cfg.store.name
+        self.brand_sub.setText(cfg.store.name)
+        self.setWindowTitle(f"Vitrine — {cfg.store.name}")
+        recog = cfg.store.privacy_mode == "recognition"
+        self.privacy_foot.setText(
+            "Recognition mode · face data encrypted"
+            if recog
+            else "Anonymous counting · data stays in the store"
+        )
+
+    def on_display_tick(self) -> None:
+        if self.stack.currentWidget() is self.wall:
+            self.wall.refresh(self.host.tile_state)
+
+    def on_engine_state(self, state: str, message: str) -> None:
+        text = {
+            "starting": "Engine: starting…",
+            "running": f"Engine: running · {message}",
+            "stopping": "Engine: stopping…",
+            "stopped": "Engine: stopped",
+            "failed": f"Engine: could not start — {message}",
+        }.get(state, f"Engine: {state}")
+        self.engine_label.setText("● " + text)
+        color = {"running": "#16a34a", "failed": "#dc2626"}.get(state, "#d97706")
+        self.engine_label.setStyleSheet(f"color:{color};")
+
+    def on_camera_status(self, status: CameraStatus) -> None:
+        """Raise one "camera offline" alert per outage (the store keeps it)."""
+        if status.status in ("offline", "auth_failed"):
+            if status.camera not in self._offline:
+                self._offline.add(status.camera)
+                why = "refused the user name or password" if status.status == "auth_failed" else "is offline"
+                detail = f" ({status.message})" if status.message else ""
+                self.bridge.bus.publish(
+                    Alert(kind="camera_offline", message=f"{status.camera} {why}{detail}", camera=status.camera)
+                )
+        elif status.status == "live":
+            self._offline.discard(status.camera)
+
+    def update_status(self) -> None:
+        cfg = self.host.cfg
+        if not cfg.sync.enabled:
+            self.sync_label.setText("Sync: off (this store only)")
+        else:
+            state = getattr(self.host.engine, "sync_state", None)
+            state = state() if callable(state) else state
+            self.sync_label.setText(f"Sync: {state or 'waiting'}")
+        live = sum(1 for s in self.bridge.latest_status.values() if s.status == "live")
+        n = len([c for c in cfg.cameras if c.enabled])
+        self.store_label.setText(f"Cameras live: {live}/{n}")
+
+    def refresh_dashboard(self) -> None:
+        if self.store is None or self._dash_loading or self._closing:
+            return
+        self._dash_loading = True
+        cfg = self.host.cfg
+
+        def done(data: Any) -> None:
+            self._dash_loading = False
+            self.dashboard.set_data(data)
+
+        def failed(exc: BaseException) -> None:
+            self._dash_loading = False
+            self.statusBar().showMessage(f"Could not read today's figures: {exc}", 8000)
+
+        self.background.submit(lambda: load_dashboard(self.store, cfg), done, failed)
+
+    def acknowledge_alert(self, alert_id: str) -> None:
+        if self.store is not None:
+            acknowledge(self.store, alert_id)
+
+    def _load_reports(self) -> None:
+        if self._reports_loaded:
+            return
+        self._reports_loaded = True
+        widget = self._external_widget("reports", QWidget)
+        if widget is None:
+            widget = QLabel("Reports are not available in this build.")
+            widget.setObjectName("EmptyState")
+        lay = self.reports_holder.layout()
+        if lay is not None:
+            lay.addWidget(widget)
+
+    def _external_widget(self, key: str, base: type) -> Any:
+        module_name, title = EXTERNAL[key]
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                log.exception("%s failed to import", module_name)
+            return None
+        cls = find_class(
+            module,
+            base,
+            (
+                "ReportsView",
+                "PosImportDialog",
+                "CatalogDialog",
+                "SalespeopleDialog",
+                "PairingDialog",
+            ),
+        )
+        if cls is None:
+            return None
+        available = {
+            "store": self.store,
+            "cfg": self.host.cfg,
+            "config": self.host.cfg,
+            "bus": self.bridge.bus,
+            "background": self.background,
+            "engine": self.host.engine,
+            "parent": self,
+        }
+        return construct(cls, available)
+
+    def open_external(self, key: str) -> None:
+        title = EXTERNAL[key][1]
+        try:
+            dlg = self._external_widget(key, QDialog)
+        except Exception as exc:
+            log.exception("could not open %s", title)
+            QMessageBox.warning(self, title, f"{title} could not be opened: {exc}")
+            return
+        if dlg is None:
+            QMessageBox.information(self, title, f"{title} is not available in this build.")
+            return
+        dlg.exec()
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self, "About Vitrine", "<b>Vitrine</b><br>In-store analytics that stay in the store."
+        )
+
+    # --- cameras and zones ------------------------------------------------------
+    def current_camera(self) -> str:
+        cfg = self.host.cfg
+        return self.wall.focused or (cfg.cameras[0].name if cfg.cameras else "")
+
+    def add_camera(self) -> CameraDialog | None:
+        dlg = CameraDialog(self.background, {c.name for c in self.host.cfg.cameras}, parent=self)
+        dlg.accepted.connect(lambda: self._camera_saved(dlg, None))
+        dlg.open()
+        return dlg
+
+    def edit_camera(self, name: str) -> CameraDialog | None:
+        cam = next((c for c in self.host.cfg.cameras if c.name == name), None)
+        if cam is None:
+            return None
+        dlg = CameraDialog(
+            self.background, {c.name for c in self.host.cfg.cameras}, cam, parent=self
+        )
+        dlg.accepted.connect(lambda: self._camera_saved(dlg, name))
+        dlg.open()
+        return dlg
+
+    def _camera_saved(self, dlg: CameraDialog, old: str | None) -> None:
+        if dlg.removed and old:
+            self.remove_camera(old, confirm=False)
+        elif dlg.result_camera is not None:
+            self.put_camera(dlg.result_camera, old)
+
+    def put_camera(self, cam: CameraConfig, old: str | None = None) -> None:
+        cfg = self.host.cfg
+        cams = [cam if c.name == old else c for c in cfg.cameras] if old else [*cfg.cameras, cam]
+        data = cfg.model_dump()
+        data["cameras"] = [c.model_dump() for c in cams]
+        if old and old != cam.name:
+            for shape in (*data["zones"], *data["lines"]):
+                if shape["camera"] == old:
+                    shape["camera"] = cam.name
+        self.host.apply_config(AppConfig.model_validate(data), "camera")
+
+    def remove_camera(self, name: str, confirm: bool = True) -> None:
+        if confirm:
+            answer = QMessageBox.question(
+                self,
+                "Remove camera",
+                f"Remove “{name}” and its zones and lines? Past counts are kept.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        cfg = self.host.cfg
+        data = cfg.model_dump()
+        data["cameras"] = [c.model_dump() for c in cfg.cameras if c.name != name]
+        own = {z.name for z in cfg.zones if cfg.camera_of(z.camera) == name}
+        own_lines = {ln.name for ln in cfg.lines if cfg.camera_of(ln.camera) == name}
+        data["zones"] = [z.model_dump() for z in cfg.zones if z.name not in own]
+        data["lines"] = [ln.model_dump() for ln in cfg.lines if ln.name not in own_lines]
+        data["entrances"] = [
+            e.model_dump() for e in cfg.entrances if e.zone not in own and e.line not in own_lines
+        ]
+        for shape in (*data["zones"], *data["lines"]):
+            if not shape["camera"] and cfg.cameras and cfg.cameras[0].name != name:
+                shape["camera"] = cfg.cameras[0].name
+        self.host.apply_config(AppConfig.model_validate(data), "camera")
+
+    def edit_zones(self, camera: str) -> ZoneEditor | None:
+        if not camera:
+            QMessageBox.information(self, "Zones and lines", "Add a camera first.")
+            return None
+        state = self.host.tile_state(camera)
+        frame = getattr(state, "frame", None) if state is not None else None
+        image = getattr(frame, "image", frame)
+        editor = ZoneEditor(self.host.cfg, camera, self._apply_from_editor, image, parent=self)
+        if image is None:
+            cam = next((c for c in self.host.cfg.cameras if c.name == camera), None)
+            if cam is not None:
+                editor.set_snapshot(None, "Getting a picture from the camera…")
+                self.background.submit(
+                    lambda: grab_snapshot(cam),
+                    editor.set_snapshot,
+                    lambda e: editor.set_snapshot(None, f"No picture from the camera: {e}"),
+                )
+        editor.open()
+        return editor
+
+    def _apply_from_editor(self, cfg: AppConfig) -> str | None:
+        self.host.apply_config(cfg, "zone editor")
+        return None
+
+    # --- closing ------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop timers, the bridge, the engine and the workers; idempotent."""
+        if self._closing:
+            return
+        self._closing = True
+        self.status_timer.stop()
+        self.dashboard.timer.stop()
+        self.bridge.stop()
+        self.host.stop()
+        self.background.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        event.accept()

@@ -1,0 +1,228 @@
+"""Settings: store identity, privacy mode, retention, models and execution provider,
+analysis rate. The form is checked against the settings tree (pydantic) on Save; a bad
+value is refused with a message naming the field, and nothing is applied."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.config import AppConfig
+from app.ui.wizard import ANON_TEXT, RECOG_TEXT
+
+FIELD_LABELS = {
+    "store.name": "Store name",
+    "store.timezone": "Time zone",
+    "retention.person_crops_days": "Keep person pictures",
+    "retention.face_images_days": "Keep face data",
+    "retention.raw_events_days": "Keep detailed events",
+    "analysis.fps": "Analysis rate",
+    "analysis.detector.model": "Detector model",
+    "analysis.detector.provider": "Execution provider",
+    "analysis.detector.confidence": "Detection confidence",
+}
+PROVIDERS = [
+    ("Automatic (best available)", "auto"),
+    ("CPU", "cpu"),
+    ("NVIDIA CUDA", "cuda"),
+    ("Apple Core ML", "coreml"),
+]
+
+
+def describe_error(err: ValidationError) -> str:
+    e = err.errors()[0]
+    loc = ".".join(str(x) for x in e["loc"])
+    msg = e["msg"].removeprefix("Value error, ")
+    return f"{FIELD_LABELS.get(loc, loc)}: {msg}"
+
+
+def _spin(lo: float, hi: float, decimals: int, suffix: str) -> QDoubleSpinBox:
+    s = QDoubleSpinBox()
+    s.setRange(lo, hi)  # wider than allowed: the settings tree says what is valid
+    s.setDecimals(decimals)
+    s.setSuffix(suffix)
+    return s
+
+
+class SettingsView(QWidget):
+    save_requested = Signal(object)  # AppConfig
+
+    def __init__(
+        self, provider: Callable[[], str] | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.provider = provider or (lambda: "")
+        self.cfg = AppConfig()
+        inner = QWidget()
+        lay = QVBoxLayout(inner)
+        lay.setContentsMargins(20, 18, 20, 20)
+        lay.setSpacing(12)
+        title = QLabel("Settings")
+        title.setObjectName("PageTitle")
+        lay.addWidget(title)
+
+        store = QGroupBox("Store")
+        f = QFormLayout(store)
+        self.name = QLineEdit()
+        self.tz = QLineEdit()
+        self.store_id = QLabel()
+        self.store_id.setObjectName("Muted")
+        f.addRow("Store name", self.name)
+        f.addRow("Time zone", self.tz)
+        f.addRow("Store id", self.store_id)
+        lay.addWidget(store)
+
+        privacy = QGroupBox("Privacy")
+        pv = QVBoxLayout(privacy)
+        self.anonymous = QRadioButton("Anonymous")
+        self.recognition = QRadioButton("Recognition")
+        group = QButtonGroup(self)
+        for b, text in ((self.anonymous, ANON_TEXT), (self.recognition, RECOG_TEXT)):
+            group.addButton(b)
+            pv.addWidget(b)
+            lab = QLabel(text)
+            lab.setWordWrap(True)
+            lab.setContentsMargins(28, 0, 0, 8)
+            pv.addWidget(lab)
+        lay.addWidget(privacy)
+
+        keep = QGroupBox("Retention")
+        f = QFormLayout(keep)
+        self.crops = _spin(0, 100000, 1, " days")
+        self.faces = _spin(0, 100000, 1, " days")
+        self.events = _spin(0, 100000, 0, " days")
+        f.addRow("Keep person pictures", self.crops)
+        f.addRow("Keep face data", self.faces)
+        f.addRow("Keep detailed events", self.events)
+        note = QLabel("Hourly and daily totals are kept; only the detail behind them expires.")
+        note.setObjectName("Muted")
+        f.addRow("", note)
+        lay.addWidget(keep)
+
+        models = QGroupBox("Analysis and models")
+        f = QFormLayout(models)
+        self.fps = _spin(0, 100, 1, " frames/s per camera")
+        self.model = QLineEdit()
+        self.provider_box = QComboBox()
+        for label, key in PROVIDERS:
+            self.provider_box.addItem(label, key)
+        self.active = QLabel()
+        self.active.setObjectName("Muted")
+        self.models_dir = QLineEdit()
+        self.models_dir.setPlaceholderText("default (VITRINE_MODELS_DIR or the data folder)")
+        f.addRow("Analysis rate", self.fps)
+        f.addRow("Detector model", self.model)
+        f.addRow("Execution provider", self.provider_box)
+        f.addRow("In use now", self.active)
+        f.addRow("Models folder", self.models_dir)
+        lay.addWidget(models)
+
+        row = QHBoxLayout()
+        self.error = QLabel("")
+        self.error.setObjectName("Error")
+        self.error.setWordWrap(True)
+        self.saved = QLabel("")
+        self.saved.setObjectName("Success")
+        revert = QPushButton("Revert")
+        revert.clicked.connect(lambda: self.set_config(self.cfg))
+        save = QPushButton("Save settings")
+        save.setObjectName("Primary")
+        save.clicked.connect(self.save)
+        row.addWidget(self.error, 1)
+        row.addWidget(self.saved)
+        row.addWidget(revert)
+        row.addWidget(save)
+        lay.addLayout(row)
+        lay.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+    def set_config(self, cfg: AppConfig) -> None:
+        self.cfg = cfg
+        self.name.setText(cfg.store.name)
+        self.tz.setText(cfg.store.timezone)
+        self.store_id.setText(cfg.store.id)
+        (
+            self.recognition if cfg.store.privacy_mode == "recognition" else self.anonymous
+        ).setChecked(True)
+        self.crops.setValue(cfg.retention.person_crops_days)
+        self.faces.setValue(cfg.retention.face_images_days)
+        self.events.setValue(cfg.retention.raw_events_days)
+        self.fps.setValue(cfg.analysis.fps)
+        self.model.setText(cfg.analysis.detector.model)
+        self.provider_box.setCurrentIndex(
+            [k for _, k in PROVIDERS].index(cfg.analysis.detector.provider)
+        )
+        self.models_dir.setText(cfg.models.dir)
+        self.error.setText("")
+        self.refresh_provider()
+
+    def refresh_provider(self) -> None:
+        active = self.provider()
+        self.active.setText(active or "the detector is not running")
+
+    def form_config(self) -> AppConfig:
+        """The config the form describes; ValueError with a readable message."""
+        tz = self.tz.text().strip()
+        try:
+            ZoneInfo(tz)
+        except (KeyError, ValueError):
+            raise ValueError(f"Time zone: “{tz}” is not a time zone (e.g. Europe/Paris)") from None
+        data: dict[str, Any] = self.cfg.model_dump()
+        data["store"].update(
+            name=self.name.text().strip(),
+            timezone=tz,
+            privacy_mode="recognition" if self.recognition.isChecked() else "anonymous",
+        )
+        data["retention"].update(
+            person_crops_days=self.crops.value(),
+            face_images_days=self.faces.value(),
+            raw_events_days=self.events.value(),
+        )
+        data["analysis"]["fps"] = self.fps.value()
+        data["analysis"]["detector"].update(
+            model=self.model.text().strip(), provider=self.provider_box.currentData()
+        )
+        data["models"]["dir"] = self.models_dir.text().strip()
+        if not data["analysis"]["detector"]["model"]:
+            raise ValueError("Detector model: give a model name (e.g. yolox_nano) or a file path")
+        try:
+            return AppConfig.model_validate(data)
+        except ValidationError as err:
+            raise ValueError(describe_error(err)) from None
+
+    def save(self) -> bool:
+        self.saved.setText("")
+        try:
+            cfg = self.form_config()
+        except ValueError as exc:
+            self.error.setText(str(exc))
+            return False
+        self.error.setText("")
+        self.cfg = cfg
+        self.saved.setText("Saved ✓")
+        self.save_requested.emit(cfg)
+        return True

@@ -1,0 +1,126 @@
+"""What a camera tile shows, as plain data: built from the engine's `TileState` and the
+configured zones and lines of that camera. Pure Python (no Qt), cheap to build on the
+GUI thread at display rate."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from app.config import AppConfig
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class ZoneView:
+    name: str
+    polygon: list[Point]
+    kind: str  # zone | queue
+    occupancy: int | None = None
+    capacity: int | None = None
+
+
+@dataclass(frozen=True)
+class LineView:
+    name: str
+    start: Point
+    end: Point
+    count_in: int | None = None
+    count_out: int | None = None
+
+
+@dataclass
+class TileView:
+    camera: str
+    image: np.ndarray | None = None  # BGR uint8 HxWx3, the newest source frame
+    frame_index: int = -1
+    boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
+    track_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    analysed_index: int = -1  # frame index the boxes belong to
+    zones: list[ZoneView] = field(default_factory=list)
+    lines: list[LineView] = field(default_factory=list)
+    status: str = "starting"
+    message: str = ""
+    source_fps: float = 0.0
+    analysed_fps: float = 0.0
+    detector_ms: float = 0.0
+    heatmap: np.ndarray | None = None  # optional 2-D density from the engine
+
+
+def _first(obj: Any, names: tuple[str, ...], default: Any = None) -> Any:
+    for n in names:
+        v = obj.get(n) if isinstance(obj, Mapping) else getattr(obj, n, None)
+        if v is not None:
+            return v
+    return default
+
+
+def _counts(value: Any) -> tuple[int | None, int | None]:
+    if value is None:
+        return None, None
+    if isinstance(value, Mapping):
+        return int(value.get("in", 0)), int(value.get("out", 0))
+    if isinstance(value, tuple | list) and len(value) == 2:
+        return int(value[0]), int(value[1])
+    cin, cout = getattr(value, "count_in", None), getattr(value, "count_out", None)
+    if cin is None:
+        cin, cout = getattr(value, "in_count", None), getattr(value, "out_count", None)
+    return (None if cin is None else int(cin)), (None if cout is None else int(cout))
+
+
+def shapes_for(cfg: AppConfig, camera: str) -> tuple[list[ZoneView], list[LineView]]:
+    zones = [
+        ZoneView(z.name, [tuple(p) for p in z.polygon], z.kind, None, z.capacity)  # type: ignore[misc]
+        for z in cfg.zones
+        if cfg.camera_of(z.camera) == camera
+    ]
+    lines = [
+        LineView(ln.name, tuple(ln.start), tuple(ln.end))  # type: ignore[arg-type]
+        for ln in cfg.lines
+        if cfg.camera_of(ln.camera) == camera
+    ]
+    return zones, lines
+
+
+def build_view(camera: str, state: Any, zones: list[ZoneView], lines: list[LineView]) -> TileView:
+    """Merge an engine TileState (attribute names read defensively) with the shapes."""
+    view = TileView(camera=camera, zones=list(zones), lines=list(lines))
+    if state is None:
+        return view
+    frame = _first(state, ("frame",))
+    image = _first(state, ("image",))
+    if frame is not None and not isinstance(frame, np.ndarray):
+        image = getattr(frame, "image", image)
+        view.frame_index = int(getattr(frame, "index", -1))
+    elif isinstance(frame, np.ndarray):
+        image = frame
+    view.image = image
+    idx = _first(state, ("frame_index",))
+    if idx is not None:
+        view.frame_index = int(idx)
+    det = _first(state, ("detections", "tracks"))
+    if det is not None and len(det):
+        view.boxes = np.asarray(det.xyxy, np.float32).reshape(-1, 4)
+        view.track_ids = np.asarray(det.tracker_id, np.int64).reshape(-1)
+    view.analysed_index = int(_first(state, ("analysed_index", "analysed_frame"), -1))
+    occ = _first(state, ("zone_occupancy", "occupancy"), {}) or {}
+    view.zones = [
+        ZoneView(z.name, z.polygon, z.kind, int(occ[z.name]) if z.name in occ else 0, z.capacity)
+        for z in zones
+    ]
+    counts = _first(state, ("line_counts", "counts"), {}) or {}
+    view.lines = [
+        LineView(ln.name, ln.start, ln.end, *_counts(counts.get(ln.name))) for ln in lines
+    ]
+    view.status = str(_first(state, ("status",), "starting"))
+    view.message = str(_first(state, ("message", "status_message"), ""))
+    view.source_fps = float(_first(state, ("source_fps",), 0.0))
+    view.analysed_fps = float(_first(state, ("analysed_fps",), 0.0))
+    view.detector_ms = float(_first(state, ("detector_ms",), 0.0))
+    heat = _first(state, ("heatmap",))
+    view.heatmap = heat if isinstance(heat, np.ndarray) else None
+    return view

@@ -1,0 +1,219 @@
+"""First-run wizard: store name, privacy mode, first camera (or the demo camera).
+
+`FirstRunWizard(background, base_cfg).exec()`; on acceptance `result_config()` is the
+new AppConfig (the caller saves it to the store and the TOML file and starts the
+engine). Every page refuses bad input with a message on the page itself.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+from zoneinfo import ZoneInfo, available_timezones
+
+from pydantic import ValidationError
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from app.config import AppConfig, CameraConfig, StoreIdentity
+from app.paths import demo_clip
+from app.ui.camera_dialog import CameraForm, first_error
+from app.ui.workers import Background
+
+ANON_TEXT = (
+    "<b>Anonymous (recommended).</b> Vitrine counts people and measures how long they stay, "
+    "but keeps no faces and nothing that could identify anyone. Each person gets a random "
+    "number that means nothing outside this store."
+)
+RECOG_TEXT = (
+    "<b>Recognition (opt-in).</b> Vitrine also keeps a face signature so that it can "
+    "recognise returning customers and leave your staff out of the counts. Signatures are "
+    "encrypted, expire after the retention period you choose, and anyone can ask to be "
+    "forgotten. In many countries you must tell customers with a sign at the door and may "
+    "need their consent: check your local rules before turning this on."
+)
+
+
+def local_timezone() -> str:
+    name = time.tzname[0] if time.tzname else "UTC"
+    try:
+        from pathlib import Path
+
+        link = Path("/etc/localtime").resolve()
+        if "zoneinfo/" in str(link):
+            name = str(link).split("zoneinfo/", 1)[1]
+    except OSError:
+        pass
+    return name if name in available_timezones() else "UTC"
+
+
+def _error_label() -> QLabel:
+    lab = QLabel("")
+    lab.setObjectName("Error")
+    lab.setWordWrap(True)
+    return lab
+
+
+class StorePage(QWizardPage):
+    def __init__(self, cfg: AppConfig) -> None:
+        super().__init__()
+        self.setTitle("Welcome to Vitrine")
+        self.setSubTitle(
+            "Three short steps and your store's counts start. You can change all of it later in Settings."
+        )
+        self.name = QLineEdit(cfg.store.name if cfg.store.name != "My store" else "")
+        self.name.setPlaceholderText("e.g. Rivoli — Paris 1er")
+        self.tz = QComboBox()
+        self.tz.setEditable(True)
+        self.tz.addItems(sorted(available_timezones()))
+        self.tz.setCurrentText(
+            cfg.store.timezone if cfg.store.timezone != "UTC" else local_timezone()
+        )
+        self.error = _error_label()
+        form = QFormLayout(self)
+        form.addRow("Store name", self.name)
+        form.addRow("Time zone", self.tz)
+        form.addRow("", self.error)
+
+    def validatePage(self) -> bool:
+        name = self.name.text().strip()
+        if not name:
+            self.error.setText("Please give the store a name (it appears on reports).")
+            return False
+        try:
+            ZoneInfo(self.tz.currentText().strip())
+        except (KeyError, ValueError):
+            self.error.setText(f"“{self.tz.currentText()}” is not a time zone (e.g. Europe/Paris).")
+            return False
+        self.error.setText("")
+        return True
+
+
+class PrivacyPage(QWizardPage):
+    def __init__(self, cfg: AppConfig) -> None:
+        super().__init__()
+        self.setTitle("Privacy")
+        self.setSubTitle("How much Vitrine may remember about the people it counts.")
+        self.anonymous = QRadioButton("Anonymous")
+        self.recognition = QRadioButton("Recognition")
+        group = QButtonGroup(self)
+        group.addButton(self.anonymous)
+        group.addButton(self.recognition)
+        (
+            self.recognition if cfg.store.privacy_mode == "recognition" else self.anonymous
+        ).setChecked(True)
+        lay = QVBoxLayout(self)
+        for button, text in ((self.anonymous, ANON_TEXT), (self.recognition, RECOG_TEXT)):
+            lay.addWidget(button)
+            lab = QLabel(text)
+            lab.setWordWrap(True)
+            lab.setContentsMargins(28, 0, 0, 12)
+            lay.addWidget(lab)
+        lay.addStretch(1)
+
+    def mode(self) -> Literal["anonymous", "recognition"]:
+        return "recognition" if self.recognition.isChecked() else "anonymous"
+
+
+class CameraPage(QWizardPage):
+    def __init__(self, background: Background) -> None:
+        super().__init__()
+        self.setTitle("Your first camera")
+        self.setSubTitle(
+            "An IP camera on the store network, a USB camera, a video file — or the demo camera to look around first."
+        )
+        self.form = CameraForm(background)
+        if demo_clip() is not None:
+            self.form.set_kind("demo")
+            self.form.name.setText("Demo camera")
+        else:
+            self.form.set_kind("rtsp")
+        self.error = _error_label()
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.form)
+        lay.addWidget(self.error)
+        self.camera: CameraConfig | None = None
+
+    def validatePage(self) -> bool:
+        try:
+            self.camera = self.form.camera_config()
+        except ValueError as exc:
+            self.error.setText(str(exc))
+            return False
+        self.error.setText("")
+        return True
+
+
+class DonePage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("All set")
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.summary)
+        lay.addStretch(1)
+
+
+class FirstRunWizard(QWizard):
+    def __init__(
+        self, background: Background, base: AppConfig | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.base = base or AppConfig()
+        self.setWindowTitle("Set up Vitrine")
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setMinimumSize(680, 560)
+        self.store_page = StorePage(self.base)
+        self.privacy_page = PrivacyPage(self.base)
+        self.camera_page = CameraPage(background)
+        self.done_page = DonePage()
+        for page in (self.store_page, self.privacy_page, self.camera_page, self.done_page):
+            self.addPage(page)
+        self.setButtonText(QWizard.WizardButton.FinishButton, "Open Vitrine")
+        self.currentIdChanged.connect(self._page_changed)
+        self._result: AppConfig | None = None
+
+    def _page_changed(self, _id: int) -> None:
+        if self.currentPage() is self.done_page:
+            cfg = self.build_config()
+            cam = cfg.cameras[0].name if cfg.cameras else "none"
+            self.done_page.summary.setText(
+                f"<p><b>{cfg.store.name}</b> ({cfg.store.timezone}), "
+                f"{cfg.store.privacy_mode} mode.</p><p>First camera: <b>{cam}</b>.</p>"
+                "<p>Next: right-click the camera and choose <i>Edit zones and lines</i> to draw "
+                "your entrance line and the areas you want to measure.</p>"
+            )
+
+    def build_config(self) -> AppConfig:
+        store = StoreIdentity(
+            id=self.base.store.id,
+            name=self.store_page.name.text().strip() or "My store",
+            timezone=self.store_page.tz.currentText().strip() or "UTC",
+            privacy_mode=self.privacy_page.mode(),
+        )
+        cams = list(self.base.cameras)
+        cam = self.camera_page.camera
+        if cam is not None:
+            cams = [c for c in cams if c.name != cam.name] + [cam]
+        try:
+            return self.base.model_copy(update={"store": store, "cameras": cams})
+        except ValidationError as err:  # pragma: no cover - fields are checked per page
+            raise ValueError(first_error(err)) from None
+
+    def accept(self) -> None:
+        self._result = AppConfig.model_validate(self.build_config().model_dump())
+        super().accept()
+
+    def result_config(self) -> AppConfig | None:
+        return self._result

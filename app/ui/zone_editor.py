@@ -1,0 +1,286 @@
+"""The zone and line editor for one camera.
+
+Draws on a snapshot of the camera (the engine's newest frame, or one grabbed in a
+worker thread). The side panel lists the shapes, names them, picks their kind
+(zone, queue area, counting line, entrance), capacity, and flips a line's direction.
+"Apply" hands the new config to `on_apply(cfg) -> str | None` (the engine applies it
+live and the store keeps the version); an error string is shown, never raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.config import AppConfig
+from app.ui.zone_canvas import ShapeCanvas
+from app.ui.zone_model import (
+    KIND_LABELS,
+    Shape,
+    apply_shapes,
+    flip,
+    shapes_from_config,
+    unique_name,
+)
+
+HINTS = {
+    "zone": "Click to place the corners of the zone. Click the first corner, double-click or press Enter to close it.",
+    "queue": "Click to place the corners of the queue area. Click the first corner or press Enter to close it.",
+    "line": "Click the two ends of the counting line. The green arrow shows the “in” direction.",
+    "entrance": "First click the two ends of the outer line (street side), then the corners of the zone just inside the door.",
+}
+IDLE_HINT = "Drag a white handle to move a corner. Pick a shape in the list to rename it or change its kind."
+
+NAME_BASE = {"zone": "Zone", "queue": "Queue", "line": "Line", "entrance": "Entrance"}
+ApplyFn = Callable[[AppConfig], str | None]
+
+
+class ZoneEditor(QDialog):
+    def __init__(
+        self,
+        cfg: AppConfig,
+        camera: str,
+        on_apply: ApplyFn,
+        snapshot: np.ndarray | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Zones and lines — {camera}")
+        self.resize(1180, 720)
+        self.cfg = cfg
+        self.camera = camera
+        self.on_apply = on_apply
+        self.canvas = ShapeCanvas()
+        self.canvas.set_image(snapshot)
+        self.canvas.set_shapes(shapes_from_config(cfg, camera))
+        self._loading = False
+        self._build()
+        self.canvas.changed.connect(self._refresh_list)
+        self.canvas.selection_changed.connect(self._select_row)
+        self.canvas.drawing_finished.connect(self._finished)
+        self._refresh_list()
+
+    def set_snapshot(self, image: np.ndarray | None, message: str = "") -> None:
+        self.canvas.message = message
+        self.canvas.set_image(image)
+
+    # --- layout -----------------------------------------------------------------
+    def _build(self) -> None:
+        side = QVBoxLayout()
+        title = QLabel("Shapes")
+        title.setObjectName("SectionTitle")
+        side.addWidget(title)
+        grid = QGridLayout()
+        self.draw_buttons: dict[str, QPushButton] = {}
+        for i, kind in enumerate(("zone", "queue", "line", "entrance")):
+            b = QPushButton(f"+ {KIND_LABELS[kind]}")
+            b.clicked.connect(lambda _=False, k=kind: self.start(k))
+            grid.addWidget(b, i // 2, i % 2)
+            self.draw_buttons[kind] = b
+        side.addLayout(grid)
+        self.list = QListWidget()
+        self.list.setObjectName("Plain")
+        self.list.currentRowChanged.connect(self._row_changed)
+        side.addWidget(self.list, 1)
+        form = QFormLayout()
+        self.name = QLineEdit()
+        self.name.textEdited.connect(self._name_edited)
+        self.kind = QComboBox()
+        self.kind.currentIndexChanged.connect(self._kind_edited)
+        self.capacity = QSpinBox()
+        self.capacity.setRange(0, 10000)
+        self.capacity.setSpecialValueText("no limit")
+        self.capacity.valueChanged.connect(self._capacity_edited)
+        form.addRow("Name", self.name)
+        form.addRow("Kind", self.kind)
+        form.addRow("Capacity", self.capacity)
+        side.addLayout(form)
+        row = QHBoxLayout()
+        self.flip_button = QPushButton("Flip direction")
+        self.flip_button.clicked.connect(self.flip_selected)
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.setObjectName("Danger")
+        self.delete_button.clicked.connect(self.delete_selected)
+        row.addWidget(self.flip_button)
+        row.addWidget(self.delete_button)
+        side.addLayout(row)
+
+        self.hint = QLabel(IDLE_HINT)
+        self.hint.setObjectName("Muted")
+        self.hint.setWordWrap(True)
+        self.error = QLabel("")
+        self.error.setObjectName("Error")
+        self.error.setWordWrap(True)
+        self.status = QLabel("")
+        self.status.setObjectName("Success")
+        apply = QPushButton("Apply")
+        apply.clicked.connect(self.apply)
+        save = QPushButton("Save and close")
+        save.setObjectName("Primary")
+        save.clicked.connect(self.save_and_close)
+        close = QPushButton("Close")
+        close.clicked.connect(self.reject)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.hint, 1)
+        bottom.addWidget(self.status)
+        bottom.addWidget(close)
+        bottom.addWidget(apply)
+        bottom.addWidget(save)
+
+        panel = QWidget()
+        panel.setFixedWidth(300)
+        panel.setLayout(side)
+        top = QHBoxLayout()
+        top.addWidget(self.canvas, 1)
+        top.addWidget(panel)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(16, 16, 16, 12)
+        lay.addLayout(top, 1)
+        lay.addWidget(self.error)
+        lay.addLayout(bottom)
+
+    # --- drawing ----------------------------------------------------------------
+    def taken_names(self) -> set[str]:
+        others = {z.name for z in self.cfg.zones} | {ln.name for ln in self.cfg.lines}
+        return others | {e.name for e in self.cfg.entrances} | {s.name for s in self.canvas.shapes}
+
+    def start(self, kind: str) -> None:
+        name = unique_name(NAME_BASE[kind], self.taken_names())
+        self.canvas.start_drawing(Shape(name, kind))
+        self.hint.setText(HINTS[kind])
+        self.status.setText("")
+
+    def _finished(self, index: int) -> None:
+        self.hint.setText(IDLE_HINT)
+        self._refresh_list()
+        self._select_row(index)
+        self.name.setFocus()
+        self.name.selectAll()
+
+    def selected(self) -> Shape | None:
+        i = self.canvas.selected
+        return self.canvas.shapes[i] if 0 <= i < len(self.canvas.shapes) else None
+
+    def flip_selected(self) -> None:
+        s = self.selected()
+        if s is not None:
+            flip(s)
+            self.canvas.update()
+
+    def delete_selected(self) -> None:
+        i = self.canvas.selected
+        if 0 <= i < len(self.canvas.shapes):
+            del self.canvas.shapes[i]
+            self.canvas.selected = -1
+            self._refresh_list()
+            self.canvas.update()
+
+    # --- side panel -------------------------------------------------------------
+    def _refresh_list(self) -> None:
+        self._loading = True
+        self.list.clear()
+        for s in self.canvas.shapes:
+            extra = f"  ·  max {s.capacity}" if s.capacity else ""
+            self.list.addItem(f"{s.name}   —   {KIND_LABELS[s.kind]}{extra}")
+        self.list.setCurrentRow(self.canvas.selected)
+        self._loading = False
+        self._load_props()
+
+    def _select_row(self, index: int) -> None:
+        if self.list.currentRow() != index:
+            self.list.setCurrentRow(index)
+        self._load_props()
+
+    def _row_changed(self, row: int) -> None:
+        if not self._loading:
+            self.canvas.select(row)
+            self._load_props()
+
+    def _load_props(self) -> None:
+        s = self.selected()
+        self._loading = True
+        for w in (self.name, self.kind, self.capacity, self.flip_button, self.delete_button):
+            w.setEnabled(s is not None)
+        self.kind.clear()
+        if s is not None:
+            self.name.setText(s.name)
+            kinds = ["zone", "queue"] if s.kind in ("zone", "queue") else [s.kind]
+            for k in kinds:
+                self.kind.addItem(KIND_LABELS[k], k)
+            self.kind.setCurrentIndex(kinds.index(s.kind))
+            self.capacity.setValue(s.capacity or 0)
+            self.capacity.setEnabled(s.kind != "line")
+            self.flip_button.setEnabled(s.kind in ("line", "entrance"))
+        else:
+            self.name.setText("")
+        self._loading = False
+
+    def _name_edited(self, text: str) -> None:
+        s = self.selected()
+        if s is not None and not self._loading:
+            s.name = text.strip()
+            item = self.list.item(self.canvas.selected)
+            if item is not None:
+                item.setText(f"{s.name}   —   {KIND_LABELS[s.kind]}")
+            self.canvas.update()
+
+    def _kind_edited(self) -> None:
+        s = self.selected()
+        if s is not None and not self._loading and self.kind.currentData():
+            s.kind = str(self.kind.currentData())
+            self._refresh_list()
+            self.canvas.update()
+
+    def _capacity_edited(self, value: int) -> None:
+        s = self.selected()
+        if s is not None and not self._loading:
+            s.capacity = value or None
+
+    # --- apply ------------------------------------------------------------------
+    def apply(self) -> bool:
+        if self.canvas.drawing is not None and not self.canvas.finish_drawing():
+            self.error.setText(
+                "Finish the shape you are drawing first (or press Esc to cancel it)."
+            )
+            return False
+        try:
+            new_cfg = apply_shapes(self.cfg, self.camera, self.canvas.shapes)
+        except ValueError as exc:
+            self.error.setText(str(exc))
+            return False
+        problem = self.on_apply(new_cfg)
+        if problem:
+            self.error.setText(problem)
+            return False
+        self.cfg = new_cfg
+        self.error.setText("")
+        self.status.setText("Applied to the live camera ✓")
+        return True
+
+    def save_and_close(self) -> None:
+        if self.apply():
+            self.accept()
+
+    def keyPressEvent(self, event: object) -> None:  # keep Enter for the canvas
+        from PySide6.QtGui import QKeyEvent
+
+        if isinstance(event, QKeyEvent) and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.canvas.finish_drawing()
+            return
+        super().keyPressEvent(event)  # type: ignore[arg-type]

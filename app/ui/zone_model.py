@@ -1,0 +1,148 @@
+"""The zone editor's shapes and their translation to and from AppConfig (pure, no Qt).
+
+A shape is what the user draws: a zone, a queue area, a counting line, or an entrance
+(an outer line on the street side plus the zone just inside the door). Applying the
+shapes of one camera replaces that camera's zones, lines and entrances in the config
+and validates the whole config, so a bad edit is refused with a readable message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from app.config import AppConfig, EntranceConfig, LineConfig, ZoneConfig
+
+Point = tuple[float, float]
+KIND_LABELS = {
+    "zone": "Zone",
+    "queue": "Queue area",
+    "line": "Counting line",
+    "entrance": "Entrance",
+}
+
+
+@dataclass
+class Shape:
+    name: str
+    kind: str  # zone | queue | line | entrance
+    points: list[Point] = field(default_factory=list)  # polygon, or the 2 ends of a line
+    line: list[Point] = field(default_factory=list)  # entrance only: outer line
+    capacity: int | None = None
+    line_name: str = ""  # entrance only: names of the generated line and zone
+    zone_name: str = ""
+
+    @property
+    def is_line(self) -> bool:
+        return self.kind == "line"
+
+    def line_ready(self) -> bool:
+        """An entrance draws its outer line first, then its zone."""
+        return self.kind != "entrance" or len(self.line) == 2
+
+    def complete(self) -> bool:
+        if self.kind == "line":
+            return len(self.points) == 2
+        if self.kind == "entrance":
+            return len(self.line) == 2 and len(self.points) >= 3
+        return len(self.points) >= 3
+
+
+def polygon_centroid(points: list[Point]) -> Point:
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    return sum(xs) / len(xs), sum(ys) / len(ys)
+
+
+def in_side(start: Point, end: Point, p: Point) -> bool:
+    """Whether p is on the line's "in" side (cross(end-start, p-start) < 0)."""
+    return (end[0] - start[0]) * (p[1] - start[1]) - (end[1] - start[1]) * (p[0] - start[0]) < 0
+
+
+def orient_entrance(shape: Shape) -> None:
+    """Make the outer line's "in" side face the entrance zone."""
+    if len(shape.line) == 2 and len(shape.points) >= 3:
+        a, b = shape.line
+        if not in_side(a, b, polygon_centroid(shape.points)):
+            shape.line = [b, a]
+
+
+def flip(shape: Shape) -> None:
+    if shape.kind == "line" and len(shape.points) == 2:
+        shape.points = [shape.points[1], shape.points[0]]
+    elif shape.kind == "entrance" and len(shape.line) == 2:
+        shape.line = [shape.line[1], shape.line[0]]
+
+
+def shapes_from_config(cfg: AppConfig, camera: str) -> list[Shape]:
+    zones = {z.name: z for z in cfg.zones if cfg.camera_of(z.camera) == camera}
+    lines = {ln.name: ln for ln in cfg.lines if cfg.camera_of(ln.camera) == camera}
+    shapes: list[Shape] = []
+    for e in cfg.entrances:
+        if e.line in lines and e.zone in zones:
+            ln, z = lines.pop(e.line), zones.pop(e.zone)
+            shapes.append(
+                Shape(
+                    e.name,
+                    "entrance",
+                    list(z.polygon),
+                    [ln.start, ln.end],
+                    z.capacity,
+                    ln.name,
+                    z.name,
+                )
+            )
+    for z in zones.values():
+        shapes.append(Shape(z.name, z.kind, list(z.polygon), capacity=z.capacity))
+    for ln in lines.values():
+        shapes.append(Shape(ln.name, "line", [ln.start, ln.end]))
+    return shapes
+
+
+def unique_name(base: str, taken: set[str]) -> str:
+    i = 1
+    while f"{base} {i}" in taken:
+        i += 1
+    return f"{base} {i}"
+
+
+def apply_shapes(cfg: AppConfig, camera: str, shapes: list[Shape]) -> AppConfig:
+    """A new config with `camera`'s shapes replaced; ValueError with a readable reason."""
+    for s in shapes:
+        if not s.name.strip():
+            raise ValueError("every shape needs a name")
+        if not s.complete():
+            raise ValueError(f"“{s.name}” is not finished: place all its points first")
+    own_lines = {ln.name for ln in cfg.lines if cfg.camera_of(ln.camera) == camera}
+    zones = [z for z in cfg.zones if cfg.camera_of(z.camera) != camera]
+    lines = [ln for ln in cfg.lines if cfg.camera_of(ln.camera) != camera]
+    entrances = [e for e in cfg.entrances if e.line not in own_lines]
+    for s in shapes:
+        if s.kind in ("zone", "queue"):
+            zones.append(
+                ZoneConfig(
+                    name=s.name, camera=camera, polygon=s.points, kind=s.kind, capacity=s.capacity
+                )
+            )
+        elif s.kind == "line":
+            lines.append(LineConfig(name=s.name, camera=camera, start=s.points[0], end=s.points[1]))
+        else:
+            zname = s.zone_name or s.name
+            lname = s.line_name or f"{s.name} (street side)"
+            zones.append(
+                ZoneConfig(name=zname, camera=camera, polygon=s.points, capacity=s.capacity)
+            )
+            lines.append(LineConfig(name=lname, camera=camera, start=s.line[0], end=s.line[1]))
+            entrances.append(EntranceConfig(name=s.name, line=lname, zone=zname))
+    try:
+        data = cfg.model_dump()
+        data.update(
+            zones=[z.model_dump() for z in zones],
+            lines=[ln.model_dump() for ln in lines],
+            entrances=[e.model_dump() for e in entrances],
+        )
+        return AppConfig.model_validate(data)
+    except ValidationError as err:
+        e = err.errors()[0]
+        raise ValueError(e["msg"].removeprefix("Value error, ")) from None

@@ -1,0 +1,132 @@
+"""Analytics on top of zones and lines: heatmap, dwell statistics, queue waits.
+
+Everything here consumes what the pipeline already computed (tracked points and
+events); nothing reruns geometry.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.events import Event, LineCross, VisitClosed, ZoneEnter, ZoneExit
+from app.vision.zones import ZoneTracker
+
+
+class Heatmap:
+    """Seconds of presence per grid cell (cell size in pixels), from bottom-centre points."""
+
+    def __init__(self, width: int, height: int, cell_px: int) -> None:
+        self.cell = int(cell_px)
+        self.width, self.height = int(width), int(height)
+        self.grid = np.zeros((math.ceil(height / cell_px), math.ceil(width / cell_px)), np.float32)
+
+    def add(self, points: np.ndarray, dt: float) -> None:
+        """Add `dt` seconds of presence at each point (points outside the image are dropped)."""
+        if len(points) == 0 or dt <= 0:
+            return
+        cells = np.floor(np.asarray(points, np.float64) / self.cell).astype(np.int64)
+        gx, gy = cells[:, 0], cells[:, 1]
+        ok = (gx >= 0) & (gy >= 0) & (gx < self.grid.shape[1]) & (gy < self.grid.shape[0])
+        np.add.at(self.grid, (gy[ok], gx[ok]), np.float32(dt))
+
+    def normalized(self) -> np.ndarray:
+        """The grid scaled to 0..1 (all zeros when empty)."""
+        peak = float(self.grid.max()) if self.grid.size else 0.0
+        return self.grid / peak if peak > 0 else np.zeros_like(self.grid)
+
+    def reset(self) -> None:
+        self.grid[:] = 0
+
+
+@dataclass
+class DwellStats:
+    """Closed visits per zone: count, mean and median dwell."""
+
+    dwells: list[float] = field(default_factory=list)
+
+    def add(self, dwell_s: float) -> None:
+        self.dwells.append(float(dwell_s))
+
+    @property
+    def visits(self) -> int:
+        return len(self.dwells)
+
+    @property
+    def mean_s(self) -> float:
+        return float(np.mean(self.dwells)) if self.dwells else 0.0
+
+    @property
+    def median_s(self) -> float:
+        return float(np.median(self.dwells)) if self.dwells else 0.0
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """A queue area right now: length, the longest current wait, mean completed wait."""
+
+    zone: str
+    length: int
+    longest_wait_s: float
+    mean_wait_s: float
+    served: int
+
+
+@dataclass
+class _QueueHistory:
+    waits: list[float] = field(default_factory=list)
+
+
+class Analytics:
+    """Per-camera running statistics fed by the pipeline after every analysed frame."""
+
+    def __init__(
+        self, width: int = 0, height: int = 0, cell_px: int = 8, queues: Iterable[str] = ()
+    ) -> None:
+        self.cell_px = cell_px
+        self.queue_zones = set(queues)
+        self.heatmap: Heatmap | None = Heatmap(width, height, cell_px) if width else None
+        self.dwell: dict[str, DwellStats] = {}
+        self.line_counts: dict[str, dict[str, int]] = {}
+        self.entries: dict[str, int] = {}
+        self._queues: dict[str, _QueueHistory] = {}
+        self._last_t: float | None = None
+
+    def update(
+        self, t: float, points: np.ndarray, shape: tuple[int, int], events: Iterable[Event]
+    ) -> None:
+        """Accumulate one analysed frame: presence (heatmap) and its events."""
+        h, w = shape
+        if self.heatmap is None or (self.heatmap.width, self.heatmap.height) != (w, h):
+            self.heatmap = Heatmap(w, h, self.cell_px)
+        dt = 0.0 if self._last_t is None else min(max(t - self._last_t, 0.0), 2.0)
+        self._last_t = t
+        self.heatmap.add(points, dt)
+        for ev in events:
+            self.on_event(ev)
+
+    def on_event(self, ev: Event) -> None:
+        if isinstance(ev, LineCross):
+            c = self.line_counts.setdefault(ev.line, {"in": 0, "out": 0})
+            c[ev.direction] += 1
+        elif isinstance(ev, ZoneEnter) and not ev.revisit:
+            self.entries[ev.zone] = self.entries.get(ev.zone, 0) + 1
+        elif isinstance(ev, VisitClosed):
+            self.dwell.setdefault(ev.zone, DwellStats()).add(ev.dwell_s)
+        elif isinstance(ev, ZoneExit) and ev.zone in self.queue_zones:
+            self._queues.setdefault(ev.zone, _QueueHistory()).waits.append(ev.dwell_s)
+
+    def queue_state(self, zone: ZoneTracker, t: float) -> QueueState:
+        """Length and waits of a queue area (waits are time spent inside so far)."""
+        waits = [v.dwell_at(t) for v in zone.inside_visits()]
+        done = self._queues.get(zone.name, _QueueHistory()).waits
+        return QueueState(
+            zone=zone.name,
+            length=zone.occupancy,
+            longest_wait_s=max(waits, default=0.0),
+            mean_wait_s=float(np.mean(done)) if done else 0.0,
+            served=len(done),
+        )

@@ -1,0 +1,341 @@
+"""IP cameras (RTSP, HTTP): opening over TCP with short timeouts, credentials that are
+never logged, and telling "wrong password" apart from "offline".
+
+OpenCV's FFmpeg backend reads the stream. It takes FFmpeg options only from the
+process-wide `OPENCV_FFMPEG_CAPTURE_OPTIONS` variable, so the first RTSP open adds
+`rtsp_transport;tcp` (and a 1 s `analyzeduration`, which cuts opening from ~5 s to ~1 s)
+to it, keeping anything the user set. Open and read timeouts are per capture
+(`CAP_PROP_OPEN_TIMEOUT_MSEC` / `CAP_PROP_READ_TIMEOUT_MSEC`), so a dead camera costs
+seconds, not FFmpeg's 30 s default.
+
+OpenCV only says "could not open". To say why, `open()` first checks that the TCP port
+accepts a connection (else: offline, with the socket error), and after a failed open
+sends its own `DESCRIBE` (RTSP) or `GET` (HTTP), with Basic or Digest credentials as
+the server asks: 401 means auth_failed, 404 a wrong stream path. The credentials go
+into the URL handed to FFmpeg and into those probe requests only; every message passes
+through `redact()`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import secrets
+import socket
+import ssl
+import threading
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import (
+    SplitResult,
+    parse_qsl,
+    quote,
+    unquote,
+    urlencode,
+    urlsplit,
+    urlunsplit,
+)
+
+import cv2
+import numpy as np
+
+from app.config import CameraConfig
+from app.vision.camera_sources import CameraError, CameraSource, register_source
+
+FFMPEG_OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
+_DEFAULT_FFMPEG_OPTIONS = {"rtsp_transport": "tcp", "analyzeduration": "1000000"}
+_DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
+_SECRET_PARAMS = re.compile(r"^(pass(word|wd)?|pwd|token|key|auth|secret|sig(nature)?)$", re.I)
+_env_lock = threading.Lock()
+
+
+def redact(url: str) -> str:
+    """The URL with its user name, password and secret-looking query values masked."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable url>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, "***" if _SECRET_PARAMS.match(k) else v) for k, v in pairs])
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def with_credentials(url: str, username: str, password: str) -> str:
+    """The URL with percent-encoded credentials in it (for opening only, never logging)."""
+    if not username and not password:
+        return url
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    userinfo = quote(username, safe="") + (":" + quote(password, safe="") if password else "")
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@{host}"))
+
+
+def ensure_ffmpeg_options() -> None:
+    """Add TCP transport and a short analyzeduration to FFmpeg's capture options."""
+    with _env_lock:
+        current = os.environ.get(FFMPEG_OPTIONS_ENV, "")
+        pairs = [p.split(";", 1) for p in current.split("|") if ";" in p]
+        opts = {k: v for k, v in pairs}
+        merged = {**_DEFAULT_FFMPEG_OPTIONS, **opts}
+        if merged != opts:
+            os.environ[FFMPEG_OPTIONS_ENV] = "|".join(f"{k};{v}" for k, v in merged.items())
+
+
+def _host_port(parts: SplitResult) -> tuple[str, int]:
+    host = parts.hostname or ""
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 554)
+    except ValueError:  # a port that is not a number
+        port = 0
+    return host, port
+
+
+def tcp_error(host: str, port: int, timeout: float) -> str | None:
+    """None if host:port accepts a TCP connection, else why not (one short phrase)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return None
+    except OSError as exc:
+        return tcp_reason(exc, timeout)
+
+
+def tcp_reason(exc: OSError, timeout: float) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {timeout:g} s"
+    if isinstance(exc, socket.gaierror):
+        return "unknown host name"
+    return exc.strerror or type(exc).__name__
+
+
+ProbeKind = Literal["ok", "offline", "auth_failed", "not_found", "error"]
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    kind: ProbeKind
+    status: int = 0  # RTSP/HTTP status code of the last answer (0: none)
+    reason: str = ""
+
+
+def _auth_header(
+    challenges: list[str], method: str, uri: str, username: str, password: str
+) -> str | None:
+    """An Authorization header value answering the server's strongest challenge."""
+    digest = next((c for c in challenges if c.lower().startswith("digest")), None)
+    if digest is None:
+        if not any(c.lower().startswith("basic") for c in challenges):
+            return None
+        token = base64.b64encode(f"{username}:{password}".encode()).decode()
+        return f"Basic {token}"
+    params = {
+        m[0].lower(): m[1] if m[1] else m[2]
+        for m in re.findall(r'(\w+)=(?:"([^"]*)"|([^,\s]*))', digest[6:])
+    }
+    realm, nonce = params.get("realm", ""), params.get("nonce", "")
+
+    def md5(s: str) -> str:
+        return hashlib.md5(s.encode(), usedforsecurity=False).hexdigest()
+
+    ha1 = md5(f"{username}:{realm}:{password}")
+    ha2 = md5(f"{method}:{uri}")
+    fields = f'username="{username}", realm="{realm}", nonce="{nonce}", uri="{uri}"'
+    if "auth" in params.get("qop", "").split(","):
+        cnonce, nc = secrets.token_hex(8), "00000001"
+        response = md5(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
+        fields += f', qop=auth, nc={nc}, cnonce="{cnonce}"'
+    else:
+        response = md5(f"{ha1}:{nonce}:{ha2}")
+    if "opaque" in params:
+        fields += f', opaque="{params["opaque"]}"'
+    return f'Digest {fields}, response="{response}", algorithm=MD5'
+
+
+def _exchange(sock: socket.socket, request: str) -> tuple[int, str, list[str]]:
+    """Send one request; return (status, reason, WWW-Authenticate values)."""
+    sock.sendall(request.encode())
+    data = b""
+    while b"\r\n\r\n" not in data and len(data) < 65536:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    lines = head.split("\r\n")
+    m = re.match(r"^(RTSP|HTTP)/\d\.\d (\d{3}) ?(.*)$", lines[0]) if lines else None
+    if not m:
+        return 0, "no valid answer", []
+    challenges = [
+        ln.split(":", 1)[1].strip()
+        for ln in lines[1:]
+        if ln.lower().startswith("www-authenticate:")
+    ]
+    return int(m.group(2)), m.group(3), challenges
+
+
+def probe_stream(
+    url: str, username: str = "", password: str = "", timeout: float = 3.0
+) -> ProbeResult:
+    """Ask the camera for the stream the way a player would (RTSP DESCRIBE / HTTP GET),
+    answering a 401 challenge once with the credentials; classify the outcome."""
+    parts = urlsplit(url)
+    host, port = _host_port(parts)
+    rtsp = parts.scheme.startswith("rtsp")
+    bare = urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]))
+    method, target = ("DESCRIBE", bare) if rtsp else ("GET", parts.path or "/")
+    if parts.query and not rtsp:
+        target += "?" + parts.query
+    proto = "RTSP/1.0" if rtsp else "HTTP/1.1"
+    try:
+        raw = socket.create_connection((host, port), timeout=timeout)
+    except OSError as exc:
+        return ProbeResult("offline", reason=tcp_reason(exc, timeout))
+    with raw:
+        sock: socket.socket = raw
+        if parts.scheme in ("https", "rtsps"):
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE  # cameras use self-signed certificates
+            sock = ctx.wrap_socket(raw, server_hostname=host)
+        auth: str | None = None
+        for cseq in (1, 2):
+            req = f"{method} {target} {proto}\r\nCSeq: {cseq}\r\nUser-Agent: Vitrine\r\n"
+            req += f"Host: {parts.netloc.rsplit('@', 1)[-1]}\r\n" if not rtsp else ""
+            req += "Accept: application/sdp\r\n" if rtsp else ""
+            req += f"Authorization: {auth}\r\n" if auth else ""
+            try:
+                status, reason, challenges = _exchange(sock, req + "\r\n")
+            except OSError as exc:
+                return ProbeResult("offline", reason=tcp_reason(exc, timeout))
+            if status != 401:
+                break
+            if auth or not (username or password):
+                return ProbeResult("auth_failed", status, reason)
+            auth = _auth_header(challenges, method, target, username, password)
+            if auth is None:
+                return ProbeResult("auth_failed", status, "unsupported authentication scheme")
+    if status == 0:
+        return ProbeResult("error", 0, reason)
+    if 200 <= status < 300:
+        return ProbeResult("ok", status, reason)
+    if status == 404:
+        return ProbeResult("not_found", status, reason)
+    if status == 403:
+        return ProbeResult("auth_failed", status, reason)
+    return ProbeResult("error", status, reason)
+
+
+class RtspSource(CameraSource):
+    """An RTSP or HTTP IP camera read by OpenCV's FFmpeg backend over TCP."""
+
+    type = "rtsp"
+
+    def __init__(
+        self,
+        url: str,
+        username: str = "",
+        password: str = "",
+        *,
+        open_timeout_s: float = 5.0,
+        read_timeout_s: float = 5.0,
+        probe_timeout_s: float = 2.0,
+    ) -> None:
+        self.url = url
+        self.username = username
+        self._password = password
+        self.open_timeout_s = open_timeout_s
+        self.read_timeout_s = read_timeout_s
+        self.probe_timeout_s = probe_timeout_s
+        self._cap: cv2.VideoCapture | None = None
+        self._fps = 0.0
+        parts = urlsplit(url)
+        in_url = parts.password or ""
+        self._secrets = {password, quote(password, safe=""), in_url, unquote(in_url)} - {""}
+        self._host, self._port = _host_port(parts)
+        self._scheme = parts.scheme.lower()
+
+    def describe(self) -> str:
+        return redact(self.url)
+
+    def scrub(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+    @property
+    def nominal_fps(self) -> float:
+        return self._fps
+
+    def probe(self) -> bool | None:
+        return bool(self._host) and tcp_error(self._host, self._port, 0.5) is None
+
+    def _fail(self, kind: Literal["offline", "auth_failed"], why: str) -> CameraError:
+        return CameraError(kind, f"{redact(self.url)}: {why}")
+
+    def open(self) -> None:
+        self.close()
+        if self._scheme not in _DEFAULT_PORTS or not self._host or not self._port:
+            raise self._fail("offline", "not a valid rtsp:// or http:// camera URL")
+        err = tcp_error(self._host, self._port, self.probe_timeout_s)
+        if err:
+            raise self._fail("offline", f"cannot reach {self._host}:{self._port} ({err})")
+        ensure_ffmpeg_options()
+        params = [
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+            int(self.open_timeout_s * 1000),
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+            int(self.read_timeout_s * 1000),
+        ]
+        full = with_credentials(self.url, self.username, self._password)
+        cap = cv2.VideoCapture(full, cv2.CAP_FFMPEG, params)
+        if not cap.isOpened():
+            cap.release()
+            raise self._explain_failure()
+        self._cap = cap
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        self._fps = fps if 0 < fps <= 240 else 0.0
+
+    def _explain_failure(self) -> CameraError:
+        r = probe_stream(self.url, self.username, self._password, self.probe_timeout_s)
+        detail = f"{r.status} {r.reason}".strip() if r.status else r.reason
+        if r.kind == "auth_failed":
+            if not (self.username or self._password):
+                return self._fail("auth_failed", "the camera requires a user name and password")
+            return self._fail(
+                "auth_failed", f"authentication failed: wrong user name or password ({detail})"
+            )
+        if r.kind == "offline":
+            return self._fail("offline", f"cannot reach {self._host}:{self._port} ({detail})")
+        if r.kind == "not_found":
+            return self._fail("offline", f"no stream at this path ({detail})")
+        if r.kind == "ok":
+            return self._fail(
+                "offline", "the camera answered but the stream could not be opened or decoded"
+            )
+        return self._fail("offline", f"the camera refused the stream ({detail})")
+
+    def read(self) -> np.ndarray | None:
+        if self._cap is None:
+            return None
+        ok, image = self._cap.read()
+        return image if ok else None
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+
+def _rtsp_from_config(cfg: CameraConfig) -> CameraSource:
+    return RtspSource(cfg.url, cfg.username, cfg.password.get_secret_value())
+
+
+register_source("rtsp", _rtsp_from_config)

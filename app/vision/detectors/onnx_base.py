@@ -1,0 +1,162 @@
+"""ONNX Runtime plumbing shared by the ONNX detectors: execution provider choice,
+session options, warm-up, timing and the optional batched session."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from abc import abstractmethod
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+from app.config import DetectorConfig
+from app.vision.detections import Detections
+from app.vision.detectors.base import Detector, DetectorError, as_bgr
+from app.vision.detectors.batching import make_batch_dynamic
+from app.vision.detectors.preprocess import Letterbox
+
+log = logging.getLogger(__name__)
+
+CPU = "CPUExecutionProvider"
+PROVIDERS = {"cpu": CPU, "cuda": "CUDAExecutionProvider", "coreml": "CoreMLExecutionProvider"}
+
+
+def choose_providers(
+    requested: str, available: list[str], platform: str = sys.platform
+) -> list[str]:
+    """Providers to ask ONNX Runtime for, best first. `auto`: CoreML on macOS, then CUDA,
+    then CPU. A forced provider that is not available is an error, not a silent fallback."""
+    if requested != "auto":
+        name = PROVIDERS.get(requested)
+        if name is None:
+            raise DetectorError(f"unknown execution provider {requested!r}")
+        if name not in available:
+            raise DetectorError(
+                f"execution provider {requested!r} ({name}) is not available here "
+                f"(available: {', '.join(available) or 'none'})"
+            )
+        return [name] if name == CPU else [name, CPU]
+    chosen = []
+    if platform == "darwin" and PROVIDERS["coreml"] in available:
+        chosen.append(PROVIDERS["coreml"])
+    if PROVIDERS["cuda"] in available:
+        chosen.append(PROVIDERS["cuda"])
+    chosen.append(CPU)
+    return chosen
+
+
+def open_session(model: str | bytes, providers: list[str], threads: int) -> ort.InferenceSession:
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    if threads:
+        opts.intra_op_num_threads = threads
+    try:
+        return ort.InferenceSession(model, opts, providers=providers)
+    except Exception as exc:  # ORT raises its own exception types for bad files
+        what = model if isinstance(model, str) else "model"
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DetectorError(f"cannot load {what}: {msg}") from None
+
+
+class OnnxDetector(Detector):
+    """An ONNX Runtime detector: subclasses say how to letterbox and how to decode."""
+
+    kind = "onnx"
+    rgb = False  # channel order of the network input
+    scale = 1.0  # pixel scale of the network input
+
+    def __init__(self, cfg: DetectorConfig, model_path: Path) -> None:
+        self.cfg = cfg
+        self.model_path = Path(model_path)
+        self.name = f"{self.kind}:{self.model_path.stem}"
+        providers = choose_providers(cfg.provider, ort.get_available_providers())
+        self.session = open_session(str(self.model_path), providers, cfg.threads)
+        self.provider = self.session.get_providers()[0]
+        inp = self.session.get_inputs()[0]
+        self.input_name = inp.name
+        self.input_hw = self._input_hw(inp.shape)
+        self.check_outputs([tuple(o.shape) for o in self.session.get_outputs()])
+        self.batch_session = self._batch_session(inp.shape, providers) if cfg.batch else None
+        self.batched = self.batch_session is not None
+        self._warm_up()
+        log.info("%s on %s (batched=%s)", self.name, self.provider, self.batched)
+
+    # what subclasses provide
+    @abstractmethod
+    def letterbox(self, frame: np.ndarray) -> tuple[np.ndarray, Letterbox]:
+        """Frame -> network-sized HxWx3 uint8 image and how it was placed."""
+
+    @abstractmethod
+    def decode(self, out: np.ndarray, lb: Letterbox, frame_shape: tuple[int, ...]) -> Detections:
+        """One image's raw output -> person Detections in frame pixels."""
+
+    def check_outputs(self, shapes: list[tuple[Any, ...]]) -> None:
+        """Refuse a model whose outputs this detector cannot decode (DetectorError)."""
+
+    def default_input_hw(self) -> tuple[int, int]:
+        return (640, 640)
+
+    # shared machinery
+    def _input_hw(self, shape: list[Any]) -> tuple[int, int]:
+        if len(shape) != 4:
+            raise DetectorError(f"{self.model_path.name}: expected a 4-D image input, got {shape}")
+        h, w = shape[2], shape[3]
+        if isinstance(h, int) and isinstance(w, int) and h > 0 and w > 0:
+            return (h, w)
+        return self.default_input_hw()
+
+    def _batch_session(self, shape: list[Any], providers: list[str]) -> Any:
+        if not isinstance(shape[0], int):
+            return self.session  # already dynamic
+        try:
+            model, _ = make_batch_dynamic(onnx.load(str(self.model_path)))
+            return open_session(model.SerializeToString(), providers, self.cfg.threads)
+        except (ValueError, DetectorError, onnx.checker.ValidationError) as exc:
+            log.warning("batching disabled for %s: %s", self.model_path.name, exc)
+            return None
+
+    def _warm_up(self) -> None:
+        blank = np.full((*self.input_hw, 3), 114, np.uint8)
+        self._run(self.session, [blank])
+        if self.batch_session is not None:
+            try:
+                self._run(self.batch_session, [blank, blank])
+            except Exception as exc:  # an edited graph that still fails at run time
+                log.warning("batching disabled for %s: %s", self.model_path.name, exc)
+                self.batch_session, self.batched = None, False
+
+    def _run(self, session: Any, images: list[np.ndarray]) -> np.ndarray:
+        from app.vision.detectors.preprocess import to_blob
+
+        blob = to_blob(images, rgb=self.rgb, scale=self.scale)
+        return np.asarray(session.run(None, {self.input_name: blob})[0])
+
+    def detect(self, frame: np.ndarray) -> Detections:
+        t0 = time.perf_counter()
+        frame = as_bgr(frame)
+        img, lb = self.letterbox(frame)
+        out = self._run(self.session, [img])
+        det = self.decode(out[0], lb, frame.shape)
+        self.last_ms = (time.perf_counter() - t0) * 1000
+        return det
+
+    def detect_batch(self, frames: list[np.ndarray]) -> list[Detections]:
+        if self.batch_session is None or len(frames) < 2:
+            return [self.detect(f) for f in frames]
+        t0 = time.perf_counter()
+        frames = [as_bgr(f) for f in frames]
+        boxed = [self.letterbox(f) for f in frames]
+        out = self._run(self.batch_session, [img for img, _ in boxed])
+        dets = [self.decode(out[i], lb, f.shape) for i, ((_, lb), f) in enumerate(zip(boxed, frames))]
+        self.last_ms = (time.perf_counter() - t0) * 1000 / len(frames)
+        return dets
+
+    def close(self) -> None:
+        self.session = None
+        self.batch_session = None

@@ -1,0 +1,135 @@
+"""Counting lines: a drawn segment with a direction, crossed by people's feet.
+
+Rules (see `app.vision.geometry` for the sign convention):
+- a person's position is the bottom-centre point of their box;
+- a crossing counts only when the path of that point crosses the drawn segment, not
+  its infinite extension;
+- hysteresis: each track has a committed side; it flips only once the point is at
+  least `hysteresis_px` past the line on the other side, so a box jittering over the
+  line produces no extra crossings. The crossing is counted at the flip, if the path
+  last left the old side through the segment;
+- a gap in a track (lost, then found again on the other side) counts once, because the
+  path step between the last and the current point is tested like any other;
+- direction: "in" is a move to the side where cross(end - start, p - start) < 0.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.config import LineConfig
+from app.events import LineCross
+from app.vision.geometry import (
+    Direction,
+    Point,
+    line_parameter,
+    path_line_intersection,
+    side_direction,
+    signed_distance,
+)
+from app.vision.stamp import Stamp
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _TrackSide:
+    side: int  # committed side: -1 ("in" side), +1 ("out" side), 0 not known yet
+    last: Point
+    last_d: float
+    exit_u: float | None  # segment parameter where the path last left the committed side
+    last_t: float
+
+
+def _sign(d: float) -> int:
+    return -1 if d < 0 else (1 if d > 0 else 0)
+
+
+class LineStepper:
+    """The per-track crossing decision with hysteresis, independent of events."""
+
+    def __init__(self, start: Point, end: Point, hysteresis_px: float) -> None:
+        signed_distance(start, end, start)  # raises on a degenerate line
+        self.start, self.end, self.hysteresis = start, end, float(hysteresis_px)
+        self._tracks: dict[int, _TrackSide] = {}
+
+    def step(self, track_id: int, p: Point, t: float = 0.0) -> Direction | None:
+        """Feed one observation of a track; returns the direction if it just crossed."""
+        d = signed_distance(self.start, self.end, p)
+        st = self._tracks.get(track_id)
+        if st is None:
+            self._tracks[track_id] = _TrackSide(_sign(d), p, d, None, t)
+            return None
+        result: Direction | None = None
+        s = st.side
+        if s == 0:
+            st.side = _sign(d)
+        else:
+            if st.last_d * s > 0 and d * s <= 0:  # the path leaves the committed side
+                u = path_line_intersection(self.start, self.end, st.last, p)
+                st.exit_u = line_parameter(self.start, self.end, p) if u is None else u
+            if d * s < 0 and abs(d) >= self.hysteresis:  # firmly on the other side: flip
+                if st.exit_u is not None and 0.0 <= st.exit_u <= 1.0:
+                    result = side_direction(d)
+                st.side, st.exit_u = -s, None
+        st.last, st.last_d, st.last_t = p, d, t
+        return result
+
+    def forget(self, track_id: int) -> None:
+        self._tracks.pop(track_id, None)
+
+    def prune(self, now: float, older_than_s: float) -> None:
+        """Drop tracks not seen for `older_than_s` (the tracker never reuses an id)."""
+        stale = [k for k, v in self._tracks.items() if now - v.last_t > older_than_s]
+        for k in stale:
+            del self._tracks[k]
+
+    def __len__(self) -> int:
+        return len(self._tracks)
+
+
+class LineCounter:
+    """A configured counting line: turns tracked points into `LineCross` events."""
+
+    def __init__(self, cfg: LineConfig, forget_s: float = 60.0) -> None:
+        self.cfg = cfg
+        self.name = cfg.name
+        self._stepper = LineStepper(cfg.start, cfg.end, cfg.hysteresis_px)
+        self._forget_s = forget_s
+        self.counts: dict[str, int] = {"in": 0, "out": 0}
+
+    def same_geometry(self, cfg: LineConfig) -> bool:
+        return (cfg.start, cfg.end, cfg.hysteresis_px) == (
+            self.cfg.start,
+            self.cfg.end,
+            self.cfg.hysteresis_px,
+        )
+
+    def update(
+        self,
+        stamp: Stamp,
+        track_ids: np.ndarray,
+        points: np.ndarray,
+        visitor_ids: Mapping[int, str] | None = None,
+    ) -> list[LineCross]:
+        events: list[LineCross] = []
+        for tid, (x, y) in zip(track_ids.tolist(), points.tolist(), strict=True):
+            if tid < 0:
+                continue
+            direction = self._stepper.step(tid, (x, y), stamp.t)
+            if direction is None:
+                continue
+            self.counts[direction] += 1
+            vid = (visitor_ids or {}).get(tid, "")
+            events.append(
+                stamp.event(
+                    LineCross, line=self.name, direction=direction, track_id=tid, visitor_id=vid
+                )
+            )
+            log.debug("line %s: track %s crossed %s at t=%.2f", self.name, tid, direction, stamp.t)
+        self._stepper.prune(stamp.t, self._forget_s)
+        return events

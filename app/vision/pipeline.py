@@ -1,0 +1,372 @@
+"""CameraPipeline: one camera's analysis, frame by frame.
+
+    motion gate -> detector -> tracker -> zones / lines / entrances -> analytics -> bus
+
+`process(frame)` runs it all. The engine splits it in two so that frames of several
+cameras can share one batched inference: `needs_detection(frame)` (motion gate), then
+`consume(frame, detections)` with the detector's output, or with `None` when the gate
+skipped the frame (the last tracked boxes are kept, tracks stay alive).
+
+Visitor ids are random UUIDs per track, never derived from appearance. The first time a
+visitor enters any zone, `NewVisitor` carries that id and a JPEG crop of the person.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from app.config import AppConfig, CameraConfig
+from app.events import Alert, Event, EventBus, NewVisitor, Occupancy, ZoneEnter
+from app.vision.analytics import Analytics, QueueState
+from app.vision.crops import person_crop_jpeg
+from app.vision.detections import Detections
+from app.vision.entrance import EntranceWatcher
+from app.vision.geometry import bottom_centers
+from app.vision.lines import LineCounter
+from app.vision.stamp import Stamp
+from app.vision.zones import ZoneRules, ZoneTracker
+
+log = logging.getLogger(__name__)
+
+PERSON = 0
+
+
+class FrameLike(Protocol):
+    """What the pipeline needs of a frame (`app.vision.cameras.Frame` has it)."""
+
+    @property
+    def image(self) -> np.ndarray: ...
+    @property
+    def index(self) -> int: ...
+    @property
+    def t(self) -> float: ...
+    @property
+    def ts(self) -> float: ...
+
+
+class DetectorLike(Protocol):
+    def detect(self, frame: np.ndarray) -> Detections: ...
+
+
+class TrackerLike(Protocol):
+    def update(self, d: Detections) -> Detections: ...
+    def reset(self) -> None: ...
+
+
+class GateLike(Protocol):
+    def should_detect(self, frame: np.ndarray, t: float) -> bool: ...
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """What one analysed frame produced."""
+
+    camera: str
+    frame_index: int
+    t: float
+    ts: float
+    detections: Detections  # tracked people (tracker_id filled)
+    events: list[Event]
+    alerts: list[Alert]
+    occupancy: dict[str, int]
+    line_counts: dict[str, dict[str, int]]
+    queues: dict[str, QueueState]
+    visitor_ids: dict[int, str]
+    detector_ms: float
+    skipped_by_motion: bool
+    image_shape: tuple[int, int] = (0, 0)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def analysis_fps(cfg: AppConfig, camera: str) -> float:
+    """The configured analysis rate of a camera (its own setting, else analysis.fps)."""
+    cam = next((c for c in cfg.cameras if c.name == camera), None)
+    return float(cam.analysis_fps) if cam and cam.analysis_fps else float(cfg.analysis.fps)
+
+
+def default_tracker(cfg: AppConfig, fps: float) -> TrackerLike:
+    from app.vision.tracker import ByteTracker
+
+    return ByteTracker(cfg.analysis.tracker, fps)
+
+
+def default_gate(cfg: AppConfig) -> GateLike | None:
+    if not cfg.analysis.motion.enabled:
+        return None
+    from app.vision.motion import MotionGate
+
+    return MotionGate(cfg.analysis.motion)
+
+
+class CameraPipeline:
+    """The analysis state of one camera. Not thread-safe for concurrent frames: the
+    engine never analyses two frames of the same camera at once; `apply_config` may be
+    called from any thread."""
+
+    def __init__(
+        self,
+        camera: str,
+        cfg: AppConfig,
+        detector: DetectorLike | None,
+        bus: EventBus | None = None,
+        *,
+        fps: float | None = None,
+        tracker: TrackerLike | None = None,
+        motion: GateLike | None | bool = True,
+        crops: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.camera = camera
+        self.fps = float(fps or analysis_fps(cfg, camera))
+        self.detector = detector
+        self.bus = bus
+        self.tracker = tracker if tracker is not None else default_tracker(cfg, self.fps)
+        self.gate: GateLike | None = (
+            default_gate(cfg) if motion is True else (None if motion is False else motion)
+        )
+        self.crops = crops
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._last_tracked = Detections.empty()
+        self._visitors: dict[int, tuple[str, float]] = {}  # track -> (visitor id, last t)
+        self._announced: set[str] = set()
+        self._occupancy: dict[str, int] = {}
+        self.zones: dict[str, ZoneTracker] = {}
+        self.lines: dict[str, LineCounter] = {}
+        self.entrances: dict[str, EntranceWatcher] = {}
+        self.analytics = Analytics(cell_px=cfg.analysis.heatmap_cell_px)
+        self._last: Stamp | None = None
+        self.frames = 0
+        self.apply_config(cfg)
+
+    # --- configuration -------------------------------------------------------------
+
+    def apply_config(self, cfg: AppConfig) -> list[Event]:
+        """Adopt the zones, lines and entrances of this camera from `cfg`, keeping the
+        state (counts, visits) of shapes whose geometry did not change. Removed zones
+        are flushed; their events are returned and published."""
+        with self._lock:
+            self.cfg = cfg
+            rules = ZoneRules(
+                hysteresis_px=cfg.analysis.zone_hysteresis_px,
+                min_frames=cfg.analysis.zone_min_frames,
+                revisit_s=cfg.analysis.revisit_s,
+                lost_s=cfg.analysis.tracker.max_lost_s,
+            )
+            mine = [z for z in cfg.zones if cfg.camera_of(z.camera) == self.camera]
+            lines = [ln for ln in cfg.lines if cfg.camera_of(ln.camera) == self.camera]
+            flushed: list[Event] = []
+            new_zones: dict[str, ZoneTracker] = {}
+            for z in mine:
+                old = self.zones.pop(z.name, None)
+                if old is not None and old.same_geometry(z) and old.rules == rules:
+                    old.cfg = z
+                    new_zones[z.name] = old
+                else:
+                    if old is not None and self._last is not None:
+                        flushed.extend(old.flush(self._last))
+                    new_zones[z.name] = ZoneTracker(z, rules)
+            if self._last is not None:
+                for old in self.zones.values():
+                    flushed.extend(old.flush(self._last))
+            self.zones = new_zones
+            self.lines = {
+                ln.name: self.lines[ln.name]
+                if ln.name in self.lines and self.lines[ln.name].same_geometry(ln)
+                else LineCounter(ln)
+                for ln in lines
+            }
+            self._build_entrances(cfg)
+            self.analytics.queue_zones = {n for n, z in self.zones.items() if z.is_queue}
+            self._occupancy = {n: self._occupancy.get(n, 0) for n in self.zones}
+        self._publish(flushed, [])
+        return flushed
+
+    def _build_entrances(self, cfg: AppConfig) -> None:
+        zones = {z.name: z for z in cfg.zones}
+        lines = {ln.name: ln for ln in cfg.lines}
+        entrances: dict[str, EntranceWatcher] = {}
+        for e in cfg.entrances:
+            if e.line in self.lines and e.zone in self.zones:
+                old = self.entrances.get(e.name)
+                keep = old is not None and old.cfg == e
+                entrances[e.name] = (
+                    old if keep and old else EntranceWatcher(e, lines[e.line], zones[e.zone])
+                )
+        self.entrances = entrances
+
+    # --- per frame -----------------------------------------------------------------
+
+    def needs_detection(self, frame: FrameLike) -> bool:
+        """The motion gate's verdict (always True without a gate)."""
+        return self.gate is None or self.gate.should_detect(frame.image, frame.t)
+
+    def process(self, frame: FrameLike) -> FrameResult:
+        """Gate, detect, track and analyse one frame."""
+        if not self.needs_detection(frame):
+            return self.consume(frame, None)
+        if self.detector is None:
+            raise RuntimeError("this pipeline has no detector")
+        t0 = time.perf_counter()
+        dets = self.detector.detect(frame.image)
+        return self.consume(frame, dets, (time.perf_counter() - t0) * 1000.0)
+
+    def consume(
+        self, frame: FrameLike, detections: Detections | None, detector_ms: float = 0.0
+    ) -> FrameResult:
+        """Track and analyse a frame's detections (None: skipped by the motion gate)."""
+        with self._lock:
+            stamp = Stamp(self.camera, int(frame.index), float(frame.t), float(frame.ts))
+            skipped = detections is None
+            if detections is None:
+                tracked = self._last_tracked
+            else:
+                people = detections[detections.class_id == PERSON]
+                tracked = self.tracker.update(people)
+                tracked = tracked[tracked.tracker_id >= 0]
+            self._last_tracked = tracked
+            result = self._analyse(frame, stamp, tracked, detector_ms, skipped)
+            self._last = stamp
+            self.frames += 1
+        self._publish(result.events, result.alerts)
+        return result
+
+    def _visitor_ids(self, tracked: Detections, t: float) -> dict[int, str]:
+        ids: dict[int, str] = {}
+        for tid in tracked.tracker_id.tolist():
+            vid = self._visitors.get(tid, (str(uuid.uuid4()), t))[0]
+            self._visitors[tid] = (vid, t)
+            ids[tid] = vid
+        horizon = self.cfg.analysis.revisit_s + self.cfg.analysis.tracker.max_lost_s + 60.0
+        if len(self._visitors) > 2 * len(ids) + 64:
+            self._visitors = {k: v for k, v in self._visitors.items() if t - v[1] <= horizon}
+        return ids
+
+    def _analyse(
+        self,
+        frame: FrameLike,
+        stamp: Stamp,
+        tracked: Detections,
+        detector_ms: float,
+        skipped: bool,
+    ) -> FrameResult:
+        points = bottom_centers(tracked.xyxy)
+        ids = tracked.tracker_id
+        visitors = self._visitor_ids(tracked, stamp.t)
+        events: list[Event] = []
+        for line in self.lines.values():
+            events.extend(line.update(stamp, ids, points, visitors))
+        for zone in self.zones.values():
+            events.extend(zone.update(stamp, ids, points, visitors))
+        for entrance in self.entrances.values():
+            events.extend(entrance.update(stamp, list(events)))
+        events.extend(self._new_visitors(frame, stamp, tracked, events))
+        occ_events, alerts = self._occupancy_changes(stamp)
+        events.extend(occ_events)
+        shape = (int(frame.image.shape[0]), int(frame.image.shape[1]))
+        self.analytics.update(stamp.t, points, shape, events)
+        return FrameResult(
+            camera=self.camera,
+            frame_index=stamp.frame,
+            t=stamp.t,
+            ts=stamp.ts,
+            detections=tracked,
+            events=events,
+            alerts=alerts,
+            occupancy=dict(self._occupancy),
+            line_counts={n: dict(ln.counts) for n, ln in self.lines.items()},
+            queues={
+                n: self.analytics.queue_state(z, stamp.t)
+                for n, z in self.zones.items()
+                if z.is_queue
+            },
+            visitor_ids=visitors,
+            detector_ms=detector_ms,
+            skipped_by_motion=skipped,
+            image_shape=shape,
+        )
+
+    def _new_visitors(
+        self, frame: FrameLike, stamp: Stamp, tracked: Detections, events: list[Event]
+    ) -> list[Event]:
+        out: list[Event] = []
+        for ev in events:
+            if not isinstance(ev, ZoneEnter) or ev.visitor_id in self._announced:
+                continue
+            self._announced.add(ev.visitor_id)
+            rows = np.flatnonzero(tracked.tracker_id == ev.track_id)
+            crop = b""
+            if self.crops and len(rows):
+                crop = person_crop_jpeg(frame.image, tracked.xyxy[rows[0]])
+            out.append(
+                stamp.event(
+                    NewVisitor,
+                    zone=ev.zone,
+                    visitor_id=ev.visitor_id,
+                    track_id=ev.track_id,
+                    crop_jpeg=crop,
+                )
+            )
+        return out
+
+    def _occupancy_changes(self, stamp: Stamp) -> tuple[list[Event], list[Alert]]:
+        events: list[Event] = []
+        alerts: list[Alert] = []
+        for name, zone in self.zones.items():
+            now, before = zone.occupancy, self._occupancy.get(name, 0)
+            if now == before:
+                continue
+            self._occupancy[name] = now
+            events.append(stamp.event(Occupancy, zone=name, count=now))
+            cap = zone.cfg.capacity
+            if cap is not None and now > cap >= before:
+                alerts.append(
+                    Alert(
+                        kind="over_capacity",
+                        message=f"{name}: {now} people (capacity {cap})",
+                        camera=self.camera,
+                        zone=name,
+                        ts=stamp.ts,
+                    )
+                )
+        return events, alerts
+
+    def flush(self) -> list[Event]:
+        """End of stream: everyone still inside exits, open visits close, pending
+        entrance crossings become passers-by. Events are published and returned."""
+        with self._lock:
+            if self._last is None:
+                return []
+            stamp = self._last
+            events: list[Event] = []
+            for entrance in self.entrances.values():
+                events.extend(entrance.flush(stamp))
+            for zone in self.zones.values():
+                events.extend(zone.flush(stamp))
+            occ, _ = self._occupancy_changes(stamp)
+            events.extend(occ)
+            for ev in events:
+                self.analytics.on_event(ev)
+        self._publish(events, [])
+        return events
+
+    def _publish(self, events: list[Event], alerts: list[Alert]) -> None:
+        if self.bus is None:
+            return
+        for ev in events:
+            self.bus.publish(ev)
+        for a in alerts:
+            self.bus.publish(a)
+
+    @staticmethod
+    def camera_for_clip(name: str, path: str) -> CameraConfig:
+        """A file camera for offline analysis of a clip."""
+        return CameraConfig(name=name, type="file", url=path)

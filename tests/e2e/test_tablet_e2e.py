@@ -1,0 +1,198 @@
+"""End to end, as a salesperson would: a real headless Chromium pairs with the real LAN
+server, a customer seen by the real engine (YOLOX-Nano + tracker on the PETS clip)
+appears on the tablet, the salesperson serves them and scans two items (one during a
+Wi-Fi drop), ends the service; then a signed POS webhook purchase links to it and the
+item report shows it.
+
+Set VITRINE_SCREENSHOTS=1 to refresh docs/screenshots/tablet-*.png.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from app.config import AppConfig, LanConfig
+from app.engine import Engine
+from app.events import EventBus, NewVisitor
+from app.store.db import Store, open_store
+from app.store.models import ItemScan, Purchase
+from app.store.sales_reports import ReportFilter, item_report
+from app.sync import pos
+from app.sync.catalog import create_salesperson, upsert_product
+from app.sync.lan.server import LanServer
+from tests.conftest import MODELS_DIR, PETS_CLIP, REPO
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ITEMS = [
+    ("4006381333931", "Trail runner GTX", "Running shoes", 129.0),
+    ("5012345678900", "Leather tote", "Bags", 210.0),
+    ("4006381333948", "City sneaker", "Sneakers", 89.5),
+]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
+    pytest.mark.skipif(not PETS_CLIP.exists(), reason="needs ../shared/media"),
+]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = open_store(tmp_path / "e2e.db", "pw")
+    create_salesperson(s, "Anna Moreau", "E100", "1234", ["Plaza"])
+    create_salesperson(s, "Ben Okafor", "E200", "5678", ["Entrance"])
+    for code, name, cat, price in ITEMS:
+        upsert_product(s, code, name, cat, price)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def _config() -> AppConfig:
+    return AppConfig.model_validate(
+        {
+            "store": {"name": "Rue Vitrine"},
+            "cameras": [{"name": "plaza", "type": "file", "url": str(PETS_CLIP), "realtime": True}],
+            "zones": [{"name": "Plaza", "polygon": [[0, 90], [480, 90], [480, 360], [0, 360]]}],
+            "models": {"dir": str(MODELS_DIR), "allow_download": False},
+            "lan": {"allow_http": True},
+        }
+    )
+
+
+def _shot(page: object, tmp: Path, name: str) -> Path:
+    out = tmp / name
+    page.screenshot(path=str(out), full_page=False)  # type: ignore[attr-defined]
+    if os.environ.get("VITRINE_SCREENSHOTS"):
+        dest = REPO / "docs" / "screenshots"
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copy(out, dest / name)
+    return out
+
+
+def _scans(store: Store) -> int:
+    with store.read_session() as s:
+        return int(s.scalar(select(func.count()).select_from(ItemScan)) or 0)
+
+
+def test_tablet_end_to_end(store: Store, tmp_path: Path) -> None:
+    cfg = _config()
+    bus = EventBus()
+    seen: list[NewVisitor] = []
+    bus.subscribe(seen.append, NewVisitor)
+    server = LanServer(store, bus, LanConfig(allow_http=True), store_name="Rue Vitrine", port=0, host="127.0.0.1")
+    engine = Engine(cfg, bus, store=store)
+    server.start()
+    try:
+        with playwright_sync.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            try:
+                ctx = browser.new_context(viewport={"width": 1180, "height": 820}, has_touch=True)
+                page = ctx.new_page()
+                _run_tablet(page, ctx, server, engine, store, tmp_path)
+            finally:
+                browser.close()
+    finally:
+        engine.stop()
+        server.stop()
+    assert seen and seen[0].crop_jpeg.startswith(b"\xff\xd8"), "the engine saw nobody"
+    _purchase_links_and_report(server, store)
+
+
+def _run_tablet(page, ctx, server: LanServer, engine: Engine, store: Store, tmp: Path) -> None:  # type: ignore[no-untyped-def]
+    code = server.new_pairing_code().code
+    page.goto(f"{server.local_url}/tablet/#pair={code}")
+    page.click("[data-person='Anna Moreau']")
+    for d in "1234":
+        page.click(f".pinpad button:text-is('{d}')")
+    page.click(".pinpad button:text-is('OK')")
+    page.wait_for_selector("h1:text-is('Plaza')")
+    page.wait_for_selector("#net[data-state='live']")
+    # the engine starts now: customers must arrive live, pushed over SSE
+    engine.start()
+    page.wait_for_selector(".customer", timeout=45_000)
+    page.wait_for_function("document.querySelectorAll('.customer img').length >= 3", timeout=45_000)
+    page.wait_for_timeout(300)
+    _shot(page, tmp, "tablet-customers.png")
+    visitor = page.get_attribute(".customer:not(.gone) >> nth=0", "data-visitor")
+    page.click(f".customer[data-visitor='{visitor}']")
+    page.wait_for_selector("#barcode")
+    page.fill("#barcode", ITEMS[0][0])
+    page.press("#barcode", "Enter")
+    page.wait_for_selector(f".item[data-barcode='{ITEMS[0][0]}'] .name:text-is('{ITEMS[0][1]}')")
+    assert _scans(store) == 1
+    # Wi-Fi drop: the second scan waits on the tablet, then goes through exactly once
+    ctx.set_offline(True)
+    page.fill("#barcode", ITEMS[1][0])
+    page.press("#barcode", "Enter")
+    page.wait_for_selector(".item .state:text-is('Sending')")
+    page.wait_for_timeout(1500)
+    assert _scans(store) == 1
+    ctx.set_offline(False)
+    page.wait_for_selector(f".item[data-barcode='{ITEMS[1][0]}'] .name:text-is('{ITEMS[1][1]}')", timeout=20_000)
+    assert _scans(store) == 2
+    page.wait_for_timeout(1200)  # let the timer tick for the picture
+    _shot(page, tmp, "tablet-session.png")
+    page.click("#end-service")
+    page.wait_for_selector("text=Saved on the store server.", timeout=15_000)
+    _shot(page, tmp, "tablet-summary.png")
+    page.click("#back-to-customers")
+    page.wait_for_selector("h1:text-is('Plaza')")
+    assert _scans(store) == 2
+
+
+def _purchase_links_and_report(server: LanServer, store: Store) -> None:
+    body = json.dumps(
+        {
+            "transaction_id": "R-1001",
+            "ts": time.time(),
+            "salesperson_code": "E100",
+            "lines": [{"barcode": ITEMS[0][0], "amount": 129.0}],
+        }
+    ).encode()
+    stamp = str(int(time.time()))
+    sig = pos.sign_webhook(server.webhook_secret(), body, stamp)
+    srv = LanServer(store, None, LanConfig(allow_http=True), port=0, host="127.0.0.1")
+    srv.start()
+    try:
+        r = httpx.post(
+            f"{srv.local_url}/api/v1/pos/webhook",
+            content=body,
+            headers={pos.TIMESTAMP_HEADER: stamp, pos.SIGNATURE_HEADER: sig},
+        )
+    finally:
+        srv.stop()
+    assert r.status_code == 200 and r.json()["linked"] == 1, r.text
+    with store.read_session() as s:
+        assert s.scalar(select(func.count()).where(Purchase.session_id.is_not(None))) == 1
+        rows = {r.barcode: r for r in item_report(s, ReportFilter(time.time() - 3600, time.time() + 60))}
+    shown = rows[ITEMS[0][0]]
+    assert (shown.name, shown.times_shown, shown.times_bought, shown.conversion) == (
+        ITEMS[0][1],
+        1,
+        1,
+        1.0,
+    )
+    assert rows[ITEMS[1][0]].times_shown == 1 and rows[ITEMS[1][0]].times_bought == 0

@@ -1,0 +1,168 @@
+"""The HQ payload schema: everything the app sends validates, nothing else gets through,
+and nothing personal is ever in a batch."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from app.store.db import Store
+from app.sync import aggregates
+from app.sync import payload as pl
+from app.sync.batching import OutboxItem
+from tests.sync.hq_data import MARKERS, T0, populate
+
+BATCH_ID = "0b3c7d2e-4f1a-4a8e-9c55-2d7e8f9a0b1c"
+
+
+def _objects(node: Any, path: str = "#") -> Iterator[tuple[str, dict[str, Any]]]:
+    if isinstance(node, dict):
+        if node.get("type") == "object":
+            yield path, node
+        for k, v in node.items():
+            yield from _objects(v, f"{path}/{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _objects(v, f"{path}/{i}")
+
+
+def test_schema_is_valid_and_closed_everywhere() -> None:
+    schema = pl.schema()
+    pl.envelope_validator()  # check_schema raises on an invalid schema
+    objects = list(_objects(schema))
+    assert len(objects) >= 7  # envelope, row, 5 data kinds
+    for path, obj in objects:
+        assert obj.get("additionalProperties") is False, f"{path} accepts unknown fields"
+        assert set(obj["required"]) == set(obj["properties"]) - {"app_version"}, path
+    assert schema["properties"]["schema_version"] == {"const": pl.SCHEMA_VERSION}
+    # each row kind's data is checked against its own closed schema
+    row = schema["$defs"]["row"]
+    assert row["properties"]["kind"]["enum"] == list(pl.KINDS)
+    branches = {b["if"]["properties"]["kind"]["const"]: b["then"] for b in row["allOf"]}
+    for kind in pl.KINDS:
+        ref = branches[kind]["properties"]["data"]["$ref"]
+        assert schema["$defs"][ref.rsplit("/", 1)[1]]["additionalProperties"] is False
+    assert set(pl.KINDS) == set(pl.NATURAL_KEYS)
+
+
+def _produced_batch(store: Store) -> tuple[bytes, dict[str, Any]]:
+    """Everything the app queued for HQ from a realistic hour, as the worker sends it."""
+    populate(store)
+    store.writer.submit(lambda s: aggregates.refresh(s, T0 - 3600, T0 + 4 * 3600)).result(30)
+    with store.read_session() as s:
+        rows = s.execute(text("SELECT id, kind, payload FROM sync_outbox ORDER BY id")).all()
+    items = [OutboxItem(r.id, r.kind, r.payload) for r in rows]
+    raw = pl.envelope_bytes("store-1", "Europe/Paris", BATCH_ID, [i.wire() for i in items], T0)
+    body = pl.encode_body(raw)
+    return raw, pl.decode_body(body, "gzip", 10_000_000)
+
+
+@pytest.fixture
+def produced(local_store: Store) -> tuple[bytes, dict[str, Any]]:
+    return _produced_batch(local_store)
+
+
+def test_every_payload_the_app_produces_validates(produced: tuple[bytes, dict]) -> None:
+    raw, batch = produced
+    pl.validate_envelope(batch)
+    kinds = {r["kind"] for r in batch["rows"]}
+    assert kinds == set(pl.KINDS), f"kinds not produced by the app: {set(pl.KINDS) - kinds}"
+    for r in batch["rows"]:
+        pl.validate_data(r["kind"], r["data"])
+
+
+def test_no_personal_data_in_a_batch(produced: tuple[bytes, dict]) -> None:
+    raw, batch = produced
+    for what, marker in MARKERS.items():
+        assert marker.encode() not in raw, f"{what} leaked into the HQ payload"
+    forbidden = {"visitor_id", "message", "name_of_person", "pin", "image", "jpeg", "embedding"}
+    keys = {k for r in batch["rows"] for k in r["data"]}
+    assert not keys & forbidden
+
+
+def test_the_figures_match_the_store(produced: tuple[bytes, dict]) -> None:
+    _, batch = produced
+    rows = batch["rows"]
+    # several versions of a bucket may be queued: HQ keeps the highest seq
+    latest: dict[str, dict[str, Any]] = {}
+    for r in sorted(rows, key=lambda r: r["seq"]):
+        latest[pl.natural_key(r["kind"], r["data"])] = r["data"]
+    ent = [d for k, d in latest.items() if k.startswith("rollup|entrance|")]
+    assert sum(d["entries"] for d in ent) == 20
+    assert sum(d["passersby"] for d in ent) == 20
+    sales = [d for k, d in latest.items() if k.startswith("sales_agg|")]
+    assert sum(d["transactions"] for d in sales) == 4  # T0, T2, T4, T-walkin
+    assert sum(d["revenue"] for d in sales) == pytest.approx(19.9 + 21.9 + 23.9 + 7.5)
+    sess = [d for k, d in latest.items() if k.startswith("session_agg|")]
+    assert sum(d["sessions"] for d in sess) == 6
+    assert sum(d["converted_sessions"] for d in sess) == 3
+
+
+@pytest.mark.parametrize("kind", pl.KINDS)
+def test_a_field_outside_the_schema_is_refused(produced: tuple[bytes, dict], kind: str) -> None:
+    _, batch = produced
+    row = next(r for r in batch["rows"] if r["kind"] == kind)
+    bad = copy.deepcopy(row)
+    bad["data"]["visitor_id"] = "abc"
+    with pytest.raises(pl.PayloadError, match="visitor_id"):
+        pl.validate_data(kind, bad["data"])
+    env = {**batch, "rows": [bad]}
+    with pytest.raises(pl.PayloadError, match="visitor_id"):
+        pl.validate_envelope(env)
+    wrapped = {**batch, "rows": [{**row, "extra": 1}]}
+    with pytest.raises(pl.PayloadError):
+        pl.validate_envelope(wrapped)
+
+
+def test_extra_envelope_field_and_bad_values_are_refused(produced: tuple[bytes, dict]) -> None:
+    _, batch = produced
+    with pytest.raises(pl.PayloadError, match="store_name"):
+        pl.validate_envelope({**batch, "store_name": "x"})
+    row = next(r for r in batch["rows"] if r["kind"] == "rollup")
+    for field, value in [("bucket_start", 1_767_258_001), ("entries", -1), ("scope", "face")]:
+        bad = {**row, "data": {**row["data"], field: value}}
+        with pytest.raises(pl.PayloadError, match=field):
+            pl.validate_envelope({**batch, "rows": [bad]})
+    with pytest.raises(pl.PayloadError, match="rows"):
+        pl.validate_envelope({**batch, "rows": []})
+
+
+@pytest.mark.parametrize("version", [2, 0, "1", None])
+def test_unknown_schema_version_has_a_clear_message(version: object) -> None:
+    with pytest.raises(pl.PayloadError, match="unknown payload schema version.*understands"):
+        pl.check_version({"schema_version": version, "rows": []})
+
+
+def test_decode_body_refuses_broken_uploads() -> None:
+    raw = json.dumps({"schema_version": 1, "rows": ["x" * 5000]}).encode()
+    body = gzip.compress(raw)
+    assert pl.decode_body(body, "gzip", 100_000)["schema_version"] == 1
+    with pytest.raises(pl.PayloadError, match="incomplete"):
+        pl.decode_body(body[: len(body) // 2], "gzip", 100_000)
+    with pytest.raises(pl.PayloadError, match="not valid gzip"):
+        pl.decode_body(b"hello, not gzip", "gzip", 100_000)
+    with pytest.raises(pl.PayloadError, match="larger than"):
+        pl.decode_body(gzip.compress(b"[" + b"0," * 60_000 + b"0]"), "gzip", 100_000)
+    with pytest.raises(pl.PayloadError, match="after the end"):
+        pl.decode_body(body + b"junk", "gzip", 100_000)
+    with pytest.raises(pl.PayloadError, match="Content-Encoding"):
+        pl.decode_body(body, "br", 100_000)
+    with pytest.raises(pl.PayloadError, match="not valid JSON"):
+        pl.decode_body(gzip.compress(b"{nope"), "gzip", 100_000)
+    with pytest.raises(pl.PayloadError, match="not a JSON object"):
+        pl.decode_body(b"[1, 2]", "identity", 100_000)
+
+
+def test_wire_rows_are_spliced_verbatim() -> None:
+    data = {"b": 1, "a": [1.5, "é"]}
+    row = json.loads(pl.wire_row("rollup", 42, pl.dumps(data)))
+    assert row == {"kind": "rollup", "seq": 42, "data": data}
+    env = json.loads(pl.envelope_bytes("s", "UTC", BATCH_ID, [pl.wire_row("alert", 1, "{}")], T0))
+    assert env["rows"] == [{"kind": "alert", "seq": 1, "data": {}}]
+    assert env["schema_version"] == 1 and env["batch_id"] == BATCH_ID

@@ -1,0 +1,232 @@
+"""POS CSV import into a real encrypted store: validation, dedupe, refusal, linking, and
+hypothesis-generated malformed files (no crash, no partial import)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from app.store.db import Store
+from app.store.models import ItemScan, PosImport, Purchase, ServiceSession
+from app.sync.pos import (
+    ImportResult,
+    PosImportError,
+    PosMapping,
+    guess_mapping,
+    import_pos_csv,
+    parse_amount,
+    preview,
+)
+from tests.sync.lan_fixtures import seeded, store  # noqa: F401
+
+MAP = PosMapping("Receipt", "Sold at", "EAN", "Amount", "Clerk")
+GOOD = """Receipt,Sold at,EAN,Amount,Clerk
+T1,2026-03-02 10:15:00,4006381333931,129.00,E100
+T1,2026-03-02 10:15:00,5012345678900,"210,00",E100
+T2,2026-03-02T11:00:00+00:00,4006381333948,89.50,
+T3,not a time,4006381333948,89.50,
+T4,2026-03-02 12:00,,10,
+T5,2026-03-02 12:00,123,ten,
+T6,1772450000,7612345678904,45,E200
+"""
+
+
+def _run(store: Store, path: Path, mapping: PosMapping = MAP, **kw: object) -> ImportResult:
+    result = None
+    phases = []
+    for p in import_pos_csv(store, path, mapping, **kw):  # type: ignore[arg-type]
+        phases.append(p.phase)
+        result = p.result or result
+    assert phases[0] == "read" and phases[-1] == "done"
+    assert result is not None
+    return result
+
+
+def _count(store: Store) -> int:
+    with store.read_session() as s:
+        return int(s.scalar(select(func.count()).select_from(Purchase)) or 0)
+
+
+def test_valid_rows_imported_invalid_rows_reported_with_lines(store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "pos.csv"
+    f.write_text(GOOD, encoding="utf-8")
+    r = _run(store, f)
+    assert (r.rows_total, r.imported, r.duplicates) == (7, 4, 0)
+    assert [(e.line, e.reason.split(" ")[0]) for e in r.errors] == [
+        (5, "time"),
+        (6, "no"),
+        (7, "amount"),
+    ]
+    with store.read_session() as s:
+        rows = s.execute(select(Purchase).order_by(Purchase.id)).scalars().all()
+        assert [(p.transaction_id, p.line_no, p.amount) for p in rows] == [
+            ("T1", 1, 129.0),
+            ("T1", 2, 210.0),
+            ("T2", 1, 89.5),
+            ("T6", 1, 45.0),
+        ]
+        assert rows[0].salesperson_code == "E100"
+        imp = s.execute(select(PosImport)).scalar_one()
+        assert (imp.rows_total, imp.rows_imported, imp.rows_invalid) == (7, 4, 3)
+
+
+def test_reimport_adds_nothing(store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "pos.csv"
+    f.write_text(GOOD, encoding="utf-8")
+    _run(store, f)
+    r = _run(store, f)
+    assert (r.imported, r.duplicates) == (0, 4)
+    assert _count(store) == 4
+
+
+def test_naive_times_use_the_store_time_zone(store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "pos.csv"
+    f.write_text("Receipt,Sold at,EAN,Amount\nA,2026-07-01 12:00:00,111,1\n", encoding="utf-8")
+    _run(store, f, PosMapping("Receipt", "Sold at", "EAN", "Amount"), tz="Europe/Paris")
+    with store.read_session() as s:
+        ts = s.execute(select(Purchase.ts)).scalar_one()
+    assert ts == 1782900000.0  # 10:00 UTC (Paris is UTC+2 in summer)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"PK\x03\x04" + b"\x00" * 100, "Excel"),
+        (b"\x00\x01\x02 binary", "binary"),
+        ("Receipt;Sold at\nT1;caf\xe9\n".encode("latin-1"), "not utf-8"),
+        (b"", "empty"),
+        (b"just one column\nvalue\n", "header"),
+        (b'Receipt,Sold at,EAN,Amount\nT1,"unterminated,1,2\n', "not a valid CSV"),
+    ],
+)
+def test_refused_files_import_nothing(
+    store: Store, tmp_path: Path, content: bytes, message: str
+) -> None:
+    f = tmp_path / "bad.csv"
+    f.write_bytes(content)
+    with pytest.raises(PosImportError, match=f"(?i){message}"):
+        _run(store, f)
+    assert _count(store) == 0
+
+
+def test_missing_mapped_column_is_refused(store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "pos.csv"
+    f.write_text("Receipt,Sold at,EAN\nT1,2026-03-02 10:00,111\n", encoding="utf-8")
+    with pytest.raises(PosImportError, match="no column 'Amount'"):
+        _run(store, f)
+    assert _count(store) == 0
+
+
+def test_latin1_file_with_its_encoding_chosen(store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "pos.csv"
+    f.write_bytes("Reçu;Date;EAN;Montant\nT1;2026-03-02 10:00;111;12,5\n".encode("latin-1"))
+    pv = preview(f, "latin-1")
+    assert pv.delimiter == ";" and pv.header[0] == "Reçu"
+    r = _run(store, f, PosMapping("Reçu", "Date", "EAN", "Montant"), encoding="latin-1")
+    assert r.imported == 1
+
+
+def test_guess_mapping_and_amounts() -> None:
+    g = guess_mapping(["Transaction ID", "Date/Time", "EAN", "Total", "Cashier"])
+    assert g == {
+        "transaction_id": "Transaction ID",
+        "time": "Date/Time",
+        "barcode": "EAN",
+        "amount": "Total",
+        "salesperson_code": "Cashier",
+    }
+    assert parse_amount("1,234.50") == 1234.5
+    assert parse_amount("€ 12,50") == 12.5
+    with pytest.raises(ValueError):
+        parse_amount("nan")
+
+
+def test_imported_purchase_links_to_earlier_service(
+    store: Store, seeded: dict[str, int], tmp_path: Path
+) -> None:
+    sid = str(uuid.uuid4())
+
+    def _session(s):  # type: ignore[no-untyped-def]
+        s.add(ServiceSession(id=sid, salesperson_id=seeded["anna"], zone="Shoes", started_at=1000.0, ended_at=1600.0))
+        s.flush()
+        s.add(ItemScan(session_id=sid, barcode="111", ts=1100.0, idempotency_key="k-" + sid))
+
+    store.writer.submit(_session).result()
+    f = tmp_path / "pos.csv"
+    f.write_text(
+        "Receipt,Sold at,EAN,Amount\n"
+        "A,1970-01-01T00:33:20+00:00,111,5\n"
+        "B,1970-01-01T00:28:20+00:00,222,6\n"
+        "C,1970-01-02T03:46:39+00:00,111,7\n",
+        encoding="utf-8",
+    )
+    r = _run(store, f, PosMapping("Receipt", "Sold at", "EAN", "Amount"))
+    assert r.imported == 3 and r.linked == 1
+    with store.read_session() as s:
+        links = dict(s.execute(select(Purchase.transaction_id, Purchase.session_id)).all())
+    assert links == {"A": sid, "B": None, "C": None}
+
+
+def test_failure_during_write_leaves_nothing(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.sync.pos as pos
+
+    def broken(*a: object, **k: object) -> int:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(pos, "link_purchase_rows", broken)
+    f = tmp_path / "pos.csv"
+    f.write_text(GOOD, encoding="utf-8")
+    with pytest.raises(RuntimeError):
+        _run(store, f)
+    assert _count(store) == 0
+    with store.read_session() as s:
+        assert s.scalar(select(func.count()).select_from(PosImport)) == 0
+
+
+_cells = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["T1", "2026-03-02 10:00", "123", "4,5", "", '"', "\n", ";", "\x00", "é"]),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    raw=st.one_of(
+        st.binary(max_size=300),
+        st.lists(st.lists(_cells, min_size=0, max_size=6), max_size=8).map(
+            lambda rows: "\n".join(",".join(r) for r in rows).encode("utf-8", "surrogatepass")
+        ),
+        st.lists(st.lists(_cells, min_size=4, max_size=5), max_size=8).map(
+            lambda rows: (
+                "Receipt,Sold at,EAN,Amount,Clerk\n" + "\n".join(",".join(r) for r in rows)
+            ).encode("utf-8", "surrogatepass")
+        ),
+    )
+)
+def test_malformed_csv_never_crashes_nor_imports_partially(
+    store: Store, tmp_path: Path, raw: bytes
+) -> None:
+    f = tmp_path / f"h-{uuid.uuid4().hex}.csv"
+    f.write_bytes(raw)
+    before = _count(store)
+    try:
+        r = _run(store, f)
+    except PosImportError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        assert _count(store) == before
+        return
+    after = _count(store)
+    assert after - before == r.imported
+    assert r.imported + r.duplicates + len(r.errors) == r.rows_total
+    assert all(e.line >= 2 and e.reason for e in r.errors)

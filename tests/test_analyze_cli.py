@@ -1,0 +1,171 @@
+"""`python main.py analyze`: real pipeline on the PETS clip, its output files, and every
+bad input (exit code 2 with a one-line reason)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.cli.main import main
+from tests.conftest import PETS_CLIP, REPO
+
+CONFIG = {
+    "lines": [{"name": "plaza", "start": [240, 60], "end": [240, 350]}],
+    "zones": [{"name": "lawn", "polygon": [[10, 100], [200, 100], [200, 350], [10, 350]]}],
+}
+
+
+def write_config(tmp_path: Path, data: object, name: str = "cfg.json") -> Path:
+    p = tmp_path / name
+    p.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
+    return p
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "main.py", "analyze", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+
+@pytest.mark.slow
+def test_analyze_writes_events_tracks_and_annotated_video(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, CONFIG)
+    out, tracks, video = tmp_path / "events.jsonl", tmp_path / "tracks.txt", tmp_path / "a.mp4"
+    proc = run_cli(
+        str(PETS_CLIP), "--config", str(cfg), "--out", str(out), "--tracks", str(tracks),
+        "--annotate", str(video), "--duration", "30",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    # summary: crossings per line and direction, visits and mean dwell per zone
+    assert "analysed 151 frames" in proc.stdout  # 30 s at the default 5 fps, frame 0 included
+    assert "line plaza: in " in proc.stdout and "zone lawn: " in proc.stdout
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    kinds = {e["type"] for e in events}
+    assert {"line_cross", "zone_enter", "zone_exit", "visit_closed", "new_visitor"} <= kinds
+    for e in events:
+        assert isinstance(e["frame"], int) and e["frame"] % 2 == 0  # 10 fps clip at 5 fps
+        assert e["t"] == pytest.approx(e["frame"] / 10.0)
+    crossings = [e for e in events if e["type"] == "line_cross"]
+    assert crossings and all(e["line"] == "plaza" for e in crossings)
+    assert all(e["direction"] in ("in", "out") and e["track_id"] >= 1 for e in crossings)
+    zone_events = [e for e in events if e["type"] in ("zone_enter", "zone_exit")]
+    assert all(e["zone"] == "lawn" and e["track_id"] >= 1 for e in zone_events)
+    line_counts = proc.stdout.split("line plaza: ")[1].splitlines()[0]
+    n_in = sum(1 for e in crossings if e["direction"] == "in")
+    n_out = len(crossings) - n_in
+    assert line_counts == f"in {n_in}, out {n_out}"
+    # MOTChallenge tracks: frame (1-based), id, left, top, width, height, conf, -1, -1, -1
+    rows = [line.split(",") for line in tracks.read_text().splitlines()]
+    assert rows and all(len(r) == 10 and r[7:] == ["-1", "-1", "-1"] for r in rows)
+    frames = sorted({int(r[0]) for r in rows})
+    assert frames[0] == 1 and all((f - 1) % 2 == 0 for f in frames)
+    assert all(float(r[4]) > 0 and float(r[5]) > 0 and int(r[1]) >= 1 for r in rows)
+    # the annotated video opens and has one frame per analysed frame
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+         "stream=codec_name,width,height,nb_read_frames", "-of", "json", str(video)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    stream = json.loads(probe.stdout)["streams"][0]
+    assert (stream["width"], stream["height"], int(stream["nb_read_frames"])) == (480, 360, 151)
+
+
+@pytest.mark.slow
+def test_every_frame_and_fps_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    toml = '[[lines]]\nname = "plaza"\nstart = [240, 60]\nend = [240, 350]\n'
+    cfg = write_config(tmp_path, toml, "cfg.toml")
+    out = tmp_path / "e.jsonl"
+    args = ["analyze", str(PETS_CLIP), "--config", str(cfg), "--no-progress"]
+    assert main([*args, "--every-frame", "--duration", "3", "--out", str(out)]) == 0
+    assert "analysed 31 frames" in capsys.readouterr().out
+    assert main([*args, "--fps", "2", "--duration", "3"]) == 0
+    assert "analysed 7 frames" in capsys.readouterr().out
+
+
+def test_analyze_persists_events_into_the_store(tmp_path: Path) -> None:
+    pytest.importorskip("app.store.db")
+    from sqlalchemy import func, select
+
+    from app.store.db import open_store
+    from app.store.models import LineCrossing, ZoneVisit
+
+    cfg = write_config(tmp_path, CONFIG)
+    db = tmp_path / "store.db"
+    rc = main(["analyze", str(PETS_CLIP), "--config", str(cfg), "--store", str(db),
+               "--duration", "20", "--no-progress"])  # fmt: skip
+    assert rc == 0
+    store = open_store(db)
+    try:
+        with store.read_session() as s:
+            crossings = s.scalar(select(func.count()).select_from(LineCrossing))
+            visits = s.scalar(select(func.count()).select_from(ZoneVisit))
+    finally:
+        store.close()
+    assert crossings and crossings >= 1
+    assert visits and visits >= 1
+
+
+# --- bad input: exit code 2 and a one-line reason ------------------------------------
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    for n in needles:
+        assert n in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_video(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, CONFIG)
+    assert_one_line_error(run_cli(str(tmp_path / "nope.mp4"), "--config", str(cfg)), "nope.mp4")
+
+
+def test_unreadable_video(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, CONFIG)
+    fake = tmp_path / "clip.mp4"
+    fake.write_bytes(b"this is not a video at all" * 100)
+    assert_one_line_error(run_cli(str(fake), "--config", str(cfg)), "clip.mp4")
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ({"lines": [{"name": "x", "start": [0, 0], "end": [0, 0]}]}, "same point"),
+        ({"lines": [{"name": "x", "start": [0, 0]}]}, "lines.0.end"),
+        ({"zones": [{"name": "z", "polygon": [[0, 0], [1, 1]]}]}, "zones.0.polygon"),
+        ({"linez": []}, "linez"),
+        ('{"lines": [', "not valid JSON"),
+    ],
+)
+def test_bad_config(tmp_path: Path, content: object, needle: str) -> None:
+    cfg = write_config(tmp_path, content)
+    assert_one_line_error(run_cli(str(PETS_CLIP), "--config", str(cfg)), needle)
+
+
+def test_missing_config(tmp_path: Path) -> None:
+    missing = tmp_path / "none.toml"
+    assert_one_line_error(run_cli(str(PETS_CLIP), "--config", str(missing)), "none.toml")
+
+
+def test_missing_model(tmp_path: Path) -> None:
+    data = {**CONFIG, "analysis": {"detector": {"model": str(tmp_path / "gone.onnx")}}}
+    cfg = write_config(tmp_path, data)
+    assert_one_line_error(run_cli(str(PETS_CLIP), "--config", str(cfg)), "gone.onnx")
+
+
+def test_unwritable_output(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, CONFIG)
+    bad = tmp_path / "no-such-dir" / "events.jsonl"
+    assert_one_line_error(
+        run_cli(str(PETS_CLIP), "--config", str(cfg), "--out", str(bad)), "events.jsonl"
+    )

@@ -1,0 +1,120 @@
+"""Engine: cameras + the real pipeline (YOLOX-Nano, ByteTrack) on the PETS clip played as a
+real-time camera; live config edits; a clean stop."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from app.config import AppConfig
+from app.engine import Engine, TileState
+from app.events import CameraStatus, EventBus, FrameStats, LineCross, ZoneEnter
+from tests.conftest import MODELS_DIR, PETS_CLIP
+
+
+class Recorder:
+    def __init__(self, bus: EventBus) -> None:
+        self.events: list[object] = []
+        self._cond = threading.Condition()
+        bus.subscribe(self._on)
+
+    def _on(self, ev: object) -> None:
+        with self._cond:
+            self.events.append(ev)
+            self._cond.notify_all()
+
+    def wait_for(self, pred: Callable[[object], bool], timeout: float) -> object | None:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for ev in self.events:
+                    if pred(ev):
+                        return ev
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._cond.wait(left)
+
+    def of(self, cls: type) -> list:
+        with self._cond:
+            return [e for e in self.events if isinstance(e, cls)]
+
+
+def pets_config(lines: list[dict], cameras: list[dict] | None = None) -> AppConfig:
+    return AppConfig.model_validate(
+        {
+            "cameras": cameras
+            or [{"name": "plaza", "type": "file", "url": str(PETS_CLIP), "realtime": True}],
+            "zones": [{"name": "left", "polygon": [[10, 100], [200, 100], [200, 350], [10, 350]]}],
+            "lines": lines,
+            "models": {"dir": str(MODELS_DIR), "allow_download": False},
+        }
+    )
+
+
+MID = {"name": "mid", "start": [240, 60], "end": [240, 350]}
+HORIZ = {"name": "horiz", "start": [20, 220], "end": [460, 220]}
+
+
+@pytest.mark.slow
+def test_engine_runs_real_pipeline_and_applies_config_live() -> None:
+    bus = EventBus()
+    rec = Recorder(bus)
+    engine = Engine(pets_config([MID]), bus)
+    engine.start()
+    try:
+        assert engine.cameras() == ["plaza"]
+        assert rec.wait_for(lambda e: isinstance(e, ZoneEnter), 10), "no zone entry"
+        assert rec.wait_for(lambda e: isinstance(e, LineCross) and e.line == "mid", 15)
+        state = engine.tile_state("plaza")
+        assert isinstance(state, TileState)
+        assert state.status == "live" and state.frame is not None
+        assert state.frame.image.shape == (360, 480, 3)
+        assert len(state.detections) >= 2 and (state.detections.tracker_id >= 0).all()
+        assert "left" in state.occupancy and state.line_counts["mid"]["in"] >= 0
+        assert 3.0 <= state.analysed_fps <= 7.0, state.analysed_fps  # 5 fps analysis
+        assert state.detector_ms > 0 and state.source_fps > 5
+        assert state.heatmap is not None and float(np.max(state.heatmap)) == 1.0
+        # add a line live: it starts counting without a restart, "mid" keeps its counts
+        mid_before = dict(state.line_counts["mid"])
+        engine.apply_config(pets_config([MID, HORIZ]))
+        assert rec.wait_for(lambda e: isinstance(e, LineCross) and e.line == "horiz", 20)
+        after = engine.tile_state("plaza")
+        assert after is not None
+        assert sum(after.line_counts["mid"].values()) >= sum(mid_before.values())
+        stats = rec.of(FrameStats)
+        assert stats and all(s.camera == "plaza" for s in stats)
+    finally:
+        engine.stop()
+    assert engine.cameras() == [] and engine.tile_state("plaza") is None
+    statuses = [s.status for s in rec.of(CameraStatus)]
+    assert statuses[-1] == "stopped"
+    # conftest's autouse check fails this test if any engine thread is still alive
+
+
+def test_engine_adds_and_removes_cameras_live_with_a_bad_one_isolated() -> None:
+    from app.vision.detector import FakeDetector
+
+    bus = EventBus()
+    rec = Recorder(bus)
+    fake = {"name": "a", "type": "fake", "url": "fake://320x240@20", "realtime": True}
+    cfg = pets_config([], cameras=[fake])
+    engine = Engine(cfg, bus, detector=FakeDetector())
+    engine.start()
+    try:
+        assert rec.wait_for(lambda e: isinstance(e, FrameStats) and e.camera == "a", 5)
+        broken = {"name": "b", "type": "fake", "url": "fake://nonsense"}
+        b_ok = {"name": "c", "type": "fake", "url": "fake://320x240@20", "realtime": True}
+        engine.apply_config(pets_config([], cameras=[fake, broken, b_ok]))
+        assert rec.wait_for(lambda e: isinstance(e, FrameStats) and e.camera == "c", 5)
+        assert sorted(engine.cameras()) == ["a", "c"]
+        assert any(s.camera == "b" and s.status == "offline" for s in rec.of(CameraStatus))
+        engine.apply_config(pets_config([], cameras=[b_ok]))
+        assert engine.cameras() == ["c"]
+    finally:
+        engine.stop()
+    assert not [t for t in threading.enumerate() if t.name.startswith(("analysis", "camera-"))]

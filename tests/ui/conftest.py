@@ -1,0 +1,40 @@
+"""Fixtures of the desktop UI tests: a real encrypted store, a PETS frame, fake tile
+states for widget-only tests (the engine tests use the real Engine)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from app.store.db import Store, open_store
+from app.store.writer import WriterOptions
+from tests.conftest import PETS_CLIP
+
+
+@pytest.fixture
+def store(_isolated_data_dir: Path) -> Iterator[Store]:
+    s = open_store(_isolated_data_dir / "vitrine.db", writer_options=WriterOptions(batch_ms=5))
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture(scope="session")
+def pets_frames() -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(PETS_CLIP))
+    frames = []
+    try:
+        while len(frames) < 20:
+            ok, img = cap.read()
+            if not ok:
+                break
+            frames.append(img)
+    finally:
+        cap.release()
+    assert frames, f"cannot read {PETS_CLIP}"
+    return frames

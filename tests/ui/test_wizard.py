@@ -1,0 +1,129 @@
+"""First-run wizard and the camera form: validation, test connection, persistence."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from PySide6.QtWidgets import QLineEdit, QWizard
+
+from app.config import AppConfig
+from app.ui.app import DesktopApp
+from app.ui.camera_dialog import CameraDialog, CameraForm
+from app.ui.config_store import config_path, load_startup_config, read_saved, save_config
+from app.ui.wizard import FirstRunWizard
+from app.ui.workers import Background
+from tests.conftest import PETS_CLIP
+
+
+@pytest.fixture
+def background():  # noqa: ANN201
+    bg = Background()
+    yield bg
+    bg.shutdown()
+
+
+def test_wizard_validates_each_page_and_saves_to_the_store(qtbot, store, background) -> None:  # noqa: ANN001
+    desktop = DesktopApp(store)
+    assert desktop.first_run
+    wiz = FirstRunWizard(background, desktop.cfg)
+    qtbot.addWidget(wiz)
+    wiz.show()
+    page0 = wiz.currentId()
+    wiz.store_page.name.setText("   ")
+    wiz.next()
+    assert wiz.currentId() == page0 and "name" in wiz.store_page.error.text()
+    wiz.store_page.name.setText("Rivoli")
+    wiz.store_page.tz.setCurrentText("Mars/Olympus")
+    wiz.next()
+    assert wiz.currentId() == page0 and "time zone" in wiz.store_page.error.text()
+    wiz.store_page.tz.setCurrentText("Europe/Paris")
+    wiz.next()
+    assert wiz.currentPage() is wiz.privacy_page
+    assert wiz.privacy_page.anonymous.isChecked()  # anonymous is the default
+    wiz.next()
+    form = wiz.camera_page.form
+    form.set_kind("file")
+    form.path.setText("/nonexistent/clip.mp4")
+    wiz.next()
+    assert wiz.currentPage() is wiz.camera_page and "no such video file" in wiz.camera_page.error.text()
+    form.name.setText("Front")
+    form.path.setText(str(PETS_CLIP))
+    wiz.next()
+    assert wiz.currentPage() is wiz.done_page and "Rivoli" in wiz.done_page.summary.text()
+    wiz.button(QWizard.WizardButton.FinishButton).click()
+    cfg = wiz.result_config()
+    assert cfg is not None and cfg.store.name == "Rivoli" and cfg.store.privacy_mode == "anonymous"
+    assert [(c.name, c.type, c.url) for c in cfg.cameras] == [("Front", "file", str(PETS_CLIP))]
+
+    assert desktop.finish_wizard(wiz)
+    saved, has_identity = read_saved(store)
+    assert has_identity and saved is not None and saved.store.name == "Rivoli"
+    assert "Rivoli" in config_path().read_text()
+    again, first_run = load_startup_config(store)
+    assert not first_run and again.cameras[0].name == "Front"
+    desktop.close()
+
+
+def test_password_is_masked_kept_in_the_store_and_never_written_or_logged(qtbot, store, background, caplog) -> None:  # noqa: ANN001
+    caplog.set_level(logging.DEBUG)
+    form = CameraForm(background)
+    qtbot.addWidget(form)
+    form.set_kind("rtsp")
+    form.name.setText("Door")
+    form.url.setText("rtsp://192.0.2.7:554/live")
+    form.user.setText("admin")
+    form.password.setText("s3cret-Pa55")
+    assert form.password.echoMode() == QLineEdit.EchoMode.Password
+    cam = form.camera_config()
+    assert cam.password.get_secret_value() == "s3cret-Pa55"
+    assert "s3cret" not in repr(cam)
+    cfg = AppConfig(cameras=[cam])
+    save_config(store, cfg).result(timeout=10)
+    assert "s3cret" not in config_path().read_text()
+    saved, _ = read_saved(store)
+    assert saved is not None and saved.cameras[0].password.get_secret_value() == "s3cret-Pa55"
+    again, _ = load_startup_config(store)  # TOML without secrets + secrets from the store
+    assert again.cameras[0].password.get_secret_value() == "s3cret-Pa55"
+    assert "s3cret" not in caplog.text
+
+
+def test_test_connection_shows_a_snapshot_without_blocking(qtbot, background) -> None:  # noqa: ANN001
+    form = CameraForm(background)
+    qtbot.addWidget(form)
+    form.set_kind("demo")
+    form.test_connection()
+    assert not form.test_button.isEnabled()  # returned at once, work is in a thread
+    qtbot.waitUntil(lambda: form.snapshot is not None, timeout=15000)
+    assert form.snapshot.shape == (360, 480, 3)
+    assert "480×360" in form.result.text()
+    assert not form.preview.pixmap().isNull()
+
+
+def test_failed_connection_gives_a_readable_message(qtbot, background) -> None:  # noqa: ANN001
+    form = CameraForm(background)
+    qtbot.addWidget(form)
+    form.set_kind("rtsp")
+    form.url.setText("rtsp://127.0.0.1:9/none")
+    form.user.setText("u")
+    form.password.setText("hidden-pw")
+    with qtbot.waitSignal(form.tested, timeout=30000) as sig:
+        form.test_connection()
+    ok, msg = sig.args
+    assert not ok and msg.startswith("No picture") and "hidden-pw" not in msg
+    form.url.setText("not a url")
+    form.test_connection()
+    assert "rtsp://" in form.result.text()
+
+
+def test_camera_dialog_refuses_a_taken_name(qtbot, background) -> None:  # noqa: ANN001
+    dlg = CameraDialog(background, {"Front"})
+    qtbot.addWidget(dlg)
+    dlg.form.set_kind("file")
+    dlg.form.name.setText("Front")
+    dlg.form.path.setText(str(PETS_CLIP))
+    dlg._save()
+    assert "already called" in dlg.error.text() and dlg.result_camera is None
+    dlg.form.name.setText("Back")
+    dlg._save()
+    assert dlg.result_camera is not None and dlg.result_camera.name == "Back"

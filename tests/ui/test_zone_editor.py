@@ -1,0 +1,153 @@
+"""The zone editor, driven with simulated mouse clicks and drags on its canvas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+from app.config import AppConfig
+from app.ui.zone_editor import ZoneEditor
+from app.ui.zone_model import apply_shapes, in_side, polygon_centroid, shapes_from_config
+from tests.conftest import PETS_CLIP
+
+
+def base_config() -> AppConfig:
+    return AppConfig.model_validate(
+        {
+            "cameras": [
+                {"name": "plaza", "type": "file", "url": str(PETS_CLIP)},
+                {"name": "back", "type": "file", "url": str(PETS_CLIP)},
+            ],
+            "zones": [{"name": "Till", "camera": "back", "polygon": [[0, 0], [50, 0], [50, 50]]}],
+        }
+    )
+
+
+def click(editor: ZoneEditor, x: float, y: float) -> None:
+    q = editor.canvas.to_widget((x, y))
+    QTest.mouseClick(editor.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, q.toPoint())
+
+
+@pytest.fixture
+def editor(qtbot, pets_frames) -> tuple[ZoneEditor, list[AppConfig]]:  # noqa: ANN001
+    applied: list[AppConfig] = []
+
+    def on_apply(cfg: AppConfig) -> str | None:
+        applied.append(cfg)
+        return None
+
+    ed = ZoneEditor(base_config(), "plaza", on_apply, pets_frames[0])
+    qtbot.addWidget(ed)
+    ed.resize(1200, 720)
+    ed.show()
+    qtbot.waitExposed(ed)
+    return ed, applied
+
+
+def close_to(a: tuple[float, float], b: tuple[float, float], tol: float = 2.0) -> bool:
+    return abs(a[0] - b[0]) <= tol and abs(a[1] - b[1]) <= tol
+
+
+def test_draw_zone_and_line_with_clicks_then_apply(editor, qtbot) -> None:  # noqa: ANN001
+    ed, applied = editor
+    ed.draw_buttons["zone"].click()
+    corners = [(40, 120), (220, 120), (220, 300), (40, 300)]
+    for x, y in corners:
+        click(ed, x, y)
+    click(ed, *corners[0])  # clicking the first corner closes the polygon
+    assert ed.canvas.drawing is None and len(ed.canvas.shapes) == 1
+    ed.name.clear()
+    QTest.keyClicks(ed.name, "Left side")
+    ed.capacity.setValue(5)
+
+    ed.draw_buttons["line"].click()
+    click(ed, 240, 60)
+    click(ed, 240, 340)
+    assert len(ed.canvas.shapes) == 2
+
+    assert ed.apply(), ed.error.text()
+    cfg = applied[-1]
+    zone = next(z for z in cfg.zones if z.name == "Left side")
+    assert zone.camera == "plaza" and zone.capacity == 5
+    assert all(close_to(p, c) for p, c in zip(zone.polygon, corners, strict=True))
+    line = next(ln for ln in cfg.lines if ln.camera == "plaza")
+    assert close_to(line.start, (240, 60)) and close_to(line.end, (240, 340))
+    assert [z.name for z in cfg.zones if z.camera == "back"] == ["Till"]  # other camera kept
+
+
+def test_drag_a_vertex_and_flip_a_line(editor) -> None:  # noqa: ANN001
+    ed, applied = editor
+    ed.draw_buttons["line"].click()
+    click(ed, 100, 100)
+    click(ed, 300, 100)
+    start = ed.canvas.to_widget((300, 100)).toPoint()
+    end = ed.canvas.to_widget((350, 200)).toPoint()
+    QTest.mousePress(ed.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    QTest.mouseMove(ed.canvas, QPoint((start.x() + end.x()) // 2, (start.y() + end.y()) // 2))
+    QTest.mouseMove(ed.canvas, end)
+    QTest.mouseRelease(ed.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+    shape = ed.canvas.shapes[0]
+    assert close_to(shape.points[1], (350, 200))
+    ed.flip_button.click()
+    assert close_to(shape.points[0], (350, 200)) and close_to(shape.points[1], (100, 100))
+    assert ed.apply()
+    line = applied[-1].lines[0]
+    assert close_to(line.start, (350, 200))
+
+
+def test_entrance_line_points_into_its_zone(editor) -> None:  # noqa: ANN001
+    ed, applied = editor
+    ed.draw_buttons["entrance"].click()
+    # outer line drawn right-to-left at y=300: its default "in" side would be below
+    click(ed, 400, 300)
+    click(ed, 100, 300)
+    for x, y in [(100, 200), (400, 200), (400, 280), (100, 280)]:
+        click(ed, x, y)
+    QTest.keyClick(ed.canvas, Qt.Key.Key_Return)
+    assert ed.apply(), ed.error.text()
+    cfg = applied[-1]
+    ent = cfg.entrances[0]
+    line = next(ln for ln in cfg.lines if ln.name == ent.line)
+    zone = next(z for z in cfg.zones if z.name == ent.zone)
+    assert in_side(line.start, line.end, polygon_centroid(list(zone.polygon)))
+    assert [(s.kind, s.name) for s in shapes_from_config(cfg, "plaza")] == [("entrance", ent.name)]
+
+
+def test_bad_edits_are_refused_with_a_message(editor) -> None:  # noqa: ANN001
+    ed, applied = editor
+    ed.draw_buttons["zone"].click()
+    for x, y in [(10, 10), (100, 10), (100, 100)]:
+        click(ed, x, y)
+    QTest.keyClick(ed.canvas, Qt.Key.Key_Return)
+    ed.name.setText("Till")  # already a zone of the other camera
+    ed._name_edited("Till")
+    assert not ed.apply()
+    assert "unique" in ed.error.text() and "Till" in ed.error.text()
+    assert applied == []
+    ed.draw_buttons["zone"].click()
+    click(ed, 5, 5)
+    click(ed, 50, 5)  # only two corners: cannot be finished
+    assert not ed.apply()
+    assert "Finish" in ed.error.text()
+
+
+def test_apply_shapes_round_trip() -> None:
+    cfg = base_config()
+    shapes = shapes_from_config(cfg, "back")
+    assert [s.name for s in shapes] == ["Till"]
+    again = apply_shapes(cfg, "back", shapes)
+    assert again.zones == cfg.zones
+    with pytest.raises(ValueError, match="not finished"):
+        shapes[0].points = shapes[0].points[:2]
+        apply_shapes(cfg, "back", shapes)
+
+
+def test_canvas_maps_image_coordinates_whatever_the_size(editor) -> None:  # noqa: ANN001
+    ed, _ = editor
+    for size in ((700, 400), (1200, 900)):
+        ed.canvas.resize(*size)
+        p = ed.canvas.to_image(ed.canvas.to_widget((123.0, 45.0)))
+        assert close_to(p, (123.0, 45.0), 0.6)
+    assert np.asarray(ed.canvas.image).shape[:2] == (360, 480)

@@ -1,0 +1,129 @@
+"""Counting lines with hysteresis: paths of one track in, crossings out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.config import LineConfig
+from app.events import LineCross
+from app.vision.lines import LineCounter, LineStepper
+from app.vision.stamp import Stamp
+
+H = ((100.0, 200.0), (300.0, 200.0))  # left to right: moving up the image is "in"
+V = ((200.0, 100.0), (200.0, 300.0))  # top to bottom: moving right is "in"
+
+
+def run(line, path, hysteresis=6.0) -> list[str]:
+    stepper = LineStepper(line[0], line[1], hysteresis)
+    out: list[str] = []
+    for i, p in enumerate(path):
+        if p is None:  # a missing frame: the track was not seen
+            continue
+        d = stepper.step(7, p, i * 0.2)
+        if d:
+            out.append(d)
+    return out
+
+
+def vertical_walk(x: float, y0: float, y1: float, n: int = 13):
+    return [(x, y) for y in np.linspace(y0, y1, n)]
+
+
+CASES = {
+    "up through the middle": (H, vertical_walk(200, 260, 140), ["in"]),
+    "down through the middle": (H, vertical_walk(200, 140, 260), ["out"]),
+    "up beside it, past the end": (H, vertical_walk(320, 260, 140), []),
+    "up beside it, before the start": (H, vertical_walk(90, 260, 140), []),
+    "through near the end": (H, vertical_walk(299, 260, 140), ["in"]),
+    "there and back": (
+        H,
+        vertical_walk(200, 260, 140) + vertical_walk(200, 140, 260),
+        ["in", "out"],
+    ),
+    "jitter on the line": (
+        H,
+        [
+            (200, 230),
+            (200, 203),
+            (200, 197),
+            (200, 203),
+            (200, 196),
+            (200, 204),
+            (200, 198),
+            (200, 202),
+            (200, 230),
+        ],
+        [],
+    ),
+    "jitter then through": (
+        H,
+        [(200, 230), (200, 203), (200, 197), (200, 203), (200, 197), (200, 185), (200, 160)],
+        ["in"],
+    ),
+    "jitter after crossing": (
+        H,
+        [(200, 230), (200, 190), (200, 196), (200, 201), (200, 197), (200, 202), (200, 180)],
+        ["in"],
+    ),
+    "stands just past the line": (
+        H,
+        [(200, 230), (200, 210), (200, 197), (200, 196), (200, 197)],
+        [],
+    ),
+    "gap: lost below, found above": (
+        H,
+        [(200, 260), (200, 240), None, None, None, (200, 150), (200, 140)],
+        ["in"],
+    ),
+    "gap around the end": (H, [(330, 260), (320, 240), None, None, (290, 150)], []),
+    "vertical line, left to right": (V, [(x, 180) for x in np.linspace(140, 260, 9)], ["in"]),
+    "vertical line, right to left": (V, [(x, 180) for x in np.linspace(260, 140, 9)], ["out"]),
+    "vertical line, below its end": (V, [(x, 320) for x in np.linspace(140, 260, 9)], []),
+    "walk along beside then cross": (H, [(350, 260), (350, 140), (250, 140), (250, 260)], ["out"]),
+    "starts inside the band": (H, [(200, 203), (200, 190), (200, 170)], ["in"]),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_crossings(case: str) -> None:
+    line, path, expected = CASES[case]
+    assert run(line, path) == expected
+
+
+def test_zero_hysteresis_counts_every_flip() -> None:
+    path = [(200, 230), (200, 197), (200, 203), (200, 197)]
+    assert run(H, path, hysteresis=0) == ["in", "out", "in"]
+    assert run(H, path, hysteresis=6) == []
+
+
+def test_tracks_are_independent() -> None:
+    stepper = LineStepper(*H, 6)
+    assert stepper.step(1, (200, 240)) is None
+    assert stepper.step(2, (200, 160)) is None
+    assert stepper.step(1, (200, 160)) == "in"
+    assert stepper.step(2, (200, 240)) == "out"
+    stepper.prune(now=100.0, older_than_s=10.0)
+    assert len(stepper) == 0
+
+
+def test_counter_emits_stamped_events_and_counts() -> None:
+    counter = LineCounter(LineConfig(name="door", start=(100, 200), end=(300, 200)))
+    ys = [260, 230, 190, 150]
+    events: list[LineCross] = []
+    for i, y in enumerate(ys):
+        stamp = Stamp("cam", frame=i * 5, t=i * 0.5, ts=1000 + i * 0.5)
+        pts = np.array([[200, y], [500, y]], float)  # track 9 walks beside the line
+        events += counter.update(stamp, np.array([4, 9]), pts, {4: "visitor-4"})
+    assert [(e.line, e.direction, e.track_id, e.visitor_id) for e in events] == [
+        ("door", "in", 4, "visitor-4")
+    ]
+    assert (events[0].frame, events[0].t, events[0].camera) == (10, 1.0, "cam")
+    assert counter.counts == {"in": 1, "out": 0}
+
+
+def test_untracked_rows_are_ignored() -> None:
+    counter = LineCounter(LineConfig(name="door", start=(100, 200), end=(300, 200)))
+    for i, y in enumerate([260, 140]):
+        counter.update(Stamp("c", i, i, i), np.array([-1]), np.array([[200, y]], float))
+    assert counter.counts == {"in": 0, "out": 0}

@@ -1,0 +1,219 @@
+"""CameraPipeline: wiring with scripted detections, then the real pipeline (YOLOX-Nano,
+ByteTrack, motion gate) on the real PETS 2009 clip."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from app.config import AppConfig, parse_config
+from app.events import (
+    Alert,
+    EventBus,
+    LineCross,
+    NewVisitor,
+    Occupancy,
+    VisitClosed,
+    ZoneEnter,
+    ZoneExit,
+)
+from app.vision.detections import Detections
+from app.vision.pipeline import CameraPipeline
+from tests.conftest import MODELS_DIR, PETS_CLIP
+
+
+@dataclass(frozen=True)
+class F:
+    image: np.ndarray
+    index: int
+    t: float
+    ts: float
+
+
+class PassThroughTracker:
+    """Unit-test stand-in: the scripted detections already carry their track ids."""
+
+    def update(self, d: Detections) -> Detections:
+        return d
+
+    def reset(self) -> None:
+        pass
+
+
+class ScriptedDetector:
+    def __init__(self, script: list[Detections]) -> None:
+        self.script, self.calls = script, 0
+
+    def detect(self, frame: np.ndarray) -> Detections:
+        self.calls += 1
+        return self.script[min(self.calls - 1, len(self.script) - 1)]
+
+
+class Gate:
+    def __init__(self, answers: list[bool]) -> None:
+        self.answers = answers
+
+    def should_detect(self, frame: np.ndarray, t: float) -> bool:
+        return self.answers.pop(0) if self.answers else True
+
+
+CFG: dict[str, Any] = {
+    "cameras": [{"name": "cam", "type": "fake"}],
+    "lines": [{"name": "door", "start": [0, 200], "end": [400, 200]}],
+    "zones": [{"name": "shop", "polygon": [[0, 0], [400, 0], [400, 150], [0, 150]], "capacity": 1}],
+}
+
+
+def person(track_id: int, x: float, feet_y: float) -> Detections:
+    return Detections.create([[x - 15, feet_y - 80, x + 15, feet_y]], [0.9], [0], [track_id])
+
+
+def frames(n: int) -> list[F]:
+    img = np.full((300, 400, 3), 90, np.uint8)
+    cv2.rectangle(img, (100, 50), (300, 250), (30, 160, 220), -1)
+    return [F(img, i, i * 0.2, 1000.0 + i * 0.2) for i in range(n)]
+
+
+def walk_in(track_id: int = 5, steps: int = 12) -> list[Detections]:
+    """A person walking up the image: crosses the door line (y=200), into the shop."""
+    return [person(track_id, 200, 260 - 15 * k) for k in range(steps)]
+
+
+def make(script: list[Detections], cfg: dict | None = None, gate: Gate | None = None):
+    bus = EventBus()
+    seen: list[object] = []
+    bus.subscribe(seen.append)
+    config = parse_config(cfg or CFG)
+    p = CameraPipeline(
+        "cam",
+        config,
+        ScriptedDetector(script),
+        bus,
+        tracker=PassThroughTracker(),
+        motion=gate if gate is not None else False,
+    )
+    return p, seen
+
+
+def test_walk_in_produces_crossing_visit_and_new_visitor() -> None:
+    p, seen = make(walk_in())
+    results = [p.process(f) for f in frames(12)]
+    events = [e for r in results for e in r.events]
+    crossings = [e for e in events if isinstance(e, LineCross)]
+    assert [(c.line, c.direction, c.track_id) for c in crossings] == [("door", "in", 5)]
+    enters = [e for e in events if isinstance(e, ZoneEnter)]
+    assert len(enters) == 1 and enters[0].zone == "shop"
+    assert uuid.UUID(enters[0].visitor_id).version == 4
+    assert crossings[0].visitor_id == enters[0].visitor_id  # one id per track
+    new = [e for e in events if isinstance(e, NewVisitor)]
+    assert len(new) == 1 and new[0].visitor_id == enters[0].visitor_id
+    crop = cv2.imdecode(np.frombuffer(new[0].crop_jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert crop is not None and 60 < crop.shape[0] < 120 and 20 < crop.shape[1] < 60
+    assert results[-1].occupancy == {"shop": 1}
+    assert results[-1].line_counts == {"door": {"in": 1, "out": 0}}
+    assert [e for e in seen if not isinstance(e, Alert)] == events  # all went on the bus
+    closing = p.flush()
+    assert [type(e) for e in closing] == [ZoneExit, VisitClosed, Occupancy]
+    assert closing[1].dwell_s == pytest.approx((11 - enters[0].frame) * 0.2)
+    assert p.analytics.dwell["shop"].visits == 1
+
+
+def test_visitor_ids_are_random_per_track() -> None:
+    script = [Detections.concat([a, b]) for a, b in zip(walk_in(1), walk_in(2), strict=True)]
+    p, _ = make(script)
+    ids = [p.process(f).visitor_ids for f in frames(3)]
+    assert ids[0] == ids[2] and ids[0][1] != ids[0][2]
+    p2, _ = make(script)
+    assert p2.process(frames(1)[0]).visitor_ids[1] != ids[0][1]  # not derived from anything
+
+
+def test_capacity_alert_when_occupancy_exceeds_it() -> None:
+    two = [Detections.concat([person(1, 100, 100), person(2, 300, 100)])] * 4
+    p, seen = make(two)
+    for f in frames(4):
+        p.process(f)
+    alerts = [e for e in seen if isinstance(e, Alert)]
+    assert [(a.kind, a.zone) for a in alerts] == [("over_capacity", "shop")]
+
+
+def test_motion_gate_skip_keeps_tracks_without_detecting() -> None:
+    gate = Gate([True, False, False, True])
+    p, _ = make(walk_in(), gate=gate)
+    rs = [p.process(f) for f in frames(4)]
+    assert [r.skipped_by_motion for r in rs] == [False, True, True, False]
+    assert isinstance(p.detector, ScriptedDetector) and p.detector.calls == 2
+    assert rs[1].detections.tracker_id.tolist() == [5]
+    np.testing.assert_array_equal(rs[1].detections.xyxy, rs[0].detections.xyxy)
+
+
+def test_apply_config_adds_a_line_live_and_keeps_counts() -> None:
+    p, _ = make(walk_in(steps=20))
+    fs = frames(20)
+    for f in fs[:10]:
+        p.process(f)
+    assert p.lines["door"].counts["in"] == 1
+    upper = {"name": "upper", "start": [0, 100], "end": [400, 100]}
+    cfg = {
+        **CFG,
+        "lines": [CFG["lines"][0], upper],
+        "zones": [],
+    }  # the zone is removed: its open visit is flushed
+    flushed = p.apply_config(parse_config(cfg))
+    assert {type(e) for e in flushed} >= {ZoneExit, VisitClosed}
+    for f in fs[10:]:
+        p.process(f)
+    assert p.lines["door"].counts == {"in": 1, "out": 0}
+    assert p.lines["upper"].counts == {"in": 1, "out": 0}
+    assert p.zones == {}
+
+
+# --- the real thing -------------------------------------------------------------------
+
+PETS_CFG: dict[str, Any] = {
+    "lines": [{"name": "plaza", "start": [240, 60], "end": [240, 350]}],
+    "zones": [{"name": "lawn", "polygon": [[10, 100], [200, 100], [200, 350], [10, 350]]}],
+    "analysis": {"revisit_s": 5},
+}
+
+
+@pytest.fixture(scope="module")
+def yolox() -> object:
+    from app.config import DetectorConfig
+    from app.vision.detector import create_detector
+    from app.vision.models import ModelManager
+
+    return create_detector(DetectorConfig(), ModelManager(MODELS_DIR, allow_download=False))
+
+
+@pytest.mark.slow
+def test_real_pipeline_on_pets_clip(yolox: object) -> None:
+    from app.cli.analyze import clip_config
+    from app.vision.video_io import iter_video
+
+    cfg, camera = clip_config(AppConfig.model_validate(PETS_CFG), PETS_CLIP, None)
+    p = CameraPipeline(camera, cfg, yolox, EventBus())  # type: ignore[arg-type]
+    events = []
+    people = []
+    for frame in iter_video(PETS_CLIP, fps=5.0):
+        if frame.t > 45.0:  # the first 45 s of the clip: ~225 analysed frames
+            break
+        r = p.process(frame)
+        events += r.events
+        people.append(len(r.detections))
+    events += p.flush()
+    crossings = [e for e in events if isinstance(e, LineCross)]
+    directions = {c.direction for c in crossings}
+    assert len(crossings) >= 3 and directions == {"in", "out"}, crossings
+    assert 3 <= np.median(people) <= 12  # several people on the plaza at any time
+    closed = [e for e in events if isinstance(e, VisitClosed) and e.zone == "lawn"]
+    assert len(closed) >= 2
+    dwells = [v.dwell_s for v in closed]
+    assert all(0.0 <= d <= 45.0 for d in dwells) and max(dwells) > 2.0, dwells
+    new = [e for e in events if isinstance(e, NewVisitor)]
+    assert new and all(len(e.crop_jpeg) > 300 for e in new)
+    assert len({e.visitor_id for e in new}) == len(new)
