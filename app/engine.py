@@ -246,7 +246,9 @@ class Engine:
         reader = CameraReader(source, self.bus, cam.name)
         fps = analysis_fps(self.cfg, cam.name)
         pipeline = CameraPipeline(cam.name, self.cfg, self._detector, self.bus, fps=fps)
-        self._slots[cam.name] = _Slot(cam, reader, pipeline, 1.0 / fps)
+        # spread the cameras over the period so that their analysis does not come in bursts
+        phase = (len(self._slots) * 0.618034 % 1.0) / fps
+        self._slots[cam.name] = _Slot(cam, reader, pipeline, 1.0 / fps, time.monotonic() + phase)
         reader.start()
 
     def _remove_camera(self, name: str) -> None:

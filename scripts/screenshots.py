@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def ensure_display() -> None:
 
 def local_zone_for_hour(hour: int) -> str:
     """An Etc/GMT zone where the local time is about `hour` o'clock now."""
-    off = hour - datetime.now(timezone.utc).hour
+    off = hour - datetime.now(UTC).hour
     off = (off + 12) % 24 - 12
     return "UTC" if off == 0 else f"Etc/GMT{'-' if off > 0 else '+'}{abs(off)}"
 
@@ -53,25 +53,76 @@ def demo_config(tz: str):  # noqa: ANN201 - AppConfig, imported late
         {
             "store": {"name": "Rivoli — Paris 1er", "timezone": tz},
             "cameras": [
-                {"name": "Shop front", "type": "file", "url": str(TUD), "loop": True, "realtime": True},
+                {
+                    "name": "Shop front",
+                    "type": "file",
+                    "url": str(TUD),
+                    "loop": True,
+                    "realtime": True,
+                },
                 {"name": "Plaza", "type": "file", "url": str(PETS), "loop": True, "realtime": True},
-                {"name": "Plaza (east)", "type": "file", "url": str(PETS), "loop": True, "realtime": True},
-                {"name": "Stock room", "type": "rtsp", "url": "rtsp://192.0.2.10:554/stream1",
-                 "username": "viewer", "password": "not-shown"},
+                {
+                    "name": "Plaza (east)",
+                    "type": "file",
+                    "url": str(PETS),
+                    "loop": True,
+                    "realtime": True,
+                },
+                {
+                    "name": "Stock room",
+                    "type": "rtsp",
+                    "url": "rtsp://192.0.2.10:554/stream1",
+                    "username": "viewer",
+                    "password": "not-shown",
+                },
             ],
             "zones": [
-                {"name": "Door", "camera": "Shop front", "polygon": [[262, 205], [420, 205], [440, 262], [250, 262]]},
-                {"name": "Window display", "camera": "Shop front",
-                 "polygon": [[0, 180], [250, 200], [240, 285], [0, 290]], "capacity": 4},
-                {"name": "Path", "camera": "Plaza",
-                 "polygon": [[0, 112], [235, 118], [350, 140], [480, 215], [480, 300], [330, 262], [160, 175], [0, 165]]},
-                {"name": "Kiosk queue", "camera": "Plaza (east)", "kind": "queue",
-                 "polygon": [[360, 150], [470, 175], [470, 240], [340, 215]]},
+                {
+                    "name": "Door",
+                    "camera": "Shop front",
+                    "polygon": [[262, 205], [420, 205], [440, 262], [250, 262]],
+                },
+                {
+                    "name": "Window display",
+                    "camera": "Shop front",
+                    "polygon": [[0, 180], [250, 200], [240, 285], [0, 290]],
+                    "capacity": 4,
+                },
+                {
+                    "name": "Path",
+                    "camera": "Plaza",
+                    "polygon": [
+                        [0, 112],
+                        [235, 118],
+                        [350, 140],
+                        [480, 215],
+                        [480, 300],
+                        [330, 262],
+                        [160, 175],
+                        [0, 165],
+                    ],
+                },
+                {
+                    "name": "Kiosk queue",
+                    "camera": "Plaza (east)",
+                    "kind": "queue",
+                    "polygon": [[360, 150], [470, 175], [470, 240], [340, 215]],
+                },
             ],
             "lines": [
-                {"name": "Pavement", "camera": "Shop front", "start": [120, 318], "end": [600, 318]},
+                {
+                    "name": "Pavement",
+                    "camera": "Shop front",
+                    "start": [120, 318],
+                    "end": [600, 318],
+                },
                 {"name": "Crossing", "camera": "Plaza", "start": [250, 100], "end": [240, 225]},
-                {"name": "East gate", "camera": "Plaza (east)", "start": [300, 120], "end": [300, 300]},
+                {
+                    "name": "East gate",
+                    "camera": "Plaza (east)",
+                    "start": [300, 120],
+                    "end": [300, 300],
+                },
             ],
             "entrances": [{"name": "Main door", "line": "Pavement", "zone": "Door"}],
         }
@@ -92,30 +143,77 @@ def seed_history(store, cfg, now: float) -> None:  # noqa: ANN001
     local_now = datetime.fromtimestamp(now, tz)
     evs: list[object] = []
     for days_ago, scale in ((7, 0.85), (0, 1.0)):
-        day = (local_now - timedelta(days=days_ago)).replace(hour=0, minute=0, second=0, microsecond=0)
+        day = (local_now - timedelta(days=days_ago)).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
         for hour, base in enumerate(PROFILE):
             if days_ago == 0 and hour >= local_now.hour:
                 break
             for _ in range(int(base * scale * rng.uniform(0.8, 1.2))):
                 ts = (day + timedelta(hours=hour, seconds=rng.uniform(0, 3599))).timestamp()
                 kw = {"camera": "Shop front", "ts": ts, "frame": 0, "t": 0.0}
-                evs.append(ev.EntranceEntered(**kw, entrance="Main door", zone="Door", track_id=1, visitor_id=""))
+                evs.append(
+                    ev.EntranceEntered(
+                        **kw, entrance="Main door", zone="Door", track_id=1, visitor_id=""
+                    )
+                )
                 evs.append(ev.LineCross(**kw, line="Pavement", direction="in", track_id=1))
-                evs.append(ev.LineCross(**{**kw, "ts": ts + 600}, line="Pavement", direction="out", track_id=1))
-                for zone, cam, mean in (("Window display", "Shop front", 70), ("Path", "Plaza", 25), ("Kiosk queue", "Plaza (east)", 160)):
+                evs.append(
+                    ev.LineCross(
+                        **{**kw, "ts": ts + 600}, line="Pavement", direction="out", track_id=1
+                    )
+                )
+                for zone, cam, mean in (
+                    ("Window display", "Shop front", 70),
+                    ("Path", "Plaza", 25),
+                    ("Kiosk queue", "Plaza (east)", 160),
+                ):
                     if rng.random() < 0.6:
                         dwell = rng.expovariate(1 / mean)
                         vid = f"{zone}-{ts}"
-                        evs.append(ev.VisitClosed(camera=cam, ts=ts + dwell, frame=0, t=0.0, zone=zone, visitor_id=vid,
-                                                  visit_id=vid, enter_ts=ts, exit_ts=ts + dwell, dwell_s=dwell))
+                        evs.append(
+                            ev.VisitClosed(
+                                camera=cam,
+                                ts=ts + dwell,
+                                frame=0,
+                                t=0.0,
+                                zone=zone,
+                                visitor_id=vid,
+                                visit_id=vid,
+                                enter_ts=ts,
+                                exit_ts=ts + dwell,
+                                dwell_s=dwell,
+                            )
+                        )
             for _ in range(int(base * scale * 2.4)):
                 ts = (day + timedelta(hours=hour, seconds=rng.uniform(0, 3599))).timestamp()
-                evs.append(ev.PassedBy(camera="Shop front", ts=ts, frame=0, t=0.0, entrance="Main door", line="Pavement", track_id=2))
+                evs.append(
+                    ev.PassedBy(
+                        camera="Shop front",
+                        ts=ts,
+                        frame=0,
+                        t=0.0,
+                        entrance="Main door",
+                        line="Pavement",
+                        track_id=2,
+                    )
+                )
             if base and days_ago == 0:
                 ts = (day + timedelta(hours=hour, minutes=30)).timestamp()
-                evs.append(ev.Occupancy(camera="Plaza", ts=ts, frame=0, t=0.0, zone="Path", count=max(1, base // 3)))
-    evs.append(ev.Alert(kind="over_capacity", message="Window display: 6 people (capacity 4)", camera="Shop front",
-                        zone="Window display", ts=now - 1500))
+                evs.append(
+                    ev.Occupancy(
+                        camera="Plaza", ts=ts, frame=0, t=0.0, zone="Path", count=max(1, base // 3)
+                    )
+                )
+    evs.append(
+        ev.Alert(
+            kind="over_capacity",
+            message="Window display: 6 people (capacity 4)",
+            camera="Shop front",
+            zone="Window display",
+            ts=now - 1500,
+        )
+    )
     store.writer.ingest_many(evs).result(timeout=60)
 
 
@@ -136,8 +234,8 @@ def shot(widget, name: str) -> None:  # noqa: ANN001
 def wizard_shots(app) -> None:  # noqa: ANN001
     from PySide6.QtWidgets import QWizard
 
-    from app.ui.workers import Background
     from app.ui.wizard import FirstRunWizard
+    from app.ui.workers import Background
 
     bg = Background()
     wiz = FirstRunWizard(bg)

@@ -56,7 +56,8 @@ def delete_crops(store: Store, visitor_id: str, actor: str) -> int:
     """Delete every crop of a visitor now (e.g. on request); audited; returns the count."""
 
     def job(s: Session) -> int:
-        n = s.execute(delete(PersonCrop).where(PersonCrop.visitor_id == visitor_id)).rowcount
+        res = s.execute(delete(PersonCrop).where(PersonCrop.visitor_id == visitor_id))
+        n = int(getattr(res, "rowcount", 0) or 0)
         if n:
             audit(s, actor, "delete", f"person_crops of visitor {visitor_id}", f"{n} crop(s)")
         return int(n or 0)

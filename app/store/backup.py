@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +29,29 @@ def default_backup_path(db_path: Path, reason: str) -> Path:
     return backups_dir(db_path) / f"{db_path.stem}-{stamp}-{reason}{db_path.suffix}"
 
 
-def copy_database(src_conn: Any, db_path: Path, dest: Path, key: bytes | None) -> Path:
+Progress = Callable[[int, int], None]  # (pages done, pages total)
+
+
+def copy_database(
+    src_conn: Any, db_path: Path, dest: Path, key: bytes | None, progress: Progress | None = None
+) -> Path:
     """Copy the open database `src_conn` (keyed) to `dest`, encrypted with the same key."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")
     tmp.unlink(missing_ok=True)
     dst = raw_connect(tmp, key)
+
+    def step(status: int, remaining: int, total: int) -> None:
+        if progress is not None:
+            progress(total - remaining, total)
+
     try:
-        src_conn.backup(dst)
-    finally:
+        src_conn.backup(dst, pages=1024, progress=step)
+    except BaseException:
         dst.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    dst.close()
     os.replace(tmp, dest)
     copy_header(db_path, dest)
     log.info("store backed up to %s", dest)

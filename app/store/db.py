@@ -26,7 +26,13 @@ from sqlalchemy.orm import Session
 from app.events import Alert, EventBus
 from app.paths import data_dir
 from app.store import migrate
-from app.store.backup import backup_file, copy_database, default_backup_path, prune_backups
+from app.store.backup import (
+    Progress,
+    backup_file,
+    copy_database,
+    default_backup_path,
+    prune_backups,
+)
 from app.store.connect import SQLITE_HEADER, init_new_database, make_engine, raw_connect
 from app.store.errors import StoreCorrupt, StoreError, StoreFull
 from app.store.ingest import VISION_EVENT_TYPES, IngestOptions
@@ -93,6 +99,13 @@ def _probe(path: Path, key: bytes | None) -> str | None:
         return str(row[0]) if row else None
     finally:
         conn.close()
+
+
+def read_revision(path: Path, key: bytes | None) -> str | None:
+    """The schema revision of an existing store file, checking it (read-only)."""
+    if not _exists(path):
+        return None
+    return _probe(path, key)
 
 
 def prepare_database(path: Path, key: bytes | None, *, create: bool, backup: bool = True) -> str:
@@ -182,12 +195,12 @@ class Store:
             row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchone()
         return str(row[0]) if row else None
 
-    def backup(self, dest: Path | None = None) -> Path:
-        """An encrypted copy of the store (same key), taken while it runs."""
+    def backup(self, dest: Path | None = None, progress: Progress | None = None) -> Path:
+        """An encrypted copy of the store (same key, key header copied), taken while it runs."""
         dest = dest or default_backup_path(self.path, "manual")
         conn = raw_connect(self.path, self._key)
         try:
-            return copy_database(conn, self.path, dest, self._key)
+            return copy_database(conn, self.path, dest, self._key, progress)
         finally:
             conn.close()
 
@@ -197,6 +210,8 @@ class Store:
 
         with self._lock:
             if self._retention is None:
+                if cfg is not None:
+                    self.writer.set_crop_ttl(cfg.person_crops_days * 86400.0)
                 self._retention = RetentionScheduler(self, cfg)
                 self._retention.start()
             return self._retention

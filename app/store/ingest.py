@@ -13,18 +13,18 @@ is queued (or refreshed) in the sync outbox. Rollup meaning per scope:
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app import events as ev
-from app.store.outbox import alert_outbox, enqueue, rollup_key, rollup_payload
+from app.store.outbox import alert_outbox, dumps, enqueue_json, rollup_key, rollup_payload
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,7 @@ SQL = {
     "VALUES (?, ?, ?, ?, ?, ?, '') ON CONFLICT(id) DO NOTHING",
 }
 # order in which row groups are written (visits before their updates)
-VISIT_OPS = ("visit_open", "visit_reopen", "visit_exit", "visit_close")  # applied in event order
 ORDER = (
-    "visitor",
     "line",
     "passby",
     "entrance",
@@ -91,10 +89,9 @@ ROLLUP_UPSERT = (
     "dwell_sum_s = dwell_sum_s + excluded.dwell_sum_s, "
     "dwell_max_s = max(dwell_max_s, excluded.dwell_max_s), updated_at = excluded.updated_at"
 )
-ROLLUP_SELECT = (
-    "SELECT scope, camera, name, bucket_start, entries, exits, passersby, occupancy_peak, "
-    "dwell_count, dwell_sum_s, dwell_max_s FROM rollups "
-    "WHERE scope = ? AND name = ? AND bucket_start = ?"
+ROLLUP_RETURNING = (
+    " RETURNING scope, camera, name, bucket_start, entries, exits, passersby, occupancy_peak, "
+    "dwell_count, dwell_sum_s, dwell_max_s"
 )
 _COLS = ("scope", "camera", "name", "bucket_start", "entries", "exits", "passersby",
          "occupancy_peak", "dwell_count", "dwell_sum_s", "dwell_max_s")  # fmt: skip
@@ -119,13 +116,27 @@ class _Delta:
     # entries, exits, passersby, occupancy_peak, dwell_count, dwell_sum_s, dwell_max_s
 
 
+@dataclass
+class _VisitFold:
+    """What a batch does to one visit: its opening row, its closing row, the last change."""
+
+    open: tuple[Any, ...] | None = None
+    close: tuple[Any, ...] | None = None
+    last: tuple[str, tuple[Any, ...]] = ("", ())
+
+
+def raw_cursor(session: Session) -> Any:
+    """A DB-API cursor on the session's connection, inside its transaction (fast path)."""
+    return session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+
 class Ingestor:
     """Stateful only for occupancy sampling (last stored sample per camera/zone)."""
 
     def __init__(self, options: IngestOptions | None = None) -> None:
         self.options = options or IngestOptions()
         self._occ_last: dict[tuple[str, str], tuple[float, int]] = {}
-        self._handlers = {
+        self._handlers: dict[type, Callable[[Any], None]] = {
             ev.LineCross: self._line,
             ev.ZoneEnter: self._enter,
             ev.ZoneExit: self._exit,
@@ -141,41 +152,61 @@ class Ingestor:
     # --- batch --------------------------------------------------------------------
 
     def apply(self, session: Session, events: list[Any]) -> None:
+        """Write `events` in the session's (writer) transaction: raw DB-API executemany."""
         self._rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         self._deltas: dict[tuple[str, str, float], _Delta] = {}
         self._outbox: list[tuple[str, str, dict[str, Any]]] = []
-        self._visit_ops: list[tuple[str, tuple[Any, ...]]] = []
+        self._visits: dict[str, _VisitFold] = {}
+        self._visitors: dict[str, list[Any]] = {}
         for e in events:
             handler = self._handlers.get(type(e))
             if handler is None:
                 raise TypeError(f"the store does not persist {type(e).__name__} events")
             handler(e)
-        conn = session.connection()
-        for name in ORDER:
-            rows = self._rows.get(name)
-            if rows:
-                conn.exec_driver_sql(SQL[name], rows)
-        for name, run in itertools.groupby(self._visit_ops, key=lambda op: op[0]):
-            conn.exec_driver_sql(SQL[name], [params for _, params in run])
-        self._write_rollups(session)
-        for kind, key, payload in self._outbox:
-            enqueue(session, kind, key, payload)
+        cur = raw_cursor(session)
+        try:
+            if self._visitors:
+                cur.executemany(SQL["visitor"], [(k, *v) for k, v in self._visitors.items()])
+            self._write_visits(cur)
+            for name in ORDER:
+                rows = self._rows.get(name)
+                if rows:
+                    cur.executemany(SQL[name], rows)
+            self._write_rollups(cur)
+            now = time.time()
+            for kind, key, data in self._outbox:
+                enqueue_json(cur, kind, key, dumps(data), now)
+        finally:
+            cur.close()
 
-    def _write_rollups(self, session: Session) -> None:
+    def _write_visits(self, cur: Any) -> None:
+        """Visit changes folded per visit (open, then close, then the last exit/reopen)."""
+        if not self._visits:
+            return
+        folds = self._visits.values()
+        opens = [f.open for f in folds if f.open is not None]
+        closes = [f.close for f in folds if f.close is not None]
+        exits = [(*f.last[1], vid) for vid, f in self._visits.items() if f.last[0] == "exit"]
+        reopens = [(vid,) for vid, f in self._visits.items() if f.last[0] == "reopen"]
+        for name, rows in (("visit_open", opens), ("visit_close", closes),
+                           ("visit_exit", exits), ("visit_reopen", reopens)):  # fmt: skip
+            if rows:
+                cur.executemany(SQL[name], rows)
+
+    def _write_rollups(self, cur: Any) -> None:
         if not self._deltas:
             return
-        conn = session.connection()
         now = time.time()
         params = [
             (b, scope, d.camera, name, *d.v, now) for (scope, name, b), d in self._deltas.items()
         ]
-        conn.exec_driver_sql(ROLLUP_UPSERT, params)
         if not self.options.outbox:
+            cur.executemany(ROLLUP_UPSERT, params)
             return
-        for scope, name, b in self._deltas:
-            row = conn.exec_driver_sql(ROLLUP_SELECT, (scope, name, b)).fetchone()
-            payload = rollup_payload(dict(zip(_COLS, row, strict=True)))
-            enqueue(session, "rollup", rollup_key(scope, name, b), payload)
+        for p in params:  # one upsert per bucket, returning the new totals for the outbox
+            row = cur.execute(ROLLUP_UPSERT + ROLLUP_RETURNING, p).fetchone()
+            data = rollup_payload(dict(zip(_COLS, row, strict=True)))
+            enqueue_json(cur, "rollup", rollup_key(row[0], row[2], row[3]), dumps(data), now)
 
     def _roll(self, scope: str, name: str, camera: str, ts: float) -> list[float]:
         k = (scope, name, bucket_of(ts))
@@ -186,7 +217,18 @@ class Ingestor:
 
     def _touch(self, visitor_id: str, ts: float, camera: str) -> None:
         if visitor_id:
-            self._rows["visitor"].append((visitor_id, ts, ts, camera))
+            v = self._visitors.get(visitor_id)
+            if v is None:
+                self._visitors[visitor_id] = [ts, ts, camera]
+            else:
+                v[0] = min(v[0], ts)
+                v[1] = max(v[1], ts)
+
+    def _visit(self, visit_id: str) -> _VisitFold:
+        f = self._visits.get(visit_id)
+        if f is None:
+            f = self._visits[visit_id] = _VisitFold()
+        return f
 
     # --- one handler per event type -----------------------------------------------------
 
@@ -200,18 +242,21 @@ class Ingestor:
     def _enter(self, e: ev.ZoneEnter) -> None:
         self._touch(e.visitor_id, e.ts, e.camera)
         if e.revisit:
-            self._visit_ops.append(("visit_reopen", (e.visit_id,)))
+            self._visit(e.visit_id).last = ("reopen", ())
             return
-        self._visit_ops.append(("visit_open", (e.visit_id, e.visitor_id, e.camera, e.zone, e.ts)))
+        f = self._visit(e.visit_id)
+        if f.open is None:
+            f.open = (e.visit_id, e.visitor_id, e.camera, e.zone, e.ts)
         self._roll("zone", e.zone, e.camera, e.ts)[0] += 1
 
     def _exit(self, e: ev.ZoneExit) -> None:
-        self._visit_ops.append(("visit_exit", (e.ts, e.dwell_s, e.visit_id)))
+        self._visit(e.visit_id).last = ("exit", (e.ts, e.dwell_s))
         self._touch(e.visitor_id, e.ts, e.camera)
 
     def _closed(self, e: ev.VisitClosed) -> None:
-        row = (e.visit_id, e.visitor_id, e.camera, e.zone, e.enter_ts, e.exit_ts, e.dwell_s)
-        self._visit_ops.append(("visit_close", row))
+        f = self._visit(e.visit_id)
+        f.close = (e.visit_id, e.visitor_id, e.camera, e.zone, e.enter_ts, e.exit_ts, e.dwell_s)
+        f.last = ("close", ())
         v = self._roll("zone", e.zone, e.camera, e.exit_ts)
         v[1] += 1
         v[4] += 1

@@ -127,8 +127,9 @@ def _keyring_user(db_path: Path) -> str:
 def _new_key(db_path: Path, passphrase: str | None) -> tuple[bytes, KeyHeader]:
     if passphrase:
         salt = secrets.token_bytes(16)
-        key = derive_key(passphrase, salt)
-        return key, KeyHeader(1, "scrypt", key_check(key), salt=salt.hex())
+        n, r, p = SCRYPT_N, SCRYPT_R, SCRYPT_P  # read at call time (tests lower the cost)
+        key = derive_key(passphrase, salt, n, r, p)
+        return key, KeyHeader(1, "scrypt", key_check(key), salt=salt.hex(), n=n, r=r, p=p)
     if not keychain_usable():
         raise NeedPassphrase(
             "no secure keychain on this machine: give the store a passphrase "

@@ -38,19 +38,33 @@ def alert_outbox(row: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     return payload.natural_key(payload.ALERT, data), data
 
 
-def enqueue(session: Session, kind: str, key: str, data: Mapping[str, Any]) -> None:
-    """Queue `data` for HQ under (kind, key), replacing a pending unsent row's payload."""
-    conn = session.connection()
-    text = json.dumps(data, separators=(",", ":"), sort_keys=True, allow_nan=False)
-    now = time.time()
-    cur = conn.exec_driver_sql(
+def dumps(data: Mapping[str, Any]) -> str:
+    """Canonical compact JSON (sorted keys)."""
+    return json.dumps(data, separators=(",", ":"), sort_keys=True, allow_nan=False)
+
+
+def enqueue_json(cur: Any, kind: str, key: str, text: str, now: float) -> None:
+    """`enqueue` on a raw DB-API cursor inside the writer's transaction (the fast path)."""
+    cur.execute(
         "UPDATE sync_outbox SET payload = ?, created_at = ? "
         "WHERE kind = ? AND key = ? AND sent_at IS NULL AND batch_id IS NULL",
         (text, now, kind, key),
     )
     if cur.rowcount == 0:
-        conn.exec_driver_sql(
+        cur.execute(
             "INSERT INTO sync_outbox (kind, key, payload, created_at, attempts) "
             "VALUES (?, ?, ?, ?, 0)",
             (kind, key, text, now),
         )
+
+
+def enqueue(session: Session, kind: str, key: str, data: Mapping[str, Any]) -> None:
+    """Queue `data` for HQ under (kind, key) in the caller's writer transaction; a pending
+    row of the same (kind, key) that no upload batch has taken yet gets the new payload."""
+    conn = session.connection().connection.driver_connection
+    assert conn is not None
+    cur = conn.cursor()
+    try:
+        enqueue_json(cur, kind, key, dumps(data), time.time())
+    finally:
+        cur.close()

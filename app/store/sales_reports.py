@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, and_, distinct, func, select
+from sqlalchemy import Select, distinct, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.store.models import ItemScan, Product, Purchase, Rollup, Salesperson, ServiceSession
@@ -123,28 +123,25 @@ def _linked(scope: Any) -> Select[Any]:
 
 def item_report(s: Session, f: ReportFilter) -> list[ItemRow]:
     scope = _scope(f)
-    shown = _shown_pairs(scope)
-    shown_n: dict[str, int] = {
-        b: int(n)
-        for b, n in s.execute(select(shown.c.barcode, func.count()).group_by(shown.c.barcode))
-    }
-    bought_pairs = (
-        select(Purchase.session_id.label("sid"), Purchase.barcode.label("barcode"))
-        .join(scope, scope.c.id == Purchase.session_id)
-        .distinct()
-        .subquery("bought")
+    # one pass over the scans in scope: each (service, item) showing, and whether that
+    # service has a linked purchase of the same item
+    bought_it = (
+        exists()
+        .where(Purchase.session_id == ItemScan.session_id, Purchase.barcode == ItemScan.barcode)
+        .correlate(ItemScan)
     )
-    converted: dict[str, int] = {
-        b: int(n)
-        for b, n in s.execute(
-            select(shown.c.barcode, func.count())
-            .join(
-                bought_pairs,
-                and_(bought_pairs.c.sid == shown.c.sid, bought_pairs.c.barcode == shown.c.barcode),
-            )
-            .group_by(shown.c.barcode)
-        )
-    }
+    pairs = (
+        select(ItemScan.barcode.label("barcode"), bought_it.label("conv"))
+        .join(scope, scope.c.id == ItemScan.session_id)
+        .group_by(ItemScan.session_id, ItemScan.barcode)
+        .subquery("pairs")
+    )
+    shown_n: dict[str, int] = {}
+    converted: dict[str, int] = {}
+    for b, n, conv in s.execute(
+        select(pairs.c.barcode, func.count(), func.sum(pairs.c.conv)).group_by(pairs.c.barcode)
+    ):
+        shown_n[b], converted[b] = int(n), int(conv or 0)
     linked = {
         b: (int(n), float(a or 0))
         for b, n, a in s.execute(
@@ -196,10 +193,13 @@ def _product_names(s: Session, codes: Sequence[str]) -> dict[str, tuple[str, str
     return out
 
 
-def category_report(s: Session, f: ReportFilter) -> list[CategoryRow]:
-    """Items grouped by category ('' for items not in the catalog: '(unknown)')."""
+def category_report(
+    s: Session, f: ReportFilter, items: list[ItemRow] | None = None
+) -> list[CategoryRow]:
+    """Items grouped by category (items not in the catalog: '(unknown)'); pass the item
+    report's rows if you have them, to save running it again."""
     acc: dict[str, list[float]] = {}
-    for r in item_report(s, f):
+    for r in item_report(s, f) if items is None else items:
         a = acc.setdefault(r.category or "(unknown)", [0, 0, 0, 0.0, 0.0])
         a[0] += r.times_shown
         a[1] += r.times_bought

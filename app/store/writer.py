@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -48,14 +48,12 @@ _STOP = object()
 
 
 def _resolve(fut: Future[Any], result: Any = None, exc: BaseException | None = None) -> None:
-    if fut.done():
-        return
     try:
         if exc is not None:
             fut.set_exception(exc)
         else:
             fut.set_result(result)
-    except Exception:  # cancelled meanwhile
+    except InvalidStateError:  # the caller cancelled it
         pass
 
 
@@ -152,11 +150,22 @@ class Writer:
             if isinstance(item, _Item):
                 _resolve(item.future, exc=StoreClosed("the store closed before this was saved"))
 
+    def set_crop_ttl(self, seconds: float) -> None:
+        """How long new person crops are kept (retention's person_crops_days)."""
+        self._ingestor.options.crop_ttl_s = seconds
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            batch, stop = self._collect()
-            if batch:
-                self._process(batch)
+            batch: list[_Item] = []
+            try:
+                batch, stop = self._collect()
+                if batch:
+                    self._process(batch)
+            except Exception as exc:  # never leave callers waiting on a dead thread
+                log.exception("store writer error")
+                for item in batch:
+                    _resolve(item.future, exc=exc)
+                stop = False
             if stop:
                 self._stop.set()
 

@@ -6,9 +6,11 @@ events) and returns at once. A GUI-thread timer drains that store about ten time
 second and re-emits everything as Qt signals, so widgets only ever run on the GUI
 thread and a burst of events can never flood the event loop.
 
-Frames are not events: a second timer (`display_tick`, at most 15 Hz) tells the camera
-wall to *pull* the newest `engine.tile_state()` of each visible tile, so a stale frame
-is simply never looked at instead of waiting in a queue.
+Frames are not events: a second timer tells the camera wall to *pull* the newest
+`engine.tile_state()` of its visible tiles, so a stale frame is simply never looked at
+instead of waiting in a queue. Each tile is pulled at most 15 times a second; the
+tiles are split into `phases` groups pulled on successive ticks (`display_tick(phase)`),
+so that one repaint never has to redraw all sixteen tiles at once.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class EngineBridge(QObject):
     frame_stats = Signal(object)  # app.events.FrameStats, latest per camera
     alert = Signal(object)  # app.events.Alert
     vision_event = Signal(object)  # LineCross, ZoneEnter, Occupancy, ...
-    display_tick = Signal()  # time to pull frames for the tiles
+    display_tick = Signal(int, int)  # (phase, phases): pull frames for that group of tiles
 
     def __init__(
         self,
@@ -41,6 +43,7 @@ class EngineBridge(QObject):
         display_fps: float = MAX_DISPLAY_FPS,
         event_hz: float = 10.0,
         max_queue: int = 5000,
+        phases: int = 4,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -53,11 +56,13 @@ class EngineBridge(QObject):
         self.latest_status: dict[str, CameraStatus] = {}
         self.latest_stats: dict[str, FrameStats] = {}
         self._unsubscribe: Callable[[], None] | None = None
-        fps = min(max(display_fps, 1.0), MAX_DISPLAY_FPS)
+        self.display_fps = min(max(display_fps, 1.0), MAX_DISPLAY_FPS)
+        self.phases = max(1, phases)
+        self._phase = 0
         self._display = QTimer(self)
         self._display.setTimerType(Qt.TimerType.PreciseTimer)
-        self._display.setInterval(round(1000 / fps))
-        self._display.timeout.connect(self.display_tick)
+        self._display.setInterval(max(1, round(1000 / (self.display_fps * self.phases))))
+        self._display.timeout.connect(self._tick)
         self._drain_timer = QTimer(self)
         self._drain_timer.setInterval(round(1000 / event_hz))
         self._drain_timer.timeout.connect(self.drain)
@@ -87,6 +92,11 @@ class EngineBridge(QObject):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+
+    def _tick(self) -> None:
+        phase = self._phase
+        self._phase = (phase + 1) % self.phases
+        self.display_tick.emit(phase, self.phases)
 
     @property
     def running(self) -> bool:

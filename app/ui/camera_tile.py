@@ -167,10 +167,11 @@ class CameraTile(QWidget):
             img = v.image
             if img.ndim == 2:
                 img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-            interp = cv2.INTER_AREA if tw < img.shape[1] else cv2.INTER_LINEAR
-            buf = np.ascontiguousarray(cv2.resize(img, (tw, th), interpolation=interp))
+            # linear resize + BGRA: the blit into the window is then a plain copy
+            small = cv2.resize(img, (tw, th), interpolation=cv2.INTER_LINEAR)
+            buf = cv2.cvtColor(small, cv2.COLOR_BGR2BGRA)
             self._img_buf = buf
-            self._img = QImage(buf.data, tw, th, buf.strides[0], QImage.Format.Format_BGR888)
+            self._img = QImage(buf.data, tw, th, buf.strides[0], QImage.Format.Format_RGB32)
             if key[:2] != (self._img_key or (None, None))[:2]:
                 self.frames_shown += 1
             self._img_key = key
@@ -178,8 +179,9 @@ class CameraTile(QWidget):
             p.drawImage(QPointF(target.x(), target.y()), self._img)
 
     def _paint_heat(self, p: QPainter, v: TileView, target: QRectF) -> None:
-        stale = self._heat.version - self._heat_version > 5 or self._heat_img is None
-        if stale or v.heatmap is not None:
+        # the engine's own heatmap when it has one, else the tile's; redrawn every few
+        # analysed frames only (the picture changes slowly)
+        if self._heat.version - self._heat_version > 5 or self._heat_img is None:
             self._heat_img = self._heat.image(v.heatmap)
             self._heat_version = self._heat.version
         if self._heat_img is not None:

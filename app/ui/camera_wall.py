@@ -168,8 +168,10 @@ class CameraWall(QWidget):
     def visible_cameras(self) -> list[str]:
         return [n for n, t in self.tiles.items() if t.isVisible()]
 
-    def refresh(self, source: StateSource) -> None:
-        """Pull the newest state of every visible tile (display timer)."""
-        for name in self.visible_cameras():
+    def refresh(self, source: StateSource, phase: int = 0, phases: int = 1) -> None:
+        """Pull the newest state of the visible tiles of group `phase` (display timer)."""
+        for i, name in enumerate(self.visible_cameras()):
+            if i % phases != phase:
+                continue
             zones, lines = self._shapes.get(name, ([], []))
             self.tiles[name].set_view(build_view(name, source(name), zones, lines))

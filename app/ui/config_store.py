@@ -184,17 +184,22 @@ def save_config(store: Any | None, cfg: AppConfig, author: str = "desktop") -> F
         except OSError as exc:
             fut.set_exception(exc)
         return fut
-    fut = store.writer.submit(lambda s: save_in_session(s, cfg, author))
+    committed = store.writer.submit(lambda s: save_in_session(s, cfg, author))
+    done: Future[int] = Future()
 
     def mirror(f: Future[int]) -> None:
-        if f.exception() is None:
-            try:
-                write_toml(cfg)
-            except OSError as exc:
-                log.warning("could not write %s: %s", config_path(), exc)
+        exc = f.exception()
+        if exc is not None:
+            done.set_exception(exc)
+            return
+        try:
+            write_toml(cfg)
+        except OSError as err:
+            log.warning("could not write %s: %s", config_path(), err)
+        done.set_result(f.result())
 
-    fut.add_done_callback(mirror)
-    return fut
+    committed.add_done_callback(mirror)
+    return done
 
 
 def config_history(store: Any, limit: int = 20) -> list[tuple[int, float, str]]:

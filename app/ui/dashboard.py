@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -107,6 +108,7 @@ class ChartCard(QFrame):
         self.stack = QStackedWidget()
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(200)
+        self.plot.setMaximumHeight(260)
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
@@ -148,6 +150,7 @@ class DashboardView(QWidget):
         self.live_alerts: dict[str, AlertItem] = {}
         self.acked: set[str] = set()
         self.store_name = ""
+        self.tz: ZoneInfo | None = None
         self._build()
         self.timer = QTimer(self)
         self.timer.setInterval(5000)
@@ -255,7 +258,7 @@ class DashboardView(QWidget):
 
     def set_data(self, data: DashboardData | None) -> None:
         self.data = data
-        day = datetime.now().strftime("%A %d %B")
+        day = datetime.now(self.tz).strftime("%A %d %B")
         self.title.setText(f"Today at {self.store_name}" if self.store_name else "Today")
         updated = time.strftime("%H:%M:%S")
         self.subtitle.setText(f"{day}  ·  updated {updated}" if data else f"{day}  ·  loading…")

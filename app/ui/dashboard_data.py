@@ -1,8 +1,9 @@
 """What the dashboard shows, read from the store (in a worker thread, never the GUI's).
 
-Counts come from the 15-minute rollups the store writer maintains (scopes: line,
-zone, entrance, camera), dwell times from closed zone visits, alerts from the alerts
-table. Days are the store's local days (its time zone).
+Entries, passers-by, capture rate, footfall per hour, dwell per zone and alerts come
+from the store's report functions (`app.store.reports`, over the 15-minute rollups);
+exits, hourly occupancy peaks and the dwell histogram are read here. Days are the
+store's local days (its time zone).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from app.config import AppConfig
+from app.store import reports
 from app.store.models import AlertRow, Rollup, ZoneVisit
 
 DWELL_BINS_S = [0, 10, 30, 60, 120, 300, 600, 1200, 1800]
@@ -60,64 +62,49 @@ def day_bounds(tz: str, now: float) -> tuple[float, float]:
     return start.timestamp(), (start + timedelta(days=1)).timestamp()
 
 
-def _hour(ts: float, tz: ZoneInfo) -> int:
-    return datetime.fromtimestamp(ts, tz).hour
-
-
-def _hourly(rows: list[Any], tz: ZoneInfo, idx: int) -> list[int]:
+def _hours_of(counts: list[Any]) -> list[int]:
     out = [0] * 24
-    for r in rows:
-        out[_hour(float(r[0]), tz)] += int(r[idx])
+    for c in counts:
+        out[c.hour.hour] += int(c.entries)
     return out
 
 
 def load_dashboard(store: Any, cfg: AppConfig, now: float | None = None) -> DashboardData:
+    """Today's figures through `app.store.reports`, plus exits, hourly occupancy peaks and
+    the dwell histogram (not report functions: read here from rollups and visits)."""
     now = time.time() if now is None else now
     tz = ZoneInfo(cfg.store.timezone)
     start, end = day_bounds(cfg.store.timezone, now)
     data = DashboardData(day_start=start)
-    week_ago = (start - 7 * 86400, end - 7 * 86400)
-    cols = (
-        Rollup.bucket_start,
-        Rollup.entries,
-        Rollup.exits,
-        Rollup.passersby,
-        Rollup.occupancy_peak,
-    )
     with store.read_session() as s:
-
-        def rollups(scope: str, lo: float, hi: float) -> list[Any]:
-            q = select(*cols).where(
-                Rollup.scope == scope, Rollup.bucket_start >= lo, Rollup.bucket_start < hi
+        totals = reports.today_totals(s, tz, now)
+        data.entries, data.passersby = totals.entries, totals.passersby
+        data.has_entrances = totals.capture_rate is not None or bool(cfg.entrances)
+        data.footfall_today = _hours_of(reports.footfall_per_hour(s, start, end, tz))
+        week = 7 * 86400
+        data.footfall_last_week = _hours_of(
+            reports.footfall_per_hour(s, start - week, end - week, tz)
+        )
+        for z in reports.dwell_by_zone(s, start, end, tz):
+            if z.visits:
+                data.dwell_by_zone[z.zone] = z.avg_dwell_s
+                data.visits_by_zone[z.zone] = z.visits
+        data.exits = int(
+            s.scalar(
+                select(func.coalesce(func.sum(Rollup.exits), 0)).where(
+                    Rollup.scope == "line", Rollup.bucket_start >= start, Rollup.bucket_start < end
+                )
             )
-            return list(s.execute(q).all())
-
-        entrance = rollups("entrance", start, end)
-        line = rollups("line", start, end)
-        data.has_entrances = bool(cfg.entrances) or bool(entrance)
-        counted = entrance if data.has_entrances else line
-        data.entries = sum(int(r[1]) for r in counted)
-        data.exits = sum(int(r[2]) for r in line)
-        data.passersby = sum(int(r[3]) for r in entrance)
-        data.footfall_today = _hourly(counted, tz, 1)
-        last = rollups("entrance" if data.has_entrances else "line", *week_ago)
-        data.footfall_last_week = _hourly(last, tz, 1)
-        zone_rows = rollups("zone", start, end)
-        per_bucket: dict[float, int] = {}
-        for r in zone_rows:
-            per_bucket[float(r[0])] = per_bucket.get(float(r[0]), 0) + int(r[4])
-        for b, peak in per_bucket.items():
-            h = _hour(b, tz)
-            data.occupancy_by_hour[h] = max(data.occupancy_by_hour[h], peak)
-        dwell = s.execute(
-            select(Rollup.name, func.sum(Rollup.dwell_sum_s), func.sum(Rollup.dwell_count))
+            or 0
+        )
+        peaks = s.execute(
+            select(Rollup.bucket_start, func.sum(Rollup.occupancy_peak))
             .where(Rollup.scope == "zone", Rollup.bucket_start >= start, Rollup.bucket_start < end)
-            .group_by(Rollup.name)
+            .group_by(Rollup.bucket_start)
         ).all()
-        for name, total, count in dwell:
-            if count:
-                data.dwell_by_zone[str(name)] = float(total) / int(count)
-                data.visits_by_zone[str(name)] = int(count)
+        for b, peak in peaks:
+            h = datetime.fromtimestamp(float(b), tz).hour
+            data.occupancy_by_hour[h] = max(data.occupancy_by_hour[h], int(peak or 0))
         visits = s.scalars(
             select(ZoneVisit.dwell_s).where(
                 ZoneVisit.enter_ts >= start,
@@ -128,13 +115,8 @@ def load_dashboard(store: Any, cfg: AppConfig, now: float | None = None) -> Dash
         for d in visits:
             i = max(k for k, lo in enumerate(DWELL_BINS_S) if float(d) >= lo)
             data.dwell_hist[i] += 1
-        alerts = s.scalars(
-            select(AlertRow)
-            .where(AlertRow.acknowledged_at.is_(None))
-            .order_by(AlertRow.ts.desc())
-            .limit(50)
-        ).all()
-        data.alerts = [AlertItem(a.id, a.kind, a.message, a.camera, a.zone, a.ts) for a in alerts]
+        rows = reports.alerts(s, unacknowledged_only=True, limit=50)
+        data.alerts = [AlertItem(a.id, a.kind, a.message, a.camera, a.zone, a.ts) for a in rows]
     return data
 
 

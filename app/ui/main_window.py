@@ -13,6 +13,7 @@ import importlib
 import inspect
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -201,6 +202,7 @@ class MainWindow(QMainWindow):
         self.wall.set_config(cfg)
         self.settings.set_config(cfg)
         self.dashboard.store_name = cfg.store.name
+        self.dashboard.tz = ZoneInfo(cfg.store.timezone)
         self.brand_sub.setText(cfg.store.name)
         self.setWindowTitle(f"Vitrine — {cfg.store.name}")
         recog = cfg.store.privacy_mode == "recognition"
@@ -210,9 +212,9 @@ class MainWindow(QMainWindow):
             else "Anonymous counting · data stays in the store"
         )
 
-    def on_display_tick(self) -> None:
+    def on_display_tick(self, phase: int, phases: int) -> None:
         if self.stack.currentWidget() is self.wall:
-            self.wall.refresh(self.host.tile_state)
+            self.wall.refresh(self.host.tile_state, phase, phases)
 
     def on_engine_state(self, state: str, message: str) -> None:
         text = {
@@ -231,10 +233,18 @@ class MainWindow(QMainWindow):
         if status.status in ("offline", "auth_failed"):
             if status.camera not in self._offline:
                 self._offline.add(status.camera)
-                why = "refused the user name or password" if status.status == "auth_failed" else "is offline"
+                why = (
+                    "refused the user name or password"
+                    if status.status == "auth_failed"
+                    else "is offline"
+                )
                 detail = f" ({status.message})" if status.message else ""
                 self.bridge.bus.publish(
-                    Alert(kind="camera_offline", message=f"{status.camera} {why}{detail}", camera=status.camera)
+                    Alert(
+                        kind="camera_offline",
+                        message=f"{status.camera} {why}{detail}",
+                        camera=status.camera,
+                    )
                 )
         elif status.status == "live":
             self._offline.discard(status.camera)
@@ -275,7 +285,11 @@ class MainWindow(QMainWindow):
         if self._reports_loaded:
             return
         self._reports_loaded = True
-        widget = self._external_widget("reports", QWidget)
+        try:
+            widget = self._external_widget("reports", QWidget)
+        except Exception:
+            log.exception("the reports view failed to open")
+            widget = None
         if widget is None:
             widget = QLabel("Reports are not available in this build.")
             widget.setObjectName("EmptyState")
@@ -304,13 +318,21 @@ class MainWindow(QMainWindow):
         )
         if cls is None:
             return None
+        cfg, engine = self.host.cfg, self.host.engine
+        server = getattr(engine, "lan_server", None) or getattr(engine, "lan", None)
+        if "server" in inspect.signature(cls).parameters and server is None:
+            raise LookupError(
+                "the tablet server is not running (it starts with the engine when LAN is on)"
+            )
         available = {
             "store": self.store,
-            "cfg": self.host.cfg,
-            "config": self.host.cfg,
+            "cfg": cfg,
+            "zones": [z.name for z in cfg.zones],
+            "tz": cfg.store.timezone,
+            "link_window_s": cfg.lan.link_window_min * 60.0,
+            "server": server,
             "bus": self.bridge.bus,
-            "background": self.background,
-            "engine": self.host.engine,
+            "engine": engine,
             "parent": self,
         }
         return construct(cls, available)
@@ -319,6 +341,9 @@ class MainWindow(QMainWindow):
         title = EXTERNAL[key][1]
         try:
             dlg = self._external_widget(key, QDialog)
+        except LookupError as exc:
+            QMessageBox.information(self, title, f"{title} is not available right now: {exc}.")
+            return
         except Exception as exc:
             log.exception("could not open %s", title)
             QMessageBox.warning(self, title, f"{title} could not be opened: {exc}")
@@ -430,6 +455,8 @@ class MainWindow(QMainWindow):
         self.dashboard.timer.stop()
         self.bridge.stop()
         self.host.stop()
+        for bg in self.findChildren(Background):  # views and dialogs with their own workers
+            bg.shutdown()
         self.background.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:

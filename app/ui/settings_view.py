@@ -73,6 +73,7 @@ class SettingsView(QWidget):
         self.provider = provider or (lambda: "")
         self.cfg = AppConfig()
         inner = QWidget()
+        inner.setMaximumWidth(920)
         lay = QVBoxLayout(inner)
         lay.setContentsMargins(20, 18, 20, 20)
         lay.setSpacing(12)

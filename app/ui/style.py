@@ -141,11 +141,20 @@ QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox, QPlainTextEdit {{ background: wh
     selection-background-color: {ACCENT}; }}
 QLineEdit:focus, QSpinBox:focus, QDoubleSpinBox:focus, QComboBox:focus {{
     border: 1px solid {ACCENT}; }}
-QComboBox::drop-down {{ border: none; width: 22px; }}
+QComboBox::drop-down {{ border: none; width: 24px; }}
+QComboBox::down-arrow {{ image: none; width: 0; height: 0; margin-right: 8px;
+    border-left: 5px solid transparent; border-right: 5px solid transparent;
+    border-top: 6px solid {MUTED}; }}
+QComboBox QAbstractItemView {{ background: white; border: 1px solid {LINE};
+    selection-background-color: {ACCENT_SOFT}; selection-color: {ACCENT}; padding: 4px; }}
+QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ width: 0; border: none; }}
+QListWidget#Plain::item {{ padding: 7px 8px; border-radius: 6px; }}
+QListWidget#Plain::item:selected {{ background: {ACCENT_SOFT}; color: {ACCENT}; }}
 QGroupBox {{ background: {CARD}; border: 1px solid {LINE}; border-radius: {RADIUS}px;
     margin-top: 14px; padding: 14px 12px 10px 12px; font-weight: 600; }}
 QGroupBox::title {{ subcontrol-origin: margin; left: 12px; padding: 0 4px; color: {MUTED}; }}
 QRadioButton, QCheckBox {{ spacing: 8px; }}
+QFormLayout QLabel {{ padding-top: 6px; }}
 
 QTableWidget, QListWidget#Plain {{ background: white; border: 1px solid {LINE};
     border-radius: 8px; gridline-color: {LINE}; }}

@@ -159,8 +159,17 @@ def _auth_header(
     return f'Digest {fields}, response="{response}", algorithm=MD5'
 
 
-def _exchange(sock: socket.socket, request: str) -> tuple[int, str, list[str]]:
-    """Send one request; return (status, reason, WWW-Authenticate values)."""
+@dataclass
+class _Answer:
+    status: int  # 0: no parseable answer
+    reason: str
+    challenges: list[str]  # WWW-Authenticate values
+    reusable: bool  # the connection can carry another request
+
+
+def _exchange(sock: socket.socket, request: str) -> _Answer:
+    """Send one request and read the answer's head (and a short body, so that the
+    connection can be reused for the authenticated retry)."""
     sock.sendall(request.encode())
     data = b""
     while b"\r\n\r\n" not in data and len(data) < 65536:
@@ -168,17 +177,48 @@ def _exchange(sock: socket.socket, request: str) -> tuple[int, str, list[str]]:
         if not chunk:
             break
         data += chunk
-    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
-    lines = head.split("\r\n")
-    m = re.match(r"^(RTSP|HTTP)/\d\.\d (\d{3}) ?(.*)$", lines[0]) if lines else None
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    m = re.match(r"^(RTSP|HTTP)/(\d\.\d) (\d{3}) ?(.*)$", lines[0])
     if not m:
-        return 0, "no valid answer", []
-    challenges = [
-        ln.split(":", 1)[1].strip()
-        for ln in lines[1:]
-        if ln.lower().startswith("www-authenticate:")
-    ]
-    return int(m.group(2)), m.group(3), challenges
+        return _Answer(0, "no valid answer", [], False)
+    headers = [ln.split(":", 1) for ln in lines[1:] if ":" in ln]
+    fields: dict[str, list[str]] = {}
+    for k, v in headers:
+        fields.setdefault(k.strip().lower(), []).append(v.strip())
+    length = int((fields.get("content-length") or ["0"])[0] or 0)
+    while len(body) < length <= 65536:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        body += chunk
+    closing = "close" in ",".join(fields.get("connection", [])).lower()
+    reusable = not closing and (m.group(1) == "RTSP" or m.group(2) == "1.1")
+    return _Answer(int(m.group(3)), m.group(4), fields.get("www-authenticate", []), reusable)
+
+
+def _connect(parts: SplitResult, timeout: float) -> socket.socket:
+    host, port = _host_port(parts)
+    raw = socket.create_connection((host, port), timeout=timeout)
+    if parts.scheme not in ("https", "rtsps"):
+        return raw
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE  # cameras use self-signed certificates
+    return ctx.wrap_socket(raw, server_hostname=host)
+
+
+def _classify(answer: _Answer) -> ProbeResult:
+    status, reason = answer.status, answer.reason
+    if status == 0:
+        return ProbeResult("error", 0, reason)
+    if 200 <= status < 300:
+        return ProbeResult("ok", status, reason)
+    if status in (401, 403):
+        return ProbeResult("auth_failed", status, reason)
+    if status == 404:
+        return ProbeResult("not_found", status, reason)
+    return ProbeResult("error", status, reason)
 
 
 def probe_stream(
@@ -187,50 +227,39 @@ def probe_stream(
     """Ask the camera for the stream the way a player would (RTSP DESCRIBE / HTTP GET),
     answering a 401 challenge once with the credentials; classify the outcome."""
     parts = urlsplit(url)
-    host, port = _host_port(parts)
     rtsp = parts.scheme.startswith("rtsp")
-    bare = urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]))
+    hostport = parts.netloc.rsplit("@", 1)[-1]
+    bare = urlunsplit(parts._replace(netloc=hostport))
     method, target = ("DESCRIBE", bare) if rtsp else ("GET", parts.path or "/")
     if parts.query and not rtsp:
         target += "?" + parts.query
-    proto = "RTSP/1.0" if rtsp else "HTTP/1.1"
+
+    def request(cseq: int, auth: str | None) -> str:
+        if rtsp:
+            req = f"DESCRIBE {target} RTSP/1.0\r\nCSeq: {cseq}\r\nAccept: application/sdp\r\n"
+        else:
+            req = f"GET {target} HTTP/1.1\r\nHost: {hostport}\r\n"
+        req += "User-Agent: Vitrine\r\n" + (f"Authorization: {auth}\r\n" if auth else "")
+        return req + "\r\n"
+
+    sock: socket.socket | None = None
     try:
-        raw = socket.create_connection((host, port), timeout=timeout)
+        sock = _connect(parts, timeout)
+        answer = _exchange(sock, request(1, None))
+        if answer.status != 401 or not (username or password):
+            return _classify(answer)
+        auth = _auth_header(answer.challenges, method, target, username, password)
+        if auth is None:
+            return ProbeResult("auth_failed", 401, "unsupported authentication scheme")
+        if not answer.reusable:
+            sock.close()
+            sock = _connect(parts, timeout)
+        return _classify(_exchange(sock, request(2, auth)))
     except OSError as exc:
         return ProbeResult("offline", reason=tcp_reason(exc, timeout))
-    with raw:
-        sock: socket.socket = raw
-        if parts.scheme in ("https", "rtsps"):
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE  # cameras use self-signed certificates
-            sock = ctx.wrap_socket(raw, server_hostname=host)
-        auth: str | None = None
-        for cseq in (1, 2):
-            req = f"{method} {target} {proto}\r\nCSeq: {cseq}\r\nUser-Agent: Vitrine\r\n"
-            req += f"Host: {parts.netloc.rsplit('@', 1)[-1]}\r\n" if not rtsp else ""
-            req += "Accept: application/sdp\r\n" if rtsp else ""
-            req += f"Authorization: {auth}\r\n" if auth else ""
-            try:
-                status, reason, challenges = _exchange(sock, req + "\r\n")
-            except OSError as exc:
-                return ProbeResult("offline", reason=tcp_reason(exc, timeout))
-            if status != 401:
-                break
-            if auth or not (username or password):
-                return ProbeResult("auth_failed", status, reason)
-            auth = _auth_header(challenges, method, target, username, password)
-            if auth is None:
-                return ProbeResult("auth_failed", status, "unsupported authentication scheme")
-    if status == 0:
-        return ProbeResult("error", 0, reason)
-    if 200 <= status < 300:
-        return ProbeResult("ok", status, reason)
-    if status == 404:
-        return ProbeResult("not_found", status, reason)
-    if status == 403:
-        return ProbeResult("auth_failed", status, reason)
-    return ProbeResult("error", status, reason)
+    finally:
+        if sock is not None:
+            sock.close()
 
 
 class RtspSource(CameraSource):

@@ -102,7 +102,9 @@ def test_tablet_end_to_end(store: Store, tmp_path: Path) -> None:
     bus = EventBus()
     seen: list[NewVisitor] = []
     bus.subscribe(seen.append, NewVisitor)
-    server = LanServer(store, bus, LanConfig(allow_http=True), store_name="Rue Vitrine", port=0, host="127.0.0.1")
+    server = LanServer(
+        store, bus, LanConfig(allow_http=True), store_name="Rue Vitrine", port=0, host="127.0.0.1"
+    )
     engine = Engine(cfg, bus, store=store)
     server.start()
     try:
@@ -151,7 +153,9 @@ def _run_tablet(page, ctx, server: LanServer, engine: Engine, store: Store, tmp:
     page.wait_for_timeout(1500)
     assert _scans(store) == 1
     ctx.set_offline(False)
-    page.wait_for_selector(f".item[data-barcode='{ITEMS[1][0]}'] .name:text-is('{ITEMS[1][1]}')", timeout=20_000)
+    page.wait_for_selector(
+        f".item[data-barcode='{ITEMS[1][0]}'] .name:text-is('{ITEMS[1][1]}')", timeout=20_000
+    )
     assert _scans(store) == 2
     page.wait_for_timeout(1200)  # let the timer tick for the picture
     _shot(page, tmp, "tablet-session.png")
@@ -187,7 +191,9 @@ def _purchase_links_and_report(server: LanServer, store: Store) -> None:
     assert r.status_code == 200 and r.json()["linked"] == 1, r.text
     with store.read_session() as s:
         assert s.scalar(select(func.count()).where(Purchase.session_id.is_not(None))) == 1
-        rows = {r.barcode: r for r in item_report(s, ReportFilter(time.time() - 3600, time.time() + 60))}
+        rows = {
+            r.barcode: r for r in item_report(s, ReportFilter(time.time() - 3600, time.time() + 60))
+        }
     shown = rows[ITEMS[0][0]]
     assert (shown.name, shown.times_shown, shown.times_bought, shown.conversion) == (
         ITEMS[0][1],

@@ -7,8 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from app.store import keys
 from app.store.db import Store, open_store
 from app.store.writer import WriterOptions
+
+
+@pytest.fixture(autouse=True)
+def _fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """New test stores use a cheaper scrypt cost (recorded in their header); the production
+    cost is checked in test_keys.py."""
+    monkeypatch.setattr(keys, "SCRYPT_N", 2**12)
 
 
 @pytest.fixture

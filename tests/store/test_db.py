@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,29 @@ def test_reopen_keeps_data(db_path: Path) -> None:
 def test_create_false_on_missing_file(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no store at"):
         open_store(tmp_path / "nope.db", create=False)
+
+
+def test_batch_size_and_wait_limits(db_path: Path) -> None:
+    from app.store.writer import WriterOptions
+
+    with open_store(db_path, writer_options=WriterOptions(batch_max=50, batch_ms=200)) as s:
+        futs = [
+            s.writer.ingest(LineCross("cam", 1000.0 + i, i, 0.0, "door", "in", i))
+            for i in range(500)
+        ]
+        for f in futs:
+            f.result(30)
+        assert s.writer.batches >= 10  # never more than 50 items per transaction
+        before = s.writer.batches
+        t0 = time.monotonic()
+        s.writer.ingest(LineCross("cam", 2000.0, 0, 0.0, "door", "in", 1)).result(10)
+        waited = time.monotonic() - t0
+        assert s.writer.batches == before + 1
+        assert 0.15 <= waited < 5.0  # a lone item waits up to batch_ms for company
+
+
+def test_cancelled_future_does_not_break_the_writer(store: Store) -> None:
+    f = store.writer.ingest(LineCross("cam", 1000.0, 0, 0.0, "door", "in", 1))
+    f.cancel()
+    store.writer.ingest(LineCross("cam", 1001.0, 0, 0.0, "door", "in", 2)).result(10)
+    assert _count(store, LineCrossing) == 2

@@ -21,7 +21,7 @@ from app.store.models import Setting
 class MemoryKeyring(KeyringBackend):
     """A stand-in for a real OS keychain (macOS Keychain, Windows Credential Locker...)."""
 
-    priority = 5  # type: ignore[assignment]
+    priority = 5
 
     def __init__(self) -> None:
         super().__init__()
@@ -82,7 +82,7 @@ def test_insecure_keychain_needs_a_passphrase(
 ) -> None:
     previous = keyring.get_keyring()
     plain = PlaintextKeyring()
-    plain.file_path = str(tmp_path / "keyring_pass.cfg")  # type: ignore[misc]
+    plain.file_path = str(tmp_path / "keyring_pass.cfg")
     keyring.set_keyring(plain)
     monkeypatch.delenv(keys.PASSPHRASE_ENV)
     try:
@@ -100,7 +100,8 @@ def test_passphrase_header_holds_salt_not_key(db_path: Path) -> None:
     header = json.loads(keys.header_path(db_path).read_text())
     assert header["method"] == "scrypt" and len(bytes.fromhex(header["salt"])) == 16
     key = keys.resolve_key(db_path, "pass phrase", create=False)
-    assert key == keys.derive_key("pass phrase", bytes.fromhex(header["salt"]))
+    salt = bytes.fromhex(header["salt"])
+    assert key == keys.derive_key("pass phrase", salt, header["n"], header["r"], header["p"])
     assert key.hex() not in keys.header_path(db_path).read_text()
 
 
@@ -120,3 +121,10 @@ def test_env_passphrase_and_data_dir(
         assert s.path.parent == _isolated_data_dir
     with pytest.raises(WrongKey):
         open_store(passphrase="something else")
+
+
+def test_production_scrypt_cost() -> None:
+    defaults = keys.derive_key.__wrapped__.__defaults__  # module values, not the tests' lower one
+    assert defaults is not None
+    n, r, _ = defaults
+    assert n >= 2**15 and r >= 8

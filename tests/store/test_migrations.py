@@ -51,8 +51,13 @@ def _seed_0001(conn: Connection) -> None:
     conn.commit()
 
 
+def test_revision_files_form_one_chain() -> None:
+    chain = [s.revision for s in reversed(list(migrate.script().walk_revisions()))]
+    assert chain == migrate.known_revisions() == ["0001", "0002"]
+    assert migrate.script().get_current_head() == migrate.head_revision()
+
+
 def test_upgrade_first_to_head_and_back_to_base(db_path: Path) -> None:
-    assert migrate.known_revisions() == ["0001", "0002"]
     with _admin(db_path) as conn:
         migrate.upgrade(conn, "0001")
         assert _rev(conn) == "0001"

@@ -24,7 +24,9 @@ def _at(tz: str, hh: int, mm: int, d: date = DAY) -> float:
 
 def _entries(store: Store, tz: str, times: list[tuple[int, int]], d: date = DAY) -> None:
     for hh, mm in times:
-        store.writer.ingest(EntranceEntered("cam", _at(tz, hh, mm, d), 0, 0.0, "front", "lobby", 1, ""))
+        store.writer.ingest(
+            EntranceEntered("cam", _at(tz, hh, mm, d), 0, 0.0, "front", "lobby", 1, "")
+        )
 
 
 @pytest.mark.parametrize("tz", ["UTC", "Europe/Paris", "Asia/Kolkata", "America/St_Johns"])
@@ -37,7 +39,10 @@ def test_footfall_per_local_hour(store: Store, tz: str) -> None:
         rows = reports.footfall_per_hour(s, DAY, date(2025, 3, 11), tz)
     got = [(r.hour.hour, r.entries, r.passersby) for r in rows]
     assert got == [(10, 3, 4), (11, 1, 0), (18, 1, 0)]
-    assert all(r.hour.tzinfo is not None and r.hour.utcoffset() == ZoneInfo(tz).utcoffset(r.hour) for r in rows)
+    assert all(
+        r.hour.tzinfo is not None and r.hour.utcoffset() == ZoneInfo(tz).utcoffset(r.hour)
+        for r in rows
+    )
 
 
 def test_footfall_falls_back_to_line_crossings(store: Store) -> None:
@@ -64,7 +69,9 @@ def test_dwell_by_zone(store: Store) -> None:
     t = _at("UTC", 12, 0)
     for zone, dwells in {"shoes": [30.0, 90.0], "till": [200.0]}.items():
         for i, d in enumerate(dwells):
-            store.writer.ingest(VisitClosed("cam", t + d, 0, 0.0, zone, f"v{i}", f"{zone}{i}", t, t + d, d))
+            store.writer.ingest(
+                VisitClosed("cam", t + d, 0, 0.0, zone, f"v{i}", f"{zone}{i}", t, t + d, d)
+            )
     store.writer.ingest(Occupancy("cam", t, 0, 0.0, "shoes", 5))
     store.writer.flush()
     with store.read_session() as s:
@@ -92,7 +99,9 @@ def test_today_totals_and_occupancy_now(store: Store) -> None:
     now = _at("UTC", 15, 0)
     _entries(store, "UTC", [(9, 0), (10, 0), (11, 0)])
     store.writer.ingest(PassedBy("cam", _at("UTC", 9, 1), 0, 0.0, "front", "door", 1))
-    store.writer.ingest(VisitClosed("cam", now - 100, 0, 0.0, "shoes", "v", "x", now - 160, now - 100, 60.0))
+    store.writer.ingest(
+        VisitClosed("cam", now - 100, 0, 0.0, "shoes", "v", "x", now - 160, now - 100, 60.0)
+    )
     store.writer.ingest(Occupancy("cam", now - 30, 0, 0.0, "shoes", 4))
     store.writer.ingest(Occupancy("cam", now - 3600, 0, 0.0, "till", 2))  # too old
     store.writer.flush()

@@ -90,7 +90,7 @@ def test_apply_retention_with_fake_clock(store: Store) -> None:
     with store.read_session() as s:
         assert sorted(s.scalars(select(PersonCrop.visitor_id))) == ["v1", "v6"]
         assert sorted(s.scalars(select(LineCrossing.track_id))) == [10, 399]
-        assert s.scalar(select(func.count()).select_from(Rollup)) > 0  # rollups kept
+        assert (s.scalar(select(func.count()).select_from(Rollup)) or 0) > 0  # rollups kept
         audits = s.execute(select(AuditLog.actor, AuditLog.action, AuditLog.target)).all()
     assert ("retention", "delete", "person_crops") in audits
     assert ("retention", "delete", "line_crossings") in audits

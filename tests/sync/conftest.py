@@ -10,14 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from app.hq import auth, db
 from app.hq.testing_pg import HqProcess, PostgresUnavailable, TempPostgres
 from app.store.db import Store, open_store
 from app.store.writer import WriterOptions
-
-STORE_ID = "store-0001"
 
 
 @pytest.fixture(scope="session")
@@ -49,9 +47,38 @@ def hq_engine(hq_db_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+def _new_db(pg: TempPostgres) -> tuple[str, str]:
+    name = f"hq_{uuid.uuid4().hex[:12]}"
+    return name, pg.create_database(name)
+
+
+@dataclass
+class HqServer:
+    url: str  # database URL
+    engine: Engine
+    process: HqProcess
+
+
+@pytest.fixture(scope="module")
+def hq_server(pg_server: TempPostgres) -> Iterator[HqServer]:
+    """One real receiver (`python main.py hq ...`) and database per test module."""
+    name, url = _new_db(pg_server)
+    engine = db.make_engine(url, pool_size=2)
+    db.migrate(engine)
+    process = HqProcess(url).start()
+    try:
+        yield HqServer(url, engine, process)
+    finally:
+        process.stop()
+        engine.dispose()
+        pg_server.drop_database(name)
+
+
 @dataclass
 class Hq:
-    url: str  # database URL
+    """The module's receiver, seen by one freshly provisioned store."""
+
+    url: str
     engine: Engine
     server: HqProcess
     store_id: str
@@ -62,21 +89,17 @@ class Hq:
         return self.server.base_url
 
     def count(self, table: str) -> int:
-        from sqlalchemy import text
-
+        """Rows of this test's store in `table`."""
         with self.engine.connect() as conn:
-            return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+            q = text(f"SELECT count(*) FROM {table} WHERE store_id = :s")
+            return int(conn.execute(q, {"s": self.store_id}).scalar_one())
 
 
 @pytest.fixture
-def hq(hq_db_url: str, hq_engine: Engine) -> Iterator[Hq]:
-    """The real receiver (`python main.py hq ...`) with one provisioned store."""
-    key = auth.add_store(hq_engine, STORE_ID, "Test store", "Europe/Paris")
-    server = HqProcess(hq_db_url).start()
-    try:
-        yield Hq(hq_db_url, hq_engine, server, STORE_ID, key)
-    finally:
-        server.stop()
+def hq(hq_server: HqServer) -> Hq:
+    store_id = f"store-{uuid.uuid4().hex[:10]}"
+    key = auth.add_store(hq_server.engine, store_id, "Test store", "Europe/Paris")
+    return Hq(hq_server.url, hq_server.engine, hq_server.process, store_id, key)
 
 
 @pytest.fixture

@@ -48,9 +48,7 @@ def vision_events(t0: float = T0, n: int = 20) -> list[object]:
             ev.LineCross("door", ts + 50, i, ts - t0, "door-line", "out", i, VISITOR),
         ]  # fmt: skip
     out.append(ev.CameraStatus("door", "stalled", "no frames", 0.0, t0 + 60 * n))
-    out.append(
-        ev.Alert("camera_offline", MARKERS["alert free text"], "door", "", t0 + 60 * n + 1)
-    )
+    out.append(ev.Alert("camera_offline", MARKERS["alert free text"], "door", "", t0 + 60 * n + 1))
     return out
 
 

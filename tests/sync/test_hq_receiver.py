@@ -47,7 +47,9 @@ def body_of(
     return batch_id, pl.encode_body(pl.dumps(env).encode())
 
 
-def post(hq: Hq, body: bytes, batch_id: str, key: str | None = None, store: str | None = None):  # type: ignore[no-untyped-def]
+def post(
+    hq: Hq, body: bytes, batch_id: str, key: str | None = None, store: str | None = None
+) -> httpx.Response:
     headers = {
         "X-Vitrine-Store": store or hq.store_id,
         "Authorization": f"Bearer {key or hq.key}",
@@ -63,9 +65,10 @@ def send(hq: Hq, rows: list[dict[str, Any]], **kw: Any) -> httpx.Response:
     return post(hq, body, batch_id)
 
 
-def entries_at_hq(engine: Engine) -> list[tuple[int, int]]:
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text("SELECT entries, seq FROM rollups"))]  # type: ignore[misc]
+def entries_at_hq(hq: Hq) -> list[tuple[int, int]]:
+    q = text("SELECT entries, seq FROM rollups WHERE store_id = :s")
+    with hq.engine.connect() as conn:
+        return [(r.entries, r.seq) for r in conn.execute(q, {"s": hq.store_id})]
 
 
 def test_health_and_migrations_match_the_models(hq: Hq) -> None:
@@ -97,7 +100,8 @@ def test_add_store_cli_prints_the_key_once_and_keeps_only_its_hash(hq: Hq) -> No
     key = out.stdout.strip().splitlines()[-1]
     assert key.startswith("vsk_") and len(key) > 40
     with hq.engine.connect() as conn:
-        dump = " ".join(str(v) for r in conn.execute(text("SELECT * FROM stores")) for v in r)
+        q = text("SELECT * FROM stores WHERE store_id = 'lyon-2'")
+        dump = " ".join(str(v) for r in conn.execute(q) for v in r)
     assert key not in dump and auth.hash_key(key) in dump
     again = _cli("add-store", "--database-url", hq.url, "--store-id", "lyon-2", "--name", "x")
     assert again.returncode == 2 and "already exists" in again.stderr and "vsk_" not in again.stdout
@@ -119,8 +123,18 @@ def test_add_store_cli_prints_the_key_once_and_keeps_only_its_hash(hq: Hq) -> No
     [
         (["--database-url", "mysql://x/y"], "PostgreSQL URL"),
         (["--database-url", "postgresql://nobody@127.0.0.1:1/none"], "cannot use the HQ database"),
-        (["add-store", "--database-url", "postgresql://nobody@127.0.0.1:1/none",
-          "--store-id", "a", "--name", "b"], "cannot use the HQ database"),  # fmt: skip
+        (
+            [
+                "add-store",
+                "--database-url",
+                "postgresql://nobody@127.0.0.1:1/none",
+                "--store-id",
+                "a",
+                "--name",
+                "b",
+            ],
+            "cannot use the HQ database",
+        ),  # fmt: skip
     ],
 )
 def test_cli_bad_input_is_one_line(args: list[str], message: str) -> None:
@@ -141,10 +155,14 @@ def test_wrong_store_key_is_401_and_stores_nothing(hq: Hq) -> None:
 
 
 def test_a_key_cannot_write_for_another_store(hq: Hq) -> None:
-    auth.add_store(hq.engine, "other", "Other store")
-    batch_id, body = body_of("other", [rollup(1)])
+    other = hq.store_id + "-other"
+    auth.add_store(hq.engine, other, "Other store")
+    batch_id, body = body_of(other, [rollup(1)])
     r = post(hq, body, batch_id)  # our key, the other store's data
-    assert r.status_code == 403 and "other" in r.json()["detail"]
+    assert r.status_code == 403 and other in r.json()["detail"]
+    with hq.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM rollups WHERE store_id = :s"),
+                            {"s": other}).scalar_one() == 0  # fmt: skip
     assert hq.count("rollups") == 0
 
 
@@ -175,7 +193,7 @@ def test_out_of_order_batches_keep_the_newest_version(hq: Hq) -> None:
     older = send(hq, [rollup(5, entries=3)]).json()
     assert newer["applied"] == 1
     assert older["status"] == "stored" and older["applied"] == 0
-    assert entries_at_hq(hq.engine) == [(7, 10)]
+    assert entries_at_hq(hq) == [(7, 10)]
 
 
 def test_a_resent_row_replaces_rather_than_duplicates(hq: Hq) -> None:
@@ -183,7 +201,7 @@ def test_a_resent_row_replaces_rather_than_duplicates(hq: Hq) -> None:
     send(hq, [rollup(9, entries=8)])
     # two versions of one key inside one batch: the higher seq wins
     send(hq, [rollup(12, entries=11), rollup(11, entries=10)])
-    assert entries_at_hq(hq.engine) == [(11, 12)]
+    assert entries_at_hq(hq) == [(11, 12)]
     assert hq.count("batches") == 3
 
 
@@ -232,7 +250,8 @@ def test_idempotency_key_must_match_the_batch(hq: Hq) -> None:
 
 
 def test_many_stores_write_at_once(hq: Hq) -> None:
-    keys = {f"s{i:02d}": auth.add_store(hq.engine, f"s{i:02d}", f"Store {i}") for i in range(8)}
+    ids = [f"{hq.store_id}-{i}" for i in range(8)]
+    keys = {s: auth.add_store(hq.engine, s, f"Store {s}") for s in ids}
 
     def one_store(store_id: str) -> int:
         ok = 0
@@ -246,7 +265,13 @@ def test_many_stores_write_at_once(hq: Hq) -> None:
         assert list(pool.map(one_store, keys)) == [10] * 8
     with hq.engine.connect() as conn:
         per_store = dict(
-            conn.execute(text("SELECT store_id, count(*) FROM rollups GROUP BY store_id")).all()
+            conn.execute(
+                text(
+                    "SELECT store_id, count(*) FROM rollups WHERE store_id LIKE :p "
+                    "GROUP BY store_id"
+                ),
+                {"p": hq.store_id + "-%"},
+            ).all()
         )
     assert per_store == {s: 500 for s in keys}
 
@@ -271,7 +296,8 @@ def test_daily_footfall_and_conversion(hq: Hq) -> None:
     ]  # fmt: skip
     assert send(hq, rows).status_code == 200
     r = httpx.get(
-        hq.base_url + "/api/v1/daily", params={"date_from": "2026-01-01", "date_to": "2026-01-02"}
+        hq.base_url + "/api/v1/daily",
+        params={"date_from": "2026-01-01", "date_to": "2026-01-02", "store_id": hq.store_id},
     )
     assert r.status_code == 200
     got = {d["day"]: d for d in r.json()}
@@ -284,6 +310,6 @@ def test_daily_footfall_and_conversion(hq: Hq) -> None:
     bad = httpx.get(hq.base_url + "/api/v1/daily", params={"date_from": "2026-02-01",
                                                           "date_to": "2026-01-01"})  # fmt: skip
     assert bad.status_code == 422
-    stores = httpx.get(hq.base_url + "/api/v1/stores").json()
-    assert stores[0]["store_id"] == hq.store_id and stores[0]["timezone"] == "Europe/Paris"
-    assert stores[0]["last_batch_at"] is not None
+    stores = {s["store_id"]: s for s in httpx.get(hq.base_url + "/api/v1/stores").json()}
+    assert stores[hq.store_id]["timezone"] == "Europe/Paris"
+    assert stores[hq.store_id]["last_batch_at"] is not None

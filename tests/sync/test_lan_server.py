@@ -234,7 +234,12 @@ def test_product_lookup_and_openapi(
 ) -> None:
     token = pair(client, server, seeded["anna"], "1234")
     p = client.get(f"/api/v1/products/{PRODUCTS[2][0]}", headers=auth(token)).json()
-    assert p == {"barcode": PRODUCTS[2][0], "name": "Leather tote", "category": "Bags", "price": 210.0}
+    assert p == {
+        "barcode": PRODUCTS[2][0],
+        "name": "Leather tote",
+        "category": "Bags",
+        "price": 210.0,
+    }
     assert client.get("/api/v1/products/123", headers=auth(token)).status_code == 404
     doc = client.get("/openapi.json").json()
     assert "/api/v1/sessions/{session_id}/scans" in doc["paths"]
@@ -258,3 +263,25 @@ def test_https_by_default_with_self_signed_cert(
     finally:
         srv.stop()
     assert not srv.running
+
+
+def test_restart_reloads_customers_still_inside(
+    store: Store, seeded: dict[str, int], bus: EventBus
+) -> None:
+    now = time.time()
+    store.writer.ingest(ZoneEnter("cam", now - 60, 1, 0.1, "Shoes", 7, "v-old", "visit-old"))
+    store.writer.ingest(NewVisitor("cam", now - 60, 1, 0.1, "Shoes", "v-old", 7, JPEG)).result()
+    srv = LanServer(store, bus, port=0, host="127.0.0.1")
+    srv.cfg.allow_http = True
+    srv.start()
+    try:
+        with httpx.Client(base_url=srv.local_url) as c:
+            token = pair(c, srv, seeded["anna"], "1234")
+            r = c.get("/api/v1/zones/Shoes/customers", headers=auth(token)).json()
+            [cust] = r["customers"]
+            assert cust["visitor_id"] == "v-old" and cust["has_crop"]
+            assert cust["entered_at"] == pytest.approx(now - 60)
+            img = c.get("/api/v1/zones/Shoes/customers/v-old/crop", headers=auth(token))
+            assert img.content == JPEG
+    finally:
+        srv.stop()

@@ -133,6 +133,38 @@ def test_extra_envelope_field_and_bad_values_are_refused(produced: tuple[bytes, 
         pl.validate_envelope({**batch, "rows": []})
 
 
+def _mutations(batch: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Valid and invalid variants of a real batch."""
+    yield batch
+    yield {**batch, "extra": 1}
+    yield {**batch, "store_id": "bad id!"}
+    yield {**batch, "rows": []}
+    yield {k: v for k, v in batch.items() if k != "timezone"}
+    for kind in pl.KINDS:
+        row = next(r for r in batch["rows"] if r["kind"] == kind)
+        for field in row["data"]:
+            for value in (None, -1, "x" * 100, 1.5, 946684799):
+                yield {**batch, "rows": [{**row, "data": {**row["data"], field: value}}]}
+        yield {**batch, "rows": [{**row, "kind": "face"}]}
+        yield {**batch, "rows": [{**row, "seq": 0}]}
+        yield {**batch, "rows": [{k: v for k, v in row.items() if k != "seq"}]}
+
+
+def test_fast_validator_agrees_with_the_reference(produced: tuple[bytes, dict]) -> None:
+    _, batch = produced
+    n_bad = 0
+    for variant in _mutations(batch):
+        reference_ok = not pl.reference_errors(variant)
+        try:
+            pl.validate_envelope(variant)
+            fast_ok = True
+        except pl.PayloadError:
+            fast_ok = False
+        assert fast_ok == reference_ok, (pl.reference_errors(variant)[:1], variant)
+        n_bad += not fast_ok
+    assert n_bad > 100
+
+
 @pytest.mark.parametrize("version", [2, 0, "1", None])
 def test_unknown_schema_version_has_a_clear_message(version: object) -> None:
     with pytest.raises(pl.PayloadError, match="unknown payload schema version.*understands"):

@@ -152,7 +152,15 @@ def test_imported_purchase_links_to_earlier_service(
     sid = str(uuid.uuid4())
 
     def _session(s):  # type: ignore[no-untyped-def]
-        s.add(ServiceSession(id=sid, salesperson_id=seeded["anna"], zone="Shoes", started_at=1000.0, ended_at=1600.0))
+        s.add(
+            ServiceSession(
+                id=sid,
+                salesperson_id=seeded["anna"],
+                zone="Shoes",
+                started_at=1000.0,
+                ended_at=1600.0,
+            )
+        )
         s.flush()
         s.add(ItemScan(session_id=sid, barcode="111", ts=1100.0, idempotency_key="k-" + sid))
 

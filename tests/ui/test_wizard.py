@@ -46,7 +46,10 @@ def test_wizard_validates_each_page_and_saves_to_the_store(qtbot, store, backgro
     form.set_kind("file")
     form.path.setText("/nonexistent/clip.mp4")
     wiz.next()
-    assert wiz.currentPage() is wiz.camera_page and "no such video file" in wiz.camera_page.error.text()
+    assert (
+        wiz.currentPage() is wiz.camera_page
+        and "no such video file" in wiz.camera_page.error.text()
+    )
     form.name.setText("Front")
     form.path.setText(str(PETS_CLIP))
     wiz.next()
@@ -65,7 +68,9 @@ def test_wizard_validates_each_page_and_saves_to_the_store(qtbot, store, backgro
     desktop.close()
 
 
-def test_password_is_masked_kept_in_the_store_and_never_written_or_logged(qtbot, store, background, caplog) -> None:  # noqa: ANN001
+def test_password_is_masked_kept_in_the_store_and_never_written_or_logged(
+    qtbot, store, background, caplog
+) -> None:  # noqa: ANN001
     caplog.set_level(logging.DEBUG)
     form = CameraForm(background)
     qtbot.addWidget(form)

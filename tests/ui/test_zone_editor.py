@@ -27,7 +27,9 @@ def base_config() -> AppConfig:
 
 def click(editor: ZoneEditor, x: float, y: float) -> None:
     q = editor.canvas.to_widget((x, y))
-    QTest.mouseClick(editor.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, q.toPoint())
+    QTest.mouseClick(
+        editor.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, q.toPoint()
+    )
 
 
 @pytest.fixture

@@ -1,21 +1,27 @@
 """Vision test fixtures: a real RTSP camera (GStreamer's RTSP server, run by the system
 python3) serving the PETS clip on a free 127.0.0.1 port, that tests can kill, freeze
-and restart on the same port."""
+and restart on the same port; and a real HTTP MJPEG camera with Basic auth."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import selectors
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import cv2
 
 import pytest
 
+from app.vision.video_io import iter_video
 from tests.conftest import PETS_CLIP
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -137,3 +143,66 @@ def rtsp_server_factory(tmp_path: Path) -> Iterator[Callable[..., RtspServer]]:
 @pytest.fixture
 def rtsp_server(rtsp_server_factory: Callable[..., RtspServer]) -> RtspServer:
     return rtsp_server_factory()
+
+
+class MjpegServer:
+    """An HTTP camera: multipart/x-mixed-replace JPEGs of the PETS clip at `fps`, behind
+    Basic auth. Runs in this process; `stop()` ends the server and every stream."""
+
+    def __init__(self, user: str, password: str, fps: float = 10.0, frames: int = 20) -> None:
+        jpegs = []
+        for f in iter_video(PETS_CLIP, strict=False):
+            if f.index >= frames:
+                break
+            jpegs.append(cv2.imencode(".jpg", f.image)[1].tobytes())
+        self._stop = threading.Event()
+        expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        stop, period = self._stop, 1.0 / fps
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                if self.headers.get("Authorization") != expected:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="camera"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                self.end_headers()
+                i = 0
+                with contextlib.suppress(OSError):
+                    while not stop.is_set():
+                        jpg = jpegs[i % len(jpegs)]
+                        head = f"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpg)}"
+                        self.wfile.write(head.encode() + b"\r\n\r\n" + jpg + b"\r\n")
+                        i += 1
+                        if stop.wait(period):
+                            break
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.server.server_address[1])
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, name="mjpeg-server"
+        )
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/video.mjpg"
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join()
+
+
+@pytest.fixture
+def mjpeg_server() -> Iterator[MjpegServer]:
+    server = MjpegServer("viewer", "S3cr3t:p@ss/w%rd")
+    yield server
+    server.stop()

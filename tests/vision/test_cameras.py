@@ -34,7 +34,7 @@ from app.vision.cameras import (
     with_credentials,
 )
 from tests.conftest import PETS_CLIP
-from tests.vision.conftest import RtspServer, free_port
+from tests.vision.conftest import MjpegServer, RtspServer, free_port
 
 PASSWORD = "S3cr3t:p@ss/w%rd"
 WRONG = "Wr0ngPa55word!"
@@ -70,12 +70,18 @@ class StatusLog:
         with self._cond:
             self._cond.wait_for(lambda: found() is not None, timeout)
             hit = found()
-        assert hit is not None, f"no {wanted} within {timeout} s; saw {self.seen()}"
+        assert hit is not None, f"no {wanted} within {timeout} s; saw {self.history()}"
         return hit
 
     def seen(self, since: int = 0) -> list[str]:
         with self._cond:
             return [e.status for e in self.events[since:]]
+
+    def history(self) -> str:
+        """Every event with its time, for failure messages."""
+        with self._cond:
+            t0 = self.events[0].ts if self.events else 0.0
+            return "; ".join(f"{e.ts - t0:.2f}s {e.status} {e.message}" for e in self.events)
 
 
 @pytest.fixture
@@ -451,15 +457,17 @@ def test_rtsp_kill_and_restart_reconnects_within_5_s(
     lost = log.wait_for(("offline", "stalled"), timeout=8, since=mark)
     assert lost.camera == "entrance"
     threading.Event().wait(10.0)  # a 10 s outage: the backoff has grown past 5 s by now
-    assert "live" not in log.seen(mark)
-    assert reader.status == "offline" and "connection refused" in reader.message
+    assert "live" not in log.seen(mark), log.history()
+    assert reader.status == "offline", log.history()
+    assert "connection refused" in reader.message, log.history()
     before = reader.frames_read
     rtsp_server.start()
     restarted = time.monotonic()
     log.wait_for("live", timeout=5, since=mark)
     back = time.monotonic() - restarted
     assert back < 5.0, f"live again {back:.1f} s after the restart"
-    assert len(frames_within(reader, 2.0)) >= 10, "frames must flow again"
+    flowing = frames_within(reader, 2.0)
+    assert len(flowing) >= 10, f"frames must flow again: {flowing}; {log.history()}"
     assert reader.frames_read > before and reader.reconnects >= 1
 
 
@@ -513,6 +521,32 @@ def test_rtsp_wrong_password_is_auth_failed_and_never_logged(
     logged = caplog.text + out + errout + " ".join(e.message for e in log.events)
     for secret in (WRONG, PASSWORD, "S3cr3t", "Wr0ng"):
         assert secret not in logged
+
+
+def test_http_mjpeg_camera_with_basic_auth(
+    mjpeg_server: MjpegServer,
+    readers: list[CameraReader],
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    bus = EventBus()
+    log = StatusLog(bus)
+    cfg = CameraConfig(
+        name="http", type="rtsp", url=mjpeg_server.url, username="viewer", password=PASSWORD
+    )
+    good = start_reader(readers, create_source(cfg), bus, "http")
+    first = good.wait_for_frame(-1, timeout=10)
+    assert first is not None and first.image.shape == (360, 480, 3)
+    seen = frames_within(good, 2.0)
+    assert 14 <= len(seen) <= 26, f"{len(seen)} frames in 2 s from a 10 fps camera"
+    bad = start_reader(readers, RtspSource(mjpeg_server.url, "viewer", WRONG), bus, "bad")
+    failed = log.wait_for("auth_failed", timeout=10)
+    assert failed.camera == "bad" and "wrong user name or password (401" in failed.message
+    assert bad.status == "auth_failed" and good.status == "live"
+    out, err = capfd.readouterr()
+    logged = caplog.text + out + err + log.history()
+    assert PASSWORD not in logged and WRONG not in logged and "S3cr3t" not in logged
 
 
 def test_unreachable_camera_is_offline_with_a_clear_message(

@@ -217,3 +217,38 @@ def test_real_pipeline_on_pets_clip(yolox: object) -> None:
     new = [e for e in events if isinstance(e, NewVisitor)]
     assert new and all(len(e.crop_jpeg) > 300 for e in new)
     assert len({e.visitor_id for e in new}) == len(new)
+
+
+def test_annotate_draws_on_a_copy() -> None:
+    from app.vision.annotate import annotate, draw_heatmap, track_color
+
+    cfg = parse_config(CFG)
+    img = frames(1)[0].image
+    before = img.copy()
+    dets = Detections.concat([person(3, 100, 220), person(4, 300, 120)])
+    out = annotate(img, dets, cfg.zones, cfg.lines, {"shop": 1}, {"door": {"in": 2, "out": 1}},
+                   ["hello"])  # fmt: skip
+    np.testing.assert_array_equal(img, before)  # the input is untouched
+    assert out.shape == img.shape and out.dtype == np.uint8
+    changed = np.any(out != img, axis=2)
+    assert changed[220, 85:115].any()  # box bottom edge of track 3
+    assert changed[200, 150:250].any()  # the door line
+    assert track_color(3) != track_color(4)
+    heat = draw_heatmap(img, np.array([[0.0, 1.0], [0.0, 0.0]]))
+    assert np.any(heat[:100, 300:] != img[:100, 300:])  # the hot cell
+    np.testing.assert_array_equal(heat[250:, :80], img[250:, :80])  # far from it: untouched
+
+
+def test_person_crop_is_clipped_and_downscaled() -> None:
+    from app.vision.crops import person_crop_jpeg
+
+    img = np.random.default_rng(1).integers(0, 255, (720, 1280, 3), dtype=np.uint8)
+    big = person_crop_jpeg(img, (100, 0, 500, 700), max_side=256)
+    decoded = cv2.imdecode(np.frombuffer(big, np.uint8), cv2.IMREAD_COLOR)
+    assert decoded is not None and max(decoded.shape[:2]) == 256
+    edge = person_crop_jpeg(img, (1270, 700, 1400, 900))  # mostly outside the frame
+    assert cv2.imdecode(np.frombuffer(edge, np.uint8), cv2.IMREAD_COLOR).shape[:2] == (
+        36,
+        21,
+    )  # padded 8 %, clipped
+    assert person_crop_jpeg(img, (2000, 2000, 2100, 2100)) == b""

@@ -211,3 +211,12 @@ def test_line_cross_feeds_entrance_directly() -> None:
     assert watcher.update(s0, [cross]) == []
     out = watcher.update(s9, [])
     assert [type(e).__name__ for e in out] == ["PassedBy"] and watcher.passed_by == 1
+
+
+def test_occupancy_drops_a_lost_track_after_the_grace_period() -> None:
+    z = zone(lost_s=3)
+    feed(z, [{1: IN, 2: IN}] * 3)
+    feed(z, [{1: IN}] * 3, t0=3)  # track 2 unseen for 0.6 s: still counted
+    assert z.occupancy == 2
+    feed(z, [{1: IN}] * 3, t0=6)  # unseen for 1.2 s > 1 s grace: not present any more
+    assert z.occupancy == 1

@@ -67,7 +67,7 @@ def hash_token(token: str) -> str:
 
 
 def normalize_code(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch.isalnum())
+    return "".join(ch for ch in code.upper() if ch.isascii() and ch.isalnum())
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class PairingCodes:
         with self._lock:
             found = False
             for c, expires in self._codes.items():  # constant-time compare with each
-                if hmac.compare_digest(c, wanted) and expires > now:
+                if hmac.compare_digest(c.encode(), wanted.encode()) and expires > now:
                     found = True
             return found
 

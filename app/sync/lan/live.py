@@ -115,6 +115,21 @@ class LiveHub:
             msg = {"type": "leave", "customer": c.to_json(), "event_ts": ts}
         self._fan_out(zone, msg)
 
+    def seed(self, present: list[tuple[str, str, str, float, bytes | None]]) -> int:
+        """Customers still inside when the server (re)starts: (zone, visitor, camera,
+        entered_at, crop). Known customers are left as they are."""
+        n = 0
+        with self._lock:
+            for zone, vid, camera, entered, crop in present:
+                if (zone, vid) in self._customers or not vid:
+                    continue
+                if crop and vid not in self._crops:
+                    self._crops[vid] = crop
+                c = Customer(vid, zone, camera, entered, entered, has_crop=vid in self._crops)
+                self._customers[(zone, vid)] = c
+                n += 1
+        return n
+
     def set_served_by(self, zone: str, visitor_id: str, name: str) -> None:
         """Mark a customer as being served (name) or free again (empty name)."""
         with self._lock:

@@ -233,6 +233,11 @@ class LanServer:
         self._server = uvicorn.Server(config)
         if self.bus is not None:
             self.hub.attach(self.bus)
+        try:
+            seeded = self.hub.seed(self.service.present_customers())
+            log.info("%s customers still in their zones", seeded)
+        except Exception as exc:  # an unreadable history must not stop the tablets
+            log.warning("could not reload the customers present: %s", exc)
         self._thread = threading.Thread(target=self._serve, name="vitrine-lan-server", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout

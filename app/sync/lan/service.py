@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 from app.store.models import (
     ItemScan,
     PairedDevice,
+    PersonCrop,
     Product,
     Purchase,
     Salesperson,
     SalespersonZone,
     ServiceSession,
+    ZoneVisit,
 )
 from app.sync.lan.auth import PairingCodes, RateLimiter, hash_token, new_token, verify_pin
 from app.sync.lan.live import LiveHub
@@ -191,21 +193,31 @@ class TabletService:
 
     # --- tokens ------------------------------------------------------------------------
 
+    def cached_device(self, token: str | None) -> DeviceCtx | None:
+        """The device of a token if known from the last few seconds (no I/O)."""
+        if not token:
+            return None
+        now = self._clock()
+        with self._lock:
+            hit = self._cache.get(hash_token(token))
+        if hit and now - hit[1] < CACHE_S:
+            self._touch(hit[0].device_id, now)
+            return hit[0]
+        return None
+
     def authenticate(self, token: str | None) -> DeviceCtx:
         if not token:
             raise ApiError(401, "pair this tablet first", {"WWW-Authenticate": "Bearer"})
+        ctx = self.cached_device(token)
+        if ctx is not None:
+            return ctx
         th = hash_token(token)
         now = self._clock()
+        ctx = self._load_device(th)
         with self._lock:
-            hit = self._cache.get(th)
-        if hit and now - hit[1] < CACHE_S:
-            ctx = hit[0]
-        else:
-            ctx = self._load_device(th)
-            with self._lock:
-                if len(self._cache) > 1000:
-                    self._cache.clear()
-                self._cache[th] = (ctx, now)
+            if len(self._cache) > 1000:
+                self._cache.clear()
+            self._cache[th] = (ctx, now)
         self._touch(ctx.device_id, now)
         return ctx
 
@@ -287,6 +299,44 @@ class TabletService:
     def check_zone(ctx: DeviceCtx, zone: str) -> None:
         if zone not in ctx.zones:
             raise ApiError(403, f"zone {zone!r} is not assigned to {ctx.salesperson_name}")
+
+    def present_customers(
+        self, max_age_s: float = 7200.0, limit: int = 500
+    ) -> list[tuple[str, str, str, float, bytes | None]]:
+        """Zone visits still open (entered in the last `max_age_s`), newest first, with
+        their stored crop: what the live list shows after a restart."""
+        now = self._clock()
+        with self.store.read_session() as s:
+            visits = s.execute(
+                select(ZoneVisit.zone, ZoneVisit.visitor_id, ZoneVisit.camera, ZoneVisit.enter_ts)
+                .where(ZoneVisit.exit_ts.is_(None), ZoneVisit.enter_ts > now - max_age_s)
+                .order_by(ZoneVisit.enter_ts.desc())
+                .limit(limit)
+            ).all()
+            out = []
+            for zone, vid, camera, entered in visits:
+                jpeg = s.execute(
+                    select(PersonCrop.jpeg)
+                    .where(PersonCrop.visitor_id == vid, PersonCrop.expires_at > now)
+                    .order_by(PersonCrop.created_at.desc())
+                    .limit(1)
+                ).scalar()
+                out.append((zone, vid, camera, entered, bytes(jpeg) if jpeg else None))
+        return out
+
+    def crop(self, visitor_id: str) -> bytes | None:
+        """The visitor's picture: from memory, else the newest unexpired one stored."""
+        jpeg = self.hub.crop(visitor_id)
+        if jpeg:
+            return jpeg
+        with self.store.read_session() as s:
+            row = s.execute(
+                select(PersonCrop.jpeg)
+                .where(PersonCrop.visitor_id == visitor_id, PersonCrop.expires_at > self._clock())
+                .order_by(PersonCrop.created_at.desc())
+                .limit(1)
+            ).scalar()
+        return bytes(row) if row else None
 
     def product(self, barcode: str) -> dict[str, Any]:
         with self.store.read_session() as s:

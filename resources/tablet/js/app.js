@@ -404,7 +404,7 @@ function showSummary(server = null) {
   const secs = server ? server.duration_s : (s.ended - s.started) / 1000;
   screen(
     "Service summary",
-    h("div", { class: "zone-head" },
+    h("div", { class: "done-head" },
       h("div", { class: "check" }, "✓"),
       h("div", {}, h("h1", {}, "Service ended"),
         h("span", { class: "counter" }, server ? "Saved on the store server." : "Saving…"))),
@@ -412,7 +412,7 @@ function showSummary(server = null) {
       h("div", { class: "stat" }, h("b", {}, clock(secs)), h("span", {}, "duration")),
       h("div", { class: "stat" }, h("b", {}, String(items.length)), h("span", {}, "items shown")),
       h("div", { class: "stat" }, h("b", {}, money(total)), h("span", {}, "value shown"))),
-    h("div", { class: "card" }, h("h2", {}, "Items"),
+    h("div", { class: "card summary" }, h("h2", {}, "Items"),
       h("ul", { class: "items" }, ...(items.length ? items.map(itemRow) : [h("li", { class: "empty" }, "No items were scanned.")]))),
     h("div", { class: "bar" },
       h("button", { class: "btn primary", id: "back-to-customers", onclick: () => showCustomers(s.zone) }, "Back to customers")),

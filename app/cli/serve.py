@@ -1,0 +1,136 @@
+"""`python main.py serve`: the engine and the tablet LAN server without a window, for
+stores whose server has no screen. Runs until Ctrl-C or SIGTERM, then stops cleanly.
+
+    python main.py serve [--port N] [--http] [--config FILE] [--no-engine] [--pair]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from app.cli.main import CliError
+from app.config import AppConfig, ConfigError, load_config
+from app.events import EventBus
+from app.paths import data_dir
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, help="TCP port of the LAN server (default: lan.port)")
+    parser.add_argument(
+        "--http", action="store_true", help="serve plain HTTP instead of HTTPS (trusted LANs only)"
+    )
+    parser.add_argument(
+        "--config", type=Path, help="settings file (default: config.toml in the data directory)"
+    )
+    parser.add_argument("--host", help="address to listen on (default: lan.host)")
+    parser.add_argument(
+        "--no-engine", action="store_true", help="run the LAN server only (no cameras)"
+    )
+    parser.add_argument(
+        "--pair", action="store_true", help="print a pairing code and QR code for a tablet"
+    )
+
+
+def _load(args: argparse.Namespace) -> AppConfig:
+    path = args.config or data_dir() / "config.toml"
+    if args.config is None and not path.exists():
+        cfg = AppConfig()
+    else:
+        try:
+            cfg = load_config(path)
+        except ConfigError as exc:
+            raise CliError(str(exc)) from None
+    lan = cfg.lan.model_copy()
+    if args.port is not None:
+        if not 1 <= args.port <= 65535:
+            raise CliError(f"--port must be 1 to 65535, not {args.port}")
+        lan.port = args.port
+    if args.http:
+        lan.allow_http = True
+    if args.host:
+        lan.host = args.host
+    return cfg.model_copy(update={"lan": lan})
+
+
+def _open_store() -> Any:
+    from app.store.db import open_store
+    from app.store.errors import StoreError
+
+    try:
+        return open_store()
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _make_engine(cfg: AppConfig, bus: EventBus, store: Any) -> Any:
+    try:
+        from app.engine import Engine
+    except ImportError as exc:  # a build without the vision engine
+        log.warning("engine not available (%s): serving tablets only", exc)
+        return None
+    return Engine(cfg, bus, store=store)
+
+
+def _print_pairing(server: Any) -> None:
+    import qrcode
+
+    code = server.new_pairing_code()
+    url = server.pairing_url(code)
+    qr = qrcode.QRCode(border=1)
+    qr.add_data(url)
+    qr.print_ascii(invert=True)
+    print(f"pairing code {code.code} (valid 5 minutes): {url}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.sync.lan.server import LanServer
+
+    cfg = _load(args)
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    bus = EventBus()
+    store = _open_store()
+    engine = None if args.no_engine else _make_engine(cfg, bus, store)
+    server: LanServer | None = None
+    try:
+        if engine is not None:
+            try:
+                engine.start()
+            except Exception as exc:
+                raise CliError(f"the engine could not start: {exc}") from None
+            server = getattr(engine, "lan_server", None)
+        if server is None:
+            server = LanServer(store, bus, cfg.lan, store_name=cfg.store.name)
+            try:
+                server.start()
+            except OSError as exc:
+                raise CliError(str(exc)) from None
+        print(f"Vitrine serving tablets at {server.url}/tablet/  (Ctrl-C to stop)", flush=True)
+        if server.cert is not None:
+            print(f"certificate SHA-256 {server.cert.fingerprint_sha256}", flush=True)
+        if args.pair:
+            _print_pairing(server)
+        while not stop.wait(0.5):
+            pass
+        print("stopping…", flush=True)
+    finally:
+        if server is not None and getattr(engine, "lan_server", None) is not server:
+            server.stop()
+        if engine is not None:
+            engine.stop()
+        store.close()
+        for s, h in previous.items():
+            signal.signal(s, h)
+    return 0

@@ -1,0 +1,202 @@
+"""The product catalog: import a CSV (barcode, name, category, price) and browse it.
+
+CatalogDialog(store).exec()
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.sync import catalog
+from app.sync.csvio import CsvRefused, read_csv
+from app.sync.store_protocol import StoreLike
+from app.ui.sales_widgets import ENCODINGS, ProgressJob, fill_table, header, make_table
+from app.ui.workers import Background
+
+log = logging.getLogger(__name__)
+
+LABELS = {"barcode": "Barcode", "name": "Name", "category": "Category", "price": "Price"}
+NONE = "(none)"
+
+
+class CatalogDialog(QDialog):
+    def __init__(self, store: StoreLike, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Product catalog")
+        self.resize(900, 680)
+        self.store = store
+        self.path: Path | None = None
+        self._bg = Background(1, self)
+        self.job = ProgressJob(self._bg, self)
+        self.job.finished.connect(self._on_finished)
+        self.job.failed.connect(self._on_failed)
+        self.job.progress.connect(self._on_progress)
+        self.last_result: catalog.CatalogResult | None = None
+
+        lay = QVBoxLayout(self)
+        lay.addWidget(
+            header(
+                "Product catalog",
+                "Tablets show the name and price of each scanned barcode from this catalog.",
+            )
+        )
+        lay.addWidget(self._import_box())
+        search_row = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search by name, barcode or category")
+        self.search.textChanged.connect(self.refresh)
+        self.count = QLabel()
+        self.count.setObjectName("Muted")
+        search_row.addWidget(self.search, 1)
+        search_row.addWidget(self.count)
+        lay.addLayout(search_row)
+        self.table = make_table(["Barcode", "Name", "Category", "Price"], stretch=1)
+        lay.addWidget(self.table, 1)
+        self.errors = make_table(["Line", "Problem"], stretch=1)
+        self.errors.setMaximumHeight(140)
+        self.errors.setVisible(False)
+        lay.addWidget(self.errors)
+        row = QHBoxLayout()
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        row.addWidget(self.status, 1)
+        close = QPushButton("Close")
+        close.clicked.connect(self.accept)
+        row.addWidget(close)
+        lay.addLayout(row)
+        self.refresh()
+
+    def _import_box(self) -> QGroupBox:
+        box = QGroupBox("Import from CSV")
+        v = QVBoxLayout(box)
+        top = QHBoxLayout()
+        self.path_edit = QLineEdit()
+        self.path_edit.setReadOnly(True)
+        self.path_edit.setPlaceholderText("No file chosen")
+        self.encoding = QComboBox()
+        for label, enc in ENCODINGS:
+            self.encoding.addItem(label, enc)
+        choose = QPushButton("Choose CSV…")
+        choose.clicked.connect(self._choose)
+        top.addWidget(self.path_edit, 1)
+        top.addWidget(self.encoding)
+        top.addWidget(choose)
+        v.addLayout(top)
+        form = QHBoxLayout()
+        self.combos: dict[str, QComboBox] = {}
+        for fld, label in LABELS.items():
+            f = QFormLayout()
+            cb = QComboBox()
+            cb.setMinimumWidth(120)
+            self.combos[fld] = cb
+            f.addRow(label, cb)
+            form.addLayout(f)
+        self.import_btn = QPushButton("Import")
+        self.import_btn.setObjectName("Primary")
+        self.import_btn.setEnabled(False)
+        self.import_btn.clicked.connect(self.start_import)
+        form.addWidget(self.import_btn)
+        v.addLayout(form)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        v.addWidget(self.progress)
+        return box
+
+    def _choose(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Catalog", "", "CSV files (*.csv *.txt)")
+        if path:
+            self.load(Path(path))
+
+    def load(self, path: Path) -> bool:
+        self.path = path
+        self.path_edit.setText(str(path))
+        try:
+            t = read_csv(path, self.encoding.currentData(), max_rows=5)
+        except CsvRefused as exc:
+            self._message(str(exc), error=True)
+            self.import_btn.setEnabled(False)
+            return False
+        guess = catalog.guess_catalog_mapping(t.header)
+        for fld, cb in self.combos.items():
+            cb.clear()
+            if fld in ("category", "price"):
+                cb.addItem(NONE)
+            cb.addItems(t.header)
+            if fld in guess:
+                cb.setCurrentText(guess[fld])
+        self.import_btn.setEnabled(True)
+        self._message(f"{path.name}: {len(t.header)} columns. Check the mapping, then Import.")
+        return True
+
+    def mapping(self) -> dict[str, str]:
+        return {
+            f: cb.currentText()
+            for f, cb in self.combos.items()
+            if cb.currentText() not in ("", NONE)
+        }
+
+    def start_import(self) -> None:
+        if self.path is None or self.job.running:
+            return
+        path, enc, m = self.path, self.encoding.currentData(), self.mapping()
+        self.import_btn.setEnabled(False)
+        self.progress.setVisible(True)
+        self.progress.setRange(0, 0)
+        self.job.start(lambda: catalog.import_catalog_csv(self.store, path, m, enc))
+
+    def _on_progress(self, p: Any) -> None:
+        if p.total:
+            self.progress.setRange(0, p.total)
+            self.progress.setValue(p.done)
+
+    def _on_finished(self, last: Any) -> None:
+        r: catalog.CatalogResult = last.result
+        self.last_result = r
+        self.progress.setVisible(False)
+        self.import_btn.setEnabled(True)
+        self.errors.setVisible(bool(r.errors))
+        fill_table(self.errors, [(e.line, e.reason) for e in r.errors], numeric={0})
+        self._message(
+            f"{r.added} products added, {r.updated} updated, {len(r.errors)} rows with problems.",
+            ok=True,
+        )
+        self.refresh()
+
+    def _on_failed(self, message: str) -> None:
+        self.progress.setVisible(False)
+        self.import_btn.setEnabled(True)
+        self._message(f"Nothing imported: {message}", error=True)
+
+    def refresh(self) -> None:
+        products = catalog.list_products(self.store, self.search.text().strip())
+        fill_table(
+            self.table, [(p.barcode, p.name, p.category, p.price) for p in products], numeric={3}
+        )
+        self.count.setText(f"{catalog.count_products(self.store)} products")
+
+    def _message(self, text: str, error: bool = False, ok: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setObjectName("Error" if error else "Success" if ok else "Muted")
+        self.status.style().unpolish(self.status)
+        self.status.style().polish(self.status)
+
+    def done(self, result: int) -> None:
+        self._bg.shutdown()
+        super().done(result)

@@ -1,0 +1,199 @@
+"""Pair a tablet: a QR code and a short code valid 5 minutes, and the list of paired
+devices with revoke.
+
+    PairingDialog(lan_server).exec()     # lan_server: app.sync.lan.LanServer, started
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import qrcode
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.sales_widgets import fill_table, header, make_table
+
+log = logging.getLogger(__name__)
+
+
+def qr_pixmap(text: str, size: int = 260) -> QPixmap:
+    """A QR code drawn with QPainter (no image library needed)."""
+    qr = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    qr.add_data(text)
+    qr.make(fit=True)
+    matrix = qr.get_matrix()
+    n = len(matrix)
+    cell = max(1, size // n)
+    img = QImage(n * cell, n * cell, QImage.Format.Format_RGB32)
+    img.fill(QColor("white"))
+    p = QPainter(img)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor("#0f172a"))
+    for y, row in enumerate(matrix):
+        for x, on in enumerate(row):
+            if on:
+                p.drawRect(x * cell, y * cell, cell, cell)
+    p.end()
+    return QPixmap.fromImage(img)
+
+
+def _when(ts: float | None) -> str:
+    if not ts:
+        return "never"
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+class PairingDialog(QDialog):
+    def __init__(self, server: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Pair a tablet")
+        self.resize(920, 560)
+        self.server = server
+        self.code: Any = None
+        self.devices: list[Any] = []
+
+        lay = QVBoxLayout(self)
+        lay.addWidget(
+            header(
+                "Pair a tablet",
+                "On the tablet, scan the QR code with the camera (or open the address and "
+                "type the code), pick your name and enter your PIN.",
+            )
+        )
+        body = QHBoxLayout()
+        body.addWidget(self._code_panel(), 0)
+        body.addWidget(self._devices_panel(), 1)
+        lay.addLayout(body, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        close = QPushButton("Close")
+        close.clicked.connect(self.accept)
+        row.addWidget(close)
+        lay.addLayout(row)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start(1000)
+        self.new_code()
+        self.refresh()
+
+    def _code_panel(self) -> QWidget:
+        w = QWidget()
+        w.setObjectName("Card")
+        v = QVBoxLayout(w)
+        self.qr = QLabel()
+        self.qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.qr.setMinimumSize(270, 270)
+        self.code_label = QLabel()
+        self.code_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.code_label.setStyleSheet("font-size: 34px; font-weight: 700; letter-spacing: 6px;")
+        self.code_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.expiry = QLabel()
+        self.expiry.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.expiry.setObjectName("Muted")
+        self.url = QLabel()
+        self.url.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.url.setWordWrap(True)
+        self.url.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.fingerprint = QLabel()
+        self.fingerprint.setObjectName("Muted")
+        self.fingerprint.setWordWrap(True)
+        self.fingerprint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        cert = getattr(self.server, "cert", None)
+        if cert is not None:
+            self.fingerprint.setText(
+                "The tablet will warn about the store's own certificate the first time: "
+                f"accept it if its SHA-256 starts with {cert.fingerprint_sha256[:23]}"
+            )
+        again = QPushButton("New code")
+        again.clicked.connect(self.new_code)
+        for x in (self.qr, self.code_label, self.expiry, self.url, again, self.fingerprint):
+            v.addWidget(x)
+        return w
+
+    def _devices_panel(self) -> QWidget:
+        w = QWidget()
+        v = QVBoxLayout(w)
+        v.setContentsMargins(0, 0, 0, 0)
+        t = QLabel("Paired tablets")
+        t.setObjectName("SectionTitle")
+        v.addWidget(t)
+        self.table = make_table(["Tablet", "Salesperson", "Paired", "Last seen"], stretch=0)
+        v.addWidget(self.table, 1)
+        row = QHBoxLayout()
+        self.revoke_btn = QPushButton("Revoke")
+        self.revoke_btn.setObjectName("Danger")
+        self.revoke_btn.clicked.connect(self.revoke_selected)
+        refresh = QPushButton("Refresh")
+        refresh.clicked.connect(self.refresh)
+        row.addWidget(refresh)
+        row.addStretch(1)
+        row.addWidget(self.revoke_btn)
+        v.addLayout(row)
+        self.status = QLabel("")
+        self.status.setObjectName("Muted")
+        v.addWidget(self.status)
+        return w
+
+    def new_code(self) -> None:
+        if self.code is not None:
+            self.server.cancel_pairing_code(self.code.code)
+        self.code = self.server.new_pairing_code()
+        url = self.server.pairing_url(self.code)
+        self.qr.setPixmap(qr_pixmap(url))
+        c = self.code.code
+        self.code_label.setText(f"{c[:3]} {c[3:]}")
+        self.url.setText(f"{self.server.url}/tablet/")
+        self._tick()
+
+    def _tick(self) -> None:
+        if self.code is None:
+            return
+        left = self.code.remaining()
+        if left <= 0:
+            self.expiry.setText("This code has expired: press New code.")
+            self.qr.setEnabled(False)
+            self.code_label.setEnabled(False)
+            return
+        self.qr.setEnabled(True)
+        self.code_label.setEnabled(True)
+        self.expiry.setText(f"Valid for {int(left) // 60}:{int(left) % 60:02d}")
+        if int(left) % 10 == 0:
+            self.refresh()  # a tablet that just paired shows up
+
+    def refresh(self) -> None:
+        self.devices = self.server.devices()
+        fill_table(
+            self.table,
+            [
+                (d.label, d.salesperson_name, _when(d.created_at), _when(d.last_seen))
+                for d in self.devices
+            ],
+        )
+        self.revoke_btn.setEnabled(bool(self.devices))
+
+    def revoke_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            self.status.setText("Select a tablet to revoke.")
+            return
+        d = self.devices[rows[0].row()]
+        if self.server.revoke_device(d.id):
+            self.status.setText(f"{d.label} ({d.salesperson_name}) can no longer connect.")
+        self.refresh()
+
+    def done(self, result: int) -> None:
+        self.timer.stop()
+        if self.code is not None:
+            self.server.cancel_pairing_code(self.code.code)
+        super().done(result)

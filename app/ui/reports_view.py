@@ -1,0 +1,221 @@
+"""Sales reports in the desktop app: item interest vs purchase (per item and category),
+salesperson performance and zone performance, each with date range, zone and
+salesperson filters and CSV export.
+
+    view = ReportsView(store, zones=[z.name for z in cfg.zones], tz=cfg.store.timezone)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.store import sales_reports as sr
+from app.sync import catalog
+from app.sync.store_protocol import StoreLike
+from app.ui.sales_widgets import fill_table, header, make_table
+from app.ui.workers import Background
+
+log = logging.getLogger(__name__)
+
+ALL = "All"
+TABS: list[tuple[str, Any, type, list[str]]] = [
+    (
+        "Items",
+        sr.item_report,
+        sr.ItemRow,
+        [
+            "barcode",
+            "name",
+            "category",
+            "times_shown",
+            "times_bought",
+            "bought_after_service",
+            "conversion",
+            "revenue",
+        ],
+    ),
+    (
+        "Categories",
+        sr.category_report,
+        sr.CategoryRow,
+        [
+            "category",
+            "times_shown",
+            "times_bought",
+            "bought_after_service",
+            "conversion",
+            "revenue",
+        ],
+    ),
+    (
+        "Salespeople",
+        sr.salesperson_report,
+        sr.SalespersonRow,
+        ["name", "sessions", "avg_duration_s", "items_per_session", "conversion", "revenue"],
+    ),
+    (
+        "Zones",
+        sr.zone_report,
+        sr.ZoneRow,
+        [
+            "zone",
+            "visitors",
+            "services",
+            "services_per_visitor",
+            "conversion",
+            "revenue",
+            "mean_dwell_s",
+        ],
+    ),
+]
+PERCENT = {"conversion"}
+TEXT = {"barcode", "name", "category", "zone"}
+
+
+def _cell(field: str, value: Any) -> Any:
+    if field in PERCENT:
+        return f"{value * 100:.1f} %"
+    if field.endswith("_s"):
+        m, s = divmod(int(value), 60)
+        return f"{m}:{s:02d}"
+    return value
+
+
+class ReportsView(QWidget):
+    def __init__(
+        self, store: StoreLike, zones: list[str], tz: str = "UTC", parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.store, self.tz = store, ZoneInfo(tz)
+        self._bg = Background(1, self)
+        self.results: dict[str, list[Any]] = {}
+        lay = QVBoxLayout(self)
+        lay.addWidget(
+            header(
+                "Sales reports",
+                "What salespeople showed versus what customers bought. Purchases link to a "
+                "service that scanned the same item.",
+            )
+        )
+        lay.addLayout(self._filters(zones))
+        self.tabs = QTabWidget()
+        self.tables: dict[str, QTableWidget] = {}
+        for title, _, _, cols in TABS:
+            t = make_table([sr.HEADERS.get(c, c) for c in cols], stretch=1 if "name" in cols else 0)
+            self.tables[title] = t
+            self.tabs.addTab(t, title)
+        lay.addWidget(self.tabs, 1)
+        self.status = QLabel("")
+        self.status.setObjectName("Muted")
+        lay.addWidget(self.status)
+        self.refresh()
+
+    def _filters(self, zones: list[str]) -> QHBoxLayout:
+        row = QHBoxLayout()
+        today = QDate.currentDate()
+        self.start = QDateEdit(today.addDays(-29))
+        self.end = QDateEdit(today)
+        for d in (self.start, self.end):
+            d.setCalendarPopup(True)
+            d.setDisplayFormat("yyyy-MM-dd")
+        self.zone = QComboBox()
+        self.zone.addItem(ALL)
+        self.zone.addItems(zones)
+        self.person = QComboBox()
+        self.person.addItem(ALL, None)
+        for p in catalog.list_salespeople(self.store):
+            self.person.addItem(p.name, p.id)
+        run = QPushButton("Show")
+        run.setObjectName("Primary")
+        run.clicked.connect(self.refresh)
+        export = QPushButton("Export CSV…")
+        export.clicked.connect(self.export_current)
+        for label, w in (
+            ("From", self.start),
+            ("to", self.end),
+            ("Zone", self.zone),
+            ("Salesperson", self.person),
+        ):
+            row.addWidget(QLabel(label))
+            row.addWidget(w)
+        row.addStretch(1)
+        row.addWidget(run)
+        row.addWidget(export)
+        return row
+
+    def report_filter(self) -> sr.ReportFilter:
+        def epoch(d: QDate) -> float:
+            day = dt.datetime(d.year(), d.month(), d.day(), tzinfo=self.tz)
+            return day.timestamp()
+
+        start = epoch(self.start.date())
+        end = epoch(self.end.date().addDays(1))
+        zones = () if self.zone.currentText() == ALL else (self.zone.currentText(),)
+        sp = self.person.currentData()
+        return sr.ReportFilter(start, end, zones, () if sp is None else (int(sp),))
+
+    def _query(self, f: sr.ReportFilter) -> dict[str, list[Any]]:
+        with self.store.read_session() as s:
+            return {title: fn(s, f) for title, fn, _, _ in TABS}
+
+    def refresh(self, wait: bool = False) -> None:
+        """Run the four reports off the GUI thread (`wait=True`: now, for tests)."""
+        f = self.report_filter()
+        self.status.setText("Loading…")
+        if wait:
+            self._show(self._query(f))
+            return
+        self._bg.submit(
+            lambda: self._query(f),
+            self._show,
+            lambda e: self.status.setText(f"Could not load the reports: {e}"),
+        )
+
+    def _show(self, results: dict[str, list[Any]]) -> None:
+        self.results = results
+        for title, _, _, cols in TABS:
+            rows = [[_cell(c, getattr(r, c)) for c in cols] for r in results[title]]
+            fill_table(
+                self.tables[title], rows, numeric={i for i, c in enumerate(cols) if c not in TEXT}
+            )
+        n = {k: len(v) for k, v in results.items()}
+        self.status.setText(
+            f"{n['Items']} items, {n['Salespeople']} salespeople, {n['Zones']} zones in this period."
+        )
+
+    def export_current(self, path: str | None = None) -> int:
+        title = self.tabs.tabText(self.tabs.currentIndex())
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export report", f"{title.lower()}.csv", "CSV (*.csv)"
+            )
+            if not path:
+                return 0
+        row_type = next(t for name, _, t, _ in TABS if name == title)
+        n = sr.export_csv(self.results.get(title, []), path, row_type)
+        self.status.setText(f"{n} rows exported to {path}")
+        return n
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
+        self._bg.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        self._bg.shutdown()

@@ -1,0 +1,115 @@
+"""The dashboard over a real store: figures from events through the store writer, empty
+states, alert acknowledgement."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+
+from app import events as ev
+from app.config import AppConfig
+from app.store.models import AlertRow
+from app.ui.dashboard import DashboardView
+from app.ui.dashboard_data import acknowledge, load_dashboard
+
+CFG = AppConfig.model_validate(
+    {
+        "cameras": [{"name": "door", "type": "fake"}],
+        "zones": [{"name": "Door", "polygon": [[0, 0], [9, 0], [9, 9]]}],
+        "lines": [{"name": "Pavement", "start": [0, 10], "end": [10, 10]}],
+        "entrances": [{"name": "Main", "line": "Pavement", "zone": "Door"}],
+    }
+)
+
+
+def seed(store, now: float) -> None:  # noqa: ANN001
+    k = {"camera": "door", "frame": 0, "t": 0.0}
+    evs: list[object] = []
+    for i in range(6):
+        evs.append(
+            ev.EntranceEntered(
+                **k, ts=now - 60 - i, entrance="Main", zone="Door", track_id=i, visitor_id=""
+            )
+        )
+    for i in range(4):
+        evs.append(
+            ev.PassedBy(**k, ts=now - 50 - i, entrance="Main", line="Pavement", track_id=20 + i)
+        )
+    for i in range(3):
+        evs.append(ev.LineCross(**k, ts=now - 40 - i, line="Pavement", direction="out", track_id=i))
+    for dwell in (20.0, 40.0):
+        evs.append(
+            ev.VisitClosed(
+                **k,
+                ts=now - 30,
+                zone="Door",
+                visitor_id="v",
+                visit_id=f"v{dwell}",
+                enter_ts=now - 30 - dwell,
+                exit_ts=now - 30,
+                dwell_s=dwell,
+            )
+        )
+    evs.append(
+        ev.EntranceEntered(
+            **k, ts=now - 7 * 86400 - 5, entrance="Main", zone="Door", track_id=99, visitor_id=""
+        )
+    )
+    evs.append(
+        ev.Alert(
+            "over_capacity", "Door: 5 people (capacity 4)", camera="door", zone="Door", ts=now - 10
+        )
+    )
+    store.writer.ingest_many(evs).result(timeout=30)
+
+
+def test_empty_store_shows_explanations_not_blank_charts(qtbot, store) -> None:  # noqa: ANN001
+    data = load_dashboard(store, CFG)
+    assert data.entries == 0 and data.capture_rate is None
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.set_data(data)
+    for chart in (view.c_footfall, view.c_occ, view.c_dwell):
+        assert chart.is_empty and len(chart.empty.text()) > 40
+    assert view.k_entries.value.text() == "0"
+    assert view.visible_alert_ids() == []
+
+
+def test_figures_come_from_the_store_and_alerts_can_be_acknowledged(qtbot, store) -> None:  # noqa: ANN001
+    now = time.time()
+    seed(store, now)
+    data = load_dashboard(store, CFG, now)
+    assert (data.entries, data.exits, data.passersby) == (6, 3, 4)
+    assert data.capture_rate == 6 / 10
+    assert data.dwell_by_zone == {"Door": 30.0}
+    assert sum(data.dwell_hist) == 2
+    assert sum(data.footfall_today) == 6 and sum(data.footfall_last_week) == 1
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.set_data(data)
+    assert view.k_entries.value.text() == "6" and view.k_capture.value.text() == "60%"
+    assert view.k_dwell.value.text() == "30 s"
+    assert not view.c_footfall.is_empty and not view.c_dwell.is_empty
+    ids = view.visible_alert_ids()
+    assert len(ids) == 1
+    with qtbot.waitSignal(view.acknowledge_requested) as sig:
+        view.acknowledge(ids[0])
+    assert view.visible_alert_ids() == []
+    assert acknowledge(store, sig.args[0]).result(timeout=10) is True
+    with store.read_session() as s:
+        row = s.scalars(select(AlertRow)).one()
+    assert row.acknowledged_at is not None
+    assert load_dashboard(store, CFG, now).alerts == []
+
+
+def test_live_occupancy_and_alerts_from_the_engine(qtbot) -> None:  # noqa: ANN001
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.set_data(None)
+    assert view.k_occ.value.text() == "—"
+    view.on_event(ev.Occupancy("a", time.time(), 1, 0.1, zone="Door", count=2))
+    view.on_event(ev.Occupancy("b", time.time(), 1, 0.1, zone="Till", count=3))
+    assert view.k_occ.value.text() == "5"
+    view.on_alert(ev.Alert("camera_offline", "b is offline", camera="b"))
+    assert len(view.visible_alert_ids()) == 1

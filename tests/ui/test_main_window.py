@@ -1,0 +1,161 @@
+"""The main window with a scripted engine (fast): add/rename/remove a camera, zone edits
+reaching the engine live and the store with history, lazily loaded dialogs, alerts for
+offline cameras."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from sqlalchemy import func, select
+
+from app.config import AppConfig
+from app.engine import TileState
+from app.events import Alert, CameraStatus, EventBus
+from app.store.models import ConfigVersion
+from app.ui import main_window as mw
+from app.ui.app import DesktopApp
+from app.ui.config_store import read_saved, save_config
+from app.vision.detections import Detections
+from app.vision.video_io import Frame
+from tests.conftest import PETS_CLIP
+
+
+class ScriptedEngine:
+    """Stands in for app.engine.Engine: no threads, counts set by the test."""
+
+    def __init__(self, cfg: AppConfig, bus: EventBus, store: Any, models_dir: Any, image: np.ndarray) -> None:
+        self.cfg, self.bus, self.image = cfg, bus, image
+        self.applied: list[AppConfig] = []
+        self.started = self.stopped = False
+        self.counts: dict[str, dict[str, int]] = {}
+        self.index = 0
+
+    def start(self) -> None:
+        self.started = True
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def apply_config(self, cfg: AppConfig) -> None:
+        self.applied.append(cfg)
+        self.cfg = cfg
+
+    def tile_state(self, camera: str) -> TileState | None:
+        if camera not in {c.name for c in self.cfg.cameras}:
+            return None
+        self.index += 1
+        return TileState(
+            camera=camera, frame=Frame(self.image, self.index, 0.0, time.time()), frame_index=self.index,
+            detections=Detections.empty(), analysed_index=self.index, occupancy={}, line_counts=dict(self.counts),
+            queues={}, status="live", message="", source_fps=10.0, analysed_fps=5.0, detector_ms=8.0, lag_s=0.1,
+        )
+
+
+@pytest.fixture
+def desktop(qtbot, store, pets_frames):  # noqa: ANN001, ANN201
+    cfg = AppConfig.model_validate(
+        {"store": {"name": "Test"}, "cameras": [{"name": "Front", "type": "file", "url": str(PETS_CLIP)}]}
+    )
+    save_config(store, cfg, "test").result(timeout=10)
+    engines: list[ScriptedEngine] = []
+
+    def factory(c, bus, st, md):  # noqa: ANN001, ANN202
+        engines.append(ScriptedEngine(c, bus, st, md, pets_frames[0]))
+        return engines[-1]
+
+    d = DesktopApp(store, engine_factory=factory)
+    win = d.open_window()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: d.host is not None and d.host.state == "running", timeout=5000)
+    d.engines = engines  # type: ignore[attr-defined]
+    yield d
+    d.close()
+
+
+def versions(store) -> int:  # noqa: ANN001
+    with store.read_session() as s:
+        return int(s.scalar(select(func.count(ConfigVersion.id))) or 0)
+
+
+def test_add_rename_and_remove_a_camera(qtbot, desktop, store) -> None:  # noqa: ANN001
+    win, engine = desktop.window, desktop.engines[0]
+    n0 = versions(store)
+    dlg = win.add_camera()
+    dlg.form.set_kind("file")
+    dlg.form.name.setText("Back")
+    dlg.form.path.setText(str(PETS_CLIP))
+    dlg._save()
+    qtbot.waitUntil(lambda: bool(engine.applied) and len(engine.applied[-1].cameras) == 2, timeout=5000)
+    assert set(win.wall.tiles) == {"Front", "Back"}
+    qtbot.waitUntil(lambda: versions(store) == n0 + 1, timeout=5000)
+
+    dlg = win.edit_camera("Back")
+    dlg.form.name.setText("Stock room")
+    dlg._save()
+    qtbot.waitUntil(lambda: [c.name for c in engine.applied[-1].cameras] == ["Front", "Stock room"], timeout=5000)
+    win.remove_camera("Stock room", confirm=False)
+    qtbot.waitUntil(lambda: [c.name for c in engine.applied[-1].cameras] == ["Front"], timeout=5000)
+    qtbot.waitUntil(lambda: versions(store) == n0 + 3, timeout=5000)
+    saved, _ = read_saved(store)
+    assert saved is not None and [c.name for c in saved.cameras] == ["Front"]
+
+
+def test_zone_edits_apply_live_and_counts_show_on_the_tile(qtbot, desktop, store) -> None:  # noqa: ANN001
+    win, engine = desktop.window, desktop.engines[0]
+    editor = win.edit_zones("Front")
+    assert editor is not None and editor.canvas.image is not None  # snapshot from the engine
+    editor.draw_buttons["line"].click()
+    for x, y in ((240, 60), (240, 340)):
+        q = editor.canvas.to_widget((x, y)).toPoint()
+        QTest.mouseClick(editor.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, q)
+    assert editor.apply()
+    qtbot.waitUntil(lambda: bool(engine.applied and engine.applied[-1].lines), timeout=5000)
+    line = engine.applied[-1].lines[0]
+    engine.counts = {line.name: {"in": 7, "out": 3}}
+    tile = win.wall.tiles["Front"]
+    qtbot.waitUntil(lambda: bool(tile.view.lines) and tile.view.lines[0].count_in == 7, timeout=3000)
+    assert tile.view.lines[0].count_out == 3 and tile.frames_shown > 0
+    qtbot.waitUntil(lambda: bool(getattr(read_saved(store)[0], "lines", [])), timeout=5000)
+    editor.reject()
+
+
+def test_offline_camera_raises_one_alert(qtbot, desktop) -> None:  # noqa: ANN001
+    win = desktop.window
+    alerts: list[Alert] = []
+    desktop.bus.subscribe(alerts.append, Alert)
+    for _ in range(3):
+        desktop.bus.publish(CameraStatus("Front", "offline", "no route to host"))
+        qtbot.wait(150)
+    assert len(alerts) == 1 and alerts[0].kind == "camera_offline"
+    qtbot.waitUntil(lambda: len(win.dashboard.visible_alert_ids()) == 1, timeout=3000)
+    desktop.bus.publish(CameraStatus("Front", "live"))
+    qtbot.wait(150)
+    desktop.bus.publish(CameraStatus("Front", "offline"))
+    qtbot.waitUntil(lambda: len(alerts) == 2, timeout=3000)
+
+
+def test_reports_tab_and_missing_dialogs(qtbot, desktop, monkeypatch) -> None:  # noqa: ANN001
+    win = desktop.window
+    win.nav.setCurrentRow(2)
+    lay = win.reports_holder.layout()
+    assert lay is not None and lay.count() == 1
+    shown = type(lay.itemAt(0).widget()).__name__
+    assert shown in ("ReportsView", "QLabel")
+    messages: list[str] = []
+    monkeypatch.setattr(mw.QMessageBox, "information", lambda *a: messages.append(a[2]))
+    monkeypatch.setitem(mw.EXTERNAL, "pos", ("app.ui.no_such_dialog", "Import POS sales"))
+    win.open_external("pos")
+    assert messages == ["Import POS sales is not available in this build."]
+    win.open_external("pairing")  # needs the tablet server, which the scripted engine lacks
+    assert "not available right now" in messages[-1]
+
+
+def test_closing_stops_the_engine(qtbot, desktop) -> None:  # noqa: ANN001
+    win, engine = desktop.window, desktop.engines[0]
+    win.close()
+    assert engine.stopped and desktop.host.state == "stopped" and not desktop.bridge.running

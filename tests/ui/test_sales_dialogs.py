@@ -1,0 +1,216 @@
+"""The sales dialogs (pytest-qt, offscreen) on a real encrypted store and a real LAN
+server: POS import, catalog, salespeople, reports, pairing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from app.config import LanConfig
+from app.store.db import Store, open_store
+from app.store.models import ItemScan, Purchase, ServiceSession
+from app.sync.catalog import create_salesperson, list_salespeople, upsert_product
+from app.sync.lan.server import LanServer
+
+pytest.importorskip("PySide6")
+
+from app.ui.catalog_dialog import CatalogDialog  # noqa: E402
+from app.ui.pairing_dialog import PairingDialog  # noqa: E402
+from app.ui.pos_import_dialog import PosImportDialog  # noqa: E402
+from app.ui.reports_view import ReportsView  # noqa: E402
+from app.ui.salespeople_dialog import SalespeopleDialog  # noqa: E402
+
+POS_CSV = """Receipt,Sold at,EAN,Total,Cashier
+T1,2026-03-02 10:15:00,4006381333931,129.00,E100
+T1,2026-03-02 10:15:00,5012345678900,210.00,E100
+T2,yesterday,4006381333948,89.50,
+"""
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = open_store(tmp_path / "ui.db", "pw")
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def _purchases(store: Store) -> int:
+    with store.read_session() as s:
+        return int(s.scalar(select(func.count()).select_from(Purchase)) or 0)
+
+
+def test_pos_import_dialog_maps_checks_and_imports_once(
+    qtbot, store: Store, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "till.csv"
+    f.write_text(POS_CSV, encoding="utf-8")
+    dlg = PosImportDialog(store, webhook_url="https://shop:8443/api/v1/pos/webhook")
+    qtbot.addWidget(dlg)
+    assert dlg.load(f)
+    assert dlg.combos["amount"].currentText() == "Total"
+    assert dlg.combos["salesperson_code"].currentText() == "Cashier"
+    assert dlg.preview.rowCount() == 3
+    dlg.check()
+    assert dlg.errors.rowCount() == 1 and dlg.errors.item(0, 0).text() == "4"
+    assert "yesterday" in dlg.errors.item(0, 1).text()
+    dlg.start_import()
+    qtbot.waitUntil(lambda: dlg.last_result is not None, timeout=15000)
+    assert dlg.last_result.imported == 2 and _purchases(store) == 2
+    assert "Imported 2 sales" in dlg.status.text()
+    dlg.last_result = None
+    dlg.start_import()
+    qtbot.waitUntil(lambda: dlg.last_result is not None, timeout=15000)
+    assert dlg.last_result.imported == 0 and dlg.last_result.duplicates == 2
+    assert _purchases(store) == 2
+    dlg._reveal(True)
+    assert len(dlg.secret.text()) == 64
+    dlg.reject()
+
+
+def test_pos_import_dialog_refuses_a_non_csv(qtbot, store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "sales.xlsx"
+    f.write_bytes(b"PK\x03\x04" + bytes(200))
+    dlg = PosImportDialog(store)
+    qtbot.addWidget(dlg)
+    assert not dlg.load(f)
+    assert "Excel" in dlg.status.text()
+    assert not dlg.import_btn.isEnabled()
+    dlg.reject()
+
+
+def test_catalog_dialog_imports_and_searches(qtbot, store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "catalog.csv"
+    f.write_text(
+        "EAN;Product name;Department;Retail price\n"
+        "4006381333931;Trail runner GTX;Shoes;129,00\n"
+        "5012345678900;Leather tote;Bags;210\n"
+        ";No barcode;Bags;1\n",
+        encoding="utf-8",
+    )
+    dlg = CatalogDialog(store)
+    qtbot.addWidget(dlg)
+    assert dlg.load(f)
+    assert dlg.mapping() == {
+        "barcode": "EAN",
+        "name": "Product name",
+        "category": "Department",
+        "price": "Retail price",
+    }
+    dlg.start_import()
+    qtbot.waitUntil(lambda: dlg.last_result is not None, timeout=15000)
+    assert (dlg.last_result.added, len(dlg.last_result.errors)) == (2, 1)
+    assert dlg.table.rowCount() == 2 and dlg.count.text() == "2 products"
+    dlg.search.setText("tote")
+    assert dlg.table.rowCount() == 1 and dlg.table.item(0, 1).text() == "Leather tote"
+    dlg.reject()
+
+
+def test_salespeople_dialog_create_edit_and_errors(qtbot, store: Store) -> None:  # type: ignore[no-untyped-def]
+    dlg = SalespeopleDialog(store, zones=["Shoes", "Bags", "Toys"])
+    qtbot.addWidget(dlg)
+    dlg.name.setText("Anna")
+    dlg.code.setText("E100")
+    dlg.pin.setText("12")
+    assert not dlg.save()
+    assert "4 to 8 digits" in dlg.status.text()
+    dlg.pin.setText("1234")
+    dlg.zone_checks["Shoes"].setChecked(True)
+    assert dlg.save()
+    assert dlg.table.rowCount() == 1 and dlg.table.item(0, 2).text() == "Shoes"
+    dlg.table.selectRow(0)
+    dlg.zone_checks["Toys"].setChecked(True)
+    assert dlg.save()
+    [p] = list_salespeople(store)
+    assert p.zones == ["Shoes", "Toys"]
+    dlg.new()
+    dlg.name.setText("Other")
+    dlg.code.setText("E100")
+    dlg.pin.setText("5555")
+    assert not dlg.save()
+    assert "already used" in dlg.status.text()
+    dlg.reject()
+
+
+def test_reports_view_shows_and_exports(qtbot, store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    sp = create_salesperson(store, "Anna", "E100", "1234", ["Shoes"])
+    upsert_product(store, "A1", "Trail runner", "Footwear", 129)
+    now = time.time()
+
+    def fill(s):  # type: ignore[no-untyped-def]
+        s.add(
+            ServiceSession(
+                id="sess-0001",
+                salesperson_id=sp,
+                zone="Shoes",
+                started_at=now - 600,
+                ended_at=now - 300,
+            )
+        )
+        s.flush()
+        s.add(
+            ItemScan(session_id="sess-0001", barcode="A1", ts=now - 500, idempotency_key="k-000001")
+        )
+        s.add(
+            Purchase(
+                transaction_id="T", ts=now - 100, barcode="A1", amount=129, session_id="sess-0001"
+            )
+        )
+
+    store.writer.submit(fill).result()
+    view = ReportsView(store, zones=["Shoes"])
+    qtbot.addWidget(view)
+    view.refresh(wait=True)
+    items = view.tables["Items"]
+    assert items.rowCount() == 1
+    assert items.item(0, 1).text() == "Trail runner"
+    assert items.item(0, 6).text() == "100.0 %"
+    assert view.tables["Salespeople"].item(0, 0).text() == "Anna"
+    assert view.tables["Salespeople"].item(0, 2).text() == "5:00"
+    out = tmp_path / "items.csv"
+    assert view.export_current(str(out)) == 1
+    assert "Trail runner" in out.read_text(encoding="utf-8")
+    view.person.setCurrentIndex(view.person.findText("Anna"))
+    view.zone.setCurrentText("Shoes")
+    assert view.report_filter().salesperson_ids == (sp,)
+    view.shutdown()
+
+
+def test_pairing_dialog_code_qr_devices_and_revoke(qtbot, store: Store) -> None:  # type: ignore[no-untyped-def]
+    sp = create_salesperson(store, "Anna", "E100", "1234", ["Shoes"])
+    server = LanServer(store, None, LanConfig(allow_http=True), port=0, host="127.0.0.1")
+    server.start()
+    try:
+        dlg = PairingDialog(server)
+        qtbot.addWidget(dlg)
+        code = dlg.code.code
+        assert dlg.code_label.text().replace(" ", "") == code
+        assert not dlg.qr.pixmap().isNull()
+        assert (
+            dlg.expiry.text().startswith("Valid for 4:5") or dlg.expiry.text() == "Valid for 5:00"
+        )
+        with httpx.Client(base_url=server.local_url) as c:
+            r = c.post(
+                "/api/v1/pairing",
+                json={"code": code, "salesperson_id": sp, "pin": "1234", "label": "iPad 1"},
+            )
+            token = r.json()["token"]
+            dlg.refresh()
+            assert dlg.table.rowCount() == 1 and dlg.table.item(0, 0).text() == "iPad 1"
+            dlg.table.selectRow(0)
+            dlg.revoke_selected()
+            assert dlg.table.rowCount() == 0
+            assert (
+                c.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+            )
+        dlg.reject()
+        # closing the dialog cancels its code
+        assert not server.codes.is_valid(code)
+    finally:
+        server.stop()

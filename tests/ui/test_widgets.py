@@ -1,0 +1,208 @@
+"""Settings form validation, the event bridge, and camera tile painting."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QThread
+from PySide6.QtGui import QColor
+
+from app.config import AppConfig
+from app.engine import TileState
+from app.events import Alert, CameraStatus, EventBus, LineCross
+from app.ui.bridge import EngineBridge
+from app.ui.camera_tile import CameraTile, in_normal
+from app.ui.camera_wall import CameraWall, grid_shape
+from app.ui.settings_view import SettingsView
+from app.ui.tile_model import build_view, shapes_for
+from app.vision.detections import Detections
+from app.vision.video_io import Frame
+from tests.conftest import PETS_CLIP
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("fps", 50.0, "Analysis rate"),
+        ("fps", 0.0, "Analysis rate"),
+        ("crops", 0.0, "Keep person pictures"),
+        ("events", 5000.0, "Keep detailed events"),
+        ("tz", "Nowhere/Atlantis", "Time zone"),
+        ("name", "", "Store name"),
+    ],
+)
+def test_settings_refuse_invalid_values_with_a_message(qtbot, field, value, message) -> None:  # noqa: ANN001
+    view = SettingsView(provider=lambda: "CPUExecutionProvider")
+    qtbot.addWidget(view)
+    view.set_config(AppConfig())
+    widget = {
+        "fps": view.fps,
+        "crops": view.crops,
+        "events": view.events,
+        "tz": view.tz,
+        "name": view.name,
+    }[field]
+    if isinstance(value, str):
+        widget.setText(value)
+    else:
+        widget.setValue(value)
+    emitted: list[AppConfig] = []
+    view.save_requested.connect(emitted.append)
+    assert not view.save()
+    assert view.error.text().startswith(message)
+    assert emitted == []
+
+
+def test_settings_save_a_valid_change_and_show_the_provider(qtbot) -> None:  # noqa: ANN001
+    view = SettingsView(provider=lambda: "CPUExecutionProvider")
+    qtbot.addWidget(view)
+    view.set_config(AppConfig())
+    assert view.active.text() == "CPUExecutionProvider"
+    view.fps.setValue(8)
+    view.recognition.setChecked(True)
+    view.crops.setValue(3)
+    with qtbot.waitSignal(view.save_requested) as sig:
+        assert view.save()
+    cfg = sig.args[0]
+    assert cfg.analysis.fps == 8 and cfg.store.privacy_mode == "recognition"
+    assert cfg.retention.person_crops_days == 3
+
+
+def test_bridge_delivers_on_the_gui_thread_and_coalesces_status(qtbot) -> None:  # noqa: ANN001
+    bus = EventBus()
+    bridge = EngineBridge(bus)
+    bridge.start()
+    seen: list[tuple[object, bool]] = []
+    gui = QThread.currentThread()
+    bridge.camera_status.connect(lambda s: seen.append((s, QThread.currentThread() is gui)))
+    bridge.vision_event.connect(lambda e: seen.append((e, QThread.currentThread() is gui)))
+    bridge.alert.connect(lambda a: seen.append((a, QThread.currentThread() is gui)))
+
+    def engine_thread() -> None:
+        for i in range(200):
+            bus.publish(CameraStatus("cam", "live", source_fps=float(i)))
+        bus.publish(LineCross("cam", time.time(), 1, 0.1, "door", "in", 3))
+        bus.publish(Alert("over_capacity", "too many"))
+
+    t = threading.Thread(target=engine_thread, name="fake-engine")
+    t.start()
+    t.join()
+    qtbot.waitUntil(lambda: any(isinstance(e, Alert) for e, _ in seen), timeout=2000)
+    bridge.stop()
+    statuses = [e for e, _ in seen if isinstance(e, CameraStatus)]
+    assert 1 <= len(statuses) < 20 and statuses[-1].source_fps == 199.0  # coalesced, latest wins
+    assert any(isinstance(e, LineCross) for e, _ in seen)
+    assert all(on_gui for _, on_gui in seen)
+
+
+def test_each_tile_group_is_pulled_at_most_15_times_a_second(qtbot) -> None:  # noqa: ANN001
+    bridge = EngineBridge(EventBus(), display_fps=60)
+    ticks: list[float] = []
+    bridge.display_tick.connect(lambda phase, n: ticks.append(time.monotonic()) if phase == 0 else None)
+    bridge.start()
+    qtbot.wait(1000)
+    bridge.stop()
+    assert 8 <= len(ticks) <= 16
+
+
+def make_state(image: np.ndarray, index: int) -> TileState:
+    det = Detections.create([[100, 100, 140, 200]], tracker_id=[7])
+    return TileState(
+        camera="plaza",
+        frame=Frame(image, index, index / 10, time.time()),
+        frame_index=index,
+        detections=det,
+        analysed_index=index,
+        occupancy={"left": 3},
+        line_counts={"mid": {"in": 4, "out": 2}},
+        queues={},
+        status="live",
+        message="",
+        source_fps=10.0,
+        analysed_fps=4.8,
+        detector_ms=9.5,
+        lag_s=0.1,
+    )
+
+
+def tile_config() -> AppConfig:
+    return AppConfig.model_validate(
+        {
+            "cameras": [{"name": "plaza", "type": "file", "url": str(PETS_CLIP)}],
+            "zones": [
+                {
+                    "name": "left",
+                    "polygon": [[10, 100], [200, 100], [200, 350], [10, 350]],
+                    "capacity": 2,
+                }
+            ],
+            "lines": [{"name": "mid", "start": [240, 60], "end": [240, 350]}],
+        }
+    )
+
+
+def test_tile_shows_counts_boxes_and_only_new_frames(qtbot, pets_frames) -> None:  # noqa: ANN001
+    cfg = tile_config()
+    zones, lines = shapes_for(cfg, "plaza")
+    tile = CameraTile("plaza")
+    qtbot.addWidget(tile)
+    tile.resize(480, 360)
+    tile.show()
+    qtbot.waitExposed(tile)
+    state = make_state(pets_frames[0], 1)
+    for _ in range(5):  # the same frame pulled five times is converted once
+        tile.set_view(build_view("plaza", state, zones, lines))
+        tile.grab()
+    assert tile.frames_shown == 1
+    tile.set_view(build_view("plaza", make_state(pets_frames[1], 2), zones, lines))
+    tile.grab()
+    assert tile.frames_shown == 2
+    v = tile.view
+    assert v.zones[0].occupancy == 3 and v.zones[0].capacity == 2
+    assert (v.lines[0].count_in, v.lines[0].count_out) == (4, 2)
+    assert v.status == "live" and v.detector_ms == 9.5
+    img = tile.grab().toImage()
+    # the person box is painted in track 7's colour along its left edge (x = 100 px)
+    col = img.pixelColor(100, 150)
+    from app.ui.style import track_color
+
+    want = track_color(7)
+    assert abs(col.hue() - want.hue()) < 25 and col.saturation() > 80
+    # the zone is over capacity (3 > 2): its fill is tinted red
+    inside = img.pixelColor(150, 300)
+    plain = QColor.fromRgb(*pets_frames[1][300, 150][::-1].tolist())
+    assert inside.red() - plain.red() > 10
+
+
+def test_line_arrow_points_to_the_in_side() -> None:
+    nx, ny = in_normal((0, 0), (10, 0))  # left-to-right line: "in" is above (y smaller)
+    assert (round(nx, 6), ny) == (0.0, -1.0)
+
+
+def test_wall_grid_and_focus(qtbot) -> None:  # noqa: ANN001
+    assert [grid_shape(n) for n in (1, 2, 4, 5, 9, 16)] == [
+        (1, 1),
+        (1, 2),
+        (2, 2),
+        (2, 3),
+        (3, 3),
+        (4, 4),
+    ]
+    cams = [{"name": f"cam{i}", "type": "file", "url": str(PETS_CLIP)} for i in range(17)]
+    cfg = AppConfig.model_validate({"cameras": cams})
+    wall = CameraWall()
+    qtbot.addWidget(wall)
+    wall.show()
+    wall.set_config(cfg)
+    assert len(wall.tiles) == 16 and "not shown" in wall.subtitle.text()
+    assert len(wall.visible_cameras()) == 16
+    wall.tiles["cam3"].double_clicked.emit("cam3")
+    assert wall.visible_cameras() == ["cam3"] and wall.back_button.isVisible()
+    wall.tiles["cam3"].double_clicked.emit("cam3")
+    assert len(wall.visible_cameras()) == 16
+    pulled: list[str] = []
+    wall.refresh(lambda name: pulled.append(name))
+    assert sorted(pulled) == sorted(wall.tiles)
