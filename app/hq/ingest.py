@@ -8,13 +8,24 @@ newer (a higher outbox `seq`), so batches arriving out of order cannot roll data
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, Table, func, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Double,
+    Engine,
+    Integer,
+    String,
+    Table,
+    func,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.hq.models import TABLES, TIME_COLUMNS, Batch, Store
@@ -39,15 +50,12 @@ class IngestResult:
         }
 
 
-def _to_time(v: float | None) -> datetime | None:
-    return None if v is None else datetime.fromtimestamp(float(v), UTC)
-
-
 def db_rows(
     kind: str, rows: Iterable[Mapping[str, Any]], store_id: str, batch_pk: int
 ) -> list[dict[str, Any]]:
     """Wire rows of one kind -> table rows; per natural key only the highest seq is kept
-    (PostgreSQL refuses to upsert one key twice in a statement)."""
+    (PostgreSQL refuses to upsert one key twice in a statement). Times stay epoch
+    seconds here; the upsert turns them into timestamptz."""
     best: dict[tuple[Any, ...], dict[str, Any]] = {}
     key_fields = NATURAL_KEYS[kind]
     for r in rows:
@@ -56,28 +64,52 @@ def db_rows(
         old = best.get(key)
         if old is not None and old["seq"] >= r["seq"]:
             continue
-        row = {k: (_to_time(v) if k in TIME_COLUMNS else v) for k, v in data.items()}
-        row.update(store_id=store_id, seq=int(r["seq"]), batch_id=batch_pk)
-        best[key] = row
+        best[key] = {**data, "store_id": store_id, "seq": int(r["seq"]), "batch_id": batch_pk}
     return list(best.values())
 
 
+def _pg_array_type(col: Column[Any]) -> str:
+    if col.name in TIME_COLUMNS:
+        return "float8[]"  # epoch seconds, converted by to_timestamp()
+    t = col.type
+    if isinstance(t, BigInteger):
+        return "int8[]"
+    if isinstance(t, Integer):
+        return "int4[]"
+    if isinstance(t, Double):
+        return "float8[]"
+    if isinstance(t, String):
+        return "text[]"
+    raise TypeError(f"no array type for {col.table.name}.{col.name} ({t})")
+
+
+@functools.cache
+def upsert_sql(table: Table) -> tuple[str, tuple[str, ...]]:
+    """INSERT ... SELECT FROM unnest(one array per column) ON CONFLICT (natural key)
+    DO UPDATE ... WHERE the row is newer: one short, cacheable statement per batch and
+    table, whatever the number of rows (a 500-row VALUES list would cost more to build
+    and parse than the database spends on it)."""
+    cols = tuple(c.name for c in table.columns if c.name != "updated_at")
+    pk = [c.name for c in table.primary_key.columns]
+    arrays = ", ".join(f"%s::{_pg_array_type(table.c[c])}" for c in cols)
+    select = ", ".join(f"to_timestamp(u.{c})" if c in TIME_COLUMNS else f"u.{c}" for c in cols)
+    sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c not in pk)
+    sql = (
+        f"INSERT INTO {table.name} AS t ({', '.join(cols)}, updated_at) "
+        f"SELECT {select}, now() FROM unnest({arrays}) AS u({', '.join(cols)}) "
+        f"ON CONFLICT ({', '.join(pk)}) DO UPDATE SET {sets}, updated_at = now() "
+        "WHERE t.seq < EXCLUDED.seq RETURNING 1"
+    )
+    return sql, cols
+
+
 def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
+    """Upsert rows of one table; returns how many inserted or replaced a row."""
     if not rows:
         return 0
-    stmt = pg_insert(table).values(rows)
-    pk = [c.name for c in table.primary_key.columns]
-    changing: dict[str, Any] = {
-        c.name: stmt.excluded[c.name]
-        for c in table.columns
-        if c.name not in pk and c.name != "updated_at"
-    }
-    changing["updated_at"] = func.now()
-    stmt = stmt.on_conflict_do_update(
-        index_elements=pk, set_=changing, where=table.c.seq < stmt.excluded.seq
-    )
-    res = conn.execute(stmt, execution_options={"preserve_rowcount": True})
-    return max(0, int(res.rowcount))
+    sql, cols = upsert_sql(table)
+    params = tuple([r.get(c) for r in rows] for c in cols)
+    return len(conn.exec_driver_sql(sql, params).all())
 
 
 def ingest_batch(

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, distinct, exists, func, select
+from sqlalchemy import Integer, Select, distinct, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.store.models import ItemScan, Product, Purchase, Rollup, Salesperson, ServiceSession
@@ -139,7 +139,9 @@ def item_report(s: Session, f: ReportFilter) -> list[ItemRow]:
     shown_n: dict[str, int] = {}
     converted: dict[str, int] = {}
     for b, n, conv in s.execute(
-        select(pairs.c.barcode, func.count(), func.sum(pairs.c.conv)).group_by(pairs.c.barcode)
+        select(pairs.c.barcode, func.count(), func.sum(pairs.c.conv, type_=Integer)).group_by(
+            pairs.c.barcode
+        )
     ):
         shown_n[b], converted[b] = int(n), int(conv or 0)
     linked = {

@@ -1,8 +1,9 @@
 """Pure decisions of the sync worker: how outbox rows become batches, how long to wait.
 
 No I/O here. A batch holds at most `max_rows` rows and its gzip body at most
-`max_bytes`; rows already given a batch id (persisted before a send that may have
-failed or crashed) are resent as the very same batch, with the same idempotency key.
+`max_bytes`, rows in outbox order. Its idempotency key is a random UUID that the worker
+commits on the rows before the upload, so a resend after a failure or a crash is the
+very same batch with the same key.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class OutboxItem:
 class Batch:
     batch_id: str
     items: tuple[OutboxItem, ...]
-    is_new: bool  # True: the id must be persisted on the rows before sending
+    is_new: bool  # False: a resend of a batch whose upload was never acknowledged
 
     @property
     def ids(self) -> list[int]:
@@ -78,27 +79,6 @@ def split(
         out.append(list(items[i : i + n]))
         i += n
     return out
-
-
-def plan(
-    items: Sequence[OutboxItem],
-    max_rows: int = MAX_ROWS,
-    max_bytes: int = MAX_BYTES,
-    make_id: Callable[[], str] = new_batch_id,
-) -> list[Batch]:
-    """Batches to send, oldest first: pending batches (ids already persisted) as they
-    were, then the unassigned rows in new batches."""
-    pending: dict[str, list[OutboxItem]] = {}
-    fresh: list[OutboxItem] = []
-    for it in sorted(items, key=lambda x: x.id):
-        if it.batch_id:
-            pending.setdefault(it.batch_id, []).append(it)
-        else:
-            fresh.append(it)
-    batches = [Batch(bid, tuple(rows), False) for bid, rows in pending.items()]
-    batches.sort(key=lambda b: b.items[0].id)
-    batches += [Batch(make_id(), tuple(c), True) for c in split(fresh, max_rows, max_bytes)]
-    return batches
 
 
 def backoff_delay(

@@ -20,14 +20,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.config import AppConfig, SyncConfig
 from app.sync import aggregates, batching
-from app.sync.batching import OutboxItem
+from app.sync.batching import Batch, OutboxItem
 from app.sync.hq_client import HqClient, SyncError
 from app.sync.payload import encode_body, envelope_bytes
 from app.sync.store_protocol import StoreLike
@@ -35,6 +35,7 @@ from app.sync.store_protocol import StoreLike
 log = logging.getLogger(__name__)
 
 State = Literal["idle", "sending", "waiting", "stopped"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -185,18 +186,21 @@ class SyncWorker:
         return delay
 
     def drain(self) -> int:
-        """Send batches until the outbox is empty or the worker stops; returns rows sent."""
+        """Send batches until the outbox is empty or the worker stops; returns rows sent.
+
+        One writer round trip per batch: recording batch N as sent and taking batch N+1
+        (rows and id committed together, before its upload) is one transaction."""
         total = 0
-        while not self._stop.is_set():
-            batch_id = self._next_batch()
-            if batch_id is None:
-                break
-            total += self._send(batch_id)
+        batch = self._pending_batch() or self._write(self._taker(None))
+        while batch is not None and not self._stop.is_set():
+            self._upload(batch)
+            total += len(batch.items)
+            batch = self._write(self._taker(batch.batch_id))
         return total
 
     # --- steps ---------------------------------------------------------------------------
 
-    def _write(self, fn: Callable[[Session], object]) -> object:
+    def _write(self, fn: Callable[[Session], T]) -> T:
         try:
             return self.store.writer.submit(fn).result(timeout=self.opts.write_timeout_s)
         except FutureTimeout:
@@ -220,62 +224,60 @@ class SyncWorker:
             return f"could not prepare the service and sales figures for HQ ({exc})"
         return None
 
-    def _next_batch(self) -> str | None:
-        """The batch to send next: an unfinished one, else a new one (id committed)."""
+    def _taker(self, done: str | None) -> Callable[[Session], Batch | None]:
+        """A writer job: mark batch `done` sent (if any), then take the next batch."""
+        now, next_id = self.clock(), batching.new_batch_id()
+        max_rows, max_bytes = self.opts.max_rows, self.opts.max_bytes
+
+        def job(s: Session) -> Batch | None:
+            if done is not None:
+                mark_sent(s, done, now)
+            return take_batch(s, next_id, max_rows, max_bytes)
+
+        return job
+
+    def _pending_batch(self) -> Batch | None:
+        """A batch whose upload started but was never acknowledged (an error, a crash):
+        it is sent again as it was, with the same id."""
         with self.store.read_session() as s:
-            row = s.execute(
+            bid = s.execute(
                 text(
                     "SELECT batch_id FROM sync_outbox WHERE sent_at IS NULL "
                     "AND batch_id IS NOT NULL ORDER BY id LIMIT 1"
                 )
-            ).first()
-            if row is not None:
-                return str(row[0])
-            rows = s.execute(
-                text(
-                    "SELECT id, kind, payload FROM sync_outbox WHERE sent_at IS NULL "
-                    "AND batch_id IS NULL ORDER BY id LIMIT :n"
-                ),
-                {"n": self.opts.max_rows},
-            ).all()
-        if not rows:
-            return None
-        items = [OutboxItem(r.id, r.kind, r.payload) for r in rows]
-        first = batching.split(items, self.opts.max_rows, self.opts.max_bytes)[0]
-        batch_id = batching.new_batch_id()
-        ids = [i.id for i in first]
-        self._write(lambda s: assign_batch(s, batch_id, ids))
-        return batch_id
-
-    def _send(self, batch_id: str) -> int:
-        with self.store.read_session() as s:
+            ).scalar()
+            if bid is None:
+                return None
             rows = s.execute(
                 text(
                     "SELECT id, kind, payload FROM sync_outbox WHERE batch_id = :b "
                     "AND sent_at IS NULL ORDER BY id"
                 ),
-                {"b": batch_id},
+                {"b": bid},
             ).all()
-        if not rows:
-            return 0
-        items = [OutboxItem(r.id, r.kind, r.payload, batch_id) for r in rows]
+        self._write(lambda s: count_attempt(s, bid))
+        items = tuple(OutboxItem(r.id, r.kind, r.payload, bid) for r in rows)
+        return Batch(bid, items, False)
+
+    def _upload(self, batch: Batch) -> None:
         raw = envelope_bytes(
-            self.store_id, self.timezone, batch_id, (i.wire() for i in items), self.clock()
+            self.store_id,
+            self.timezone,
+            batch.batch_id,
+            (i.wire() for i in batch.items),
+            self.clock(),
         )
         body = encode_body(raw)
         with self._lock:
             self._p.state = "sending"
-        self._write(lambda s: count_attempt(s, batch_id))
-        result = self.client.send(batch_id, body)
-        now = self.clock()
-        self._write(lambda s: mark_sent(s, batch_id, now))
+        result = self.client.send(batch.batch_id, body)
         log.info(
-            "HQ %s batch %s: %d rows, %d bytes gzip", result.status, batch_id, len(items), len(body)
-        )
+            "HQ %s batch %s: %d rows, %d bytes gzip",
+            result.status, batch.batch_id, len(batch.items), len(body),
+        )  # fmt: skip
         with self._lock:
-            self._p.last_success_at = now
-            self._p.rows_sent += len(items)
-        return len(items)
+            self._p.last_success_at = self.clock()
+            self._p.rows_sent += len(batch.items)
 
     def _read_last_sent(self) -> float | None:
         try:
@@ -290,19 +292,28 @@ class SyncWorker:
 # --- writer jobs (run in the store's single writer) ---------------------------------------
 
 
-def assign_batch(s: Session, batch_id: str, ids: list[int]) -> int:
+def take_batch(s: Session, batch_id: str, max_rows: int, max_bytes: int) -> Batch | None:
+    """Give the oldest unassigned rows (<= max_rows, <= max_bytes gzip) the id
+    `batch_id` and count their first attempt; returns them, or None if none wait."""
     conn = s.connection()
-    n = 0
+    rows = conn.exec_driver_sql(
+        "SELECT id, kind, payload FROM sync_outbox WHERE sent_at IS NULL AND batch_id IS NULL "
+        "ORDER BY id LIMIT ?",
+        (max_rows,),
+    ).all()
+    if not rows:
+        return None
+    items = [OutboxItem(r[0], r[1], r[2], batch_id) for r in rows]
+    first = batching.split(items, max_rows, max_bytes)[0]
+    ids = [i.id for i in first]
     for i in range(0, len(ids), 400):
         chunk = ids[i : i + 400]
         marks = ",".join("?" * len(chunk))
-        cur = conn.exec_driver_sql(
-            f"UPDATE sync_outbox SET batch_id = ? WHERE id IN ({marks}) "
-            "AND batch_id IS NULL AND sent_at IS NULL",
+        conn.exec_driver_sql(
+            f"UPDATE sync_outbox SET batch_id = ?, attempts = attempts + 1 WHERE id IN ({marks})",
             (batch_id, *chunk),
         )
-        n += cur.rowcount
-    return n
+    return Batch(batch_id, tuple(first), True)
 
 
 def count_attempt(s: Session, batch_id: str) -> None:

@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 
 EngineFactory = Callable[[AppConfig, EventBus, Any, Any], Any]
 
+# The engine's threads (camera readers, analysis workers, ONNX Runtime's pool) are all
+# started from a worker thread with this extra niceness, and inherit it: when the CPU is
+# saturated by detection, the GUI thread still gets the processor first.
+ENGINE_NICE = 10
+
 
 def default_engine_factory(cfg: AppConfig, bus: EventBus, store: Any, models_dir: Any) -> Any:
     from app.engine import Engine
@@ -53,6 +58,7 @@ class EngineHost(QObject):
         self.background = background
         self.factory = engine_factory or default_engine_factory
         self.models_dir = models_dir
+        self._engine_worker = Background(1, self, nice=ENGINE_NICE, name="vitrine-engine-control")
         self.engine: Any = None
         self.state = "stopped"
         self.message = ""
@@ -66,6 +72,10 @@ class EngineHost(QObject):
     def start(self) -> None:
         if self.state in ("starting", "running"):
             return
+        if self._engine_worker.closed:
+            self._engine_worker = Background(
+                1, self, nice=ENGINE_NICE, name="vitrine-engine-control"
+            )
         self._set_state("starting", "Starting cameras and the detector…")
         cfg = self.cfg
 
@@ -76,7 +86,7 @@ class EngineHost(QObject):
             engine.start()
             return engine
 
-        self.background.submit(work, self._started, self._start_failed)
+        self._engine_worker.submit(work, self._started, self._start_failed)
 
     def _started(self, engine: Any) -> None:
         n = len([c for c in self.cfg.cameras if c.enabled])
@@ -88,6 +98,7 @@ class EngineHost(QObject):
 
     def stop(self) -> None:
         """Stop the engine and join its threads (blocking; used on close)."""
+        self._engine_worker.shutdown()  # lets a start or an edit in progress finish first
         with self._lock:
             engine, self.engine = self.engine, None
         if engine is not None:
@@ -131,7 +142,9 @@ class EngineHost(QObject):
             def work() -> None:
                 engine.apply_config(cfg)
 
-            self.background.submit(work, None, lambda e: self.error.emit(f"Could not apply: {e}"))
+            self._engine_worker.submit(
+                work, None, lambda e: self.error.emit(f"Could not apply: {e}")
+            )
         elif self.state in ("stopped", "failed") and cfg.cameras:
             self.start()
         self.config_changed.emit(cfg)

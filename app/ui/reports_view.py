@@ -173,7 +173,13 @@ class ReportsView(QWidget):
 
     def _query(self, f: sr.ReportFilter) -> dict[str, list[Any]]:
         with self.store.read_session() as s:
-            return {title: fn(s, f) for title, fn, _, _ in TABS}
+            items = sr.item_report(s, f)
+            return {
+                "Items": items,
+                "Categories": sr.category_report(s, f, items),
+                "Salespeople": sr.salesperson_report(s, f),
+                "Zones": sr.zone_report(s, f),
+            }
 
     def refresh(self, wait: bool = False) -> None:
         """Run the four reports off the GUI thread (`wait=True`: now, for tests)."""

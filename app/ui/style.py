@@ -10,6 +10,8 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import QApplication
 
+from app.paths import RESOURCES_DIR
+
 # --- palette --------------------------------------------------------------------------
 NAVY = "#0f172a"  # sidebar
 NAVY_2 = "#1e293b"  # sidebar hover
@@ -60,6 +62,8 @@ OUT_COLOR = "#f87171"
 CHART_TODAY = ACCENT
 CHART_LAST_WEEK = "#94a3b8"
 CHART_FILL = (79, 70, 229, 60)
+
+CHEVRON = (RESOURCES_DIR / "icons" / "chevron-down.svg").as_posix()
 
 SPACING = 16
 RADIUS = 10
@@ -142,9 +146,7 @@ QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox, QPlainTextEdit {{ background: wh
 QLineEdit:focus, QSpinBox:focus, QDoubleSpinBox:focus, QComboBox:focus {{
     border: 1px solid {ACCENT}; }}
 QComboBox::drop-down {{ border: none; width: 24px; }}
-QComboBox::down-arrow {{ image: none; width: 0; height: 0; margin-right: 8px;
-    border-left: 5px solid transparent; border-right: 5px solid transparent;
-    border-top: 6px solid {MUTED}; }}
+QComboBox::down-arrow {{ image: url({CHEVRON}); width: 12px; height: 12px; margin-right: 8px; }}
 QComboBox QAbstractItemView {{ background: white; border: 1px solid {LINE};
     selection-background-color: {ACCENT_SOFT}; selection-color: {ACCENT}; padding: 4px; }}
 QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ width: 0; border: none; }}
@@ -170,6 +172,11 @@ QMenu {{ background: white; border: 1px solid {LINE}; padding: 4px; }}
 QMenu::item {{ padding: 6px 22px; border-radius: 6px; }}
 QMenu::item:selected {{ background: {ACCENT_SOFT}; color: {ACCENT}; }}
 QScrollArea {{ background: transparent; border: none; }}
+QScrollBar:vertical {{ background: transparent; width: 10px; margin: 2px; }}
+QScrollBar::handle:vertical {{ background: #cbd5e1; border-radius: 4px; min-height: 30px; }}
+QScrollBar::handle:vertical:hover {{ background: #94a3b8; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ height: 0; width: 0; }}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: transparent; }}
 QScrollArea > QWidget > QWidget {{ background: transparent; }}
 """
 

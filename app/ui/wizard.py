@@ -12,6 +12,8 @@ from typing import Literal
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import ValidationError
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.config import AppConfig, CameraConfig, StoreIdentity
 from app.paths import demo_clip
+from app.ui import style
 from app.ui.camera_dialog import CameraForm, first_error
 from app.ui.workers import Background
 
@@ -57,6 +60,28 @@ def local_timezone() -> str:
     return name if name in available_timezones() else "UTC"
 
 
+def logo_pixmap(size: int) -> QPixmap:
+    """The app mark: a white diamond on an indigo rounded square."""
+    pm = QPixmap(size, size)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(style.ACCENT))
+    p.drawRoundedRect(QRectF(0, 0, size, size), size * 0.22, size * 0.22)
+    p.setBrush(QColor("white"))
+    c, r = size / 2, size * 0.24
+    p.drawPolygon(
+        QPolygonF([QPointF(c, c - r), QPointF(c + r, c), QPointF(c, c + r), QPointF(c - r, c)])
+    )
+    p.end()
+    return pm
+
+
+def title(text: str) -> str:
+    return f"<span style='font-size:17pt; font-weight:700; color:{style.INK}'>{text}</span>"
+
+
 def _error_label() -> QLabel:
     lab = QLabel("")
     lab.setObjectName("Error")
@@ -67,7 +92,7 @@ def _error_label() -> QLabel:
 class StorePage(QWizardPage):
     def __init__(self, cfg: AppConfig) -> None:
         super().__init__()
-        self.setTitle("Welcome to Vitrine")
+        self.setTitle(title("Welcome to Vitrine"))
         self.setSubTitle(
             "Three short steps and your store's counts start. You can change all of it later in Settings."
         )
@@ -102,7 +127,7 @@ class StorePage(QWizardPage):
 class PrivacyPage(QWizardPage):
     def __init__(self, cfg: AppConfig) -> None:
         super().__init__()
-        self.setTitle("Privacy")
+        self.setTitle(title("Privacy"))
         self.setSubTitle("How much Vitrine may remember about the people it counts.")
         self.anonymous = QRadioButton("Anonymous")
         self.recognition = QRadioButton("Recognition")
@@ -128,7 +153,7 @@ class PrivacyPage(QWizardPage):
 class CameraPage(QWizardPage):
     def __init__(self, background: Background) -> None:
         super().__init__()
-        self.setTitle("Your first camera")
+        self.setTitle(title("Your first camera"))
         self.setSubTitle(
             "An IP camera on the store network, a USB camera, a video file — or the demo camera to look around first."
         )
@@ -157,7 +182,7 @@ class CameraPage(QWizardPage):
 class DonePage(QWizardPage):
     def __init__(self) -> None:
         super().__init__()
-        self.setTitle("All set")
+        self.setTitle(title("All set"))
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         lay = QVBoxLayout(self)
@@ -173,6 +198,9 @@ class FirstRunWizard(QWizard):
         self.base = base or AppConfig()
         self.setWindowTitle("Set up Vitrine")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setTitleFormat(Qt.TextFormat.RichText)
+        self.setSubTitleFormat(Qt.TextFormat.RichText)
+        self.setPixmap(QWizard.WizardPixmap.LogoPixmap, logo_pixmap(48))
         self.setMinimumSize(680, 560)
         self.store_page = StorePage(self.base)
         self.privacy_page = PrivacyPage(self.base)

@@ -9,6 +9,9 @@ arrive after shutdown are ignored.
 from __future__ import annotations
 
 import logging
+import os
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -20,14 +23,38 @@ log = logging.getLogger(__name__)
 Callback = Callable[[Any], None]
 
 
+def lower_thread_priority(nice: int) -> bool:
+    """Make the calling thread `nice` steps less important to the OS scheduler (Linux:
+    per-thread niceness, inherited by every thread it starts). Never needs privileges."""
+    if nice <= 0 or not sys.platform.startswith("linux"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+        return True
+    except OSError as exc:
+        log.debug("could not lower the thread priority: %s", exc)
+        return False
+
+
 class Background(QObject):
     """A small pool of worker threads whose results come back on the GUI thread."""
 
     _finished = Signal(object, object, object)
 
-    def __init__(self, workers: int = 2, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        workers: int = 2,
+        parent: QObject | None = None,
+        *,
+        nice: int = 0,
+        name: str = "vitrine-ui",
+    ) -> None:
         super().__init__(parent)
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vitrine-ui")
+        init = (lambda: lower_thread_priority(nice)) if nice > 0 else None
+        self._pool = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix=name, initializer=init
+        )
         self._closed = False
         self._pending: set[Future[Any]] = set()
         self._finished.connect(self._deliver)

@@ -22,9 +22,10 @@ short analyzeduration) + first frame, whatever the backoff has grown to. The pro
 only short-cuts the wait when the camera *was unreachable*; a camera that answers but
 refuses us (auth_failed, wrong path) follows the plain backoff.
 
-Stalled. A source whose `read()` gets nothing for its read timeout (5 s for IP
-cameras) while connected is "stalled"; the reader then reconnects. A stream that breaks
-(read fails twice in a row quickly) is "offline".
+Stalled. A live source that delivers no frame for `stall_after_s` (5 s) while
+connected, or whose `read()` blocks that long (an IP camera's read timeout is 5 s too),
+is "stalled"; the reader then reconnects. A stream that breaks (read fails twice in a
+row quickly, e.g. the server went away) is "offline".
 
 One reader never touches another's state; exceptions from a source are caught, logged
 and treated as a lost stream. The loop waits on the stop Event, never sleeps; `stop()`
@@ -36,10 +37,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
+from app.config import CameraConfig
 from app.events import CameraStatus, EventBus
 from app.vision.camera_net import RtspSource, probe_stream, redact, with_credentials
 from app.vision.camera_sources import (
@@ -141,6 +143,11 @@ class CameraReader:
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    @classmethod
+    def from_config(cls, cfg: CameraConfig, bus: EventBus | None, **options: Any) -> CameraReader:
+        """A reader for a configured camera (source built by `create_source`)."""
+        return cls(create_source(cfg), bus, cfg.name, **options)
 
     def start(self) -> None:
         if self.running:

@@ -140,9 +140,12 @@ def test_scheduler_runs_at_start_and_stops(store: Store) -> None:
 
 
 def test_store_start_retention_is_stopped_by_close(store: Store) -> None:
-    sched = store.start_retention(CFG)
+    sched = store.start_retention(RetentionConfig(person_crops_days=2))
     assert sched.ran.wait(30)
     assert store.start_retention(CFG) is sched  # only one
+    store.writer.ingest(NewVisitor("cam", NOW, 0, 0.0, "z", "v", 1, b"jpeg")).result(10)
+    with store.read_session() as s:  # new crops follow the configured retention
+        assert s.scalars(select(PersonCrop.expires_at)).one() == NOW + 2 * DAY
 
 
 def test_crop_view_export_delete_are_audited(store: Store, tmp_path: Path) -> None:

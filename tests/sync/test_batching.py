@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.sync import batching
-from app.sync.batching import Batch, OutboxItem, backoff_delay, gzip_size, plan, split
+from app.sync.batching import OutboxItem, backoff_delay, gzip_size, split
 
 
 def _item(i: int, size: int = 40, batch_id: str | None = None, noise: bool = False) -> OutboxItem:
@@ -63,25 +63,6 @@ def test_a_single_oversized_row_still_goes_alone() -> None:
 def test_split_rejects_nonsense_limits() -> None:
     with pytest.raises(ValueError):
         split([_item(1)], max_rows=0)
-
-
-def test_plan_resends_pending_batches_first_with_their_ids() -> None:
-    ids = iter(["new-1", "new-2"])
-    items = [
-        _item(5, batch_id="old-b"),
-        _item(1, batch_id="old-a"),
-        _item(2, batch_id="old-a"),
-        _item(3),
-        _item(4),
-        _item(6),
-    ]
-    batches = plan(items, max_rows=2, make_id=lambda: next(ids))
-    assert batches == [
-        Batch("old-a", (items[1], items[2]), False),
-        Batch("old-b", (items[0],), False),
-        Batch("new-1", (items[3], items[4]), True),
-        Batch("new-2", (items[5],), True),
-    ]
 
 
 def test_new_batch_ids_are_unique_uuids() -> None:

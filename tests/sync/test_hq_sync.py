@@ -19,8 +19,9 @@ from app.hq import auth
 from app.hq.testing_pg import HqProcess, free_port
 from app.store.db import Store
 from app.sync import payload as pl
+from app.sync.batching import new_batch_id
 from app.sync.hq_client import HqClient
-from app.sync.outbox_sender import SyncOptions, SyncWorker, start_sync
+from app.sync.outbox_sender import SyncOptions, SyncWorker, start_sync, take_batch
 from tests.sync.conftest import Hq
 from tests.sync.hq_data import T0, populate
 from tests.sync.hq_proxy import CutOnceProxy
@@ -164,17 +165,15 @@ def test_restart_resends_an_unfinished_batch_with_the_same_key(
     produce(local_store, 0, 30)  # 90 rows
     # app 1: takes a batch (id committed), uploads it, "crashes" before recording it
     w1 = worker_factory(hq.base_url, hq.store_id, hq.key, start=False, max_rows=40)
-    first = w1._next_batch()
-    second = w1._next_batch()
-    assert first is not None and first == second  # not sent yet: the same batch again
-    rows = store_rows(
-        local_store, f"SELECT id, kind, payload FROM sync_outbox WHERE batch_id = '{first}'"
-    )
-    assert len(rows) == 40
-    raw = pl.envelope_bytes(
-        hq.store_id, "UTC", first, [pl.wire_row(r.kind, r.id, r.payload) for r in rows], T0
-    )
-    assert w1.client.send(first, pl.encode_body(raw)).status == "stored"
+    batch = local_store.writer.submit(lambda s: take_batch(s, new_batch_id(), 40, 10**6))
+    first = batch.result(30)
+    assert first is not None and len(first.items) == 40
+    raw = pl.envelope_bytes(hq.store_id, "UTC", first.batch_id, [i.wire() for i in first.items], T0)
+    assert w1.client.send(first.batch_id, pl.encode_body(raw)).status == "stored"
+    # after a restart the unacknowledged batch comes back whole, with its id
+    again = w1._pending_batch()
+    assert again is not None and again.batch_id == first.batch_id
+    assert [i.id for i in again.items] == [i.id for i in first.items]
     # app 2 starts on the same outbox: resends that batch (HQ: duplicate), then the rest
     w2 = worker_factory(hq.base_url, hq.store_id, hq.key, max_rows=40)
     wait_until(lambda: w2.status().backlog == 0, what="drain")
@@ -182,7 +181,7 @@ def test_restart_resends_an_unfinished_batch_with_the_same_key(
         local_store, "SELECT batch_id, count(*) AS n FROM sync_outbox GROUP BY batch_id"
     )
     assert sorted(b.n for b in batches) == [10, 40, 40]
-    assert first in {b.batch_id for b in batches}
+    assert first.batch_id in {b.batch_id for b in batches}
     assert hq.count("batches") == 3 and hq.count("rollups") == 90
     assert_exactly_once(local_store, hq.engine, hq.store_id)
 

@@ -3,6 +3,7 @@ valid token: whatever it sends, the server never answers 5xx."""
 
 from __future__ import annotations
 
+# ruff: noqa: F811  (fixtures imported from lan_fixtures are test parameters)
 from collections.abc import Iterator
 from typing import Any
 

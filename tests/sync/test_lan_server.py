@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# ruff: noqa: F811  (fixtures imported from lan_fixtures are test parameters)
 import ssl
 import threading
 import time

@@ -3,6 +3,7 @@ hypothesis-generated malformed files (no crash, no partial import)."""
 
 from __future__ import annotations
 
+# ruff: noqa: F811  (fixtures imported from lan_fixtures are test parameters)
 import uuid
 from pathlib import Path
 

@@ -3,6 +3,7 @@ service that scanned the item; audit of rejections."""
 
 from __future__ import annotations
 
+# ruff: noqa: F811  (fixtures imported from lan_fixtures are test parameters)
 import json
 import time
 

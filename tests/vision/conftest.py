@@ -18,7 +18,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import cv2
-
 import pytest
 
 from app.vision.video_io import iter_video
@@ -81,8 +80,21 @@ class RtspServer:
         sel.close()
         if not line.startswith(b"READY"):
             self.kill()
-            raise RuntimeError(f"RTSP server did not start: {self.log_path.read_text()[-2000:]}")
+            raise RuntimeError(f"RTSP server did not start: {self.log_tail()}")
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5):
+            pass  # it really listens
         return self
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
+
+    def died(self) -> str | None:
+        """Why the server exited on its own (None while it runs or after kill/stop)."""
+        if self.proc is None or self.proc.poll() is None:
+            return None
+        return (
+            f"RTSP server on port {self.port} exited with {self.proc.returncode}: {self.log_tail()}"
+        )
 
     def kill(self) -> None:
         """SIGKILL: the camera vanishes without closing anything."""
@@ -136,8 +148,10 @@ def rtsp_server_factory(tmp_path: Path) -> Iterator[Callable[..., RtspServer]]:
         return server.start()
 
     yield factory
+    deaths = [d for s in servers if (d := s.died())]
     for s in servers:
         s.stop()
+    assert not deaths, deaths
 
 
 @pytest.fixture

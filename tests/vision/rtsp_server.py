@@ -6,10 +6,13 @@ Run by the SYSTEM python3 (python3-gi + gir1.2-gst-rtsp-server-1.0), not the ven
     /usr/bin/python3 tests/vision/rtsp_server.py --port 8554 --clip CLIP.avi \
         [--mount /cam] [--user U --password P] [--auth basic|digest]
 
-Each client gets its own pipeline that plays the clip from its start at real-time pace
-(`avidemux ! h264parse ! rtph264pay`), looping it with a segment seek so that a long
-test never runs out of footage. With --user/--password the mount requires RTSP
-authentication (GstRTSPAuth). Prints "READY <port>" on stdout once it listens.
+Each client gets its own pipeline that plays the clip once from its start at real-time
+pace (`avidemux ! h264parse ! rtph264pay`): 79 s of the PETS clip, longer than any test
+session. (Looping it with a flushing segment seek raced with the client's PLAY and
+tripped an assertion in gst_rtsp_media_get_rates on GStreamer 1.22, so it does not.)
+Only TCP transport is offered, so a client that streams proves it asked for TCP. With
+--user/--password the mount requires RTSP authentication (GstRTSPAuth, Basic or
+Digest). Prints "READY <port>" on stdout once it listens.
 """
 
 from __future__ import annotations
@@ -24,27 +27,6 @@ gi.require_version("Gst", "1.0")
 gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
-
-
-def _on_media_configure(_factory: object, media: GstRtspServer.RTSPMedia) -> None:
-    """Loop the clip: seek back to the start whenever a segment ends."""
-    pipeline = media.get_element()
-    bus = pipeline.get_bus()
-
-    def on_message(_bus: object, msg: Gst.Message) -> bool:
-        if msg.type == Gst.MessageType.SEGMENT_DONE:
-            pipeline.seek_simple(Gst.Format.TIME, Gst.SeekFlags.SEGMENT, 0)
-        return True
-
-    bus.add_signal_watch()
-    bus.connect("message", on_message)
-
-    def first_seek() -> bool:
-        flags = Gst.SeekFlags.FLUSH | Gst.SeekFlags.SEGMENT
-        pipeline.seek_simple(Gst.Format.TIME, flags, 0)
-        return False
-
-    media.connect("prepared", lambda _m: GLib.idle_add(first_seek))
 
 
 def _add_auth(server: GstRtspServer.RTSPServer, factory: object, args: argparse.Namespace) -> None:
@@ -85,7 +67,6 @@ def main() -> int:
     )
     factory.set_shared(False)
     factory.set_protocols(GstRtsp.RTSPLowerTrans.TCP)  # proves clients use TCP transport
-    factory.connect("media-configure", _on_media_configure)
     if args.user:
         _add_auth(server, factory, args)
     server.get_mount_points().add_factory(args.mount, factory)

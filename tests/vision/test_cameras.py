@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import cv2
@@ -94,7 +95,7 @@ def readers() -> Iterator[list[CameraReader]]:
 
 
 def start_reader(
-    made: list[CameraReader], source: CameraSource, bus: EventBus, name: str, **kw: float
+    made: list[CameraReader], source: CameraSource, bus: EventBus, name: str, **kw: Any
 ) -> CameraReader:
     r = CameraReader(source, bus, name, **kw)
     made.append(r)
@@ -105,7 +106,8 @@ def start_reader(
 def frames_within(reader: CameraReader, seconds: float) -> list[int]:
     """Indices of the distinct frames a fast consumer sees in `seconds`."""
     seen: list[int] = []
-    last = reader.latest().index if reader.latest() else -1
+    newest = reader.latest()
+    last = newest.index if newest is not None else -1
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
         f = reader.wait_for_frame(last, timeout=left)
@@ -172,9 +174,11 @@ def test_create_source_by_type(tmp_path: Path) -> None:
         ({"type": "fake", "url": "fake://320x240@15"}, FakeSource),
     ]
     for fields, cls in cases:
-        src = create_source(CameraConfig(name="c", **fields))  # type: ignore[arg-type]
+        src = create_source(CameraConfig.model_validate({"name": "c", **fields}))
         assert type(src) is cls
         assert "p@" not in src.describe()
+    reader = CameraReader.from_config(CameraConfig(name="lobby", type="fake"), None)
+    assert reader.name == "lobby" and isinstance(reader.source, FakeSource)
     fake = create_source(CameraConfig(name="c", type="fake", url="fake://320x240@15"))
     fake.open()
     image = fake.read()

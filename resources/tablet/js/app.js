@@ -209,14 +209,18 @@ function showZones() {
   );
 }
 
+const shown = new Set(); // visitor ids already drawn once (only new cards animate)
+
 function customerCard(zone, c, now) {
+  const fresh = !shown.has(c.visitor_id);
+  shown.add(c.visitor_id);
   const busy = c.served_by && c.served_by !== me.salesperson_name;
-  const fresh = c.present && now - c.entered_at < 60;
+  const isNew = c.present && now - c.entered_at < 60;
   const badge = !c.present ? h("span", { class: "badge left" }, "Left")
     : c.served_by ? h("span", { class: "badge serving" }, `With ${c.served_by}`)
-      : fresh ? h("span", { class: "badge" }, "New") : null;
+      : isNew ? h("span", { class: "badge" }, "New") : null;
   return h("button", {
-    class: `customer${c.present ? "" : " gone"}${busy ? " busy" : ""}`,
+    class: `customer${c.present ? "" : " gone"}${busy ? " busy" : ""}${fresh ? " fresh" : ""}`,
     "data-visitor": c.visitor_id,
     onclick: () => startService(zone, c),
   },

@@ -32,7 +32,10 @@ export class LiveZone {
   }
 
   list() {
-    return [...this.customers.values()].sort(
+    // people who left after only a few seconds were passing through: not worth a card
+    return [...this.customers.values()].filter(
+      (c) => c.present || (c.left_at || 0) - c.entered_at >= 10
+    ).sort(
       (a, b) => (b.present - a.present) || (b.entered_at - a.entered_at)
     );
   }
