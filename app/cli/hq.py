@@ -38,9 +38,12 @@ def _db_arg(p: argparse.ArgumentParser, sub: bool) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Run the reference HQ receiver (no SUBCOMMAND: serve), or manage its stores."
+    )
     _db_arg(parser, sub=False)
-    parser.add_argument("--host", default="0.0.0.0", help="address to listen on")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port")
+    parser.add_argument("--host", default="0.0.0.0", help="address to listen on (0.0.0.0)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port ({DEFAULT_PORT})")
     parser.add_argument(
         "--analyst-token",
         default=None,
@@ -123,8 +126,8 @@ def run(args: argparse.Namespace) -> int:
             print("HQ schema is up to date")
         elif cmd == "add-store":
             key = auth.add_store(engine, args.store_id, args.name, args.timezone)
-            print(f"store {args.store_id} added. Its key (shown only now; put it in the store's")
-            print("Settings > Sync > store key):")
+            print(f"store {args.store_id} added. Its key, shown only now (the store's config:")
+            print("[sync] store_key):")
             print(key)
         elif cmd == "rotate-key":
             key = auth.rotate_key(engine, args.store_id)

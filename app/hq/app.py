@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 4_000_000  # compressed bytes accepted per request (stores send <= 1 MB)
 MAX_INFLATED = 32_000_000
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
 def _unauthorized(msg: str) -> HTTPException:
@@ -99,11 +100,13 @@ def create_app(
 ) -> FastAPI:
     app = FastAPI(title="Vitrine HQ receiver", version=__version__)
 
-    def analyst(authorization: Annotated[str | None, Header()] = None) -> None:
-        if not analyst_token:
-            return
-        if not hmac.compare_digest(_bearer(authorization), analyst_token):
-            raise _unauthorized("wrong analyst token")
+    @app.exception_handler(OperationalError)
+    async def database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database error on %s: %s", request.url.path, exc.orig or exc)
+        return JSONResponse(
+            {"detail": "HQ's database is unavailable; nothing was stored, try again later"},
+            503,
+        )
 
     @app.get("/health")
     def health() -> JSONResponse:
@@ -117,6 +120,12 @@ def create_app(
         body = {"status": "ok" if ok else "error", "database": "ok", "schema": rev}
         return JSONResponse(body, 200 if ok else 503)
 
+    _add_upload_route(app, engine, max_body, max_inflated)
+    _add_query_routes(app, engine, analyst_token)
+    return app
+
+
+def _add_upload_route(app: FastAPI, engine: Engine, max_body: int, max_inflated: int) -> None:
     @app.post("/api/v1/batches")
     async def receive_batch(
         request: Request,
@@ -124,8 +133,8 @@ def create_app(
         authorization: Annotated[str | None, Header()] = None,
         idempotency_key: Annotated[str | None, Header()] = None,
     ) -> dict[str, Any]:
-        if not x_vitrine_store:
-            raise _unauthorized("missing X-Vitrine-Store header (the store id)")
+        if not x_vitrine_store or not auth.STORE_ID_RE.match(x_vitrine_store):
+            raise _unauthorized("missing or malformed X-Vitrine-Store header (the store id)")
         key = _bearer(authorization)
         await run_in_threadpool(_authenticate, engine, x_vitrine_store, key)
         try:
@@ -142,6 +151,14 @@ def create_app(
             ingest_batch, engine, x_vitrine_store, batch, batch_key, len(body)
         )
         return result.as_json()
+
+
+def _add_query_routes(app: FastAPI, engine: Engine, analyst_token: str | None) -> None:
+    def analyst(authorization: Annotated[str | None, Header()] = None) -> None:
+        if not analyst_token:
+            return
+        if not hmac.compare_digest(_bearer(authorization), analyst_token):
+            raise _unauthorized("wrong analyst token")
 
     @app.get("/api/v1/stores", dependencies=[Depends(analyst)])
     def stores() -> list[dict[str, Any]]:
@@ -160,12 +177,14 @@ def create_app(
     def daily(
         date_from: Annotated[date, Query(description="first local day, YYYY-MM-DD")],
         date_to: Annotated[date, Query(description="last local day, YYYY-MM-DD")],
-        store_id: Annotated[str | None, Query(max_length=64)] = None,
+        store_id: Annotated[str | None, Query(pattern=auth.STORE_ID_RE.pattern)] = None,
     ) -> list[dict[str, Any]]:
+        """Footfall, sales, conversion and service conversion per store per local day."""
+        for d in (date_from, date_to):
+            if not FIRST_DAY <= d <= LAST_DAY:
+                raise HTTPException(422, f"{d} is outside {FIRST_DAY} .. {LAST_DAY}")
         if date_to < date_from:
             raise HTTPException(422, "date_to is before date_from")
         if (date_to - date_from).days > 400:
             raise HTTPException(422, "ask for at most 400 days at a time")
         return [f.as_json() for f in queries.daily(engine, date_from, date_to, store_id)]
-
-    return app

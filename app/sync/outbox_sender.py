@@ -49,6 +49,17 @@ class SyncStatus:
     next_attempt_at: float | None
     rows_sent: int = 0  # rows acknowledged since this worker started
 
+    def summary(self, now: float | None = None) -> str:
+        """One line for the desktop's status bar."""
+        now = time.time() if now is None else now
+        if self.last_success_at is None:
+            last = "never synced with HQ"
+        else:
+            last = f"last sync with HQ {_ago(now - self.last_success_at)}"
+        waiting = "all sent" if self.backlog == 0 else f"{self.backlog} rows waiting"
+        parts = [last, waiting] + ([self.last_error] if self.last_error else [])
+        return "; ".join(parts)
+
 
 @dataclass
 class SyncOptions:
@@ -131,8 +142,8 @@ class SyncWorker:
 
     def status(self) -> SyncStatus:
         try:
-            backlog = self.backlog()
-        except Exception:  # the UI must always get an answer
+            backlog = self._p.backlog = self.backlog()
+        except Exception:  # the UI must always get an answer (the store may be closing)
             backlog = self._p.backlog
         with self._lock:
             p = self._p
@@ -340,6 +351,16 @@ def prune_sent(s: Session, cutoff: float) -> int:
         {"c": cutoff},
     )
     return int(getattr(res, "rowcount", 0) or 0)
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 90:
+        return "just now"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min ago"
+    if seconds < 2 * 86400:
+        return f"{round(seconds / 3600)} h ago"
+    return f"{round(seconds / 86400)} days ago"
 
 
 def _human(seconds: float) -> str:

@@ -155,6 +155,7 @@ class DesktopApp:
         """Stop everything (window, engine, workers) then the store; idempotent."""
         if self.window is not None:
             self.window.shutdown()
+            self.window.close()
             sys.setswitchinterval(self._switch)
         self.background.shutdown()
         if self.store is not None:

@@ -78,6 +78,11 @@ class CameraWall(QWidget):
         for b in (self.back_button, self.heat_button, self.add_button):
             head.addWidget(b)
         outer.addLayout(head)
+        self.banner = QLabel("")
+        self.banner.setObjectName("Banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        outer.addWidget(self.banner)
 
         self.board = QWidget()
         self.board.setObjectName("Wall")
@@ -118,7 +123,7 @@ class CameraWall(QWidget):
         n = len(names)
         extra = len([c for c in cfg.cameras if c.enabled]) - n
         self.subtitle.setText(
-            f"{n} camera{'s' if n != 1 else ''} live on this computer"
+            f"{n} camera{'s' if n != 1 else ''} on this computer"
             + (f" ({extra} more not shown: the wall holds {MAX_TILES})" if extra > 0 else "")
             + ("  ·  double-click a tile to focus it, right-click to edit" if n else "")
         )
@@ -149,6 +154,11 @@ class CameraWall(QWidget):
         for c in range(cols):
             self.grid.setColumnStretch(c, 1)
         self.back_button.setVisible(self.focused is not None)
+
+    def set_banner(self, text: str) -> None:
+        """A message above the tiles (e.g. the engine could not start); empty hides it."""
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
 
     # --- interaction ------------------------------------------------------------------
     def toggle_focus(self, camera: str) -> None:

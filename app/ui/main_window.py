@@ -227,6 +227,9 @@ class MainWindow(QMainWindow):
         self.engine_label.setText("● " + text)
         color = {"running": "#16a34a", "failed": "#dc2626"}.get(state, "#d97706")
         self.engine_label.setStyleSheet(f"color:{color};")
+        self.wall.set_banner(
+            f"The analysis engine could not start: {message}" if state == "failed" else ""
+        )
 
     def on_camera_status(self, status: CameraStatus) -> None:
         """Raise one "camera offline" alert per outage (the store keeps it)."""

@@ -127,6 +127,8 @@ QToolTip {{ background: {NAVY}; color: white; border: none; padding: 6px 8px; }}
 #KpiHint {{ color: {MUTED}; font-size: 11px; }}
 #EmptyState {{ color: {MUTED}; font-size: 13px; padding: 24px; }}
 
+#Banner {{ background: #fef2f2; color: {BAD}; border: 1px solid #fecaca; border-radius: 8px;
+    padding: 10px 14px; font-weight: 600; }}
 #Wall {{ background: {WALL_BG}; border-radius: {RADIUS}px; }}
 #WallEmpty {{ color: #cbd5e1; font-size: 15px; }}
 

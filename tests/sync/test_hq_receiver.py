@@ -313,3 +313,40 @@ def test_daily_footfall_and_conversion(hq: Hq) -> None:
     stores = {s["store_id"]: s for s in httpx.get(hq.base_url + "/api/v1/stores").json()}
     assert stores[hq.store_id]["timezone"] == "Europe/Paris"
     assert stores[hq.store_id]["last_batch_at"] is not None
+
+
+def test_query_api_needs_the_analyst_token_when_one_is_set(hq: Hq) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.hq.app import create_app
+
+    with TestClient(create_app(hq.engine, analyst_token="t0ken")) as client:
+        params = {"date_from": "2026-01-01", "date_to": "2026-01-01"}
+        assert client.get("/api/v1/daily", params=params).status_code == 401
+        bad = client.get("/api/v1/stores", headers={"Authorization": "Bearer nope"})
+        assert bad.status_code == 401
+        ok = client.get("/api/v1/daily", params=params, headers={"Authorization": "Bearer t0ken"})
+        assert ok.status_code == 200
+        assert client.get("/health").status_code == 200  # health stays open
+
+
+def test_database_down_is_503_not_a_traceback(hq: Hq) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.hq.app import create_app
+
+    dead = db.make_engine("postgresql://postgres@127.0.0.1:1/none")
+    try:
+        with TestClient(create_app(dead), raise_server_exceptions=False) as client:
+            health = client.get("/health")
+            assert health.status_code == 503 and "cannot use the HQ database" in health.text
+            batch_id, body = body_of(hq.store_id, [rollup(1)])
+            r = client.post(
+                "/api/v1/batches",
+                content=body,
+                headers={"X-Vitrine-Store": hq.store_id, "Authorization": f"Bearer {hq.key}",
+                         "Content-Encoding": "gzip"},
+            )  # fmt: skip
+            assert r.status_code == 503 and "nothing was stored" in r.json()["detail"]
+    finally:
+        dead.dispose()

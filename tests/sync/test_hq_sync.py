@@ -21,7 +21,14 @@ from app.store.db import Store
 from app.sync import payload as pl
 from app.sync.batching import new_batch_id
 from app.sync.hq_client import HqClient
-from app.sync.outbox_sender import SyncOptions, SyncWorker, start_sync, take_batch
+from app.sync.outbox_sender import (
+    SyncOptions,
+    SyncStatus,
+    SyncWorker,
+    prune_sent,
+    start_sync,
+    take_batch,
+)
 from tests.sync.conftest import Hq
 from tests.sync.hq_data import T0, populate
 from tests.sync.hq_proxy import CutOnceProxy
@@ -282,3 +289,33 @@ def test_start_sync_reads_the_config(hq: Hq, local_store: Store) -> None:
     finally:
         w.stop()
     assert w.status().state == "stopped"
+
+
+def test_prune_keeps_unsent_rows_and_the_newest_row(local_store: Store) -> None:
+    produce(local_store, 0, 10)  # 30 rows
+
+    def mark(s) -> None:  # type: ignore[no-untyped-def]
+        s.execute(text("UPDATE sync_outbox SET sent_at = :t WHERE id <= 20"), {"t": T0})
+        s.execute(text("UPDATE sync_outbox SET sent_at = :t WHERE id = 30"), {"t": T0})
+
+    local_store.writer.submit(mark).result(30)
+    deleted = local_store.writer.submit(lambda s: prune_sent(s, T0 + 1)).result(30)
+    assert deleted == 20
+    left = [r.id for r in store_rows(local_store, "SELECT id FROM sync_outbox ORDER BY id")]
+    assert left == list(range(21, 31))  # unsent 21..29 and the newest (sent) row 30
+
+
+def test_status_summary_in_plain_words() -> None:
+    now = T0 + 10_000
+    st = SyncStatus("waiting", now - 600, 120, "HQ did not answer within 10 s; will retry in 40 s",
+                    now + 40)  # fmt: skip
+    assert st.summary(now) == (
+        "last sync with HQ 10 min ago; 120 rows waiting; "
+        "HQ did not answer within 10 s; will retry in 40 s"
+    )
+    assert SyncStatus("idle", None, 0, None, None).summary(now) == "never synced with HQ; all sent"
+    assert (
+        SyncStatus("idle", now - 3 * 86400, 0, None, None)
+        .summary(now)
+        .startswith("last sync with HQ 3 days ago")
+    )

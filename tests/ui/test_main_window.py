@@ -28,7 +28,9 @@ from tests.conftest import PETS_CLIP
 class ScriptedEngine:
     """Stands in for app.engine.Engine: no threads, counts set by the test."""
 
-    def __init__(self, cfg: AppConfig, bus: EventBus, store: Any, models_dir: Any, image: np.ndarray) -> None:
+    def __init__(
+        self, cfg: AppConfig, bus: EventBus, store: Any, models_dir: Any, image: np.ndarray
+    ) -> None:
         self.cfg, self.bus, self.image = cfg, bus, image
         self.applied: list[AppConfig] = []
         self.started = self.stopped = False
@@ -50,16 +52,30 @@ class ScriptedEngine:
             return None
         self.index += 1
         return TileState(
-            camera=camera, frame=Frame(self.image, self.index, 0.0, time.time()), frame_index=self.index,
-            detections=Detections.empty(), analysed_index=self.index, occupancy={}, line_counts=dict(self.counts),
-            queues={}, status="live", message="", source_fps=10.0, analysed_fps=5.0, detector_ms=8.0, lag_s=0.1,
+            camera=camera,
+            frame=Frame(self.image, self.index, 0.0, time.time()),
+            frame_index=self.index,
+            detections=Detections.empty(),
+            analysed_index=self.index,
+            occupancy={},
+            line_counts=dict(self.counts),
+            queues={},
+            status="live",
+            message="",
+            source_fps=10.0,
+            analysed_fps=5.0,
+            detector_ms=8.0,
+            lag_s=0.1,
         )
 
 
 @pytest.fixture
 def desktop(qtbot, store, pets_frames):  # noqa: ANN001, ANN201
     cfg = AppConfig.model_validate(
-        {"store": {"name": "Test"}, "cameras": [{"name": "Front", "type": "file", "url": str(PETS_CLIP)}]}
+        {
+            "store": {"name": "Test"},
+            "cameras": [{"name": "Front", "type": "file", "url": str(PETS_CLIP)}],
+        }
     )
     save_config(store, cfg, "test").result(timeout=10)
     engines: list[ScriptedEngine] = []
@@ -90,14 +106,19 @@ def test_add_rename_and_remove_a_camera(qtbot, desktop, store) -> None:  # noqa:
     dlg.form.name.setText("Back")
     dlg.form.path.setText(str(PETS_CLIP))
     dlg._save()
-    qtbot.waitUntil(lambda: bool(engine.applied) and len(engine.applied[-1].cameras) == 2, timeout=5000)
+    qtbot.waitUntil(
+        lambda: bool(engine.applied) and len(engine.applied[-1].cameras) == 2, timeout=5000
+    )
     assert set(win.wall.tiles) == {"Front", "Back"}
     qtbot.waitUntil(lambda: versions(store) == n0 + 1, timeout=5000)
 
     dlg = win.edit_camera("Back")
     dlg.form.name.setText("Stock room")
     dlg._save()
-    qtbot.waitUntil(lambda: [c.name for c in engine.applied[-1].cameras] == ["Front", "Stock room"], timeout=5000)
+    qtbot.waitUntil(
+        lambda: [c.name for c in engine.applied[-1].cameras] == ["Front", "Stock room"],
+        timeout=5000,
+    )
     win.remove_camera("Stock room", confirm=False)
     qtbot.waitUntil(lambda: [c.name for c in engine.applied[-1].cameras] == ["Front"], timeout=5000)
     qtbot.waitUntil(lambda: versions(store) == n0 + 3, timeout=5000)
@@ -112,13 +133,17 @@ def test_zone_edits_apply_live_and_counts_show_on_the_tile(qtbot, desktop, store
     editor.draw_buttons["line"].click()
     for x, y in ((240, 60), (240, 340)):
         q = editor.canvas.to_widget((x, y)).toPoint()
-        QTest.mouseClick(editor.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, q)
+        QTest.mouseClick(
+            editor.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, q
+        )
     assert editor.apply()
     qtbot.waitUntil(lambda: bool(engine.applied and engine.applied[-1].lines), timeout=5000)
     line = engine.applied[-1].lines[0]
     engine.counts = {line.name: {"in": 7, "out": 3}}
     tile = win.wall.tiles["Front"]
-    qtbot.waitUntil(lambda: bool(tile.view.lines) and tile.view.lines[0].count_in == 7, timeout=3000)
+    qtbot.waitUntil(
+        lambda: bool(tile.view.lines) and tile.view.lines[0].count_in == 7, timeout=3000
+    )
     assert tile.view.lines[0].count_out == 3 and tile.frames_shown > 0
     qtbot.waitUntil(lambda: bool(getattr(read_saved(store)[0], "lines", [])), timeout=5000)
     editor.reject()
@@ -159,3 +184,48 @@ def test_closing_stops_the_engine(qtbot, desktop) -> None:  # noqa: ANN001
     win, engine = desktop.window, desktop.engines[0]
     win.close()
     assert engine.stopped and desktop.host.state == "stopped" and not desktop.bridge.running
+
+
+def test_tile_context_menu_edits_and_focuses(qtbot, desktop) -> None:  # noqa: ANN001
+    win = desktop.window
+    tile = win.wall.tiles["Front"]
+    menu = tile.build_menu()
+    actions = {a.text(): a for a in menu.actions() if a.text()}
+    assert set(actions) >= {
+        "Focus this camera",
+        "Edit camera…",
+        "Edit zones and lines…",
+        "Show heatmap",
+        "Remove camera",
+    }
+    with qtbot.waitSignal(tile.edit_zones) as sig:
+        actions["Edit zones and lines…"].trigger()
+    assert sig.args == ["Front"]
+    actions["Show heatmap"].trigger()
+    assert tile.show_heatmap
+    actions["Focus this camera"].trigger()
+    assert win.wall.focused == "Front"
+    for w in win.findChildren(mw.ZoneEditor):
+        w.reject()
+
+
+def test_run_desktop_opens_and_closes_cleanly(qtbot, store, monkeypatch) -> None:  # noqa: ANN001
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui import app as ui_app
+
+    cfg = AppConfig.model_validate({"store": {"name": "Quiet store"}})
+    save_config(store, cfg, "test").result(timeout=10)
+    monkeypatch.setattr(ui_app, "open_store_interactive", lambda parent=None: store)
+    seen: list[str] = []
+
+    def close_main() -> None:
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, mw.MainWindow) and w.isVisible():
+                seen.append(w.windowTitle())
+                w.close()
+
+    QTimer.singleShot(800, close_main)
+    assert ui_app.run_desktop() == 0
+    assert seen == ["Vitrine — Quiet store"]

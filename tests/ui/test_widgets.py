@@ -101,7 +101,9 @@ def test_bridge_delivers_on_the_gui_thread_and_coalesces_status(qtbot) -> None: 
 def test_each_tile_group_is_pulled_at_most_15_times_a_second(qtbot) -> None:  # noqa: ANN001
     bridge = EngineBridge(EventBus(), display_fps=60)
     ticks: list[float] = []
-    bridge.display_tick.connect(lambda phase, n: ticks.append(time.monotonic()) if phase == 0 else None)
+    bridge.display_tick.connect(
+        lambda phase, n: ticks.append(time.monotonic()) if phase == 0 else None
+    )
     bridge.start()
     qtbot.wait(1000)
     bridge.stop()

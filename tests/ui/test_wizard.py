@@ -132,3 +132,44 @@ def test_camera_dialog_refuses_a_taken_name(qtbot, background) -> None:  # noqa:
     dlg.form.name.setText("Back")
     dlg._save()
     assert dlg.result_camera is not None and dlg.result_camera.name == "Back"
+
+
+def test_passphrase_dialog_checks_its_input(qtbot) -> None:  # noqa: ANN001
+    from app.ui.app import PassphraseDialog
+
+    dlg = PassphraseDialog(creating=True)
+    qtbot.addWidget(dlg)
+    dlg.passphrase.setText("short")
+    dlg._ok()
+    assert "8 characters" in dlg.error.text() and dlg.result() == 0
+    dlg.passphrase.setText("long enough phrase")
+    dlg.confirm.setText("something else")
+    dlg._ok()
+    assert "differ" in dlg.error.text()
+    dlg.confirm.setText("long enough phrase")
+    dlg._ok()
+    assert dlg.result() == 1
+
+
+def test_store_without_keychain_asks_for_the_passphrase(qtbot, monkeypatch) -> None:  # noqa: ANN001
+    from PySide6.QtWidgets import QDialog
+
+    from app.ui import app as ui_app
+
+    monkeypatch.delenv("VITRINE_STORE_PASSPHRASE", raising=False)
+    asked: list[bool] = []
+
+    def fake_exec(self) -> int:  # noqa: ANN001
+        asked.append(self.creating)
+        self.passphrase.setText("correct horse battery")
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ui_app.PassphraseDialog, "exec", fake_exec)
+    store = ui_app.open_store_interactive()
+    assert store is not None
+    store.close()
+    if not asked:
+        pytest.skip("this machine has a secure keychain: no passphrase needed")
+    assert asked == [True]  # a new store: choose a passphrase
+    monkeypatch.setattr(ui_app.PassphraseDialog, "exec", lambda self: QDialog.DialogCode.Rejected)
+    assert ui_app.open_store_interactive() is None  # the user gave up: no traceback

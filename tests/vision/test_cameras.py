@@ -205,18 +205,18 @@ def test_slow_consumer_gets_newest_frame_and_never_a_backlog(readers: list[Camer
     assert reader.wait_for_frame(-1, timeout=5) is not None
     work = threading.Event()
     taken: list[int] = []
-    lags: list[int] = []
     for _ in range(10):
         work.wait(0.1)  # a consumer that needs 100 ms per frame
+        delivered = reader.frames_read
         frame = reader.latest()
         assert frame is not None
         taken.append(frame.index)
-        lags.append(reader.frames_read - 1 - frame.index)
+        # nothing older than what was already delivered when we asked: no backlog
+        assert frame.index >= delivered - 1, (frame.index, delivered)
     reader.stop()
     steps = np.diff(taken)
     assert (steps > 0).all()
     assert steps.mean() >= 4, f"consumer should skip ahead, got steps {steps}"
-    assert max(lags) <= 2, f"latest() must be the newest frame, lags {lags}"
     # every frame was either handed out or dropped (the last one may be untaken)
     distinct = len(set(taken)) + 1  # + the first wait_for_frame
     assert reader.frames_read - reader.dropped - distinct in (0, 1)
@@ -331,7 +331,7 @@ def test_backoff_doubles_up_to_its_cap(readers: list[CameraReader]) -> None:
     gaps = np.diff(src.open_times[:8])
     expected = [0.05, 0.1, 0.2, 0.4, 0.4, 0.4, 0.4]
     for gap, want in zip(gaps, expected, strict=True):
-        assert want * 0.9 <= gap <= want + 0.15, f"gaps {gaps.round(3)} vs {expected}"
+        assert want * 0.9 <= gap <= want + 0.25, f"gaps {gaps.round(3)} vs {expected}"
 
 
 def test_probe_cuts_a_long_backoff_short_once_the_camera_answers(

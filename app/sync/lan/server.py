@@ -22,7 +22,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.config import LanConfig
@@ -51,22 +51,42 @@ their idempotency key, purchases by transaction id.
 """
 
 
-def _security_headers(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        response: Response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.url.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        else:
-            response.headers.setdefault("Cache-Control", "no-cache")
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; "
-                "connect-src 'self'; frame-ancestors 'none'",
-            )
-        return response
+_CSP = (
+    b"default-src 'self'; img-src 'self' blob: data:; style-src 'self'; "
+    b"connect-src 'self'; frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders:
+    """Plain ASGI middleware (no per-request task like BaseHTTPMiddleware): no caching of
+    API answers, a strict content security policy for the tablet app."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        api_call = scope["path"].startswith("/api/")
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                have = {k.lower() for k, _ in headers}
+                extra = [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                ]
+                if api_call:
+                    extra.append((b"cache-control", b"no-store"))
+                else:
+                    extra += [(b"cache-control", b"no-cache"), (b"content-security-policy", _CSP)]
+                headers += [(k, v) for k, v in extra if k not in have]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _webhook_route(app: FastAPI, service: TabletService, store: StoreLike, window_s: float) -> None:
@@ -138,7 +158,7 @@ def create_app(
     )
     app.state.ctx = api.Ctx(service, pool)
     api.install_error_handler(app)
-    _security_headers(app)
+    app.add_middleware(SecurityHeaders)
     app.include_router(api.pairing_router())
     app.include_router(api.tablet_router())
     app.include_router(api.sessions_router())
@@ -209,6 +229,9 @@ class LanServer:
             )
         self._sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # inherited by accepted connections: no 40 ms Nagle/delayed-ACK stall between a
+        # response's headers and its body
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             self._sock.bind((self.host, self._want_port))
         except OSError as exc:
