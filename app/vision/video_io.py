@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 DEFAULT_FPS = 25.0  # used when a container does not say its frame rate
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Frame:
     """One decoded frame: BGR pixels, its 0-based source index and its times."""
 

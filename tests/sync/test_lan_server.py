@@ -246,6 +246,10 @@ def test_product_lookup_and_openapi(
     assert "/api/v1/sessions/{session_id}/scans" in doc["paths"]
     assert "/api/v1/pos/webhook" in doc["paths"]
     assert client.get("/").status_code in (200, 307)
+    page = client.get("/tablet/")
+    assert page.status_code == 200 and "js/app.js" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert client.get("/api/v1/me", headers=auth(token)).headers["cache-control"] == "no-store"
 
 
 def test_https_by_default_with_self_signed_cert(

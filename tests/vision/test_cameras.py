@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ import pytest
 
 from app.config import CameraConfig
 from app.events import CameraStatus, EventBus
+from app.vision.camera_net import FFMPEG_OPTIONS_ENV, ensure_ffmpeg_options
 from app.vision.cameras import (
     CameraError,
     CameraReader,
@@ -157,6 +159,16 @@ def test_credentials_are_percent_encoded_for_opening() -> None:
     # credentials already in the URL are replaced, not doubled
     assert with_credentials("rtsp://old:pw@h/x", "u", "p") == "rtsp://u:p@h/x"
     assert with_credentials("rtsp://h/x", "", "") == "rtsp://h/x"
+
+
+def test_ffmpeg_options_get_tcp_and_keep_the_users(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(FFMPEG_OPTIONS_ENV, "stimeout;2000000|rtsp_transport;udp")
+    ensure_ffmpeg_options()
+    opts = dict(p.split(";", 1) for p in os.environ[FFMPEG_OPTIONS_ENV].split("|"))
+    assert opts == {"stimeout": "2000000", "rtsp_transport": "udp", "analyzeduration": "1000000"}
+    monkeypatch.delenv(FFMPEG_OPTIONS_ENV)
+    ensure_ffmpeg_options()
+    assert os.environ[FFMPEG_OPTIONS_ENV] == "rtsp_transport;tcp|analyzeduration;1000000"
 
 
 # ---- the registry ------------------------------------------------------------------------
