@@ -142,6 +142,15 @@ class AnalysisConfig(Strict):
     zone_hysteresis_px: float = Field(
         4.0, ge=0, le=200, description="Distance past a zone edge that flips inside/outside."
     )
+    stitch_s: float = Field(
+        1.5,
+        ge=0,
+        le=10,
+        description="A new track taking over a person lost this many seconds ago (0: off).",
+    )
+    stitch_radius: float = Field(
+        0.6, gt=0, le=5, description="How near (in box heights) a new track must appear."
+    )
     zone_min_frames: int = Field(
         2,
         ge=1,

@@ -21,6 +21,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -151,7 +152,7 @@ def seed_history(store, cfg, now: float) -> None:  # noqa: ANN001
                 break
             for _ in range(int(base * scale * rng.uniform(0.8, 1.2))):
                 ts = (day + timedelta(hours=hour, seconds=rng.uniform(0, 3599))).timestamp()
-                kw = {"camera": "Shop front", "ts": ts, "frame": 0, "t": 0.0}
+                kw: dict[str, Any] = {"camera": "Shop front", "ts": ts, "frame": 0, "t": 0.0}
                 evs.append(
                     ev.EntranceEntered(
                         **kw, entrance="Main door", zone="Door", track_id=1, visitor_id=""

@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 
 DB_NAME = "vitrine.db"
 QUICK_CHECK_MAX_BYTES = 256 * 1024 * 1024  # quick_check at open below this size
+# PRAGMA optimize masks: every table whose statistics are missing or stale (daily), or
+# only the tables this connection used (at close); bit 0x1 lists instead of analysing
+OPTIMIZE_ALL, OPTIMIZE_USED, OPTIMIZE_DRY = 0x10002, 0xFFFE, 0x1
 
 
 def default_path() -> Path:
@@ -204,6 +207,23 @@ class Store:
         finally:
             conn.close()
 
+    def optimize(self, *, all_tables: bool = True, timeout: float = 300.0) -> list[str]:
+        """Refresh the query planner's statistics where they are missing or stale (PRAGMA
+        optimize, which bounds its own work), on the writer between transactions. Returns
+        what it analysed. Run daily by the retention scheduler and at close."""
+        mask = OPTIMIZE_ALL if all_tables else OPTIMIZE_USED
+
+        def job(conn: Any) -> list[str]:
+            todo = [str(r[0]) for r in conn.execute(f"PRAGMA optimize={mask | OPTIMIZE_DRY}")]
+            if todo:
+                conn.execute(f"PRAGMA optimize={mask}").fetchall()
+            return todo
+
+        done: list[str] = self.writer.run_outside_transaction(job).result(timeout)
+        if done:
+            log.info("query planner statistics refreshed: %s", "; ".join(done))
+        return done
+
     def start_retention(self, cfg: RetentionConfig | None = None) -> RetentionScheduler:
         """Run retention now (catch-up) and daily, until `close()`."""
         from app.store.retention import RetentionScheduler
@@ -217,7 +237,8 @@ class Store:
             return self._retention
 
     def close(self) -> None:
-        """Stop the scheduler, commit what is queued, stop the writer, close connections."""
+        """Stop the scheduler, commit what is queued, refresh stale planner statistics,
+        stop the writer, close connections."""
         for unsub in self._unsubscribe:
             unsub()
         self._unsubscribe.clear()
@@ -225,6 +246,11 @@ class Store:
             sched, self._retention = self._retention, None
         if sched is not None:
             sched.stop()
+        if not self.writer.closed:
+            try:
+                self.optimize(all_tables=False, timeout=30.0)
+            except Exception as exc:  # e.g. a full disk: closing matters more
+                log.warning("PRAGMA optimize at close failed: %s", exc)
         self.writer.stop()
         self._write_engine.dispose()
         self._read_engine.dispose()

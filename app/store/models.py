@@ -121,7 +121,12 @@ class ZoneVisit(Base):
     enter_ts: Mapped[float] = mapped_column(Float)
     exit_ts: Mapped[float | None] = mapped_column(Float, nullable=True)
     dwell_s: Mapped[float | None] = mapped_column(Float, nullable=True)
-    __table_args__ = (Index("ix_zone_visits_zone_enter", "zone", "enter_ts"),)
+    __table_args__ = (
+        Index("ix_zone_visits_zone_enter", "zone", "enter_ts"),
+        # the visits still open (the tablets' list after a restart): a small partial index
+        # (revision 0003)
+        Index("ix_zone_visits_open", "enter_ts", sqlite_where=text("exit_ts IS NULL")),
+    )
 
 
 class LineCrossing(Base):
@@ -259,10 +264,12 @@ class ServiceSession(Base):
 class ItemScan(Base):
     __tablename__ = "item_scans"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[str] = mapped_column(ForeignKey("service_sessions.id"), index=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("service_sessions.id"))
     barcode: Mapped[str] = mapped_column(String(64), index=True)
     ts: Mapped[float] = mapped_column(Float)
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    # covering index of the sales reports (revision 0003; replaces the session_id index)
+    __table_args__ = (Index("ix_item_scans_session_barcode", "session_id", "barcode"),)
 
 
 class PosImport(Base):
@@ -282,13 +289,20 @@ class Purchase(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     transaction_id: Mapped[str] = mapped_column(String(80))
     line_no: Mapped[int] = mapped_column(Integer, default=0)
-    ts: Mapped[float] = mapped_column(Float, index=True)
-    barcode: Mapped[str] = mapped_column(String(64), index=True)
+    ts: Mapped[float] = mapped_column(Float)
+    barcode: Mapped[str] = mapped_column(String(64))
     amount: Mapped[float] = mapped_column(Float)
     salesperson_code: Mapped[str] = mapped_column(String(40), default="")
     import_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    session_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
-    __table_args__ = (UniqueConstraint("transaction_id", "line_no", name="uq_purchase_line"),)
+    session_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    __table_args__ = (
+        UniqueConstraint("transaction_id", "line_no", name="uq_purchase_line"),
+        # covering indexes of the sales reports and linking (revision 0003; they replace
+        # the single-column ts, barcode and session_id indexes)
+        Index("ix_purchases_ts_barcode", "ts", "barcode", "amount"),
+        Index("ix_purchases_barcode_ts", "barcode", "ts", "amount"),
+        Index("ix_purchases_session_barcode", "session_id", "barcode", "amount"),
+    )
 
 
 # --- operations ------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Forgetting on time: retention rules per data class, applied daily and at start-up.
+"""Forgetting on time: retention rules per data class, applied daily and at start-up
+(the same slot refreshes the query planner's statistics: `Store.optimize()`).
 
 The rules are pure functions of (row times, now, RetentionConfig): person crops 7 days,
 face images 30 days, raw events 400 days, rollups kept. Deletions run in the writer's
@@ -207,6 +208,10 @@ class RetentionScheduler:
             self.runs.append(run_retention(self.store, self.cfg, self.clock()))
         except Exception:
             log.exception("retention run failed")
+        try:  # the daily maintenance slot also keeps the planner's statistics fresh
+            self.store.optimize()
+        except Exception:
+            log.exception("PRAGMA optimize failed")
         finally:
             self.ran.set()
 

@@ -14,6 +14,13 @@ Definitions (one place, so the three reports agree):
 - revenue: amount of the purchase lines counted as bought (items), or linked to the
   services in scope (salespeople, zones);
 - visitors and mean dwell (zones): from the zone rollups (entries; dwell sum / count).
+
+Plans: the queries lean on the covering indexes of schema revision 0003
+(item_scans(session_id, barcode), purchases(session_id, barcode, amount),
+purchases(ts, barcode, amount), purchases(barcode, ts, amount)) and are shaped so that
+SQLite picks good plans with or without planner statistics (`Store.optimize()` runs
+PRAGMA optimize daily): no GROUP BY that an index order could tempt it to satisfy by
+walking a whole table. `python bench/bench_sales_reports.py` times them.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Integer, Select, distinct, exists, func, select
+from sqlalchemy import Integer, distinct, func, select
 from sqlalchemy.orm import Session
 
 from app.store.models import ItemScan, Product, Purchase, Rollup, Salesperson, ServiceSession
@@ -108,31 +115,22 @@ def _scope(f: ReportFilter) -> Any:
     return q.subquery("scope")
 
 
-def _shown_pairs(scope: Any) -> Any:
-    return (
-        select(ItemScan.session_id.label("sid"), ItemScan.barcode.label("barcode"))
-        .join(scope, scope.c.id == ItemScan.session_id)
-        .distinct()
-        .subquery("shown")
-    )
-
-
-def _linked(scope: Any) -> Select[Any]:
-    return select(Purchase).join(scope, scope.c.id == Purchase.session_id)
-
-
 def item_report(s: Session, f: ReportFilter) -> list[ItemRow]:
     scope = _scope(f)
     # one pass over the scans in scope: each (service, item) showing, and whether that
     # service has a linked purchase of the same item
+    # EXISTS (SELECT purchases.session_id ...), not SELECT *: answered from the index
     bought_it = (
-        exists()
+        select(Purchase.session_id)
         .where(Purchase.session_id == ItemScan.session_id, Purchase.barcode == ItemScan.barcode)
         .correlate(ItemScan)
+        .exists()
     )
+    # a semi-join: item_scans(session_id, barcode) is read in index order, so the pairs
+    # need no sort (see the module doc on plans)
     pairs = (
         select(ItemScan.barcode.label("barcode"), bought_it.label("conv"))
-        .join(scope, scope.c.id == ItemScan.session_id)
+        .where(ItemScan.session_id.in_(select(scope.c.id)))
         .group_by(ItemScan.session_id, ItemScan.barcode)
         .subquery("pairs")
     )
@@ -144,14 +142,7 @@ def item_report(s: Session, f: ReportFilter) -> list[ItemRow]:
         )
     ):
         shown_n[b], converted[b] = int(n), int(conv or 0)
-    linked = {
-        b: (int(n), float(a or 0))
-        for b, n, a in s.execute(
-            select(Purchase.barcode, func.count(), func.sum(Purchase.amount))
-            .join(scope, scope.c.id == Purchase.session_id)
-            .group_by(Purchase.barcode)
-        ).all()
-    }
+    linked = _linked_by_barcode(s, scope)
     if f.narrowed:
         bought = linked
     else:
@@ -183,6 +174,18 @@ def item_report(s: Session, f: ReportFilter) -> list[ItemRow]:
         )
     rows.sort(key=lambda r: (-r.times_shown, -r.revenue, r.barcode))
     return rows
+
+
+def _linked_by_barcode(s: Session, scope: Any) -> dict[str, tuple[int, float]]:
+    """{barcode: (lines, amount)} of the purchases linked to services in scope. Summed
+    here rather than with GROUP BY barcode: given statistics, SQLite would rather walk
+    all purchases in barcode order than sort the few linked ones."""
+    out: dict[str, tuple[int, float]] = {}
+    q = select(Purchase.barcode, Purchase.amount).join(scope, scope.c.id == Purchase.session_id)
+    for b, a in s.execute(q):
+        n, total = out.get(b, (0, 0.0))
+        out[b] = (n + 1, total + float(a or 0))
+    return out
 
 
 def _product_names(s: Session, codes: Sequence[str]) -> dict[str, tuple[str, str]]:
@@ -228,15 +231,17 @@ def _session_stats(s: Session, scope: Any, key: Any) -> dict[Any, dict[str, floa
     ).group_by(key)
     for k, n, dur, ended in s.execute(q).all():
         out[k] = {"sessions": n, "dur": float(dur or 0), "ended": ended}
-    shown = _shown_pairs(scope)
-    q2 = (
-        select(key, func.count())
-        .select_from(shown)
-        .join(scope, scope.c.id == shown.c.sid)
-        .group_by(key)
+    # items shown: distinct barcodes per service, counted per service from the
+    # item_scans(session_id, barcode) index (no join back to the scope)
+    per_session = (
+        select(func.count(distinct(ItemScan.barcode)))
+        .where(ItemScan.session_id == scope.c.id)
+        .correlate(scope)
+        .scalar_subquery()
     )
+    q2 = select(key, func.sum(per_session)).group_by(key)
     for k, n in s.execute(q2).all():
-        out.setdefault(k, {})["items"] = n
+        out.setdefault(k, {})["items"] = int(n or 0)
     q3 = (
         select(key, func.count(distinct(Purchase.session_id)), func.sum(Purchase.amount))
         .join(scope, scope.c.id == Purchase.session_id)

@@ -1,8 +1,10 @@
 """The single writer: one thread owns every write to the store.
 
-Callers put work on a queue and get a `Future`; the thread takes up to `batch_max` items
-(waiting at most `batch_ms` for more after the first), applies them in ONE transaction
-and resolves the futures only after COMMIT. Vision events are written in bulk (see
+Callers put work on a queue and get a `Future`; the thread takes what is queued (up to
+`batch_max` items), applies it in ONE transaction and resolves the futures only after
+COMMIT. This is group commit without a deliberate wait: an item arriving at an idle
+writer is committed at once, and under load batches form by themselves because items
+pile up while the previous batch commits (`batch_ms` > 0 adds an optional linger). Vision events are written in bulk (see
 `app.store.ingest`); `submit(fn)` jobs run in a SAVEPOINT each, so one failing job fails
 only its own future. If the batch cannot commit (full disk, ...), every future of the
 batch fails: nothing unacknowledged is claimed saved, nothing acknowledged is lost.
@@ -34,7 +36,9 @@ T = TypeVar("T")
 @dataclass
 class WriterOptions:
     batch_max: int = 2000  # items per transaction
-    batch_ms: float = 20.0  # wait this long for more items after the first
+    # optional linger: wait up to this long after the first item for more (0: commit as
+    # soon as the queue is drained; batches still grow under load, see the module doc)
+    batch_ms: float = 0.0
 
 
 @dataclass
@@ -179,12 +183,13 @@ class Writer:
         batch: list[_Item] = [first]
         if first.kind == "raw":
             return batch, False
-        deadline = time.monotonic() + self.options.batch_ms / 1000.0
+        linger = self.options.batch_ms / 1000.0
+        deadline = time.monotonic() + linger
         while len(batch) < self.options.batch_max:
             try:
                 item = self._q.get_nowait()
-            except queue.Empty:
-                remaining = deadline - time.monotonic()
+            except queue.Empty:  # drained: commit now (unless a linger was asked for)
+                remaining = deadline - time.monotonic() if linger > 0 else 0.0
                 if remaining <= 0:
                     break
                 try:

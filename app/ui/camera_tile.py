@@ -24,6 +24,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QPixmap,
     QPolygonF,
 )
 from PySide6.QtWidgets import QMenu, QWidget
@@ -73,11 +74,13 @@ class HeatAccumulator:
         grid = external if external is not None else self.grid
         if grid is None or grid.size == 0 or float(grid.max()) <= 0:
             return None
-        g = np.log1p(grid.astype(np.float32))
-        g = cv2.GaussianBlur(g / float(g.max()), (0, 0), 1.0)
-        g8 = (g / max(float(g.max()), 1e-6) * 255).astype(np.uint8)
+        # strong log compression: one person standing still must not hide the paths
+        g = np.log1p(grid.astype(np.float32) / float(grid.max()) * 200.0) / np.log1p(200.0)
+        g = cv2.GaussianBlur(g, (0, 0), 1.2)
+        g = g / max(float(g.max()), 1e-6)
+        g8 = (g * 255).astype(np.uint8)
         bgr = cv2.applyColorMap(g8, cv2.COLORMAP_TURBO)
-        alpha = (np.clip(g * 1.6, 0, 1) * 170).astype(np.uint8)
+        alpha = (np.clip((g - 0.05) * 2.0, 0, 1) * 165).astype(np.uint8)
         bgra = np.ascontiguousarray(np.dstack([bgr, alpha]))
         h, w = g8.shape
         return QImage(bgra.data, w, h, bgra.strides[0], QImage.Format.Format_ARGB32).copy()
@@ -101,9 +104,13 @@ class CameraTile(QWidget):
         self._heat = HeatAccumulator()
         self._heat_img: QImage | None = None
         self._heat_version = -1
-        self._last_analysed: object = None
+        self._last_analysed = -1
         self.show_heatmap = False
         self.focused = False
+        self._chrome: QPixmap | None = None
+        self._chrome_key: tuple[object, ...] | None = None
+        self._stats = ""
+        self._stats_at = 0.0
         self.frames_shown = 0  # distinct frames painted: the tile's display rate
         self.paint_ms_max = 0.0
 
@@ -115,18 +122,16 @@ class CameraTile(QWidget):
     def set_view(self, view: TileView) -> None:
         old = self._view
         self._view = view
-        if view.image is not None:
-            key = (view.analysed_index, id(view.boxes))
-            if key != self._last_analysed:
-                self._last_analysed = key
-                self._heat.add(view.boxes, view.image.shape[:2])
+        if view.image is not None and view.analysed_index != self._last_analysed:
+            self._last_analysed = view.analysed_index  # once per analysed frame
+            self._heat.add(view.boxes, view.image.shape[:2])
         changed = (
             view.image is not old.image
             or view.frame_index != old.frame_index
             or view.status != old.status
             or view.zones != old.zones
             or view.lines != old.lines
-            or view.boxes is not old.boxes
+            or view.analysed_index != old.analysed_index
         )
         if changed:
             self.update()
@@ -256,19 +261,25 @@ class CameraTile(QWidget):
             )
 
     def _paint_boxes(self, p: QPainter, v: TileView, o: QPointF, s: float) -> None:
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         p.setFont(self._font(bold=True, scale=0.9))
-        for box, tid in zip(v.boxes, v.track_ids, strict=False):
-            x1, y1, x2, y2 = (float(c) for c in box)
+        fm = p.fontMetrics()
+        ink = QColor("#0b1120")
+        grey = QColor("#e5e7eb")
+        for box, tid in zip(v.boxes.tolist(), v.track_ids.tolist(), strict=False):
+            x1, y1, x2, y2 = box
             rect = QRectF(o.x() + x1 * s, o.y() + y1 * s, (x2 - x1) * s, (y2 - y1) * s)
-            col = style.track_color(int(tid)) if tid >= 0 else QColor("#e5e7eb")
+            col = style.track_color(tid) if tid >= 0 else grey
             p.setPen(QPen(col, 2))
             p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRoundedRect(rect, 3, 3)
+            p.drawRect(rect)  # axis-aligned: no antialiasing needed, cheap
             if tid >= 0:
-                fm = p.fontMetrics()
-                self._pill(
-                    p, rect.x(), rect.y() - fm.height() - 5, f"#{int(tid)}", col, QColor("#0b1120")
-                )
+                text = f"#{tid}"
+                w, h = fm.horizontalAdvance(text) + 8, fm.height() + 2
+                tag = QRectF(rect.x() - 1, rect.y() - h, w, h)
+                p.fillRect(tag, col)
+                p.setPen(ink)
+                p.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_placeholder(self, p: QPainter, r: QRectF, v: TileView) -> None:
         p.setPen(QColor("#94a3b8"))
@@ -289,7 +300,38 @@ class CameraTile(QWidget):
             msg,
         )
 
+    def _stats_text(self, v: TileView) -> str:
+        """The rates line, refreshed at most once a second (cheap to cache, calm to read)."""
+        now = time.monotonic()
+        if now - self._stats_at >= 1.0 or not self._stats:
+            self._stats_at = now
+            self._stats = (
+                f"{v.source_fps:.1f} fps   ·   analysed {v.analysed_fps:.1f} fps"
+                f"   ·   detector {v.detector_ms:.0f} ms"
+            )
+        return self._stats
+
     def _paint_chrome(self, p: QPainter, r: QRectF, v: TileView) -> None:
+        """Name, status badge and rates: drawn once into a pixmap, re-used until they change."""
+        key = (
+            int(r.width()),
+            int(r.height()),
+            v.camera,
+            v.status,
+            self._stats_text(v),
+            self.focused,
+        )
+        if key != self._chrome_key or self._chrome is None:
+            pm = QPixmap(int(r.width()), int(r.height()))
+            pm.fill(Qt.GlobalColor.transparent)
+            cp = QPainter(pm)
+            cp.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            self._draw_chrome(cp, QRectF(0, 0, r.width(), r.height()), v, key[4])
+            cp.end()
+            self._chrome, self._chrome_key = pm, key
+        p.drawPixmap(QPointF(r.x(), r.y()), self._chrome)
+
+    def _draw_chrome(self, p: QPainter, r: QRectF, v: TileView, stats: str) -> None:
         band = 30.0
         grad = QLinearGradient(0, 0, 0, band + 8)
         grad.setColorAt(0, QColor(0, 0, 0, 170))
@@ -311,7 +353,6 @@ class CameraTile(QWidget):
         p.setBrush(QColor("white"))
         p.setPen(Qt.PenStyle.NoPen)
         p.drawEllipse(QPointF(pill.right() - 10, pill.center().y()), 3, 3)
-        stats = f"{v.source_fps:.1f} fps   ·   analysed {v.analysed_fps:.1f} fps   ·   detector {v.detector_ms:.0f} ms"
         p.setFont(self._font(scale=0.85))
         h = p.fontMetrics().height() + 8
         p.fillRect(QRectF(r.x(), r.bottom() - h, r.width(), h), QColor(0, 0, 0, 150))

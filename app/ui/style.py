@@ -7,6 +7,8 @@ editor, charts) live here too, so that every view speaks the same visual languag
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -84,8 +86,9 @@ def shape_color(index: int) -> QColor:
     return QColor(SHAPE_COLORS[index % len(SHAPE_COLORS)])
 
 
+@functools.lru_cache(maxsize=4096)
 def track_color(track_id: int) -> QColor:
-    """A stable, pleasant colour per track id (golden-ratio hue walk)."""
+    """A stable, pleasant colour per track id (golden-ratio hue walk). Do not mutate."""
     hue = int((track_id * 0.61803398875 % 1.0) * 359)
     return QColor.fromHsv(hue, 170, 255)
 

@@ -32,6 +32,7 @@ from app.vision.entrance import EntranceWatcher
 from app.vision.geometry import bottom_centers
 from app.vision.lines import LineCounter
 from app.vision.stamp import Stamp
+from app.vision.stitching import StitchRules, TrackStitcher
 from app.vision.zones import ZoneRules, ZoneTracker
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,13 @@ def default_tracker(cfg: AppConfig, fps: float) -> TrackerLike:
     return ByteTracker(cfg.analysis.tracker, fps)
 
 
+def default_stitcher(cfg: AppConfig) -> TrackStitcher | None:
+    a = cfg.analysis
+    if a.stitch_s <= 0:
+        return None
+    return TrackStitcher(StitchRules(max_gap_s=a.stitch_s, radius=a.stitch_radius))
+
+
 def default_gate(cfg: AppConfig) -> GateLike | None:
     if not cfg.analysis.motion.enabled:
         return None
@@ -122,6 +130,7 @@ class CameraPipeline:
         tracker: TrackerLike | None = None,
         motion: GateLike | None | bool = True,
         crops: bool = True,
+        stitcher: TrackStitcher | None | bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.camera = camera
@@ -133,6 +142,9 @@ class CameraPipeline:
             default_gate(cfg) if motion is True else (None if motion is False else motion)
         )
         self.crops = crops
+        self.stitcher: TrackStitcher | None = (
+            default_stitcher(cfg) if stitcher is True else (stitcher or None)
+        )
         self._clock = clock
         self._lock = threading.RLock()
         self._last_tracked = Detections.empty()
@@ -232,6 +244,8 @@ class CameraPipeline:
                 people = detections[detections.class_id == PERSON]
                 tracked = self.tracker.update(people)
                 tracked = tracked[tracked.tracker_id >= 0]
+                if self.stitcher is not None:
+                    tracked = self.stitcher.update(tracked, stamp.t)
             self._last_tracked = tracked
             result = self._analyse(frame, stamp, tracked, detector_ms, skipped)
             self._last = stamp

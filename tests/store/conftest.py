@@ -26,7 +26,7 @@ def db_path(_isolated_data_dir: Path) -> Path:
 
 @pytest.fixture
 def store(db_path: Path) -> Iterator[Store]:
-    s = open_store(db_path, writer_options=WriterOptions(batch_ms=5))
+    s = open_store(db_path, writer_options=WriterOptions())  # production defaults
     try:
         yield s
     finally:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.events import EventBus, LineCross, NewVisitor, Occupancy
+from app.store import migrate
 from app.store.db import Store, open_store
 from app.store.errors import StoreClosed, StoreError
 from app.store.models import LineCrossing, PersonCrop, Product, Setting
@@ -24,7 +25,7 @@ def _count(store: Store, model: type) -> int:
 def test_default_path_follows_data_dir(_isolated_data_dir: Path) -> None:
     with open_store() as s:
         assert s.path == _isolated_data_dir / "vitrine.db"
-        assert s.revision() == "0002"
+        assert s.revision() == migrate.head_revision()
     assert (_isolated_data_dir / "vitrine.db").is_file()
     assert (_isolated_data_dir / "vitrine.db.keyinfo").is_file()
 
@@ -155,6 +156,66 @@ def test_batch_size_and_wait_limits(db_path: Path) -> None:
         waited = time.monotonic() - t0
         assert s.writer.batches == before + 1
         assert 0.15 <= waited < 5.0  # a lone item waits up to batch_ms for company
+
+
+def test_group_commit_without_waiting(db_path: Path) -> None:
+    """Default options: an idle writer commits a lone item at once (no linger); items
+    queued while a batch is being applied form the next batch together."""
+    from app.store.writer import WriterOptions
+
+    assert WriterOptions().batch_ms == 0.0
+    with open_store(db_path) as s:
+        started, release = threading.Event(), threading.Event()
+
+        def blocker(_: Session) -> None:
+            started.set()
+            assert release.wait(10)
+
+        first = s.writer.submit(blocker)
+        assert started.wait(10)  # the writer is inside a batch of one job
+        before = s.writer.batches
+        futs = [
+            s.writer.ingest(LineCross("cam", 1000.0 + i, i, 0.0, "door", "in", i))
+            for i in range(300)
+        ]
+        assert not any(f.done() for f in futs)
+        release.set()
+        first.result(10)
+        for f in futs:
+            f.result(10)
+        assert s.writer.batches == before + 2  # the blocked batch, then all 300 in one
+        assert _count(s, LineCrossing) == 300
+        lone = s.writer.ingest(LineCross("cam", 5000.0, 0, 0.0, "door", "in", 1))
+        lone.result(10)
+        assert s.writer.batches == before + 3
+
+
+def _analysed(store: Store) -> set[str]:
+    with store.read_session() as s:
+        if not s.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first():
+            return set()
+        return set(s.execute(text("SELECT tbl FROM sqlite_stat1")).scalars())
+
+
+def test_optimize_at_close_and_when_statistics_go_stale(db_path: Path) -> None:
+    def crossings(s: Store, n: int, t0: float) -> None:
+        for i in range(n):
+            s.writer.ingest(LineCross("cam", t0 + i, i, 0.0, "door", "in", i))
+        s.writer.flush()
+
+    with open_store(db_path) as s:
+        crossings(s, 40, 1000.0)
+        assert "line_crossings" not in _analysed(s)
+    with open_store(db_path) as s:  # close ran PRAGMA optimize on the tables it wrote
+        assert "line_crossings" in _analysed(s)
+        assert not any("line_crossings" in x for x in s.optimize())  # still fresh
+        crossings(s, 2000, 5000.0)  # 50 times more rows: the statistics are stale
+        assert any("line_crossings" in x for x in s.optimize())
+        with s.read_session() as rs:
+            stat = rs.execute(
+                text("SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_line_crossings_line_ts'")
+            ).scalar()
+        assert str(stat).split()[0] == "2040"
 
 
 def test_cancelled_future_does_not_break_the_writer(store: Store) -> None:

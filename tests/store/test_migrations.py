@@ -48,12 +48,49 @@ def _seed_0001(conn: Connection) -> None:
     conn.exec_driver_sql(
         "INSERT INTO settings (key, value, updated_at) VALUES ('store.name', '\"Shop\"', 1)"
     )
+    conn.exec_driver_sql(
+        "INSERT INTO service_sessions (id, salesperson_id, zone, visitor_id, started_at, "
+        "device_id) VALUES ('s1', 1, 'Shoes', '', 100.0, '')"
+    )
+    conn.exec_driver_sql(
+        "INSERT INTO item_scans (session_id, barcode, ts, idempotency_key) "
+        "VALUES ('s1', 'A', 110.0, 'k1')"
+    )
+    conn.exec_driver_sql(
+        "INSERT INTO purchases (transaction_id, line_no, ts, barcode, amount, "
+        "salesperson_code, session_id) VALUES ('t1', 1, 200.0, 'A', 9.5, '', 's1')"
+    )
     conn.commit()
+
+
+REPORT_INDEXES = {
+    "purchases": {
+        "ix_purchases_ts_barcode",
+        "ix_purchases_barcode_ts",
+        "ix_purchases_session_barcode",
+    },
+    "item_scans": {"ix_item_scans_session_barcode"},
+    "zone_visits": {"ix_zone_visits_open"},
+}
+REPLACED_INDEXES = {
+    "purchases": {"ix_purchases_ts", "ix_purchases_barcode", "ix_purchases_session_id"},
+    "item_scans": {"ix_item_scans_session_id"},
+    "zone_visits": set(),
+}
+
+
+def _indexes(conn: Connection, table: str) -> set[str]:
+    return {str(i["name"]) for i in inspect(conn).get_indexes(table)}
+
+
+def _plan(conn: Connection, sql: str) -> str:
+    rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all()
+    return " | ".join(str(r[3]) for r in rows)
 
 
 def test_revision_files_form_one_chain() -> None:
     chain = [s.revision for s in reversed(list(migrate.script().walk_revisions()))]
-    assert chain == migrate.known_revisions() == ["0001", "0002"]
+    assert chain == migrate.known_revisions() == ["0001", "0002", "0003"]
     assert migrate.script().get_current_head() == migrate.head_revision()
 
 
@@ -64,13 +101,32 @@ def test_upgrade_first_to_head_and_back_to_base(db_path: Path) -> None:
         assert "updated_at" not in {c["name"] for c in inspect(conn).get_columns("rollups")}
         _seed_0001(conn)
         migrate.upgrade(conn, "head")
-        assert _rev(conn) == migrate.head_revision() == "0002"
+        assert _rev(conn) == migrate.head_revision() == "0003"
         row = conn.exec_driver_sql(
             "SELECT entries, exits, dwell_sum_s, updated_at FROM rollups WHERE name = 'till'"
         ).one()
         assert tuple(row) == (4, 3, 90.0, 0.0)  # data kept, new column filled
-        idx = {i["name"] for i in inspect(conn).get_indexes("sync_outbox")}
-        assert "ix_sync_outbox_pending" in idx
+        assert "ix_sync_outbox_pending" in _indexes(conn, "sync_outbox")
+        for table, wanted in REPORT_INDEXES.items():
+            have = _indexes(conn, table)
+            assert wanted <= have and not REPLACED_INDEXES[table] & have, table
+        assert conn.exec_driver_sql("SELECT amount FROM purchases").scalar() == 9.5
+        # the report queries are answered from the covering indexes alone
+        plan = _plan(
+            conn,
+            "SELECT barcode, count(*), sum(amount) FROM purchases "
+            "WHERE ts >= 0 AND ts < 1000 GROUP BY barcode",
+        )
+        assert "COVERING INDEX ix_purchases_" in plan, plan
+        plan = _plan(conn, "SELECT barcode FROM item_scans WHERE session_id = 's1'")
+        assert "COVERING INDEX ix_item_scans_session_barcode" in plan, plan
+        plan = _plan(conn, "SELECT enter_ts FROM zone_visits WHERE exit_ts IS NULL")
+        assert "ix_zone_visits_open" in plan, plan
+        migrate.downgrade(conn, "0002")
+        assert _rev(conn) == "0002"
+        for table, wanted in REPORT_INDEXES.items():
+            have = _indexes(conn, table)
+            assert not wanted & have and REPLACED_INDEXES[table] <= have, table
         migrate.downgrade(conn, "0001")
         assert _rev(conn) == "0001"
         assert conn.exec_driver_sql("SELECT entries FROM rollups").scalar() == 4
@@ -92,11 +148,11 @@ def test_open_migrates_after_an_encrypted_backup(db_path: Path) -> None:
         migrate.upgrade(conn, "0001")
         _seed_0001(conn)
     with open_store(db_path, PASS) as store:
-        assert store.revision() == "0002"
+        assert store.revision() == migrate.head_revision()
         with store.read_session() as s:
             assert s.query(Rollup).one().entries == 4
     (backup,) = backups_dir(db_path).glob("*.db")
-    assert "before-0002" in backup.name
+    assert f"before-{migrate.head_revision()}" in backup.name
     assert header_path(backup).exists()
     assert b"Shop" not in backup.read_bytes()  # the backup is encrypted too
     conn = raw_connect(backup, resolve_key(backup, PASS, create=False))

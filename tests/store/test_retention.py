@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.config import RetentionConfig
@@ -137,6 +137,9 @@ def test_scheduler_runs_at_start_and_stops(store: Store) -> None:
     finally:
         sched.stop()
     assert len(sched.runs) == 1 and sched.runs[0].deleted["person_crops"] == 2
+    with store.read_session() as s:  # the same slot refreshed the planner's statistics
+        analysed = set(s.execute(text("SELECT tbl FROM sqlite_stat1")).scalars())
+    assert {"line_crossings", "person_crops"} <= analysed
 
 
 def test_store_start_retention_is_stopped_by_close(store: Store) -> None:

@@ -27,7 +27,7 @@ def store(_isolated_data_dir: Path) -> Iterator[Store]:
 @pytest.fixture(scope="session")
 def pets_frames() -> list[np.ndarray]:
     cap = cv2.VideoCapture(str(PETS_CLIP))
-    frames = []
+    frames: list[np.ndarray] = []
     try:
         while len(frames) < 20:
             ok, img = cap.read()

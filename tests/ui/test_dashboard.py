@@ -4,6 +4,7 @@ states, alert acknowledgement."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from sqlalchemy import select
 
@@ -24,7 +25,7 @@ CFG = AppConfig.model_validate(
 
 
 def seed(store, now: float) -> None:  # noqa: ANN001
-    k = {"camera": "door", "frame": 0, "t": 0.0}
+    k: dict[str, Any] = {"camera": "door", "frame": 0, "t": 0.0}
     evs: list[object] = []
     for i in range(6):
         evs.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -38,7 +39,7 @@ def test_settings_refuse_invalid_values_with_a_message(qtbot, field, value, mess
     view = SettingsView(provider=lambda: "CPUExecutionProvider")
     qtbot.addWidget(view)
     view.set_config(AppConfig())
-    widget = {
+    widget: Any = {
         "fps": view.fps,
         "crops": view.crops,
         "events": view.events,

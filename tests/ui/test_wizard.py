@@ -100,7 +100,7 @@ def test_test_connection_shows_a_snapshot_without_blocking(qtbot, background) ->
     form.test_connection()
     assert not form.test_button.isEnabled()  # returned at once, work is in a thread
     qtbot.waitUntil(lambda: form.snapshot is not None, timeout=15000)
-    assert form.snapshot.shape == (360, 480, 3)
+    assert form.snapshot is not None and form.snapshot.shape == (360, 480, 3)
     assert "480×360" in form.result.text()
     assert not form.preview.pixmap().isNull()
 

@@ -1,0 +1,242 @@
+"""Multi-object tracking with ByteTrack semantics (Zhang et al., 2022).
+
+Per analysed frame: every track is moved by a constant-velocity Kalman filter; then
+1. confirmed and lost tracks are matched to high-score detections (IoU x score,
+   Hungarian assignment);
+2. confirmed tracks still unmatched are matched to low-score detections (plain IoU,
+   stricter), which keeps people through partial occlusion and motion blur;
+3. tentative tracks are matched to the high-score detections left over;
+4. left-over high-score detections above `new_track_thresh` start tentative tracks.
+A track is reported once it has `min_hits` consecutive hits (it then gets the next id,
+1, 2, ...); a lost track is kept `max_lost_s` seconds (converted with the analysis fps)
+and takes its id back when found again. All state lives on the instance.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from app.config import TrackerConfig
+from app.vision import kalman
+from app.vision.detections import Detections
+
+log = logging.getLogger(__name__)
+
+LOW_STAGE_IOU = 0.5  # second stage: low-score boxes must overlap a track this much
+TENTATIVE_IOU = 0.3  # tentative tracks: fused IoU x score needed to continue
+DUPLICATE_IOU = 0.85  # a lost track this close to a tracked one is the same person
+
+
+class State(Enum):
+    TENTATIVE = "tentative"
+    TRACKED = "tracked"
+    LOST = "lost"
+
+
+@dataclass(eq=False)
+class Track:
+    mean: np.ndarray
+    cov: np.ndarray
+    score: float
+    start_frame: int
+    last_frame: int
+    hits: int = 1
+    state: State = State.TENTATIVE
+    track_id: int = -1  # assigned when confirmed
+
+    @property
+    def confirmed(self) -> bool:
+        return self.track_id >= 0
+
+    def xyxy(self) -> np.ndarray:
+        return kalman.xyah_to_xyxy(self.mean[:4])[0]
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(A, 4) x (B, 4) xyxy -> (A, B) IoU."""
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)))
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
+    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+def associate(
+    track_boxes: np.ndarray, det_boxes: np.ndarray, det_scores: np.ndarray | None, min_sim: float
+) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """Hungarian matching on 1 - similarity (IoU, or IoU x score when scores are given);
+    pairs below `min_sim` never match. Returns (matches, unmatched tracks, unmatched dets)."""
+    nt, nd = len(track_boxes), len(det_boxes)
+    if nt == 0 or nd == 0:
+        return [], list(range(nt)), list(range(nd))
+    sim = box_iou(track_boxes, det_boxes)
+    if det_scores is not None:
+        sim = sim * det_scores[None, :]
+    # a forbidden pair costs as much as leaving both unmatched (like lapjv's cost_limit),
+    # so the optimum maximises total similarity instead of the number of pairs
+    cost = np.where(sim >= min_sim, 1.0 - sim, 1.0 - min_sim + 1e-4)
+    rows, cols = linear_sum_assignment(cost)
+    matches = [(int(r), int(c)) for r, c in zip(rows, cols) if sim[r, c] >= min_sim]
+    mt = {m[0] for m in matches}
+    md = {m[1] for m in matches}
+    return matches, [i for i in range(nt) if i not in mt], [j for j in range(nd) if j not in md]
+
+
+class ByteTracker:
+    """ByteTrack for one camera: `update(detections) -> tracked detections`."""
+
+    def __init__(self, cfg: TrackerConfig, fps: float) -> None:
+        if not fps > 0:
+            raise ValueError(f"analysis fps must be positive, got {fps}")
+        self.cfg = cfg
+        self.fps = fps
+        self.max_lost_frames = max(1, round(cfg.max_lost_s * fps))
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every track; ids start again at 1."""
+        self.tracks: list[Track] = []
+        self.frame = 0
+        self._next_id = 1
+
+    @property
+    def active_ids(self) -> list[int]:
+        """Ids of confirmed tracks currently tracked (not lost)."""
+        return [t.track_id for t in self.tracks if t.confirmed and t.state is State.TRACKED]
+
+    def update(self, detections: Detections) -> Detections:
+        """Advance one analysed frame. Returns the input rows that belong to confirmed,
+        currently matched tracks, with `tracker_id` set (boxes are the detections' own);
+        the input is never modified."""
+        self.frame += 1
+        boxes = np.asarray(detections.xyxy, np.float64)
+        scores = np.asarray(detections.confidence, np.float64)
+        wh = boxes[:, 2:] - boxes[:, :2]
+        valid = np.isfinite(boxes).all(axis=1) & np.isfinite(scores) & (wh > 0).all(axis=1)
+        high = np.flatnonzero(valid & (scores >= self.cfg.high_thresh))
+        low = np.flatnonzero(
+            valid & (scores >= self.cfg.low_thresh) & (scores < self.cfg.high_thresh)
+        )
+        self._predict()
+        assigned: dict[int, Track] = {}  # detection row -> track
+        left_high = self._match_pool(boxes, scores, high, low, assigned)
+        left_high = self._match_tentative(boxes, scores, left_high, assigned)
+        self._start_tracks(boxes, scores, left_high)
+        self._prune()
+        kept = {id(t) for t in self.tracks}
+        rows = np.array(
+            sorted(r for r, t in assigned.items() if t.confirmed and id(t) in kept), np.int64
+        )
+        ids = np.array([assigned[int(r)].track_id for r in rows], np.int64)
+        return detections[rows].with_tracker_id(ids)
+
+    # steps
+    def _predict(self) -> None:
+        if not self.tracks:
+            return
+        mean = np.stack([t.mean for t in self.tracks])
+        cov = np.stack([t.cov for t in self.tracks])
+        lost = np.array([t.state is State.LOST for t in self.tracks])
+        mean[lost, 7] = 0.0  # a lost box keeps its size
+        mean, cov = kalman.predict(mean, cov)
+        for t, m, c in zip(self.tracks, mean, cov):
+            t.mean, t.cov = m, c
+
+    def _boxes(self, tracks: list[Track]) -> np.ndarray:
+        return np.array([t.xyxy() for t in tracks]).reshape(-1, 4)
+
+    def _match_pool(
+        self,
+        boxes: np.ndarray,
+        scores: np.ndarray,
+        high: np.ndarray,
+        low: np.ndarray,
+        assigned: dict[int, Track],
+    ) -> np.ndarray:
+        pool = [t for t in self.tracks if t.state is not State.TENTATIVE]
+        matches, un_t, un_d = associate(
+            self._boxes(pool), boxes[high], scores[high], self.cfg.match_iou
+        )
+        for ti, di in matches:
+            self._hit(pool[ti], boxes[high[di]], scores[high[di]], int(high[di]), assigned)
+        rest = [pool[i] for i in un_t if pool[i].state is State.TRACKED]
+        matches2, un_t2, _ = associate(self._boxes(rest), boxes[low], None, LOW_STAGE_IOU)
+        for ti, di in matches2:
+            self._hit(rest[ti], boxes[low[di]], scores[low[di]], int(low[di]), assigned)
+        for i in un_t2:
+            rest[i].state = State.LOST
+        return high[un_d]
+
+    def _match_tentative(
+        self, boxes: np.ndarray, scores: np.ndarray, high: np.ndarray, assigned: dict[int, Track]
+    ) -> np.ndarray:
+        tentative = [t for t in self.tracks if t.state is State.TENTATIVE]
+        matches, un_t, un_d = associate(
+            self._boxes(tentative), boxes[high], scores[high], TENTATIVE_IOU
+        )
+        for ti, di in matches:
+            self._hit(tentative[ti], boxes[high[di]], scores[high[di]], int(high[di]), assigned)
+        dropped = {id(tentative[i]) for i in un_t}  # a tentative track may not miss a frame
+        self.tracks = [t for t in self.tracks if id(t) not in dropped]
+        return high[un_d]
+
+    def _start_tracks(self, boxes: np.ndarray, scores: np.ndarray, rows: np.ndarray) -> None:
+        for r in rows:
+            if scores[r] < self.cfg.new_track_thresh:
+                continue
+            mean, cov = kalman.initiate(kalman.xyxy_to_xyah(boxes[r])[0])
+            t = Track(mean, cov, float(scores[r]), self.frame, self.frame)
+            self.tracks.append(t)
+            self._maybe_confirm(t)
+
+    def _hit(
+        self, t: Track, box: np.ndarray, score: float, row: int, assigned: dict[int, Track]
+    ) -> None:
+        t.mean, t.cov = kalman.update(t.mean, t.cov, kalman.xyxy_to_xyah(box)[0])
+        t.hits = t.hits + 1 if t.last_frame == self.frame - 1 else 1
+        t.score = float(score)
+        t.last_frame = self.frame
+        if t.state is State.LOST:
+            t.state = State.TRACKED
+        self._maybe_confirm(t)
+        assigned[row] = t
+
+    def _maybe_confirm(self, t: Track) -> None:
+        if t.confirmed:
+            t.state = State.TRACKED
+        elif t.hits >= self.cfg.min_hits:
+            t.track_id = self._next_id
+            self._next_id += 1
+            t.state = State.TRACKED
+
+    def _prune(self) -> None:
+        """Drop lost tracks past max_lost; of a live and a lost track on the same spot
+        (IoU > DUPLICATE_IOU) keep the one that has existed longer, as ByteTrack does:
+        a new track born on top of a lost one yields, and the lost one is found again."""
+        self.tracks = [
+            t
+            for t in self.tracks
+            if t.state is not State.LOST or self.frame - t.last_frame <= self.max_lost_frames
+        ]
+        live = [t for t in self.tracks if t.state is not State.LOST]
+        lost = [t for t in self.tracks if t.state is State.LOST]
+        if not live or not lost:
+            return
+        iou = box_iou(self._boxes(live), self._boxes(lost))
+        drop: set[int] = set()
+        for i, j in zip(*np.nonzero(iou > DUPLICATE_IOU)):
+            a, b = live[i], lost[j]
+            if a.last_frame - a.start_frame > b.last_frame - b.start_frame:
+                drop.add(id(b))
+            else:
+                drop.add(id(a))
+        self.tracks = [t for t in self.tracks if id(t) not in drop]
