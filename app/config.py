@@ -112,10 +112,12 @@ class DetectorConfig(Strict):
 class TrackerConfig(Strict):
     high_thresh: float = Field(0.5, gt=0, lt=1, description="ByteTrack first-stage score.")
     low_thresh: float = Field(0.1, gt=0, lt=1, description="ByteTrack second-stage score.")
-    new_track_thresh: float = Field(0.5, gt=0, lt=1, description="Score to start a track.")
-    match_iou: float = Field(0.2, gt=0, lt=1, description="Minimum IoU to match (1 - cost).")
+    new_track_thresh: float = Field(0.6, gt=0, lt=1, description="Score to start a track.")
+    match_iou: float = Field(
+        0.1, gt=0, lt=1, description="Minimum IoU x score to match a track (1 - cost)."
+    )
     max_lost_s: float = Field(3.0, gt=0, le=60, description="Seconds a lost track is kept.")
-    min_hits: int = Field(2, ge=1, le=30, description="Hits before a track is reported.")
+    min_hits: int = Field(3, ge=1, le=30, description="Hits before a track is reported.")
 
 
 class MotionConfig(Strict):
@@ -149,7 +151,7 @@ class AnalysisConfig(Strict):
         description="A new track taking over a person lost this many seconds ago (0: off).",
     )
     stitch_radius: float = Field(
-        0.6, gt=0, le=5, description="How near (in box heights) a new track must appear."
+        0.8, gt=0, le=5, description="How near (in box heights) a new track must appear."
     )
     zone_min_frames: int = Field(
         2,

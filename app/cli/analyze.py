@@ -149,7 +149,7 @@ def summary_lines(pipeline: CameraPipeline, frames: int, wall_s: float) -> list[
     return out
 
 
-class _Bar(tqdm):  # type: ignore[type-arg]
+class _Bar(tqdm):
     monitor_interval = 0  # no tqdm monitor thread: every thread we cause is joined
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from app.cli.main import CliError
-from app.vision.models import ModelError, ModelInfo, ModelManager
+from app.vision.models import ModelError, ModelInfo, ModelManager, byte_bar
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,14 +43,14 @@ def _table(rows: list[ModelInfo]) -> str:
 
 
 def _fetch(mgr: ModelManager, name: str) -> None:
-    from tqdm import tqdm
-
     info = mgr.locate(name)
     if info.status == "found":
         print(f"{name}: already present at {info.path}")
         return
     e = mgr.entry(name)
-    with tqdm(total=e.size, unit="B", unit_scale=True, desc=e.filename) as bar:
+    if not e.url:
+        raise ModelError(mgr.missing_message(name))
+    with byte_bar(e.size, e.filename) as bar:
         for done, total in mgr.download(name):
             bar.total = total
             bar.update(done - bar.n)

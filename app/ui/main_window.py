@@ -179,7 +179,7 @@ class MainWindow(QMainWindow):
         w.remove_camera.connect(self.remove_camera)
         self.dashboard.refresh_requested = self.refresh_dashboard
         self.dashboard.acknowledge_requested.connect(self.acknowledge_alert)
-        self.settings.save_requested.connect(lambda cfg: self.host.apply_config(cfg, "settings"))
+        self.settings.save_requested.connect(self.save_settings)
         self.status_timer = QTimer(self)
         self.status_timer.setInterval(1000)
         self.status_timer.timeout.connect(self.update_status)
@@ -279,6 +279,17 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Could not read today's figures: {exc}", 8000)
 
         self.background.submit(lambda: load_dashboard(self.store, cfg), done, failed)
+
+    def save_settings(self, cfg: AppConfig) -> None:
+        restart = (
+            cfg.analysis.detector != self.host.cfg.analysis.detector
+            or cfg.models != self.host.cfg.models
+        )
+        self.host.apply_config(cfg, "settings")
+        if restart:
+            self.settings.saved.setText(
+                "Saved ✓ — the new detector settings apply when Vitrine restarts"
+            )
 
     def acknowledge_alert(self, alert_id: str) -> None:
         if self.store is not None:

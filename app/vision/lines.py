@@ -7,9 +7,14 @@ Rules (see `app.vision.geometry` for the sign convention):
 - hysteresis: each track has a committed side; it flips only once the point is at
   least `hysteresis_px` past the line on the other side, so a box jittering over the
   line produces no extra crossings. The crossing is counted at the flip, if the path
-  last left the old side through the segment;
+  last left the old side through the segment. A track first seen within
+  `hysteresis_px` of the line has no side until it is that far from it (where it came
+  from is not known, so walking away from the line is not a crossing);
 - a gap in a track (lost, then found again on the other side) counts once, because the
   path step between the last and the current point is tested like any other;
+- a track that ends (lost for good, or the stream ends) just past the line, inside the
+  hysteresis band, has crossed: its last position is final, there is no jitter left
+  to guard against (people who step out of view right after a door line count);
 - direction: "in" is a move to the side where cross(end - start, p - start) < 0.
 """
 
@@ -60,14 +65,15 @@ class LineStepper:
     def step(self, track_id: int, p: Point, t: float = 0.0) -> Direction | None:
         """Feed one observation of a track; returns the direction if it just crossed."""
         d = signed_distance(self.start, self.end, p)
+        firm = _sign(d) if abs(d) >= self.hysteresis else 0
         st = self._tracks.get(track_id)
         if st is None:
-            self._tracks[track_id] = _TrackSide(_sign(d), p, d, None, t)
+            self._tracks[track_id] = _TrackSide(firm, p, d, None, t)
             return None
         result: Direction | None = None
         s = st.side
-        if s == 0:
-            st.side = _sign(d)
+        if s == 0:  # born inside the band: the side is known once it is firmly on one
+            st.side = firm
         else:
             if st.last_d * s > 0 and d * s <= 0:  # the path leaves the committed side
                 u = path_line_intersection(self.start, self.end, st.last, p)
@@ -79,14 +85,23 @@ class LineStepper:
         st.last, st.last_d, st.last_t = p, d, t
         return result
 
-    def forget(self, track_id: int) -> None:
-        self._tracks.pop(track_id, None)
+    def finish(self, track_id: int) -> Direction | None:
+        """The track is over: forget it; returns the direction if it ended past the line
+        (inside the hysteresis band) after leaving its side through the segment."""
+        st = self._tracks.pop(track_id, None)
+        if st is None or st.side == 0 or st.last_d * st.side >= 0:
+            return None
+        if st.exit_u is not None and 0.0 <= st.exit_u <= 1.0:
+            return side_direction(st.last_d)
+        return None
 
-    def prune(self, now: float, older_than_s: float) -> None:
-        """Drop tracks not seen for `older_than_s` (the tracker never reuses an id)."""
+    def ended(self, now: float, older_than_s: float) -> list[tuple[int, Direction | None]]:
+        """End the tracks not seen for `older_than_s`: (track id, direction or None)."""
         stale = [k for k, v in self._tracks.items() if now - v.last_t > older_than_s]
-        for k in stale:
-            del self._tracks[k]
+        return [(k, self.finish(k)) for k in stale]
+
+    def track_ids(self) -> list[int]:
+        return list(self._tracks)
 
     def __len__(self) -> int:
         return len(self._tracks)
@@ -95,11 +110,12 @@ class LineStepper:
 class LineCounter:
     """A configured counting line: turns tracked points into `LineCross` events."""
 
-    def __init__(self, cfg: LineConfig, forget_s: float = 60.0) -> None:
+    def __init__(self, cfg: LineConfig, track_end_s: float = 3.0) -> None:
         self.cfg = cfg
         self.name = cfg.name
         self._stepper = LineStepper(cfg.start, cfg.end, cfg.hysteresis_px)
-        self._forget_s = forget_s
+        self._end_s = track_end_s  # unseen this long: the track is over
+        self._last: dict[int, tuple[Stamp, str]] = {}
         self.counts: dict[str, int] = {"in": 0, "out": 0}
 
     def same_geometry(self, cfg: LineConfig) -> bool:
@@ -120,16 +136,30 @@ class LineCounter:
         for tid, (x, y) in zip(track_ids.tolist(), points.tolist(), strict=True):
             if tid < 0:
                 continue
-            direction = self._stepper.step(tid, (x, y), stamp.t)
-            if direction is None:
-                continue
-            self.counts[direction] += 1
             vid = (visitor_ids or {}).get(tid, "")
-            events.append(
-                stamp.event(
-                    LineCross, line=self.name, direction=direction, track_id=tid, visitor_id=vid
-                )
-            )
-            log.debug("line %s: track %s crossed %s at t=%.2f", self.name, tid, direction, stamp.t)
-        self._stepper.prune(stamp.t, self._forget_s)
+            self._last[tid] = (stamp, vid)
+            direction = self._stepper.step(tid, (x, y), stamp.t)
+            if direction is not None:
+                events.append(self._count(stamp, tid, direction, vid))
+        for tid, direction in self._stepper.ended(stamp.t, self._end_s):
+            last, vid = self._last.pop(tid)
+            if direction is not None:
+                events.append(self._count(last, tid, direction, vid))
+        return events
+
+    def _count(self, stamp: Stamp, tid: int, direction: Direction, vid: str) -> LineCross:
+        self.counts[direction] += 1
+        log.debug("line %s: track %s crossed %s at t=%.2f", self.name, tid, direction, stamp.t)
+        return stamp.event(
+            LineCross, line=self.name, direction=direction, track_id=tid, visitor_id=vid
+        )
+
+    def flush(self) -> list[LineCross]:
+        """End of stream: every track is over (see `LineStepper.finish`)."""
+        events: list[LineCross] = []
+        for tid in self._stepper.track_ids():
+            direction = self._stepper.finish(tid)
+            last, vid = self._last.pop(tid)
+            if direction is not None:
+                events.append(self._count(last, tid, direction, vid))
         return events

@@ -20,7 +20,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from app.paths import data_dir, shared_dir
 
@@ -307,10 +307,19 @@ class ModelManager:
             ) from None
 
     def _download_with_bar(self, name: str) -> None:
-        from tqdm import tqdm
-
         e = self.entry(name)
-        with tqdm(total=e.size, unit="B", unit_scale=True, desc=e.filename, leave=False) as bar:
+        with byte_bar(e.size, e.filename, leave=False) as bar:
             for done, total in self.download(name):
                 bar.total = total
                 bar.update(done - bar.n)
+
+
+def byte_bar(total: int, desc: str, leave: bool = True) -> Any:
+    """A tqdm byte progress bar that starts no monitor thread (tqdm's monitor would
+    outlive the bar)."""
+    from tqdm import tqdm
+
+    class _Bar(tqdm):  # type: ignore[type-arg]
+        monitor_interval = 0
+
+    return _Bar(total=total, unit="B", unit_scale=True, desc=desc, leave=leave)

@@ -99,6 +99,11 @@ def default_tracker(cfg: AppConfig, fps: float) -> TrackerLike:
     return ByteTracker(cfg.analysis.tracker, fps)
 
 
+def track_end_s(cfg: AppConfig) -> float:
+    """How long an unseen track may still come back (tracker recovery or stitching)."""
+    return max(cfg.analysis.tracker.max_lost_s, cfg.analysis.stitch_s)
+
+
 def default_stitcher(cfg: AppConfig) -> TrackStitcher | None:
     a = cfg.analysis
     if a.stitch_s <= 0:
@@ -171,7 +176,7 @@ class CameraPipeline:
                 hysteresis_px=cfg.analysis.zone_hysteresis_px,
                 min_frames=cfg.analysis.zone_min_frames,
                 revisit_s=cfg.analysis.revisit_s,
-                lost_s=cfg.analysis.tracker.max_lost_s,
+                lost_s=track_end_s(cfg),
             )
             mine = [z for z in cfg.zones if cfg.camera_of(z.camera) == self.camera]
             lines = [ln for ln in cfg.lines if cfg.camera_of(ln.camera) == self.camera]
@@ -193,7 +198,7 @@ class CameraPipeline:
             self.lines = {
                 ln.name: self.lines[ln.name]
                 if ln.name in self.lines and self.lines[ln.name].same_geometry(ln)
-                else LineCounter(ln)
+                else LineCounter(ln, track_end_s=rules.lost_s)
                 for ln in lines
             }
             self._build_entrances(cfg)
@@ -245,7 +250,8 @@ class CameraPipeline:
                 tracked = self.tracker.update(people)
                 tracked = tracked[tracked.tracker_id >= 0]
                 if self.stitcher is not None:
-                    tracked = self.stitcher.update(tracked, stamp.t)
+                    size = (int(frame.image.shape[1]), int(frame.image.shape[0]))
+                    tracked = self.stitcher.update(tracked, stamp.t, size)
             self._last_tracked = tracked
             result = self._analyse(frame, stamp, tracked, detector_ms, skipped)
             self._last = stamp
@@ -361,7 +367,10 @@ class CameraPipeline:
                 return []
             stamp = self._last
             events: list[Event] = []
+            for line in self.lines.values():
+                events.extend(line.flush())
             for entrance in self.entrances.values():
+                events.extend(entrance.update(stamp, events))
                 events.extend(entrance.flush(stamp))
             for zone in self.zones.values():
                 events.extend(zone.flush(stamp))

@@ -33,6 +33,15 @@ class _Person:
     tracker_id: int
 
 
+def _at_border(xyxy: np.ndarray, size: tuple[int, int] | None, margin: float = 3.0) -> np.ndarray:
+    if size is None or len(xyxy) == 0:
+        return np.zeros(len(xyxy), bool)
+    w, h = size
+    return np.asarray(
+        (xyxy[:, 0] <= margin) | (xyxy[:, 2] >= w - margin) | (xyxy[:, 3] >= h - margin)
+    )
+
+
 @dataclass(frozen=True)
 class StitchRules:
     max_gap_s: float = 1.5  # how long a vanished person can be taken over
@@ -55,12 +64,21 @@ class TrackStitcher:
         self._next = 1
         self.stitched = 0
 
-    def update(self, tracked: Detections, t: float) -> Detections:
-        """Replace `tracker_id` with person ids (rows with tracker_id < 0 are kept as is)."""
+    def update(
+        self, tracked: Detections, t: float, image_size: tuple[int, int] | None = None
+    ) -> Detections:
+        """Replace `tracker_id` with person ids (rows with tracker_id < 0 are kept as is).
+        With `image_size` (width, height), a track born touching the left, right or
+        bottom border is a person walking into view and takes over nobody."""
         ids = tracked.tracker_id.tolist()
         points = bottom_centers(tracked.xyxy)
         heights = (tracked.xyxy[:, 3] - tracked.xyxy[:, 1]).astype(np.float64)
-        new_rows = [i for i, tid in enumerate(ids) if tid >= 0 and tid not in self._by_tracker]
+        at_border = _at_border(tracked.xyxy, image_size)
+        new_rows = [
+            i
+            for i, tid in enumerate(ids)
+            if tid >= 0 and tid not in self._by_tracker and not at_border[i]
+        ]
         present = {self._by_tracker[tid] for tid in ids if tid in self._by_tracker}
         self._adopt(new_rows, ids, points, heights, t, present)
         out = np.full(len(ids), -1, np.int64)

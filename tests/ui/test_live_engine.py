@@ -43,7 +43,6 @@ def live_config(n: int, loop: bool = True) -> AppConfig:
             ],
             "lines": [{"name": "mid", "camera": "Camera 1", "start": [240, 60], "end": [240, 350]}],
             "models": {"dir": str(MODELS_DIR), "allow_download": False},
-            "analysis": {"motion": {"enabled": False}},  # TEMP
         }
     )
 

@@ -81,7 +81,8 @@ CASES = {
     "vertical line, right to left": (V, [(x, 180) for x in np.linspace(260, 140, 9)], ["out"]),
     "vertical line, below its end": (V, [(x, 320) for x in np.linspace(140, 260, 9)], []),
     "walk along beside then cross": (H, [(350, 260), (350, 140), (250, 140), (250, 260)], ["out"]),
-    "starts inside the band": (H, [(200, 203), (200, 190), (200, 170)], ["in"]),
+    "born inside the band, walks away": (H, [(200, 203), (200, 190), (200, 170)], []),
+    "born inside the band, crosses": (H, [(200, 197), (200, 215), (200, 190)], ["in"]),
 }
 
 
@@ -103,8 +104,37 @@ def test_tracks_are_independent() -> None:
     assert stepper.step(2, (200, 160)) is None
     assert stepper.step(1, (200, 160)) == "in"
     assert stepper.step(2, (200, 240)) == "out"
-    stepper.prune(now=100.0, older_than_s=10.0)
+    assert stepper.ended(now=100.0, older_than_s=10.0) == [(1, None), (2, None)]
     assert len(stepper) == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ([(200, 230), (200, 197)], "in"),  # last seen 3 px past the line: it crossed
+        ([(200, 230), (200, 203)], None),  # last seen before the line
+        ([(200, 230), (200, 197), (200, 203)], None),  # back on its side
+        ([(350, 230), (350, 197)], None),  # beside the segment
+        ([(200, 230), (200, 150)], None),  # already counted while tracked
+    ],
+)
+def test_a_track_ending_inside_the_band_is_resolved(path, expected) -> None:
+    stepper = LineStepper(H[0], H[1], 6.0)
+    counted = [stepper.step(1, p) for p in path]
+    assert stepper.finish(1) == expected
+    assert len(stepper) == 0 and counted.count("in") + (expected == "in") <= 1
+
+
+def test_counter_resolves_ended_tracks_and_flush() -> None:
+    counter = LineCounter(LineConfig(name="door", start=(100, 200), end=(300, 200)), 1.0)
+    for i, y in enumerate([240, 220, 197]):  # walks up, is lost 3 px past the line
+        counter.update(Stamp("c", i, i * 0.2, i * 0.2), np.array([3]), np.array([[200.0, y]]))
+    later = counter.update(Stamp("c", 20, 4.0, 4.0), np.zeros(0, np.int64), np.zeros((0, 2)))
+    assert [(e.direction, e.frame, e.t) for e in later] == [("in", 2, 0.4)]  # dated when last seen
+    for i, y in enumerate([150, 203], start=30):  # another track, ends the stream past the line
+        counter.update(Stamp("c", i, i * 0.2, i * 0.2), np.array([4]), np.array([[200.0, y]]))
+    assert [(e.direction, e.track_id) for e in counter.flush()] == [("out", 4)]
+    assert counter.counts == {"in": 1, "out": 1}
 
 
 def test_counter_emits_stamped_events_and_counts() -> None:

@@ -84,7 +84,7 @@ def walk_in(track_id: int = 5, steps: int = 12) -> list[Detections]:
     return [person(track_id, 200, 260 - 15 * k) for k in range(steps)]
 
 
-def make(script: list[Detections], cfg: dict | None = None, gate: Gate | None = None):
+def make(script: list[Detections], cfg: dict | None = None, gate: Gate | None = None, stitch=False):
     bus = EventBus()
     seen: list[object] = []
     bus.subscribe(seen.append)
@@ -96,6 +96,7 @@ def make(script: list[Detections], cfg: dict | None = None, gate: Gate | None = 
         bus,
         tracker=PassThroughTracker(),
         motion=gate if gate is not None else False,
+        stitcher=stitch,
     )
     return p, seen
 
@@ -121,6 +122,18 @@ def test_walk_in_produces_crossing_visit_and_new_visitor() -> None:
     assert [type(e) for e in closing] == [ZoneExit, VisitClosed, Occupancy]
     assert closing[1].dwell_s == pytest.approx((11 - enters[0].frame) * 0.2)
     assert p.analytics.dwell["shop"].visits == 1
+
+
+def test_a_walk_cut_in_two_at_the_line_counts_once() -> None:
+    walk = walk_in(5, steps=4) + [Detections.empty()] * 2 + walk_in(8, steps=12)[6:]
+    p, _ = make(walk, stitch=True)  # the tracker loses the person and finds them as 8
+    events = [e for f in frames(len(walk)) for e in p.process(f).events]
+    crossings = [e for e in events if isinstance(e, LineCross)]
+    assert [(c.direction, c.track_id) for c in crossings] == [("in", 1)]
+    assert len([e for e in events if isinstance(e, NewVisitor)]) == 1
+    p2, _ = make(walk, stitch=False)
+    events2 = [e for f in frames(len(walk)) for e in p2.process(f).events]
+    assert not [e for e in events2 if isinstance(e, LineCross)]
 
 
 def test_visitor_ids_are_random_per_track() -> None:
@@ -247,7 +260,8 @@ def test_person_crop_is_clipped_and_downscaled() -> None:
     decoded = cv2.imdecode(np.frombuffer(big, np.uint8), cv2.IMREAD_COLOR)
     assert decoded is not None and max(decoded.shape[:2]) == 256
     edge = person_crop_jpeg(img, (1270, 700, 1400, 900))  # mostly outside the frame
-    assert cv2.imdecode(np.frombuffer(edge, np.uint8), cv2.IMREAD_COLOR).shape[:2] == (
+    edge_img = cv2.imdecode(np.frombuffer(edge, np.uint8), cv2.IMREAD_COLOR)
+    assert edge_img is not None and edge_img.shape[:2] == (
         36,
         21,
     )  # padded 8 %, clipped

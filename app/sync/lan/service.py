@@ -386,6 +386,13 @@ class TabletService:
     def add_scan(
         self, ctx: DeviceCtx, session_id: str, barcode: str, key: str, ts: float | None
     ) -> dict[str, Any]:
+        return write(self.store, self.scan_job(ctx, session_id, barcode, key, ts))
+
+    def scan_job(
+        self, ctx: DeviceCtx, session_id: str, barcode: str, key: str, ts: float | None
+    ) -> Callable[[Session], dict[str, Any]]:
+        """The writer job that records a scan (idempotent by `key`); the API submits it
+        to the writer itself and awaits the commit without a pool thread."""
         scanned = self.client_ts(ts)
 
         def _scan(s: Session) -> dict[str, Any]:
@@ -416,7 +423,7 @@ class TabletService:
                 "product": _product_json(p),
             }
 
-        return write(self.store, _scan)
+        return _scan
 
     def end_session(self, ctx: DeviceCtx, session_id: str, ts: float | None) -> dict[str, Any]:
         ended = self.client_ts(ts)
