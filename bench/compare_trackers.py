@@ -104,7 +104,7 @@ def mot_scores(tracks: list[Detections], frames: list[int], gt: np.ndarray) -> t
     import motmetrics as mm
 
     acc = mm.MOTAccumulator(auto_id=False)
-    for tr, f in zip(tracks, frames):
+    for tr, f in zip(tracks, frames, strict=True):
         g = gt[gt[:, 0] == f + 1]
         gbox = g[:, 2:6].copy()
         gbox[:, 2:] += gbox[:, :2]
@@ -125,7 +125,12 @@ def id_stats(tracks: list[Detections], fps: float) -> tuple[int, int]:
 
 
 def evaluate(
-    clip: str, dets: list[Detections], every: int, fps: float, cfg: TrackerConfig, gt: np.ndarray | None
+    clip: str,
+    dets: list[Detections],
+    every: int,
+    fps: float,
+    cfg: TrackerConfig,
+    gt: np.ndarray | None,
 ) -> list[Row]:
     frames = list(range(0, len(dets), every))
     sub = [dets[i] for i in frames]

@@ -9,6 +9,7 @@ worker threads and the store writer are stopped and joined.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
@@ -163,7 +164,21 @@ class DesktopApp:
             self.store = None
 
 
+def no_display() -> bool:
+    """A Linux session without any screen (and no Qt platform chosen): Qt would abort."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def run_desktop() -> int:
+    if QApplication.instance() is None and no_display():
+        from app.cli.main import CliError
+
+        raise CliError(
+            "no display to open the window on (DISPLAY is not set); run it in a desktop "
+            "session, under xvfb-run, or use 'python main.py serve' for the headless engine"
+        )
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("Vitrine")

@@ -99,7 +99,6 @@ class CameraTile(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self._view = TileView(camera)
         self._img: QImage | None = None
-        self._img_buf: np.ndarray | None = None
         self._img_key: tuple[int, int, int, int] | None = None
         self._heat = HeatAccumulator()
         self._heat_img: QImage | None = None
@@ -107,6 +106,7 @@ class CameraTile(QWidget):
         self._last_analysed = -1
         self.show_heatmap = False
         self.focused = False
+        self.smooth = True  # smooth scaling (the wall turns it off with many tiles)
         self._chrome: QPixmap | None = None
         self._chrome_key: tuple[object, ...] | None = None
         self._stats = ""
@@ -172,11 +172,21 @@ class CameraTile(QWidget):
             img = v.image
             if img.ndim == 2:
                 img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-            # linear resize + BGRA: the blit into the window is then a plain copy
-            small = cv2.resize(img, (tw, th), interpolation=cv2.INTER_LINEAR)
-            buf = cv2.cvtColor(small, cv2.COLOR_BGR2BGRA)
-            self._img_buf = buf
-            self._img = QImage(buf.data, tw, th, buf.strides[0], QImage.Format.Format_RGB32)
+            # Scaled and converted by Qt, which keeps the GIL: no hand-over to engine
+            # threads in the middle of a paint (each one can cost a scheduler slice).
+            # RGB32 makes the blit into the window a plain copy. Smooth scaling when
+            # few tiles are shown, nearest-pixel on a full wall.
+            src = np.ascontiguousarray(img)
+            h, w = src.shape[:2]
+            q = QImage(src.data, w, h, src.strides[0], QImage.Format.Format_BGR888)
+            mode = (
+                Qt.TransformationMode.SmoothTransformation
+                if self.smooth
+                else Qt.TransformationMode.FastTransformation
+            )
+            self._img = q.scaled(
+                tw, th, Qt.AspectRatioMode.IgnoreAspectRatio, mode
+            ).convertToFormat(QImage.Format.Format_RGB32)
             if key[:2] != (self._img_key or (None, None))[:2]:
                 self.frames_shown += 1
             self._img_key = key

@@ -26,6 +26,7 @@ from app.ui.camera_tile import CameraTile
 from app.ui.tile_model import LineView, ZoneView, build_view, shapes_for
 
 MAX_TILES = 16
+SMOOTH_UP_TO = 4  # tiles scaled smoothly up to this many on the wall, nearest-pixel beyond
 
 StateSource = Callable[[str], Any]
 
@@ -147,6 +148,7 @@ class CameraWall(QWidget):
         for i, name in enumerate(shown):
             tile = self.tiles[name]
             tile.focused = name == self.focused
+            tile.smooth = len(shown) <= SMOOTH_UP_TO
             self.grid.addWidget(tile, i // cols, i % cols)
             tile.show()
         for r in range(rows):

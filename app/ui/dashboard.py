@@ -252,7 +252,7 @@ class DashboardView(QWidget):
 
     def _show_occupancy(self) -> None:
         if self.live_occupancy:
-            self.k_occ.set(str(sum(self.live_occupancy.values())))
+            self.k_occ.set(str(sum(self.live_occupancy.values())), "across all zones, live")
         else:
             self.k_occ.set("—", "draw a zone to count people inside")
 

@@ -76,9 +76,7 @@ def predict(mean: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return new_mean, new_cov
 
 
-def update(
-    mean: np.ndarray, cov: np.ndarray, xyah: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def update(mean: np.ndarray, cov: np.ndarray, xyah: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Correct one track (mean (8,), cov (8, 8)) with a measurement (x, y, a, h)."""
     h = mean[3]
     r = np.diag(np.square([STD_POSITION * h, STD_POSITION * h, 1e-1, STD_POSITION * h]))

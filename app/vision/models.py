@@ -11,13 +11,14 @@ Offline and missing, `ModelMissing` says exactly which file to put where.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import logging
 import os
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -174,7 +175,7 @@ class ModelManager:
     def download_dir(self) -> Path:
         return data_dir() / "models"
 
-    def search_dirs(self) -> list[tuple[str, Path]]:
+    def search_dirs(self) -> builtins.list[tuple[str, Path]]:
         dirs = []
         if self.models_dir is not None:
             dirs.append(("models dir", self.models_dir))
@@ -216,10 +217,10 @@ class ModelManager:
             return ModelInfo(e.name, e.task, e.licence, "bad hash", bad[0], bad[1], e)
         return ModelInfo(e.name, e.task, e.licence, "missing", None, "", e)
 
-    def list(self) -> list[ModelInfo]:
+    def list(self) -> builtins.list[ModelInfo]:
         return [self.locate(n) for n in self.catalog]
 
-    def verify(self) -> list[ModelInfo]:
+    def verify(self) -> builtins.list[ModelInfo]:
         """Like `list`, with digests recomputed from disk (no cache)."""
         self._digests.clear()
         return self.list()
@@ -259,7 +260,7 @@ class ModelManager:
         )
 
     # download
-    def download(self, name: str) -> Iterator[tuple[int, int]]:
+    def download(self, name: str) -> Generator[tuple[int, int], None, None]:
         """Download a catalog model into the user data dir, yielding (bytes done, total).
 
         Streams to a temporary file in the same folder, verifies the SHA-256 and renames
@@ -319,7 +320,7 @@ def byte_bar(total: int, desc: str, leave: bool = True) -> Any:
     outlive the bar)."""
     from tqdm import tqdm
 
-    class _Bar(tqdm):  # type: ignore[type-arg]
+    class _Bar(tqdm):
         monitor_interval = 0
 
     return _Bar(total=total, unit="B", unit_scale=True, desc=desc, leave=leave)

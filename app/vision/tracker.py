@@ -85,7 +85,7 @@ def associate(
     # so the optimum maximises total similarity instead of the number of pairs
     cost = np.where(sim >= min_sim, 1.0 - sim, 1.0 - min_sim + 1e-4)
     rows, cols = linear_sum_assignment(cost)
-    matches = [(int(r), int(c)) for r, c in zip(rows, cols) if sim[r, c] >= min_sim]
+    matches = [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if sim[r, c] >= min_sim]
     mt = {m[0] for m in matches}
     md = {m[1] for m in matches}
     return matches, [i for i in range(nt) if i not in mt], [j for j in range(nd) if j not in md]
@@ -148,7 +148,7 @@ class ByteTracker:
         lost = np.array([t.state is State.LOST for t in self.tracks])
         mean[lost, 7] = 0.0  # a lost box keeps its size
         mean, cov = kalman.predict(mean, cov)
-        for t, m, c in zip(self.tracks, mean, cov):
+        for t, m, c in zip(self.tracks, mean, cov, strict=True):
             t.mean, t.cov = m, c
 
     def _boxes(self, tracks: list[Track]) -> np.ndarray:
@@ -233,7 +233,7 @@ class ByteTracker:
             return
         iou = box_iou(self._boxes(live), self._boxes(lost))
         drop: set[int] = set()
-        for i, j in zip(*np.nonzero(iou > DUPLICATE_IOU)):
+        for i, j in zip(*np.nonzero(iou > DUPLICATE_IOU), strict=True):
             a, b = live[i], lost[j]
             if a.last_frame - a.start_frame > b.last_frame - b.start_frame:
                 drop.add(id(b))

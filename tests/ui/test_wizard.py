@@ -173,3 +173,19 @@ def test_store_without_keychain_asks_for_the_passphrase(qtbot, monkeypatch) -> N
     assert asked == [True]  # a new store: choose a passphrase
     monkeypatch.setattr(ui_app.PassphraseDialog, "exec", lambda self: QDialog.DialogCode.Rejected)
     assert ui_app.open_store_interactive() is None  # the user gave up: no traceback
+
+
+def test_no_display_is_detected_for_a_clear_message(monkeypatch) -> None:  # noqa: ANN001
+    import sys
+
+    from app.ui.app import no_display
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    assert no_display()
+    monkeypatch.setenv("DISPLAY", ":99")
+    assert not no_display()
+    monkeypatch.delenv("DISPLAY")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert not no_display()

@@ -38,7 +38,7 @@ class Detector(ABC):
         """People in several frames (e.g. one per camera); same result as `detect` on each."""
         return [self.detect(f) for f in frames]
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (optional hook, not abstract)
         """Release resources (sessions); the detector is unusable afterwards."""
 
 

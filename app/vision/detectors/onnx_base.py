@@ -18,7 +18,7 @@ from app.config import DetectorConfig
 from app.vision.detections import Detections
 from app.vision.detectors.base import Detector, DetectorError, as_bgr
 from app.vision.detectors.batching import make_batch_dynamic
-from app.vision.detectors.preprocess import Letterbox
+from app.vision.detectors.preprocess import Letterbox, to_blob
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +130,12 @@ class OnnxDetector(Detector):
             except Exception as exc:  # an edited graph that still fails at run time
                 log.warning("batching disabled for %s: %s", self.model_path.name, exc)
                 self.batch_session, self.batched = None, False
+                return
+            # the batch-dynamic graph is as fast at batch 1 (bench/bench_batching.py):
+            # one session serves both paths
+            self.session = self.batch_session
 
     def _run(self, session: Any, images: list[np.ndarray]) -> np.ndarray:
-        from app.vision.detectors.preprocess import to_blob
-
         blob = to_blob(images, rgb=self.rgb, scale=self.scale)
         return np.asarray(session.run(None, {self.input_name: blob})[0])
 
@@ -153,7 +155,10 @@ class OnnxDetector(Detector):
         frames = [as_bgr(f) for f in frames]
         boxed = [self.letterbox(f) for f in frames]
         out = self._run(self.batch_session, [img for img, _ in boxed])
-        dets = [self.decode(out[i], lb, f.shape) for i, ((_, lb), f) in enumerate(zip(boxed, frames))]
+        dets = [
+            self.decode(out[i], lb, f.shape)
+            for i, ((_, lb), f) in enumerate(zip(boxed, frames, strict=True))
+        ]
         self.last_ms = (time.perf_counter() - t0) * 1000 / len(frames)
         return dets
 

@@ -38,7 +38,9 @@ def letterbox_center(frame: np.ndarray, size: tuple[int, int], pad: int = 114) -
     top = round((size[0] - nh) / 2 - 0.1)
     left = round((size[1] - nw) / 2 - 0.1)
     canvas = np.full((size[0], size[1], 3), pad, np.uint8)
-    resized = frame if (nw, nh) == (w, h) else cv2.resize(frame, (nw, nh), cv2.INTER_LINEAR)
+    resized = (
+        frame if (nw, nh) == (w, h) else cv2.resize(frame, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    )
     canvas[top : top + nh, left : left + nw] = resized
     return canvas, Letterbox(r, left, top)
 
@@ -48,9 +50,7 @@ def to_blob(images: list[np.ndarray], *, rgb: bool, scale: float) -> np.ndarray:
     return cv2.dnn.blobFromImages(images, scalefactor=scale, swapRB=rgb, crop=False)
 
 
-def cxcywh_to_frame(
-    cxcywh: np.ndarray, lb: Letterbox, frame_shape: tuple[int, ...]
-) -> np.ndarray:
+def cxcywh_to_frame(cxcywh: np.ndarray, lb: Letterbox, frame_shape: tuple[int, ...]) -> np.ndarray:
     """(N, 4) centre boxes in network pixels -> (N, 4) xyxy in frame pixels, clipped."""
     half = cxcywh[:, 2:4] / 2
     xyxy = np.concatenate([cxcywh[:, :2] - half, cxcywh[:, :2] + half], axis=1)
@@ -70,7 +70,7 @@ def nms_persons(xyxy: np.ndarray, scores: np.ndarray, iou: float) -> Detections:
     ok = (wh > 1).all(axis=1)  # drop boxes squashed to nothing by clipping
     xyxy, scores, wh = xyxy[ok], scores[ok], wh[ok]
     xywh = np.concatenate([xyxy[:, :2], wh], axis=1).astype(np.float64)
-    keep = cv2.dnn.NMSBoxes(xywh.tolist(), scores.astype(float).tolist(), 0.0, iou)
-    keep = np.asarray(keep, np.int64).reshape(-1)
+    kept = cv2.dnn.NMSBoxes(xywh.tolist(), scores.astype(float).tolist(), 0.0, iou)
+    keep = np.asarray(kept, np.int64).reshape(-1)
     keep = keep[np.argsort(-scores[keep], kind="stable")]
     return Detections.create(xyxy[keep], scores[keep], np.zeros(len(keep), np.int32))
