@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app.config import AppConfig, CameraConfig
+from app.config import AppConfig, CameraConfig, DetectorConfig
 from app.events import CameraStatus, EventBus, FrameStats
 from app.vision.analytics import QueueState
 from app.vision.cameras import CameraReader, CameraSource, Frame, create_source
@@ -116,6 +116,7 @@ class Engine:
         self._stop = threading.Event()
         self._scheduler: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self._inflight = 0  # jobs submitted to the pool and not finished (under _wake)
         self._running = False
 
     # --- lifecycle: read these two like a table of contents --------------------------
@@ -171,8 +172,17 @@ class Engine:
                 self.models_dir or self.cfg.models.dir or None,
                 allow_download=self.cfg.models.allow_download,
             )
-            self._detector = create_detector(self.cfg.analysis.detector, models)
+            self._detector = create_detector(self._detector_config(), models)
         log.info("detector %s on %s", self._detector.name, self._detector.provider)
+
+    def _detector_config(self) -> DetectorConfig:
+        """Several workers run inferences side by side: unless the config fixes the
+        thread count, each gets its share of the cores (no oversubscription)."""
+        dcfg = self.cfg.analysis.detector
+        if dcfg.threads == 0 and self.workers > 1:
+            share = max(1, (os.cpu_count() or 1) // self.workers)
+            dcfg = dcfg.model_copy(update={"threads": share})
+        return dcfg
 
     def _start_cameras(self) -> None:
         with self._lock:
@@ -296,20 +306,30 @@ class Engine:
 
     def _schedule_loop(self) -> None:
         while not self._stop.is_set():
-            now = time.monotonic()
-            jobs = self._due_frames(now)
-            if jobs:
-                self._dispatch(jobs)
+            groups = self._due_groups(time.monotonic())
+            if groups:
+                self._dispatch(groups)
             with self._wake:
                 self._wake.wait(timeout=self._next_wait(time.monotonic()))
 
-    def _due_frames(self, now: float) -> list[tuple[_Slot, Frame]]:
-        jobs: list[tuple[_Slot, Frame]] = []
+    def _batching(self) -> bool:
+        det = self._detector
+        return bool(self.cfg.analysis.detector.batch and getattr(det, "batched", False))
+
+    def _due_groups(self, now: float) -> list[list[tuple[_Slot, Frame]]]:
+        """Frames to analyse now: only as many jobs as there are idle workers (a job that
+        waited in a queue would analyse a stale frame), most overdue cameras first."""
+        free = self.workers - self._inflight
+        if free <= 0:
+            return []
+        per_job = MAX_BATCH if self._batching() else 1
         with self._lock:
-            slots = list(self._slots.values())
-        for slot in slots:
-            if slot.busy or now < slot.next_due:
-                continue
+            due = [s for s in self._slots.values() if not s.busy and now >= s.next_due]
+        due.sort(key=lambda s: s.next_due)
+        jobs: list[tuple[_Slot, Frame]] = []
+        for slot in due:
+            if len(jobs) >= free * per_job:
+                break
             frame = slot.reader.latest()
             if frame is None or frame.index <= slot.last_index:
                 continue
@@ -318,30 +338,32 @@ class Engine:
             # keep the rate without bursts of catch-up work after a stall
             slot.next_due = max(slot.next_due + slot.period, now)
             jobs.append((slot, frame))
-        return jobs
+        if not jobs:
+            return []
+        n = min(free, len(jobs))  # spread over the idle workers
+        return [jobs[k::n] for k in range(n)]
 
     def _next_wait(self, now: float) -> float:
+        if self._inflight >= self.workers:
+            return 0.1  # a finishing worker wakes us
         with self._lock:
             dues = [s.next_due for s in self._slots.values() if not s.busy]
         if not dues:
             return 0.1
         return min(0.1, max(0.002, min(dues) - now))
 
-    def _dispatch(self, jobs: list[tuple[_Slot, Frame]]) -> None:
+    def _dispatch(self, groups: list[list[tuple[_Slot, Frame]]]) -> None:
         pool = self._pool
-        if pool is None:
-            return
-        det = self._detector
-        batching = bool(self.cfg.analysis.detector.batch and getattr(det, "batched", False))
-        groups = (
-            [jobs[i : i + MAX_BATCH] for i in range(0, len(jobs), MAX_BATCH)]
-            if batching
-            else [[job] for job in jobs]
-        )
         for group in groups:
             try:
+                if pool is None:
+                    raise RuntimeError("no pool")
+                with self._wake:
+                    self._inflight += 1
                 fut: Future[None] = pool.submit(self._analyse_group, group)
             except RuntimeError:  # pool shut down while stopping
+                with self._wake:
+                    self._inflight -= 1
                 for slot, _ in group:
                     slot.busy = False
                 return
@@ -370,6 +392,7 @@ class Engine:
             for slot, _ in group:
                 slot.busy = False
             with self._wake:
+                self._inflight -= 1
                 self._wake.notify_all()
 
     def _finish(self, slot: _Slot, frame: Frame, result: FrameResult) -> None:

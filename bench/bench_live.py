@@ -45,7 +45,7 @@ TARGET_FPS = 5.0
 SOURCE_FPS = 10.0
 
 
-def config(urls: list[str], batch: bool, motion: bool = True) -> AppConfig:
+def config(urls: list[str], batch: bool, threads: int = 0, motion: bool = True) -> AppConfig:
     cams = [
         {"name": f"cam{i:02d}", "type": "file", "url": u, "loop": True, "realtime": True}
         for i, u in enumerate(urls)
@@ -73,7 +73,7 @@ def config(urls: list[str], batch: bool, motion: bool = True) -> AppConfig:
             **shapes,
             "analysis": {
                 "fps": TARGET_FPS,
-                "detector": {"batch": batch},
+                "detector": {"batch": batch, "threads": threads},
                 "motion": {"enabled": motion},
             },
             "models": {"dir": str(MODELS), "allow_download": False},
@@ -86,8 +86,8 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def measure(cfg: AppConfig, warmup: float, seconds: float) -> dict[str, Any]:
-    engine = Engine(cfg, EventBus())
+def measure(cfg: AppConfig, warmup: float, seconds: float, workers: int | None) -> dict[str, Any]:
+    engine = Engine(cfg, EventBus(), workers=workers)
     engine.start()
     stop_wait = threading.Event()  # never set: a plain timed wait
     try:
@@ -160,6 +160,8 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=20.0, help="measured window per run")
     ap.add_argument("--warmup", type=float, default=5.0)
     ap.add_argument("--batch", action="store_true", help="batch inference across cameras")
+    ap.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0: auto)")
+    ap.add_argument("--workers", type=int, help="analysis worker threads (default: engine's)")
     ap.add_argument("--still-cameras", type=int, default=4)
     ap.add_argument("--skip-still", action="store_true")
     ap.add_argument("--skip-live", action="store_true")
@@ -173,7 +175,8 @@ def main() -> int:
     if not args.skip_live:
         best = 0
         for n in args.n or [4, 8, 12, 16, 20, 24]:
-            res = measure(config([str(PETS)] * n, args.batch), args.warmup, args.seconds)
+            cfg = config([str(PETS)] * n, args.batch, args.threads)
+            res = measure(cfg, args.warmup, args.seconds, args.workers)
             print(summary(n, res), flush=True)
             if not sustained(res):
                 break
@@ -187,7 +190,8 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             still = str(still_video(Path(tmp)))
             n = args.still_cameras
-            res = measure(config([still] * n, args.batch), args.warmup, args.seconds)
+            cfg = config([still] * n, args.batch, args.threads)
+            res = measure(cfg, args.warmup, args.seconds, args.workers)
             pct = 100 * res["cpu_s"] / res["wall_s"] / n
             print(
                 f"still scene: {n} cameras (480x360 @ {SOURCE_FPS:g} fps, decoded, "

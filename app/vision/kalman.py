@@ -1,11 +1,10 @@
 """A constant-velocity Kalman filter on (centre x, centre y, aspect w/h, height), the
-state used by SORT/DeepSORT/ByteTrack; noise scales with the box height. Prediction is
-vectorised over all tracks at once."""
+state used by SORT/DeepSORT/ByteTrack; noise scales with the box height. Prediction
+and correction are vectorised over all tracks at once."""
 
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 
 STD_POSITION = 1.0 / 20
 STD_VELOCITY = 1.0 / 160
@@ -76,15 +75,22 @@ def predict(mean: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return new_mean, new_cov
 
 
-def update(mean: np.ndarray, cov: np.ndarray, xyah: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Correct one track (mean (8,), cov (8, 8)) with a measurement (x, y, a, h)."""
-    h = mean[3]
-    r = np.diag(np.square([STD_POSITION * h, STD_POSITION * h, 1e-1, STD_POSITION * h]))
-    proj_mean = _H @ mean
-    proj_cov = _H @ cov @ _H.T + r
-    chol = scipy.linalg.cho_factor(proj_cov, lower=True, check_finite=False)
-    gain = scipy.linalg.cho_solve(chol, (cov @ _H.T).T, check_finite=False).T
-    innovation = np.asarray(xyah, np.float64) - proj_mean
-    new_mean = mean + innovation @ gain.T
-    new_cov = cov - gain @ proj_cov @ gain.T
+def update(
+    mean: np.ndarray, cov: np.ndarray, xyah: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Correct N tracks at once: mean (N, 8), cov (N, 8, 8), measurements (N, 4)."""
+    if len(mean) == 0:
+        return mean.copy(), cov.copy()
+    h = mean[:, 3]
+    r = np.zeros((len(mean), 4, 4))
+    r[:, [0, 1, 3], [0, 1, 3]] = np.square(STD_POSITION * h)[:, None]
+    r[:, 2, 2] = 1e-2  # (1e-1)^2
+    proj_mean = mean[:, :4]  # H @ mean
+    proj_cov = cov[:, :4, :4] + r  # H @ cov @ H.T + R
+    cross = cov[:, :, :4]  # cov @ H.T, (N, 8, 4)
+    # gain = cross @ inv(proj_cov); proj_cov is symmetric, so solve proj_cov @ gain.T = cross.T
+    gain = np.linalg.solve(proj_cov, cross.transpose(0, 2, 1)).transpose(0, 2, 1)
+    innovation = np.asarray(xyah, np.float64).reshape(-1, 4) - proj_mean
+    new_mean = mean + np.einsum("nij,nj->ni", gain, innovation)
+    new_cov = cov - gain @ proj_cov @ gain.transpose(0, 2, 1)
     return new_mean, new_cov

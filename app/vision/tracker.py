@@ -152,7 +152,9 @@ class ByteTracker:
             t.mean, t.cov = m, c
 
     def _boxes(self, tracks: list[Track]) -> np.ndarray:
-        return np.array([t.xyxy() for t in tracks]).reshape(-1, 4)
+        if not tracks:
+            return np.zeros((0, 4))
+        return kalman.xyah_to_xyxy(np.array([t.mean[:4] for t in tracks]))
 
     def _match_pool(
         self,
@@ -166,12 +168,10 @@ class ByteTracker:
         matches, un_t, un_d = associate(
             self._boxes(pool), boxes[high], scores[high], self.cfg.match_iou
         )
-        for ti, di in matches:
-            self._hit(pool[ti], boxes[high[di]], scores[high[di]], int(high[di]), assigned)
+        self._hit(pool, high, matches, boxes, scores, assigned)
         rest = [pool[i] for i in un_t if pool[i].state is State.TRACKED]
         matches2, un_t2, _ = associate(self._boxes(rest), boxes[low], None, LOW_STAGE_IOU)
-        for ti, di in matches2:
-            self._hit(rest[ti], boxes[low[di]], scores[low[di]], int(low[di]), assigned)
+        self._hit(rest, low, matches2, boxes, scores, assigned)
         for i in un_t2:
             rest[i].state = State.LOST
         return high[un_d]
@@ -183,8 +183,7 @@ class ByteTracker:
         matches, un_t, un_d = associate(
             self._boxes(tentative), boxes[high], scores[high], TENTATIVE_IOU
         )
-        for ti, di in matches:
-            self._hit(tentative[ti], boxes[high[di]], scores[high[di]], int(high[di]), assigned)
+        self._hit(tentative, high, matches, boxes, scores, assigned)
         dropped = {id(tentative[i]) for i in un_t}  # a tentative track may not miss a frame
         self.tracks = [t for t in self.tracks if id(t) not in dropped]
         return high[un_d]
@@ -199,16 +198,33 @@ class ByteTracker:
             self._maybe_confirm(t)
 
     def _hit(
-        self, t: Track, box: np.ndarray, score: float, row: int, assigned: dict[int, Track]
+        self,
+        tracks: list[Track],
+        rows: np.ndarray,
+        matches: list[tuple[int, int]],
+        boxes: np.ndarray,
+        scores: np.ndarray,
+        assigned: dict[int, Track],
     ) -> None:
-        t.mean, t.cov = kalman.update(t.mean, t.cov, kalman.xyxy_to_xyah(box)[0])
-        t.hits = t.hits + 1 if t.last_frame == self.frame - 1 else 1
-        t.score = float(score)
-        t.last_frame = self.frame
-        if t.state is State.LOST:
-            t.state = State.TRACKED
-        self._maybe_confirm(t)
-        assigned[row] = t
+        """Correct the matched tracks (one vectorised Kalman update) and record them."""
+        if not matches:
+            return
+        hit = [tracks[ti] for ti, _ in matches]
+        det_rows = [int(rows[di]) for _, di in matches]
+        mean, cov = kalman.update(
+            np.stack([t.mean for t in hit]),
+            np.stack([t.cov for t in hit]),
+            kalman.xyxy_to_xyah(boxes[det_rows]),
+        )
+        for t, row, m, c in zip(hit, det_rows, mean, cov, strict=True):
+            t.mean, t.cov = m, c
+            t.hits = t.hits + 1 if t.last_frame == self.frame - 1 else 1
+            t.score = float(scores[row])
+            t.last_frame = self.frame
+            if t.state is State.LOST:
+                t.state = State.TRACKED
+            self._maybe_confirm(t)
+            assigned[row] = t
 
     def _maybe_confirm(self, t: Track) -> None:
         if t.confirmed:
