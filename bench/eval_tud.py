@@ -1,15 +1,18 @@
 """Counting accuracy on MOT15 TUD-Stadtmitte: true crossings from gt.txt vs the pipeline.
 
-    python bench/eval_tud.py                     # every frame (25 fps) and 5 fps
-    python bench/eval_tud.py --fps 25 --markdown docs/accuracy-table.md
+    python bench/eval_tud.py                  # product defaults and recommended settings,
+                                              # at 25 (every frame), 10 and 5 fps
+    python bench/eval_tud.py --fps 5 --set analysis.tracker.min_hits=1
+    python bench/eval_tud.py --markdown /tmp/accuracy-tables.md
 
 Truth: each ground-truth id's bottom-centre path (video frame i is gt frame i + 1),
 crossings of each drawn segment counted with `geometry.segment_crossing` (no
 hysteresis: the plain geometric answer). Counted: the real pipeline (YOLOX-Nano from
-../shared/models, ByteTrack, LineCounter with its hysteresis) on the mp4. A counted
-crossing is right when it matches a true crossing of the same line and direction
-within --tolerance seconds (one-to-one, greedy by time). Also IDF1 / MOTA of the tracks
-against gt (motmetrics, IoU >= 0.5) on the analysed frames.
+../shared/models, ByteTrack, stitching, LineCounter with its hysteresis) on the mp4. A
+counted crossing is right when it matches a true crossing of the same line and
+direction within --tolerance seconds (one-to-one, nearest in time). Reported for six
+drawn lines and for a line placement sweep (13 segments), plus IDF1 / MOTA of the
+tracks against gt (motmetrics, IoU >= 0.5) on the analysed frames. See docs/accuracy.md.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from app.cli.main import CliError
 from app.vision.models import ModelError, ModelInfo, ModelManager, byte_bar
@@ -10,6 +11,7 @@ from app.vision.models import ModelError, ModelInfo, ModelManager, byte_bar
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dir", default=None, help="models directory (default: settings)")
+    parser.add_argument("--config", default=None, help="config file whose models settings apply")
     sub = parser.add_subparsers(dest="action")
     sub.add_parser("list", help="show each model, its status and where it was found")
     sub.add_parser("verify", help="re-check every file's SHA-256; exit 1 if one is bad")
@@ -18,15 +20,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _manager(args: argparse.Namespace) -> ModelManager:
+    """--dir, else the `models` settings of --config or the app's config in the data dir
+    (VITRINE_MODELS_DIR overrides either)."""
     if args.dir:
         return ModelManager(args.dir)
-    try:
-        from app.config import AppConfig, load_config
-        from app.paths import data_dir
+    from app.config import AppConfig, ConfigError, load_config
+    from app.paths import data_dir
 
-        settings = data_dir() / "settings.toml"
-        cfg = load_config(settings) if settings.is_file() else AppConfig()
-    except Exception as exc:  # a broken settings file must not hide the models
+    paths = [Path(args.config)] if args.config else [data_dir() / "config.toml"]
+    found = [p for p in paths if args.config or p.is_file()]
+    try:
+        cfg = load_config(found[0]) if found else AppConfig()
+    except ConfigError as exc:
         raise CliError(str(exc)) from None
     return ModelManager.from_config(cfg.models)
 

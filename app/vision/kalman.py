@@ -75,9 +75,7 @@ def predict(mean: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return new_mean, new_cov
 
 
-def update(
-    mean: np.ndarray, cov: np.ndarray, xyah: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def update(mean: np.ndarray, cov: np.ndarray, xyah: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Correct N tracks at once: mean (N, 8), cov (N, 8, 8), measurements (N, 4)."""
     if len(mean) == 0:
         return mean.copy(), cov.copy()

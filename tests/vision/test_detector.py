@@ -101,6 +101,8 @@ def test_threads_setting_reaches_the_session() -> None:
     det = YoloxDetector(DetectorConfig(threads=1), YOLOX)
     opts = det.session.get_session_options()
     assert opts.intra_op_num_threads == 1
+    # no spin-waiting: on a busy 2-core machine it nearly doubled the CPU per frame
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
 # Frame 0 of PETS09-S2L1, looked at by eye (2x zoom): three people walking on the plaza,

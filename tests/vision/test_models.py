@@ -40,6 +40,11 @@ class _Quiet(SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(HTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # the cancel test hangs up mid-transfer on purpose
+
+
 @pytest.fixture
 def http_root(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A real HTTP server on 127.0.0.1 serving a folder; yields (base url, folder)."""
@@ -50,7 +55,7 @@ def http_root(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     def handler(*args: object, **kw: object) -> _Quiet:
         return _Quiet(*args, directory=str(root), **kw)  # type: ignore[arg-type]
 
-    server = HTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, name="test-http", daemon=True)
     thread.start()
     try:
@@ -229,3 +234,15 @@ def test_cli_fetch_errors_are_one_line(no_shared: None, capsys: pytest.CaptureFi
     assert err.startswith("error: model 'mobilefacenet' is missing") and "\n" not in err
     assert cli_main(["models", "fetch", "nope"]) == 2
     assert "unknown model 'nope'" in capsys.readouterr().err
+
+
+def test_cli_uses_the_config_models_dir(
+    no_shared: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "vitrine.toml"
+    cfg.write_text(f'[models]\ndir = "{MODELS_DIR}"\nallow_download = false\n')
+    assert cli_main(["models", "--config", str(cfg), "list"]) == 0
+    assert f"{MODELS_DIR}/yolox_nano.onnx (models dir)" in capsys.readouterr().out
+    cfg.write_text("[models]\ndri = 1\n")
+    assert cli_main(["models", "--config", str(cfg), "list"]) == 2
+    assert "models.dri" in capsys.readouterr().err

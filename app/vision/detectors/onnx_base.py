@@ -50,10 +50,16 @@ def choose_providers(
     return chosen
 
 
-def open_session(model: str | bytes, providers: list[str], threads: int) -> ort.InferenceSession:
+def open_session(
+    model: str | bytes, providers: list[str], threads: int, *, spin: bool = False
+) -> ort.InferenceSession:
+    """An ORT session. Intra-op threads do not spin-wait by default: on a busy 2-core
+    machine spinning doubled the CPU a frame costs (bench/bench_batching.py), CPU that
+    the other cameras' decoding and inference need."""
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.log_severity_level = 3
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
     if threads:
         opts.intra_op_num_threads = threads
     try:
