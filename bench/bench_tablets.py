@@ -63,7 +63,12 @@ def serve(conn: Connection, tablets: int, https: bool, tmp: str) -> None:
         upsert_product(store, b, f"Product {i}", "Bench", 10.0 + i)
     bus = EventBus()
     server = LanServer(
-        store, bus, LanConfig(allow_http=not https), port=0, host="127.0.0.1", cert_dir=Path(tmp) / "tls"
+        store,
+        bus,
+        LanConfig(allow_http=not https),
+        port=0,
+        host="127.0.0.1",
+        cert_dir=Path(tmp) / "tls",
     )
     server.start()
     for z in ZONES:  # a busy floor: 12 customers in each zone
@@ -143,13 +148,17 @@ async def listen(c: httpx.AsyncClient, zone: str, ready: asyncio.Event, st: Stat
         pass
 
 
-async def run(args: argparse.Namespace, conn: Connection, port: int, cert: str, people: list[int], code: str) -> Stats:
+async def run(
+    args: argparse.Namespace, conn: Connection, port: int, cert: str, people: list[int], code: str
+) -> Stats:
     verify: Any = ssl.create_default_context(cafile=cert) if cert else True
     base = f"{'https' if cert else 'http'}://{'localhost' if cert else '127.0.0.1'}:{port}"
     async with httpx.AsyncClient(base_url=base, verify=verify) as c:
         tokens = []
         for sp in people:
-            r = await c.post("/api/v1/pairing", json={"code": code, "salesperson_id": sp, "pin": "1234"})
+            r = await c.post(
+                "/api/v1/pairing", json={"code": code, "salesperson_id": sp, "pin": "1234"}
+            )
             tokens.append(r.json()["token"])
     st = Stats()
     stop = asyncio.Event()
@@ -166,10 +175,16 @@ async def run(args: argparse.Namespace, conn: Connection, port: int, cert: str, 
         for t in tokens
     ]
     readies = [asyncio.Event() for _ in tokens]
-    listeners = [asyncio.create_task(listen(c, ZONES[i % len(ZONES)], readies[i], st)) for i, c in enumerate(clients)]
+    listeners = [
+        asyncio.create_task(listen(c, ZONES[i % len(ZONES)], readies[i], st))
+        for i, c in enumerate(clients)
+    ]
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 15)
     rng = None if args.lockstep else random.Random(7)
-    workers = [asyncio.create_task(tablet(c, ZONES[i % len(ZONES)], stop, st, rng)) for i, c in enumerate(clients)]
+    workers = [
+        asyncio.create_task(tablet(c, ZONES[i % len(ZONES)], stop, st, rng))
+        for i, c in enumerate(clients)
+    ]
     t_end = time.monotonic() + args.seconds
     published = 0
     while time.monotonic() < t_end:
@@ -194,8 +209,11 @@ def main() -> int:
     ap.add_argument("--tablets", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--https", action="store_true", help="use the self-signed HTTPS mode")
-    ap.add_argument("--lockstep", action="store_true",
-                    help="all tablets poll and scan at the same instants (worst case)")
+    ap.add_argument(
+        "--lockstep",
+        action="store_true",
+        help="all tablets poll and scan at the same instants (worst case)",
+    )
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="bench-tablets-")
     ctx = mp.get_context("spawn")
@@ -210,11 +228,21 @@ def main() -> int:
         parent.recv()
         proc.join(30)
     mode = "HTTPS" if args.https else "HTTP"
-    timing = "in lockstep (worst case)" if args.lockstep else "independent (random phase, period 0.5 s +-10 %)"
-    print(f"bench_tablets: {args.tablets} tablets, {timing}, {args.seconds:.0f} s, {mode} on 127.0.0.1 (server in its own process)")
+    timing = (
+        "in lockstep (worst case)"
+        if args.lockstep
+        else "independent (random phase, period 0.5 s +-10 %)"
+    )
+    print(
+        f"bench_tablets: {args.tablets} tablets, {timing}, {args.seconds:.0f} s, {mode} on 127.0.0.1 (server in its own process)"
+    )
     print("(figures taken on a shared 2-core machine; other work was running)")
-    print(f"customer list: {len(st.lists)} requests  p50 {pct(st.lists, 50):.1f} ms  p99 {pct(st.lists, 99):.1f} ms  (target p99 <= 50 ms)")
-    print(f"scan:          {len(st.scans)} requests  p50 {pct(st.scans, 50):.1f} ms  p99 {pct(st.scans, 99):.1f} ms  (target p99 <= 50 ms)")
+    print(
+        f"customer list: {len(st.lists)} requests  p50 {pct(st.lists, 50):.1f} ms  p99 {pct(st.lists, 99):.1f} ms  (target p99 <= 50 ms)"
+    )
+    print(
+        f"scan:          {len(st.scans)} requests  p50 {pct(st.scans, 50):.1f} ms  p99 {pct(st.scans, 99):.1f} ms  (target p99 <= 50 ms)"
+    )
     print(
         f"detection->tablet: {len(st.delays)}/{st.expected} deliveries  p50 {pct(st.delays, 50):.1f} ms  "  # type: ignore[attr-defined]
         f"p95 {pct(st.delays, 95):.1f} ms  max {max(st.delays or [0]):.1f} ms  (target p95 <= 1000 ms)"

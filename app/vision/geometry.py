@@ -122,6 +122,39 @@ def signed_polygon_distance(points: np.ndarray, polygon: np.ndarray) -> np.ndarr
     return np.where(inside, d, -d)
 
 
+class PolygonShape:
+    """A polygon with its edges precomputed, for repeated `signed_distance` calls (the
+    same answers as `signed_polygon_distance`, a few times cheaper per frame)."""
+
+    def __init__(self, polygon: Sequence[Sequence[float]] | np.ndarray) -> None:
+        poly = as_polygon(polygon)
+        self.vertices = poly
+        self._a = poly[None, :, :]
+        self._ab = (np.roll(poly, -1, axis=0) - poly)[None, :, :]
+        self._ab2 = np.maximum(np.sum(self._ab * self._ab, axis=2), 1e-12)
+        y1, y2 = poly[:, 1], np.roll(poly[:, 1], -1)
+        self._y1, self._y2 = y1, y2
+        self._x1 = poly[:, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._slope = (np.roll(poly[:, 0], -1) - poly[:, 0]) / (y2 - y1)
+
+    def signed_distance(self, points: np.ndarray) -> np.ndarray:
+        """(N,) distance to the boundary, positive inside, negative outside."""
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        if len(pts) == 0:
+            return np.zeros(0)
+        x, y = pts[:, 0:1], pts[:, 1:2]
+        straddles = (self._y1 > y) != (self._y2 > y)
+        with np.errstate(invalid="ignore"):
+            x_hit = self._x1 + (y - self._y1) * self._slope
+        inside = np.count_nonzero(straddles & (x < x_hit), axis=1) % 2 == 1
+        ap = pts[:, None, :] - self._a
+        k = np.clip(np.sum(ap * self._ab, axis=2) / self._ab2, 0.0, 1.0)
+        d = ap - k[..., None] * self._ab
+        dist = np.sqrt(np.min(np.sum(d * d, axis=2), axis=1))
+        return np.where(inside, dist, -dist)
+
+
 def polygon_centroid(polygon: np.ndarray) -> Point:
     """Area centroid (falls back to the vertex mean for a degenerate polygon)."""
     poly = as_polygon(polygon)

@@ -26,7 +26,7 @@ import numpy as np
 
 from app.config import ZoneConfig
 from app.events import Event, VisitClosed, ZoneEnter, ZoneExit
-from app.vision.geometry import as_polygon, signed_polygon_distance
+from app.vision.geometry import PolygonShape, as_polygon
 from app.vision.stamp import Stamp
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ class ZoneTracker:
     def __post_init__(self) -> None:
         self.name = self.cfg.name
         self.polygon = as_polygon(self.cfg.polygon)
+        self._shape = PolygonShape(self.polygon)
         self._tracks: dict[int, _Presence] = {}
         self._now = float("-inf")
         self.visits_closed = 0
@@ -112,7 +113,7 @@ class ZoneTracker:
         events: list[Event] = []
         self._now = stamp.t
         ids = [int(i) for i in track_ids.tolist()]
-        dist = signed_polygon_distance(points, self.polygon) if ids else np.zeros(0)
+        dist = self._shape.signed_distance(points) if ids else np.zeros(0)
         for tid, d in zip(ids, dist.tolist(), strict=True):
             if tid >= 0:
                 events.extend(self._observe(stamp, tid, d, (visitor_ids or {}).get(tid, "")))

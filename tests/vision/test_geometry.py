@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from app.vision.geometry import (
+    PolygonShape,
     bottom_centers,
     cross,
     path_line_intersection,
@@ -86,6 +87,16 @@ def test_signed_polygon_distance() -> None:
     pts = np.array([[50, 50], [12, 50], [5, 50], [110, 130]], float)
     np.testing.assert_allclose(signed_polygon_distance(pts, SQUARE), [40, 2, -5, -20])
     assert signed_polygon_distance(np.zeros((0, 2)), SQUARE).shape == (0,)
+
+
+def test_polygon_shape_matches_the_plain_functions() -> None:
+    rng = np.random.default_rng(7)
+    pts = rng.uniform(-20, 130, (500, 2))
+    for poly in (SQUARE, CONCAVE):
+        np.testing.assert_allclose(
+            PolygonShape(poly).signed_distance(pts), signed_polygon_distance(pts, poly)
+        )
+    assert PolygonShape(SQUARE).signed_distance(np.zeros((0, 2))).shape == (0,)
 
 
 def test_bottom_centers_and_centroid() -> None:

@@ -11,6 +11,7 @@ allowed.
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 import threading
@@ -272,6 +273,11 @@ class LanServer:
         if not self._thread.is_alive():
             self.stop()
             raise OSError("the LAN server stopped at once (see the log)")
+        # Everything alive now (modules, models, the app, the store's metadata) lives as
+        # long as the process: move it out of the cyclic GC's sight. A full collection
+        # then walks only newer objects instead of stalling every request for ~150 ms
+        # (measured with bench/bench_tablets.py on the shared 2-core machine).
+        gc.freeze()
         log.info("LAN server listening on %s", self.url)
 
     def _serve(self) -> None:
