@@ -38,6 +38,8 @@ from app.vision.pipeline import CameraPipeline, FrameResult, analysis_fps
 
 if TYPE_CHECKING:
     from app.store.db import Store
+    from app.sync.lan.server import LanServer
+    from app.sync.outbox_sender import SyncWorker
     from app.vision.detector import Detector
 
 log = logging.getLogger(__name__)
@@ -118,6 +120,8 @@ class Engine:
         self._pool: ThreadPoolExecutor | None = None
         self._inflight = 0  # jobs submitted to the pool and not finished (under _wake)
         self._running = False
+        self.lan_server: LanServer | None = None
+        self.sync_worker: SyncWorker | None = None
 
     # --- lifecycle: read these two like a table of contents --------------------------
 
@@ -198,22 +202,40 @@ class Engine:
         self._scheduler.start()
 
     def _start_scheduler(self) -> None:
-        """Hook: the APScheduler jobs (retention, rollups, sync) start here."""
+        """Retention runs once now (catching up after the machine was off), then daily."""
+        if self.store is not None:
+            self.store.start_retention(self.cfg.retention)
 
     def _start_lan_server(self) -> None:
-        """Hook: the tablet LAN server (app.sync.lan) starts here."""
+        """The tablets' HTTPS server on the store LAN (needs the store)."""
+        if self.store is None or not self.cfg.lan.enabled:
+            return
+        from app.sync.lan.server import LanServer
+
+        server = LanServer(self.store, self.bus, self.cfg.lan, store_name=self.cfg.store.name)
+        server.start()
+        self.lan_server = server
 
     def _start_sync(self) -> None:
-        """Hook: the HQ sync (outbox uploads) starts here."""
+        """Outbox uploads to HQ, when the store is provisioned for it."""
+        if self.store is None:
+            return
+        from app.sync.outbox_sender import start_sync
+
+        self.sync_worker = start_sync(self.store, self.cfg)
 
     def _stop_sync(self) -> None:
-        """Hook: stop the HQ sync."""
+        worker, self.sync_worker = self.sync_worker, None
+        if worker is not None:
+            worker.stop()
 
     def _stop_lan_server(self) -> None:
-        """Hook: stop the tablet LAN server."""
+        server, self.lan_server = self.lan_server, None
+        if server is not None:
+            server.stop()
 
     def _stop_scheduler(self) -> None:
-        """Hook: stop the APScheduler jobs."""
+        """Retention belongs to the store and stops with `store.close()`."""
 
     def _stop_analysis(self) -> None:
         self._stop.set()

@@ -118,3 +118,35 @@ def test_engine_adds_and_removes_cameras_live_with_a_bad_one_isolated() -> None:
     finally:
         engine.stop()
     assert not [t for t in threading.enumerate() if t.name.startswith(("analysis", "camera-"))]
+
+
+def test_engine_with_a_store_runs_retention_and_the_tablet_server(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With a store, start() also starts retention and the LAN server; stop() ends them."""
+    import socket
+
+    import httpx
+
+    from app.store.db import open_store
+    from app.vision.detector import FakeDetector
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    fake = {"name": "a", "type": "fake", "url": "fake://320x240@20", "realtime": True}
+    cfg = pets_config([], cameras=[fake]).model_copy(deep=True)
+    cfg.lan = cfg.lan.model_copy(update={"port": port, "host": "127.0.0.1", "allow_http": True})
+    store = open_store(tmp_path / "v.db", "pw")
+    engine = Engine(cfg, EventBus(), store=store, detector=FakeDetector())
+    try:
+        engine.start()
+        assert engine.lan_server is not None
+        r = httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5)
+        assert r.status_code == 200 and "paths" in r.json()
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/me", timeout=5).status_code == 401
+        assert engine.sync_worker is None  # sync is off until the store is provisioned
+    finally:
+        engine.stop()
+        store.close()
+    assert engine.lan_server is None
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2)

@@ -82,7 +82,8 @@ def _config() -> AppConfig:
             "cameras": [{"name": "plaza", "type": "file", "url": str(PETS_CLIP), "realtime": True}],
             "zones": [{"name": "Plaza", "polygon": [[0, 90], [480, 90], [480, 360], [0, 360]]}],
             "models": {"dir": str(MODELS_DIR), "allow_download": False},
-            "lan": {"allow_http": True},
+            # the test runs its own LAN server on a free port; the engine's stays off
+            "lan": {"allow_http": True, "enabled": False},
         }
     )
 
