@@ -24,6 +24,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import shutil
 import socket
 import ssl
 import sys
@@ -227,6 +228,7 @@ def main() -> int:
         parent.send("stop")
         parent.recv()
         proc.join(30)
+        shutil.rmtree(tmp, ignore_errors=True)
     mode = "HTTPS" if args.https else "HTTP"
     timing = (
         "in lockstep (worst case)"

@@ -262,6 +262,12 @@ class LanServer:
             log.info("%s customers still in their zones", seeded)
         except Exception as exc:  # an unreadable history must not stop the tablets
             log.warning("could not reload the customers present: %s", exc)
+        # What is alive now (modules, models, the app, the store's metadata) stays for as
+        # long as the server: keep it out of the cyclic GC's sight, so that a full
+        # collection walks only newer objects instead of stalling every request for
+        # ~150 ms (bench/bench_tablets.py on the shared 2-core machine). `stop()` undoes it.
+        gc.collect()
+        gc.freeze()
         self._thread = threading.Thread(target=self._serve, name="vitrine-lan-server", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout
@@ -273,11 +279,6 @@ class LanServer:
         if not self._thread.is_alive():
             self.stop()
             raise OSError("the LAN server stopped at once (see the log)")
-        # Everything alive now (modules, models, the app, the store's metadata) lives as
-        # long as the process: move it out of the cyclic GC's sight. A full collection
-        # then walks only newer objects instead of stalling every request for ~150 ms
-        # (measured with bench/bench_tablets.py on the shared 2-core machine).
-        gc.freeze()
         log.info("LAN server listening on %s", self.url)
 
     def _serve(self) -> None:
@@ -288,6 +289,7 @@ class LanServer:
             log.exception("LAN server crashed")
 
     def stop(self, timeout: float = 10.0) -> None:
+        gc.unfreeze()
         self.hub.detach()
         self.hub.close_all()
         if self._server is not None:
