@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from app.config import CameraConfig
 from app.paths import demo_clip
 from app.ui.snapshot import grab_snapshot, redact
+from app.ui.style import set_role
 from app.ui.workers import Background
 
 log = logging.getLogger(__name__)
@@ -168,14 +169,13 @@ class CameraForm(QWidget):
         clip = demo_clip()
         if clip is None:
             self.demo_note.setText(DEMO_MISSING)
-            self.demo_note.setObjectName("Error")
+            set_role(self.demo_note, "Error")
         else:
             self.demo_note.setText(
                 f"Plays {clip.name} (people walking across a plaza) in a loop at real-time pace, "
                 "so you can try zones, lines and reports before connecting a real camera."
             )
-            self.demo_note.setObjectName("Muted")
-        self.demo_note.setStyleSheet("")
+            set_role(self.demo_note, "Muted")
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -241,8 +241,7 @@ class CameraForm(QWidget):
         self.test_button.setEnabled(False)
         where = f"USB camera {cam.usb_index}" if cam.type == "usb" else redact(cam.url)
         self.result.setText(f"Connecting to {where}…")
-        self.result.setObjectName("Muted")
-        self.result.setStyleSheet("")
+        set_role(self.result, "Muted")
         self.background.submit(
             lambda: grab_snapshot(cam), self._got_snapshot, self._snapshot_failed
         )
@@ -259,8 +258,7 @@ class CameraForm(QWidget):
     def _show_result(self, ok: bool, msg: str) -> None:
         self.test_button.setEnabled(True)
         self.result.setText(msg)
-        self.result.setObjectName("Success" if ok else "Error")
-        self.result.setStyleSheet("")
+        set_role(self.result, "Success" if ok else "Error")
         self.tested.emit(ok, msg)
 
 

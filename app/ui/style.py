@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app.paths import RESOURCES_DIR
 
@@ -91,6 +91,13 @@ def track_color(track_id: int) -> QColor:
     """A stable, pleasant colour per track id (golden-ratio hue walk). Do not mutate."""
     hue = int((track_id * 0.61803398875 % 1.0) * 359)
     return QColor.fromHsv(hue, 170, 255)
+
+
+def set_role(widget: QWidget, role: str) -> None:
+    """Change a widget's style role (object name) and re-apply the stylesheet to it."""
+    widget.setObjectName(role)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
 
 
 def pick_font_family() -> str:
