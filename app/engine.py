@@ -160,6 +160,17 @@ class Engine:
     def running(self) -> bool:
         return self._running
 
+    @property
+    def detector_provider(self) -> str:
+        """The execution provider the detector actually runs on (empty before start)."""
+        return self._detector.provider if self._detector is not None else ""
+
+    def sync_state(self) -> str:
+        """One line for the status bar: last sync, backlog, last error in plain words."""
+        if self.sync_worker is None:
+            return "not configured (set the HQ address and store key)"
+        return self.sync_worker.status().summary()
+
     # --- steps ---------------------------------------------------------------------------
 
     def _attach_store(self) -> None:
