@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.config import AppConfig, CameraConfig, DetectorConfig
-from app.events import CameraStatus, EventBus, FrameStats
+from app.events import Alert, CameraStatus, EventBus, FrameStats
 from app.vision.analytics import QueueState
 from app.vision.cameras import CameraReader, CameraSource, Frame, create_source
 from app.vision.detections import Detections
@@ -224,7 +224,18 @@ class Engine:
         from app.sync.lan.server import LanServer
 
         server = LanServer(self.store, self.bus, self.cfg.lan, store_name=self.cfg.store.name)
-        server.start()
+        try:
+            server.start()
+        except OSError as exc:  # counting must go on without the tablets
+            log.warning("tablet server not started: %s", exc)
+            self.bus.publish(
+                Alert(
+                    kind="lan_unavailable",
+                    message=f"Tablets cannot connect: {exc}. "
+                    "Choose another port in Settings, or stop the program using it.",
+                )
+            )
+            return
         self.lan_server = server
 
     def _start_sync(self) -> None:

@@ -127,12 +127,19 @@ def sustained(res: dict[str, Any]) -> bool:
     )
 
 
+def per_cpu_second(res: dict[str, Any]) -> float:
+    """Analysed frames per CPU-second of the process: robust to a busy neighbour."""
+    total = sum(c["analysed_fps"] for c in res["cams"])
+    return total / max(res["cpu_s"] / res["wall_s"], 1e-9)
+
+
 def summary(n: int, res: dict[str, Any]) -> str:
     cams = res["cams"]
     af = [c["analysed_fps"] for c in cams]
     sf = [c["source_fps"] for c in cams]
     return (
-        f"N={n:2d}: analysed fps/camera min {min(af):.2f} mean {np.mean(af):.2f}; "
+        f"N={n:2d}: {per_cpu_second(res):.1f} analysed frames per CPU-second; "
+        f"analysed fps/camera min {min(af):.2f} mean {np.mean(af):.2f}; "
         f"source fps min {min(sf):.1f}; lag median first/last third "
         f"{np.mean([c['lag_first'] for c in cams]):.2f}/{np.mean([c['lag_last'] for c in cams]):.2f} s, "
         f"p95 max {max(c['lag_p95'] for c in cams):.2f} s; CPU {100 * res['cpu_s'] / res['wall_s']:.0f} % "
@@ -174,10 +181,12 @@ def main() -> int:
     )
     if not args.skip_live:
         best = 0
+        efficiency: list[float] = []
         for n in args.n or [4, 8, 12, 16, 20, 24]:
             cfg = config([str(PETS)] * n, args.batch, args.threads)
             res = measure(cfg, args.warmup, args.seconds, args.workers)
             print(summary(n, res), flush=True)
+            efficiency.append(per_cpu_second(res))
             if not sustained(res):
                 break
             best = n
@@ -186,6 +195,15 @@ def main() -> int:
             f"(batch={'on' if args.batch else 'off'}): {best}",
             flush=True,
         )
+        if efficiency:
+            cores = os.cpu_count() or 1
+            est = int(max(efficiency) * cores * 0.9 / TARGET_FPS)
+            print(
+                f"estimate for an idle machine: {max(efficiency):.1f} analysed frames per "
+                f"CPU-second x {cores} cores x 90 % / {TARGET_FPS:g} fps = about {est} "
+                "cameras (an extrapolation, not a measurement)",
+                flush=True,
+            )
     if not args.skip_still:
         with tempfile.TemporaryDirectory() as tmp:
             still = str(still_video(Path(tmp)))

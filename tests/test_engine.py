@@ -150,3 +150,33 @@ def test_engine_with_a_store_runs_retention_and_the_tablet_server(tmp_path) -> N
     assert engine.lan_server is None
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2)
+
+
+def test_a_busy_tablet_port_does_not_stop_counting(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    from app.events import Alert
+    from app.store.db import open_store
+    from app.vision.detector import FakeDetector
+
+    bus = EventBus()
+    rec = Recorder(bus)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        fake = {"name": "a", "type": "fake", "url": "fake://320x240@20", "realtime": True}
+        cfg = pets_config([], cameras=[fake]).model_copy(deep=True)
+        cfg.lan = cfg.lan.model_copy(update={"port": port, "host": "127.0.0.1"})
+        store = open_store(tmp_path / "v.db", "pw")
+        engine = Engine(cfg, bus, store=store, detector=FakeDetector())
+        try:
+            engine.start()
+            assert engine.running and engine.lan_server is None
+            alert = rec.wait_for(lambda e: isinstance(e, Alert), 5)
+            assert isinstance(alert, Alert) and alert.kind == "lan_unavailable"
+            assert str(port) in alert.message
+            assert rec.wait_for(lambda e: isinstance(e, FrameStats) and e.camera == "a", 5)
+        finally:
+            engine.stop()
+            store.close()

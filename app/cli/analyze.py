@@ -45,7 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", type=Path, help="persist events into this (encrypted) store")
     p.add_argument("--camera", help="which configured camera the clip stands for")
     rate = p.add_mutually_exclusive_group()
-    rate.add_argument("--fps", type=float, help="analysis rate (default: analysis.fps)")
+    rate.add_argument(
+        "--fps", type=float, help="analysed frames per second of video (default: analysis.fps)"
+    )
     rate.add_argument("--every-frame", action="store_true", help="analyse every frame")
     p.add_argument(
         "--duration", type=float, help="analyse only the first DURATION seconds of the clip"

@@ -83,7 +83,13 @@ class EngineHost(QObject):
             engine = self.factory(cfg, self.bus, self.store, self.models_dir)
             with self._lock:
                 self.engine = engine
-            engine.start()
+            try:
+                engine.start()
+            except BaseException:
+                with self._lock:  # no tile or edit may keep talking to a dead engine
+                    if self.engine is engine:
+                        self.engine = None
+                raise
             return engine
 
         self._engine_worker.submit(work, self._started, self._start_failed)

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from app.config import AppConfig, CameraConfig
+from app.config import AppConfig
 from app.events import Alert, Event, EventBus, NewVisitor, Occupancy, ZoneEnter
 from app.vision.analytics import Analytics, QueueState
 from app.vision.crops import person_crop_jpeg
@@ -388,8 +388,3 @@ class CameraPipeline:
             self.bus.publish(ev)
         for a in alerts:
             self.bus.publish(a)
-
-    @staticmethod
-    def camera_for_clip(name: str, path: str) -> CameraConfig:
-        """A file camera for offline analysis of a clip."""
-        return CameraConfig(name=name, type="file", url=path)

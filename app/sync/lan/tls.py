@@ -14,6 +14,8 @@ import ipaddress
 import logging
 import os
 import socket
+import struct
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,27 @@ class CertInfo:
     created: bool  # made now (vs reused)
 
 
+def interface_addresses() -> list[str]:
+    """IPv4 addresses of this machine's network interfaces (Linux: SIOCGIFADDR).
+
+    The host name often resolves only to 127.0.x.1 (Debian's /etc/hosts), so the
+    interfaces themselves are asked; no packet is sent."""
+    if not sys.platform.startswith("linux"):
+        return []
+    import fcntl
+
+    out: list[str] = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for _, name in socket.if_nameindex():
+            req = struct.pack("256s", name.encode()[:15])
+            try:
+                res = fcntl.ioctl(s.fileno(), 0x8915, req)  # SIOCGIFADDR
+            except OSError:
+                continue  # interface without an IPv4 address
+            out.append(socket.inet_ntoa(res[20:24]))
+    return out
+
+
 def local_names() -> tuple[list[str], list[str]]:
     """(host names, IP addresses) this machine answers to on the LAN, plus loopback."""
     host = socket.gethostname()
@@ -52,8 +75,8 @@ def local_names() -> tuple[list[str], list[str]]:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except OSError:
         infos = []
-    for info in infos:
-        addr = str(info[4][0]).split("%")[0]
+    addrs = [str(info[4][0]).split("%")[0] for info in infos] + interface_addresses()
+    for addr in addrs:
         try:
             ip = ipaddress.ip_address(addr)
         except ValueError:
