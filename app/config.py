@@ -112,12 +112,12 @@ class DetectorConfig(Strict):
 class TrackerConfig(Strict):
     high_thresh: float = Field(0.5, gt=0, lt=1, description="ByteTrack first-stage score.")
     low_thresh: float = Field(0.1, gt=0, lt=1, description="ByteTrack second-stage score.")
-    new_track_thresh: float = Field(0.6, gt=0, lt=1, description="Score to start a track.")
+    new_track_thresh: float = Field(0.5, gt=0, lt=1, description="Score to start a track.")
     match_iou: float = Field(
-        0.1, gt=0, lt=1, description="Minimum IoU x score to match a track (1 - cost)."
+        0.3, gt=0, lt=1, description="Minimum IoU x score to match a track (1 - cost)."
     )
     max_lost_s: float = Field(3.0, gt=0, le=60, description="Seconds a lost track is kept.")
-    min_hits: int = Field(3, ge=1, le=30, description="Hits before a track is reported.")
+    min_hits: int = Field(2, ge=1, le=30, description="Hits before a track is reported.")
 
 
 class MotionConfig(Strict):
