@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.config import CameraConfig
+from app.config import CameraConfig, LineConfig, ZoneConfig
 from app.paths import demo_clip
 from app.ui.snapshot import grab_snapshot, redact
 from app.ui.style import set_role
@@ -76,6 +76,16 @@ def demo_camera(name: str = "Demo camera") -> CameraConfig | None:
     if clip is None:
         return None
     return CameraConfig(name=name, type="file", url=str(clip), loop=True, realtime=True)
+
+
+def demo_shapes(camera: str) -> tuple[list[ZoneConfig], list[LineConfig]]:
+    """A zone over the plaza's walkway and a counting line across it, so that a new
+    manager's demo shows counts and dwell at once (the PETS clip is 480x360)."""
+    zone = ZoneConfig(
+        name="Plaza", camera=camera, polygon=[(20, 170), (470, 150), (470, 330), (20, 350)]
+    )
+    line = LineConfig(name="Path", camera=camera, start=(240, 120), end=(240, 340))
+    return [zone], [line]
 
 
 class CameraForm(QWidget):

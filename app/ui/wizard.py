@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from app.config import AppConfig, CameraConfig, StoreIdentity
 from app.paths import demo_clip
 from app.ui import style
-from app.ui.camera_dialog import CameraForm, first_error
+from app.ui.camera_dialog import CameraForm, demo_shapes, first_error
 from app.ui.workers import Background
 
 ANON_TEXT = (
@@ -232,10 +232,16 @@ class FirstRunWizard(QWizard):
         )
         cams = list(self.base.cameras)
         cam = self.camera_page.camera
+        zones, lines = list(self.base.zones), list(self.base.lines)
         if cam is not None:
             cams = [c for c in cams if c.name != cam.name] + [cam]
+            clip = demo_clip()
+            if clip is not None and cam.url == str(clip) and not zones and not lines:
+                zones, lines = demo_shapes(cam.name)
         try:
-            return self.base.model_copy(update={"store": store, "cameras": cams})
+            return self.base.model_copy(
+                update={"store": store, "cameras": cams, "zones": zones, "lines": lines}
+            )
         except ValidationError as err:  # pragma: no cover - fields are checked per page
             raise ValueError(first_error(err)) from None
 

@@ -58,6 +58,9 @@ def test_wizard_validates_each_page_and_saves_to_the_store(qtbot, store, backgro
     cfg = wiz.result_config()
     assert cfg is not None and cfg.store.name == "Rivoli" and cfg.store.privacy_mode == "anonymous"
     assert [(c.name, c.type, c.url) for c in cfg.cameras] == [("Front", "file", str(PETS_CLIP))]
+    # the demo clip comes with a zone and a counting line, so the first look shows counts
+    assert [z.name for z in cfg.zones] == ["Plaza"] and [ln.name for ln in cfg.lines] == ["Path"]
+    assert cfg.zones[0].camera == cfg.lines[0].camera == "Front"
 
     assert desktop.finish_wizard(wiz)
     saved, has_identity = read_saved(store)
