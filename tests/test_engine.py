@@ -180,3 +180,41 @@ def test_a_busy_tablet_port_does_not_stop_counting(tmp_path) -> None:  # type: i
         finally:
             engine.stop()
             store.close()
+
+
+def test_sync_state_tells_the_status_bar_what_went_wrong(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With HQ provisioned but unreachable, the engine's sync line says so in words."""
+    import socket
+
+    from pydantic import SecretStr
+
+    from app.store.db import open_store
+    from app.vision.detector import FakeDetector
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]  # closed again: nothing listens there
+    fake = {"name": "a", "type": "fake", "url": "fake://320x240@20", "realtime": True}
+    cfg = pets_config([], cameras=[fake]).model_copy(deep=True)
+    cfg.lan = cfg.lan.model_copy(update={"enabled": False})
+    cfg.sync = cfg.sync.model_copy(
+        update={
+            "enabled": True,
+            "hq_url": f"http://127.0.0.1:{dead}",
+            "store_key": SecretStr("k" * 32),
+        }
+    )
+    store = open_store(tmp_path / "v.db", "pw")
+    engine = Engine(cfg, EventBus(), store=store, detector=FakeDetector())
+    try:
+        engine.start()
+        assert engine.sync_worker is not None
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and "cannot reach HQ" not in engine.sync_state():
+            time.sleep(0.1)
+        state = engine.sync_state()
+        assert state.startswith("never synced with HQ"), state
+        assert "cannot reach HQ" in state and "will retry in" in state, state
+    finally:
+        engine.stop()
+        store.close()
