@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,6 +22,11 @@ TUD_DIR = MEDIA / "MOT15" / "TUD-Stadtmitte"
 os.environ.setdefault("VITRINE_MODELS_DIR", str(MODELS_DIR))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("VITRINE_STORE_PASSPHRASE", "test-passphrase")
+
+# Choose keyring's backend now, before any test module defines a stand-in keychain
+# class: keyring registers every KeyringBackend subclass, and a first look-up made after
+# such a definition would pick the stand-in as this machine's default for the session.
+keyring.get_keyring()
 
 
 @pytest.fixture(autouse=True)
