@@ -263,8 +263,15 @@ class DashboardView(QWidget):
         updated = time.strftime("%H:%M:%S")
         self.subtitle.setText(f"{day}  ·  updated {updated}" if data else f"{day}  ·  loading…")
         d = data or DashboardData(day_start=0)
-        self.k_entries.set(str(d.entries) if data else "—")
-        self.k_exits.set(str(d.exits) if data else "—")
+        counting = data is not None and d.has_counting
+        self.k_entries.set(
+            str(d.entries) if counting else "—",
+            "people who came in" if counting or data is None else "draw a counting line",
+        )
+        self.k_exits.set(
+            str(d.exits) if counting else "—",
+            "people who left" if counting or data is None else "draw a counting line",
+        )
         self.k_pass.set(
             str(d.passersby) if d.has_entrances else "—",
             "walked past the door" if d.has_entrances else "needs an entrance",

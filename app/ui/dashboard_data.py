@@ -40,6 +40,7 @@ class DashboardData:
     exits: int = 0
     passersby: int = 0
     has_entrances: bool = False
+    has_counting: bool = False  # a counting line or an entrance exists (or counts do)
     footfall_today: list[int] = field(default_factory=lambda: [0] * 24)
     footfall_last_week: list[int] = field(default_factory=lambda: [0] * 24)
     occupancy_by_hour: list[int] = field(default_factory=lambda: [0] * 24)
@@ -80,6 +81,7 @@ def load_dashboard(store: Any, cfg: AppConfig, now: float | None = None) -> Dash
         totals = reports.today_totals(s, tz, now)
         data.entries, data.passersby = totals.entries, totals.passersby
         data.has_entrances = totals.capture_rate is not None or bool(cfg.entrances)
+        data.has_counting = bool(cfg.lines or cfg.entrances or totals.entries)
         data.footfall_today = _hours_of(reports.footfall_per_hour(s, start, end, tz))
         week = 7 * 86400
         data.footfall_last_week = _hours_of(

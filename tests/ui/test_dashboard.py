@@ -76,6 +76,12 @@ def test_empty_store_shows_explanations_not_blank_charts(qtbot, store) -> None: 
     assert view.k_entries.value.text() == "0"
     assert view.visible_alert_ids() == []
 
+    # without any counting line, the entries card explains instead of showing a 0
+    bare = load_dashboard(store, CFG.model_copy(update={"lines": [], "entrances": []}))
+    view.set_data(bare)
+    assert view.k_entries.value.text() == "—"
+    assert "counting line" in view.k_entries.hint.text()
+
 
 def test_figures_come_from_the_store_and_alerts_can_be_acknowledged(qtbot, store) -> None:  # noqa: ANN001
     now = time.time()
