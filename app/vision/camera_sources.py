@@ -261,7 +261,23 @@ class UsbSource(CameraSource):
             self._cap = None
 
 
-class FakeSource(_PacedSource):
+class _InMemorySource(_PacedSource):
+    """Frames made in memory at a fixed `fps` (paced when `realtime`)."""
+
+    fps: float
+
+    @property
+    def nominal_fps(self) -> float:
+        return self.fps
+
+    def open(self) -> None:
+        self._start_pacing(self.fps)
+
+    def close(self) -> None:
+        pass
+
+
+class FakeSource(_InMemorySource):
     """Synthetic frames: a bright box sliding over a grey background with a frame counter.
 
     `frames` limits how many (then it has ended); `realtime` paces them at `fps`.
@@ -285,13 +301,6 @@ class FakeSource(_PacedSource):
     def describe(self) -> str:
         return f"fake {self.width}x{self.height}@{self.fps:g}"
 
-    @property
-    def nominal_fps(self) -> float:
-        return self.fps
-
-    def open(self) -> None:
-        self._start_pacing(self.fps)
-
     def read(self) -> np.ndarray | None:
         if self.frames is not None and self._i >= self.frames:
             self._ended = True
@@ -307,11 +316,8 @@ class FakeSource(_PacedSource):
         self._i += 1
         return image
 
-    def close(self) -> None:
-        pass
 
-
-class ClipSource(_PacedSource):
+class ClipSource(_InMemorySource):
     """A clip-driven fake: yields the given frames in order (looped if asked)."""
 
     type = "fake"
@@ -331,13 +337,6 @@ class ClipSource(_PacedSource):
     def describe(self) -> str:
         return f"clip of {len(self.frames)} frames"
 
-    @property
-    def nominal_fps(self) -> float:
-        return self.fps
-
-    def open(self) -> None:
-        self._start_pacing(self.fps)
-
     def read(self) -> np.ndarray | None:
         if not self.frames or (self._i >= len(self.frames) and not self.loop):
             self._ended = True
@@ -347,9 +346,6 @@ class ClipSource(_PacedSource):
         image = self.frames[self._i % len(self.frames)]
         self._i += 1
         return image
-
-    def close(self) -> None:
-        pass
 
 
 SourceFactory = Callable[[CameraConfig], CameraSource]
