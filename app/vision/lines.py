@@ -12,6 +12,9 @@ Rules (see `app.vision.geometry` for the sign convention):
   from is not known, so walking away from the line is not a crossing);
 - a gap in a track (lost, then found again on the other side) counts once, because the
   path step between the last and the current point is tested like any other;
+- a track reported for the first time may come with an origin (where the tracker first
+  saw it, before it was sure enough to report it): the path starts there, so a person
+  who crossed the line in the moment it took to confirm them counts;
 - a track that ends (lost for good, or the stream ends) just past the line, inside the
   hysteresis band, has crossed: its last position is final, there is no jitter left
   to guard against (people who step out of view right after a door line count);
@@ -131,16 +134,21 @@ class LineCounter:
         track_ids: np.ndarray,
         points: np.ndarray,
         visitor_ids: Mapping[int, str] | None = None,
+        origins: Mapping[int, Point] | None = None,
     ) -> list[LineCross]:
+        """Step every track; `origins` are earlier points of tracks reported for the first
+        time (see the module docstring), stepped first."""
         events: list[LineCross] = []
         for tid, (x, y) in zip(track_ids.tolist(), points.tolist(), strict=True):
             if tid < 0:
                 continue
             vid = (visitor_ids or {}).get(tid, "")
             self._last[tid] = (stamp, vid)
-            direction = self._stepper.step(tid, (x, y), stamp.t)
-            if direction is not None:
-                events.append(self._count(stamp, tid, direction, vid))
+            origin = (origins or {}).get(tid)
+            for p in ((x, y),) if origin is None else (origin, (x, y)):
+                direction = self._stepper.step(tid, p, stamp.t)
+                if direction is not None:
+                    events.append(self._count(stamp, tid, direction, vid))
         for tid, direction in self._stepper.ended(stamp.t, self._end_s):
             last, vid = self._last.pop(tid)
             if direction is not None:

@@ -29,7 +29,7 @@ from app.vision.analytics import Analytics, QueueState
 from app.vision.crops import person_crop_jpeg
 from app.vision.detections import Detections
 from app.vision.entrance import EntranceWatcher
-from app.vision.geometry import bottom_centers
+from app.vision.geometry import Point, bottom_centers
 from app.vision.lines import LineCounter
 from app.vision.stamp import Stamp
 from app.vision.stitching import StitchRules, TrackStitcher
@@ -243,17 +243,23 @@ class CameraPipeline:
         with self._lock:
             stamp = Stamp(self.camera, int(frame.index), float(frame.t), float(frame.ts))
             skipped = detections is None
+            origins: dict[int, Point] = {}
             if detections is None:
                 tracked = self._last_tracked
             else:
                 people = detections[detections.class_id == PERSON]
                 tracked = self.tracker.update(people)
                 tracked = tracked[tracked.tracker_id >= 0]
+                first = getattr(self.tracker, "origins", {})
+                tracker_ids = tracked.tracker_id.tolist()
                 if self.stitcher is not None:
-                    size = (int(frame.image.shape[1]), int(frame.image.shape[0]))
-                    tracked = self.stitcher.update(tracked, stamp.t, size)
+                    tracked = self.stitcher.update(tracked, stamp.t, image=frame.image)
+                for tid, pid in zip(tracker_ids, tracked.tracker_id.tolist(), strict=True):
+                    if tid in first:
+                        x0, _, x1, y1 = (float(v) for v in first[tid])
+                        origins[pid] = ((x0 + x1) / 2.0, y1)
             self._last_tracked = tracked
-            result = self._analyse(frame, stamp, tracked, detector_ms, skipped)
+            result = self._analyse(frame, stamp, tracked, detector_ms, skipped, origins)
             self._last = stamp
             self.frames += 1
         self._publish(result.events, result.alerts)
@@ -277,13 +283,14 @@ class CameraPipeline:
         tracked: Detections,
         detector_ms: float,
         skipped: bool,
+        origins: dict[int, Point] | None = None,
     ) -> FrameResult:
         points = bottom_centers(tracked.xyxy)
         ids = tracked.tracker_id
         visitors = self._visitor_ids(tracked, stamp.t)
         events: list[Event] = []
         for line in self.lines.values():
-            events.extend(line.update(stamp, ids, points, visitors))
+            events.extend(line.update(stamp, ids, points, visitors, origins))
         for zone in self.zones.values():
             events.extend(zone.update(stamp, ids, points, visitors))
         for entrance in self.entrances.values():

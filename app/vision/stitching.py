@@ -6,22 +6,27 @@ person re-found inside a zone a second visitor. `TrackStitcher` sits after the t
 and maps tracker ids to person ids: a tracker id seen for the first time takes over a
 person that vanished a moment ago (at most `max_gap_s`) if it appears where that person
 was heading: within `radius` box heights of the position extrapolated from the
-person's last velocity, with a similar box height. Geometry only, no appearance.
-Person ids are small integers of their own (they replace `tracker_id` downstream).
+person's last velocity, with a similar box height and, when the frame is given,
+similar clothes colours (`app.vision.appearance`: a person's last few unoccluded looks,
+kept in memory only). Person ids are small integers of their own (they replace
+`tracker_id` downstream).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from app.vision import appearance
 from app.vision.detections import Detections
 from app.vision.geometry import bottom_centers
 
 log = logging.getLogger(__name__)
+
+CLEAN_VISIBLE = 0.85  # a person this much in plain view: their colours are their own
 
 
 @dataclass
@@ -29,8 +34,11 @@ class _Person:
     point: np.ndarray  # bottom-centre (x, y)
     height: float
     t: float
-    velocity: np.ndarray  # px/s, smoothed
+    velocity: np.ndarray  # px/s over the trail
     tracker_id: int
+    looks: list[np.ndarray] = field(default_factory=list)  # last unoccluded descriptors
+    trail: list[tuple[float, np.ndarray]] = field(default_factory=list)  # recent (t, point)
+    look_t: float = -np.inf  # when the last look was taken
 
 
 def _at_border(xyxy: np.ndarray, size: tuple[int, int] | None, margin: float = 3.0) -> np.ndarray:
@@ -42,13 +50,49 @@ def _at_border(xyxy: np.ndarray, size: tuple[int, int] | None, margin: float = 3
     )
 
 
+class _Observed:
+    """One frame's tracked rows as the stitcher sees them. With the frame, how much of
+    each person is in plain view, and their clothes colours, computed only for the rows
+    that need them (new or returning tracks, people whose last look is getting old)."""
+
+    def __init__(self, tracked: Detections, image: np.ndarray | None) -> None:
+        self.ids: list[int] = tracked.tracker_id.tolist()
+        self.xyxy = np.asarray(tracked.xyxy, np.float64)
+        self.points = bottom_centers(tracked.xyxy)
+        self.heights = self.xyxy[:, 3] - self.xyxy[:, 1]
+        self.image = image
+        self.clean = (
+            appearance.visible_fraction(self.xyxy, image.shape) >= CLEAN_VISIBLE
+            if image is not None
+            else np.zeros(len(self.ids), bool)
+        )
+        self._looks: dict[int, np.ndarray] = {}
+
+    def look(self, row: int) -> np.ndarray | None:
+        if self.image is None:
+            return None
+        if row not in self._looks:
+            desc, _ = appearance.describe(self.image, self.xyxy[row : row + 1], self.xyxy)
+            self._looks[row] = desc[0]
+        return self._looks[row]
+
+
 @dataclass(frozen=True)
 class StitchRules:
     max_gap_s: float = 1.5  # how long a vanished person can be taken over
     radius: float = 0.6  # in box heights around the extrapolated position
     max_extrapolate_s: float = 0.6  # velocity is trusted this long at most
     height_ratio: float = 1.5  # box heights must be within this factor
-    velocity_alpha: float = 0.5  # smoothing of the velocity estimate
+    height_weight: float = 1.0  # |log(height ratio)| added to the position cost
+    velocity_window_s: float = 1.0  # velocity is the displacement over this long
+    max_look_distance: float = 0.65  # clothes colours further apart: not the same person
+    max_look_distance_occluded: float = 0.8  # the same, seen partly behind somebody
+    look_weight: float = 1.0  # appearance distance added to the position cost
+    unknown_look_distance: float = 0.5  # stands in when a look is missing (occluded)
+    max_cost: float = 9.0  # a worse fit (position + height + colours) is nobody
+    incumbent_bonus: float = 0.15  # a recovered track keeps its person unless clearly worse
+    looks_kept: int = 4
+    look_every_s: float = 0.3  # a new look per person at most this often
 
 
 class TrackStitcher:
@@ -62,25 +106,38 @@ class TrackStitcher:
         self._people: dict[int, _Person] = {}
         self._by_tracker: dict[int, int] = {}
         self._next = 1
+        self._prev_t: float | None = None
         self.stitched = 0
 
     def update(
-        self, tracked: Detections, t: float, image_size: tuple[int, int] | None = None
+        self,
+        tracked: Detections,
+        t: float,
+        image_size: tuple[int, int] | None = None,
+        image: np.ndarray | None = None,
     ) -> Detections:
         """Replace `tracker_id` with person ids (rows with tracker_id < 0 are kept as is).
         With `image_size` (width, height), a track born touching the left, right or
-        bottom border is a person walking into view and takes over nobody."""
-        ids = tracked.tracker_id.tolist()
-        points = bottom_centers(tracked.xyxy)
-        heights = (tracked.xyxy[:, 3] - tracked.xyxy[:, 1]).astype(np.float64)
+        bottom border is a person walking into view and takes over nobody. With the
+        frame (`image`, BGR), clothes colours must agree too."""
+        if image is not None and image_size is None:
+            image_size = (int(image.shape[1]), int(image.shape[0]))
+        obs = _Observed(tracked, image)
+        ids = obs.ids
         at_border = _at_border(tracked.xyxy, image_size)
         new_rows = [
             i
             for i, tid in enumerate(ids)
             if tid >= 0 and tid not in self._by_tracker and not at_border[i]
         ]
-        present = {self._by_tracker[tid] for tid in ids if tid in self._by_tracker}
-        self._adopt(new_rows, ids, points, heights, t, present)
+        returning = self._returning(ids)
+        present = {
+            self._by_tracker[tid]
+            for i, tid in enumerate(ids)
+            if tid in self._by_tracker and i not in returning
+        }
+        self._adopt(new_rows + sorted(returning), obs, t, present, returning)
+        self._prev_t = t
         out = np.full(len(ids), -1, np.int64)
         for i, tid in enumerate(ids):
             if tid < 0:
@@ -90,20 +147,59 @@ class TrackStitcher:
                 pid = self._next
                 self._next += 1
                 self._by_tracker[tid] = pid
-            self._observe(pid, tid, points[i], float(heights[i]), t)
+            self._observe(pid, obs, i, t)
             out[i] = pid
         self._forget(t)
         return tracked.with_tracker_id(out)
 
+    def _cost(self, p: _Person, obs: _Observed, row: int, t: float) -> float:
+        """How well row `row` continues person `p` (lower is better; inf: it cannot)."""
+        r = self.rules
+        h = max(float(obs.heights[row]), 1.0)
+        if max(h, p.height) / max(min(h, p.height), 1.0) > r.height_ratio:
+            return np.inf
+        dt = min(t - p.t, r.max_extrapolate_s)
+        guess = p.point + p.velocity * dt
+        d = float(np.hypot(*(obs.points[row] - guess)))
+        if d > r.radius * max(h, p.height):
+            return np.inf
+        shape = d / h + r.height_weight * abs(np.log(h / max(p.height, 1.0)))
+        look = obs.look(row)
+        if look is None:  # no frame: geometry alone
+            return shape
+        if not p.looks or not appearance.known(look):  # no evidence: a typical distance
+            total = shape + r.look_weight * r.unknown_look_distance
+            return total if total <= r.max_cost else np.inf
+        dist = min(appearance.distance(a, look) for a in p.looks)
+        if dist > (r.max_look_distance if obs.clean[row] else r.max_look_distance_occluded):
+            return np.inf
+        total = shape + r.look_weight * dist
+        return total if total <= r.max_cost else np.inf
+
+    def _returning(self, ids: list[int]) -> dict[int, int]:
+        """Rows whose tracker id found its track again after missing at least one
+        analysed frame -> the person it had. The tracker recovers by box overlap alone,
+        which at a low rate can hand a lost person's id to whoever walks past; these
+        rows are weighed against the other vanished people (the incumbent preferred)."""
+        if self._prev_t is None:
+            return {}
+        out: dict[int, int] = {}
+        for i, tid in enumerate(ids):
+            pid = self._by_tracker.get(tid)
+            if pid is not None and self._people[pid].t < self._prev_t:
+                out[i] = pid
+        return out
+
     def _adopt(
         self,
         rows: list[int],
-        ids: list[int],
-        points: np.ndarray,
-        heights: np.ndarray,
+        obs: _Observed,
         t: float,
         present: set[int],
+        incumbents: dict[int, int],
     ) -> None:
+        """Match new (and returning) rows to vanished people; a returning row keeps its
+        person unless somebody else fits clearly better."""
         r = self.rules
         cands = [
             pid
@@ -112,41 +208,55 @@ class TrackStitcher:
         ]
         if not rows or not cands:
             return
-        cost = np.full((len(rows), len(cands)), np.inf)
+        cost = np.array(
+            [[self._cost(self._people[pid], obs, row, t) for pid in cands] for row in rows]
+        )
         for a, row in enumerate(rows):
-            for b, pid in enumerate(cands):
-                p = self._people[pid]
-                h = max(float(heights[row]), 1.0)
-                if max(h, p.height) / max(min(h, p.height), 1.0) > r.height_ratio:
-                    continue
-                dt = min(t - p.t, r.max_extrapolate_s)
-                guess = p.point + p.velocity * dt
-                d = float(np.hypot(*(points[row] - guess)))
-                if d <= r.radius * max(h, p.height):
-                    cost[a, b] = d / h
+            if row in incumbents and incumbents[row] in cands:
+                b = cands.index(incumbents[row])
+                cost[a, b] = max(0.0, cost[a, b] - r.incumbent_bonus)
         if not np.isfinite(cost).any():
             return
         big = np.where(np.isfinite(cost), cost, 1e9)
-        for a, b in zip(*linear_sum_assignment(big), strict=True):
-            if np.isfinite(cost[a, b]):
-                pid, tid = cands[b], ids[rows[a]]
-                old = self._people[pid].tracker_id
-                self._by_tracker.pop(old, None)  # the old fragment, if it returns, is new
-                self._by_tracker[tid] = pid
-                self.stitched += 1
-                log.debug("stitched tracker id %s onto person %s (was %s)", tid, pid, old)
+        pairs = [
+            (rows[a], cands[b])
+            for a, b in zip(*linear_sum_assignment(big), strict=True)
+            if np.isfinite(cost[a, b])
+        ]
+        taken = {pid for _, pid in pairs}
+        for row, pid in incumbents.items():  # its person went to somebody else
+            if pid in taken and (row, pid) not in pairs:
+                del self._by_tracker[obs.ids[row]]
+        for row, pid in pairs:
+            if incumbents.get(row) == pid:
+                continue
+            tid = obs.ids[row]
+            old = self._people[pid].tracker_id
+            if self._by_tracker.get(old) == pid:
+                del self._by_tracker[old]  # the old fragment, if it returns, is new
+            self._by_tracker[tid] = pid
+            self.stitched += 1
+            log.debug("stitched tracker id %s onto person %s (was %s)", tid, pid, old)
 
-    def _observe(self, pid: int, tid: int, point: np.ndarray, h: float, t: float) -> None:
+    def _observe(self, pid: int, obs: _Observed, row: int, t: float) -> None:
+        point, h, tid = obs.points[row], float(obs.heights[row]), obs.ids[row]
         p = self._people.get(pid)
         if p is None:
-            self._people[pid] = _Person(point.copy(), h, t, np.zeros(2), tid)
-            return
-        dt = t - p.t
-        if dt > 0:
-            v = (point - p.point) / dt
-            a = self.rules.velocity_alpha
-            p.velocity = v if not p.velocity.any() else (1 - a) * p.velocity + a * v
+            p = self._people[pid] = _Person(point.copy(), h, t, np.zeros(2), tid)
         p.point, p.height, p.t, p.tracker_id = point.copy(), h, t, tid
+        # velocity over a window of about velocity_window_s, whatever the frame rate:
+        # frame-to-frame steps at 25 fps are mostly box jitter
+        p.trail = [(pt, q) for pt, q in p.trail if t - pt <= self.rules.velocity_window_s]
+        p.trail.append((t, point.copy()))
+        t0, q0 = p.trail[0]
+        if t - t0 > 0:
+            p.velocity = (point - q0) / (t - t0)
+        if obs.image is None or not obs.clean[row] or t - p.look_t < self.rules.look_every_s:
+            return
+        look = obs.look(row)
+        if look is not None and appearance.known(look):
+            p.looks = [*p.looks, look][-self.rules.looks_kept :]
+            p.look_t = t
 
     def _forget(self, t: float) -> None:
         horizon = max(self.rules.max_gap_s, 1.0) * 4

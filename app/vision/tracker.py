@@ -8,7 +8,8 @@ Per analysed frame: every track is moved by a constant-velocity Kalman filter; t
 3. tentative tracks are matched to the high-score detections left over;
 4. left-over high-score detections above `new_track_thresh` start tentative tracks.
 A track is reported once it has `min_hits` consecutive hits (it then gets the next id,
-1, 2, ...); a lost track is kept `max_lost_s` seconds (converted with the analysis fps)
+1, 2, ...; `origins` then holds the box of its first, unreported hit, so that a person
+who crossed a line while still tentative is counted); a lost track is kept `max_lost_s` seconds (converted with the analysis fps)
 and takes its id back when found again. All state lives on the instance.
 """
 
@@ -48,6 +49,7 @@ class Track:
     hits: int = 1
     state: State = State.TENTATIVE
     track_id: int = -1  # assigned when confirmed
+    first_box: np.ndarray | None = None  # the first hit's box (xyxy), until confirmed
 
     @property
     def confirmed(self) -> bool:
@@ -107,6 +109,7 @@ class ByteTracker:
         self.tracks: list[Track] = []
         self.frame = 0
         self._next_id = 1
+        self.origins: dict[int, np.ndarray] = {}
 
     @property
     def active_ids(self) -> list[int]:
@@ -118,6 +121,7 @@ class ByteTracker:
         currently matched tracks, with `tracker_id` set (boxes are the detections' own);
         the input is never modified."""
         self.frame += 1
+        self.origins = {}
         boxes = np.asarray(detections.xyxy, np.float64)
         scores = np.asarray(detections.confidence, np.float64)
         wh = boxes[:, 2:] - boxes[:, :2]
@@ -194,6 +198,7 @@ class ByteTracker:
                 continue
             mean, cov = kalman.initiate(kalman.xyxy_to_xyah(boxes[r])[0])
             t = Track(mean, cov, float(scores[r]), self.frame, self.frame)
+            t.first_box = boxes[r].copy()
             self.tracks.append(t)
             self._maybe_confirm(t)
 
@@ -233,6 +238,9 @@ class ByteTracker:
             t.track_id = self._next_id
             self._next_id += 1
             t.state = State.TRACKED
+            if t.first_box is not None and t.hits > 1:
+                self.origins[t.track_id] = t.first_box
+            t.first_box = None
 
     def _prune(self) -> None:
         """Drop lost tracks past max_lost; of a live and a lost track on the same spot

@@ -157,3 +157,19 @@ def test_untracked_rows_are_ignored() -> None:
     for i, y in enumerate([260, 140]):
         counter.update(Stamp("c", i, i, i), np.array([-1]), np.array([[200, y]], float))
     assert counter.counts == {"in": 0, "out": 0}
+
+
+def test_a_track_reported_past_the_line_counts_from_its_origin() -> None:
+    """The tracker confirms a person only at their second sighting; by then they may
+    have crossed. The origin (first sighting) starts the path."""
+    door = LineConfig(name="door", start=(100, 200), end=(300, 200))
+    counter = LineCounter(door)
+    stamp = Stamp("c", 5, 0.2, 0.2)
+    first = counter.update(stamp, np.array([3]), np.array([[200.0, 170.0]]), None, {3: (200, 230)})
+    assert [(e.direction, e.track_id, e.frame) for e in first] == [("in", 3, 5)]
+    beside = LineCounter(door)  # an origin beside the segment: no crossing
+    assert not beside.update(
+        stamp, np.array([3]), np.array([[400.0, 170.0]]), None, {3: (400, 230)}
+    )
+    plain = LineCounter(door)  # without the origin the crossing is unknowable
+    assert not plain.update(stamp, np.array([3]), np.array([[200.0, 170.0]]))

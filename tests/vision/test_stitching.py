@@ -72,3 +72,56 @@ def test_rows_without_track_id_pass_through() -> None:
     assert out.tracker_id.tolist() == [-1, 1]
     np.testing.assert_array_equal(out.xyxy, d.xyxy)
     assert d.tracker_id.tolist() == [-1, 4]  # the input is not modified
+
+
+# clothes colours: the stitcher weighs them when it is given the frame
+
+
+def painted(people: Sequence[tuple[float, float, tuple[int, int, int]]]) -> np.ndarray:
+    """A grey 640x480 frame with a 40x100 box of solid colour (BGR) per (x, feet y)."""
+    img = np.full((480, 640, 3), 128, np.uint8)
+    for x, y, bgr in people:
+        img[int(y) - 100 : int(y), int(x) - 20 : int(x) + 20] = bgr
+    return img
+
+
+RED, BLUE = (30, 30, 200), (200, 60, 30)
+
+
+def test_a_fragment_in_other_clothes_is_somebody_else() -> None:
+    s = TrackStitcher(StitchRules(max_gap_s=1.5, radius=0.6))
+    for i in range(3):  # a person in red walks right, then vanishes
+        x = 100 + 20 * i
+        s.update(boxes((7, x, 300)), 0.2 * i, image=painted([(x, 300, RED)]))
+    s.update(boxes(), 0.6, image=painted([]))
+    # where the red walker was heading, somebody in blue appears
+    blue = s.update(boxes((9, 180, 300)), 0.8, image=painted([(180, 300, BLUE)]))
+    assert blue.tracker_id.tolist() == [2]
+    s2 = TrackStitcher(StitchRules(max_gap_s=1.5, radius=0.6))
+    for i in range(3):
+        x = 100 + 20 * i
+        s2.update(boxes((7, x, 300)), 0.2 * i, image=painted([(x, 300, RED)]))
+    s2.update(boxes(), 0.6, image=painted([]))
+    red = s2.update(boxes((9, 180, 300)), 0.8, image=painted([(180, 300, RED)]))
+    assert red.tracker_id.tolist() == [1]  # the same walk in the same clothes continues
+
+
+def test_a_recovered_track_goes_to_the_person_it_fits() -> None:
+    """The tracker re-finds lost track 7 (a small, far, still person in blue) on a tall
+    person in red whose own track 8 was lost a moment ago: the red person keeps the id."""
+    s = TrackStitcher(StitchRules(max_gap_s=1.5, radius=0.6))
+    far = Detections.create([[300, 150, 330, 220]], tracker_id=[7])  # 70 px tall, blue
+    img = np.full((480, 640, 3), 128, np.uint8)
+    img[150:220, 300:330] = BLUE
+    assert s.update(far, 0.0, image=img).tracker_id.tolist() == [1]
+    for i in range(1, 4):  # the red walker, 100 px tall, walks left towards x = 320
+        x = 400 - 20 * i
+        frame = img.copy()
+        frame[200:300, x - 20 : x + 20] = RED
+        d = Detections.create([[x - 20, 200, x + 20, 300]], tracker_id=[8])
+        assert s.update(d, 0.2 * i, image=frame).tracker_id.tolist() == [2]
+    s.update(Detections.create(np.zeros((0, 4)), tracker_id=[]), 0.8, image=img)
+    frame = np.full((480, 640, 3), 128, np.uint8)
+    frame[200:300, 300:340] = RED
+    back = Detections.create([[300, 200, 340, 300]], tracker_id=[7])  # tracker's choice
+    assert s.update(back, 1.0, image=frame).tracker_id.tolist() == [2]

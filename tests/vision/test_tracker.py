@@ -290,3 +290,17 @@ def test_tud_tracks_against_ground_truth_and_supervision(
         theirs.append(Detections.create(r.xyxy, r.confidence, r.class_id, r.tracker_id))
     ref_idf1, ref_switches = mot_scores(theirs, frames)
     assert idf1 >= ref_idf1 - 0.005 and switches <= ref_switches, (idf1, ref_idf1)
+
+
+def test_origins_hold_the_first_sighting_of_tracks_confirmed_now() -> None:
+    tracker = ByteTracker(TrackerConfig(min_hits=2), FPS)
+    first = Detections.create([[100, 100, 140, 200]], [0.9])
+    assert len(tracker.update(first)) == 0 and tracker.origins == {}  # tentative
+    out = tracker.update(Detections.create([[104, 100, 144, 200]], [0.9]))
+    assert out.tracker_id.tolist() == [1]
+    np.testing.assert_array_equal(tracker.origins[1], [100, 100, 140, 200])
+    tracker.update(Detections.create([[108, 100, 148, 200]], [0.9]))
+    assert tracker.origins == {}  # only in the update that confirms
+    once = ByteTracker(TrackerConfig(min_hits=1), FPS)
+    once.update(first)
+    assert once.origins == {}  # reported at its first sighting: nothing earlier

@@ -1,0 +1,139 @@
+"""A cheap appearance cue: colour histograms of a person's clothes.
+
+Geometry alone cannot tell who is who after people pass behind each other at a low
+analysis rate; the colours of their clothes usually can. `describe` reduces each box to
+two HSV histograms (upper body, lower body) of a small resized crop; `distance` is the
+mean Bhattacharyya distance of the two (0: same colours, 1: nothing in common). Nothing
+here identifies anybody: descriptors live in memory for a few seconds, are never stored
+and are not biometric (a change of coat changes them).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+H_BINS, S_BINS, V_BINS = 8, 4, 4
+BINS = H_BINS * S_BINS * V_BINS
+CROP_W, CROP_H = 12, 32  # each crop is resized to this before counting colours
+# parts of the box height: upper body (below the head), lower body (above the feet)
+PARTS = ((0.15, 0.5), (0.5, 0.9))
+X_MARGIN = 0.25  # left and right quarter of the box are mostly background
+MIN_VISIBLE_PART = 0.3  # a part less visible than this is unknown
+_SPAN = PARTS[-1][1] - PARTS[0][0]
+_ROWS = tuple(
+    (round((a - PARTS[0][0]) / _SPAN * CROP_H), round((b - PARTS[0][0]) / _SPAN * CROP_H))
+    for a, b in PARTS
+)
+
+
+def describe(
+    image: np.ndarray, xyxy: np.ndarray, others: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 4) boxes on a BGR image -> ((N, parts, BINS) normalised histograms, (N,)
+    visible fraction). Pixels hidden behind a box in front (one of `others`, default
+    `xyxy` itself, whose bottom edge is lower in the picture: closer to the camera) are
+    left out. A part with too little left, or a box off the image, is all-zero
+    (unknown)."""
+    boxes = np.asarray(xyxy, np.float64)
+    fronts = boxes if others is None else np.asarray(others, np.float64)
+    out = np.zeros((len(boxes), len(PARTS), BINS), np.float32)
+    visible = np.zeros(len(boxes), np.float64)
+    for i in range(len(boxes)):
+        region = _region(image.shape, boxes[i])
+        if region is None:
+            continue
+        mask = _unhidden(fronts, float(boxes[i, 3]), region)
+        visible[i] = float(mask.sum()) / mask.size
+        left, top, right, bottom = region
+        crop = cv2.resize(
+            image[top:bottom, left:right], (CROP_W, CROP_H), interpolation=cv2.INTER_AREA
+        )
+        hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV).astype(np.int32)
+        code = ((hsv[..., 0] * H_BINS // 180) * S_BINS + hsv[..., 1] * S_BINS // 256) * V_BINS
+        code += hsv[..., 2] * V_BINS // 256
+        for k, (r0, r1) in enumerate(_ROWS):
+            m = mask[r0:r1]
+            seen = float(m.sum())
+            if seen < MIN_VISIBLE_PART * m.size:
+                continue
+            hist = np.bincount(code[r0:r1].ravel(), weights=m.ravel(), minlength=BINS)
+            out[i, k] = hist / seen
+    return out, visible
+
+
+def visible_fraction(xyxy: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """(N,) roughly how much of each box's clothes region is in plain view: 1 minus the
+    largest share of it that one box in front covers (vectorised; `describe` masks
+    exactly)."""
+    b = np.asarray(xyxy, np.float64).reshape(-1, 4)
+    if len(b) == 0:
+        return np.zeros(0)
+    w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+    reg = np.stack(
+        [
+            np.clip(b[:, 0] + X_MARGIN * w, 0, shape[1]),
+            np.clip(b[:, 1] + PARTS[0][0] * h, 0, shape[0]),
+            np.clip(b[:, 2] - X_MARGIN * w, 0, shape[1]),
+            np.clip(b[:, 1] + PARTS[-1][1] * h, 0, shape[0]),
+        ],
+        axis=1,
+    )
+    area = np.prod(np.clip(reg[:, 2:] - reg[:, :2], 0, None), axis=1)
+    lt = np.maximum(reg[:, None, :2], b[None, :, :2])
+    rb = np.minimum(reg[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    inter[~(b[None, :, 3] > b[:, None, 3] + 1.0)] = 0.0  # only boxes in front hide
+    cover = inter.max(axis=1) / np.maximum(area, 1e-9)
+    return np.where(area > 0, 1.0 - np.clip(cover, 0.0, 1.0), 0.0)
+
+
+def _region(shape: tuple[int, ...], box: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The clothes region of a box (left, top, right, bottom) clipped to the image, or
+    None when too small."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    bw, bh = x1 - x0, y1 - y0
+    left = int(max(0, round(x0 + X_MARGIN * bw)))
+    right = int(min(shape[1], round(x1 - X_MARGIN * bw)))
+    top = int(max(0, round(y0 + PARTS[0][0] * bh)))
+    bottom = int(min(shape[0], round(y0 + PARTS[-1][1] * bh)))
+    if right - left < 2 or bottom - top < 4:
+        return None
+    return left, top, right, bottom
+
+
+def _unhidden(fronts: np.ndarray, bottom_y: float, region: tuple[int, int, int, int]) -> np.ndarray:
+    """(CROP_H, CROP_W) float mask of the crop `region` (left, top, right, bottom): 0
+    where a box standing in front (bottom edge lower than `bottom_y`) covers it."""
+    left, top, right, bottom = region
+    mask = np.ones((CROP_H, CROP_W), np.float64)
+    ahead = fronts[
+        (fronts[:, 3] > bottom_y + 1.0)
+        & (fronts[:, 0] < right)
+        & (fronts[:, 2] > left)
+        & (fronts[:, 1] < bottom)
+        & (fronts[:, 3] > top)
+    ]
+    sx, sy = CROP_W / (right - left), CROP_H / (bottom - top)
+    for fx0, fy0, fx1, fy1 in ahead:
+        c0 = int(np.clip(np.floor((fx0 - left) * sx), 0, CROP_W))
+        c1 = int(np.clip(np.ceil((fx1 - left) * sx), 0, CROP_W))
+        r0 = int(np.clip(np.floor((fy0 - top) * sy), 0, CROP_H))
+        r1 = int(np.clip(np.ceil((fy1 - top) * sy), 0, CROP_H))
+        mask[r0:r1, c0:c1] = 0.0
+    return mask
+
+
+def known(desc: np.ndarray) -> bool:
+    """A descriptor computed from pixels (not the all-zero 'unknown')."""
+    return bool(desc.any())
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean Bhattacharyya distance over the parts known in both (parts, BINS)
+    descriptors, in [0, 1]; 0.0 when no part is known in both (no evidence)."""
+    both = a.any(axis=1) & b.any(axis=1)
+    if not both.any():
+        return 0.0
+    bc = np.sqrt(np.clip(a[both], 0, None) * np.clip(b[both], 0, None)).sum(axis=1)
+    return float(np.mean(np.sqrt(np.clip(1.0 - bc, 0.0, 1.0))))
