@@ -4,8 +4,9 @@
 import { api, ApiError, getToken, setToken, uuid } from "./api.js";
 import * as queue from "./queue.js";
 import { LiveZone } from "./live.js";
-import { cameraSupported, listenForScanner, openCamera } from "./scanner.js";
-import { h, clear, money, ago, clock, initials, silhouette } from "./ui.js";
+import { openCameraSheet } from "./camera-sheet.js";
+import { listenForScanner } from "./scanner.js";
+import { h, clear, money, ago, clock, initials, silhouette, cameraIcon } from "./ui.js";
 
 const app = document.getElementById("app");
 const titleEl = document.getElementById("title");
@@ -294,7 +295,7 @@ function addScan(barcode) {
   const session = store.get("session");
   if (!session || !/^[\x21-\x7E]{1,64}$/.test(code)) {
     toast("That does not look like a barcode.", true);
-    return;
+    return null;
   }
   const item = { key: uuid(), barcode: code, product: null, state: "queued", ts: Date.now() };
   session.items.push(item);
@@ -305,6 +306,7 @@ function addScan(barcode) {
     body: { barcode: code, idempotency_key: item.key, ts: item.ts / 1000 },
   });
   renderItems();
+  return item;
 }
 
 let renderItems = () => {};
@@ -343,8 +345,7 @@ function showService() {
     clear(totals);
     totals.append(h("span", {}, `${s.items.length} item${s.items.length === 1 ? "" : "s"} shown`), h("strong", {}, money(total)));
   };
-  const camBtn = cameraSupported()
-    ? h("button", { class: "btn", onclick: () => showCamera() }, "📷 Camera") : null;
+  const camBtn = h("button", { class: "btn", id: "camera-btn", onclick: () => showCamera() }, cameraIcon(), "Camera");
   screen(
     `Serving · ${session.zone}`,
     h("div", { class: "service" },
@@ -358,9 +359,7 @@ function showService() {
         h("h2", {}, "Items shown"),
         h("div", { class: "scan-row" }, input,
           h("button", { class: "btn primary", onclick: add }, "Add"), camBtn),
-        h("p", { class: "hint" }, cameraSupported()
-          ? "Use the camera, a barcode scanner, or type the number."
-          : "Use a barcode scanner or type the number."),
+        h("p", { class: "hint" }, "Use the camera, a barcode scanner, or type the number."),
         list, totals)),
   );
   renderItems();
@@ -371,20 +370,18 @@ function showService() {
   input.focus();
 }
 
-async function showCamera() {
-  const overlay = h("div", { class: "camera" },
-    h("video", { muted: "", playsinline: "" }),
-    h("div", { class: "frame" }),
-    h("div", { class: "cam-bar" }, h("button", { class: "btn", onclick: () => close() }, "Done")));
-  document.body.append(overlay);
-  let stop = () => {};
-  const close = () => { stop(); overlay.remove(); };
-  try {
-    stop = await openCamera(overlay, (code) => { addScan(code); toast(`Added ${code}`); });
-  } catch (e) {
-    close();
-    toast("The camera is not available here: use a scanner or type the number.", true);
-  }
+// The camera sheet (camera-sheet.js); any other screen closes it.
+let closeCamera = null;
+
+function showCamera() {
+  if (closeCamera) return;
+  closeCamera = openCameraSheet({
+    addScan,
+    findItem: (key) => { const s = store.get("session"); return s && s.items.find((x) => x.key === key); },
+    prefer: store.get("decoder", "auto"), // localStorage vitrine.decoder = "\"zxing\"" forces ZXing
+    onClosed: () => { closeCamera = null; },
+  });
+  cleanup.push(closeCamera);
 }
 
 function endService() {
