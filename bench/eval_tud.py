@@ -1,7 +1,7 @@
 """Counting accuracy on MOT15 TUD-Stadtmitte: true crossings from gt.txt vs the pipeline.
 
-    python bench/eval_tud.py                  # product defaults and recommended settings,
-                                              # at 25 (every frame), 10 and 5 fps
+    python bench/eval_tud.py                  # product defaults at 25 (every frame),
+                                              # 12.5, 10, 8 and 5 fps
     python bench/eval_tud.py --fps 5 --set analysis.tracker.min_hits=1
     python bench/eval_tud.py --markdown /tmp/accuracy-tables.md
 
@@ -58,14 +58,6 @@ DENSE: dict[str, tuple[Point, Point]] = {
     **{f"v{x}": ((x, 180), (x, 420)) for x in range(120, 600, 40)},
     "h300": LINES["h300"],
 }
-
-# Tracker settings recommended for counting (found with this script; see docs/accuracy.md).
-RECOMMENDED: dict[str, Any] = {
-    "analysis.tracker.min_hits": 2,
-    "analysis.tracker.match_iou": 0.3,
-    "analysis.tracker.new_track_thresh": 0.5,
-}
-
 
 @dataclass(frozen=True)
 class Crossing:
@@ -296,7 +288,7 @@ def main() -> int:
             print(f"t={c.t:5.2f}s gt id {c.track:2d} {c.line} {c.direction}")
         print(f"{len(truth)} true crossings")
         return 0
-    rates = args.fps or [CLIP_FPS, 10.0, 5.0]
+    rates = args.fps or [CLIP_FPS, 12.5, 10.0, 8.0, 5.0]
     if args.set:
         overrides: dict[str, Any] = {}
         for item in args.set:
@@ -304,7 +296,7 @@ def main() -> int:
             overrides[key] = json.loads(value)
         runs = [("custom settings", overrides)]
     else:
-        runs = [("product defaults", {}), ("recommended tracker settings", RECOMMENDED)]
+        runs = [("product defaults", {})]
     lines: list[str] = []
     for name, over in runs:
         lines += evaluate(name, over, rates, args.tolerance)
