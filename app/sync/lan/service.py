@@ -27,6 +27,7 @@ from app.store.models import (
     ServiceSession,
     ZoneVisit,
 )
+from app.sync.lan import scans
 from app.sync.lan.auth import PairingCodes, RateLimiter, hash_token, new_token, verify_pin
 from app.sync.lan.live import LiveHub
 from app.sync.linking import relink_for_scans
@@ -35,6 +36,7 @@ from app.sync.store_protocol import StoreLike, write
 log = logging.getLogger(__name__)
 
 CACHE_S = 5.0  # token -> device cache; revocation through the service clears it at once
+REFRESH_S = CACHE_S / 2  # a cached token used after this is reloaded in the background
 SEEN_EVERY_S = 60.0
 MAX_PAST_S = 24 * 3600.0  # a queued action older than this gets the server's time
 MAX_FUTURE_S = 60.0
@@ -124,6 +126,8 @@ class TabletService:
         self._clock = clock
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[DeviceCtx, float]] = {}
+        self._refreshing: set[str] = set()
+        self._generation = 0  # bumped by forget_cache()
         self._seen: dict[str, float] = {}
 
     def now(self) -> float:
@@ -205,20 +209,55 @@ class TabletService:
             return hit[0]
         return None
 
+    def claim_refresh(self, token: str) -> bool:
+        """Whether the caller should reload this cached token now, in the background
+        (`refresh`): its entry is past half its life and nobody is reloading it yet. So a
+        busy tablet's token is reloaded before it expires and no request waits for it."""
+        th = hash_token(token)
+        now = self._clock()
+        with self._lock:
+            hit = self._cache.get(th)
+            if hit is None or now - hit[1] < REFRESH_S or th in self._refreshing:
+                return False
+            self._refreshing.add(th)
+            return True
+
+    def refresh(self, token: str) -> None:
+        """Reload a token's device into the cache (or drop it if no longer valid)."""
+        th = hash_token(token)
+        try:
+            self._load_cached(th)
+        except ApiError:
+            with self._lock:
+                self._cache.pop(th, None)
+        except Exception as exc:  # the entry simply expires; the next request reloads
+            log.warning("could not refresh a tablet's token: %s", exc)
+        finally:
+            with self._lock:
+                self._refreshing.discard(th)
+
     def authenticate(self, token: str | None) -> DeviceCtx:
         if not token:
             raise ApiError(401, "pair this tablet first", {"WWW-Authenticate": "Bearer"})
         ctx = self.cached_device(token)
         if ctx is not None:
             return ctx
-        th = hash_token(token)
+        ctx = self._load_cached(hash_token(token))
+        self._touch(ctx.device_id, self._clock())
+        return ctx
+
+    def _load_cached(self, th: str) -> DeviceCtx:
+        """Load a device and cache it, unless the cache was cleared (a revocation) while
+        it was being read: then the answer may predate the revocation."""
+        with self._lock:
+            generation = self._generation
         now = self._clock()
         ctx = self._load_device(th)
         with self._lock:
-            if len(self._cache) > 1000:
-                self._cache.clear()
-            self._cache[th] = (ctx, now)
-        self._touch(ctx.device_id, now)
+            if generation == self._generation:
+                if len(self._cache) > 1000:
+                    self._cache.clear()
+                self._cache[th] = (ctx, now)
         return ctx
 
     def _load_device(self, th: str) -> DeviceCtx:
@@ -256,6 +295,7 @@ class TabletService:
     def forget_cache(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._generation += 1
 
     def revoke(self, device_id: str) -> bool:
         def _revoke(s: Session) -> bool:
@@ -391,37 +431,18 @@ class TabletService:
     def scan_job(
         self, ctx: DeviceCtx, session_id: str, barcode: str, key: str, ts: float | None
     ) -> Callable[[Session], dict[str, Any]]:
-        """The writer job that records a scan (idempotent by `key`); the API submits it
-        to the writer itself and awaits the commit without a pool thread."""
-        scanned = self.client_ts(ts)
+        """The writer job that records a scan (idempotent by `key`, see
+        `app.sync.lan.scans`); the API submits it to the writer itself and awaits the
+        commit without a pool thread."""
+        job = scans.scan_job(
+            ctx.salesperson_id, session_id, barcode, key, self.client_ts(ts), self.link_window_s
+        )
 
         def _scan(s: Session) -> dict[str, Any]:
-            prior = s.execute(select(ItemScan).where(ItemScan.idempotency_key == key)).scalar()
-            ss = self._own_session(s, ctx, session_id)
-            if prior is not None:
-                if prior.session_id != session_id:
-                    raise ApiError(409, "this idempotency key was used for another session")
-                sc, dup = prior, True
-            else:
-                if ss.ended_at is not None:
-                    raise ApiError(409, "this service has ended: start a new one")
-                sc = ItemScan(
-                    session_id=session_id, barcode=barcode, ts=max(scanned, ss.started_at)
-                )
-                sc.idempotency_key = key
-                s.add(sc)
-                s.flush()
-                relink_for_scans(s, [barcode], sc.ts, self.link_window_s)
-                dup = False
-            p = s.get(Product, sc.barcode)
-            return {
-                "id": sc.id,
-                "session_id": session_id,
-                "barcode": sc.barcode,
-                "ts": sc.ts,
-                "duplicate": dup,
-                "product": _product_json(p),
-            }
+            try:
+                return job(s)
+            except scans.ScanRefused as exc:
+                raise ApiError(exc.status, exc.detail) from None
 
         return _scan
 
