@@ -59,6 +59,7 @@ DENSE: dict[str, tuple[Point, Point]] = {
     "h300": LINES["h300"],
 }
 
+
 @dataclass(frozen=True)
 class Crossing:
     line: str

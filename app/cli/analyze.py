@@ -27,7 +27,7 @@ from app.config import AppConfig, ConfigError, load_config
 from app.events import Event, EventBus, event_to_dict
 from app.vision.annotate import annotate
 from app.vision.detections import Detections
-from app.vision.offline import ClipPlan, analyze_clip, plan_clip
+from app.vision.offline import ClipPlan, analyze_clip, offline_detector_config, plan_clip
 from app.vision.pipeline import CameraPipeline, FrameResult
 from app.vision.video_io import Frame, VideoError
 
@@ -75,7 +75,8 @@ def build_detector(cfg: AppConfig) -> Any:
     from app.vision.models import ModelError, ModelManager
 
     try:
-        return create_detector(cfg.analysis.detector, ModelManager.from_config(cfg.models))
+        dcfg = offline_detector_config(cfg.analysis.detector)
+        return create_detector(dcfg, ModelManager.from_config(cfg.models))
     except (ModelError, DetectorError) as exc:
         raise CliError(str(exc).splitlines()[0]) from None
 

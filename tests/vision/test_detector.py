@@ -26,7 +26,13 @@ from app.vision.detector import (
     detector_types,
 )
 from app.vision.detectors.batching import make_batch_dynamic
-from app.vision.detectors.preprocess import letterbox_center, letterbox_top_left
+from app.vision.detectors.preprocess import (
+    letterbox_blob,
+    letterbox_center,
+    letterbox_top_left,
+    pixel_table,
+    to_blob,
+)
 from app.vision.models import ModelManager, ModelMissing
 from app.vision.tracker import box_iou
 from tests.conftest import MODELS_DIR, PETS_CLIP, TUD_DIR
@@ -103,6 +109,17 @@ def test_threads_setting_reaches_the_session() -> None:
     assert opts.intra_op_num_threads == 1
     # no spin-waiting: on a busy 2-core machine it nearly doubled the CPU per frame
     assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def test_one_thread_and_the_three_stages_give_the_same_detections(yolox: Detector) -> None:
+    single = YoloxDetector(DetectorConfig(threads=1), YOLOX)  # what `analyze` runs
+    for frame in read_frames(PETS_CLIP, {0, 150, 400}).values():
+        ref = yolox.detect(frame)  # two intra-op threads
+        prepared = single.prepare(frame)
+        staged = single.finish(single.infer(prepared), prepared)
+        assert len(ref) > 0
+        np.testing.assert_array_equal(staged.xyxy, ref.xyxy)
+        np.testing.assert_array_equal(staged.confidence, ref.confidence)
 
 
 # Frame 0 of PETS09-S2L1, looked at by eye (2x zoom): three people walking on the plaza,
@@ -190,6 +207,27 @@ def test_letterboxes() -> None:
     assert (lb.scale, lb.left, lb.top) == (0.5, 0, 40)
     assert (img[:40] == 114).all() and (img[280:] == 114).all()
     assert (img[40:280, :, 2] == 200).all()
+
+
+@pytest.mark.parametrize("centered", [False, True])
+@pytest.mark.parametrize(("rgb", "scale"), [(False, 1.0), (True, 1 / 255)])
+@pytest.mark.parametrize("size", [(416, 416), (320, 480)])
+def test_letterbox_blob_equals_letterbox_then_blob(
+    centered: bool, rgb: bool, scale: float, size: tuple[int, int]
+) -> None:
+    """The one-pass network input is bit for bit the padded canvas turned into a blob."""
+    frames = list(read_frames(PETS_CLIP, {0, 300}).values())
+    frames.append(np.random.default_rng(0).integers(0, 256, (333, 500, 3), np.uint8))
+    frames.append(np.random.default_rng(1).integers(0, 256, size + (3,), np.uint8))
+    boxer = letterbox_center if centered else letterbox_top_left
+    table = pixel_table(rgb, scale)
+    for frame in frames:
+        img, ref_lb = boxer(frame, size)
+        ref = to_blob([img], rgb=rgb, scale=scale)
+        blob, lb = letterbox_blob(frame, size, centered=centered, rgb=rgb, table=table)
+        assert lb == ref_lb
+        assert blob.dtype == ref.dtype and blob.shape == ref.shape
+        np.testing.assert_array_equal(blob, ref)
 
 
 # Ultralytics layout through a real ONNX graph -------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import cv2
 import numpy as np
@@ -37,6 +37,22 @@ class Detector(ABC):
     def detect_batch(self, frames: list[np.ndarray]) -> list[Detections]:
         """People in several frames (e.g. one per camera); same result as `detect` on each."""
         return [self.detect(f) for f in frames]
+
+    # `detect` in three stages, so that a pipeline can run them in different threads:
+    # finish(infer(prepare(frame)), prepared) is detect(frame). The defaults do all the
+    # work in `infer`; ONNX detectors prepare the network input and decode its output
+    # in the other two, leaving `infer` nothing but the inference itself.
+    def prepare(self, frame: np.ndarray) -> Any:
+        """What `infer` needs for one frame (thread-safe, cheap)."""
+        return frame
+
+    def infer(self, prepared: Any) -> Any:
+        """The expensive part of `detect` on a `prepare`d frame."""
+        return self.detect(prepared)
+
+    def finish(self, raw: Any, prepared: Any) -> Detections:
+        """The Detections of one frame from `infer`'s result (thread-safe, cheap)."""
+        return cast(Detections, raw)
 
     def close(self) -> None:  # noqa: B027 (optional hook, not abstract)
         """Release resources (sessions); the detector is unusable afterwards."""

@@ -7,6 +7,7 @@ import logging
 import sys
 import time
 from abc import abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from app.config import DetectorConfig
 from app.vision.detections import Detections
 from app.vision.detectors.base import Detector, DetectorError, as_bgr
 from app.vision.detectors.batching import make_batch_dynamic
-from app.vision.detectors.preprocess import Letterbox, to_blob
+from app.vision.detectors.preprocess import Letterbox, letterbox_blob, pixel_table
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,10 @@ def open_session(
 ) -> ort.InferenceSession:
     """An ORT session. Intra-op threads do not spin-wait by default: on a busy 2-core
     machine spinning doubled the CPU a frame costs (bench/bench_batching.py), CPU that
-    the other cameras' decoding and inference need."""
+    the other cameras' decoding and inference need. Without spinning, though, a second
+    intra-op thread hardly speeds up one inference (each operator waits for the
+    sleeping thread to wake up): two single-thread inferences side by side use the
+    cores better (what `analyze` does; bench/bench_analyze.py)."""
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.log_severity_level = 3
@@ -70,12 +74,22 @@ def open_session(
         raise DetectorError(f"cannot load {what}: {msg}") from None
 
 
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """One frame made ready for inference (`OnnxDetector.prepare`)."""
+
+    blob: np.ndarray  # 1 x 3 x H x W float32 network input
+    lb: Letterbox  # where the frame sits in it
+    shape: tuple[int, ...]  # the frame's shape
+
+
 class OnnxDetector(Detector):
     """An ONNX Runtime detector: subclasses say how to letterbox and how to decode."""
 
     kind = "onnx"
     rgb = False  # channel order of the network input
     scale = 1.0  # pixel scale of the network input
+    centered = False  # letterbox: top-left corner (YOLOX) or centred (Ultralytics)
 
     def __init__(self, cfg: DetectorConfig, model_path: Path) -> None:
         self.cfg = cfg
@@ -87,6 +101,7 @@ class OnnxDetector(Detector):
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         self.input_hw = self._input_hw(inp.shape)
+        self._table = pixel_table(self.rgb, self.scale)
         self.check_outputs([tuple(o.shape) for o in self.session.get_outputs()])
         self.batch_session = self._batch_session(inp.shape, providers) if cfg.batch else None
         self.batched = self.batch_session is not None
@@ -94,10 +109,6 @@ class OnnxDetector(Detector):
         log.info("%s on %s (batched=%s)", self.name, self.provider, self.batched)
 
     # what subclasses provide
-    @abstractmethod
-    def letterbox(self, frame: np.ndarray) -> tuple[np.ndarray, Letterbox]:
-        """Frame -> network-sized HxWx3 uint8 image and how it was placed."""
-
     @abstractmethod
     def decode(self, out: np.ndarray, lb: Letterbox, frame_shape: tuple[int, ...]) -> Detections:
         """One image's raw output -> person Detections in frame pixels."""
@@ -128,7 +139,7 @@ class OnnxDetector(Detector):
             return None
 
     def _warm_up(self) -> None:
-        blank = np.full((*self.input_hw, 3), 114, np.uint8)
+        blank = self.prepare(np.full((*self.input_hw, 3), 114, np.uint8))
         self._run(self.session, [blank])
         if self.batch_session is not None:
             try:
@@ -141,16 +152,32 @@ class OnnxDetector(Detector):
             # one session serves both paths
             self.session = self.batch_session
 
-    def _run(self, session: Any, images: list[np.ndarray]) -> np.ndarray:
-        blob = to_blob(images, rgb=self.rgb, scale=self.scale)
+    def _run(self, session: Any, prepared: list[Prepared]) -> np.ndarray:
+        if len(prepared) == 1:
+            blob = prepared[0].blob
+        else:
+            blob = np.concatenate([p.blob for p in prepared])
         return np.asarray(session.run(None, {self.input_name: blob})[0])
+
+    def prepare(self, frame: np.ndarray) -> Prepared:
+        """Letterbox, channel order, scale and NCHW float32 in one pass (no inference)."""
+        frame = as_bgr(frame)
+        blob, lb = letterbox_blob(
+            frame, self.input_hw, centered=self.centered, rgb=self.rgb, table=self._table
+        )
+        return Prepared(blob, lb, frame.shape)
+
+    def infer(self, prepared: Prepared) -> np.ndarray:
+        """The raw network output for one prepared frame (batch of 1)."""
+        return self._run(self.session, [prepared])
+
+    def finish(self, raw: np.ndarray, prepared: Prepared) -> Detections:
+        return self.decode(raw[0], prepared.lb, prepared.shape)
 
     def detect(self, frame: np.ndarray) -> Detections:
         t0 = time.perf_counter()
-        frame = as_bgr(frame)
-        img, lb = self.letterbox(frame)
-        out = self._run(self.session, [img])
-        det = self.decode(out[0], lb, frame.shape)
+        prepared = self.prepare(frame)
+        det = self.finish(self.infer(prepared), prepared)
         self.last_ms = (time.perf_counter() - t0) * 1000
         return det
 
@@ -158,13 +185,9 @@ class OnnxDetector(Detector):
         if self.batch_session is None or len(frames) < 2:
             return [self.detect(f) for f in frames]
         t0 = time.perf_counter()
-        frames = [as_bgr(f) for f in frames]
-        boxed = [self.letterbox(f) for f in frames]
-        out = self._run(self.batch_session, [img for img, _ in boxed])
-        dets = [
-            self.decode(out[i], lb, f.shape)
-            for i, ((_, lb), f) in enumerate(zip(boxed, frames, strict=True))
-        ]
+        prepared = [self.prepare(f) for f in frames]
+        out = self._run(self.batch_session, prepared)
+        dets = [self.decode(out[i], p.lb, p.shape) for i, p in enumerate(prepared)]
         self.last_ms = (time.perf_counter() - t0) * 1000 / len(frames)
         return dets
 

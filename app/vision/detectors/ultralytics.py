@@ -16,7 +16,6 @@ from app.vision.detectors.onnx_base import OnnxDetector
 from app.vision.detectors.preprocess import (
     Letterbox,
     cxcywh_to_frame,
-    letterbox_center,
     nms_persons,
 )
 from app.vision.models import ModelManager
@@ -27,6 +26,7 @@ class UltralyticsDetector(OnnxDetector):
     kind = "ultralytics"
     rgb = True
     scale = 1 / 255
+    centered = True
 
     def __init__(self, cfg: DetectorConfig, models: ModelManager | Path) -> None:
         path = models if isinstance(models, Path) else models.path(cfg.model)
@@ -39,10 +39,6 @@ class UltralyticsDetector(OnnxDetector):
                 f"{self.model_path.name}: not an Ultralytics detection export (output "
                 f"{shape}, expected [1, 4 + classes, anchors])"
             )
-
-    def letterbox(self, frame: np.ndarray) -> tuple[np.ndarray, Letterbox]:
-        img, lb = letterbox_center(frame, self.input_hw)
-        return img, lb
 
     def decode(self, out: np.ndarray, lb: Letterbox, frame_shape: tuple[int, ...]) -> Detections:
         # out: (4 + C, A); the person score is row 4 (class 0)

@@ -16,7 +16,6 @@ from app.vision.detectors.onnx_base import OnnxDetector
 from app.vision.detectors.preprocess import (
     Letterbox,
     cxcywh_to_frame,
-    letterbox_top_left,
     nms_persons,
 )
 from app.vision.models import ModelManager
@@ -63,10 +62,6 @@ class YoloxDetector(OnnxDetector):
                 "expected [1, anchors, 85])"
             )
         self.anchors = int(shape[1]) if isinstance(shape[1], int) else -1
-
-    def letterbox(self, frame: np.ndarray) -> tuple[np.ndarray, Letterbox]:
-        img, lb = letterbox_top_left(frame, self.input_hw)
-        return img, lb
 
     def decode(self, out: np.ndarray, lb: Letterbox, frame_shape: tuple[int, ...]) -> Detections:
         scores = out[:, 4] * out[:, 5]

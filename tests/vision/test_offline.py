@@ -1,0 +1,110 @@
+"""Offline analysis (`analyze_clip`): the three overlapping stages, with inferences side
+by side, give exactly what the pipeline gives frame by frame, with the real YOLOX-Nano
+on the real PETS clip, with and without the motion gate, and with a detector that only
+has `detect`."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+
+from app.config import AppConfig, DetectorConfig
+from app.vision.detections import Detections
+from app.vision.detector import Detector, create_detector
+from app.vision.models import ModelManager
+from app.vision.offline import analyze_clip, offline_detector_config, plan_clip, side_by_side
+from app.vision.pipeline import CameraPipeline
+from app.vision.video_io import iter_video
+from tests.conftest import MODELS_DIR, PETS_CLIP
+
+SHAPES: dict[str, Any] = {
+    "lines": [{"name": "plaza", "start": [240, 60], "end": [240, 350]}],
+    "zones": [{"name": "lawn", "polygon": [[10, 100], [200, 100], [200, 350], [10, 350]]}],
+    "cameras": [{"name": "clip", "type": "file", "url": str(PETS_CLIP)}],
+}
+UNTIL_S = 5.0  # the first 51 frames of the 10 fps clip
+FRAMES = 51
+
+
+def detector(cfg: DetectorConfig | None = None) -> Detector:
+    return create_detector(cfg or DetectorConfig(), ModelManager(MODELS_DIR, allow_download=False))
+
+
+def rows(results: Any) -> list[tuple[Any, ...]]:
+    return [
+        (
+            r.frame_index,
+            r.detections.xyxy.tobytes(),
+            r.detections.confidence.tobytes(),
+            r.detections.tracker_id.tolist(),
+            [type(e).__name__ for e in r.events],
+            r.skipped_by_motion,
+        )
+        for _, r in results
+    ]
+
+
+def sequential(cfg: AppConfig, det: Any) -> list[tuple[Any, ...]]:
+    p = CameraPipeline("clip", cfg, det, None, fps=10.0)
+    frames = (f for f in iter_video(PETS_CLIP) if f.t <= UNTIL_S)
+    return rows((f, p.process(f)) for f in frames)
+
+
+def staged(cfg: AppConfig, det: Any, at_once: int | None = None) -> list[tuple[Any, ...]]:
+    p = CameraPipeline("clip", cfg, det, None, fps=10.0)
+    plan = plan_clip(PETS_CLIP, None, True)
+    return rows(analyze_clip(p, plan, until_s=UNTIL_S, at_once=at_once))
+
+
+@pytest.mark.parametrize("gate", [False, True])
+def test_stages_equal_the_pipeline_frame_by_frame(gate: bool) -> None:
+    cfg = AppConfig.model_validate({**SHAPES, "analysis": {"motion": {"enabled": gate}}})
+    ref = sequential(cfg, detector(DetectorConfig(threads=2)))
+    single = detector(offline_detector_config(DetectorConfig()))  # what analyze runs
+    assert side_by_side(single, cpus=2) == 2
+    got = staged(cfg, single, at_once=2)
+    assert len(got) == len(ref) == FRAMES
+    assert got == ref
+    assert staged(cfg, single, at_once=3) == ref
+    assert sum(len(r[3]) for r in got) > FRAMES  # people were tracked, not an empty run
+
+
+def test_stopping_early_joins_every_thread() -> None:
+    """The UI's cancel button closes the generator: the decoder, the detector and its
+    inference pool stop at once (the autouse fixture fails a test that leaks threads)."""
+    cfg = AppConfig.model_validate({**SHAPES, "analysis": {"motion": {"enabled": False}}})
+    single = detector(offline_detector_config(DetectorConfig()))
+    p = CameraPipeline("clip", cfg, single, None, fps=10.0)
+    results = analyze_clip(p, plan_clip(PETS_CLIP, None, True), at_once=2)
+    seen = [next(results)[1].frame_index for _ in range(5)]
+    results.close()
+    assert seen == [0, 1, 2, 3, 4]
+    assert not [t for t in threading.enumerate() if t.name.startswith("clip-")]
+
+
+def test_a_detector_with_only_detect_still_works() -> None:
+    class DetectOnly:
+        def __init__(self, inner: Detector) -> None:
+            self.inner, self.calls = inner, 0
+
+        def detect(self, frame: np.ndarray) -> Detections:
+            self.calls += 1
+            return self.inner.detect(frame)
+
+    cfg = AppConfig.model_validate({**SHAPES, "analysis": {"motion": {"enabled": False}}})
+    inner = detector()
+    plain = DetectOnly(inner)
+    assert staged(cfg, plain) == sequential(cfg, inner)
+    assert plain.calls == FRAMES
+
+
+def test_offline_settings() -> None:
+    assert offline_detector_config(DetectorConfig()).threads == 1
+    assert offline_detector_config(DetectorConfig(threads=2)).threads == 2  # as configured
+    assert side_by_side(detector(DetectorConfig(threads=1)), cpus=4) == 4
+    assert side_by_side(detector(DetectorConfig(threads=2)), cpus=4) == 1
+    assert side_by_side(detector(DetectorConfig(threads=1)), cpus=64) == 8
+    assert side_by_side(object()) == 1  # not an ONNX detector
