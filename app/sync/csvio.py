@@ -29,6 +29,12 @@ class CsvRefused(ValueError):
     """The file cannot be read as a CSV table; nothing was imported."""
 
 
+def shown(name: str) -> str:
+    """A column name as a one-line message shows it: a quoted header cell may hold a
+    line break or other control characters, which are written as escapes."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in name)
+
+
 @dataclass(frozen=True)
 class CsvTable:
     path: Path
@@ -111,7 +117,7 @@ def read_csv(path: str | Path, encoding: str = "utf-8", max_rows: int | None = N
         raise CsvRefused(f"{name} has no header row with at least two named columns")
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
-        raise CsvRefused(f"{name} has duplicate column names: {', '.join(dupes)}")
+        raise CsvRefused(f"{name} has duplicate column names: {', '.join(map(shown, dupes))}")
     return CsvTable(p, hashlib.sha256(data).hexdigest(), delim, header, rows)
 
 
@@ -122,7 +128,7 @@ def require_columns(table: CsvTable, wanted: dict[str, str]) -> dict[str, int]:
         if col not in table.header:
             raise CsvRefused(
                 f"{table.path.name} has no column {col!r} (mapped to {fld}); "
-                f"its columns are: {', '.join(table.header)}"
+                f"its columns are: {', '.join(map(shown, table.header))}"
             )
         out[fld] = table.header.index(col)
     return out

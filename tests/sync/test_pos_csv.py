@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -223,6 +223,7 @@ _cells = st.one_of(
         ),
     )
 )
+@example(raw=b'0,",\n,"')  # a header cell holding a line break (found by hypothesis)
 def test_malformed_csv_never_crashes_nor_imports_partially(
     store: Store, tmp_path: Path, raw: bytes
 ) -> None:
