@@ -13,6 +13,7 @@ barcode exists at or after the scan.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
@@ -122,16 +123,12 @@ def scan_job(
     link_window_s: float,
 ) -> Callable[[Session], dict[str, Any]]:
     """`record_scan` as a job for `store.writer.submit` (resolved after COMMIT)."""
-
-    def job(s: Session) -> dict[str, Any]:
-        return record_scan(
-            s,
-            salesperson_id=salesperson_id,
-            session_id=session_id,
-            barcode=barcode,
-            key=key,
-            scanned=scanned,
-            link_window_s=link_window_s,
-        )
-
-    return job
+    return partial(
+        record_scan,
+        salesperson_id=salesperson_id,
+        session_id=session_id,
+        barcode=barcode,
+        key=key,
+        scanned=scanned,
+        link_window_s=link_window_s,
+    )
