@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("app.cli.serve", "run the engine and the tablet LAN server without a window"),
     "hq": ("app.cli.hq", "run the reference HQ receiver"),
     "store": ("app.cli.store", "inspect, migrate and clean the local store"),
+    "sales": ("app.cli.sales", "catalog, salespeople, tablets, POS imports and sales reports"),
     "selftest": ("app.cli.selftest", "check this machine: models, cameras, store"),
 }
 

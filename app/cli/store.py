@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     bk.add_argument("--out", type=Path, default=None, help="backup file (default: backups/)")
 
 
-def _with_passphrase(fn: Callable[[str | None], T]) -> T:
+def with_passphrase(fn: Callable[[str | None], T]) -> T:
     """Run fn(passphrase); on a headless machine without one, ask for it on a terminal."""
     from app.store.errors import NeedPassphrase, StoreError
 
@@ -81,7 +81,7 @@ def _info(args: argparse.Namespace) -> int:
     if not path.exists():
         raise CliError(f"no store at {path}")
     header = read_header(path)
-    store = _with_passphrase(lambda pp: open_store(path, pp, create=False))
+    store = with_passphrase(lambda pp: open_store(path, pp, create=False))
     try:
         print(f"store:      {path} ({path.stat().st_size / 1e6:.1f} MB)")
         print(f"encryption: SQLCipher, key from {header.method if header else '?'}")
@@ -122,7 +122,7 @@ def _migrate(args: argparse.Namespace) -> int:
         before = read_revision(path, key)
         return before, prepare_database(path, key, create=False, backup=not args.no_backup)
 
-    before, after = _with_passphrase(go)
+    before, after = with_passphrase(go)
     if before == after:
         print(f"the store is up to date (schema {after})")
     else:
@@ -141,7 +141,7 @@ def _retention(args: argparse.Namespace) -> int:
     cfg = _retention_config(args.config)
     assert isinstance(cfg, RetentionConfig)
     path = args.db or default_path()
-    store = _with_passphrase(lambda pp: open_store(path, pp, create=False))
+    store = with_passphrase(lambda pp: open_store(path, pp, create=False))
     try:
         rep = run_retention(store, cfg)
     finally:
@@ -160,7 +160,7 @@ def _backup(args: argparse.Namespace) -> int:
 
     tqdm.monitor_interval = 0  # no monitor thread: the bar lives as long as the backup
     path = args.db or default_path()
-    store = _with_passphrase(lambda pp: open_store(path, pp, create=False))
+    store = with_passphrase(lambda pp: open_store(path, pp, create=False))
     try:
         with tqdm(total=0, unit="page", desc="backup") as bar:
 

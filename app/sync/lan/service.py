@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.store.models import (
+    AuditLog,
     ItemScan,
     PairedDevice,
     PersonCrop,
@@ -105,6 +106,43 @@ def session_json(s: Session, ss: ServiceSession, now: float) -> dict[str, Any]:
         "total": round(sum(p.price for _, p in scans if p is not None), 2),
         "purchases_linked": int(linked),
     }
+
+
+def revoke_device(store: StoreLike, device_id: str, at: float | None = None) -> bool:
+    """Revoke a paired tablet's token (False: unknown or already revoked). A running
+    server's `TabletService.revoke` also clears its token cache at once; from another
+    process the revocation reaches the server within `CACHE_S` seconds."""
+
+    def _revoke(s: Session) -> bool:
+        dev = s.get(PairedDevice, device_id)
+        if dev is None or dev.revoked_at is not None:
+            return False
+        dev.revoked_at = time.time() if at is None else at
+        s.add(AuditLog(actor="manager", action="revoke", target=f"device {device_id}"))
+        return True
+
+    done = write(store, _revoke)
+    if done:
+        log.info("device %s revoked", device_id)
+    return done
+
+
+def list_devices(store: StoreLike, include_revoked: bool = False) -> list[DeviceInfo]:
+    """Paired tablets, newest first."""
+    with store.read_session() as s:
+        q = (
+            select(PairedDevice, Salesperson.name)
+            .outerjoin(Salesperson, Salesperson.id == PairedDevice.salesperson_id)
+            .order_by(PairedDevice.created_at.desc())
+        )
+        if not include_revoked:
+            q = q.where(PairedDevice.revoked_at.is_(None))
+        return [
+            DeviceInfo(
+                d.id, d.label, d.salesperson_id, n or "?", d.created_at, d.last_seen, d.revoked_at
+            )
+            for d, n in s.execute(q).all()
+        ]
 
 
 class TabletService:
@@ -298,40 +336,12 @@ class TabletService:
             self._generation += 1
 
     def revoke(self, device_id: str) -> bool:
-        def _revoke(s: Session) -> bool:
-            dev = s.get(PairedDevice, device_id)
-            if dev is None or dev.revoked_at is not None:
-                return False
-            dev.revoked_at = self._clock()
-            return True
-
-        done = write(self.store, _revoke)
+        done = revoke_device(self.store, device_id, self._clock())
         self.forget_cache()
-        if done:
-            log.info("device %s revoked", device_id)
         return done
 
     def devices(self, include_revoked: bool = False) -> list[DeviceInfo]:
-        with self.store.read_session() as s:
-            q = (
-                select(PairedDevice, Salesperson.name)
-                .outerjoin(Salesperson, Salesperson.id == PairedDevice.salesperson_id)
-                .order_by(PairedDevice.created_at.desc())
-            )
-            if not include_revoked:
-                q = q.where(PairedDevice.revoked_at.is_(None))
-            return [
-                DeviceInfo(
-                    d.id,
-                    d.label,
-                    d.salesperson_id,
-                    n or "?",
-                    d.created_at,
-                    d.last_seen,
-                    d.revoked_at,
-                )
-                for d, n in s.execute(q).all()
-            ]
+        return list_devices(self.store, include_revoked)
 
     # --- zones and products ------------------------------------------------------------
 
