@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -98,7 +99,7 @@ class CameraForm(QWidget):
         self.background = background
         self.snapshot: np.ndarray | None = None
         form = QFormLayout()
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.name = QLineEdit("Entrance")
         self.kind = QComboBox()
         for label, key in KINDS:
@@ -155,6 +156,7 @@ class CameraForm(QWidget):
         test_row.addWidget(self.result, 1)
         lay.addLayout(test_row)
         lay.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignLeft)
+        lay.addStretch(1)
         self._kind_changed()
 
     @staticmethod
@@ -162,7 +164,7 @@ class CameraForm(QWidget):
         w = QWidget()
         f = QFormLayout(w)
         f.setContentsMargins(0, 0, 0, 0)
-        f.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        f.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         for label, widget in rows:
             f.addRow(label, widget)
         return w
@@ -175,7 +177,14 @@ class CameraForm(QWidget):
 
     def _kind_changed(self) -> None:
         key = self.kind_key()
-        self.pages.setCurrentIndex([k for _, k in KINDS].index(key))
+        current = [k for _, k in KINDS].index(key)
+        self.pages.setCurrentIndex(current)
+        for i in range(self.pages.count()):  # the stack is as tall as the page shown
+            pol = QSizePolicy.Policy.Preferred if i == current else QSizePolicy.Policy.Ignored
+            page = self.pages.widget(i)
+            if page is not None:
+                page.setSizePolicy(pol, pol)
+        self.pages.adjustSize()
         clip = demo_clip()
         if clip is None:
             self.demo_note.setText(DEMO_MISSING)

@@ -39,6 +39,7 @@ from app.ui.dashboard_data import acknowledge, load_dashboard
 from app.ui.engine_host import EngineHost
 from app.ui.settings_view import SettingsView
 from app.ui.snapshot import grab_snapshot
+from app.ui.wizard import RECOGNITION_AVAILABLE
 from app.ui.workers import Background
 from app.ui.zone_editor import ZoneEditor
 
@@ -206,11 +207,13 @@ class MainWindow(QMainWindow):
         self.brand_sub.setText(cfg.store.name)
         self.setWindowTitle(f"Vitrine — {cfg.store.name}")
         recog = cfg.store.privacy_mode == "recognition"
-        self.privacy_foot.setText(
-            "Recognition mode · face data encrypted"
-            if recog
-            else "Anonymous counting · data stays in the store"
-        )
+        if recog and not RECOGNITION_AVAILABLE:
+            foot = "Recognition is not in this version · counting anonymously"
+        elif recog:
+            foot = "Recognition mode · face data encrypted"
+        else:
+            foot = "Anonymous counting · data stays in the store"
+        self.privacy_foot.setText(foot)
 
     def on_display_tick(self, phase: int, phases: int) -> None:
         if self.stack.currentWidget() is self.wall:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import AppConfig
-from app.ui.wizard import ANON_TEXT, RECOG_TEXT
+from app.ui.wizard import ANON_TEXT, RECOGNITION_AVAILABLE, recognition_text
 
 FIELD_LABELS = {
     "store.name": "Store name",
@@ -96,8 +96,9 @@ class SettingsView(QWidget):
         pv = QVBoxLayout(privacy)
         self.anonymous = QRadioButton("Anonymous")
         self.recognition = QRadioButton("Recognition")
+        self.recognition.setEnabled(RECOGNITION_AVAILABLE)
         group = QButtonGroup(self)
-        for b, text in ((self.anonymous, ANON_TEXT), (self.recognition, RECOG_TEXT)):
+        for b, text in ((self.anonymous, ANON_TEXT), (self.recognition, recognition_text())):
             group.addButton(b)
             pv.addWidget(b)
             lab = QLabel(text)

@@ -45,6 +45,14 @@ RECOG_TEXT = (
     "forgotten. In many countries you must tell customers with a sign at the door and may "
     "need their consent: check your local rules before turning this on."
 )
+# Face recognition is not in this version: the option is shown (so the choice is known)
+# but cannot be picked, and the app counts anonymously whatever the settings say.
+RECOGNITION_AVAILABLE = False
+RECOG_UNAVAILABLE = " <i>Not available in this version: Vitrine counts anonymously.</i>"
+
+
+def recognition_text() -> str:
+    return RECOG_TEXT + ("" if RECOGNITION_AVAILABLE else RECOG_UNAVAILABLE)
 
 
 def local_timezone() -> str:
@@ -78,8 +86,20 @@ def logo_pixmap(size: int) -> QPixmap:
     return pm
 
 
-def title(text: str) -> str:
-    return f"<span style='font-size:17pt; font-weight:700; color:{style.INK}'>{text}</span>"
+HEADER_ONLY = (
+    " "  # a blank subtitle: QWizard's modern style shows its header (and logo) only with one
+)
+
+
+def title(text: str, sub: str = "") -> str:
+    """A page's title, with its subtitle under it in the same label (QWizard's own
+    subtitle label is indented against the title in the modern style)."""
+    head = f"<span style='font-size:17pt; font-weight:700; color:{style.INK}'>{text}</span>"
+    if not sub:
+        return head
+    return (
+        f"{head}<br><span style='font-size:10pt; font-weight:400; color:{style.MUTED}'>{sub}</span>"
+    )
 
 
 def _error_label() -> QLabel:
@@ -92,9 +112,12 @@ def _error_label() -> QLabel:
 class StorePage(QWizardPage):
     def __init__(self, cfg: AppConfig) -> None:
         super().__init__()
-        self.setTitle(title("Welcome to Vitrine"))
-        self.setSubTitle(
-            "Three short steps and your store's counts start. You can change all of it later in Settings."
+        self.setTitle(
+            title(
+                "Welcome to Vitrine",
+                "Three short steps and your store's counts start. "
+                "You can change all of it later in Settings.",
+            )
         )
         self.name = QLineEdit(cfg.store.name if cfg.store.name != "My store" else "")
         self.name.setPlaceholderText("e.g. Rivoli — Paris 1er")
@@ -127,8 +150,7 @@ class StorePage(QWizardPage):
 class PrivacyPage(QWizardPage):
     def __init__(self, cfg: AppConfig) -> None:
         super().__init__()
-        self.setTitle(title("Privacy"))
-        self.setSubTitle("How much Vitrine may remember about the people it counts.")
+        self.setTitle(title("Privacy", "How much Vitrine may remember about the people it counts."))
         self.anonymous = QRadioButton("Anonymous")
         self.recognition = QRadioButton("Recognition")
         group = QButtonGroup(self)
@@ -138,7 +160,8 @@ class PrivacyPage(QWizardPage):
             self.recognition if cfg.store.privacy_mode == "recognition" else self.anonymous
         ).setChecked(True)
         lay = QVBoxLayout(self)
-        for button, text in ((self.anonymous, ANON_TEXT), (self.recognition, RECOG_TEXT)):
+        self.recognition.setEnabled(RECOGNITION_AVAILABLE)
+        for button, text in ((self.anonymous, ANON_TEXT), (self.recognition, recognition_text())):
             lay.addWidget(button)
             lab = QLabel(text)
             lab.setWordWrap(True)
@@ -153,9 +176,12 @@ class PrivacyPage(QWizardPage):
 class CameraPage(QWizardPage):
     def __init__(self, background: Background) -> None:
         super().__init__()
-        self.setTitle(title("Your first camera"))
-        self.setSubTitle(
-            "An IP camera on the store network, a USB camera, a video file — or the demo camera to look around first."
+        self.setTitle(
+            title(
+                "Your first camera",
+                "An IP camera on the store network, a USB camera, a video file — "
+                "or the demo camera to look around first.",
+            )
         )
         self.form = CameraForm(background)
         if demo_clip() is not None:
@@ -207,6 +233,7 @@ class FirstRunWizard(QWizard):
         self.camera_page = CameraPage(background)
         self.done_page = DonePage()
         for page in (self.store_page, self.privacy_page, self.camera_page, self.done_page):
+            page.setSubTitle(HEADER_ONLY)  # the subtitle proper is part of the title
             self.addPage(page)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Open Vitrine")
         self.currentIdChanged.connect(self._page_changed)

@@ -229,3 +229,12 @@ def test_run_desktop_opens_and_closes_cleanly(qtbot, store, monkeypatch) -> None
     QTimer.singleShot(800, close_main)
     assert ui_app.run_desktop() == 0
     assert seen == ["Vitrine — Quiet store"]
+
+
+def test_recognition_in_a_config_file_is_not_claimed(qtbot, desktop) -> None:  # noqa: ANN001
+    win = desktop.window
+    assert "Anonymous counting" in win.privacy_foot.text()
+    cfg = desktop.cfg.model_copy(deep=True)
+    cfg.store.privacy_mode = "recognition"  # e.g. from a hand-edited config.toml
+    win.apply_view_config(cfg)
+    assert win.privacy_foot.text() == "Recognition is not in this version · counting anonymously"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from PySide6.QtWidgets import QLineEdit, QWizard
+from PySide6.QtWidgets import QLabel, QLineEdit, QWizard
 
 from app.config import AppConfig
 from app.ui.app import DesktopApp
@@ -41,6 +41,10 @@ def test_wizard_validates_each_page_and_saves_to_the_store(qtbot, store, backgro
     wiz.next()
     assert wiz.currentPage() is wiz.privacy_page
     assert wiz.privacy_page.anonymous.isChecked()  # anonymous is the default
+    # face recognition is not in this version: shown, explained, not selectable
+    assert not wiz.privacy_page.recognition.isEnabled()
+    notes = [w.text() for w in wiz.privacy_page.findChildren(QLabel)]
+    assert any("Not available in this version" in t for t in notes)
     wiz.next()
     form = wiz.camera_page.form
     form.set_kind("file")
