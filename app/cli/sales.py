@@ -351,7 +351,8 @@ def _webhook(store: Any, cfg: AppConfig, args: argparse.Namespace) -> int:
     from app.sync import pos
 
     secret = pos.rotate_webhook_secret(store) if args.rotate else pos.webhook_secret(store)
-    print(f"POST https://<this machine>:{cfg.lan.port}/api/v1/pos/webhook")
+    scheme = "http" if cfg.lan.allow_http else "https"
+    print(f"POST {scheme}://<this machine>:{cfg.lan.port}/api/v1/pos/webhook (as `serve` runs it)")
     print(f"secret {secret}" + ("  (new: update the POS)" if args.rotate else ""))
     print(
         "sign each request: X-Vitrine-Timestamp: <unix seconds>, X-Vitrine-Signature: "
