@@ -174,6 +174,12 @@ def _ask_pin() -> str:
 def _zones(text: str, cfg: AppConfig) -> list[str]:
     zones = [z.strip() for z in text.split(",") if z.strip()]
     known = {z.name for z in cfg.zones}
+    if zones and not known:
+        print(
+            "note: no zones are configured yet; the names given must match the zones' "
+            "names once they are drawn",
+            file=sys.stderr,
+        )
     unknown = [z for z in zones if known and z not in known]
     if unknown:
         raise CliError(f"unknown zone {unknown[0]!r}; the zones are: {', '.join(sorted(known))}")

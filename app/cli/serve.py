@@ -90,6 +90,17 @@ def _print_pairing(server: Any) -> None:
     print(f"pairing code {code.code} (valid 5 minutes): {url}")
 
 
+def _cameras_line(cfg: AppConfig, args: argparse.Namespace) -> str:
+    if not cfg.cameras:
+        where = args.config or data_dir() / "config.toml"
+        return (
+            f"no cameras configured: nobody is counted until {where} has [[cameras]] and "
+            "[[zones]] (or set the store up once in the desktop app)"
+        )
+    zones = ", ".join(z.name for z in cfg.zones) or "none"
+    return f"cameras: {', '.join(c.name for c in cfg.cameras)}; zones: {zones}"
+
+
 def run(args: argparse.Namespace) -> int:
     from app.sync.lan.server import LanServer
 
@@ -118,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise CliError(str(exc)) from None
         print(f"Vitrine serving tablets at {server.url}/tablet/  (Ctrl-C to stop)", flush=True)
+        if engine is not None:
+            print(_cameras_line(cfg, args), flush=True)
         if server.cert is not None:
             print(f"certificate SHA-256 {server.cert.fingerprint_sha256}", flush=True)
         if args.pair:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import REPO
 
@@ -85,3 +86,23 @@ def test_serve_bad_arguments_are_one_line(tmp_path: Path) -> None:
         )
         assert r.returncode == 2
         assert r.stderr.strip().count("\n") == 0 and want in r.stderr
+
+
+def test_serve_says_what_it_counts_or_that_nothing_is_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+
+    from app.cli.serve import _cameras_line
+    from app.config import AppConfig
+
+    monkeypatch.setenv("VITRINE_DATA_DIR", str(tmp_path))
+    line = _cameras_line(AppConfig(), argparse.Namespace(config=None))
+    assert line.startswith("no cameras configured") and str(tmp_path / "config.toml") in line
+    cfg = AppConfig.model_validate(
+        {
+            "cameras": [{"name": "Front", "type": "file", "url": "clip.mp4"}],
+            "zones": [{"name": "Door", "polygon": [[0, 0], [9, 0], [9, 9]]}],
+        }
+    )
+    assert _cameras_line(cfg, argparse.Namespace(config=None)) == "cameras: Front; zones: Door"

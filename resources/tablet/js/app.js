@@ -239,7 +239,7 @@ function showCustomers(zone) {
   const grid = h("div", { class: "customers" });
   const count = h("span", { class: "counter" });
   const empty = h("div", { class: "empty" },
-    h("div", { class: "big" }, "👀"), h("div", {}, "No customers in this zone right now."),
+    h("img", { class: "big", src: "people.svg", alt: "" }), h("div", {}, "No customers in this zone right now."),
     h("div", { class: "muted" }, "They appear here as soon as the cameras see them."));
   let list = [];
   const draw = () => {
