@@ -8,6 +8,11 @@ import argparse
 import importlib
 import logging
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.config import AppConfig
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -23,6 +28,21 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 class CliError(Exception):
     """A problem to report to the user as one line, exit code 2."""
+
+
+def load_settings(path: Path | None) -> AppConfig:
+    """The settings file given, else config.toml in the data directory, else the
+    embedded defaults; a wrong file is a one-line CliError."""
+    from app.config import AppConfig, ConfigError, load_config
+    from app.paths import data_dir
+
+    p = path or data_dir() / "config.toml"
+    if path is None and not p.exists():
+        return AppConfig()
+    try:
+        return load_config(p)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

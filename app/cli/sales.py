@@ -30,9 +30,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from app.cli.main import CliError
-from app.config import AppConfig, ConfigError, load_config
-from app.paths import data_dir
+from app.cli.main import CliError, load_settings
+from app.config import AppConfig
 
 P = TypeVar("P")
 REPORTS = ("items", "categories", "salespeople", "zones")
@@ -98,16 +97,6 @@ def _import_args(p: argparse.ArgumentParser, names: str) -> None:
 
 
 # --- plumbing -----------------------------------------------------------------------------
-
-
-def _settings(path: Path | None) -> AppConfig:
-    p = path or data_dir() / "config.toml"
-    if path is None and not p.exists():
-        return AppConfig()
-    try:
-        return load_config(p)
-    except ConfigError as exc:
-        raise CliError(str(exc)) from None
 
 
 def _mapping(
@@ -448,7 +437,7 @@ def run(args: argparse.Namespace) -> int:
     from app.cli.store import with_passphrase
     from app.store.db import default_path, open_store
 
-    cfg = _settings(args.config)
+    cfg = load_settings(args.config)
     path = args.db or default_path()
     store = with_passphrase(lambda pp: open_store(path, pp))
     try:

@@ -14,8 +14,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from app.cli.main import CliError
-from app.config import AppConfig, ConfigError, load_config
+from app.cli.main import CliError, load_settings
+from app.config import AppConfig
 from app.events import EventBus
 from app.paths import data_dir
 
@@ -40,14 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace) -> AppConfig:
-    path = args.config or data_dir() / "config.toml"
-    if args.config is None and not path.exists():
-        cfg = AppConfig()
-    else:
-        try:
-            cfg = load_config(path)
-        except ConfigError as exc:
-            raise CliError(str(exc)) from None
+    cfg = load_settings(args.config)
     lan = cfg.lan.model_copy()
     if args.port is not None:
         if not 1 <= args.port <= 65535:
