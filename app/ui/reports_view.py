@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pyqtgraph as pg
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,6 +31,8 @@ from PySide6.QtWidgets import (
 from app.store import sales_reports as sr
 from app.sync import catalog
 from app.sync.store_protocol import StoreLike
+from app.ui import style
+from app.ui.dashboard import ChartCard
 from app.ui.sales_widgets import fill_table, header, make_table
 from app.ui.workers import Background
 
@@ -85,6 +89,7 @@ TABS: list[tuple[str, Any, type, list[str]]] = [
         ],
     ),
 ]
+TOP_ITEMS = 10
 PERCENT = {"conversion"}
 TEXT = {"barcode", "name", "category", "zone"}
 
@@ -117,10 +122,22 @@ class ReportsView(QWidget):
         lay.addLayout(self._filters(zones))
         self.tabs = QTabWidget()
         self.tables: dict[str, QTableWidget] = {}
+        self.chart = ChartCard(
+            f"Shown vs bought: the {TOP_ITEMS} items shown or bought most",
+            "No item was shown or bought in this period.",
+        )
         for title, _, _, cols in TABS:
             t = make_table([sr.HEADERS.get(c, c) for c in cols], stretch=1 if "name" in cols else 0)
             self.tables[title] = t
-            self.tabs.addTab(t, title)
+            if title == "Items":  # a picture first: what was shown and what sold
+                page = QWidget()
+                pl = QVBoxLayout(page)
+                pl.setContentsMargins(0, 8, 0, 0)
+                pl.addWidget(self.chart)
+                pl.addWidget(t, 1)
+                self.tabs.addTab(page, title)
+            else:
+                self.tabs.addTab(t, title)
         lay.addWidget(self.tabs, 1)
         self.status = QLabel("")
         self.status.setObjectName("Muted")
@@ -201,6 +218,7 @@ class ReportsView(QWidget):
             fill_table(
                 self.tables[title], rows, numeric={i for i, c in enumerate(cols) if c not in TEXT}
             )
+        plot_shown_bought(self.chart, results["Items"])
         n = {k: len(v) for k, v in results.items()}
         self.status.setText(
             f"{n['Items']} items, {n['Salespeople']} salespeople, {n['Zones']} zones in this period."
@@ -225,3 +243,42 @@ class ReportsView(QWidget):
 
     def shutdown(self) -> None:
         self._bg.shutdown()
+
+
+def plot_shown_bought(card: ChartCard, rows: Sequence[sr.ItemRow], top: int = TOP_ITEMS) -> None:
+    """Horizontal bars, two per item: times shown in a service, times bought."""
+    best = sorted(rows, key=lambda r: (r.times_shown + r.times_bought, r.revenue), reverse=True)
+    best = [r for r in best[:top] if r.times_shown or r.times_bought][::-1]  # top at the top
+    card.show_empty(not best)
+    plot = card.plot
+    plot.clear()
+    if not best:
+        return
+    ys = list(range(len(best)))
+    for values, shift, color, name in (
+        ([r.times_shown for r in best], 0.19, style.ACCENT, "shown"),
+        ([r.times_bought for r in best], -0.19, style.OK, "bought"),
+    ):
+        plot.addItem(
+            pg.BarGraphItem(
+                x0=0,
+                y=[y + shift for y in ys],
+                width=values,
+                height=0.36,
+                brush=pg.mkBrush(color),
+                pen=pg.mkPen(None),
+                name=name,
+            )
+        )
+    labels = [(y, (r.name or r.barcode)[:28]) for y, r in zip(ys, best, strict=True)]
+    plot.getAxis("left").setTicks([labels])
+    plot.setYRange(-0.6, len(best) - 0.4, padding=0)
+    top_value = max(max(r.times_shown, r.times_bought) for r in best)
+    plot.setXRange(0, top_value * 1.05 + 0.5, padding=0)
+    if plot.plotItem.legend is None:
+        plot.addLegend(offset=(-10, -10))
+    legend = plot.plotItem.legend
+    if legend is not None:
+        legend.clear()
+        legend.addItem(pg.BarGraphItem(x=[0], height=[0], width=1, brush=style.ACCENT), "shown")
+        legend.addItem(pg.BarGraphItem(x=[0], height=[0], width=1, brush=style.OK), "bought")

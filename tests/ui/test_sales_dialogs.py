@@ -19,6 +19,8 @@ from app.sync.lan.server import LanServer
 
 pytest.importorskip("PySide6")
 
+import pyqtgraph as pg  # noqa: E402
+
 from app.ui.catalog_dialog import CatalogDialog  # noqa: E402
 from app.ui.pairing_dialog import PairingDialog  # noqa: E402
 from app.ui.pos_import_dialog import PosImportDialog  # noqa: E402
@@ -173,12 +175,21 @@ def test_reports_view_shows_and_exports(qtbot, store: Store, tmp_path: Path) -> 
     assert items.item(0, 6).text() == "100.0 %"
     assert view.tables["Salespeople"].item(0, 0).text() == "Anna"
     assert view.tables["Salespeople"].item(0, 2).text() == "5:00"
+    # the chart above the items: one bar shown, one bought, labelled with the name
+    assert not view.chart.is_empty
+    bars = [i for i in view.chart.plot.getPlotItem().items if isinstance(i, pg.BarGraphItem)]
+    assert [list(b.opts["width"]) for b in bars] == [[1], [1]]
+    assert view.chart.plot.getAxis("left")._tickLevels[0] == [(0, "Trail runner")]
     out = tmp_path / "items.csv"
     assert view.export_current(str(out)) == 1
     assert "Trail runner" in out.read_text(encoding="utf-8")
     view.person.setCurrentIndex(view.person.findText("Anna"))
     view.zone.setCurrentText("Shoes")
     assert view.report_filter().salesperson_ids == (sp,)
+    view.start.setDate(view.start.date().addYears(-5))  # a period with nothing sold
+    view.end.setDate(view.start.date().addDays(3))
+    view.refresh(wait=True)
+    assert view.tables["Items"].rowCount() == 0 and view.chart.is_empty
     view.shutdown()
 
 
