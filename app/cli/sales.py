@@ -6,6 +6,7 @@ tablets, POS CSV imports and the three sales reports.
     sales people [--all]
     sales add-person NAME --code C --zones Z1,Z2        (PIN asked, or one line on stdin)
     sales edit-person CODE [--name N] [--zones ...] [--new-pin] [--deactivate | --activate]
+    sales pair                                           (a code from the running server)
     sales devices [--all]  |  sales revoke DEVICE_ID
     sales webhook [--rotate]                             (the POS webhook's secret)
     sales pos FILE [--map FIELD=COLUMN ...] [--encoding E] [--time-format F] [--check]
@@ -32,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from app.cli.main import CliError, load_settings
 from app.config import AppConfig
+from app.paths import data_dir
 
 P = TypeVar("P")
 REPORTS = ("items", "categories", "salespeople", "zones")
@@ -62,6 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--deactivate", action="store_true", help="deactivate (revokes their tablets)"
     )
     state.add_argument("--activate", action="store_true")
+    sub.add_parser(
+        "pair", help="a new pairing code and QR code from the server running on this machine"
+    )
     dev = sub.add_parser("devices", help="list the paired tablets")
     dev.add_argument("--all", action="store_true", help="include revoked ones")
     rev = sub.add_parser("revoke", help="revoke a paired tablet (by the id `devices` shows)")
@@ -356,6 +361,40 @@ def _webhook(store: Any, cfg: AppConfig, args: argparse.Namespace) -> int:
     return 0
 
 
+def _pair(args: argparse.Namespace) -> int:
+    """Ask the LAN server running on this machine (`serve` or the desktop app) for a
+    pairing code; it lives in that server's memory, like the desktop's."""
+    import httpx
+
+    from app.cli.serve import print_pairing
+    from app.sync.lan import admin
+
+    info = admin.read_admin_file(data_dir())
+    if info is None:
+        raise CliError(
+            "no Vitrine server is running on this machine: start `python main.py serve` "
+            "(or the desktop app) first"
+        )
+    try:
+        # loopback only, and the token is the credential: the self-signed certificate
+        # names the LAN address, not 127.0.0.1
+        r = httpx.post(
+            f"{info.local_url}/api/v1/admin/pairing-code",
+            headers={admin.ADMIN_HEADER: info.token},
+            verify=False,
+            timeout=10,
+        )
+    except httpx.HTTPError:
+        raise CliError(
+            f"the server at {info.local_url} does not answer: is `serve` still running?"
+        ) from None
+    if r.status_code != 200:
+        raise CliError(f"the server refused a pairing code (HTTP {r.status_code})")
+    doc = r.json()
+    print_pairing(str(doc["code"]), str(doc["url"]))
+    return 0
+
+
 def _day(text: str | None, default: dt.date) -> dt.date:
     if text is None:
         return default
@@ -436,6 +475,9 @@ ACTIONS = {
 def run(args: argparse.Namespace) -> int:
     from app.cli.store import with_passphrase
     from app.store.db import default_path, open_store
+
+    if args.action == "pair":  # talks to the running server, not to the store
+        return _pair(args)
 
     cfg = load_settings(args.config)
     path = args.db or default_path()

@@ -72,15 +72,14 @@ def _make_engine(cfg: AppConfig, bus: EventBus, store: Any) -> Any:
     return Engine(cfg, bus, store=store)
 
 
-def _print_pairing(server: Any) -> None:
+def print_pairing(code: str, url: str) -> None:
+    """The pairing QR code in the terminal, and the code to type."""
     import qrcode
 
-    code = server.new_pairing_code()
-    url = server.pairing_url(code)
     qr = qrcode.QRCode(border=1)
     qr.add_data(url)
     qr.print_ascii(invert=True)
-    print(f"pairing code {code.code} (valid 5 minutes): {url}")
+    print(f"pairing code {code} (valid 5 minutes): {url}", flush=True)
 
 
 def _cameras_line(cfg: AppConfig, args: argparse.Namespace) -> str:
@@ -127,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
         if server.cert is not None:
             print(f"certificate SHA-256 {server.cert.fingerprint_sha256}", flush=True)
         if args.pair:
-            _print_pairing(server)
+            code = server.new_pairing_code()
+            print_pairing(code.code, server.pairing_url(code))
         while not stop.wait(0.5):
             pass
         print("stopping…", flush=True)

@@ -174,7 +174,8 @@ class CatalogDialog(QDialog):
         self.errors.setVisible(bool(r.errors))
         fill_table(self.errors, [(e.line, e.reason) for e in r.errors], numeric={0})
         self._message(
-            f"{r.added} products added, {r.updated} updated, {len(r.errors)} rows with problems.",
+            f"{r.added} products added, {r.updated} updated, "
+            f"{len(r.errors)} {'row' if len(r.errors) == 1 else 'rows'} with problems.",
             ok=True,
         )
         self.refresh()

@@ -302,7 +302,8 @@ class PosImportDialog(QDialog):
         self.progress.setValue(1)
         self._message(
             f"Imported {r.imported} sales ({r.linked} linked to a service); "
-            f"{r.duplicates} already imported; {len(r.errors)} rows with problems.",
+            f"{r.duplicates} already imported; "
+            f"{len(r.errors)} {'row' if len(r.errors) == 1 else 'rows'} with problems.",
             ok=True,
         )
 

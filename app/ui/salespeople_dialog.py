@@ -70,7 +70,7 @@ class SalespeopleDialog(QDialog):
         self.pin = QLineEdit()
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin.setMaxLength(8)
-        self.active = QCheckBox("Active")
+        self.active = QCheckBox("Active (can pair and use tablets)")
         form.addRow("Name", self.name)
         form.addRow("Employee code", self.code)
         form.addRow("PIN", self.pin)
@@ -85,7 +85,7 @@ class SalespeopleDialog(QDialog):
         if not self.zones:
             zl.addWidget(QLabel("Draw zones on a camera first."))
         form.addRow("Zones", zbox)
-        form.addRow("", self.active)
+        form.addRow("Status", self.active)
         btns = QHBoxLayout()
         new = QPushButton("New")
         new.clicked.connect(self.new)

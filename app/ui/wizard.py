@@ -179,8 +179,7 @@ class CameraPage(QWizardPage):
         self.setTitle(
             title(
                 "Your first camera",
-                "An IP camera on the store network, a USB camera, a video file — "
-                "or the demo camera to look around first.",
+                "A network or USB camera, a video file, or the demo camera to look around.",
             )
         )
         self.form = CameraForm(background)

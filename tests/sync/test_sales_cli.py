@@ -13,9 +13,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app.cli.main import main
+from app.config import LanConfig
+from app.paths import data_dir
 from app.store.db import Store, open_store
 from app.store.models import AuditLog, Product, Purchase
 from app.sync.catalog import list_salespeople
+from app.sync.lan import admin
 from app.sync.lan.server import LanServer
 from app.sync.lan.service import CACHE_S
 from tests.sync.lan_fixtures import (  # noqa: F401  (fixtures)
@@ -220,3 +223,44 @@ def test_webhook_secret_shown_signs_requests_and_rotation_stops_the_old_one(
     assert new != old
     assert _post(client, old, _body("POS-CLI-2")).status_code == 401
     assert _post(client, new, _body("POS-CLI-2")).status_code == 200
+
+
+def test_pair_gets_a_code_from_the_running_server_and_only_locally(
+    store: Store,  # noqa: F811
+    server: LanServer,  # noqa: F811
+    client: httpx.Client,  # noqa: F811
+    seeded: dict[str, int],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    info = admin.read_admin_file(data_dir())
+    assert info is not None and info.port == server.port
+    assert oct((data_dir() / admin.ADMIN_FILE).stat().st_mode & 0o777) == "0o600"
+    assert main(["sales", "pair"]) == 0
+    out = capsys.readouterr().out
+    code = out.split("pairing code ")[1].split()[0]
+    r = client.post(
+        "/api/v1/pairing",
+        json={"code": code, "salesperson_id": seeded["anna"], "pin": "1234", "label": "t2"},
+    )
+    assert r.status_code == 200 and r.json()["token"]
+    # the admin route wants the token, and is not in the published document
+    url = "/api/v1/admin/pairing-code"
+    assert client.post(url).status_code == 403
+    assert client.post(url, headers={admin.ADMIN_HEADER: "guess"}).status_code == 403
+    assert url not in client.get("/openapi.json").json()["paths"]
+
+
+def test_pair_without_a_running_server_says_so(
+    store: Store,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["sales", "pair"]) == 2
+    assert "no Vitrine server is running on this machine" in capsys.readouterr().err
+    srv = LanServer(store, None, LanConfig(allow_http=True), port=0, host="127.0.0.1")
+    srv.start()
+    port = srv.port
+    srv._admin_dir = None  # as if the process had been killed: the file stays behind
+    srv.stop()
+    assert admin.read_admin_file(data_dir()) == admin.AdminInfo(port, "http", srv._admin_token)
+    assert main(["sales", "pair"]) == 2
+    assert "does not answer" in capsys.readouterr().err

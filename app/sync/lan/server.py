@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import secrets
 import socket
 import threading
 import time
@@ -30,7 +31,7 @@ from app.config import LanConfig
 from app.events import EventBus
 from app.paths import RESOURCES_DIR, data_dir
 from app.sync import pos
-from app.sync.lan import api
+from app.sync.lan import admin, api
 from app.sync.lan import schemas as sc
 from app.sync.lan.auth import PairingCode, PairingCodes, RateLimiter
 from app.sync.lan.live import LiveHub
@@ -147,12 +148,27 @@ def _webhook_route(app: FastAPI, service: TabletService, store: StoreLike, windo
             return JSONResponse({"detail": f"invalid purchase: {msg}"}, status_code=422)
 
 
+def _admin_route(app: FastAPI, token: str, new_code: Callable[[], dict[str, Any]]) -> None:
+    """`POST /api/v1/admin/pairing-code`: a new pairing code, for `sales pair` on this
+    machine (loopback only, with the token of `app.sync.lan.admin`; not published)."""
+
+    @app.post("/api/v1/admin/pairing-code", include_in_schema=False)
+    async def pairing_code(request: Request) -> JSONResponse:
+        host = request.client.host if request.client else None
+        if not admin.allowed(host, request.headers.get(admin.ADMIN_HEADER), token):
+            log.warning("admin request refused from %s", host)
+            return JSONResponse({"detail": "not allowed"}, status_code=403)
+        return JSONResponse(new_code())
+
+
 def create_app(
     service: TabletService,
     pool: ThreadPoolExecutor,
     *,
     link_window_s: float = 7200.0,
     tablet_dir: Path = TABLET_DIR,
+    admin_token: str | None = None,
+    new_code: Callable[[], dict[str, Any]] | None = None,
 ) -> FastAPI:
     """The ASGI app (also usable in-process by tests: `httpx.ASGITransport(app)`)."""
     app = FastAPI(
@@ -170,6 +186,8 @@ def create_app(
     app.include_router(api.tablet_router())
     app.include_router(api.sessions_router())
     _webhook_route(app, service, service.store, link_window_s)
+    if admin_token is not None and new_code is not None:
+        _admin_route(app, admin_token, new_code)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
@@ -218,6 +236,8 @@ class LanServer:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
+        self._admin_token = secrets.token_urlsafe(24)
+        self._admin_dir: Path | None = None
 
     @property
     def scheme(self) -> str:
@@ -249,7 +269,13 @@ class LanServer:
             ) from None
         self.port = self._sock.getsockname()[1]
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lan-db")
-        app = create_app(self.service, self._pool, link_window_s=self.cfg.link_window_min * 60)
+        app = create_app(
+            self.service,
+            self._pool,
+            link_window_s=self.cfg.link_window_min * 60,
+            admin_token=self._admin_token,
+            new_code=self._new_code_json,
+        )
         config = uvicorn.Config(
             app,
             log_level="warning",
@@ -286,6 +312,17 @@ class LanServer:
             self.stop()
             raise OSError("the LAN server stopped at once (see the log)")
         log.info("LAN server listening on %s", self.url)
+        self._admin_dir = data_dir()
+        try:
+            admin.write_admin_file(
+                self._admin_dir, admin.AdminInfo(self.port, self.scheme, self._admin_token)
+            )
+        except OSError as exc:  # tablets work without it; only `sales pair` needs it
+            log.warning("could not write %s: %s", admin.ADMIN_FILE, exc)
+
+    def _new_code_json(self) -> dict[str, Any]:
+        code = self.new_pairing_code()
+        return {"code": code.code, "url": self.pairing_url(code), "expires_at": code.expires_at}
 
     def _serve(self) -> None:
         assert self._server is not None and self._sock is not None
@@ -295,6 +332,9 @@ class LanServer:
             log.exception("LAN server crashed")
 
     def stop(self, timeout: float = 10.0) -> None:
+        if self._admin_dir is not None:
+            admin.remove_admin_file(self._admin_dir, self._admin_token)
+            self._admin_dir = None
         gc.unfreeze()
         self.hub.detach()
         self.hub.close_all()

@@ -108,6 +108,11 @@ def session_json(s: Session, ss: ServiceSession, now: float) -> dict[str, Any]:
     }
 
 
+def _minutes(seconds: float) -> str:
+    m = max(1, round(seconds / 60))
+    return "1 minute" if m == 1 else f"{m} minutes"
+
+
 def revoke_device(store: StoreLike, device_id: str, at: float | None = None) -> bool:
     """Revoke a paired tablet's token (False: unknown or already revoked). A running
     server's `TabletService.revoke` also clears its token cache at once; from another
@@ -197,7 +202,8 @@ class TabletService:
         if wait > 0:
             raise ApiError(
                 429,
-                f"too many wrong PINs: try again in {int(wait) + 1} s",
+                f"Too many wrong PINs. Try again in {_minutes(wait)}, with a new pairing "
+                "code from your manager if this one has expired.",
                 {"Retry-After": str(int(wait) + 1)},
             )
         if not self.codes.is_valid(code):
