@@ -7,6 +7,10 @@ candidates the most recent scan wins (ties: the later-started session, then the 
 id, so the answer never depends on input order). No candidate: the purchase stays
 unlinked and is looked at again whenever a scan of its barcode arrives or a session
 ends (`relink_for_scans`), so the result is the same whatever order the data came in.
+
+A session never ended (a tablet closed or revoked mid-service) counts as ended
+`MAX_OPEN_S` after it started: a service is not hours long, and an abandoned one must
+not claim every later sale of its items.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from app.store.models import ItemScan, Purchase, ServiceSession
 log = logging.getLogger(__name__)
 
 DEFAULT_WINDOW_S = 2 * 3600.0
+MAX_OPEN_S = 4 * 3600.0  # an open session older than this is taken as abandoned
 
 
 @dataclass(frozen=True)
@@ -49,9 +54,10 @@ def is_candidate(purchase: PurchaseRef, scan: ScanRef, window_s: float) -> bool:
         return False
     if purchase.ts < scan.session_started:
         return False
-    if scan.session_ended is None:
-        return True
-    return purchase.ts <= scan.session_ended + window_s
+    ended = scan.session_ended
+    if ended is None:  # still open: active, unless abandoned
+        ended = scan.session_started + MAX_OPEN_S
+    return purchase.ts <= ended + window_s
 
 
 def link_purchase(

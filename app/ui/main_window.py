@@ -348,6 +348,7 @@ class MainWindow(QMainWindow):
             "tz": cfg.store.timezone,
             "link_window_s": cfg.lan.link_window_min * 60.0,
             "server": server,
+            "webhook_url": server.webhook_url() if server is not None else "",
             "bus": self.bridge.bus,
             "engine": engine,
             "parent": self,

@@ -163,7 +163,7 @@ class ReportsView(QWidget):
         run.setObjectName("Primary")
         run.clicked.connect(self.refresh)
         export = QPushButton("Export CSV…")
-        export.clicked.connect(self.export_current)
+        export.clicked.connect(lambda: self.export_current())  # not clicked(bool) as a path
         for label, w in (
             ("From", self.start),
             ("to", self.end),

@@ -191,6 +191,39 @@ def test_sse_pushes_new_customer_within_a_second(
         assert got[0][1] - t0 < 1.0
 
 
+def test_sse_stream_of_a_revoked_tablet_ends(
+    server: LanServer, seeded: dict[str, int], bus: EventBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.sync.lan import api
+
+    monkeypatch.setattr(api, "REAUTH_S", 0.3)
+    with httpx.Client(base_url=server.local_url, timeout=10) as c:
+        token = pair(c, server, seeded["anna"], "1234")
+        device_id = server.devices()[0].id
+        ready, ended = threading.Event(), threading.Event()
+        after: list[str] = []
+
+        def listen() -> None:
+            with c.stream("GET", "/api/v1/zones/Shoes/events", headers=auth(token)) as r:
+                for line in r.iter_lines():
+                    if line == "event: snapshot":
+                        ready.set()
+                    elif ready.is_set() and line.startswith("event: "):
+                        after.append(line)
+            ended.set()
+
+        t = threading.Thread(target=listen, name="sse-listener")
+        t.start()
+        assert ready.wait(5)
+        assert server.revoke_device(device_id)
+        assert ended.wait(5), "the stream went on after the revocation"
+        t.join(5)
+        _visitor(bus, "Shoes", "v-after")  # nothing more reaches the revoked tablet
+        assert after == []
+        r = c.get("/api/v1/zones/Shoes/events", headers=auth(token))
+        assert r.status_code == 401
+
+
 def test_service_session_scans_are_idempotent(
     client: httpx.Client, server: LanServer, seeded: dict[str, int], store: Store, bus: EventBus
 ) -> None:

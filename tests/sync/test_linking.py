@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from app.sync.linking import PurchaseRef, ScanRef, link_purchase, link_purchases
+from app.sync.linking import MAX_OPEN_S, PurchaseRef, ScanRef, link_purchase, link_purchases
 
 H = 3600.0
 W = 2 * H  # the default window
+assert MAX_OPEN_S == 4 * H  # the table below is written for it
 
 # A session that started at t=1000, scanned barcode A at 1100 and ended at 1500.
 S1 = ScanRef("s1", "A", 1100.0, 1000.0, 1500.0)
@@ -38,8 +39,13 @@ S1 = ScanRef("s1", "A", 1100.0, 1000.0, 1500.0)
         (1200.0, "B", [S1], W, None),
         # no sessions at all
         (1200.0, "A", [], W, None),
-        # an open (still active) session links however late
-        (1000.0 + 10 * H, "A", [ScanRef("open", "A", 1100.0, 1000.0, None)], W, "open"),
+        # an open (still active) session links during its first MAX_OPEN_S hours...
+        (1000.0 + 3 * H, "A", [ScanRef("open", "A", 1100.0, 1000.0, None)], W, "open"),
+        # ...and the window after them, like an ended one
+        (1000.0 + 4 * H + W, "A", [ScanRef("open", "A", 1100.0, 1000.0, None)], W, "open"),
+        # past that it is an abandoned service (tablet closed mid-service): no more links
+        (1000.0 + 4 * H + W + 1, "A", [ScanRef("open", "A", 1100.0, 1000.0, None)], W, None),
+        (1000.0 + 10 * H, "A", [ScanRef("open", "A", 1100.0, 1000.0, None)], W, None),
         # two candidates: the most recent scan wins
         (
             3000.0,

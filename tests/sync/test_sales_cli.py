@@ -16,7 +16,7 @@ from app.cli.main import main
 from app.config import LanConfig
 from app.paths import data_dir
 from app.store.db import Store, open_store
-from app.store.models import AuditLog, Product, Purchase
+from app.store.models import AuditLog, Product, Purchase, ServiceSession
 from app.sync.catalog import list_salespeople
 from app.sync.lan import admin
 from app.sync.lan.server import LanServer
@@ -183,6 +183,8 @@ def test_revoked_tablet_is_refused_by_the_running_server(
 ) -> None:
     token = pair(client, server, seeded["anna"], "1234")
     assert client.get("/api/v1/me", headers=auth(token)).status_code == 200
+    sess = start_session(client, token, "Shoes")  # left open: the tablet goes away
+    scanned = scan(client, token, sess["id"], "4006381333931").json()["ts"]
     db = Path(store.path)
     assert _sales(db, "devices") == 0
     line = capsys.readouterr().out.splitlines()[0]
@@ -201,6 +203,9 @@ def test_revoked_tablet_is_refused_by_the_running_server(
     with store.read_session() as s:
         audit = s.execute(select(AuditLog.action, AuditLog.target)).all()
     assert ("revoke", f"device {device_id}") in [tuple(a) for a in audit]
+    with store.read_session() as s:  # its open service ended at its last scan
+        ended = s.get(ServiceSession, sess["id"])
+        assert ended is not None and ended.ended_at == scanned
 
 
 def test_webhook_secret_shown_signs_requests_and_rotation_stops_the_old_one(

@@ -20,6 +20,7 @@ from app.sync.lan.server import LanServer
 pytest.importorskip("PySide6")
 
 import pyqtgraph as pg  # noqa: E402
+from PySide6.QtWidgets import QPushButton  # noqa: E402
 
 from app.ui.catalog_dialog import CatalogDialog  # noqa: E402
 from app.ui.pairing_dialog import PairingDialog  # noqa: E402
@@ -140,7 +141,7 @@ def test_salespeople_dialog_create_edit_and_errors(qtbot, store: Store) -> None:
     dlg.reject()
 
 
-def test_reports_view_shows_and_exports(qtbot, store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_reports_view_shows_and_exports(qtbot, store: Store, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     sp = create_salesperson(store, "Anna", "E100", "1234", ["Shoes"])
     upsert_product(store, "A1", "Trail runner", "Footwear", 129)
     now = time.time()
@@ -181,6 +182,13 @@ def test_reports_view_shows_and_exports(qtbot, store: Store, tmp_path: Path) -> 
     assert [list(b.opts["width"]) for b in bars] == [[1], [1]]
     assert view.chart.plot.getAxis("left")._tickLevels[0] == [(0, "Trail runner")]
     out = tmp_path / "items.csv"
+    clicked = tmp_path / "clicked.csv"  # the button, as a manager uses it
+    monkeypatch.setattr(
+        "app.ui.reports_view.QFileDialog.getSaveFileName", lambda *a, **k: (str(clicked), "")
+    )
+    button = next(b for b in view.findChildren(QPushButton) if b.text() == "Export CSV…")
+    button.click()
+    assert "Trail runner" in clicked.read_text(encoding="utf-8")
     assert view.export_current(str(out)) == 1
     assert "Trail runner" in out.read_text(encoding="utf-8")
     view.person.setCurrentIndex(view.person.findText("Anna"))

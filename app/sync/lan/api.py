@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, TypeVar
 
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 KEEPALIVE_S = 15.0
+REAUTH_S = 5.0  # how often an open live stream re-checks its tablet's token
 ZONE = Annotated[str, Path(min_length=1, max_length=80)]
 SESSION_ID = Annotated[str, Path(pattern=sc.ID_PATTERN)]
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -170,10 +172,16 @@ def tablet_router() -> APIRouter:
         responses={200: {"content": {"text/event-stream": {}}}},
         summary="Server-sent events: a snapshot, then arrive/update/leave messages",
     )
-    async def events(c: AppCtx, d: Device, zone: ZONE) -> StreamingResponse:
+    async def events(
+        c: AppCtx,
+        d: Device,
+        zone: ZONE,
+        cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> StreamingResponse:
         c.service.check_zone(d, zone)
+        token = cred.credentials if cred else ""
         return StreamingResponse(
-            _event_stream(c.service, zone),
+            _event_stream(c.service, zone, lambda: _still_allowed(c, token, zone)),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
@@ -232,9 +240,25 @@ def sessions_router() -> APIRouter:
     return r
 
 
-async def _event_stream(service: TabletService, zone: str) -> AsyncIterator[str]:
+async def _still_allowed(c: Ctx, token: str, zone: str) -> bool:
+    """Whether the stream's tablet may still see this zone (not revoked, zone kept)."""
+    ctx = c.service.cached_device(token)
+    if ctx is None:
+        try:
+            ctx = await c.run(c.service.authenticate, token)
+        except ApiError:
+            return False
+    return zone in ctx.zones
+
+
+async def _event_stream(
+    service: TabletService, zone: str, allowed: Callable[[], Awaitable[bool]] | None = None
+) -> AsyncIterator[str]:
+    """A snapshot, then the zone's changes. Every REAUTH_S the tablet's token and zone
+    are checked again: a revoked tablet's stream ends (its reconnection gets a 401)."""
     hub = service.hub
     stream = hub.open_stream(zone)
+    checked = time.monotonic()
     try:
         snapshot = {
             "type": "snapshot",
@@ -243,11 +267,20 @@ async def _event_stream(service: TabletService, zone: str) -> AsyncIterator[str]
             "customers": [x.to_json() for x in hub.customers(zone)],
         }
         yield f"event: snapshot\ndata: {json.dumps(snapshot)}\n\n"
+        waited = 0.0
         while True:
+            if allowed is not None and time.monotonic() - checked >= REAUTH_S:
+                if not await allowed():
+                    log.info("live stream of zone %s ended: the tablet is no longer allowed", zone)
+                    break
+                checked = time.monotonic()
             try:
-                msg = await asyncio.wait_for(stream.queue.get(), KEEPALIVE_S)
+                msg = await asyncio.wait_for(stream.queue.get(), REAUTH_S)
             except TimeoutError:
-                yield ": keep-alive\n\n"
+                waited += REAUTH_S
+                if waited >= KEEPALIVE_S:
+                    waited = 0.0
+                    yield ": keep-alive\n\n"
                 continue
             if msg is None:
                 break

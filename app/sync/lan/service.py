@@ -113,6 +113,20 @@ def _minutes(seconds: float) -> str:
     return "1 minute" if m == 1 else f"{m} minutes"
 
 
+def _end_open_services(s: Session, device_id: str, at: float) -> None:
+    """A revoked tablet's open services end at their last scan (or start): nobody can
+    end them any more, and an open service would go on explaining sales."""
+    open_ = s.execute(
+        select(ServiceSession).where(
+            ServiceSession.device_id == device_id, ServiceSession.ended_at.is_(None)
+        )
+    ).scalars()
+    for ss in open_:
+        last = s.scalar(select(func.max(ItemScan.ts)).where(ItemScan.session_id == ss.id))
+        ss.ended_at = min(at, max(ss.started_at, last or ss.started_at))
+        log.info("service %s ended with its revoked tablet", ss.id)
+
+
 def revoke_device(store: StoreLike, device_id: str, at: float | None = None) -> bool:
     """Revoke a paired tablet's token (False: unknown or already revoked). A running
     server's `TabletService.revoke` also clears its token cache at once; from another
@@ -124,6 +138,7 @@ def revoke_device(store: StoreLike, device_id: str, at: float | None = None) -> 
             return False
         dev.revoked_at = time.time() if at is None else at
         s.add(AuditLog(actor="manager", action="revoke", target=f"device {device_id}"))
+        _end_open_services(s, device_id, dev.revoked_at)
         return True
 
     done = write(store, _revoke)
