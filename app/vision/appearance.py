@@ -26,6 +26,13 @@ _ROWS = tuple(
     for a, b in PARTS
 )
 
+# histogram bin of a pixel = _H_CODE[h] + _S_CODE[s] + _V_CODE[v] (OpenCV's 8-bit HSV:
+# hue 0-179, saturation and value 0-255)
+_LEVELS = np.arange(256)
+_H_CODE = (np.minimum(_LEVELS, 179) * H_BINS // 180) * S_BINS * V_BINS
+_S_CODE = (_LEVELS * S_BINS // 256) * V_BINS
+_V_CODE = _LEVELS * V_BINS // 256
+
 
 def describe(
     image: np.ndarray, xyxy: np.ndarray, others: np.ndarray | None = None
@@ -49,9 +56,8 @@ def describe(
         crop = cv2.resize(
             image[top:bottom, left:right], (CROP_W, CROP_H), interpolation=cv2.INTER_AREA
         )
-        hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV).astype(np.int32)
-        code = ((hsv[..., 0] * H_BINS // 180) * S_BINS + hsv[..., 1] * S_BINS // 256) * V_BINS
-        code += hsv[..., 2] * V_BINS // 256
+        hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
+        code = _H_CODE[hsv[..., 0]] + _S_CODE[hsv[..., 1]] + _V_CODE[hsv[..., 2]]
         for k, (r0, r1) in enumerate(_ROWS):
             m = mask[r0:r1]
             seen = float(m.sum())

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from app.config import CameraConfig
+from app.vision.video_io import open_file_capture
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class FileSource(_PacedSource):
     def _open_cap(self) -> cv2.VideoCapture:
         if not self.path.is_file():
             raise CameraError("offline", f"video file not found: {self.path}")
-        cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        cap = open_file_capture(self.path)
         if not cap.isOpened():
             cap.release()
             raise CameraError(

@@ -268,7 +268,8 @@ class CameraPipeline:
     def _visitor_ids(self, tracked: Detections, t: float) -> dict[int, str]:
         ids: dict[int, str] = {}
         for tid in tracked.tracker_id.tolist():
-            vid = self._visitors.get(tid, (str(uuid.uuid4()), t))[0]
+            known = self._visitors.get(tid)
+            vid = known[0] if known is not None else str(uuid.uuid4())
             self._visitors[tid] = (vid, t)
             ids[tid] = vid
         horizon = self.cfg.analysis.revisit_s + self.cfg.analysis.tracker.max_lost_s + 60.0

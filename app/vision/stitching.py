@@ -61,12 +61,17 @@ class _Observed:
         self.points = bottom_centers(tracked.xyxy)
         self.heights = self.xyxy[:, 3] - self.xyxy[:, 1]
         self.image = image
-        self.clean = (
-            appearance.visible_fraction(self.xyxy, image.shape) >= CLEAN_VISIBLE
-            if image is not None
-            else np.zeros(len(self.ids), bool)
-        )
+        self._clean: np.ndarray | None = None
         self._looks: dict[int, np.ndarray] = {}
+
+    def clean(self, row: int) -> bool:
+        """Whether row `row` is in plain view (its colours are its own); computed for
+        all rows the first time a row needs it (most frames none does)."""
+        if self.image is None:
+            return False
+        if self._clean is None:
+            self._clean = appearance.visible_fraction(self.xyxy, self.image.shape) >= CLEAN_VISIBLE
+        return bool(self._clean[row])
 
     def look(self, row: int) -> np.ndarray | None:
         if self.image is None:
@@ -171,7 +176,7 @@ class TrackStitcher:
             total = shape + r.look_weight * r.unknown_look_distance
             return total if total <= r.max_cost else np.inf
         dist = min(appearance.distance(a, look) for a in p.looks)
-        if dist > (r.max_look_distance if obs.clean[row] else r.max_look_distance_occluded):
+        if dist > (r.max_look_distance if obs.clean(row) else r.max_look_distance_occluded):
             return np.inf
         total = shape + r.look_weight * dist
         return total if total <= r.max_cost else np.inf
@@ -251,7 +256,7 @@ class TrackStitcher:
         t0, q0 = p.trail[0]
         if t - t0 > 0:
             p.velocity = (point - q0) / (t - t0)
-        if obs.image is None or not obs.clean[row] or t - p.look_t < self.rules.look_every_s:
+        if obs.image is None or t - p.look_t < self.rules.look_every_s or not obs.clean(row):
             return
         look = obs.look(row)
         if look is not None and appearance.known(look):

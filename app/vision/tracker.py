@@ -63,12 +63,12 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(A, 4) x (B, 4) xyxy -> (A, B) IoU."""
     if len(a) == 0 or len(b) == 0:
         return np.zeros((len(a), len(b)))
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
-    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
-    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
-    union = area_a[:, None] + area_b[None, :] - inter
+    wh = np.minimum(a[:, None, 2:], b[None, :, 2:]) - np.maximum(a[:, None, :2], b[None, :, :2])
+    np.maximum(wh, 0.0, out=wh)
+    inter = wh[..., 0] * wh[..., 1]
+    size_a = a[:, 2:] - a[:, :2]
+    size_b = b[:, 2:] - b[:, :2]
+    union = (size_a[:, 0] * size_a[:, 1])[:, None] + (size_b[:, 0] * size_b[:, 1])[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
@@ -147,8 +147,8 @@ class ByteTracker:
     def _predict(self) -> None:
         if not self.tracks:
             return
-        mean = np.stack([t.mean for t in self.tracks])
-        cov = np.stack([t.cov for t in self.tracks])
+        mean = np.array([t.mean for t in self.tracks])
+        cov = np.array([t.cov for t in self.tracks])
         lost = np.array([t.state is State.LOST for t in self.tracks])
         mean[lost, 7] = 0.0  # a lost box keeps its size
         mean, cov = kalman.predict(mean, cov)
@@ -217,8 +217,8 @@ class ByteTracker:
         hit = [tracks[ti] for ti, _ in matches]
         det_rows = [int(rows[di]) for _, di in matches]
         mean, cov = kalman.update(
-            np.stack([t.mean for t in hit]),
-            np.stack([t.cov for t in hit]),
+            np.array([t.mean for t in hit]),
+            np.array([t.cov for t in hit]),
             kalman.xyxy_to_xyah(boxes[det_rows]),
         )
         for t, row, m, c in zip(hit, det_rows, mean, cov, strict=True):

@@ -304,3 +304,37 @@ def test_origins_hold_the_first_sighting_of_tracks_confirmed_now() -> None:
     once = ByteTracker(TrackerConfig(min_hits=1), FPS)
     once.update(first)
     assert once.origins == {}  # reported at its first sighting: nothing earlier
+
+
+def test_kalman_steps_match_the_textbook_formulas() -> None:
+    """predict/update are written out for speed; they must equal the matrix forms
+    x' = F x, P' = F P F^T + Q and K = P H^T S^-1, x + K (z - H x), P - K S K^T."""
+    from app.vision import kalman
+
+    rng = np.random.default_rng(7)
+    n = 5
+    mean = np.concatenate([rng.uniform(50, 400, (n, 4)), rng.normal(0, 3, (n, 4))], axis=1)
+    mean[:, 2] = rng.uniform(0.3, 0.6, n)
+    a = rng.normal(0, 1, (n, 8, 8))
+    cov = a @ a.transpose(0, 2, 1) + np.eye(8)  # symmetric positive definite
+    f = np.eye(8)
+    f[:4, 4:] = np.eye(4)
+    h = np.eye(4, 8)
+    sp, sv = kalman.STD_POSITION, kalman.STD_VELOCITY
+    m2, c2 = kalman.predict(mean, cov)
+    for i in range(n):
+        ht = mean[i, 3]
+        q = np.diag(np.square([sp * ht, sp * ht, 1e-2, sp * ht, sv * ht, sv * ht, 1e-5, sv * ht]))
+        np.testing.assert_allclose(m2[i], f @ mean[i])
+        np.testing.assert_allclose(c2[i], f @ cov[i] @ f.T + q)
+    z = mean[:, :4] + rng.normal(0, 5, (n, 4))
+    m3, c3 = kalman.update(mean, cov, z)
+    for i in range(n):
+        ht = mean[i, 3]
+        s = h @ cov[i] @ h.T + np.diag(np.square([sp * ht, sp * ht, 1e-1, sp * ht]))
+        k = cov[i] @ h.T @ np.linalg.inv(s)
+        np.testing.assert_allclose(m3[i], mean[i] + k @ (z[i] - h @ mean[i]), rtol=1e-9)
+        np.testing.assert_allclose(c3[i], cov[i] - k @ s @ k.T, rtol=1e-7, atol=1e-9)
+    boxes = np.array([[10.0, 20.0, 50.0, 120.0], [0.0, 0.0, 3.0, 9.0]])
+    np.testing.assert_allclose(kalman.xyah_to_xyxy(kalman.xyxy_to_xyah(boxes)), boxes)
+    np.testing.assert_allclose(kalman.xyxy_to_xyah(boxes[:1]), [[30.0, 70.0, 0.4, 100.0]])
