@@ -26,7 +26,6 @@ import getpass
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -447,13 +446,14 @@ def _report(store: Any, cfg: AppConfig, args: argparse.Namespace) -> int:
 
 
 def _table(rows: Sequence[Any], kind: type) -> None:
-    from app.store.sales_reports import HEADERS
+    """The report as the desktop shows it: no internal id, m:ss, % and "–"."""
+    from app.store.sales_reports import shown_cell, shown_fields, shown_header
 
-    names = [f.name for f in fields(kind)]
-    cells = [[HEADERS.get(n, n) for n in names]]
+    names = shown_fields(kind)
+    cells = [[shown_header(n) for n in names]]
     for r in rows:
-        d = asdict(r)
-        cells.append([f"{d[n]:.2f}" if isinstance(d[n], float) else str(d[n]) for n in names])
+        values = [shown_cell(r, n) for n in names]
+        cells.append([f"{v:.2f}" if isinstance(v, float) else str(v) for v in values])
     widths = [min(32, max(len(c[i]) for c in cells)) for i in range(len(names))]
     for c in cells:
         print("  ".join(v[:32].ljust(w) for v, w in zip(c, widths, strict=True)).rstrip())

@@ -15,6 +15,11 @@ Definitions (one place, so the three reports agree):
   services in scope (salespeople, zones);
 - visitors and mean dwell (zones): from the zone rollups (entries; dwell sum / count).
 
+The rows keep numbers (conversion 0..1, durations in seconds): `export_csv` writes them
+so, with column titles that say "(s)". People read them through `shown_fields`,
+`shown_header` and `shown_cell` (the desktop's tables, the CLI): no internal id,
+durations as m:ss, conversion in %, and "–" for a conversion over no showing or service.
+
 Plans: the queries lean on the covering indexes of schema revision 0003
 (item_scans(session_id, barcode), purchases(session_id, barcode, amount),
 purchases(ts, barcode, amount), purchases(barcode, ts, amount)) and are shaped so that
@@ -329,6 +334,38 @@ HEADERS = {
     "services_per_visitor": "Services per visitor",
     "mean_dwell_s": "Mean dwell (s)",
 }
+
+
+NO_RATE = "–"
+# what each report's conversion is a share of: with none of it there is no rate
+_RATE_BASE: dict[type, str] = {
+    ItemRow: "times_shown",
+    CategoryRow: "times_shown",
+    SalespersonRow: "sessions",
+    ZoneRow: "services",
+}
+
+
+def shown_fields(kind: type) -> list[str]:
+    """A report's columns as people read it: its fields but the internal id."""
+    return [f.name for f in fields(kind) if f.name != "salesperson_id"]
+
+
+def shown_header(name: str) -> str:
+    """A column's title as people read it (durations are m:ss there, not seconds)."""
+    return HEADERS.get(name, name).removesuffix(" (s)")
+
+
+def shown_cell(row: Any, name: str) -> Any:
+    """A value as people read it: conversion in % ("–" over nothing), durations m:ss,
+    anything else as it is."""
+    value = getattr(row, name)
+    if name == "conversion":
+        return f"{value * 100:.1f} %" if getattr(row, _RATE_BASE[type(row)]) else NO_RATE
+    if name.endswith("_s"):
+        m, sec = divmod(round(value), 60)
+        return f"{m}:{sec:02d}"
+    return value
 
 
 def export_csv(rows: Sequence[Any], path: str | Path, row_type: type | None = None) -> int:

@@ -1,5 +1,5 @@
 """Pair a tablet: a QR code and a short code valid 5 minutes, and the list of paired
-devices with revoke.
+devices with revoke (asked first).
 
     PairingDialog(lan_server).exec()     # lan_server: app.sync.lan.LanServer, started
 """
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -52,6 +53,23 @@ def _when(ts: float | None) -> str:
     if not ts:
         return "never"
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+def revoke_question(device: Any, parent: QWidget | None = None) -> QMessageBox:
+    """Revoke / Cancel about one paired tablet; Cancel is the default (and Esc)."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Revoke tablet")
+    box.setText(f"Revoke {device.label} ({device.salesperson_name})?")
+    box.setInformativeText(
+        "The tablet is signed out at once and its open services end. "
+        "To use it again, pair it again."
+    )
+    box.addButton("Revoke", QMessageBox.ButtonRole.DestructiveRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.setEscapeButton(cancel)
+    return box
 
 
 class PairingDialog(QDialog):
@@ -188,9 +206,20 @@ class PairingDialog(QDialog):
             self.status.setText("Select a tablet to revoke.")
             return
         d = self.devices[rows[0].row()]
+        if not self.confirm_revoke(d):
+            return
         if self.server.revoke_device(d.id):
             self.status.setText(f"{d.label} ({d.salesperson_name}) can no longer connect.")
         self.refresh()
+
+    def confirm_revoke(self, device: Any) -> bool:
+        """Ask before revoking: True only for "Revoke"."""
+        box = revoke_question(device, self)
+        box.exec()
+        clicked = box.clickedButton()
+        return clicked is not None and (
+            box.buttonRole(clicked) == QMessageBox.ButtonRole.DestructiveRole
+        )
 
     def done(self, result: int) -> None:
         self.timer.stop()

@@ -49,6 +49,10 @@ LABELS = {
 NONE = "(none)"
 
 
+def _rows(n: int) -> str:
+    return f"{n} {'row' if n == 1 else 'rows'}"
+
+
 class PosImportDialog(QDialog):
     def __init__(
         self,
@@ -204,6 +208,8 @@ class PosImportDialog(QDialog):
         self.path = path
         self.path_edit.setText(str(path))
         self.errors.setRowCount(0)
+        if not self.job.running:
+            self._reset_progress()
         try:
             pv = pos.preview(path, self.encoding.currentData())
         except pos.PosImportError as exc:
@@ -298,19 +304,32 @@ class PosImportDialog(QDialog):
         r: pos.ImportResult = last.result
         self.last_result = r
         self._show_errors(r.errors)
+        if not (r.imported or r.duplicates):  # every row refused: nothing was done
+            self._reset_progress()
+            self._message(
+                f"Nothing imported: no valid row; {_rows(len(r.errors))} with problems "
+                "(listed above).",
+                error=True,
+            )
+            return
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
         self._message(
             f"Imported {r.imported} sales ({r.linked} linked to a service); "
             f"{r.duplicates} already imported; "
-            f"{len(r.errors)} {'row' if len(r.errors) == 1 else 'rows'} with problems.",
+            f"{_rows(len(r.errors))} with problems.",
             ok=True,
         )
 
     def _on_failed(self, message: str) -> None:
         self._end_job()
-        self.progress.setVisible(False)
+        self._reset_progress()
         self._message(f"Nothing imported: {message}", error=True)
+
+    def _reset_progress(self) -> None:
+        self.progress.reset()
+        self.progress.setFormat("%p%")
+        self.progress.setVisible(False)
 
     def _end_job(self) -> None:
         self.cancel_btn.setVisible(False)

@@ -39,68 +39,24 @@ from app.ui.workers import Background
 log = logging.getLogger(__name__)
 
 ALL = "All"
-TABS: list[tuple[str, Any, type, list[str]]] = [
-    (
-        "Items",
-        sr.item_report,
-        sr.ItemRow,
-        [
-            "barcode",
-            "name",
-            "category",
-            "times_shown",
-            "times_bought",
-            "bought_after_service",
-            "conversion",
-            "revenue",
-        ],
-    ),
-    (
-        "Categories",
-        sr.category_report,
-        sr.CategoryRow,
-        [
-            "category",
-            "times_shown",
-            "times_bought",
-            "bought_after_service",
-            "conversion",
-            "revenue",
-        ],
-    ),
-    (
-        "Salespeople",
-        sr.salesperson_report,
-        sr.SalespersonRow,
-        ["name", "sessions", "avg_duration_s", "items_per_session", "conversion", "revenue"],
-    ),
-    (
-        "Zones",
-        sr.zone_report,
-        sr.ZoneRow,
-        [
-            "zone",
-            "visitors",
-            "services",
-            "services_per_visitor",
-            "conversion",
-            "revenue",
-            "mean_dwell_s",
-        ],
-    ),
+TABS: list[tuple[str, type]] = [
+    ("Items", sr.ItemRow),
+    ("Categories", sr.CategoryRow),
+    ("Salespeople", sr.SalespersonRow),
+    ("Zones", sr.ZoneRow),
 ]
 TOP_ITEMS = 10
-PERCENT = {"conversion"}
 TEXT = {"barcode", "name", "category", "zone"}
 
 
-def _cell(field: str, value: Any) -> Any:
-    if field in PERCENT:
-        return f"{value * 100:.1f} %"
-    if field.endswith("_s"):
-        m, s = divmod(int(value), 60)
-        return f"{m}:{s:02d}"
-    return value
+def _whole_step(top: float, most: int = 6) -> int:
+    """A spacing of 1, 2, 5, 10, 20, 50… that puts at most `most` ticks on 0..top."""
+    magnitude = 1
+    while True:
+        for step in (magnitude, 2 * magnitude, 5 * magnitude):
+            if top < step * most:
+                return step
+        magnitude *= 10
 
 
 class ReportsView(QWidget):
@@ -126,8 +82,9 @@ class ReportsView(QWidget):
             f"Shown vs bought: the {TOP_ITEMS} items shown or bought most",
             "No item was shown or bought in this period.",
         )
-        for title, _, _, cols in TABS:
-            t = make_table([sr.HEADERS.get(c, c) for c in cols], stretch=1 if "name" in cols else 0)
+        for title, kind in TABS:
+            cols = sr.shown_fields(kind)
+            t = make_table([sr.shown_header(c) for c in cols], stretch=1 if "name" in cols else 0)
             self.tables[title] = t
             if title == "Items":  # a picture first: what was shown and what sold
                 page = QWidget()
@@ -213,8 +170,9 @@ class ReportsView(QWidget):
 
     def _show(self, results: dict[str, list[Any]]) -> None:
         self.results = results
-        for title, _, _, cols in TABS:
-            rows = [[_cell(c, getattr(r, c)) for c in cols] for r in results[title]]
+        for title, kind in TABS:
+            cols = sr.shown_fields(kind)
+            rows = [[sr.shown_cell(r, c) for c in cols] for r in results[title]]
             fill_table(
                 self.tables[title], rows, numeric={i for i, c in enumerate(cols) if c not in TEXT}
             )
@@ -232,7 +190,7 @@ class ReportsView(QWidget):
             )
             if not path:
                 return 0
-        row_type = next(t for name, _, t, _ in TABS if name == title)
+        row_type = dict(TABS)[title]
         n = sr.export_csv(self.results.get(title, []), path, row_type)
         self.status.setText(f"{n} rows exported to {path}")
         return n
@@ -275,6 +233,7 @@ def plot_shown_bought(card: ChartCard, rows: Sequence[sr.ItemRow], top: int = TO
     plot.setYRange(-0.6, len(best) - 0.4, padding=0)
     top_value = max(max(r.times_shown, r.times_bought) for r in best)
     plot.setXRange(0, top_value * 1.05 + 0.5, padding=0)
+    plot.getAxis("bottom").setTickSpacing(levels=[(_whole_step(top_value), 0)])  # counts
     if plot.plotItem.legend is None:
         plot.addLegend(offset=(-10, -10))
     legend = plot.plotItem.legend

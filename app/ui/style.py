@@ -31,6 +31,7 @@ OK = "#16a34a"
 WARN = "#d97706"
 BAD = "#dc2626"
 INFO = "#0284c7"
+DISABLED = "#94a3b8"  # text of disabled controls
 
 STATUS_COLORS: dict[str, str] = {
     "live": OK,
@@ -145,12 +146,15 @@ QToolTip {{ background: {NAVY}; color: white; border: none; padding: 6px 8px; }}
 QPushButton {{ background: {CARD}; border: 1px solid #cbd5e1; border-radius: 8px;
     padding: 7px 14px; font-weight: 600; }}
 QPushButton:hover {{ border-color: {ACCENT}; color: {ACCENT}; }}
-QPushButton:disabled {{ color: #94a3b8; border-color: {LINE}; }}
+QPushButton:disabled {{ color: {DISABLED}; border-color: {LINE}; }}
 QPushButton#Primary {{ background: {ACCENT}; color: white; border: 1px solid {ACCENT}; }}
 QPushButton#Primary:hover {{ background: {ACCENT_HOVER}; color: white; }}
 QPushButton#Danger {{ color: {BAD}; }}
 QPushButton#Danger:hover {{ border-color: {BAD}; }}
 QPushButton:checked {{ background: {ACCENT_SOFT}; border-color: {ACCENT}; color: {ACCENT}; }}
+QPushButton#Primary:disabled, QPushButton:checked:disabled {{ background: {LINE};
+    color: {DISABLED}; border-color: {LINE}; }}
+QPushButton#Danger:disabled {{ color: {DISABLED}; border-color: {LINE}; }}
 
 QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox, QPlainTextEdit {{ background: white;
     border: 1px solid #cbd5e1; border-radius: 7px; padding: 6px 8px;

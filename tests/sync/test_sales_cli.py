@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from pathlib import Path
 
@@ -168,8 +169,12 @@ def test_a_scan_on_a_tablet_then_a_pos_import_shows_in_the_item_report(
     assert [(r["Barcode"], r["Times shown"], r["Times bought"]) for r in rows] == [
         ("4006381333931", "1", "1")
     ]
+    capsys.readouterr()
     assert _sales(db, "report", "salespeople", "--salesperson", "E100") == 0
-    assert "Anna" in capsys.readouterr().out
+    head, row = (re.split(r"\s{2,}", x) for x in capsys.readouterr().out.splitlines()[:2])
+    # as the desktop shows it: the name (no internal id), durations m:ss, conversion in %
+    assert head[:4] == ["Name", "Services", "Average duration", "Items shown per service"]
+    assert row[:4] == ["Anna", "1", "0:00", "1.00"] and row[4] == "100.0 %"
     assert _sales(db, "report", "zones", "--from", "2026-13-01") == 2
     assert "is not a date" in capsys.readouterr().err
 

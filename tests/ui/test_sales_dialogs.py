@@ -3,6 +3,7 @@ server: POS import, catalog, salespeople, reports, pairing."""
 
 from __future__ import annotations
 
+import csv
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,20 +13,23 @@ import pytest
 from sqlalchemy import func, select
 
 from app.config import LanConfig
+from app.store import sales_reports as sr
 from app.store.db import Store, open_store
-from app.store.models import ItemScan, Purchase, ServiceSession
+from app.store.models import ItemScan, Purchase, Rollup, ServiceSession
+from app.sync import pos
 from app.sync.catalog import create_salesperson, list_salespeople, upsert_product
 from app.sync.lan.server import LanServer
 
 pytest.importorskip("PySide6")
 
 import pyqtgraph as pg  # noqa: E402
-from PySide6.QtWidgets import QPushButton  # noqa: E402
+from PySide6.QtWidgets import QMessageBox, QPushButton  # noqa: E402
 
 from app.ui.catalog_dialog import CatalogDialog  # noqa: E402
+from app.ui.dashboard import ChartCard  # noqa: E402
 from app.ui.pairing_dialog import PairingDialog  # noqa: E402
 from app.ui.pos_import_dialog import PosImportDialog  # noqa: E402
-from app.ui.reports_view import ReportsView  # noqa: E402
+from app.ui.reports_view import ReportsView, plot_shown_bought  # noqa: E402
 from app.ui.salespeople_dialog import SalespeopleDialog  # noqa: E402
 
 POS_CSV = """Receipt,Sold at,EAN,Total,Cashier
@@ -85,6 +89,43 @@ def test_pos_import_dialog_refuses_a_non_csv(qtbot, store: Store, tmp_path: Path
     assert not dlg.load(f)
     assert "Excel" in dlg.status.text()
     assert not dlg.import_btn.isEnabled()
+    dlg.reject()
+
+
+def test_pos_import_dialog_hides_the_progress_of_a_refused_file(
+    qtbot, store: Store, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    good, bad = tmp_path / "till.csv", tmp_path / "garbled.csv"
+    good.write_text(POS_CSV, encoding="utf-8")
+    bad.write_text(
+        "Receipt,Sold at,EAN,Total,Cashier\nT7,yesterday,4006381333931,12.00,\n"
+        "T8,2026-03-02 11:00:00,4006381333931,lots,\n",
+        encoding="utf-8",
+    )
+    dlg = PosImportDialog(store)
+    qtbot.addWidget(dlg)
+    dlg.show()
+
+    def run() -> pos.ImportResult:
+        dlg.last_result = None
+        dlg.start_import()
+        qtbot.waitUntil(lambda: dlg.last_result is not None, timeout=15000)
+        assert dlg.last_result is not None
+        return dlg.last_result
+
+    assert dlg.load(good) and run().imported == 2
+    assert dlg.progress.isVisible() and dlg.progress.value() == dlg.progress.maximum()
+    assert dlg.load(bad)  # a new file: last file's progress goes away
+    assert not dlg.progress.isVisible()
+    r = run()  # every row malformed: refused, nothing written
+    assert (r.imported, r.duplicates, len(r.errors)) == (0, 0, 2) and _purchases(store) == 2
+    assert not dlg.progress.isVisible() and dlg.progress.value() == -1
+    assert dlg.status.text().startswith("Nothing imported") and dlg.errors.rowCount() == 2
+    assert dlg.load(good) and run().duplicates == 2  # a good file shows its progress again
+    assert dlg.progress.isVisible()
+    notcsv = tmp_path / "sales.xlsx"
+    notcsv.write_bytes(b"PK\x03\x04" + bytes(200))
+    assert not dlg.load(notcsv) and not dlg.progress.isVisible()
     dlg.reject()
 
 
@@ -201,7 +242,100 @@ def test_reports_view_shows_and_exports(qtbot, store: Store, tmp_path: Path, mon
     view.shutdown()
 
 
-def test_pairing_dialog_code_qr_devices_and_revoke(qtbot, store: Store) -> None:  # type: ignore[no-untyped-def]
+def test_reports_read_m_ss_and_no_rate_without_services_and_export_seconds(
+    qtbot, store: Store, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    sp = create_salesperson(store, "Anna", "E100", "1234", ["Shoes"])
+    upsert_product(store, "A1", "Trail runner", "Footwear", 129)
+    upsert_product(store, "B2", "Leather tote", "Bags", 210)
+    now = time.time()
+
+    def fill(s):  # type: ignore[no-untyped-def]
+        s.add(
+            ServiceSession(
+                id="sess-0001",
+                salesperson_id=sp,
+                zone="Shoes",
+                started_at=now - 600,
+                ended_at=now - 425,
+            )
+        )
+        s.flush()
+        s.add(
+            ItemScan(session_id="sess-0001", barcode="A1", ts=now - 500, idempotency_key="k-000001")
+        )
+        # the tote sold without a service; Toys had visitors and no service
+        s.add(Purchase(transaction_id="T", ts=now - 100, barcode="B2", amount=210))
+        s.add(
+            Rollup(
+                bucket_start=(now - 3600) // 900 * 900,
+                scope="zone",
+                name="Toys",
+                entries=3,
+                dwell_count=3,
+                dwell_sum_s=3 * 75.0,
+            )
+        )
+
+    store.writer.submit(fill).result()
+    view = ReportsView(store, zones=["Shoes", "Toys"])
+    qtbot.addWidget(view)
+    view.refresh(wait=True)
+
+    def table(title: str) -> dict[str, dict[str, str]]:
+        t = view.tables[title]
+        heads = [t.horizontalHeaderItem(c).text() for c in range(t.columnCount())]
+        assert not [h for h in heads if "(s)" in h or " id" in h]  # cells are m:ss, no ids
+        return {
+            t.item(r, 0).text(): {h: t.item(r, c).text() for c, h in enumerate(heads)}
+            for r in range(t.rowCount())
+        }
+
+    items, zones, people = table("Items"), table("Zones"), table("Salespeople")
+    assert items["A1"]["Conversion"] == "0.0 %"  # shown, not bought: a rate of 0
+    assert items["B2"]["Conversion"] == "–"  # never shown: no rate
+    assert table("Categories")["Bags"]["Conversion"] == "–"
+    assert zones["Toys"]["Services"] == "0" and zones["Toys"]["Conversion"] == "–"
+    assert zones["Toys"]["Mean dwell"] == "1:15"
+    assert zones["Shoes"]["Conversion"] == "0.0 %"
+    assert people["Anna"]["Average duration"] == "2:55"
+    view.tabs.setCurrentIndex(2)  # Salespeople: the CSV stays in seconds, and says so
+    out = tmp_path / "people.csv"
+    assert view.export_current(str(out)) == 1
+    [row] = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert float(row["Average duration (s)"]) == 175.0 and row["Conversion"] == "0.0"
+    view.tabs.setCurrentIndex(3)
+    assert view.export_current(str(out)) == 2
+    rows = {r["Zone"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
+    assert float(rows["Toys"]["Mean dwell (s)"]) == 75.0
+    view.shutdown()
+
+
+@pytest.mark.parametrize(("shown", "bought"), [(1, 1), (3, 0), (7, 2), (130, 41)])
+def test_shown_vs_bought_counts_have_whole_ticks(qtbot, shown: int, bought: int) -> None:  # type: ignore[no-untyped-def]
+    card = ChartCard("Shown vs bought", "nothing")
+    qtbot.addWidget(card)
+    card.resize(700, 260)
+    card.show()
+    plot_shown_bought(card, [sr.ItemRow("A1", "Tote", "Bags", shown, bought, bought, 0.5, 9.0)])
+    axis = card.plot.getAxis("bottom")
+    lo, hi = axis.range
+    ticks = [v for _, values in axis.tickValues(lo, hi, axis.width()) for v in values]
+    assert len(ticks) >= 2 and max(ticks) <= hi
+    assert all(float(v).is_integer() for v in ticks), ticks
+    assert all(s == str(int(v)) for s, v in zip(axis.tickStrings(ticks, 1, 1), ticks, strict=True))
+
+
+def test_pairing_dialog_code_qr_devices_and_revoke(qtbot, store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    asked: list[QMessageBox] = []
+    answer = "Cancel"
+
+    def click(box: QMessageBox) -> int:  # the manager answers the real question
+        asked.append(box)
+        next(b for b in box.buttons() if b.text().replace("&", "") == answer).click()
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", click)
     sp = create_salesperson(store, "Anna", "E100", "1234", ["Shoes"])
     server = LanServer(store, None, LanConfig(allow_http=True), port=0, host="127.0.0.1")
     server.start()
@@ -222,12 +356,24 @@ def test_pairing_dialog_code_qr_devices_and_revoke(qtbot, store: Store) -> None:
             token = r.json()["token"]
             dlg.refresh()
             assert dlg.table.rowCount() == 1 and dlg.table.item(0, 0).text() == "iPad 1"
+            me = {"Authorization": f"Bearer {token}"}
+            dlg.table.selectRow(0)
+            dlg.revoke_selected()  # Cancel: nothing happens
+            [box] = asked
+            assert box.text() == "Revoke iPad 1 (Anna)?"
+            assert "signed out at once" in box.informativeText()
+            assert "open services end" in box.informativeText()
+            assert box.defaultButton().text().replace("&", "") == "Cancel"
+            assert box.escapeButton() is box.defaultButton()
+            assert dlg.table.rowCount() == 1 and [d.label for d in server.devices()] == ["iPad 1"]
+            assert c.get("/api/v1/me", headers=me).status_code == 200
+            answer = "Revoke"
             dlg.table.selectRow(0)
             dlg.revoke_selected()
-            assert dlg.table.rowCount() == 0
-            assert (
-                c.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
-            )
+            assert len(asked) == 2
+            assert dlg.table.rowCount() == 0 and server.devices() == []
+            assert "iPad 1 (Anna) can no longer connect" in dlg.status.text()
+            assert c.get("/api/v1/me", headers=me).status_code == 401
         dlg.reject()
         # closing the dialog cancels its code
         assert not server.codes.is_valid(code)

@@ -1,7 +1,9 @@
-"""Settings form validation, the event bridge, and camera tile painting."""
+"""Settings form validation, the event bridge, camera tile painting, and the button
+styles."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Any
@@ -10,6 +12,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QThread
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QPushButton, QWidget
 
 from app.config import AppConfig
 from app.engine import TileState
@@ -18,6 +21,7 @@ from app.ui.bridge import EngineBridge
 from app.ui.camera_tile import CameraTile, in_normal
 from app.ui.camera_wall import CameraWall, grid_shape
 from app.ui.settings_view import SettingsView
+from app.ui.style import STYLESHEET
 from app.ui.tile_model import build_view, shapes_for
 from app.vision.detections import Detections
 from app.vision.video_io import Frame
@@ -209,3 +213,31 @@ def test_wall_grid_and_focus(qtbot) -> None:  # noqa: ANN001
     pulled: list[str] = []
     wall.refresh(lambda name: pulled.append(name))
     assert sorted(pulled) == sorted(wall.tiles)
+
+
+BUTTON_ROLES = sorted(set(re.findall(r"QPushButton#(\w+)", STYLESHEET)))
+
+
+def _most_saturated(button: QPushButton) -> int:
+    """The highest HSV saturation (0-255) of any pixel of the button as drawn."""
+    img = button.grab().toImage()
+    return max(
+        img.pixelColor(x, y).hsvSaturation()
+        for y in range(img.height())
+        for x in range(img.width())
+    )
+
+
+@pytest.mark.parametrize("role", BUTTON_ROLES)
+def test_a_disabled_button_is_greyed_whatever_its_role(qtbot, role: str) -> None:  # noqa: ANN001
+    assert {"Primary", "Danger"} <= set(BUTTON_ROLES)
+    page = QWidget()
+    page.setStyleSheet(STYLESHEET)
+    qtbot.addWidget(page)
+    button = QPushButton("Import", page)
+    button.setObjectName(role)
+    button.resize(120, 36)
+    page.show()
+    assert _most_saturated(button) > 120  # its accent colour: indigo fill, red text
+    button.setEnabled(False)
+    assert _most_saturated(button) < 70  # slate greys only
