@@ -18,6 +18,12 @@ the whole command (with start-up). Rounds alternate ceilings and end-to-end so t
 busy neighbour on the shared machine hits all alike; per-round ratios and
 best-against-best are printed. With the motion gate on, still frames skip inference,
 so that variant can beat the ceiling; the gate-off variant is the fair one.
+
+CPU per frame (process CPU time / frames) of the best ceiling, and, measured alone on
+one thread, what `analyze` must do besides inference:
+decoding the clip, and tracking + stitching + zones + lines on the ceiling's own
+detections. With both cores busy, frames/s follows CPU per frame, so the ratio to
+expect is about ceiling / (ceiling + decoding + tracking); that estimate is printed.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import io
 import json
 import os
 import re
+import resource
 import statistics
 import sys
 import tempfile
@@ -40,13 +47,15 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from app.cli.analyze import clip_config  # noqa: E402
 from app.cli.main import main as cli_main  # noqa: E402
-from app.config import AppConfig, DetectorConfig  # noqa: E402
+from app.config import AppConfig, DetectorConfig, load_config  # noqa: E402
 from app.vision.detector import create_detector  # noqa: E402
 from app.vision.detectors import onnx_base  # noqa: E402
 from app.vision.models import ModelManager  # noqa: E402
 from app.vision.offline import offline_detector_config, side_by_side  # noqa: E402
-from app.vision.video_io import iter_video  # noqa: E402
+from app.vision.pipeline import CameraPipeline  # noqa: E402
+from app.vision.video_io import iter_video, probe_video  # noqa: E402
 
 PETS = REPO.parent / "shared" / "media" / "video" / "pets09_s2l1_480x360.avi"
 MODELS = REPO.parent / "shared" / "models"
@@ -57,17 +66,42 @@ SHAPES = {
 }
 
 
-def ceiling(frames: list, detector: Any, at_once: int = 1) -> float:
+def cpu_s() -> float:
+    """CPU time of this process so far (all threads), seconds."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def ceiling(frames: list, detector: Any, at_once: int = 1) -> tuple[float, float, list]:
+    """(frames/s, CPU ms per frame, the detections) of detection alone."""
     images = [f.image for f in frames]
-    t0 = time.perf_counter()
+    c0, t0 = cpu_s(), time.perf_counter()
     if at_once == 1:
-        for image in images:
-            detector.detect(image)
+        dets = [detector.detect(image) for image in images]
     else:
         with ThreadPoolExecutor(at_once) as pool:
-            for _ in pool.map(detector.detect, images):
-                pass
-    return len(frames) / (time.perf_counter() - t0)
+            dets = list(pool.map(detector.detect, images))
+    wall, cpu = time.perf_counter() - t0, cpu_s() - c0
+    return len(frames) / wall, cpu * 1000.0 / len(frames), dets
+
+
+def decode_ms() -> float:
+    """CPU ms per frame of decoding the clip alone (as `analyze` decodes it)."""
+    t0, n = time.thread_time(), 0
+    for _ in iter_video(PETS):
+        n += 1
+    return (time.thread_time() - t0) * 1000.0 / n
+
+
+def tracking_ms(cfg_path: Path, frames: list, dets: list) -> float:
+    """CPU ms per frame of tracking, stitching, zones and lines alone (no outputs), on
+    the given detections, with the same config as `analyze` (gate off)."""
+    cfg, camera = clip_config(load_config(cfg_path), PETS, None)
+    pipeline = CameraPipeline(camera, cfg, None, fps=probe_video(PETS).fps, motion=False)
+    t0 = time.thread_time()
+    for frame, d in zip(frames, dets, strict=True):
+        pipeline.consume(frame, d)
+    return (time.thread_time() - t0) * 1000.0 / len(frames)
 
 
 def ceiling_detectors(cfg: DetectorConfig) -> dict[str, tuple[Any, int]]:
@@ -140,6 +174,29 @@ def report(ceilings: dict[str, list[float]], runs: dict[str, list[tuple[float, f
         )
 
 
+CPU_ROWS = {
+    "ceiling": "best ceiling (1-thread inferences side by side), detection alone",
+    "decoding": "decoding the clip, alone on one thread",
+    "tracking": "tracking, stitching, zones and lines on the same detections, alone",
+}
+
+
+def report_cpu(cpu: dict[str, list[float]]) -> None:
+    med = {k: statistics.median(v) for k, v in cpu.items()}
+    print("CPU per frame (ms, all threads; per round, median):")
+    for key, label in CPU_ROWS.items():
+        print(
+            f"  {label}: {_fmt(cpu[key], 2)}" + ("" if len(cpu[key]) > 2 else f" -> {med[key]:.2f}")
+        )
+    c, d, t = med["ceiling"], med["decoding"], med["tracking"]
+    print(
+        f"  analyze's work besides inference: {d + t:.2f} ms = {(d + t) / c:.1%} of the "
+        f"ceiling's CPU per frame; with both cores busy it costs throughput about one for "
+        f"one: expected ratio ~{c / (c + d + t):.3f} ({c / (c + d):.3f} if tracking cost "
+        "nothing); measured: the analysis loop against the best ceiling above"
+    )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=4)
@@ -160,13 +217,18 @@ def main() -> int:
         detectors = ceiling_detectors(AppConfig.model_validate(SHAPES).analysis.detector)
         ceilings: dict[str, list[float]] = {k: [] for k in detectors}
         runs: dict[str, list[tuple[float, float]]] = {k: [] for k in variants}
+        cpu: dict[str, list[float]] = {k: [] for k in CPU_ROWS}
         for r in range(args.rounds):
             load = os.getloadavg()[0]
             for name, (det, at_once) in detectors.items():
                 ceiling(frames[:20], det, at_once)  # warm caches
-                ceilings[name].append(ceiling(frames, det, at_once))
+                fps, ms, dets = ceiling(frames, det, at_once)
+                ceilings[name].append(fps)
+            cpu["ceiling"].append(ms)  # the last ceiling: the analyze setting
             for name, p in paths.items():
                 runs[name].append(end_to_end(p, out, len(frames)))
+            cpu["decoding"].append(decode_ms())
+            cpu["tracking"].append(tracking_ms(paths["motion gate off"], frames, dets))
             print(
                 f"round {r + 1} (load average {load:.1f}): ceilings "
                 + " / ".join(f"{v[-1]:.1f}" for v in ceilings.values())
@@ -183,6 +245,7 @@ def main() -> int:
         "per round (same moment) and best against best."
     )
     report(ceilings, runs)
+    report_cpu(cpu)
     return 0
 
 
