@@ -55,8 +55,10 @@ class CameraConfig(Strict):
 
     @model_validator(mode="after")
     def _needs_url(self) -> CameraConfig:
-        if self.type in ("file", "rtsp") and not self.url:
-            raise ValueError(f"a {self.type} camera needs a url")
+        if self.type == "file" and not self.url:
+            raise ValueError("a video file camera needs a file: choose the video to play")
+        if self.type == "rtsp" and not self.url:
+            raise ValueError("an IP camera needs its address (rtsp://… or http://…)")
         return self
 
 
@@ -207,7 +209,10 @@ class AppConfig(Strict):
             names = [i.name for i in items]
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
-                raise ValueError(f"{kind} names must be unique: {', '.join(dupes)}")
+                called = ", ".join(f"“{n}”" for n in dupes)
+                raise ValueError(
+                    f"{kind.capitalize()} names must be unique: more than one is called {called}"
+                )
         cams = {c.name for c in self.cameras}
         shapes: list[ZoneConfig | LineConfig] = [*self.zones, *self.lines]
         for shape in shapes:

@@ -36,7 +36,11 @@ def demo_clip() -> Path | None:
     """The demo camera's clip (the PETS 2009 footage), if this machine has it."""
     env = os.environ.get("VITRINE_DEMO_CLIP")
     candidates = [Path(env)] if env else []
-    candidates.append(shared_dir() / "media" / "video" / "pets09_s2l1_480x360.avi")
+    name = Path("media") / "video" / "pets09_s2l1_480x360.avi"
+    models = os.environ.get("VITRINE_MODELS_DIR")
+    if models:  # a checkout pointed at shared/models finds shared/media beside it
+        candidates.append(Path(models).parent / name)
+    candidates.append(shared_dir() / name)
     for c in candidates:
         if c.is_file():
             return c

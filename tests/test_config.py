@@ -42,8 +42,11 @@ def test_minimal_forms_load(tmp_path: Path, name: str, text: str) -> None:
         ({"lines": [{"name": "l", "start": [0, 0], "end": [0, 0]}]}, "same point"),
         ({"analysis": {"fps": 0}}, "analysis.fps"),
         ({"analysis": {"fsp": 5}}, "analysis.fsp: Extra inputs are not permitted"),
-        ({"cameras": [{"name": "a", "type": "rtsp"}]}, "needs a url"),
-        ({"lines": [{"name": "l", "start": [0, 0], "end": [1, 0]}] * 2}, "must be unique: l"),
+        ({"cameras": [{"name": "a", "type": "rtsp"}]}, "needs its address"),
+        (
+            {"lines": [{"name": "l", "start": [0, 0], "end": [1, 0]}] * 2},
+            "more than one is called “l”",
+        ),
         ({"entrances": [{"name": "e", "line": "x", "zone": "y"}]}, "unknown line 'x'"),
         (
             {

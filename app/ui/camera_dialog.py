@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSizePolicy,
     QSpinBox,
@@ -98,6 +99,8 @@ class CameraForm(QWidget):
         super().__init__(parent)
         self.background = background
         self.snapshot: np.ndarray | None = None
+        self._testing: CameraConfig | None = None
+        self._failed: tuple[CameraConfig, str] | None = None  # the last failed test
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.name = QLineEdit("Entrance")
@@ -158,6 +161,10 @@ class CameraForm(QWidget):
         lay.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignLeft)
         lay.addStretch(1)
         self._kind_changed()
+        for edit in (self.url, self.user, self.password, self.path):
+            edit.textEdited.connect(self._forget_test)
+        self.usb_index.valueChanged.connect(self._forget_test)
+        self.kind.currentIndexChanged.connect(self._forget_test)
 
     @staticmethod
     def _rows(rows: list[tuple[str, QWidget]]) -> QWidget:
@@ -251,12 +258,26 @@ class CameraForm(QWidget):
         except ValidationError as err:
             raise ValueError(first_error(err)) from None
 
+    def _forget_test(self) -> None:
+        """The camera changed: the last test's verdict no longer applies."""
+        self._failed = None
+        if self.test_button.isEnabled():  # not while a test is running
+            self.result.setText("")
+
+    def failed_test(self, cam: CameraConfig) -> str | None:
+        """Why `cam` gave no picture, if it is exactly the camera last tested and that
+        test failed."""
+        if self._failed is not None and self._failed[0] == cam:
+            return self._failed[1]
+        return None
+
     def test_connection(self) -> None:
         try:
             cam = self.camera_config()
         except ValueError as exc:
             self._show_result(False, str(exc))
             return
+        self._testing = cam
         self.test_button.setEnabled(False)
         where = f"USB camera {cam.usb_index}" if cam.type == "usb" else redact(cam.url)
         self.result.setText(f"Connecting to {where}…")
@@ -267,18 +288,40 @@ class CameraForm(QWidget):
 
     def _got_snapshot(self, img: np.ndarray) -> None:
         self.snapshot = img
+        self._failed = None
         self.preview.setPixmap(bgr_to_pixmap(img, self.preview.width(), self.preview.height()))
         h, w = img.shape[:2]
         self._show_result(True, f"Connected: {w}×{h} picture received.")
 
     def _snapshot_failed(self, exc: BaseException) -> None:
-        self._show_result(False, f"No picture: {exc}")
+        msg = f"No picture: {exc}"
+        if self._testing is not None:
+            self._failed = (self._testing, msg)
+        self._show_result(False, msg)
 
     def _show_result(self, ok: bool, msg: str) -> None:
         self.test_button.setEnabled(True)
         self.result.setText(msg)
         set_role(self.result, "Success" if ok else "Error")
         self.tested.emit(ok, msg)
+
+
+def confirm_failed_camera(parent: QWidget, why: str) -> bool:
+    """Ask whether to keep a camera whose test just failed; True: keep it."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Camera gave no picture")
+    box.setText("This camera gave no picture when you tested it.")
+    box.setInformativeText(
+        f"{why}\n\nAdd it anyway? Its tile will say what is wrong until it works, and you "
+        "can change it in Settings."
+    )
+    keep = box.addButton("Add anyway", QMessageBox.ButtonRole.AcceptRole)
+    back = box.addButton("Go back", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(back)
+    box.setEscapeButton(back)
+    box.exec()
+    return box.clickedButton() is keep
 
 
 class CameraDialog(QDialog):
@@ -341,6 +384,9 @@ class CameraDialog(QDialog):
             return
         if cam.name in self.taken:
             self.error.setText(f"another camera is already called “{cam.name}”")
+            return
+        why = self.form.failed_test(cam)
+        if why is not None and not confirm_failed_camera(self, why):
             return
         if self.original is not None:
             cam = cam.model_copy(

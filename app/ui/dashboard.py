@@ -7,7 +7,6 @@ events. Every chart has an empty state that says why it is empty and what to do.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -260,7 +259,7 @@ class DashboardView(QWidget):
         self.data = data
         day = datetime.now(self.tz).strftime("%A %d %B")
         self.title.setText(f"Today at {self.store_name}" if self.store_name else "Today")
-        updated = time.strftime("%H:%M:%S")
+        updated = datetime.now(self.tz).strftime("%H:%M:%S")
         self.subtitle.setText(f"{day}  ·  updated {updated}" if data else f"{day}  ·  loading…")
         d = data or DashboardData(day_start=0)
         counting = data is not None and d.has_counting
@@ -407,7 +406,8 @@ class DashboardView(QWidget):
             row = QHBoxLayout()
             dot = QLabel("●")
             dot.setStyleSheet(f"color:{style.BAD if a.kind == 'camera_offline' else style.WARN};")
-            text = QLabel(f"<b>{time.strftime('%H:%M', time.localtime(a.ts))}</b>  {a.message}")
+            at = datetime.fromtimestamp(a.ts, self.tz).strftime("%H:%M")
+            text = QLabel(f"<b>{at}</b>  {a.message}")
             text.setWordWrap(True)
             ack = QPushButton("Acknowledge")
             ack.setProperty("alert_id", a.id)

@@ -172,6 +172,9 @@ QGroupBox {{ background: {CARD}; border: 1px solid {LINE}; border-radius: {RADIU
     margin-top: 14px; padding: 14px 12px 10px 12px; font-weight: 600; }}
 QGroupBox::title {{ subcontrol-origin: margin; left: 12px; padding: 0 4px; color: {MUTED}; }}
 QRadioButton, QCheckBox {{ spacing: 8px; }}
+QLabel:disabled, QRadioButton:disabled, QCheckBox:disabled {{ color: {DISABLED}; }}
+QLineEdit:disabled, QSpinBox:disabled, QDoubleSpinBox:disabled, QComboBox:disabled {{
+    background: {BG}; color: {DISABLED}; border-color: {LINE}; }}
 QFormLayout QLabel {{ padding-top: 6px; }}
 
 QTableWidget, QListWidget#Plain {{ background: white; border: 1px solid {LINE};

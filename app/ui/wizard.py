@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.config import AppConfig, CameraConfig, StoreIdentity
 from app.paths import demo_clip
-from app.ui import style
+from app.ui import camera_dialog, style
 from app.ui.camera_dialog import CameraForm, demo_shapes, first_error
 from app.ui.workers import Background
 
@@ -132,6 +132,8 @@ class StorePage(QWizardPage):
         form.addRow("Store name", self.name)
         form.addRow("Time zone", self.tz)
         form.addRow("", self.error)
+        self.name.textEdited.connect(lambda _t: self.error.setText(""))
+        self.tz.currentTextChanged.connect(lambda _t: self.error.setText(""))
 
     def validatePage(self) -> bool:
         name = self.name.text().strip()
@@ -166,6 +168,7 @@ class PrivacyPage(QWizardPage):
             lab = QLabel(text)
             lab.setWordWrap(True)
             lab.setContentsMargins(28, 0, 0, 12)
+            lab.setEnabled(button.isEnabled())  # greyed with its option
             lay.addWidget(lab)
         lay.addStretch(1)
 
@@ -196,10 +199,14 @@ class CameraPage(QWizardPage):
 
     def validatePage(self) -> bool:
         try:
-            self.camera = self.form.camera_config()
+            cam = self.form.camera_config()
         except ValueError as exc:
             self.error.setText(str(exc))
             return False
+        why = self.form.failed_test(cam)
+        if why is not None and not camera_dialog.confirm_failed_camera(self, why):
+            return False
+        self.camera = cam
         self.error.setText("")
         return True
 

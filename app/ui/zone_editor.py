@@ -186,6 +186,7 @@ class ZoneEditor(QDialog):
     def delete_selected(self) -> None:
         i = self.canvas.selected
         if 0 <= i < len(self.canvas.shapes):
+            self.error.setText("")  # what it said may be about this shape
             del self.canvas.shapes[i]
             self.canvas.selected = -1
             self._refresh_list()
@@ -234,6 +235,7 @@ class ZoneEditor(QDialog):
     def _name_edited(self, text: str) -> None:
         s = self.selected()
         if s is not None and not self._loading:
+            self.error.setText("")
             s.name = text.strip()
             item = self.list.item(self.canvas.selected)
             if item is not None:

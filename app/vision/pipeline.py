@@ -38,6 +38,10 @@ from app.vision.zones import ZoneRules, ZoneTracker
 log = logging.getLogger(__name__)
 
 PERSON = 0
+# an over-capacity alert is raised once per episode: the zone must have been back within
+# its capacity this long before the next one (occupancy flickers around the limit as
+# people pass behind each other)
+CAPACITY_REARM_S = 60.0
 
 
 class FrameLike(Protocol):
@@ -156,6 +160,7 @@ class CameraPipeline:
         self._visitors: dict[int, tuple[str, float]] = {}  # track -> (visitor id, last t)
         self._announced: set[str] = set()
         self._occupancy: dict[str, int] = {}
+        self._over_since: dict[str, float] = {}  # zone -> last t it was over capacity
         self.zones: dict[str, ZoneTracker] = {}
         self.lines: dict[str, LineCounter] = {}
         self.entrances: dict[str, EntranceWatcher] = {}
@@ -350,22 +355,33 @@ class CameraPipeline:
         alerts: list[Alert] = []
         for name, zone in self.zones.items():
             now, before = zone.occupancy, self._occupancy.get(name, 0)
-            if now == before:
-                continue
-            self._occupancy[name] = now
-            events.append(stamp.event(Occupancy, zone=name, count=now))
-            cap = zone.cfg.capacity
-            if cap is not None and now > cap >= before:
-                alerts.append(
-                    Alert(
-                        kind="over_capacity",
-                        message=f"{name}: {now} people (capacity {cap})",
-                        camera=self.camera,
-                        zone=name,
-                        ts=stamp.ts,
-                    )
-                )
+            if now != before:
+                self._occupancy[name] = now
+                events.append(stamp.event(Occupancy, zone=name, count=now))
+            alert = self._capacity_alert(name, zone.cfg.capacity, now, stamp)
+            if alert is not None:
+                alerts.append(alert)
         return events, alerts
+
+    def _capacity_alert(self, name: str, cap: int | None, now: int, stamp: Stamp) -> Alert | None:
+        """An alert when `name` goes over its capacity, once per episode: the episode
+        ends after CAPACITY_REARM_S back within capacity."""
+        if cap is None or now <= cap:
+            last = self._over_since.get(name)
+            if last is not None and (cap is None or stamp.t - last >= CAPACITY_REARM_S):
+                del self._over_since[name]
+            return None
+        known = name in self._over_since
+        self._over_since[name] = stamp.t
+        if known:
+            return None
+        return Alert(
+            kind="over_capacity",
+            message=f"{name}: {now} people (capacity {cap})",
+            camera=self.camera,
+            zone=name,
+            ts=stamp.ts,
+        )
 
     def flush(self) -> list[Event]:
         """End of stream: everyone still inside exits, open visits close, pending

@@ -120,3 +120,20 @@ def test_live_occupancy_and_alerts_from_the_engine(qtbot) -> None:  # noqa: ANN0
     assert view.k_occ.value.text() == "5"
     view.on_alert(ev.Alert("camera_offline", "b is offline", camera="b"))
     assert len(view.visible_alert_ids()) == 1
+
+
+def test_alert_times_are_in_the_store_time_zone(qtbot) -> None:  # noqa: ANN001
+    """The machine's clock may be set to another zone than the store (UTC here): the
+    dashboard's times, like its charts, are the store's."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from PySide6.QtWidgets import QLabel
+
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.tz = ZoneInfo("Asia/Tokyo")  # UTC+9, no daylight saving
+    at = datetime(2026, 12, 4, 11, 18, tzinfo=UTC).timestamp()
+    view.on_alert(ev.Alert("over_capacity", "Plaza: 4 people (capacity 3)", zone="Plaza", ts=at))
+    texts = [w.text() for w in view.findChildren(QLabel) if "Plaza: 4 people" in w.text()]
+    assert len(texts) == 1 and "20:18" in texts[0], texts

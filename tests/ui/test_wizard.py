@@ -43,8 +43,10 @@ def test_wizard_validates_each_page_and_saves_to_the_store(qtbot, store, backgro
     assert wiz.privacy_page.anonymous.isChecked()  # anonymous is the default
     # face recognition is not in this version: shown, explained, not selectable
     assert not wiz.privacy_page.recognition.isEnabled()
-    notes = [w.text() for w in wiz.privacy_page.findChildren(QLabel)]
-    assert any("Not available in this version" in t for t in notes)
+    notes = [w for w in wiz.privacy_page.findChildren(QLabel) if w.text()]
+    unavailable = [w for w in notes if "Not available in this version" in w.text()]
+    assert len(unavailable) == 1 and not unavailable[0].isEnabled()  # greyed with its option
+    assert all(w.isEnabled() for w in notes if w not in unavailable)
     wiz.next()
     form = wiz.camera_page.form
     form.set_kind("file")
@@ -196,3 +198,82 @@ def test_no_display_is_detected_for_a_clear_message(monkeypatch) -> None:  # noq
     monkeypatch.delenv("DISPLAY")
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     assert not no_display()
+
+
+def test_wizard_asks_before_keeping_a_camera_that_gave_no_picture(
+    qtbot, store, background, monkeypatch
+) -> None:  # noqa: ANN001
+    from PySide6.QtCore import Qt
+
+    from app.ui import camera_dialog
+
+    asked: list[str] = []
+    answer = [False]
+
+    def confirm(_parent: object, why: str) -> bool:
+        asked.append(why)
+        return answer[0]
+
+    monkeypatch.setattr(camera_dialog, "confirm_failed_camera", confirm)
+    desktop = DesktopApp(store)
+    wiz = FirstRunWizard(background, desktop.cfg)
+    qtbot.addWidget(wiz)
+    wiz.show()
+    wiz.store_page.name.setText("Rivoli")
+    wiz.next()
+    wiz.next()
+    assert wiz.currentPage() is wiz.camera_page
+    form = wiz.camera_page.form
+    form.set_kind("rtsp")
+    form.url.setText("rtsp://127.0.0.1:9/none")
+    with qtbot.waitSignal(form.tested, timeout=30000) as sig:
+        form.test_connection()
+    assert sig.args[0] is False
+    wiz.next()  # "Go back"
+    assert wiz.currentPage() is wiz.camera_page and len(asked) == 1
+    assert asked[0].startswith("No picture") and "127.0.0.1:9" in asked[0]
+    # editing the address makes the failed test stale: its message goes, no question
+    qtbot.keyClicks(form.url, "0")
+    assert form.result.text() == "" and form.failed_test(form.camera_config()) is None
+    qtbot.keyClick(form.url, Qt.Key.Key_Backspace)
+    assert form.failed_test(form.camera_config()) is None  # same address, but not tested
+    wiz.next()
+    assert wiz.currentPage() is wiz.done_page and len(asked) == 1
+    wiz.back()
+    with qtbot.waitSignal(form.tested, timeout=30000):
+        form.test_connection()
+    answer[0] = True
+    wiz.next()  # "Add anyway"
+    assert wiz.currentPage() is wiz.done_page and len(asked) == 2
+    desktop.close()
+
+
+def test_camera_dialog_asks_before_saving_a_camera_that_gave_no_picture(
+    qtbot, background, monkeypatch
+) -> None:  # noqa: ANN001
+    from app.ui import camera_dialog
+
+    answers = [False, True]
+    monkeypatch.setattr(camera_dialog, "confirm_failed_camera", lambda _p, _w: answers.pop(0))
+    dlg = CameraDialog(background, set())
+    qtbot.addWidget(dlg)
+    dlg.form.set_kind("rtsp")
+    dlg.form.name.setText("Door")
+    dlg.form.url.setText("rtsp://127.0.0.1:9/none")
+    with qtbot.waitSignal(dlg.form.tested, timeout=30000):
+        dlg.form.test_connection()
+    dlg._save()
+    assert dlg.result_camera is None and answers == [True]
+    dlg._save()
+    assert dlg.result_camera is not None and answers == []
+
+
+def test_demo_clip_is_found_beside_the_models_directory(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    from app.paths import demo_clip
+
+    clip = tmp_path / "shared" / "media" / "video" / "pets09_s2l1_480x360.avi"
+    clip.parent.mkdir(parents=True)
+    clip.write_bytes(b"not really a video, but a file")
+    monkeypatch.delenv("VITRINE_DEMO_CLIP", raising=False)
+    monkeypatch.setenv("VITRINE_MODELS_DIR", str(tmp_path / "shared" / "models"))
+    assert demo_clip() == clip

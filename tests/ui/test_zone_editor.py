@@ -128,6 +128,8 @@ def test_bad_edits_are_refused_with_a_message(editor) -> None:  # noqa: ANN001
     assert not ed.apply()
     assert "unique" in ed.error.text() and "Till" in ed.error.text()
     assert applied == []
+    ed.delete_selected()  # the cause is gone, and so is the message
+    assert ed.error.text() == ""
     ed.draw_buttons["zone"].click()
     click(ed, 5, 5)
     click(ed, 50, 5)  # only two corners: cannot be finished

@@ -154,6 +154,30 @@ def test_capacity_alert_when_occupancy_exceeds_it() -> None:
     assert [(a.kind, a.zone) for a in alerts] == [("over_capacity", "shop")]
 
 
+def test_capacity_alert_once_per_episode_while_occupancy_flickers() -> None:
+    """2 people in a zone for 1, the second lost from view now and then long enough to
+    drop out of the zone (occupancy 2 -> 1 -> 2 ...): one episode, one alert; back
+    within capacity for CAPACITY_REARM_S re-arms it."""
+    from app.vision import pipeline as pl
+
+    two = Detections.concat([person(1, 100, 100), person(2, 300, 100)])
+    one = person(1, 100, 100)
+    config = parse_config(CFG)
+    gone = int(pl.track_end_s(config) / 0.2) + 3  # frames are 0.2 s apart
+    rearm = int(pl.CAPACITY_REARM_S / 0.2)
+    flicker = [two] * 3 + [one] * gone
+    script = flicker * 3 + [one] * rearm + [two] * 3
+    p, seen = make(script)
+    results = [p.process(f) for f in frames(len(script))]
+    occupancy = [r.occupancy["shop"] for r in results]
+    assert occupancy.count(2) >= 9 and 1 in occupancy[3 : len(flicker)]  # it did flicker
+    alerts = [e for e in seen if isinstance(e, Alert)]
+    assert [a.zone for a in alerts] == ["shop", "shop"]
+    second = [r.frame_index for r in results if r.alerts][1]
+    assert second > len(flicker) * 3 + rearm - 1
+    assert alerts[0].message == "shop: 2 people (capacity 1)"
+
+
 def test_motion_gate_skip_keeps_tracks_without_detecting() -> None:
     gate = Gate([True, False, False, True])
     p, _ = make(walk_in(), gate=gate)
