@@ -5,12 +5,15 @@ value is refused with a message naming the field, and nothing is applied."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QApplication,
     QButtonGroup,
     QComboBox,
     QDoubleSpinBox,
@@ -55,8 +58,42 @@ def describe_error(err: ValidationError) -> str:
     return f"{FIELD_LABELS.get(loc, loc)}: {msg}"
 
 
+class _WheelIfFocused:
+    """Mixin for inputs in a scrolling form: the mouse wheel over an input that has not
+    been clicked scrolls the page instead of changing the value (a manager scrolling
+    down to Save must not lower the retention on the way)."""
+
+    def _init_wheel(self) -> None:
+        cast(QWidget, self).setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt's name)
+        me = cast(QWidget, self)
+        if me.hasFocus():
+            super().wheelEvent(event)  # type: ignore[misc]
+            return
+        area = me.parentWidget()
+        while area is not None and not isinstance(area, QAbstractScrollArea):
+            area = area.parentWidget()
+        if area is None:
+            event.ignore()
+            return
+        QApplication.sendEvent(area.verticalScrollBar(), event)  # the page scrolls
+
+
+class FormSpinBox(_WheelIfFocused, QDoubleSpinBox):
+    def __init__(self) -> None:
+        super().__init__()
+        self._init_wheel()
+
+
+class FormComboBox(_WheelIfFocused, QComboBox):
+    def __init__(self) -> None:
+        super().__init__()
+        self._init_wheel()
+
+
 def _spin(lo: float, hi: float, decimals: int, suffix: str) -> QDoubleSpinBox:
-    s = QDoubleSpinBox()
+    s = FormSpinBox()
     s.setRange(lo, hi)  # wider than allowed: the settings tree says what is valid
     s.setDecimals(decimals)
     s.setSuffix(suffix)
@@ -104,6 +141,7 @@ class SettingsView(QWidget):
             lab = QLabel(text)
             lab.setWordWrap(True)
             lab.setContentsMargins(28, 0, 0, 8)
+            lab.setEnabled(b.isEnabled())  # greyed with its option
             pv.addWidget(lab)
         lay.addWidget(privacy)
 
@@ -124,7 +162,7 @@ class SettingsView(QWidget):
         f = QFormLayout(models)
         self.fps = _spin(0, 100, 1, " frames/s per camera")
         self.model = QLineEdit()
-        self.provider_box = QComboBox()
+        self.provider_box = FormComboBox()
         for label, key in PROVIDERS:
             self.provider_box.addItem(label, key)
         self.active = QLabel()

@@ -241,3 +241,36 @@ def test_a_disabled_button_is_greyed_whatever_its_role(qtbot, role: str) -> None
     assert _most_saturated(button) > 120  # its accent colour: indigo fill, red text
     button.setEnabled(False)
     assert _most_saturated(button) < 70  # slate greys only
+
+
+def test_settings_wheel_scrolls_the_page_unless_a_field_was_clicked(qtbot) -> None:  # noqa: ANN001
+    """Scrolling down to Save over the retention field must not change it."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication, QScrollArea
+
+    view = SettingsView(provider=lambda: "CPUExecutionProvider")
+    qtbot.addWidget(view)
+    view.set_config(AppConfig())
+    view.resize(700, 300)  # shorter than the form: it scrolls
+    view.show()
+    qtbot.waitExposed(view)
+    bar = view.findChild(QScrollArea).verticalScrollBar()
+    assert bar.maximum() > 0
+
+    def wheel_down() -> None:
+        pos = QPointF(view.events.rect().center())
+        ev = QWheelEvent(
+            pos, QPointF(view.events.mapToGlobal(pos.toPoint())), QPoint(0, 0), QPoint(0, -120),
+            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )  # fmt: skip
+        QApplication.sendEvent(view.events, ev)
+
+    before, top = view.events.value(), bar.value()
+    wheel_down()
+    assert view.events.value() == before and bar.value() > top
+    view.events.setFocus()
+    qtbot.waitUntil(view.events.hasFocus)
+    wheel_down()
+    assert view.events.value() == before - 1  # a clicked field takes the wheel
