@@ -170,3 +170,63 @@ def test_unwritable_output(tmp_path: Path) -> None:
     assert_one_line_error(
         run_cli(str(PETS_CLIP), "--config", str(cfg), "--out", str(bad)), "events.jsonl"
     )
+
+
+def _no_leftovers(folder: Path, *names: str) -> None:
+    left = sorted(
+        p.name for p in folder.iterdir() if p.suffix != ".json" and p.name != "vitrine-data"
+    )
+    assert left == sorted(names), left
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_partial_output(tmp_path: Path) -> None:
+    """Writes fail mid-run (a file size limit stands in for a full disk: the same
+    OSError on write)."""
+    import resource
+    import signal
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write instead of dying
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
+
+    cfg = write_config(tmp_path, CONFIG)
+    out = tmp_path / "events.jsonl"
+    tracks = tmp_path / "tracks.txt"
+    proc = subprocess.run(
+        [sys.executable, "main.py", "analyze", str(PETS_CLIP), "--config", str(cfg),
+         "--out", str(out), "--tracks", str(tracks), "--duration", "20", "--no-progress"],
+        cwd=REPO, capture_output=True, text=True, timeout=240, preexec_fn=limit,
+    )  # fmt: skip
+    assert_one_line_error(proc, "cannot write", "File too large")
+    _no_leftovers(tmp_path)  # neither the results nor their partial files
+
+
+def test_a_corrupt_clip_leaves_no_partial_output(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, CONFIG)
+    clip = tmp_path / "cut.avi"
+    clip.write_bytes(PETS_CLIP.read_bytes()[:100_000])  # decoding stops early
+    out = str(tmp_path / "e.jsonl")
+    proc = run_cli(str(clip), "--config", str(cfg), "--out", out, "--no-progress")
+    assert_one_line_error(proc, "cut.avi")
+    _no_leftovers(tmp_path, "cut.avi")
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--out", "{d}/x.txt", "--tracks", "{d}/x.txt"], "same file"),
+        (["--out", "{d}/e.jsonl", "--tracks", "{d}/nodir/t.txt"], "no such directory"),
+        (["--annotate", "{d}/a.txt"], "must end in .mp4"),
+        (["--out", "{d}"], "is a directory"),
+        (["--store", "{d}"], "is a directory"),
+        (["--store", "{d}/nodir/s.db"], "no such directory"),
+    ],
+)
+def test_bad_output_paths_are_refused_before_anything_is_written(
+    tmp_path: Path, extra: list[str], needle: str
+) -> None:
+    cfg = write_config(tmp_path, CONFIG)
+    args = [a.replace("{d}", str(tmp_path)) for a in extra]
+    proc = run_cli(str(PETS_CLIP), "--config", str(cfg), "--no-progress", *args)
+    assert_one_line_error(proc, needle)
+    _no_leftovers(tmp_path)  # not even an empty events file

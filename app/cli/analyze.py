@@ -23,7 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from app.cli.main import CliError
-from app.config import AppConfig, ConfigError, load_config
+from app.config import AppConfig, ConfigError, LineConfig, ZoneConfig, load_config
 from app.events import Event, EventBus, event_to_dict
 from app.vision.annotate import annotate
 from app.vision.detections import Detections
@@ -82,51 +82,114 @@ def build_detector(cfg: AppConfig) -> Any:
 
 
 class Outputs:
-    """The optional output files, opened up front so a bad path fails before analysis."""
+    """The optional output files. Paths are checked up front (a bad path fails before
+    analysis); each file is written beside its final name and moved into place only
+    when the run succeeds, so a failed run (corrupt clip, full disk) leaves no partial
+    or empty result behind. Write errors become one-line `CliError`s."""
 
     def __init__(self, args: argparse.Namespace, plan: ClipPlan, stack: ExitStack) -> None:
+        wanted = {"--out": args.out, "--tracks": args.tracks, "--annotate": args.annotate}
+        _check_paths({k: v for k, v in wanted.items() if v is not None})
+        if args.annotate is not None and args.annotate.suffix.lower() != ".mp4":
+            raise CliError(f"--annotate {args.annotate}: the file name must end in .mp4")
+        self._pending: list[tuple[Path, Path]] = []  # (partial, final)
+        stack.callback(self._discard)
         self.events: IO[str] | None = self._open(args.out, stack)
         self.tracks: IO[str] | None = self._open(args.tracks, stack)
         self.video: Any = None
         if args.annotate:
-            self.video = _video_writer(args.annotate, plan)
+            partial = self._partial(args.annotate)
+            self.video = _video_writer(partial, args.annotate, plan)
             stack.callback(self.video.release)
 
-    @staticmethod
-    def _open(path: Path | None, stack: ExitStack) -> IO[str] | None:
+    def _partial(self, final: Path) -> Path:
+        """Where to write `final`: beside it, unless it is not a plain file (a device
+        such as /dev/stdout, a pipe), which is written as it is."""
+        if final.exists() and not final.is_file():
+            return final
+        partial = final.with_name(f".{final.stem}.partial{final.suffix}")
+        self._pending.append((partial, final))
+        return partial
+
+    def _open(self, path: Path | None, stack: ExitStack) -> IO[str] | None:
         if path is None:
             return None
         try:
-            return stack.enter_context(path.open("w", encoding="utf-8"))
+            return stack.enter_context(self._partial(path).open("w", encoding="utf-8"))
         except OSError as exc:
             raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
 
+    def _final(self, f: IO[str] | None) -> Path:
+        partial = Path(f.name) if f is not None else Path()
+        return next((final for p, final in self._pending if p == partial), partial)
+
     def write_events(self, events: list[Event]) -> None:
         if self.events is not None:
-            for ev in events:
-                self.events.write(json.dumps(event_to_dict(ev)) + "\n")
+            try:
+                for ev in events:
+                    self.events.write(json.dumps(event_to_dict(ev)) + "\n")
+            except OSError as exc:
+                raise CliError(f"cannot write {self._final(self.events)}: {exc.strerror}") from None
 
     def write_tracks(self, result: FrameResult) -> None:
         if self.tracks is None:
             return
         d: Detections = result.detections
-        for (x1, y1, x2, y2), tid, conf in zip(
-            d.xyxy.tolist(), d.tracker_id.tolist(), d.confidence.tolist(), strict=True
-        ):
-            self.tracks.write(
-                f"{result.frame_index + 1},{tid},{x1:.2f},{y1:.2f},{x2 - x1:.2f},"
-                f"{y2 - y1:.2f},{conf:.4f},-1,-1,-1\n"
-            )
+        try:
+            for (x1, y1, x2, y2), tid, conf in zip(
+                d.xyxy.tolist(), d.tracker_id.tolist(), d.confidence.tolist(), strict=True
+            ):
+                self.tracks.write(
+                    f"{result.frame_index + 1},{tid},{x1:.2f},{y1:.2f},{x2 - x1:.2f},"
+                    f"{y2 - y1:.2f},{conf:.4f},-1,-1,-1\n"
+                )
+        except OSError as exc:
+            raise CliError(f"cannot write {self._final(self.tracks)}: {exc.strerror}") from None
+
+    def commit(self) -> None:
+        """The run succeeded: flush and close every file, then move each into place."""
+        for f in (self.events, self.tracks):
+            if f is not None:
+                try:
+                    f.close()
+                except OSError as exc:
+                    raise CliError(f"cannot write {self._final(f)}: {exc.strerror}") from None
+        if self.video is not None:
+            self.video.release()
+        for partial, final in self._pending:
+            try:
+                partial.replace(final)
+            except OSError as exc:
+                raise CliError(f"cannot write {final}: {exc.strerror or exc}") from None
+        self._pending = []
+
+    def _discard(self) -> None:
+        for partial, _ in self._pending:
+            partial.unlink(missing_ok=True)
 
 
-def _video_writer(path: Path, plan: ClipPlan) -> Any:
+def _check_paths(paths: dict[str, Path]) -> None:
+    """Each output a file name in an existing directory, no two the same file."""
+    seen: dict[Path, str] = {}
+    for opt, path in paths.items():
+        if path.is_dir():
+            raise CliError(f"{opt} {path}: is a directory, give a file name")
+        if not path.parent.is_dir():
+            raise CliError(f"{opt} {path}: no such directory {path.parent}")
+        key = path.resolve()
+        if key in seen:
+            raise CliError(f"{seen[key]} and {opt} are the same file ({path})")
+        seen[key] = opt
+
+
+def _video_writer(path: Path, final: Path, plan: ClipPlan) -> Any:
     import cv2
 
     fourcc = cv2.VideoWriter.fourcc(*"mp4v")
     size = (plan.info.width, plan.info.height)
     writer = cv2.VideoWriter(str(path), fourcc, plan.fps, size)
     if not writer.isOpened():
-        raise CliError(f"cannot write {path}: the mp4 encoder did not open")
+        raise CliError(f"cannot write {final}: the mp4 encoder did not open")
     return writer
 
 
@@ -176,7 +239,7 @@ def _load(args: argparse.Namespace) -> tuple[AppConfig, str, ClipPlan]:
     except ConfigError as exc:
         raise CliError(str(exc)) from None
     if args.fps is not None and not 0 < args.fps <= 1000:
-        raise CliError(f"--fps {args.fps}: must be between 0 and 1000")
+        raise CliError(f"--fps {args.fps}: must be more than 0 and at most 1000")
     if args.duration is not None and args.duration <= 0:
         raise CliError(f"--duration {args.duration}: must be more than 0 seconds")
     try:
@@ -184,6 +247,13 @@ def _load(args: argparse.Namespace) -> tuple[AppConfig, str, ClipPlan]:
     except VideoError as exc:
         raise CliError(str(exc)) from None
     cfg, camera = clip_config(cfg, args.video, args.camera)
+    shapes: list[ZoneConfig | LineConfig] = [*cfg.zones, *cfg.lines]
+    if not any(cfg.camera_of(shape.camera) == camera for shape in shapes):
+        print(
+            f"note: the config has no lines or zones for camera {camera}: nothing will be "
+            "counted (tracks and the annotated video are still written)",
+            file=sys.stderr,
+        )
     return cfg, camera, plan
 
 
@@ -191,6 +261,10 @@ def _open_store(path: Path, bus: EventBus, stack: ExitStack) -> None:
     from app.store.db import open_store
     from app.store.errors import StoreError
 
+    if path.is_dir():
+        raise CliError(f"--store {path}: is a directory, give the store's file name")
+    if not path.parent.is_dir():
+        raise CliError(f"--store {path}: no such directory {path.parent}")
     try:
         store = open_store(path)
     except StoreError as exc:
@@ -232,7 +306,8 @@ def run(args: argparse.Namespace) -> int:
         except VideoError as exc:
             raise CliError(str(exc)) from None
         outputs.write_events(pipeline.flush())
-    if frames == 0:
-        raise CliError(f"{args.video}: no frames could be decoded")
+        if frames == 0:
+            raise CliError(f"{args.video}: no frames could be decoded")
+        outputs.commit()
     print("\n".join(summary_lines(pipeline, frames, time.perf_counter() - t0)))
     return 0
