@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import time
 from contextlib import ExitStack
@@ -273,17 +272,7 @@ def _open_store(path: Path, bus: EventBus, stack: ExitStack) -> None:
     store.attach(bus)
 
 
-def quiet_native_logs() -> None:
-    """Keep FFmpeg's and OpenCV's own console chatter out of the one-line errors."""
-    import cv2
-
-    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-
-
 def run(args: argparse.Namespace) -> int:
-    if not getattr(args, "verbose", False):
-        quiet_native_logs()
     cfg, camera, plan = _load(args)
     detector = build_detector(cfg)
     bus = EventBus()

@@ -73,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        from app.vision.video_io import quiet_native_logs
+
+        quiet_native_logs()
     try:
         if args.command is None:
             from app.ui.app import run_desktop

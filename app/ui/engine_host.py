@@ -94,9 +94,12 @@ class EngineHost(QObject):
 
         self._engine_worker.submit(work, self._started, self._start_failed)
 
-    def _started(self, engine: Any) -> None:
+    def _running_message(self) -> str:
         n = len([c for c in self.cfg.cameras if c.enabled])
-        self._set_state("running", f"{n} camera{'s' if n != 1 else ''}")
+        return f"{n} camera{'s' if n != 1 else ''}"
+
+    def _started(self, engine: Any) -> None:
+        self._set_state("running", self._running_message())
 
     def _start_failed(self, exc: BaseException) -> None:
         log.error("engine did not start: %s", exc)
@@ -148,8 +151,12 @@ class EngineHost(QObject):
             def work() -> None:
                 engine.apply_config(cfg)
 
+            def applied(_result: object) -> None:
+                if self.state == "running":  # the camera count it shows
+                    self._set_state("running", self._running_message())
+
             self._engine_worker.submit(
-                work, None, lambda e: self.error.emit(f"Could not apply: {e}")
+                work, applied, lambda e: self.error.emit(f"Could not apply: {e}")
             )
         elif self.state in ("stopped", "failed") and cfg.cameras:
             self.start()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,6 +59,14 @@ def _not_a_video(path: Path) -> VideoError:
 # for the same speed at these sizes (480x360 H.264: 0.62 vs 0.78 ms), and a clip's
 # decoder shares the cores with inference (bench/bench_analyze.py).
 FILE_DECODE_PARAMS = (cv2.CAP_PROP_N_THREADS, 1)
+
+
+def quiet_native_logs() -> None:
+    """Keep FFmpeg's and OpenCV's own console chatter (a warning at every reconnect
+    attempt of an unreachable camera, decoder noise of a damaged clip) out of the
+    console; what went wrong reaches people through our own messages."""
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 
 def open_file_capture(path: Path) -> cv2.VideoCapture:

@@ -111,6 +111,7 @@ def test_add_rename_and_remove_a_camera(qtbot, desktop, store) -> None:  # noqa:
     )
     assert set(win.wall.tiles) == {"Front", "Back"}
     qtbot.waitUntil(lambda: versions(store) == n0 + 1, timeout=5000)
+    qtbot.waitUntil(lambda: "2 cameras" in win.engine_label.text(), timeout=5000)
 
     dlg = win.edit_camera("Back")
     dlg.form.name.setText("Stock room")
@@ -121,6 +122,7 @@ def test_add_rename_and_remove_a_camera(qtbot, desktop, store) -> None:  # noqa:
     )
     win.remove_camera("Stock room", confirm=False)
     qtbot.waitUntil(lambda: [c.name for c in engine.applied[-1].cameras] == ["Front"], timeout=5000)
+    qtbot.waitUntil(lambda: "1 camera" in win.engine_label.text(), timeout=5000)
     qtbot.waitUntil(lambda: versions(store) == n0 + 3, timeout=5000)
     saved, _ = read_saved(store)
     assert saved is not None and [c.name for c in saved.cameras] == ["Front"]
