@@ -14,7 +14,8 @@ import json
 import logging
 import sys
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -93,6 +94,8 @@ class Outputs:
             raise CliError(f"--annotate {args.annotate}: the file name must end in .mp4")
         self._pending: list[tuple[Path, Path]] = []  # (partial, final)
         stack.callback(self._discard)
+        self.events_path: Path | None = args.out
+        self.tracks_path: Path | None = args.tracks
         self.events: IO[str] | None = self._open(args.out, stack)
         self.tracks: IO[str] | None = self._open(args.tracks, stack)
         self.video: Any = None
@@ -113,28 +116,20 @@ class Outputs:
     def _open(self, path: Path | None, stack: ExitStack) -> IO[str] | None:
         if path is None:
             return None
-        try:
+        with _writing(path):
             return stack.enter_context(self._partial(path).open("w", encoding="utf-8"))
-        except OSError as exc:
-            raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-    def _final(self, f: IO[str] | None) -> Path:
-        partial = Path(f.name) if f is not None else Path()
-        return next((final for p, final in self._pending if p == partial), partial)
 
     def write_events(self, events: list[Event]) -> None:
-        if self.events is not None:
-            try:
+        if self.events is not None and self.events_path is not None:
+            with _writing(self.events_path):
                 for ev in events:
                     self.events.write(json.dumps(event_to_dict(ev)) + "\n")
-            except OSError as exc:
-                raise CliError(f"cannot write {self._final(self.events)}: {exc.strerror}") from None
 
     def write_tracks(self, result: FrameResult) -> None:
-        if self.tracks is None:
+        if self.tracks is None or self.tracks_path is None:
             return
         d: Detections = result.detections
-        try:
+        with _writing(self.tracks_path):
             for (x1, y1, x2, y2), tid, conf in zip(
                 d.xyxy.tolist(), d.tracker_id.tolist(), d.confidence.tolist(), strict=True
             ):
@@ -142,29 +137,32 @@ class Outputs:
                     f"{result.frame_index + 1},{tid},{x1:.2f},{y1:.2f},{x2 - x1:.2f},"
                     f"{y2 - y1:.2f},{conf:.4f},-1,-1,-1\n"
                 )
-        except OSError as exc:
-            raise CliError(f"cannot write {self._final(self.tracks)}: {exc.strerror}") from None
 
     def commit(self) -> None:
         """The run succeeded: flush and close every file, then move each into place."""
-        for f in (self.events, self.tracks):
-            if f is not None:
-                try:
+        for f, path in ((self.events, self.events_path), (self.tracks, self.tracks_path)):
+            if f is not None and path is not None:
+                with _writing(path):
                     f.close()
-                except OSError as exc:
-                    raise CliError(f"cannot write {self._final(f)}: {exc.strerror}") from None
         if self.video is not None:
             self.video.release()
         for partial, final in self._pending:
-            try:
+            with _writing(final):
                 partial.replace(final)
-            except OSError as exc:
-                raise CliError(f"cannot write {final}: {exc.strerror or exc}") from None
         self._pending = []
 
     def _discard(self) -> None:
         for partial, _ in self._pending:
             partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """An OSError while writing `path` (full disk, I/O error) is a one-line CliError."""
+    try:
+        yield
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _check_paths(paths: dict[str, Path]) -> None:
@@ -260,10 +258,7 @@ def _open_store(path: Path, bus: EventBus, stack: ExitStack) -> None:
     from app.store.db import open_store
     from app.store.errors import StoreError
 
-    if path.is_dir():
-        raise CliError(f"--store {path}: is a directory, give the store's file name")
-    if not path.parent.is_dir():
-        raise CliError(f"--store {path}: no such directory {path.parent}")
+    _check_paths({"--store": path})
     try:
         store = open_store(path)
     except StoreError as exc:

@@ -99,7 +99,6 @@ class CameraForm(QWidget):
         super().__init__(parent)
         self.background = background
         self.snapshot: np.ndarray | None = None
-        self._testing: CameraConfig | None = None
         self._failed: tuple[CameraConfig, str] | None = None  # the last failed test
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -277,13 +276,14 @@ class CameraForm(QWidget):
         except ValueError as exc:
             self._show_result(False, str(exc))
             return
-        self._testing = cam
         self.test_button.setEnabled(False)
         where = f"USB camera {cam.usb_index}" if cam.type == "usb" else redact(cam.url)
         self.result.setText(f"Connecting to {where}…")
         set_role(self.result, "Muted")
         self.background.submit(
-            lambda: grab_snapshot(cam), self._got_snapshot, self._snapshot_failed
+            lambda: grab_snapshot(cam),
+            self._got_snapshot,
+            lambda exc: self._snapshot_failed(cam, exc),
         )
 
     def _got_snapshot(self, img: np.ndarray) -> None:
@@ -293,10 +293,9 @@ class CameraForm(QWidget):
         h, w = img.shape[:2]
         self._show_result(True, f"Connected: {w}×{h} picture received.")
 
-    def _snapshot_failed(self, exc: BaseException) -> None:
+    def _snapshot_failed(self, cam: CameraConfig, exc: BaseException) -> None:
         msg = f"No picture: {exc}"
-        if self._testing is not None:
-            self._failed = (self._testing, msg)
+        self._failed = (cam, msg)
         self._show_result(False, msg)
 
     def _show_result(self, ok: bool, msg: str) -> None:

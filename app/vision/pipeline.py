@@ -209,6 +209,7 @@ class CameraPipeline:
             self._build_entrances(cfg)
             self.analytics.queue_zones = {n for n, z in self.zones.items() if z.is_queue}
             self._occupancy = {n: self._occupancy.get(n, 0) for n in self.zones}
+            self._over_since = {n: t for n, t in self._over_since.items() if n in self.zones}
         self._publish(flushed, [])
         return flushed
 
