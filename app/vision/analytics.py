@@ -28,10 +28,12 @@ class Heatmap:
         """Add `dt` seconds of presence at each point (points outside the image are dropped)."""
         if len(points) == 0 or dt <= 0:
             return
-        cells = np.floor(np.asarray(points, np.float64) / self.cell).astype(np.int64)
-        gx, gy = cells[:, 0], cells[:, 1]
-        ok = (gx >= 0) & (gy >= 0) & (gx < self.grid.shape[1]) & (gy < self.grid.shape[0])
-        np.add.at(self.grid, (gy[ok], gx[ok]), np.float32(dt))
+        rows, cols = self.grid.shape
+        step = np.float32(dt)
+        for x, y in np.asarray(points, np.float64).reshape(-1, 2).tolist():
+            gx, gy = math.floor(x / self.cell), math.floor(y / self.cell)
+            if 0 <= gx < cols and 0 <= gy < rows:  # a few people a frame: plain Python
+                self.grid[gy, gx] += step
 
     def normalized(self) -> np.ndarray:
         """The grid scaled to 0..1 (all zeros when empty)."""

@@ -10,6 +10,8 @@ and are not biometric (a change of coat changes them).
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -33,6 +35,9 @@ _H_CODE = (np.minimum(_LEVELS, 179) * H_BINS // 180) * S_BINS * V_BINS
 _S_CODE = (_LEVELS * S_BINS // 256) * V_BINS
 _V_CODE = _LEVELS * V_BINS // 256
 
+UNKNOWN = np.zeros((len(PARTS), BINS), np.float32)  # a look with no part seen
+UNKNOWN.flags.writeable = False
+
 
 def describe(
     image: np.ndarray, xyxy: np.ndarray, others: np.ndarray | None = None
@@ -42,62 +47,77 @@ def describe(
     `xyxy` itself, whose bottom edge is lower in the picture: closer to the camera) are
     left out. A part with too little left, or a box off the image, is all-zero
     (unknown)."""
-    boxes = np.asarray(xyxy, np.float64)
-    fronts = boxes if others is None else np.asarray(others, np.float64)
+    boxes = np.asarray(xyxy, np.float64).reshape(-1, 4).tolist()
+    fronts = boxes if others is None else np.asarray(others, np.float64).reshape(-1, 4).tolist()
     out = np.zeros((len(boxes), len(PARTS), BINS), np.float32)
     visible = np.zeros(len(boxes), np.float64)
-    for i in range(len(boxes)):
-        region = _region(image.shape, boxes[i])
-        if region is None:
+    for i, box in enumerate(boxes):
+        look = describe_one(image, box, fronts)
+        if look is not None:
+            out[i], visible[i] = look
+    return out, visible
+
+
+def describe_one(
+    image: np.ndarray, box: list[float], fronts: list[list[float]]
+) -> tuple[np.ndarray, float] | None:
+    """`describe` for one box (x0, y0, x1, y1) with the boxes that may stand in front:
+    ((parts, BINS) histograms, visible fraction), or None when the box is off the
+    image."""
+    region = _region(image.shape, box)
+    if region is None:
+        return None
+    mask = _unhidden(fronts, box[3], region)
+    visible = float(mask.sum()) / mask.size
+    left, top, right, bottom = region
+    crop = cv2.resize(image[top:bottom, left:right], (CROP_W, CROP_H), interpolation=cv2.INTER_AREA)
+    hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
+    code = _H_CODE[hsv[..., 0]] + _S_CODE[hsv[..., 1]] + _V_CODE[hsv[..., 2]]
+    out = np.zeros((len(PARTS), BINS), np.float32)
+    for k, (r0, r1) in enumerate(_ROWS):
+        m = mask[r0:r1]
+        seen = float(m.sum())
+        if seen < MIN_VISIBLE_PART * m.size:
             continue
-        mask = _unhidden(fronts, float(boxes[i, 3]), region)
-        visible[i] = float(mask.sum()) / mask.size
-        left, top, right, bottom = region
-        crop = cv2.resize(
-            image[top:bottom, left:right], (CROP_W, CROP_H), interpolation=cv2.INTER_AREA
-        )
-        hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
-        code = _H_CODE[hsv[..., 0]] + _S_CODE[hsv[..., 1]] + _V_CODE[hsv[..., 2]]
-        for k, (r0, r1) in enumerate(_ROWS):
-            m = mask[r0:r1]
-            seen = float(m.sum())
-            if seen < MIN_VISIBLE_PART * m.size:
-                continue
-            hist = np.bincount(code[r0:r1].ravel(), weights=m.ravel(), minlength=BINS)
-            out[i, k] = hist / seen
+        hist = np.bincount(code[r0:r1].ravel(), weights=m.ravel(), minlength=BINS)
+        out[k] = hist / seen
     return out, visible
 
 
 def visible_fraction(xyxy: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """(N,) roughly how much of each box's clothes region is in plain view: 1 minus the
-    largest share of it that one box in front covers (vectorised; `describe` masks
-    exactly)."""
-    b = np.asarray(xyxy, np.float64).reshape(-1, 4)
-    if len(b) == 0:
-        return np.zeros(0)
-    w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
-    reg = np.stack(
-        [
-            np.clip(b[:, 0] + X_MARGIN * w, 0, shape[1]),
-            np.clip(b[:, 1] + PARTS[0][0] * h, 0, shape[0]),
-            np.clip(b[:, 2] - X_MARGIN * w, 0, shape[1]),
-            np.clip(b[:, 1] + PARTS[-1][1] * h, 0, shape[0]),
-        ],
-        axis=1,
-    )
-    area = np.prod(np.clip(reg[:, 2:] - reg[:, :2], 0, None), axis=1)
-    lt = np.maximum(reg[:, None, :2], b[None, :, :2])
-    rb = np.minimum(reg[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
-    inter[~(b[None, :, 3] > b[:, None, 3] + 1.0)] = 0.0  # only boxes in front hide
-    cover = inter.max(axis=1) / np.maximum(area, 1e-9)
-    return np.where(area > 0, 1.0 - np.clip(cover, 0.0, 1.0), 0.0)
+    """(N,) roughly how much of each box's clothes region is in plain view (see
+    `plain_view`; `describe` masks exactly)."""
+    boxes = np.asarray(xyxy, np.float64).reshape(-1, 4).tolist()
+    return np.array([plain_view(b, boxes, shape) for b in boxes], np.float64)
 
 
-def _region(shape: tuple[int, ...], box: np.ndarray) -> tuple[int, int, int, int] | None:
+def plain_view(box: list[float], boxes: list[list[float]], shape: tuple[int, ...]) -> float:
+    """Roughly how much of `box`'s clothes region is in plain view: 1 minus the largest
+    share of it that one of `boxes` standing in front (bottom edge lower) covers. Plain
+    Python: it runs for a few boxes per frame."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    left = min(max(x0 + X_MARGIN * w, 0), shape[1])
+    top = min(max(y0 + PARTS[0][0] * h, 0), shape[0])
+    right = min(max(x1 - X_MARGIN * w, 0), shape[1])
+    bottom = min(max(y0 + PARTS[-1][1] * h, 0), shape[0])
+    area = max(right - left, 0.0) * max(bottom - top, 0.0)
+    if not area > 0:
+        return 0.0
+    cover = 0.0
+    for fx0, fy0, fx1, fy1 in boxes:
+        if fy1 > y1 + 1.0:  # only boxes in front hide
+            inter = max(min(right, fx1) - max(left, fx0), 0.0) * max(
+                min(bottom, fy1) - max(top, fy0), 0.0
+            )
+            cover = max(cover, inter)
+    return 1.0 - min(max(cover / area, 0.0), 1.0)
+
+
+def _region(shape: tuple[int, ...], box: list[float]) -> tuple[int, int, int, int] | None:
     """The clothes region of a box (left, top, right, bottom) clipped to the image, or
     None when too small."""
-    x0, y0, x1, y1 = (float(v) for v in box)
+    x0, y0, x1, y1 = box
     bw, bh = x1 - x0, y1 - y0
     left = int(max(0, round(x0 + X_MARGIN * bw)))
     right = int(min(shape[1], round(x1 - X_MARGIN * bw)))
@@ -108,24 +128,21 @@ def _region(shape: tuple[int, ...], box: np.ndarray) -> tuple[int, int, int, int
     return left, top, right, bottom
 
 
-def _unhidden(fronts: np.ndarray, bottom_y: float, region: tuple[int, int, int, int]) -> np.ndarray:
+def _unhidden(
+    fronts: list[list[float]], bottom_y: float, region: tuple[int, int, int, int]
+) -> np.ndarray:
     """(CROP_H, CROP_W) float mask of the crop `region` (left, top, right, bottom): 0
     where a box standing in front (bottom edge lower than `bottom_y`) covers it."""
     left, top, right, bottom = region
     mask = np.ones((CROP_H, CROP_W), np.float64)
-    ahead = fronts[
-        (fronts[:, 3] > bottom_y + 1.0)
-        & (fronts[:, 0] < right)
-        & (fronts[:, 2] > left)
-        & (fronts[:, 1] < bottom)
-        & (fronts[:, 3] > top)
-    ]
     sx, sy = CROP_W / (right - left), CROP_H / (bottom - top)
-    for fx0, fy0, fx1, fy1 in ahead:
-        c0 = int(np.clip(np.floor((fx0 - left) * sx), 0, CROP_W))
-        c1 = int(np.clip(np.ceil((fx1 - left) * sx), 0, CROP_W))
-        r0 = int(np.clip(np.floor((fy0 - top) * sy), 0, CROP_H))
-        r1 = int(np.clip(np.ceil((fy1 - top) * sy), 0, CROP_H))
+    for fx0, fy0, fx1, fy1 in fronts:
+        if not (fy1 > bottom_y + 1.0 and fx0 < right and fx1 > left and fy0 < bottom and fy1 > top):
+            continue
+        c0 = min(max(math.floor((fx0 - left) * sx), 0), CROP_W)
+        c1 = min(max(math.ceil((fx1 - left) * sx), 0), CROP_W)
+        r0 = min(max(math.floor((fy0 - top) * sy), 0), CROP_H)
+        r1 = min(max(math.ceil((fy1 - top) * sy), 0), CROP_H)
         mask[r0:r1, c0:c1] = 0.0
     return mask
 

@@ -66,7 +66,8 @@ class Detections:
         )
 
     def with_tracker_id(self, tracker_id: np.ndarray) -> Detections:
-        return replace(self, tracker_id=np.asarray(tracker_id, np.int64).reshape(len(self)))
+        tid = np.asarray(tracker_id, np.int64).reshape(len(self))
+        return Detections(self.xyxy, self.confidence, self.class_id, tid, self.data)
 
     def with_data(self, **columns: np.ndarray) -> Detections:
         return replace(self, data={**self.data, **columns})

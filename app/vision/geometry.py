@@ -10,9 +10,11 @@ left-to-right line therefore has its "in" side above it (smaller y).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Literal
 
+import cv2
 import numpy as np
 
 Point = tuple[float, float]
@@ -27,7 +29,7 @@ def cross(start: Point, end: Point, p: Point) -> float:
 def signed_distance(start: Point, end: Point, p: Point) -> float:
     """Signed distance (pixels) from `p` to the infinite line through start and end;
     negative on the "in" side."""
-    length = float(np.hypot(end[0] - start[0], end[1] - start[1]))
+    length = math.hypot(end[0] - start[0], end[1] - start[1])
     if length == 0.0:
         raise ValueError("degenerate line: start == end")
     return cross(start, end, p) / length
@@ -123,36 +125,20 @@ def signed_polygon_distance(points: np.ndarray, polygon: np.ndarray) -> np.ndarr
 
 
 class PolygonShape:
-    """A polygon with its edges precomputed, for repeated `signed_distance` calls (the
-    same answers as `signed_polygon_distance`, a few times cheaper per frame)."""
+    """A polygon ready for repeated `signed_distance` calls: the same answers as
+    `signed_polygon_distance` (to ~1e-5 px: OpenCV holds the vertices in float32), an
+    order of magnitude cheaper per frame (OpenCV's point-polygon test, in C)."""
 
     def __init__(self, polygon: Sequence[Sequence[float]] | np.ndarray) -> None:
         poly = as_polygon(polygon)
         self.vertices = poly
-        self._a = poly[None, :, :]
-        self._ab = (np.roll(poly, -1, axis=0) - poly)[None, :, :]
-        self._ab2 = np.maximum(np.sum(self._ab * self._ab, axis=2), 1e-12)
-        y1, y2 = poly[:, 1], np.roll(poly[:, 1], -1)
-        self._y1, self._y2 = y1, y2
-        self._x1 = poly[:, 0]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self._slope = (np.roll(poly[:, 0], -1) - poly[:, 0]) / (y2 - y1)
+        self._contour = poly.astype(np.float32).reshape(-1, 1, 2)
 
     def signed_distance(self, points: np.ndarray) -> np.ndarray:
-        """(N,) distance to the boundary, positive inside, negative outside."""
-        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-        if len(pts) == 0:
-            return np.zeros(0)
-        x, y = pts[:, 0:1], pts[:, 1:2]
-        straddles = (self._y1 > y) != (self._y2 > y)
-        with np.errstate(invalid="ignore"):
-            x_hit = self._x1 + (y - self._y1) * self._slope
-        inside = np.count_nonzero(straddles & (x < x_hit), axis=1) % 2 == 1
-        ap = pts[:, None, :] - self._a
-        k = np.clip(np.sum(ap * self._ab, axis=2) / self._ab2, 0.0, 1.0)
-        d = ap - k[..., None] * self._ab
-        dist = np.sqrt(np.min(np.sum(d * d, axis=2), axis=1))
-        return np.where(inside, dist, -dist)
+        """(N,) distance to the boundary, positive inside, negative outside (0 on it)."""
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2).tolist()
+        test, contour = cv2.pointPolygonTest, self._contour
+        return np.array([test(contour, (x, y), True) for x, y in pts], np.float64)
 
 
 def polygon_centroid(polygon: np.ndarray) -> Point:

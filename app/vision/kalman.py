@@ -1,6 +1,15 @@
 """A constant-velocity Kalman filter on (centre x, centre y, aspect w/h, height), the
-state used by SORT/DeepSORT/ByteTrack; noise scales with the box height. Prediction
-and correction are vectorised over all tracks at once."""
+state used by SORT/DeepSORT/ByteTrack; noise scales with the box height.
+
+The state is the mean (N, 8): x, y, a, h and their velocities. The covariance is kept
+as its only non-zero entries, `var` (N, 3, 4): for each measured coordinate i the
+variance of i, its covariance with velocity i, and the variance of velocity i. With
+F = [[I, I], [0, I]], H = [I, 0] and diagonal Q and R, a covariance that starts
+diagonal (as `initiate` makes it) stays four independent 2x2 blocks, one per
+coordinate, so the 8x8 matrix algebra reduces exactly to a few element-wise
+operations (`full_cov` rebuilds the 8x8 matrix; tests check both against the matrix
+forms). Prediction and correction are vectorised over all tracks at once.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +18,22 @@ import numpy as np
 STD_POSITION = 1.0 / 20
 STD_VELOCITY = 1.0 / 160
 
-_F = np.eye(8)
-_F[:4, 4:] = np.eye(4)  # x' = x + v (one analysed frame per step)
-_H = np.eye(4, 8)
+XX, XV, VV = 0, 1, 2  # rows of `var`
+
+# std of each coordinate (x, y, a, h) = height * scale + fixed
+# process noise on the positions and on the velocities
+_QX_SCALE = np.array([STD_POSITION, STD_POSITION, 0.0, STD_POSITION])
+_QX_FIXED = np.array([0.0, 0.0, 1e-2, 0.0])
+_QV_SCALE = np.array([STD_VELOCITY, STD_VELOCITY, 0.0, STD_VELOCITY])
+_QV_FIXED = np.array([0.0, 0.0, 1e-5, 0.0])
+# measurement noise
+_R_SCALE = np.array([STD_POSITION, STD_POSITION, 0.0, STD_POSITION])
+_R_FIXED = np.array([0.0, 0.0, 1e-1, 0.0])
+# a new track: position and velocity std
+_P0_SCALE = np.array([2 * STD_POSITION, 2 * STD_POSITION, 0.0, 2 * STD_POSITION])
+_P0_FIXED = np.array([0.0, 0.0, 1e-2, 0.0])
+_V0_SCALE = np.array([10 * STD_VELOCITY, 10 * STD_VELOCITY, 0.0, 10 * STD_VELOCITY])
+_V0_FIXED = np.array([0.0, 0.0, 1e-5, 0.0])
 
 
 def xyxy_to_xyah(xyxy: np.ndarray) -> np.ndarray:
@@ -33,66 +55,55 @@ def xyah_to_xyxy(xyah: np.ndarray) -> np.ndarray:
 
 
 def initiate(xyah: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean (8,) and covariance (8, 8) of a new track from one (x, y, a, h) measurement."""
-    h = float(xyah[3])
-    mean = np.concatenate([xyah, np.zeros(4)])
-    std = np.array(
-        [
-            2 * STD_POSITION * h,
-            2 * STD_POSITION * h,
-            1e-2,
-            2 * STD_POSITION * h,
-            10 * STD_VELOCITY * h,
-            10 * STD_VELOCITY * h,
-            1e-5,
-            10 * STD_VELOCITY * h,
-        ]
-    )
-    return mean, np.diag(np.square(std))
+    """Mean (N, 8) and `var` (N, 3, 4) of new tracks from (N, 4) measurements."""
+    xyah = np.asarray(xyah, np.float64).reshape(-1, 4)
+    h = xyah[:, 3:4]
+    mean = np.concatenate([xyah, np.zeros_like(xyah)], axis=1)
+    var = np.zeros((len(xyah), 3, 4))
+    var[:, XX] = np.square(h * _P0_SCALE + _P0_FIXED)
+    var[:, VV] = np.square(h * _V0_SCALE + _V0_FIXED)
+    return mean, var
 
 
-# process noise std per state element = height * _Q_SCALE + _Q_FIXED
-_Q_SCALE = np.array(
-    [STD_POSITION] * 2 + [0.0, STD_POSITION] + [STD_VELOCITY] * 2 + [0.0, STD_VELOCITY]
-)
-_Q_FIXED = np.array([0.0, 0.0, 1e-2, 0.0, 0.0, 0.0, 1e-5, 0.0])
-# measurement noise std per measured element = height * _R_SCALE + _R_FIXED
-_R_SCALE = np.array([STD_POSITION, STD_POSITION, 0.0, STD_POSITION])
-_R_FIXED = np.array([0.0, 0.0, 1e-1, 0.0])
-_DIAG8 = np.arange(8)
-_DIAG4 = np.arange(4)
-
-
-def predict(mean: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One step for N tracks at once: mean (N, 8), cov (N, 8, 8) -> predicted copies
-    (mean F^T and F cov F^T + Q, written out for this F: few small-array operations,
-    since the tracker runs this every analysed frame)."""
-    if len(mean) == 0:
-        return mean.copy(), cov.copy()
+def predict(mean: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One step for N tracks: x' = F x, P' = F P F^T + Q, per 2x2 block
+    [[xx, xv], [xv, vv]] -> [[xx + 2 xv + vv + qx, xv + vv], [xv + vv, vv + qv]]."""
     new_mean = mean.copy()
     new_mean[:, :4] += mean[:, 4:]
-    # F cov F^T with F = [[I, I], [0, I]]: add the lower rows to the upper, then the
-    # right columns to the left
-    new_cov = cov.copy()
-    new_cov[:, :4, :] += cov[:, 4:, :]
-    new_cov[:, :, :4] += new_cov[:, :, 4:]
-    std = mean[:, 3:4] * _Q_SCALE + _Q_FIXED
-    new_cov[:, _DIAG8, _DIAG8] += std * std
-    return new_mean, new_cov
+    h = mean[:, 3:4]
+    xx, xv, vv = var[:, XX], var[:, XV], var[:, VV]
+    new_var = np.empty_like(var)
+    new_var[:, XV] = xv + vv
+    new_var[:, XX] = xx + xv + new_var[:, XV] + np.square(h * _QX_SCALE + _QX_FIXED)
+    new_var[:, VV] = vv + np.square(h * _QV_SCALE + _QV_FIXED)
+    return new_mean, new_var
 
 
-def update(mean: np.ndarray, cov: np.ndarray, xyah: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Correct N tracks at once: mean (N, 8), cov (N, 8, 8), measurements (N, 4)."""
-    if len(mean) == 0:
-        return mean.copy(), cov.copy()
-    std = mean[:, 3:4] * _R_SCALE + _R_FIXED
-    proj_cov = cov[:, :4, :4].copy()  # H cov H^T + R
-    proj_cov[:, _DIAG4, _DIAG4] += std * std
-    cross = cov[:, :, :4]  # cov H^T, (N, 8, 4)
-    # gain = cross inv(proj_cov); proj_cov is symmetric: solve proj_cov gain^T = cross^T
-    gain_t = np.linalg.solve(proj_cov, cross.transpose(0, 2, 1))  # (N, 4, 8)
-    innovation = np.asarray(xyah, np.float64).reshape(-1, 1, 4) - mean[:, None, :4]
-    new_mean = mean + (innovation @ gain_t)[:, 0, :]
-    # cov - gain proj_cov gain^T = cov - gain cross^T (gain proj_cov = cross)
-    new_cov = cov - gain_t.transpose(0, 2, 1) @ cross.transpose(0, 2, 1)
-    return new_mean, new_cov
+def update(mean: np.ndarray, var: np.ndarray, xyah: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Correct N tracks with (N, 4) measurements: per coordinate S = xx + r, gain
+    K = (xx, xv) / S, x' = x + K (z - x), P' = P - K S K^T."""
+    r = np.square(mean[:, 3:4] * _R_SCALE + _R_FIXED)
+    xx, xv, vv = var[:, XX], var[:, XV], var[:, VV]
+    kx = xx / (xx + r)
+    kv = xv / (xx + r)
+    innovation = np.asarray(xyah, np.float64).reshape(-1, 4) - mean[:, :4]
+    new_mean = np.empty_like(mean)
+    new_mean[:, :4] = mean[:, :4] + kx * innovation
+    new_mean[:, 4:] = mean[:, 4:] + kv * innovation
+    new_var = np.empty_like(var)
+    new_var[:, XX] = xx - kx * xx
+    new_var[:, XV] = xv - kx * xv
+    new_var[:, VV] = vv - kv * xv
+    return new_mean, new_var
+
+
+def full_cov(var: np.ndarray) -> np.ndarray:
+    """The (N, 8, 8) covariance matrices that `var` (N, 3, 4) stands for."""
+    n = len(var)
+    cov = np.zeros((n, 8, 8))
+    i = np.arange(4)
+    cov[:, i, i] = var[:, XX]
+    cov[:, i, i + 4] = var[:, XV]
+    cov[:, i + 4, i] = var[:, XV]
+    cov[:, i + 4, i + 4] = var[:, VV]
+    return cov

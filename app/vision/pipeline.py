@@ -253,9 +253,12 @@ class CameraPipeline:
             if detections is None:
                 tracked = self._last_tracked
             else:
-                people = detections[detections.class_id == PERSON]
+                people = detections
+                if (detections.class_id != PERSON).any():
+                    people = detections[detections.class_id == PERSON]
                 tracked = self.tracker.update(people)
-                tracked = tracked[tracked.tracker_id >= 0]
+                if (tracked.tracker_id < 0).any():
+                    tracked = tracked[tracked.tracker_id >= 0]
                 first = getattr(self.tracker, "origins", {})
                 tracker_ids = tracked.tracker_id.tolist()
                 if self.stitcher is not None:

@@ -15,6 +15,8 @@ kept in memory only). Person ids are small integers of their own (they replace
 from __future__ import annotations
 
 import logging
+import math
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +24,6 @@ from scipy.optimize import linear_sum_assignment
 
 from app.vision import appearance
 from app.vision.detections import Detections
-from app.vision.geometry import bottom_centers
 
 log = logging.getLogger(__name__)
 
@@ -31,54 +32,51 @@ CLEAN_VISIBLE = 0.85  # a person this much in plain view: their colours are thei
 
 @dataclass
 class _Person:
-    point: np.ndarray  # bottom-centre (x, y)
+    point: tuple[float, float]  # bottom-centre (x, y)
     height: float
     t: float
-    velocity: np.ndarray  # px/s over the trail
+    velocity: tuple[float, float]  # px/s over the trail
     tracker_id: int
     looks: list[np.ndarray] = field(default_factory=list)  # last unoccluded descriptors
-    trail: list[tuple[float, np.ndarray]] = field(default_factory=list)  # recent (t, point)
-    look_t: float = -np.inf  # when the last look was taken
+    trail: deque[tuple[float, float, float]] = field(default_factory=deque)  # (t, x, y)
+    look_t: float = -math.inf  # when the last look was taken
 
 
-def _at_border(xyxy: np.ndarray, size: tuple[int, int] | None, margin: float = 3.0) -> np.ndarray:
-    if size is None or len(xyxy) == 0:
-        return np.zeros(len(xyxy), bool)
+def _at_border(
+    boxes: list[list[float]], size: tuple[int, int] | None, margin: float = 3.0
+) -> list[bool]:
+    if size is None:
+        return [False] * len(boxes)
     w, h = size
-    return np.asarray(
-        (xyxy[:, 0] <= margin) | (xyxy[:, 2] >= w - margin) | (xyxy[:, 3] >= h - margin)
-    )
+    return [x0 <= margin or x1 >= w - margin or y1 >= h - margin for x0, _, x1, y1 in boxes]
 
 
 class _Observed:
-    """One frame's tracked rows as the stitcher sees them. With the frame, how much of
-    each person is in plain view, and their clothes colours, computed only for the rows
-    that need them (new or returning tracks, people whose last look is getting old)."""
+    """One frame's tracked rows as the stitcher sees them (plain Python numbers: a few
+    rows a frame). With the frame, how much of each person is in plain view, and their
+    clothes colours, computed only for the rows that need them (new or returning
+    tracks, people whose last look is getting old)."""
 
     def __init__(self, tracked: Detections, image: np.ndarray | None) -> None:
         self.ids: list[int] = tracked.tracker_id.tolist()
-        self.xyxy = np.asarray(tracked.xyxy, np.float64)
-        self.points = bottom_centers(tracked.xyxy)
-        self.heights = self.xyxy[:, 3] - self.xyxy[:, 1]
+        self.boxes: list[list[float]] = np.asarray(tracked.xyxy, np.float64).tolist()
+        self.points = [((x0 + x1) / 2.0, y1) for x0, _, x1, y1 in self.boxes]
+        self.heights = [y1 - y0 for _, y0, _, y1 in self.boxes]
         self.image = image
-        self._clean: np.ndarray | None = None
         self._looks: dict[int, np.ndarray] = {}
 
     def clean(self, row: int) -> bool:
-        """Whether row `row` is in plain view (its colours are its own); computed for
-        all rows the first time a row needs it (most frames none does)."""
+        """Whether row `row` is in plain view (its colours are its own)."""
         if self.image is None:
             return False
-        if self._clean is None:
-            self._clean = appearance.visible_fraction(self.xyxy, self.image.shape) >= CLEAN_VISIBLE
-        return bool(self._clean[row])
+        return appearance.plain_view(self.boxes[row], self.boxes, self.image.shape) >= CLEAN_VISIBLE
 
     def look(self, row: int) -> np.ndarray | None:
         if self.image is None:
             return None
         if row not in self._looks:
-            desc, _ = appearance.describe(self.image, self.xyxy[row : row + 1], self.xyxy)
-            self._looks[row] = desc[0]
+            look = appearance.describe_one(self.image, self.boxes[row], self.boxes)
+            self._looks[row] = look[0] if look is not None else appearance.UNKNOWN
         return self._looks[row]
 
 
@@ -129,7 +127,7 @@ class TrackStitcher:
             image_size = (int(image.shape[1]), int(image.shape[0]))
         obs = _Observed(tracked, image)
         ids = obs.ids
-        at_border = _at_border(tracked.xyxy, image_size)
+        at_border = _at_border(obs.boxes, image_size)
         new_rows = [
             i
             for i, tid in enumerate(ids)
@@ -160,15 +158,15 @@ class TrackStitcher:
     def _cost(self, p: _Person, obs: _Observed, row: int, t: float) -> float:
         """How well row `row` continues person `p` (lower is better; inf: it cannot)."""
         r = self.rules
-        h = max(float(obs.heights[row]), 1.0)
+        h = max(obs.heights[row], 1.0)
         if max(h, p.height) / max(min(h, p.height), 1.0) > r.height_ratio:
             return np.inf
         dt = min(t - p.t, r.max_extrapolate_s)
-        guess = p.point + p.velocity * dt
-        d = float(np.hypot(*(obs.points[row] - guess)))
+        (x, y), (px, py), (vx, vy) = obs.points[row], p.point, p.velocity
+        d = math.hypot(x - (px + vx * dt), y - (py + vy * dt))
         if d > r.radius * max(h, p.height):
             return np.inf
-        shape = d / h + r.height_weight * abs(np.log(h / max(p.height, 1.0)))
+        shape = d / h + r.height_weight * abs(math.log(h / max(p.height, 1.0)))
         look = obs.look(row)
         if look is None:  # no frame: geometry alone
             return shape
@@ -244,18 +242,20 @@ class TrackStitcher:
             log.debug("stitched tracker id %s onto person %s (was %s)", tid, pid, old)
 
     def _observe(self, pid: int, obs: _Observed, row: int, t: float) -> None:
-        point, h, tid = obs.points[row], float(obs.heights[row]), obs.ids[row]
+        point, h, tid = obs.points[row], obs.heights[row], obs.ids[row]
         p = self._people.get(pid)
         if p is None:
-            p = self._people[pid] = _Person(point.copy(), h, t, np.zeros(2), tid)
-        p.point, p.height, p.t, p.tracker_id = point.copy(), h, t, tid
+            p = self._people[pid] = _Person(point, h, t, (0.0, 0.0), tid)
+        p.point, p.height, p.t, p.tracker_id = point, h, t, tid
         # velocity over a window of about velocity_window_s, whatever the frame rate:
         # frame-to-frame steps at 25 fps are mostly box jitter
-        p.trail = [(pt, q) for pt, q in p.trail if t - pt <= self.rules.velocity_window_s]
-        p.trail.append((t, point.copy()))
-        t0, q0 = p.trail[0]
+        trail = p.trail
+        while trail and t - trail[0][0] > self.rules.velocity_window_s:
+            trail.popleft()
+        trail.append((t, *point))
+        t0, x0, y0 = trail[0]
         if t - t0 > 0:
-            p.velocity = (point - q0) / (t - t0)
+            p.velocity = ((point[0] - x0) / (t - t0), (point[1] - y0) / (t - t0))
         if obs.image is None or t - p.look_t < self.rules.look_every_s or not obs.clean(row):
             return
         look = obs.look(row)

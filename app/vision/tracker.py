@@ -41,8 +41,9 @@ class State(Enum):
 
 @dataclass(eq=False)
 class Track:
-    mean: np.ndarray
-    cov: np.ndarray
+    """A track's bookkeeping; its Kalman state is a row of the tracker's arrays (the
+    row of its position in `ByteTracker.tracks`)."""
+
     score: float
     start_frame: int
     last_frame: int
@@ -54,9 +55,6 @@ class Track:
     @property
     def confirmed(self) -> bool:
         return self.track_id >= 0
-
-    def xyxy(self) -> np.ndarray:
-        return kalman.xyah_to_xyxy(self.mean[:4])[0]
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -107,6 +105,11 @@ class ByteTracker:
     def reset(self) -> None:
         """Forget every track; ids start again at 1."""
         self.tracks: list[Track] = []
+        # Kalman state, row i for tracks[i] (see app.vision.kalman)
+        self._mean = np.zeros((0, 8))
+        self._var = np.zeros((0, 3, 4))
+        self._xyxy = np.zeros((0, 4))  # predicted boxes of this frame
+        self._det_xyah = np.zeros((0, 4))  # this frame's detections as (x, y, a, h)
         self.frame = 0
         self._next_id = 1
         self.origins: dict[int, np.ndarray] = {}
@@ -131,34 +134,30 @@ class ByteTracker:
             valid & (scores >= self.cfg.low_thresh) & (scores < self.cfg.high_thresh)
         )
         self._predict()
+        self._det_xyah = kalman.xyxy_to_xyah(boxes)
         assigned: dict[int, Track] = {}  # detection row -> track
         left_high = self._match_pool(boxes, scores, high, low, assigned)
         left_high = self._match_tentative(boxes, scores, left_high, assigned)
         self._start_tracks(boxes, scores, left_high)
         self._prune()
         kept = {id(t) for t in self.tracks}
-        rows = np.array(
-            sorted(r for r, t in assigned.items() if t.confirmed and id(t) in kept), np.int64
-        )
-        ids = np.array([assigned[int(r)].track_id for r in rows], np.int64)
-        return detections[rows].with_tracker_id(ids)
+        rows = sorted(r for r, t in assigned.items() if t.confirmed and id(t) in kept)
+        ids = [assigned[r].track_id for r in rows]
+        return detections[np.array(rows, np.int64)].with_tracker_id(np.array(ids, np.int64))
 
     # steps
     def _predict(self) -> None:
-        if not self.tracks:
-            return
-        mean = np.array([t.mean for t in self.tracks])
-        cov = np.array([t.cov for t in self.tracks])
-        lost = np.array([t.state is State.LOST for t in self.tracks])
-        mean[lost, 7] = 0.0  # a lost box keeps its size
-        mean, cov = kalman.predict(mean, cov)
-        for t, m, c in zip(self.tracks, mean, cov, strict=True):
-            t.mean, t.cov = m, c
+        if self.tracks:
+            lost = [i for i, t in enumerate(self.tracks) if t.state is State.LOST]
+            self._mean[lost, 7] = 0.0  # a lost box keeps its size
+            self._mean, self._var = kalman.predict(self._mean, self._var)
+        self._xyxy = kalman.xyah_to_xyxy(self._mean[:, :4])
 
-    def _boxes(self, tracks: list[Track]) -> np.ndarray:
-        if not tracks:
-            return np.zeros((0, 4))
-        return kalman.xyah_to_xyxy(np.array([t.mean[:4] for t in tracks]))
+    def _keep(self, keep: list[int]) -> None:
+        """Keep only the tracks at these positions (in order)."""
+        if len(keep) < len(self.tracks):
+            self.tracks = [self.tracks[i] for i in keep]
+            self._mean, self._var = self._mean[keep], self._var[keep]
 
     def _match_pool(
         self,
@@ -168,61 +167,68 @@ class ByteTracker:
         low: np.ndarray,
         assigned: dict[int, Track],
     ) -> np.ndarray:
-        pool = [t for t in self.tracks if t.state is not State.TENTATIVE]
+        pool = [i for i, t in enumerate(self.tracks) if t.state is not State.TENTATIVE]
         matches, un_t, un_d = associate(
-            self._boxes(pool), boxes[high], scores[high], self.cfg.match_iou
+            self._xyxy[pool], boxes[high], scores[high], self.cfg.match_iou
         )
         self._hit(pool, high, matches, boxes, scores, assigned)
-        rest = [pool[i] for i in un_t if pool[i].state is State.TRACKED]
-        matches2, un_t2, _ = associate(self._boxes(rest), boxes[low], None, LOW_STAGE_IOU)
-        self._hit(rest, low, matches2, boxes, scores, assigned)
+        rest = [pool[i] for i in un_t if self.tracks[pool[i]].state is State.TRACKED]
+        if rest and len(low):
+            matches2, un_t2, _ = associate(self._xyxy[rest], boxes[low], None, LOW_STAGE_IOU)
+            self._hit(rest, low, matches2, boxes, scores, assigned)
+        else:
+            un_t2 = list(range(len(rest)))
         for i in un_t2:
-            rest[i].state = State.LOST
+            self.tracks[rest[i]].state = State.LOST
         return high[un_d]
 
     def _match_tentative(
         self, boxes: np.ndarray, scores: np.ndarray, high: np.ndarray, assigned: dict[int, Track]
     ) -> np.ndarray:
-        tentative = [t for t in self.tracks if t.state is State.TENTATIVE]
+        tentative = [i for i, t in enumerate(self.tracks) if t.state is State.TENTATIVE]
+        if not tentative:
+            return high
         matches, un_t, un_d = associate(
-            self._boxes(tentative), boxes[high], scores[high], TENTATIVE_IOU
+            self._xyxy[tentative], boxes[high], scores[high], TENTATIVE_IOU
         )
         self._hit(tentative, high, matches, boxes, scores, assigned)
-        dropped = {id(tentative[i]) for i in un_t}  # a tentative track may not miss a frame
-        self.tracks = [t for t in self.tracks if id(t) not in dropped]
+        dropped = {tentative[i] for i in un_t}  # a tentative track may not miss a frame
+        self._keep([i for i in range(len(self.tracks)) if i not in dropped])
         return high[un_d]
 
     def _start_tracks(self, boxes: np.ndarray, scores: np.ndarray, rows: np.ndarray) -> None:
+        rows = rows[scores[rows] >= self.cfg.new_track_thresh]
+        if not len(rows):
+            return
+        mean, var = kalman.initiate(self._det_xyah[rows])
+        self._mean = np.concatenate([self._mean, mean])
+        self._var = np.concatenate([self._var, var])
         for r in rows:
-            if scores[r] < self.cfg.new_track_thresh:
-                continue
-            mean, cov = kalman.initiate(kalman.xyxy_to_xyah(boxes[r])[0])
-            t = Track(mean, cov, float(scores[r]), self.frame, self.frame)
+            t = Track(float(scores[r]), self.frame, self.frame)
             t.first_box = boxes[r].copy()
             self.tracks.append(t)
             self._maybe_confirm(t)
 
     def _hit(
         self,
-        tracks: list[Track],
+        tracks: list[int],
         rows: np.ndarray,
         matches: list[tuple[int, int]],
         boxes: np.ndarray,
         scores: np.ndarray,
         assigned: dict[int, Track],
     ) -> None:
-        """Correct the matched tracks (one vectorised Kalman update) and record them."""
+        """Correct the matched tracks (positions in `self.tracks`; one vectorised Kalman
+        update) and record them."""
         if not matches:
             return
         hit = [tracks[ti] for ti, _ in matches]
         det_rows = [int(rows[di]) for _, di in matches]
-        mean, cov = kalman.update(
-            np.array([t.mean for t in hit]),
-            np.array([t.cov for t in hit]),
-            kalman.xyxy_to_xyah(boxes[det_rows]),
+        self._mean[hit], self._var[hit] = kalman.update(
+            self._mean[hit], self._var[hit], self._det_xyah[det_rows]
         )
-        for t, row, m, c in zip(hit, det_rows, mean, cov, strict=True):
-            t.mean, t.cov = m, c
+        for i, row in zip(hit, det_rows, strict=True):
+            t = self.tracks[i]
             t.hits = t.hits + 1 if t.last_frame == self.frame - 1 else 1
             t.score = float(scores[row])
             t.last_frame = self.frame
@@ -246,21 +252,25 @@ class ByteTracker:
         """Drop lost tracks past max_lost; of a live and a lost track on the same spot
         (IoU > DUPLICATE_IOU) keep the one that has existed longer, as ByteTrack does:
         a new track born on top of a lost one yields, and the lost one is found again."""
-        self.tracks = [
-            t
-            for t in self.tracks
-            if t.state is not State.LOST or self.frame - t.last_frame <= self.max_lost_frames
-        ]
-        live = [t for t in self.tracks if t.state is not State.LOST]
-        lost = [t for t in self.tracks if t.state is State.LOST]
+        self._keep(
+            [
+                i
+                for i, t in enumerate(self.tracks)
+                if t.state is not State.LOST or self.frame - t.last_frame <= self.max_lost_frames
+            ]
+        )
+        live = [i for i, t in enumerate(self.tracks) if t.state is not State.LOST]
+        lost = [i for i, t in enumerate(self.tracks) if t.state is State.LOST]
         if not live or not lost:
             return
-        iou = box_iou(self._boxes(live), self._boxes(lost))
+        xyxy = kalman.xyah_to_xyxy(self._mean[:, :4])
+        iou = box_iou(xyxy[live], xyxy[lost])
         drop: set[int] = set()
         for i, j in zip(*np.nonzero(iou > DUPLICATE_IOU), strict=True):
-            a, b = live[i], lost[j]
+            a, b = self.tracks[live[i]], self.tracks[lost[j]]
             if a.last_frame - a.start_frame > b.last_frame - b.start_frame:
-                drop.add(id(b))
+                drop.add(lost[j])
             else:
-                drop.add(id(a))
-        self.tracks = [t for t in self.tracks if id(t) not in drop]
+                drop.add(live[i])
+        if drop:
+            self._keep([i for i in range(len(self.tracks)) if i not in drop])

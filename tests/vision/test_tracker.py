@@ -307,34 +307,50 @@ def test_origins_hold_the_first_sighting_of_tracks_confirmed_now() -> None:
 
 
 def test_kalman_steps_match_the_textbook_formulas() -> None:
-    """predict/update are written out for speed; they must equal the matrix forms
-    x' = F x, P' = F P F^T + Q and K = P H^T S^-1, x + K (z - H x), P - K S K^T."""
+    """predict/update are written out per 2x2 block for speed; over a run of steps from
+    `initiate` they must equal the 8x8 matrix forms x' = F x, P' = F P F^T + Q and
+    K = P H^T S^-1, x + K (z - H x), P - K S K^T, and the covariance must stay in the
+    four (coordinate, its velocity) blocks that `var` keeps."""
     from app.vision import kalman
 
     rng = np.random.default_rng(7)
     n = 5
-    mean = np.concatenate([rng.uniform(50, 400, (n, 4)), rng.normal(0, 3, (n, 4))], axis=1)
-    mean[:, 2] = rng.uniform(0.3, 0.6, n)
-    a = rng.normal(0, 1, (n, 8, 8))
-    cov = a @ a.transpose(0, 2, 1) + np.eye(8)  # symmetric positive definite
     f = np.eye(8)
     f[:4, 4:] = np.eye(4)
     h = np.eye(4, 8)
     sp, sv = kalman.STD_POSITION, kalman.STD_VELOCITY
-    m2, c2 = kalman.predict(mean, cov)
-    for i in range(n):
-        ht = mean[i, 3]
-        q = np.diag(np.square([sp * ht, sp * ht, 1e-2, sp * ht, sv * ht, sv * ht, 1e-5, sv * ht]))
-        np.testing.assert_allclose(m2[i], f @ mean[i])
-        np.testing.assert_allclose(c2[i], f @ cov[i] @ f.T + q)
-    z = mean[:, :4] + rng.normal(0, 5, (n, 4))
-    m3, c3 = kalman.update(mean, cov, z)
-    for i in range(n):
-        ht = mean[i, 3]
-        s = h @ cov[i] @ h.T + np.diag(np.square([sp * ht, sp * ht, 1e-1, sp * ht]))
-        k = cov[i] @ h.T @ np.linalg.inv(s)
-        np.testing.assert_allclose(m3[i], mean[i] + k @ (z[i] - h @ mean[i]), rtol=1e-9)
-        np.testing.assert_allclose(c3[i], cov[i] - k @ s @ k.T, rtol=1e-7, atol=1e-9)
+    start = np.column_stack(
+        [rng.uniform(50, 400, (n, 2)), rng.uniform(0.3, 0.6, n), rng.uniform(60, 200, n)]
+    )
+    mean, var = kalman.initiate(start)
+    ref_mean, ref_cov = mean.copy(), kalman.full_cov(var)
+    ht0 = start[:, 3]
+    p0 = np.square([[2 * sp * x, 2 * sp * x, 1e-2, 2 * sp * x] for x in ht0])
+    v0 = np.square([[10 * sv * x, 10 * sv * x, 1e-5, 10 * sv * x] for x in ht0])
+    np.testing.assert_allclose(ref_cov, [np.diag(np.r_[a, b]) for a, b in zip(p0, v0)])
+    for step in range(6):
+        mean, var = kalman.predict(mean, var)
+        for i in range(n):
+            ht = ref_mean[i, 3]
+            q = np.diag(
+                np.square([sp * ht, sp * ht, 1e-2, sp * ht, sv * ht, sv * ht, 1e-5, sv * ht])
+            )
+            ref_mean[i] = f @ ref_mean[i]
+            ref_cov[i] = f @ ref_cov[i] @ f.T + q
+        np.testing.assert_allclose(mean, ref_mean, rtol=1e-12)
+        np.testing.assert_allclose(kalman.full_cov(var), ref_cov, rtol=1e-12, atol=1e-12)
+        if step == 3:
+            continue  # a frame without a measurement
+        z = ref_mean[:, :4] + rng.normal(0, 5, (n, 4))
+        mean, var = kalman.update(mean, var, z)
+        for i in range(n):
+            ht = ref_mean[i, 3]
+            s = h @ ref_cov[i] @ h.T + np.diag(np.square([sp * ht, sp * ht, 1e-1, sp * ht]))
+            k = ref_cov[i] @ h.T @ np.linalg.inv(s)
+            ref_mean[i] = ref_mean[i] + k @ (z[i] - h @ ref_mean[i])
+            ref_cov[i] = ref_cov[i] - k @ s @ k.T
+        np.testing.assert_allclose(mean, ref_mean, rtol=1e-9)
+        np.testing.assert_allclose(kalman.full_cov(var), ref_cov, rtol=1e-7, atol=1e-9)
     boxes = np.array([[10.0, 20.0, 50.0, 120.0], [0.0, 0.0, 3.0, 9.0]])
     np.testing.assert_allclose(kalman.xyah_to_xyxy(kalman.xyxy_to_xyah(boxes)), boxes)
     np.testing.assert_allclose(kalman.xyxy_to_xyah(boxes[:1]), [[30.0, 70.0, 0.4, 100.0]])
