@@ -10,10 +10,10 @@ and are not biometric (a change of coat changes them).
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
+
+from app.vision import kernels
 
 H_BINS, S_BINS, V_BINS = 8, 4, 4
 BINS = H_BINS * S_BINS * V_BINS
@@ -34,6 +34,7 @@ _LEVELS = np.arange(256)
 _H_CODE = (np.minimum(_LEVELS, 179) * H_BINS // 180) * S_BINS * V_BINS
 _S_CODE = (_LEVELS * S_BINS // 256) * V_BINS
 _V_CODE = _LEVELS * V_BINS // 256
+_PART_ROWS = np.array(_ROWS, np.int64)  # crop rows of each part
 
 UNKNOWN = np.zeros((len(PARTS), BINS), np.float32)  # a look with no part seen
 UNKNOWN.flags.writeable = False
@@ -67,21 +68,21 @@ def describe_one(
     region = _region(image.shape, box)
     if region is None:
         return None
-    mask = _unhidden(fronts, box[3], region)
-    visible = float(mask.sum()) / mask.size
     left, top, right, bottom = region
     crop = cv2.resize(image[top:bottom, left:right], (CROP_W, CROP_H), interpolation=cv2.INTER_AREA)
-    hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
-    code = _H_CODE[hsv[..., 0]] + _S_CODE[hsv[..., 1]] + _V_CODE[hsv[..., 2]]
-    out = np.zeros((len(PARTS), BINS), np.float32)
-    for k, (r0, r1) in enumerate(_ROWS):
-        m = mask[r0:r1]
-        seen = float(m.sum())
-        if seen < MIN_VISIBLE_PART * m.size:
-            continue
-        hist = np.bincount(code[r0:r1].ravel(), weights=m.ravel(), minlength=BINS)
-        out[k] = hist / seen
-    return out, visible
+    hists, visible = kernels.clothes_histograms(
+        cv2.cvtColor(crop, cv2.COLOR_BGR2HSV),
+        np.asarray(fronts, np.float64).reshape(-1, 4),
+        float(box[3]),
+        np.array(region, np.float64),
+        _H_CODE,
+        _S_CODE,
+        _V_CODE,
+        _PART_ROWS,
+        MIN_VISIBLE_PART,
+        BINS,
+    )
+    return hists, float(visible)
 
 
 def visible_fraction(xyxy: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -128,25 +129,6 @@ def _region(shape: tuple[int, ...], box: list[float]) -> tuple[int, int, int, in
     return left, top, right, bottom
 
 
-def _unhidden(
-    fronts: list[list[float]], bottom_y: float, region: tuple[int, int, int, int]
-) -> np.ndarray:
-    """(CROP_H, CROP_W) float mask of the crop `region` (left, top, right, bottom): 0
-    where a box standing in front (bottom edge lower than `bottom_y`) covers it."""
-    left, top, right, bottom = region
-    mask = np.ones((CROP_H, CROP_W), np.float64)
-    sx, sy = CROP_W / (right - left), CROP_H / (bottom - top)
-    for fx0, fy0, fx1, fy1 in fronts:
-        if not (fy1 > bottom_y + 1.0 and fx0 < right and fx1 > left and fy0 < bottom and fy1 > top):
-            continue
-        c0 = min(max(math.floor((fx0 - left) * sx), 0), CROP_W)
-        c1 = min(max(math.ceil((fx1 - left) * sx), 0), CROP_W)
-        r0 = min(max(math.floor((fy0 - top) * sy), 0), CROP_H)
-        r1 = min(max(math.ceil((fy1 - top) * sy), 0), CROP_H)
-        mask[r0:r1, c0:c1] = 0.0
-    return mask
-
-
 def known(desc: np.ndarray) -> bool:
     """A descriptor computed from pixels (not the all-zero 'unknown')."""
     return bool(desc.any())
@@ -155,8 +137,4 @@ def known(desc: np.ndarray) -> bool:
 def distance(a: np.ndarray, b: np.ndarray) -> float:
     """Mean Bhattacharyya distance over the parts known in both (parts, BINS)
     descriptors, in [0, 1]; 0.0 when no part is known in both (no evidence)."""
-    both = a.any(axis=1) & b.any(axis=1)
-    if not both.any():
-        return 0.0
-    bc = np.sqrt(np.clip(a[both], 0, None) * np.clip(b[both], 0, None)).sum(axis=1)
-    return float(np.mean(np.sqrt(np.clip(1.0 - bc, 0.0, 1.0))))
+    return float(kernels.look_distance(a, b))

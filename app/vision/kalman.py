@@ -8,12 +8,15 @@ F = [[I, I], [0, I]], H = [I, 0] and diagonal Q and R, a covariance that starts
 diagonal (as `initiate` makes it) stays four independent 2x2 blocks, one per
 coordinate, so the 8x8 matrix algebra reduces exactly to a few element-wise
 operations (`full_cov` rebuilds the 8x8 matrix; tests check both against the matrix
-forms). Prediction and correction are vectorised over all tracks at once.
+forms). Prediction and correction run over all tracks at once, compiled
+(`app.vision.kernels`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from app.vision import kernels
 
 STD_POSITION = 1.0 / 20
 STD_VELOCITY = 1.0 / 160
@@ -37,21 +40,17 @@ _V0_FIXED = np.array([0.0, 0.0, 1e-5, 0.0])
 
 
 def xyxy_to_xyah(xyxy: np.ndarray) -> np.ndarray:
-    xyxy = np.asarray(xyxy, np.float64).reshape(-1, 4)
-    out = np.empty_like(xyxy)
-    wh = xyxy[:, 2:] - xyxy[:, :2]
-    out[:, :2] = xyxy[:, :2] + wh / 2
-    out[:, 2] = wh[:, 0] / wh[:, 1]
-    out[:, 3] = wh[:, 1]
-    return out
+    """(N, 4) boxes x0, y0, x1, y1 -> centre x, centre y, aspect w/h, height."""
+    return kernels.xyxy_to_xyah(_f64(xyxy))
 
 
 def xyah_to_xyxy(xyah: np.ndarray) -> np.ndarray:
-    xyah = np.asarray(xyah, np.float64).reshape(-1, 4)
-    half = np.empty((len(xyah), 2))
-    half[:, 1] = xyah[:, 3] / 2
-    half[:, 0] = xyah[:, 2] * half[:, 1]
-    return np.concatenate([xyah[:, :2] - half, xyah[:, :2] + half], axis=1)
+    """The inverse of `xyxy_to_xyah`."""
+    return kernels.xyah_to_xyxy(_f64(xyah))
+
+
+def _f64(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(a, np.float64).reshape(-1, 4))
 
 
 def initiate(xyah: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -68,33 +67,28 @@ def initiate(xyah: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def predict(mean: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One step for N tracks: x' = F x, P' = F P F^T + Q, per 2x2 block
     [[xx, xv], [xv, vv]] -> [[xx + 2 xv + vv + qx, xv + vv], [xv + vv, vv + qv]]."""
-    new_mean = mean.copy()
-    new_mean[:, :4] += mean[:, 4:]
-    h = mean[:, 3:4]
-    xx, xv, vv = var[:, XX], var[:, XV], var[:, VV]
-    new_var = np.empty_like(var)
-    new_var[:, XV] = xv + vv
-    new_var[:, XX] = xx + xv + new_var[:, XV] + np.square(h * _QX_SCALE + _QX_FIXED)
-    new_var[:, VV] = vv + np.square(h * _QV_SCALE + _QV_FIXED)
+    new_mean, new_var = np.array(mean, np.float64), np.array(var, np.float64)
+    predict_in_place(new_mean, new_var)
     return new_mean, new_var
+
+
+def predict_in_place(mean: np.ndarray, var: np.ndarray) -> None:
+    """`predict` on C-contiguous float64 arrays, overwriting them."""
+    kernels.kalman_predict(mean, var, _QX_SCALE, _QX_FIXED, _QV_SCALE, _QV_FIXED)
 
 
 def update(mean: np.ndarray, var: np.ndarray, xyah: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Correct N tracks with (N, 4) measurements: per coordinate S = xx + r, gain
     K = (xx, xv) / S, x' = x + K (z - x), P' = P - K S K^T."""
-    r = np.square(mean[:, 3:4] * _R_SCALE + _R_FIXED)
-    xx, xv, vv = var[:, XX], var[:, XV], var[:, VV]
-    kx = xx / (xx + r)
-    kv = xv / (xx + r)
-    innovation = np.asarray(xyah, np.float64).reshape(-1, 4) - mean[:, :4]
-    new_mean = np.empty_like(mean)
-    new_mean[:, :4] = mean[:, :4] + kx * innovation
-    new_mean[:, 4:] = mean[:, 4:] + kv * innovation
-    new_var = np.empty_like(var)
-    new_var[:, XX] = xx - kx * xx
-    new_var[:, XV] = xv - kx * xv
-    new_var[:, VV] = vv - kv * xv
+    new_mean, new_var = np.array(mean, np.float64), np.array(var, np.float64)
+    update_in_place(new_mean, new_var, np.arange(len(new_mean)), xyah)
     return new_mean, new_var
+
+
+def update_in_place(mean: np.ndarray, var: np.ndarray, rows: np.ndarray, xyah: np.ndarray) -> None:
+    """`update` of the tracks at `rows` of C-contiguous float64 arrays, with one (4,)
+    measurement per row, overwriting them."""
+    kernels.kalman_update(mean, var, np.asarray(rows, np.int64), _f64(xyah), _R_SCALE, _R_FIXED)
 
 
 def full_cov(var: np.ndarray) -> np.ndarray:

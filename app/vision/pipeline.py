@@ -25,6 +25,7 @@ import numpy as np
 
 from app.config import AppConfig
 from app.events import Alert, Event, EventBus, NewVisitor, Occupancy, ZoneEnter
+from app.vision import kernels
 from app.vision.analytics import Analytics, QueueState
 from app.vision.crops import person_crop_jpeg
 from app.vision.detections import Detections
@@ -146,6 +147,7 @@ class CameraPipeline:
         self.fps = float(fps or analysis_fps(cfg, camera))
         self.detector = detector
         self.bus = bus
+        kernels.warm_up()  # compiled tracking loops: ready before the first frame
         self.tracker = tracker if tracker is not None else default_tracker(cfg, self.fps)
         self.gate: GateLike | None = (
             default_gate(cfg) if motion is True else (None if motion is False else motion)

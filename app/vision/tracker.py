@@ -23,7 +23,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from app.config import TrackerConfig
-from app.vision import kalman
+from app.vision import kalman, kernels
 from app.vision.detections import Detections
 
 log = logging.getLogger(__name__)
@@ -59,15 +59,10 @@ class Track:
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(A, 4) x (B, 4) xyxy -> (A, B) IoU."""
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)))
-    wh = np.minimum(a[:, None, 2:], b[None, :, 2:]) - np.maximum(a[:, None, :2], b[None, :, :2])
-    np.maximum(wh, 0.0, out=wh)
-    inter = wh[..., 0] * wh[..., 1]
-    size_a = a[:, 2:] - a[:, :2]
-    size_b = b[:, 2:] - b[:, :2]
-    union = (size_a[:, 0] * size_a[:, 1])[:, None] + (size_b[:, 0] * size_b[:, 1])[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+    return kernels.iou_matrix(
+        np.ascontiguousarray(a, np.float64).reshape(-1, 4),
+        np.ascontiguousarray(b, np.float64).reshape(-1, 4),
+    )
 
 
 def associate(
@@ -147,10 +142,10 @@ class ByteTracker:
 
     # steps
     def _predict(self) -> None:
-        if self.tracks:
-            lost = [i for i, t in enumerate(self.tracks) if t.state is State.LOST]
+        lost = [i for i, t in enumerate(self.tracks) if t.state is State.LOST]
+        if lost:
             self._mean[lost, 7] = 0.0  # a lost box keeps its size
-            self._mean, self._var = kalman.predict(self._mean, self._var)
+        kalman.predict_in_place(self._mean, self._var)
         self._xyxy = kalman.xyah_to_xyxy(self._mean[:, :4])
 
     def _keep(self, keep: list[int]) -> None:
@@ -224,9 +219,7 @@ class ByteTracker:
             return
         hit = [tracks[ti] for ti, _ in matches]
         det_rows = [int(rows[di]) for _, di in matches]
-        self._mean[hit], self._var[hit] = kalman.update(
-            self._mean[hit], self._var[hit], self._det_xyah[det_rows]
-        )
+        kalman.update_in_place(self._mean, self._var, np.array(hit), self._det_xyah[det_rows])
         for i, row in zip(hit, det_rows, strict=True):
             t = self.tracks[i]
             t.hits = t.hits + 1 if t.last_frame == self.frame - 1 else 1

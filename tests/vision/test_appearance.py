@@ -67,3 +67,17 @@ def test_shapes(n: int) -> None:
     looks, vis = describe(frame(), boxes.reshape(-1, 4))
     assert looks.shape[0] == n and vis.shape == (n,)
     assert np.allclose(looks.sum(axis=2)[looks.sum(axis=2) > 0], 1.0)
+
+
+def test_distance_is_the_mean_bhattacharyya_distance_of_parts_known_in_both() -> None:
+    rng = np.random.default_rng(5)
+    a = rng.random((2, 128)).astype(np.float32)
+    b = rng.random((2, 128)).astype(np.float32)
+    a /= a.sum(axis=1, keepdims=True)
+    b /= b.sum(axis=1, keepdims=True)
+    per_part = [np.sqrt(1 - np.sqrt(a[k].astype(float) * b[k]).sum()) for k in range(2)]
+    assert distance(a, b) == pytest.approx(np.mean(per_part), abs=1e-6)
+    assert distance(a, a) == pytest.approx(0.0, abs=1e-3)
+    b[1] = 0  # the lower part unknown in b: only the upper part counts
+    assert distance(a, b) == pytest.approx(per_part[0], abs=1e-6)
+    assert distance(a, np.zeros_like(a)) == 0.0  # no evidence

@@ -327,7 +327,7 @@ def test_kalman_steps_match_the_textbook_formulas() -> None:
     ht0 = start[:, 3]
     p0 = np.square([[2 * sp * x, 2 * sp * x, 1e-2, 2 * sp * x] for x in ht0])
     v0 = np.square([[10 * sv * x, 10 * sv * x, 1e-5, 10 * sv * x] for x in ht0])
-    np.testing.assert_allclose(ref_cov, [np.diag(np.r_[a, b]) for a, b in zip(p0, v0)])
+    np.testing.assert_allclose(ref_cov, [np.diag(np.r_[a, b]) for a, b in zip(p0, v0, strict=True)])
     for step in range(6):
         mean, var = kalman.predict(mean, var)
         for i in range(n):
@@ -354,3 +354,25 @@ def test_kalman_steps_match_the_textbook_formulas() -> None:
     boxes = np.array([[10.0, 20.0, 50.0, 120.0], [0.0, 0.0, 3.0, 9.0]])
     np.testing.assert_allclose(kalman.xyah_to_xyxy(kalman.xyxy_to_xyah(boxes)), boxes)
     np.testing.assert_allclose(kalman.xyxy_to_xyah(boxes[:1]), [[30.0, 70.0, 0.4, 100.0]])
+
+
+def test_box_iou_matches_the_plain_formula() -> None:
+    """The compiled IoU against the definition, on overlapping, nested, touching,
+    disjoint and zero-area boxes."""
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 200, (40, 2))
+    boxes = np.concatenate([xy, xy + rng.uniform(0, 60, (40, 2))], axis=1)
+    boxes[0] = [10, 10, 10, 50]  # zero width
+    boxes[1] = [0, 0, 10, 10]
+    boxes[2] = [10, 0, 20, 10]  # touches boxes[1]
+    boxes[3] = [2, 2, 8, 8]  # inside boxes[1]
+    want = np.zeros((40, 40))
+    for i, (a0, a1, a2, a3) in enumerate(boxes):
+        for j, (b0, b1, b2, b3) in enumerate(boxes):
+            inter = max(min(a2, b2) - max(a0, b0), 0) * max(min(a3, b3) - max(a1, b1), 0)
+            union = (a2 - a0) * (a3 - a1) + (b2 - b0) * (b3 - b1) - inter
+            want[i, j] = inter / union if union > 0 else 0.0
+    got = box_iou(boxes, boxes)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert got[1, 2] == 0.0 and got[1, 3] == pytest.approx(36 / 100)
+    assert box_iou(boxes[:0], boxes).shape == (0, 40)
