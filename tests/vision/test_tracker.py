@@ -271,8 +271,8 @@ def mot_scores(tracks: list[Detections], frames: list[int]) -> tuple[float, int]
 def test_tud_tracks_against_ground_truth_and_supervision(
     tud_detections: list[Detections], every: int, fps: float
 ) -> None:
-    """Measured: 25 fps IDF1 0.814 / 6 switches (sv.ByteTrack defaults 0.812 / 8);
-    5 fps IDF1 0.801 / 2 switches (sv 0.786 / 11)."""
+    """On TUD's ground truth our tracker scores IDF1 >= 0.78 with at most 8 switches,
+    and no worse than sv.ByteTrack with its defaults on the same detections."""
     frames = list(range(0, len(tud_detections), every))
     ours = ByteTracker(SCENARIO, fps)
     idf1, switches = mot_scores([ours.update(tud_detections[f]) for f in frames], frames)
