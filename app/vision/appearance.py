@@ -85,13 +85,6 @@ def describe_one(
     return hists, float(visible)
 
 
-def visible_fraction(xyxy: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """(N,) roughly how much of each box's clothes region is in plain view (see
-    `plain_view`; `describe` masks exactly)."""
-    boxes = np.asarray(xyxy, np.float64).reshape(-1, 4).tolist()
-    return np.array([plain_view(b, boxes, shape) for b in boxes], np.float64)
-
-
 def plain_view(box: list[float], boxes: list[list[float]], shape: tuple[int, ...]) -> float:
     """Roughly how much of `box`'s clothes region is in plain view: 1 minus the largest
     share of it that one of `boxes` standing in front (bottom edge lower) covers. Plain

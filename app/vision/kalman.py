@@ -41,16 +41,12 @@ _V0_FIXED = np.array([0.0, 0.0, 1e-5, 0.0])
 
 def xyxy_to_xyah(xyxy: np.ndarray) -> np.ndarray:
     """(N, 4) boxes x0, y0, x1, y1 -> centre x, centre y, aspect w/h, height."""
-    return kernels.xyxy_to_xyah(_f64(xyxy))
+    return kernels.xyxy_to_xyah(kernels.as_boxes(xyxy))
 
 
 def xyah_to_xyxy(xyah: np.ndarray) -> np.ndarray:
     """The inverse of `xyxy_to_xyah`."""
-    return kernels.xyah_to_xyxy(_f64(xyah))
-
-
-def _f64(a: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(np.asarray(a, np.float64).reshape(-1, 4))
+    return kernels.xyah_to_xyxy(kernels.as_boxes(xyah))
 
 
 def initiate(xyah: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -64,31 +60,20 @@ def initiate(xyah: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, var
 
 
-def predict(mean: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One step for N tracks: x' = F x, P' = F P F^T + Q, per 2x2 block
+def predict(mean: np.ndarray, var: np.ndarray) -> None:
+    """One step for N tracks, in place (C-contiguous float64 arrays): x' = F x,
+    P' = F P F^T + Q, per 2x2 block
     [[xx, xv], [xv, vv]] -> [[xx + 2 xv + vv + qx, xv + vv], [xv + vv, vv + qv]]."""
-    new_mean, new_var = np.array(mean, np.float64), np.array(var, np.float64)
-    predict_in_place(new_mean, new_var)
-    return new_mean, new_var
-
-
-def predict_in_place(mean: np.ndarray, var: np.ndarray) -> None:
-    """`predict` on C-contiguous float64 arrays, overwriting them."""
     kernels.kalman_predict(mean, var, _QX_SCALE, _QX_FIXED, _QV_SCALE, _QV_FIXED)
 
 
-def update(mean: np.ndarray, var: np.ndarray, xyah: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Correct N tracks with (N, 4) measurements: per coordinate S = xx + r, gain
-    K = (xx, xv) / S, x' = x + K (z - x), P' = P - K S K^T."""
-    new_mean, new_var = np.array(mean, np.float64), np.array(var, np.float64)
-    update_in_place(new_mean, new_var, np.arange(len(new_mean)), xyah)
-    return new_mean, new_var
-
-
-def update_in_place(mean: np.ndarray, var: np.ndarray, rows: np.ndarray, xyah: np.ndarray) -> None:
-    """`update` of the tracks at `rows` of C-contiguous float64 arrays, with one (4,)
-    measurement per row, overwriting them."""
-    kernels.kalman_update(mean, var, np.asarray(rows, np.int64), _f64(xyah), _R_SCALE, _R_FIXED)
+def update(mean: np.ndarray, var: np.ndarray, rows: np.ndarray, xyah: np.ndarray) -> None:
+    """Correct the tracks at `rows`, in place (C-contiguous float64 arrays), with one
+    (4,) measurement per row: per coordinate S = xx + r, gain K = (xx, xv) / S,
+    x' = x + K (z - x), P' = P - K S K^T."""
+    kernels.kalman_update(
+        mean, var, np.asarray(rows, np.int64), kernels.as_boxes(xyah), _R_SCALE, _R_FIXED
+    )
 
 
 def full_cov(var: np.ndarray) -> np.ndarray:

@@ -20,6 +20,11 @@ import numpy as np
 from numba import njit
 
 
+def as_boxes(a: np.ndarray) -> np.ndarray:
+    """(N, 4) C-contiguous float64, the form the box kernels take."""
+    return np.ascontiguousarray(np.asarray(a, np.float64).reshape(-1, 4))
+
+
 @njit(cache=True, nogil=True)
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(A, 4) x (B, 4) xyxy -> (A, B) IoU (0 where the union is empty)."""

@@ -59,10 +59,7 @@ class Track:
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(A, 4) x (B, 4) xyxy -> (A, B) IoU."""
-    return kernels.iou_matrix(
-        np.ascontiguousarray(a, np.float64).reshape(-1, 4),
-        np.ascontiguousarray(b, np.float64).reshape(-1, 4),
-    )
+    return kernels.iou_matrix(kernels.as_boxes(a), kernels.as_boxes(b))
 
 
 def associate(
@@ -104,7 +101,6 @@ class ByteTracker:
         self._mean = np.zeros((0, 8))
         self._var = np.zeros((0, 3, 4))
         self._xyxy = np.zeros((0, 4))  # predicted boxes of this frame
-        self._det_xyah = np.zeros((0, 4))  # this frame's detections as (x, y, a, h)
         self.frame = 0
         self._next_id = 1
         self.origins: dict[int, np.ndarray] = {}
@@ -129,7 +125,6 @@ class ByteTracker:
             valid & (scores >= self.cfg.low_thresh) & (scores < self.cfg.high_thresh)
         )
         self._predict()
-        self._det_xyah = kalman.xyxy_to_xyah(boxes)
         assigned: dict[int, Track] = {}  # detection row -> track
         left_high = self._match_pool(boxes, scores, high, low, assigned)
         left_high = self._match_tentative(boxes, scores, left_high, assigned)
@@ -145,7 +140,7 @@ class ByteTracker:
         lost = [i for i, t in enumerate(self.tracks) if t.state is State.LOST]
         if lost:
             self._mean[lost, 7] = 0.0  # a lost box keeps its size
-        kalman.predict_in_place(self._mean, self._var)
+        kalman.predict(self._mean, self._var)
         self._xyxy = kalman.xyah_to_xyxy(self._mean[:, :4])
 
     def _keep(self, keep: list[int]) -> None:
@@ -195,7 +190,7 @@ class ByteTracker:
         rows = rows[scores[rows] >= self.cfg.new_track_thresh]
         if not len(rows):
             return
-        mean, var = kalman.initiate(self._det_xyah[rows])
+        mean, var = kalman.initiate(kalman.xyxy_to_xyah(boxes[rows]))
         self._mean = np.concatenate([self._mean, mean])
         self._var = np.concatenate([self._var, var])
         for r in rows:
@@ -219,7 +214,7 @@ class ByteTracker:
             return
         hit = [tracks[ti] for ti, _ in matches]
         det_rows = [int(rows[di]) for _, di in matches]
-        kalman.update_in_place(self._mean, self._var, np.array(hit), self._det_xyah[det_rows])
+        kalman.update(self._mean, self._var, np.array(hit), kalman.xyxy_to_xyah(boxes[det_rows]))
         for i, row in zip(hit, det_rows, strict=True):
             t = self.tracks[i]
             t.hits = t.hits + 1 if t.last_frame == self.frame - 1 else 1

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.config import LanConfig
 from app.store import sales_reports as sr
@@ -182,25 +183,28 @@ def test_salespeople_dialog_create_edit_and_errors(qtbot, store: Store) -> None:
     dlg.reject()
 
 
+def _service_showing_a1(s: Session, salesperson: int, now: float, ended_at: float) -> None:
+    """In session `s`: a service in Shoes started 10 minutes ago, in which A1 was scanned."""
+    s.add(
+        ServiceSession(
+            id="sess-0001",
+            salesperson_id=salesperson,
+            zone="Shoes",
+            started_at=now - 600,
+            ended_at=ended_at,
+        )
+    )
+    s.flush()
+    s.add(ItemScan(session_id="sess-0001", barcode="A1", ts=now - 500, idempotency_key="k-000001"))
+
+
 def test_reports_view_shows_and_exports(qtbot, store: Store, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     sp = create_salesperson(store, "Anna", "E100", "1234", ["Shoes"])
     upsert_product(store, "A1", "Trail runner", "Footwear", 129)
     now = time.time()
 
     def fill(s):  # type: ignore[no-untyped-def]
-        s.add(
-            ServiceSession(
-                id="sess-0001",
-                salesperson_id=sp,
-                zone="Shoes",
-                started_at=now - 600,
-                ended_at=now - 300,
-            )
-        )
-        s.flush()
-        s.add(
-            ItemScan(session_id="sess-0001", barcode="A1", ts=now - 500, idempotency_key="k-000001")
-        )
+        _service_showing_a1(s, sp, now, ended_at=now - 300)
         s.add(
             Purchase(
                 transaction_id="T", ts=now - 100, barcode="A1", amount=129, session_id="sess-0001"
@@ -251,19 +255,7 @@ def test_reports_read_m_ss_and_no_rate_without_services_and_export_seconds(
     now = time.time()
 
     def fill(s):  # type: ignore[no-untyped-def]
-        s.add(
-            ServiceSession(
-                id="sess-0001",
-                salesperson_id=sp,
-                zone="Shoes",
-                started_at=now - 600,
-                ended_at=now - 425,
-            )
-        )
-        s.flush()
-        s.add(
-            ItemScan(session_id="sess-0001", barcode="A1", ts=now - 500, idempotency_key="k-000001")
-        )
+        _service_showing_a1(s, sp, now, ended_at=now - 425)
         # the tote sold without a service; Toys had visitors and no service
         s.add(Purchase(transaction_id="T", ts=now - 100, barcode="B2", amount=210))
         s.add(

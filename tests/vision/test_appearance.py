@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.vision.appearance import describe, distance, known, visible_fraction
+from app.vision.appearance import describe, distance, known, plain_view
 
 RED, BLUE, GREEN = (30, 30, 200), (200, 60, 30), (40, 180, 40)
 
@@ -49,8 +49,9 @@ def test_a_person_in_front_is_left_out_of_the_look() -> None:
     assert vis[0] < 0.85 and vis[1] == 1.0
     alone, _ = describe(frame((behind, RED, BLUE)), np.array([behind], float))
     assert distance(looks[0], alone[0]) < 0.25  # the green coat in front is not counted
-    assert visible_fraction(np.array([behind, front], float), img.shape)[1] == 1.0
-    assert visible_fraction(np.array([behind, front], float), img.shape)[0] < 0.85
+    both = [list(map(float, behind)), list(map(float, front))]
+    assert plain_view(both[1], both, img.shape) == 1.0
+    assert plain_view(both[0], both, img.shape) < 0.85
 
 
 def test_unknown_looks_are_no_evidence() -> None:

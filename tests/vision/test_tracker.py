@@ -329,7 +329,7 @@ def test_kalman_steps_match_the_textbook_formulas() -> None:
     v0 = np.square([[10 * sv * x, 10 * sv * x, 1e-5, 10 * sv * x] for x in ht0])
     np.testing.assert_allclose(ref_cov, [np.diag(np.r_[a, b]) for a, b in zip(p0, v0, strict=True)])
     for step in range(6):
-        mean, var = kalman.predict(mean, var)
+        kalman.predict(mean, var)
         for i in range(n):
             ht = ref_mean[i, 3]
             q = np.diag(
@@ -342,7 +342,7 @@ def test_kalman_steps_match_the_textbook_formulas() -> None:
         if step == 3:
             continue  # a frame without a measurement
         z = ref_mean[:, :4] + rng.normal(0, 5, (n, 4))
-        mean, var = kalman.update(mean, var, z)
+        kalman.update(mean, var, np.arange(n), z)
         for i in range(n):
             ht = ref_mean[i, 3]
             s = h @ ref_cov[i] @ h.T + np.diag(np.square([sp * ht, sp * ht, 1e-1, sp * ht]))
