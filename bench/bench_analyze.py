@@ -11,9 +11,9 @@ pure inference could use, the best one counting:
   machine, collapses when the machine is busy, doubles the CPU per frame),
 - one single-thread inference per core side by side (what `analyze` runs).
 End-to-end: `python main.py analyze PETS --every-frame --out events.jsonl --tracks ...`
-run in-process (decoder thread with motion gate and input preparation, detector thread
-with inferences side by side, output decoding, tracker, zones, lines, writing events
-and tracks), frames / seconds of its analysis loop (the rate `analyze` prints) and of
+run in-process (decoder thread with the motion gate, one inference thread per core that
+prepares the input and infers, the caller's output decoding, tracker, zones, lines,
+writing events and tracks), frames / seconds of its analysis loop (the rate `analyze` prints) and of
 the whole command (with start-up). With the motion gate on, still frames skip
 inference, so that variant can beat the ceiling; the gate-off variant is the fair one.
 

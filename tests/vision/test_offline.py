@@ -1,7 +1,7 @@
-"""Offline analysis (`analyze_clip`): the three overlapping stages, with inferences side
-by side, give exactly what the pipeline gives frame by frame, with the real YOLOX-Nano
-on the real PETS clip, with and without the motion gate, and with a detector that only
-has `detect`."""
+"""Offline analysis (`analyze_clip`): the overlapping threads, with inferences side by
+side, give exactly what the pipeline gives frame by frame, with the real YOLOX-Nano on
+the real PETS clip, with and without the motion gate, and with a detector that only has
+`detect`; an error in decoding or inference arrives after every frame before it."""
 
 from __future__ import annotations
 
@@ -73,8 +73,8 @@ def test_stages_equal_the_pipeline_frame_by_frame(gate: bool) -> None:
 
 
 def test_stopping_early_joins_every_thread() -> None:
-    """The UI's cancel button closes the generator: the decoder, the detector and its
-    inference pool stop at once (the autouse fixture fails a test that leaks threads)."""
+    """The UI's cancel button closes the generator: the decoder and the inference
+    threads stop at once (the autouse fixture fails a test that leaks threads)."""
     cfg = AppConfig.model_validate({**SHAPES, "analysis": {"motion": {"enabled": False}}})
     single = detector(offline_detector_config(DetectorConfig()))
     p = CameraPipeline("clip", cfg, single, None, fps=10.0)
@@ -108,3 +108,63 @@ def test_offline_settings() -> None:
     assert side_by_side(detector(DetectorConfig(threads=2)), cpus=4) == 1
     assert side_by_side(detector(DetectorConfig(threads=1)), cpus=64) == 8
     assert side_by_side(object()) == 1  # not an ONNX detector
+
+
+class FailsAt:
+    """A detect-only detector that raises on its `at`-th call (0-based)."""
+
+    def __init__(self, inner: Detector, at: int) -> None:
+        self.inner, self.at, self.calls = inner, at, 0
+
+    def detect(self, frame: np.ndarray) -> Detections:
+        self.calls += 1
+        if self.calls - 1 == self.at:
+            raise RuntimeError("inference failed")
+        return self.inner.detect(frame)
+
+
+def frames_until_error(results: Any) -> tuple[list[int], BaseException | None]:
+    seen: list[int] = []
+    try:
+        for _, r in results:
+            seen.append(r.frame_index)
+    except Exception as exc:  # noqa: BLE001 (what the test looks at)
+        return seen, exc
+    return seen, None
+
+
+@pytest.mark.parametrize("at_once", [1, 2])
+def test_an_inference_error_comes_in_its_place(at_once: int) -> None:
+    """Frames before the failing one are all delivered, in order, then its error; every
+    thread stops (the autouse fixture fails a test that leaks threads)."""
+    cfg = AppConfig.model_validate({**SHAPES, "analysis": {"motion": {"enabled": False}}})
+    p = CameraPipeline("clip", cfg, FailsAt(detector(), at=11), None, fps=10.0)
+    results = analyze_clip(p, plan_clip(PETS_CLIP, None, True), at_once=at_once)
+    seen, exc = frames_until_error(results)
+    assert seen == list(range(11))
+    assert isinstance(exc, RuntimeError) and str(exc) == "inference failed"
+
+
+def test_a_decoding_error_comes_in_its_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.vision import offline
+    from app.vision.video_io import VideoError
+
+    closed: list[bool] = []
+
+    def breaks_after_13(*args: Any, **kwargs: Any) -> Any:
+        try:
+            for i, frame in enumerate(iter_video(*args, **kwargs)):
+                if i == 13:
+                    raise VideoError("clip.avi: the video is damaged at 1.3 s")
+                yield frame
+        finally:
+            closed.append(True)
+
+    monkeypatch.setattr(offline, "iter_video", breaks_after_13)
+    cfg = AppConfig.model_validate({**SHAPES, "analysis": {"motion": {"enabled": False}}})
+    single = detector(offline_detector_config(DetectorConfig()))
+    p = CameraPipeline("clip", cfg, single, None, fps=10.0)
+    seen, exc = frames_until_error(analyze_clip(p, plan_clip(PETS_CLIP, None, True), at_once=2))
+    assert seen == list(range(13))
+    assert isinstance(exc, VideoError) and "damaged" in str(exc)
+    assert closed == [True]  # the decoder released its capture
