@@ -30,7 +30,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QMenu, QWidget
 
 from app.ui import style
-from app.ui.tile_model import LineView, TileView, ZoneView
+from app.ui.tile_model import BoxMotion, LineView, TileView, ZoneView
 
 HEAT_CELL = 16  # heatmap cell size in source pixels
 
@@ -101,6 +101,7 @@ class CameraTile(QWidget):
         self._img: QImage | None = None
         self._img_key: tuple[int, int, int, int] | None = None
         self._heat = HeatAccumulator()
+        self._motion = BoxMotion()
         self._heat_img: QImage | None = None
         self._heat_version = -1
         self._last_analysed = -1
@@ -125,6 +126,7 @@ class CameraTile(QWidget):
         if view.image is not None and view.analysed_index != self._last_analysed:
             self._last_analysed = view.analysed_index  # once per analysed frame
             self._heat.add(view.boxes, view.image.shape[:2])
+            self._motion.observe(view.analysed_index, view.boxes, view.track_ids)
         changed = (
             view.image is not old.image
             or view.frame_index != old.frame_index
@@ -276,7 +278,8 @@ class CameraTile(QWidget):
         fm = p.fontMetrics()
         ink = QColor("#0b1120")
         grey = QColor("#e5e7eb")
-        for box, tid in zip(v.boxes.tolist(), v.track_ids.tolist(), strict=False):
+        boxes = self._motion.at(v)  # where the people are in the frame on screen
+        for box, tid in zip(boxes.tolist(), v.track_ids.tolist(), strict=False):
             x1, y1, x2, y2 = box
             rect = QRectF(o.x() + x1 * s, o.y() + y1 * s, (x2 - x1) * s, (y2 - y1) * s)
             col = style.track_color(tid) if tid >= 0 else grey

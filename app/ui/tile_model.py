@@ -124,3 +124,49 @@ def build_view(camera: str, state: Any, zones: list[ZoneView], lines: list[LineV
     heat = _first(state, ("heatmap",))
     view.heatmap = heat if isinstance(heat, np.ndarray) else None
     return view
+
+
+MAX_AHEAD = 10  # source frames a box is carried forward at most
+MAX_GAP = 15  # source frames between two analysed sightings that still give a velocity
+
+
+class BoxMotion:
+    """Where each tracked person has moved since their analysed frame.
+
+    A live tile shows the newest source frame, but its boxes come from the last analysed
+    one (5 analysed frames a second against 10-30 source frames), so a walking person
+    sits ahead of their box. This keeps each track's velocity (box centre, source pixels
+    per source frame, smoothed over its analysed sightings) and carries the boxes forward
+    to the frame on screen; a box keeps its size."""
+
+    def __init__(self) -> None:
+        # track id -> (analysed frame index, box centre, velocity)
+        self._tracks: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}
+
+    def observe(self, index: int, boxes: np.ndarray, track_ids: np.ndarray) -> None:
+        """One analysed frame's boxes (once per analysed frame)."""
+        seen: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}
+        for box, tid in zip(boxes.tolist(), track_ids.tolist(), strict=False):
+            if tid < 0:
+                continue
+            centre = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], np.float32)
+            velocity = np.zeros(2, np.float32)
+            prev = self._tracks.get(tid)
+            if prev is not None and 0 < index - prev[0] <= MAX_GAP:
+                step = (centre - prev[1]) / (index - prev[0])
+                velocity = 0.5 * step + 0.5 * prev[2] if prev[2].any() else step
+            seen[tid] = (index, centre, velocity)
+        self._tracks = seen  # tracks not in this frame are not drawn any more
+
+    def at(self, view: TileView) -> np.ndarray:
+        """The view's boxes moved to where their people are in `view.frame_index`."""
+        ahead = min(view.frame_index - view.analysed_index, MAX_AHEAD)
+        if ahead <= 0 or view.analysed_index < 0 or not len(view.boxes):
+            return view.boxes
+        out = view.boxes.copy()
+        for i, tid in enumerate(view.track_ids.tolist()):
+            track = self._tracks.get(tid)
+            if track is not None and track[0] == view.analysed_index:
+                dx, dy = (track[2] * ahead).tolist()
+                out[i] += (dx, dy, dx, dy)
+        return out
