@@ -1,12 +1,12 @@
 """Offline analysis of a clip: decode, detect and analyse in overlapping threads.
 
 `analyze_clip` is a generator yielding (Frame, FrameResult) per analysed frame (the CLI
-draws a progress bar from it, the UI a progress bar with a cancel button: closing the
-generator stops its threads). A decoder thread decodes frames ahead and applies the
-motion gate, inference threads prepare the network input and run inference (one
-single-thread inference per core side by side, `side_by_side`), and the caller's thread
-decodes their outputs and tracks, so that everything besides inference overlaps it.
-Frames travel between them in bursts (`_Flow`).
+draws a progress bar from it; closing the generator early stops and joins its
+threads). A decoder thread decodes frames ahead and applies the motion gate, inference
+threads prepare the network input and run inference (one single-thread inference per
+core side by side, `side_by_side`), and the caller's thread decodes their outputs and
+tracks, so that everything besides inference overlaps it. Frames travel between them
+in bursts (`_Flow`).
 """
 
 from __future__ import annotations
@@ -282,8 +282,9 @@ def analyze_clip(
 
     The work overlaps in three places: a decoder thread (decoding, motion gate),
     `at_once` inference threads (the detector's input preparation and inference, one per
-    core with `offline_detector_config`'s single-thread sessions), and the caller's thread (decoding the detector's output, tracking, zones, lines,
-    whatever the caller does with the results). Each frame is decoded once and detected
+    core with `offline_detector_config`'s single-thread sessions), and the caller's
+    thread (decoding the detector's output, tracking, zones, lines, whatever the caller
+    does with the results). Each frame is decoded once and detected
     at most once, with the same detections as `detector.detect(frame.image)`."""
     staged = _staged(pipeline.detector)
     n = side_by_side(pipeline.detector) if at_once is None else at_once

@@ -73,7 +73,7 @@ def test_stages_equal_the_pipeline_frame_by_frame(gate: bool) -> None:
 
 
 def test_stopping_early_joins_every_thread() -> None:
-    """The UI's cancel button closes the generator: the decoder and the inference
+    """A caller that stops early closes the generator: the decoder and the inference
     threads stop at once (the autouse fixture fails a test that leaks threads)."""
     cfg = AppConfig.model_validate({**SHAPES, "analysis": {"motion": {"enabled": False}}})
     single = detector(offline_detector_config(DetectorConfig()))
