@@ -24,13 +24,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
 from app.config import AppConfig, CameraConfig, DetectorConfig
 from app.events import Alert, CameraStatus, EventBus, FrameStats
+from app.line_today import TodayCounts
 from app.vision.analytics import QueueState
 from app.vision.cameras import CameraReader, CameraSource, Frame, create_source
 from app.vision.detections import Detections
@@ -76,6 +79,7 @@ class _Slot:
     reader: CameraReader
     pipeline: CameraPipeline
     period: float
+    today: TodayCounts  # the tile's line counts: today's, not since the start
     next_due: float = 0.0
     busy: bool = False
     last_index: int = -1
@@ -302,8 +306,31 @@ class Engine:
         pipeline = CameraPipeline(cam.name, self.cfg, self._detector, self.bus, fps=fps)
         # spread the cameras over the period so that their analysis does not come in bursts
         phase = (len(self._slots) * 0.618034 % 1.0) / fps
-        self._slots[cam.name] = _Slot(cam, reader, pipeline, 1.0 / fps, time.monotonic() + phase)
+        today = TodayCounts(self._day(), self._stored_today(cam.name))
+        self._slots[cam.name] = _Slot(
+            cam, reader, pipeline, 1.0 / fps, today, time.monotonic() + phase
+        )
         reader.start()
+
+    def _day(self) -> date:
+        """Today in the store's time zone (the dashboard's day)."""
+        try:
+            return datetime.now(ZoneInfo(self.cfg.store.timezone)).date()
+        except (ZoneInfoNotFoundError, ValueError):
+            return datetime.now().date()
+
+    def _stored_today(self, camera: str) -> dict[str, dict[str, int]]:
+        """The crossings of this camera's lines the store holds for today."""
+        if self.store is None:
+            return {}
+        from app.store.reports import today_line_counts
+
+        try:
+            with self.store.read_session() as session:
+                return today_line_counts(session, camera, self.cfg.store.timezone)
+        except Exception as exc:  # the tile then counts from now; counting goes on
+            log.warning("today's counts of %s could not be read: %s", camera, exc)
+            return {}
 
     def _remove_camera(self, name: str) -> None:
         slot = self._slots.pop(name, None)
@@ -482,7 +509,7 @@ class Engine:
             detections=r.detections if r else Detections.empty(),
             analysed_index=r.frame_index if r else -1,
             occupancy=dict(r.occupancy) if r else {},
-            line_counts={k: dict(v) for k, v in r.line_counts.items()} if r else {},
+            line_counts=slot.today.update(self._day(), r.line_counts if r else {}),
             queues=dict(r.queues) if r else {},
             status=slot.reader.status,
             message=slot.reader.message,

@@ -182,6 +182,23 @@ def today_totals(session: Session, tz: str | ZoneInfo = "UTC", now: float | None
     return day_totals(session, datetime.fromtimestamp(now or time.time(), zone).date(), zone)
 
 
+def today_line_counts(
+    session: Session, camera: str, tz: str | ZoneInfo = "UTC", now: float | None = None
+) -> dict[str, dict[str, int]]:
+    """Today's stored crossings of one camera's lines: {line: {"in": n, "out": m}}."""
+    zone = _tz(tz)
+    day = datetime.fromtimestamp(now or time.time(), zone).date()
+    s, e = to_epoch(day, zone), to_epoch(day + timedelta(days=1), zone)
+    out: dict[str, dict[str, int]] = {}
+    for line, direction, n in session.connection().exec_driver_sql(
+        "SELECT line, direction, COUNT(*) FROM line_crossings "
+        "WHERE camera = ? AND ts >= ? AND ts < ? GROUP BY line, direction",
+        (camera, s, e),
+    ):
+        out.setdefault(line, {"in": 0, "out": 0})[direction] = int(n)
+    return out
+
+
 def occupancy_now(
     session: Session, max_age_s: float = 300.0, now: float | None = None
 ) -> dict[str, int]:
