@@ -13,8 +13,8 @@ pure inference could use, the best one counting:
 End-to-end: `python main.py analyze PETS --every-frame --out events.jsonl --tracks ...`
 run in-process (decoder thread with the motion gate, one inference thread per core that
 prepares the input and infers, the caller's output decoding, tracker, zones, lines,
-writing events and tracks), frames / seconds of its analysis loop (the rate `analyze` prints) and of
-the whole command (with start-up). With the motion gate on, still frames skip
+writing events and tracks), frames / seconds of its analysis loop (the rate `analyze`
+prints) and of the whole command (with start-up). With the motion gate on, still frames skip
 inference, so that variant can beat the ceiling; the gate-off variant is the fair one.
 
 The machine is shared and its speed drifts by 10-20 % within a minute, so every

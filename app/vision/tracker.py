@@ -100,7 +100,6 @@ class ByteTracker:
         # Kalman state, row i for tracks[i] (see app.vision.kalman)
         self._mean = np.zeros((0, 8))
         self._var = np.zeros((0, 3, 4))
-        self._xyxy = np.zeros((0, 4))  # predicted boxes of this frame
         self.frame = 0
         self._next_id = 1
         self.origins: dict[int, np.ndarray] = {}
@@ -124,10 +123,10 @@ class ByteTracker:
         low = np.flatnonzero(
             valid & (scores >= self.cfg.low_thresh) & (scores < self.cfg.high_thresh)
         )
-        self._predict()
+        predicted = self._predict()  # row i: tracks[i], until a track is dropped
         assigned: dict[int, Track] = {}  # detection row -> track
-        left_high = self._match_pool(boxes, scores, high, low, assigned)
-        left_high = self._match_tentative(boxes, scores, left_high, assigned)
+        left_high = self._match_pool(predicted, boxes, scores, high, low, assigned)
+        left_high = self._match_tentative(predicted, boxes, scores, left_high, assigned)
         self._start_tracks(boxes, scores, left_high)
         self._prune()
         kept = {id(t) for t in self.tracks}
@@ -136,12 +135,13 @@ class ByteTracker:
         return detections[np.array(rows, np.int64)].with_tracker_id(np.array(ids, np.int64))
 
     # steps
-    def _predict(self) -> None:
+    def _predict(self) -> np.ndarray:
+        """One Kalman step for every track; their predicted xyxy boxes."""
         lost = [i for i, t in enumerate(self.tracks) if t.state is State.LOST]
         if lost:
             self._mean[lost, 7] = 0.0  # a lost box keeps its size
         kalman.predict(self._mean, self._var)
-        self._xyxy = kalman.xyah_to_xyxy(self._mean[:, :4])
+        return kalman.xyah_to_xyxy(self._mean[:, :4])
 
     def _keep(self, keep: list[int]) -> None:
         """Keep only the tracks at these positions (in order)."""
@@ -151,6 +151,7 @@ class ByteTracker:
 
     def _match_pool(
         self,
+        predicted: np.ndarray,
         boxes: np.ndarray,
         scores: np.ndarray,
         high: np.ndarray,
@@ -159,12 +160,12 @@ class ByteTracker:
     ) -> np.ndarray:
         pool = [i for i, t in enumerate(self.tracks) if t.state is not State.TENTATIVE]
         matches, un_t, un_d = associate(
-            self._xyxy[pool], boxes[high], scores[high], self.cfg.match_iou
+            predicted[pool], boxes[high], scores[high], self.cfg.match_iou
         )
         self._hit(pool, high, matches, boxes, scores, assigned)
         rest = [pool[i] for i in un_t if self.tracks[pool[i]].state is State.TRACKED]
         if rest and len(low):
-            matches2, un_t2, _ = associate(self._xyxy[rest], boxes[low], None, LOW_STAGE_IOU)
+            matches2, un_t2, _ = associate(predicted[rest], boxes[low], None, LOW_STAGE_IOU)
             self._hit(rest, low, matches2, boxes, scores, assigned)
         else:
             un_t2 = list(range(len(rest)))
@@ -173,13 +174,18 @@ class ByteTracker:
         return high[un_d]
 
     def _match_tentative(
-        self, boxes: np.ndarray, scores: np.ndarray, high: np.ndarray, assigned: dict[int, Track]
+        self,
+        predicted: np.ndarray,
+        boxes: np.ndarray,
+        scores: np.ndarray,
+        high: np.ndarray,
+        assigned: dict[int, Track],
     ) -> np.ndarray:
         tentative = [i for i, t in enumerate(self.tracks) if t.state is State.TENTATIVE]
         if not tentative:
             return high
         matches, un_t, un_d = associate(
-            self._xyxy[tentative], boxes[high], scores[high], TENTATIVE_IOU
+            predicted[tentative], boxes[high], scores[high], TENTATIVE_IOU
         )
         self._hit(tentative, high, matches, boxes, scores, assigned)
         dropped = {tentative[i] for i in un_t}  # a tentative track may not miss a frame
