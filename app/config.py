@@ -13,13 +13,25 @@ import uuid
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-Point = tuple[float, float]
+from app.polygons import Point, polygon_problem
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    """Base of every settings model: unknown fields are refused, and so are infinity and NaN
+    (`1e309` in JSON, `inf` or `nan` in TOML) in every float field, coordinates included."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class StoreIdentity(Strict):
@@ -73,6 +85,15 @@ class ZoneConfig(Strict):
         None, ge=1, le=10000, description="Occupancy above which an alert is raised."
     )
 
+    @field_validator("polygon")
+    @classmethod
+    def _simple_polygon(cls, polygon: list[Point], info: ValidationInfo) -> list[Point]:
+        problem = polygon_problem(polygon)
+        if problem:
+            name = info.data.get("name")
+            raise ValueError(f"zone {name!r}: {problem}" if name else problem)
+        return polygon
+
 
 class LineConfig(Strict):
     name: str = Field(..., min_length=1, max_length=80, description="Unique line name.")
@@ -120,6 +141,15 @@ class TrackerConfig(Strict):
     )
     max_lost_s: float = Field(3.0, gt=0, le=60, description="Seconds a lost track is kept.")
     min_hits: int = Field(2, ge=1, le=30, description="Hits before a track is reported.")
+
+    @model_validator(mode="after")
+    def _ordered_thresholds(self) -> TrackerConfig:
+        if self.low_thresh >= self.high_thresh:
+            raise ValueError(
+                f"low_thresh ({self.low_thresh:g}) must be below high_thresh "
+                f"({self.high_thresh:g}): the second stage takes the scores between them"
+            )
+        return self
 
 
 class MotionConfig(Strict):
@@ -243,6 +273,8 @@ def _format_validation(source: str, err: ValidationError) -> str:
     for e in err.errors()[:5]:
         loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
         msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "finite_number":
+            msg = f"must be a finite number, not {e['input']!r}"
         parts.append(f"{loc}: {msg}")
     more = f" (and {err.error_count() - 5} more)" if err.error_count() > 5 else ""
     return f"{source}: " + "; ".join(parts) + more
@@ -259,7 +291,7 @@ def load_config(path: str | Path) -> AppConfig:
     """Load a TOML or JSON config file; raises ConfigError with a one-line reason."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")  # a BOM (Windows Notepad) is fine
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such config file") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -66,6 +66,116 @@ def test_bad_config_names_field_and_problem(data: dict, fragment: str) -> None:
     assert "\n" not in msg
 
 
+LINE = {"name": "door", "start": [48, 180], "end": [432, 180]}
+
+
+def _zone(polygon: list[list[float]]) -> dict:
+    return {"lines": [LINE], "zones": [{"name": "counter", "polygon": polygon}]}
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        (
+            {"lines": [{**LINE, "start": [48, float("inf")]}]},
+            "lines.0.start.1: must be a finite number, not inf",
+        ),
+        (
+            _zone([[10, 10], [200, 10], [float("nan"), 150]]),
+            "zones.0.polygon.2.0: must be a finite number, not nan",
+        ),
+        ({"analysis": {"fps": float("inf")}}, "analysis.fps: must be a finite number"),
+        ({"analysis": {"stitch_radius": float("nan")}}, "analysis.stitch_radius: must be a finite"),
+        ({"analysis": {"motion": {"min_changed": float("nan")}}}, "analysis.motion.min_changed"),
+        ({"analysis": {"tracker": {"match_iou": float("nan")}}}, "analysis.tracker.match_iou"),
+        ({"lines": [{**LINE, "hysteresis_px": float("-inf")}]}, "lines.0.hysteresis_px: must be"),
+        ({"retention": {"raw_events_days": float("inf")}}, "retention.raw_events_days: must be"),
+        (
+            {"cameras": [{"name": "a", "type": "usb", "analysis_fps": float("nan")}]},
+            "cameras.0.analysis_fps: must be a finite number",
+        ),
+        (
+            _zone([[10, 10], [100, 100], [200, 200]]),
+            "zones.0.polygon: zone 'counter': the polygon has no area",
+        ),
+        (
+            _zone([[0, 0], [50, 0], [100, 0], [50, 0]]),
+            "zones.0.polygon: zone 'counter': the polygon has no area",
+        ),
+        (
+            _zone([[10, 10], [200, 150], [200, 10], [10, 150]]),
+            "zones.0.polygon: zone 'counter': the polygon's edges cross each other",
+        ),
+        (
+            _zone([[0, 0], [100, 0], [100, 100], [50, 0], [0, 100]]),
+            "zone 'counter': the polygon's edges cross each other",
+        ),
+        (
+            {"analysis": {"tracker": {"low_thresh": 0.9, "high_thresh": 0.2}}},
+            "analysis.tracker: low_thresh (0.9) must be below high_thresh (0.2)",
+        ),
+        (
+            {"analysis": {"tracker": {"low_thresh": 0.5}}},
+            "low_thresh (0.5) must be below high_thresh (0.5)",
+        ),
+    ],
+)
+def test_stricter_checks_name_field_and_problem(data: dict, fragment: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(data, "store.toml")
+    msg = str(err.value)
+    assert msg.startswith("store.toml: ")
+    assert fragment in msg
+    assert "\n" not in msg
+
+
+@pytest.mark.parametrize(
+    "polygon",
+    [
+        [[10, 10], [200, 10], [200, 150], [10, 150]],
+        [[10, 10], [200, 10], [200, 150], [10, 150], [10, 10]],  # closed by repeating the first
+        [[10, 10], [10, 10], [200, 10], [200, 150]],  # a point placed twice
+        [[0, 0], [100, 0], [100, 100], [50, 20], [0, 100]],  # concave
+        [[0, 0], [50, 0], [100, 0], [100, 100]],  # three vertices on one edge
+        [[0.5, 0.25], [479.75, 0.5], [240.125, 359.5]],
+    ],
+)
+def test_valid_polygons_still_load(polygon: list[list[float]]) -> None:
+    cfg = parse_config(_zone(polygon))
+    assert cfg.zones[0].polygon[0] == tuple(polygon[0])
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("c.json", '{"analysis": {"fps": 1e309}}'),
+        ("c.json", '{"analysis": {"fps": NaN}}'),
+        ("c.toml", "[analysis]\nfps = inf\n"),
+        ("c.toml", "[analysis]\nfps = nan\n"),
+    ],
+)
+def test_non_finite_numbers_in_files(tmp_path: Path, name: str, text: str) -> None:
+    p = tmp_path / name
+    p.write_text(text)
+    with pytest.raises(ConfigError, match=r"analysis\.fps: must be a finite number, not (inf|nan)"):
+        load_config(p)
+
+
+@pytest.mark.parametrize(("name", "text"), [("c.json", MINIMAL_JSON), ("c.toml", MINIMAL_TOML)])
+def test_byte_order_mark_is_accepted(tmp_path: Path, name: str, text: str) -> None:
+    p = tmp_path / name
+    p.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    cfg = load_config(p)
+    assert cfg.lines[0].name == "door"
+    assert cfg.zones[0].name == "counter"
+
+
+def test_tracker_thresholds_checked_on_assignment() -> None:
+    cfg = AppConfig()
+    with pytest.raises(ValueError, match="low_thresh"):
+        cfg.analysis.tracker.low_thresh = 0.7
+
+
 def test_unreadable_files(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such config file"):
         load_config(tmp_path / "missing.toml")

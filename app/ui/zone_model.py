@@ -107,17 +107,14 @@ def unique_name(base: str, taken: set[str]) -> str:
     return f"{base} {i}"
 
 
-def apply_shapes(cfg: AppConfig, camera: str, shapes: list[Shape]) -> AppConfig:
-    """A new config with `camera`'s shapes replaced; ValueError with a readable reason."""
-    for s in shapes:
-        if not s.name.strip():
-            raise ValueError("every shape needs a name")
-        if not s.complete():
-            raise ValueError(f"“{s.name}” is not finished: place all its points first")
-    own_lines = {ln.name for ln in cfg.lines if cfg.camera_of(ln.camera) == camera}
-    zones = [z for z in cfg.zones if cfg.camera_of(z.camera) != camera]
-    lines = [ln for ln in cfg.lines if cfg.camera_of(ln.camera) != camera]
-    entrances = [e for e in cfg.entrances if e.line not in own_lines]
+def _add_shapes(
+    camera: str,
+    shapes: list[Shape],
+    zones: list[ZoneConfig],
+    lines: list[LineConfig],
+    entrances: list[EntranceConfig],
+) -> None:
+    """Append the settings of the drawn shapes (raises pydantic's ValidationError)."""
     for s in shapes:
         if s.kind in ("zone", "queue"):
             zones.append(
@@ -135,7 +132,21 @@ def apply_shapes(cfg: AppConfig, camera: str, shapes: list[Shape]) -> AppConfig:
             )
             lines.append(LineConfig(name=lname, camera=camera, start=s.line[0], end=s.line[1]))
             entrances.append(EntranceConfig(name=s.name, line=lname, zone=zname))
-    try:
+
+
+def apply_shapes(cfg: AppConfig, camera: str, shapes: list[Shape]) -> AppConfig:
+    """A new config with `camera`'s shapes replaced; ValueError with a readable reason."""
+    for s in shapes:
+        if not s.name.strip():
+            raise ValueError("every shape needs a name")
+        if not s.complete():
+            raise ValueError(f"“{s.name}” is not finished: place all its points first")
+    own_lines = {ln.name for ln in cfg.lines if cfg.camera_of(ln.camera) == camera}
+    zones = [z for z in cfg.zones if cfg.camera_of(z.camera) != camera]
+    lines = [ln for ln in cfg.lines if cfg.camera_of(ln.camera) != camera]
+    entrances = [e for e in cfg.entrances if e.line not in own_lines]
+    try:  # e.g. a drawn zone whose edges cross: one readable line
+        _add_shapes(camera, shapes, zones, lines, entrances)
         data = cfg.model_dump()
         data.update(
             zones=[z.model_dump() for z in zones],

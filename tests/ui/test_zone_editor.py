@@ -148,6 +148,15 @@ def test_apply_shapes_round_trip() -> None:
         apply_shapes(cfg, "back", shapes)
 
 
+def test_a_zone_whose_edges_cross_is_refused_in_one_line() -> None:
+    cfg = base_config()
+    shapes = shapes_from_config(cfg, "back")
+    shapes[0].points = [(10.0, 10.0), (200.0, 150.0), (200.0, 10.0), (10.0, 150.0)]  # bow tie
+    with pytest.raises(ValueError) as exc:
+        apply_shapes(cfg, "back", shapes)
+    assert "cross" in str(exc.value) and "\n" not in str(exc.value)
+
+
 def test_canvas_maps_image_coordinates_whatever_the_size(editor) -> None:  # noqa: ANN001
     ed, _ = editor
     for size in ((700, 400), (1200, 900)):
