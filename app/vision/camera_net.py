@@ -10,10 +10,10 @@ seconds, not FFmpeg's 30 s default.
 
 OpenCV only says "could not open". To say why, `open()` first checks that the TCP port
 accepts a connection (else: offline, with the socket error), and after a failed open
-sends its own `DESCRIBE` (RTSP) or `GET` (HTTP), with Basic or Digest credentials as
-the server asks: 401 means auth_failed, 404 a wrong stream path. The credentials go
-into the URL handed to FFmpeg and into those probe requests only; every message passes
-through `redact()`.
+sends its own `DESCRIBE` (RTSP) or `GET` (HTTP), with Basic or Digest credentials (the
+settings', else those typed into the URL) as the server asks: 401 means auth_failed, 404 a
+wrong stream path. The credentials go into the URL handed to FFmpeg and into those probe
+requests only; every message passes through `redact()`.
 """
 
 from __future__ import annotations
@@ -65,6 +65,12 @@ def redact(url: str) -> str:
         pairs = parse_qsl(query, keep_blank_values=True)
         query = urlencode([(k, "***" if _SECRET_PARAMS.match(k) else v) for k, v in pairs])
     return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def url_credentials(url: str) -> tuple[str, str]:
+    """The user name and password typed into the URL, percent-decoded ("" when absent)."""
+    parts = urlsplit(url)
+    return unquote(parts.username or ""), unquote(parts.password or "")
 
 
 def with_credentials(url: str, username: str, password: str) -> str:
@@ -225,7 +231,10 @@ def probe_stream(
     url: str, username: str = "", password: str = "", timeout: float = 3.0
 ) -> ProbeResult:
     """Ask the camera for the stream the way a player would (RTSP DESCRIBE / HTTP GET),
-    answering a 401 challenge once with the credentials; classify the outcome."""
+    answering a 401 challenge once with the credentials (`username`/`password`, else those
+    in the URL, as `with_credentials` picks them for FFmpeg); classify the outcome."""
+    if not (username or password):
+        username, password = url_credentials(url)
     parts = urlsplit(url)
     rtsp = parts.scheme.startswith("rtsp")
     hostport = parts.netloc.rsplit("@", 1)[-1]
@@ -288,6 +297,7 @@ class RtspSource(CameraSource):
         parts = urlsplit(url)
         in_url = parts.password or ""
         self._secrets = {password, quote(password, safe=""), in_url, unquote(in_url)} - {""}
+        self._url_has_credentials = bool(parts.username or parts.password)
         self._host, self._port = _host_port(parts)
         self._scheme = parts.scheme.lower()
 
@@ -308,6 +318,11 @@ class RtspSource(CameraSource):
 
     def _fail(self, kind: Literal["offline", "auth_failed"], why: str) -> CameraError:
         return CameraError(kind, f"{redact(self.url)}: {why}")
+
+    @property
+    def has_credentials(self) -> bool:
+        """Credentials were given: in the user name / password settings or in the URL."""
+        return bool(self.username or self._password or self._url_has_credentials)
 
     def open(self) -> None:
         self.close()
@@ -336,7 +351,7 @@ class RtspSource(CameraSource):
         r = probe_stream(self.url, self.username, self._password, self.probe_timeout_s)
         detail = f"{r.status} {r.reason}".strip() if r.status else r.reason
         if r.kind == "auth_failed":
-            if not (self.username or self._password):
+            if not self.has_credentials:
                 return self._fail("auth_failed", "the camera requires a user name and password")
             return self._fail(
                 "auth_failed", f"authentication failed: wrong user name or password ({detail})"

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import cv2
 import numpy as np
@@ -18,7 +18,7 @@ import pytest
 
 from app.config import CameraConfig
 from app.events import CameraStatus, EventBus
-from app.vision.camera_net import FFMPEG_OPTIONS_ENV, ensure_ffmpeg_options
+from app.vision.camera_net import FFMPEG_OPTIONS_ENV, ensure_ffmpeg_options, url_credentials
 from app.vision.cameras import (
     CameraError,
     CameraReader,
@@ -537,6 +537,51 @@ def test_rtsp_wrong_password_is_auth_failed_and_never_logged(
     logged = caplog.text + out + errout + " ".join(e.message for e in log.events)
     for secret in (WRONG, PASSWORD, "S3cr3t", "Wr0ng"):
         assert secret not in logged
+
+
+@pytest.mark.parametrize("auth", ["basic", "digest"])
+def test_rtsp_wrong_password_in_the_url_is_wrong_not_missing(
+    auth: str,
+    rtsp_server_factory: Callable[..., RtspServer],
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # credentials typed into the URL count as given: a wrong one is "wrong", not "required"
+    caplog.set_level(logging.DEBUG)
+    server = rtsp_server_factory(user="viewer", password=PASSWORD, auth=auth)
+    where = f"127.0.0.1:{server.port}/cam"
+    wrong = f"rtsp://viewer:{quote(WRONG, safe='')}@{where}"
+    with pytest.raises(CameraError) as err:
+        RtspSource(wrong).open()
+    assert err.value.kind == "auth_failed"
+    assert err.value.message.startswith(
+        f"rtsp://***@{where}: authentication failed: wrong user name or password (401"
+    )
+    good = RtspSource(f"rtsp://viewer:{quote(PASSWORD, safe='')}@{where}")
+    try:
+        good.open()
+        assert good.read() is not None
+    finally:
+        good.close()
+    assert probe_stream(good.url).kind == "ok"
+    assert probe_stream(wrong).kind == "auth_failed"
+    assert probe_stream(wrong, "viewer", PASSWORD).kind == "ok", "the settings win, as for FFmpeg"
+    out, errout = capfd.readouterr()
+    logged = caplog.text + out + errout + err.value.message
+    for secret in (WRONG, PASSWORD, "S3cr3t", "Wr0ng"):
+        assert secret not in logged
+
+
+def test_url_credentials_are_decoded_and_count_as_given(mjpeg_server: MjpegServer) -> None:
+    base = mjpeg_server.url.removeprefix("http://")
+    good = f"http://viewer:{quote(PASSWORD, safe='')}@{base}"
+    assert url_credentials(good) == ("viewer", PASSWORD)
+    assert url_credentials(mjpeg_server.url) == ("", "")
+    assert probe_stream(good).kind == "ok"
+    assert probe_stream(f"http://viewer:{WRONG}@{base}").kind == "auth_failed"
+    assert RtspSource(good).has_credentials and RtspSource(f"http://viewer@{base}").has_credentials
+    assert RtspSource(mjpeg_server.url, "viewer").has_credentials
+    assert not RtspSource(mjpeg_server.url).has_credentials
 
 
 def test_http_mjpeg_camera_with_basic_auth(

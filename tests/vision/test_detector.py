@@ -4,6 +4,7 @@ fake detector, and bad inputs."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
@@ -13,6 +14,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper
 
+from app.cli.main import main as cli_main
 from app.config import DetectorConfig
 from app.vision.detections import Detections
 from app.vision.detector import (
@@ -26,6 +28,7 @@ from app.vision.detector import (
     detector_types,
 )
 from app.vision.detectors.batching import make_batch_dynamic
+from app.vision.detectors.onnx_base import guess_layout
 from app.vision.detectors.preprocess import (
     letterbox_blob,
     letterbox_center,
@@ -33,6 +36,7 @@ from app.vision.detectors.preprocess import (
     pixel_table,
     to_blob,
 )
+from app.vision.detectors.yolox import yolox_grid
 from app.vision.models import ModelManager, ModelMissing
 from app.vision.tracker import box_iou
 from tests.conftest import MODELS_DIR, PETS_CLIP, TUD_DIR
@@ -234,8 +238,10 @@ def test_letterbox_blob_equals_letterbox_then_blob(
 def ultralytics_graph(path: Path, boxes: np.ndarray, size: int = 320) -> Path:
     """A tiny model with the YOLOv8 I/O: images [1,3,S,S] -> output0 [1,84,N] = `boxes`
     plus, in anchor 0's person score, the mean of input channel 0 (so a test can check
-    the RGB order and the /255 scaling)."""
-    n = boxes.shape[1]
+    the RGB order and the /255 scaling). N is a real export's anchor count for S (2100 for
+    320); the anchors after `boxes` are all zeros."""
+    n = len(yolox_grid((size, size))[0])  # the same strides 8, 16, 32 as YOLOv8
+    boxes = np.pad(boxes, ((0, 0), (0, n - boxes.shape[1])))
     mask = np.zeros((1, 84, n), np.float32)
     mask[0, 4, 0] = 1.0
     nodes = [
@@ -323,8 +329,54 @@ def test_ultralytics_batching_through_graph_edit(tmp_path: Path) -> None:
 # bad inputs ------------------------------------------------------------------------------
 def test_not_a_yolox_model_is_refused(tmp_path: Path) -> None:
     model = ultralytics_graph(tmp_path / "v8.onnx", scripted_outputs())
-    with pytest.raises(DetectorError, match="not a YOLOX COCO export"):
+    with pytest.raises(DetectorError, match="not a YOLOX COCO export") as err:
         YoloxDetector(DetectorConfig(), model)
+    msg = str(err.value)
+    assert "looks like an Ultralytics YOLOv8/YOLO11 export" in msg
+    assert msg.endswith('set analysis.detector.type = "ultralytics"') and "\n" not in msg
+
+
+def test_yolox_model_is_refused_as_ultralytics() -> None:
+    # it used to load, then decode row 4 of [3549, 85] as person scores: no one, exit 0
+    with pytest.raises(DetectorError, match=r"not an Ultralytics .*\[1, 3549, 85\]") as err:
+        create_detector(DetectorConfig(type="ultralytics"), ModelManager())
+    msg = str(err.value)
+    assert msg.startswith("yolox_nano.onnx: ") and "looks like a YOLOX export" in msg
+    assert msg.endswith('set analysis.detector.type = "yolox"') and "\n" not in msg
+
+
+def test_analyze_with_the_wrong_detector_type_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "ultra.json"
+    line = {"name": "door", "start": [240, 0], "end": [240, 360]}
+    cfg.write_text(json.dumps({"analysis": {"detector": {"type": "ultralytics"}}, "lines": [line]}))
+    out = tmp_path / "events.jsonl"
+    args = ["analyze", str(PETS_CLIP), "--config", str(cfg), "--out", str(out), "--no-progress"]
+    assert cli_main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: yolox_nano.onnx: not an Ultralytics") and "\n" not in err
+    assert err.endswith('set analysis.detector.type = "yolox"')
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("shape", "layout"),
+    [
+        ((1, 3549, 85), "yolox"),  # YOLOX-Nano at 416
+        (("batch", "anchors", 85), "yolox"),
+        ((1, 84, 8400), "ultralytics"),  # YOLOv8n / YOLO11n at 640
+        ((1, 84, 3549), "ultralytics"),  # at 416
+        (("batch", 84, "anchors"), "ultralytics"),
+        ((1, 56, 8400), "ultralytics"),  # pose: 4 box + person + 17 x 3 keypoints
+        ((1, 8400, 84), None),  # a transposed export
+        ((1, 300, 6), None),  # an NMS-included (end-to-end) export
+        ((1, 85), None),
+        ((1, 4, 8400), None),  # no class row
+    ],
+)
+def test_guess_layout(shape: tuple[object, ...], layout: str | None) -> None:
+    assert guess_layout(shape) == layout
 
 
 def test_broken_model_file_is_a_one_line_error(tmp_path: Path) -> None:

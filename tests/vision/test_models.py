@@ -246,3 +246,49 @@ def test_cli_uses_the_config_models_dir(
     cfg.write_text("[models]\ndri = 1\n")
     assert cli_main(["models", "--config", str(cfg), "list"]) == 2
     assert "models.dri" in capsys.readouterr().err
+
+
+def test_cli_verify_without_the_detector_model_exits_2(
+    no_shared: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli_main(["models", "--dir", str(empty), "verify"]) == 2
+    out, err = capsys.readouterr()
+    assert "match their pinned SHA-256" not in out
+    assert "not present (optional" in out and "mobilefacenet" in out
+    err = err.strip()
+    assert err.startswith("error: person detector: model 'yolox_nano' is missing: put yolox_nano")
+    assert "models fetch yolox_nano" in err and "\n" not in err
+
+
+def test_cli_verify_with_only_the_detector_model_notes_the_optional_ones(
+    no_shared: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = tmp_path / "m"
+    d.mkdir()
+    (d / "yolox_nano.onnx").symlink_to(MODELS_DIR / "yolox_nano.onnx")
+    assert cli_main(["models", "--dir", str(d), "verify"]) == 0
+    out = capsys.readouterr().out
+    note = "not present (optional, not needed for people counting): "
+    assert note + "face_detection_yunet_2023mar, mobilefacenet" in out
+    assert out.rstrip().endswith("all present files match their pinned SHA-256")
+
+
+def test_cli_verify_checks_the_configured_detector(
+    no_shared: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cfg = tmp_path / "vitrine.toml"
+    gone = tmp_path / "yolov8n.onnx"
+    cfg.write_text(f'[analysis.detector]\ntype = "ultralytics"\nmodel = "{gone}"\n')
+    args = ["models", "--dir", str(empty), "--config", str(cfg), "verify"]
+    assert cli_main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: person detector: model file {gone} does not exist"
+    gone.write_bytes(b"brought by the user")  # present: catalog models are optional now
+    assert cli_main(args) == 0
+    cfg.write_text('[analysis.detector]\ntype = "fake"\n')
+    assert cli_main(args) == 0
+    assert "optional, not needed for people counting): yolox_nano" in capsys.readouterr().out

@@ -9,7 +9,7 @@ import time
 from abc import abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import onnx
@@ -74,6 +74,42 @@ def open_session(
         raise DetectorError(f"cannot load {what}: {msg}") from None
 
 
+Layout = Literal["yolox", "ultralytics"]
+
+# how to tell the user which `analysis.detector.type` a model's output layout fits
+_LAYOUT_NAMES: dict[Layout, str] = {
+    "yolox": "a YOLOX export ([1, anchors, 85]: anchors first, with objectness)",
+    "ultralytics": "an Ultralytics YOLOv8/YOLO11 export ([1, 4 + classes, anchors])",
+}
+
+
+def guess_layout(shape: tuple[Any, ...]) -> Layout | None:
+    """Which detector type a model's first output fits, from its shape alone. YOLOX:
+    `[N, anchors, 85]` (4 box values, objectness, 80 COCO classes per anchor). Ultralytics
+    YOLOv8/YOLO11: `[N, 4 + classes, anchors]`, channels first, and anchors outnumber
+    channels (3549 or 8400 anchors against 84 channels). Dynamic dimensions (names or
+    None) fit either side. None: neither layout."""
+    if len(shape) != 3:
+        return None
+    rows, cols = shape[1], shape[2]
+    rows_n = rows if isinstance(rows, int) else None
+    cols_n = cols if isinstance(cols, int) else None
+    if cols_n == 85 and (rows_n is None or rows_n > cols_n):
+        return "yolox"
+    if rows_n is not None and rows_n >= 5 and (cols_n is None or cols_n > rows_n):
+        return "ultralytics"
+    return None
+
+
+def layout_hint(shape: tuple[Any, ...], kind: str) -> str:
+    """What to set when a model's output fits another detector type than `kind` (a phrase
+    to append to a DetectorError message), else ""."""
+    other = guess_layout(shape)
+    if other is None or other == kind:
+        return ""
+    return f': it looks like {_LAYOUT_NAMES[other]}, set analysis.detector.type = "{other}"'
+
+
 @dataclass(frozen=True, eq=False)
 class Prepared:
     """One frame made ready for inference (`OnnxDetector.prepare`)."""
@@ -102,7 +138,7 @@ class OnnxDetector(Detector):
         self.input_name = inp.name
         self.input_hw = self._input_hw(inp.shape)
         self._table = pixel_table(self.rgb, self.scale)
-        self.check_outputs([tuple(o.shape) for o in self.session.get_outputs()])
+        self._check_outputs([tuple(o.shape) for o in self.session.get_outputs()])
         self.batch_session = self._batch_session(inp.shape, providers) if cfg.batch else None
         self.batched = self.batch_session is not None
         self._warm_up()
@@ -120,6 +156,14 @@ class OnnxDetector(Detector):
         return (640, 640)
 
     # shared machinery
+    def _check_outputs(self, shapes: list[tuple[Any, ...]]) -> None:
+        """`check_outputs`, its refusal completed with the detector type the outputs fit."""
+        try:
+            self.check_outputs(shapes)
+        except DetectorError as exc:
+            hint = layout_hint(shapes[0], self.kind) if shapes else ""
+            raise DetectorError(f"{exc}{hint}") from None
+
     def _input_hw(self, shape: list[Any]) -> tuple[int, int]:
         if len(shape) != 4:
             raise DetectorError(f"{self.model_path.name}: expected a 4-D image input, got {shape}")

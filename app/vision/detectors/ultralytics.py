@@ -12,7 +12,7 @@ import numpy as np
 from app.config import DetectorConfig
 from app.vision.detections import Detections
 from app.vision.detectors.base import DetectorError, register_detector
-from app.vision.detectors.onnx_base import OnnxDetector
+from app.vision.detectors.onnx_base import OnnxDetector, guess_layout
 from app.vision.detectors.preprocess import (
     Letterbox,
     cxcywh_to_frame,
@@ -33,11 +33,13 @@ class UltralyticsDetector(OnnxDetector):
         super().__init__(cfg, path)
 
     def check_outputs(self, shapes: list[tuple[Any, ...]]) -> None:
+        """Refuse any layout but channels first: a YOLOX `[1, anchors, 85]` output would be
+        decoded as garbage (row 4 would be anchor 4's values, not the person scores)."""
         shape = shapes[0]
-        if len(shape) != 3 or not isinstance(shape[1], int) or shape[1] < 5:
+        if guess_layout(shape) != "ultralytics":
             raise DetectorError(
-                f"{self.model_path.name}: not an Ultralytics detection export (output "
-                f"{shape}, expected [1, 4 + classes, anchors])"
+                f"{self.model_path.name}: not an Ultralytics YOLOv8/YOLO11 detection export "
+                f"(output {list(shape)}, expected [1, 4 + classes, anchors])"
             )
 
     def decode(self, out: np.ndarray, lb: Letterbox, frame_shape: tuple[int, ...]) -> Detections:
