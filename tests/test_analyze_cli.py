@@ -230,3 +230,120 @@ def test_bad_output_paths_are_refused_before_anything_is_written(
     proc = run_cli(str(PETS_CLIP), "--config", str(cfg), "--no-progress", *args)
     assert_one_line_error(proc, needle)
     _no_leftovers(tmp_path)  # not even an empty events file
+
+
+def test_an_output_may_not_overwrite_the_clip_or_the_config(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, CONFIG)
+    clip = tmp_path / "clip.avi"
+    clip.write_bytes(PETS_CLIP.read_bytes())
+    before = clip.read_bytes(), cfg.read_bytes()
+    assert_one_line_error(
+        run_cli(str(clip), "--config", str(cfg), "--annotate", str(tmp_path / "clip.avi")),
+        "is the clip",
+    )
+    assert_one_line_error(run_cli(str(clip), "--config", str(cfg), "--out", str(cfg)), "config")
+    assert_one_line_error(run_cli(str(clip), "--config", str(cfg), "--store", str(cfg)), "config")
+    assert (clip.read_bytes(), cfg.read_bytes()) == before
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "0", "-3"])
+def test_a_duration_that_is_not_a_positive_number_is_refused(tmp_path: Path, value: str) -> None:
+    cfg = write_config(tmp_path, CONFIG)
+    proc = run_cli(str(PETS_CLIP), "--config", str(cfg), "--duration", value)
+    assert_one_line_error(proc, "--duration")
+
+
+def test_a_camera_url_is_refused_without_showing_its_password(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, CONFIG)
+    proc = run_cli("rtsp://viewer:S3cr3t!pw@127.0.0.1:8554/cam", "--config", str(cfg))
+    assert_one_line_error(proc, "rtsp://***@127.0.0.1:8554/cam", "serve")
+    assert "S3cr3t" not in proc.stderr + proc.stdout
+
+
+def test_a_link_is_written_through_not_replaced(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, CONFIG)
+    target = tmp_path / "target.jsonl"
+    target.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target.name)
+    proc = run_cli(
+        str(PETS_CLIP), "--config", str(cfg), "--out", str(link), "--duration", "6", "--no-progress"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and link.resolve() == target
+    events = [json.loads(ln) for ln in target.read_text(encoding="utf-8").splitlines()]
+    assert events and all("type" in e for e in events)
+    assert not [p.name for p in tmp_path.iterdir() if "partial" in p.name]
+
+
+def test_events_on_stdout_keep_the_summary_out_of_them(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, CONFIG)
+    proc = run_cli(
+        str(PETS_CLIP), "--config", str(cfg), "--out", "-", "--duration", "6", "--no-progress"
+    )
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(ln) for ln in proc.stdout.splitlines()]  # every line is an event
+    assert {e["type"] for e in events} >= {"zone_enter", "line_cross"}
+    dwell = [e["dwell_s"] for e in events if "dwell_s" in e]
+    assert all(d == round(d, 3) for d in dwell)
+    assert "line plaza: in" in proc.stderr
+    assert not (tmp_path / "-").exists() and not (REPO / "-").exists()
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, CONFIG)
+    proc = subprocess.Popen(
+        [sys.executable, "main.py", "analyze", str(PETS_CLIP), "--config", str(cfg),
+         "--out", "-", "--no-progress"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()  # like `| head -1`
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert json.loads(first)["type"]
+    assert proc.wait(timeout=240) == 141
+    assert "Traceback" not in err and "error" not in err
+
+
+def test_a_full_disk_under_the_annotated_video_is_reported(tmp_path: Path) -> None:
+    """The video encoder does not report failed writes; the finished file is read back.
+    (A file size limit stands in for a full disk.)"""
+    import resource
+    import signal
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+
+    cfg = write_config(tmp_path, CONFIG)
+    proc = subprocess.run(
+        [sys.executable, "main.py", "analyze", str(PETS_CLIP), "--config", str(cfg),
+         "--annotate", str(tmp_path / "a.mp4"), "--duration", "20", "--no-progress"],
+        cwd=REPO, capture_output=True, text=True, timeout=240, preexec_fn=limit,
+    )  # fmt: skip
+    assert_one_line_error(proc, "cannot write", "a.mp4", "disk full")
+    _no_leftovers(tmp_path)
+
+
+def test_lines_naming_one_camera_make_the_clip_that_camera() -> None:
+    from app.cli.analyze import clip_config
+    from app.cli.main import CliError
+    from app.config import AppConfig
+
+    line = {"name": "door", "camera": "entrance", "start": [0, 50], "end": [100, 50]}
+    cfg, camera = clip_config(AppConfig.model_validate({"lines": [line]}), PETS_CLIP, None)
+    assert camera == "entrance" and [c.name for c in cfg.cameras] == ["entrance"]
+    other = {**line, "name": "back", "camera": "yard"}
+    with pytest.raises(CliError, match="entrance, yard"):
+        clip_config(AppConfig.model_validate({"lines": [line, other]}), PETS_CLIP, None)
+
+
+def test_a_line_outside_the_picture_gets_a_note(tmp_path: Path) -> None:
+    far = {"name": "far", "start": [4320, 180], "end": [5000, 180]}
+    lines = [{"name": "plaza", "start": [240, 60], "end": [240, 350]}, far]
+    cfg = write_config(tmp_path, {**CONFIG, "lines": lines})
+    proc = run_cli(str(PETS_CLIP), "--config", str(cfg), "--duration", "1", "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    notes = [ln for ln in proc.stderr.splitlines() if ln.startswith("note:")]
+    assert len(notes) == 1 and "'far'" in notes[0] and "480x360" in notes[0]

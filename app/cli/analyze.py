@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -26,10 +28,11 @@ from app.cli.main import CliError
 from app.config import AppConfig, ConfigError, LineConfig, ZoneConfig, load_config
 from app.events import Event, EventBus, event_to_dict
 from app.vision.annotate import annotate
+from app.vision.camera_net import redact
 from app.vision.detections import Detections
 from app.vision.offline import ClipPlan, analyze_clip, offline_detector_config, plan_clip
 from app.vision.pipeline import CameraPipeline, FrameResult
-from app.vision.video_io import Frame, VideoError
+from app.vision.video_io import Frame, VideoError, probe_video
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +40,10 @@ CLIP_CAMERA = "clip"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("video", type=Path, help="video file to analyse")
+    p.add_argument("video", help="video file to analyse")
     p.add_argument("--config", type=Path, required=True, help="TOML or JSON with lines/zones")
-    p.add_argument("--out", type=Path, help="write events as JSON lines to this file")
-    p.add_argument("--tracks", type=Path, help="write tracks in MOTChallenge format")
+    p.add_argument("--out", type=Path, help="write events as JSON lines to this file (- : stdout)")
+    p.add_argument("--tracks", type=Path, help="write tracks in MOTChallenge format (- : stdout)")
     p.add_argument("--annotate", type=Path, help="write an annotated mp4 to this file")
     p.add_argument("--store", type=Path, help="persist events into this (encrypted) store")
     p.add_argument("--camera", help="which configured camera the clip stands for")
@@ -56,13 +59,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def clip_config(cfg: AppConfig, video: Path, camera: str | None) -> tuple[AppConfig, str]:
-    """The config with the clip as its camera (added as "clip" if none is configured)."""
+    """The config with the clip as its camera. A config without cameras gets the clip as
+    one, named after the camera its lines and zones name (if they all name the same
+    one), else "clip"."""
     if not cfg.cameras:
+        shapes: list[ZoneConfig | LineConfig] = [*cfg.zones, *cfg.lines]
+        named = {shape.camera for shape in shapes if shape.camera}
         if camera:
             raise CliError(f"--camera {camera}: the config has no cameras")
+        if len(named) > 1:
+            raise CliError(
+                f"the lines and zones name cameras {', '.join(sorted(named))} but the config "
+                "has no cameras: add them under [[cameras]] and pick one with --camera"
+            )
+        name = named.pop() if named else CLIP_CAMERA
         data = cfg.model_dump()
-        data["cameras"] = [{"name": CLIP_CAMERA, "type": "file", "url": str(video)}]
-        return AppConfig.model_validate(data), CLIP_CAMERA
+        data["cameras"] = [{"name": name, "type": "file", "url": str(video)}]
+        return AppConfig.model_validate(data), name
     names = [c.name for c in cfg.cameras]
     name = camera or names[0]
     if name not in names:
@@ -81,15 +94,18 @@ def build_detector(cfg: AppConfig) -> Any:
         raise CliError(str(exc).splitlines()[0]) from None
 
 
+STDOUT = Path("-")
+
+
 class Outputs:
-    """The optional output files. Paths are checked up front (a bad path fails before
-    analysis); each file is written beside its final name and moved into place only
-    when the run succeeds, so a failed run (corrupt clip, full disk) leaves no partial
-    or empty result behind. Write errors become one-line `CliError`s."""
+    """The optional output files, their paths checked by `run` first (`_check_paths`: a
+    bad path fails before analysis, and no output may be the clip or the config). Each
+    file is written beside its final name (beside a symbolic link's target, which keeps
+    the link) and moved into place only when the run succeeds, so a failed run (corrupt
+    clip, full disk) leaves no partial or empty result behind. `-`, a device or a pipe (such as
+    /dev/stdout) is written as it is. Write errors become one-line `CliError`s."""
 
     def __init__(self, args: argparse.Namespace, plan: ClipPlan, stack: ExitStack) -> None:
-        wanted = {"--out": args.out, "--tracks": args.tracks, "--annotate": args.annotate}
-        _check_paths({k: v for k, v in wanted.items() if v is not None})
         if args.annotate is not None and args.annotate.suffix.lower() != ".mp4":
             raise CliError(f"--annotate {args.annotate}: the file name must end in .mp4")
         self._pending: list[tuple[Path, Path]] = []  # (partial, final)
@@ -98,24 +114,32 @@ class Outputs:
         self.tracks_path: Path | None = args.tracks
         self.events: IO[str] | None = self._open(args.out, stack)
         self.tracks: IO[str] | None = self._open(args.tracks, stack)
+        self.to_stdout = any(_is_stdout(p) for p in (args.out, args.tracks) if p is not None)
         self.video: Any = None
+        self._video_check: tuple[Path, Path] | None = None  # (partial, final) to read back
         if args.annotate:
             partial = self._partial(args.annotate)
             self.video = _video_writer(partial, args.annotate, plan)
             stack.callback(self.video.release)
+            if partial != args.annotate:
+                self._video_check = (partial, args.annotate)
 
     def _partial(self, final: Path) -> Path:
-        """Where to write `final`: beside it, unless it is not a plain file (a device
-        such as /dev/stdout, a pipe), which is written as it is."""
-        if final.exists() and not final.is_file():
+        """Where to write `final`: beside it (or beside the file a link points to),
+        unless it is a stream (a device, a pipe, /dev/stdout), which is written as it
+        is."""
+        target = _written_file(final)
+        if target is None:
             return final
-        partial = final.with_name(f".{final.stem}.partial{final.suffix}")
-        self._pending.append((partial, final))
+        partial = target.with_name(f".{target.stem}.partial{target.suffix}")
+        self._pending.append((partial, target))
         return partial
 
     def _open(self, path: Path | None, stack: ExitStack) -> IO[str] | None:
         if path is None:
             return None
+        if path == STDOUT:
+            return sys.stdout
         with _writing(path):
             return stack.enter_context(self._partial(path).open("w", encoding="utf-8"))
 
@@ -123,7 +147,7 @@ class Outputs:
         if self.events is not None and self.events_path is not None:
             with _writing(self.events_path):
                 for ev in events:
-                    self.events.write(json.dumps(event_to_dict(ev)) + "\n")
+                    self.events.write(json.dumps(_json_event(ev)) + "\n")
 
     def write_tracks(self, result: FrameResult) -> None:
         if self.tracks is None or self.tracks_path is None:
@@ -139,40 +163,120 @@ class Outputs:
                 )
 
     def commit(self) -> None:
-        """The run succeeded: flush and close every file, then move each into place."""
+        """The run succeeded: flush and close every file, check the video can be read
+        back (its encoder does not report a full disk), then move each into place."""
         for f, path in ((self.events, self.events_path), (self.tracks, self.tracks_path)):
             if f is not None and path is not None:
                 with _writing(path):
-                    f.close()
+                    if f is sys.stdout:
+                        f.flush()
+                    else:
+                        f.close()
         if self.video is not None:
             self.video.release()
+            self._check_video()
         for partial, final in self._pending:
             with _writing(final):
                 partial.replace(final)
         self._pending = []
+
+    def _check_video(self) -> None:
+        if self._video_check is None:
+            return  # written to a stream: nothing to read back
+        partial, final = self._video_check
+        try:
+            probe_video(partial)
+        except VideoError:
+            raise CliError(
+                f"cannot write {final}: the video could not be finished (is the disk full?)"
+            ) from None
 
     def _discard(self) -> None:
         for partial, _ in self._pending:
             partial.unlink(missing_ok=True)
 
 
+def _json_event(event: Event) -> dict[str, Any]:
+    """An event as a JSON line's dict: times and durations in seconds to the
+    millisecond (a dwell of 4.2 s, not 4.199999999999999), wall-clock times as they are."""
+    d = event_to_dict(event)
+    return {
+        k: round(v, 3) if isinstance(v, float) and not k.endswith("ts") else v for k, v in d.items()
+    }
+
+
+def _link_hops(path: Path) -> list[Path]:
+    """`path` and each path its chain of symbolic links leads to (at most 40 hops)."""
+    hops = [path]
+    while hops[-1].is_symlink() and len(hops) <= 40:
+        nxt = Path(os.readlink(hops[-1]))
+        hops.append(nxt if nxt.is_absolute() else hops[-1].parent / nxt)
+    return hops
+
+
+def _written_file(path: Path) -> Path | None:
+    """The plain file that writing `path` should replace (the link's target for a
+    symbolic link), or None for a stream: `-`, a device, a pipe, anything under /dev
+    or /proc (/dev/stdout leads through /proc/self/fd to whatever stdout is)."""
+    if path == STDOUT:
+        return None
+    hops = _link_hops(path)
+    if any(str(h.absolute()).startswith(("/dev/", "/proc/")) for h in hops):
+        return None
+    target = hops[-1]
+    if target.exists() and not target.is_file():
+        return None
+    return target
+
+
+def _is_stdout(path: Path) -> bool:
+    """Whether writing `path` writes this process's standard output."""
+    if path == STDOUT:
+        return True
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 @contextmanager
 def _writing(path: Path) -> Iterator[None]:
-    """An OSError while writing `path` (full disk, I/O error) is a one-line CliError."""
+    """An OSError while writing `path` (full disk, I/O error) is a one-line CliError; a
+    reader that went away (`| head`) ends the run quietly (app.cli.main)."""
     try:
         yield
+    except BrokenPipeError:
+        raise
     except OSError as exc:
         raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _check_paths(paths: dict[str, Path]) -> None:
-    """Each output a file name in an existing directory, no two the same file."""
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def _check_paths(paths: dict[str, Path], inputs: dict[str, Path] | None = None) -> None:
+    """Each output a file name in an existing directory, no two the same file and none
+    of them one of the `inputs` (the clip, the config)."""
     seen: dict[Path, str] = {}
     for opt, path in paths.items():
+        if path == STDOUT:
+            if opt in ("--annotate", "--store"):
+                raise CliError(f"{opt} -: give a file name")
+            if STDOUT in seen:
+                raise CliError(f"{seen[STDOUT]} and {opt} both write to standard output")
+            seen[STDOUT] = opt
+            continue
         if path.is_dir():
             raise CliError(f"{opt} {path}: is a directory, give a file name")
         if not path.parent.is_dir():
             raise CliError(f"{opt} {path}: no such directory {path.parent}")
+        for what, source in (inputs or {}).items():
+            if _same_file(path, source):
+                raise CliError(f"{opt} {path}: is the {what}; give another file name")
         key = path.resolve()
         if key in seen:
             raise CliError(f"{seen[key]} and {opt} are the same file ({path})")
@@ -207,8 +311,10 @@ def summary_lines(pipeline: CameraPipeline, frames: int, wall_s: float) -> list[
     for name in pipeline.zones:
         st = pipeline.analytics.dwell.get(name)
         visits = st.visits if st else 0
-        mean = st.mean_s if st else 0.0
-        out.append(f"zone {name}: {visits} visits, mean dwell {mean:.1f} s")
+        if st and visits:
+            out.append(f"zone {name}: {visits} visits, mean dwell {st.mean_s:.1f} s")
+        else:
+            out.append(f"zone {name}: no visits")
     return out
 
 
@@ -237,20 +343,37 @@ def _load(args: argparse.Namespace) -> tuple[AppConfig, str, ClipPlan]:
         raise CliError(str(exc)) from None
     if args.fps is not None and not 0 < args.fps <= 1000:
         raise CliError(f"--fps {args.fps}: must be more than 0 and at most 1000")
-    if args.duration is not None and args.duration <= 0:
-        raise CliError(f"--duration {args.duration}: must be more than 0 seconds")
+    if args.duration is not None and not 0 < args.duration < math.inf:
+        raise CliError(f"--duration {args.duration}: must be a number of seconds above 0")
+    if "://" in args.video:
+        raise CliError(
+            f"{redact(args.video)}: analyze reads video files; watch a camera stream from "
+            "the app or `main.py serve` (add it to the config's cameras)"
+        )
     try:
         plan = plan_clip(args.video, args.fps or cfg.analysis.fps, args.every_frame)
     except VideoError as exc:
         raise CliError(str(exc)) from None
-    cfg, camera = clip_config(cfg, args.video, args.camera)
+    cfg, camera = clip_config(cfg, plan.path, args.camera)
     shapes: list[ZoneConfig | LineConfig] = [*cfg.zones, *cfg.lines]
-    if not any(cfg.camera_of(shape.camera) == camera for shape in shapes):
+    own = [shape for shape in shapes if cfg.camera_of(shape.camera) == camera]
+    if not own:
         print(
             f"note: the config has no lines or zones for camera {camera}: nothing will be "
             "counted (tracks and the annotated video are still written)",
             file=sys.stderr,
         )
+    w, h = plan.info.width, plan.info.height
+    for shape in own:
+        points = shape.polygon if isinstance(shape, ZoneConfig) else [shape.start, shape.end]
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        if max(xs) < 0 or min(xs) > w or max(ys) < 0 or min(ys) > h:
+            kind = "zone" if isinstance(shape, ZoneConfig) else "line"
+            print(
+                f"note: {kind} {shape.name!r} lies outside the {w}x{h} picture "
+                "(points are pixels of the clip): it will count nothing",
+                file=sys.stderr,
+            )
     return cfg, camera, plan
 
 
@@ -258,7 +381,6 @@ def _open_store(path: Path, bus: EventBus, stack: ExitStack) -> None:
     from app.store.db import open_store
     from app.store.errors import StoreError
 
-    _check_paths({"--store": path})
     try:
         store = open_store(path)
     except StoreError as exc:
@@ -273,6 +395,16 @@ def run(args: argparse.Namespace) -> int:
     bus = EventBus()
     frames = 0
     t0 = time.perf_counter()
+    written = {
+        "--out": args.out,
+        "--tracks": args.tracks,
+        "--annotate": args.annotate,
+        "--store": args.store,
+    }
+    _check_paths(
+        {k: v for k, v in written.items() if v is not None},
+        {"clip": plan.path, "config": args.config},
+    )
     with ExitStack() as stack:
         outputs = Outputs(args, plan, stack)
         if args.store:
@@ -291,7 +423,8 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
         outputs.write_events(pipeline.flush())
         if frames == 0:
-            raise CliError(f"{args.video}: no frames could be decoded")
+            raise CliError(f"{plan.path}: no frames could be decoded")
         outputs.commit()
-    print("\n".join(summary_lines(pipeline, frames, time.perf_counter() - t0)))
+    summary = summary_lines(pipeline, frames, time.perf_counter() - t0)
+    print("\n".join(summary), file=sys.stderr if outputs.to_stdout else sys.stdout)
     return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sales": ("app.cli.sales", "catalog, salespeople, tablets, POS imports and sales reports"),
     "selftest": ("app.cli.selftest", "check this machine: models, cameras, store"),
 }
+
+# third-party loggers whose debug lines `-v` leaves out
+NOISY_LOGGERS = ("tzlocal", "asyncio", "urllib3", "PIL", "matplotlib", "numba")
 
 
 class CliError(Exception):
@@ -73,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for noisy in NOISY_LOGGERS:  # their debug lines say nothing about Vitrine
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     if not args.verbose:
         from app.vision.video_io import quiet_native_logs
 
@@ -91,3 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `... | head` stopped reading: not an error worth a word
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes stdout
+        return 141

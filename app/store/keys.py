@@ -192,6 +192,11 @@ def resolve_key(db_path: Path, passphrase: str | None = None, *, create: bool) -
     exists = db_path.exists() and db_path.stat().st_size > 0
     pp = _passphrase(passphrase)
     if header is None and exists:
+        if not _could_be_a_store(db_path):
+            raise StoreCorrupt(
+                f"{db_path} is not a Vitrine store: give the store's own file, or a new "
+                "file name to create one"
+            )
         raise StoreCorrupt(
             f"the key header {header_path(db_path).name} beside {db_path} is missing: "
             "the store cannot be opened without it (restore it from a backup)"
@@ -204,6 +209,15 @@ def resolve_key(db_path: Path, passphrase: str | None = None, *, create: bool) -
         return key
     assert header is not None
     return _existing_key(db_path, header, pp)
+
+
+def _could_be_a_store(db_path: Path) -> bool:
+    """Whether a file could be an encrypted store: SQLCipher writes whole pages (1 KiB
+    multiples)."""
+    try:
+        return db_path.stat().st_size % 1024 == 0
+    except OSError:
+        return True  # let opening it say what is wrong
 
 
 def copy_header(src_db: Path, dst_db: Path) -> None:

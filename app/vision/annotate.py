@@ -135,11 +135,12 @@ def draw_heatmap(
 
 
 def draw_text_block(img: np.ndarray, lines: Sequence[str], inplace: bool = False) -> np.ndarray:
-    """A few lines of white status text on a dark band in the top-left corner."""
+    """A few lines of white status text on a dark band in the bottom-left corner (zone
+    labels sit at the top of their zones, often near the top of the picture)."""
     out = img if inplace else img.copy()
     for i, text in enumerate(lines):
         (tw, th), base = cv2.getTextSize(text, FONT, 0.5, 1)
-        y = 18 + 18 * i
+        y = out.shape[0] - 8 - 18 * (len(lines) - 1 - i)
         cv2.rectangle(out, (2, y - th - 4), (10 + tw, y + base), (0, 0, 0), -1)
         cv2.putText(out, text, (6, y), FONT, 0.5, TEXT_COLOR, 1, cv2.LINE_AA)
     return out

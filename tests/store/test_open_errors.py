@@ -118,3 +118,12 @@ def test_garbage_key_header(db_path: Path) -> None:
     with pytest.raises(StoreCorrupt, match="damaged") as exc:
         open_store(db_path, PASS)
     _assert_untouched(db_path, exc, before)
+
+
+def test_a_file_that_is_no_store_is_named_as_such(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.db"
+    notes.write_text("a text file given as the store\n")
+    before = _snapshot(tmp_path)
+    with pytest.raises(StoreCorrupt, match="notes.db is not a Vitrine store") as exc:
+        open_store(notes, PASS)
+    _assert_untouched(notes, exc, before)
