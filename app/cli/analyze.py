@@ -414,13 +414,17 @@ def run(args: argparse.Namespace) -> int:
         try:
             for frame, result in analyze_clip(pipeline, plan, until_s=args.duration):
                 frames += 1
+                last_t = frame.t
                 outputs.write_events(result.events)
                 outputs.write_tracks(result)
                 if outputs.video is not None:
                     outputs.video.write(_annotated(frame, result, cfg, camera))
                 bar.update(1)
         except VideoError as exc:
-            raise CliError(str(exc)) from None
+            hint = (
+                f" (--duration {math.floor(last_t)} analyses the part before it)" if frames else ""
+            )
+            raise CliError(f"{exc}; nothing was written{hint}") from None
         outputs.write_events(pipeline.flush())
         if frames == 0:
             raise CliError(f"{plan.path}: no frames could be decoded")
