@@ -10,16 +10,19 @@ import argparse
 import logging
 import signal
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from app.cli.main import CliError, load_settings
 from app.config import AppConfig
-from app.events import EventBus
+from app.events import CameraStatus, EventBus
 from app.paths import data_dir
 
 log = logging.getLogger(__name__)
+
+PROBLEMS = ("stalled", "offline", "auth_failed")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -93,6 +96,32 @@ def _cameras_line(cfg: AppConfig, args: argparse.Namespace) -> str:
     return f"cameras: {', '.join(c.name for c in cfg.cameras)}; zones: {zones}"
 
 
+class _LivePrinter:
+    """Prints when a camera goes live, and when it is back (its problems are logged as
+    warnings as they happen; recovering is not a warning, so without this a headless
+    console's last word on a camera that came back would stay "offline")."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self._stop = stop
+        self._live: set[str] = set()
+        self._trouble: dict[str, str] = {}  # camera -> its last problem since it was live
+
+    def __call__(self, e: CameraStatus) -> None:
+        if e.status != "live":
+            self._live.discard(e.camera)
+            if e.status in PROBLEMS:
+                self._trouble[e.camera] = e.status
+            return
+        if e.camera in self._live:
+            return
+        self._live.add(e.camera)
+        trouble = self._trouble.pop(e.camera, None)
+        if self._stop.is_set():
+            return
+        again = f" again (was {trouble.replace('_', ' ')})" if trouble else ""
+        print(f"{time.strftime('%H:%M:%S')} camera {e.camera}: live{again}", flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     from app.sync.lan.server import LanServer
 
@@ -104,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
 
     previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     bus = EventBus()
+    bus.subscribe(_LivePrinter(stop), CameraStatus)
     store = _open_store()
     engine = None if args.no_engine else _make_engine(cfg, bus, store)
     server: LanServer | None = None

@@ -122,7 +122,7 @@ def tcp_reason(exc: OSError, timeout: float) -> str:
     return exc.strerror or type(exc).__name__
 
 
-ProbeKind = Literal["ok", "offline", "auth_failed", "not_found", "error"]
+ProbeKind = Literal["ok", "offline", "no_answer", "auth_failed", "not_found", "error"]
 
 
 @dataclass(frozen=True)
@@ -251,9 +251,11 @@ def probe_stream(
         req += "User-Agent: Vitrine\r\n" + (f"Authorization: {auth}\r\n" if auth else "")
         return req + "\r\n"
 
-    sock: socket.socket | None = None
     try:
         sock = _connect(parts, timeout)
+    except OSError as exc:
+        return ProbeResult("offline", reason=tcp_reason(exc, timeout))
+    try:
         answer = _exchange(sock, request(1, None))
         if answer.status != 401 or not (username or password):
             return _classify(answer)
@@ -264,11 +266,12 @@ def probe_stream(
             sock.close()
             sock = _connect(parts, timeout)
         return _classify(_exchange(sock, request(2, auth)))
+    except TimeoutError:  # connected, then silence: the camera, not the network
+        return ProbeResult("no_answer", reason=f"no answer within {timeout:g} s")
     except OSError as exc:
         return ProbeResult("offline", reason=tcp_reason(exc, timeout))
     finally:
-        if sock is not None:
-            sock.close()
+        sock.close()
 
 
 class RtspSource(CameraSource):
@@ -358,6 +361,12 @@ class RtspSource(CameraSource):
             )
         if r.kind == "offline":
             return self._fail("offline", f"cannot reach {self._host}:{self._port} ({detail})")
+        if r.kind == "no_answer":
+            return self._fail(
+                "offline",
+                f"{self._host}:{self._port} accepts connections but the camera sent nothing "
+                f"({detail}): it may be busy or hung, restart it",
+            )
         if r.kind == "not_found":
             return self._fail("offline", f"no stream at this path ({detail})")
         if r.kind == "ok":

@@ -20,7 +20,13 @@ camera was unreachable: the moment the port accepts connections again, the reade
 opens at once. So recovery takes probe interval + open time (~1 s over TCP with the
 short analyzeduration) + first frame, whatever the backoff has grown to. The probe
 only short-cuts the wait when the camera *was unreachable*; a camera that answers but
-refuses us (auth_failed, wrong path) follows the plain backoff.
+refuses us (wrong path) follows the plain backoff, and one that refuses our password
+(auth_failed) is tried again only every `auth_retry_s` (10 min: cameras lock accounts
+after a few failed logins); new credentials make a new reader, which tries at once.
+
+Frame rate. Measured afresh on every connection, after its first frames (a reconnect
+first hands out a burst of buffered ones): "live" is published at the first frame, then
+once more with the measured rate in its message (the health rows keep it).
 
 Stalled. A live source that delivers no frame for `stall_after_s` (5 s) while
 connected, or whose `read()` blocks that long (an IP camera's read timeout is 5 s too),
@@ -82,6 +88,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Status = Literal["connecting", "live", "stalled", "offline", "auth_failed", "ended", "stopped"]
+FPS_SKIP_FRAMES = 5  # frames after connecting left out of the rate (a burst of buffered ones)
+FPS_WINDOW_S = 3.0  # the rate published with "live": measured over this long
 
 
 class CameraReader:
@@ -99,6 +107,7 @@ class CameraReader:
         probe_interval_s: float = 1.0,
         lost_after_failures: int = 2,
         fps_alpha: float = 0.1,
+        auth_retry_s: float = 600.0,
     ) -> None:
         self.source = source
         self.bus = bus
@@ -109,6 +118,7 @@ class CameraReader:
         self.probe_interval_s = probe_interval_s
         self.lost_after_failures = lost_after_failures
         self.fps_alpha = fps_alpha
+        self.auth_retry_s = auth_retry_s
         self._stop = threading.Event()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -120,6 +130,8 @@ class CameraReader:
         self._message = ""
         self._ema_dt: float | None = None
         self._prev_frame_at: float | None = None
+        self._connection_frames = 0  # frames since the source was (re)opened
+        self._rate_from: tuple[float, int] | None = None  # (time, frame) the rate is from
         self._t0: float | None = None
         self.frames_read = 0
         self.dropped = 0
@@ -220,9 +232,13 @@ class CameraReader:
                 self.reconnects += 1
                 if got_frames:
                     delay = self.backoff_initial_s
-            reachable = self._probe()
-            log.debug("camera %s: retrying in %.1f s", self.name, delay)
-            if self._wait_retry(delay, reachable):
+            wait = delay
+            if self._status == "auth_failed":
+                wait, reachable = max(delay, self.auth_retry_s), None
+            else:
+                reachable = self._probe()
+            log.debug("camera %s: retrying in %.1f s", self.name, wait)
+            if self._wait_retry(wait, reachable):
                 return
             delay = min(delay * 2, self.backoff_max_s)
 
@@ -230,9 +246,16 @@ class CameraReader:
         """Open the source; on failure publish why (offline / auth_failed) and say False."""
         try:
             self.source.open()
+            self._ema_dt, self._connection_frames, self._rate_from = None, 0, None
             return True
         except CameraError as exc:
-            self._set_status(exc.kind, self.source.scrub(exc.message))
+            message = self.source.scrub(exc.message)
+            if exc.kind == "auth_failed":
+                message += (
+                    f"; next try in {self.auth_retry_s / 60:g} min, or at once when the "
+                    "camera's settings change"
+                )
+            self._set_status(exc.kind, message)
         except Exception as exc:
             msg = self.source.scrub(f"{self.source.describe()}: cannot open ({exc})")
             log.debug("camera %s: open raised %s", self.name, type(exc).__name__)
@@ -280,7 +303,8 @@ class CameraReader:
         return "stopped", got
 
     def _deliver(self, image: np.ndarray, now: float) -> None:
-        if self._prev_frame_at is not None:
+        self._connection_frames += 1
+        if self._prev_frame_at is not None and self._connection_frames > FPS_SKIP_FRAMES:
             dt = now - self._prev_frame_at
             ema = self._ema_dt
             self._ema_dt = dt if ema is None else ema + self.fps_alpha * (dt - ema)
@@ -303,6 +327,19 @@ class CameraReader:
             self._cond.notify_all()
         if self._status != "live":
             self._set_status("live", self.source.describe())
+        self._measure_rate(now)
+
+    def _measure_rate(self, now: float) -> None:
+        """Once per connection, after the first frames: the rate over `FPS_WINDOW_S`,
+        published with "live" (and the EMA started from it)."""
+        n = self._connection_frames
+        if n == FPS_SKIP_FRAMES:
+            self._rate_from = (now, n)
+        elif self._rate_from is not None and now - self._rate_from[0] >= FPS_WINDOW_S:
+            t0, n0 = self._rate_from
+            self._rate_from = None
+            self._ema_dt = (now - t0) / (n - n0)
+            self._set_status("live", f"{self.source.describe()} ({1.0 / self._ema_dt:.1f} fps)")
 
     def _probe(self) -> bool | None:
         try:

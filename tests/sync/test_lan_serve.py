@@ -106,3 +106,29 @@ def test_serve_says_what_it_counts_or_that_nothing_is_configured(
         }
     )
     assert _cameras_line(cfg, argparse.Namespace(config=None)) == "cameras: Front; zones: Door"
+
+
+def test_serve_prints_when_a_camera_is_live_and_when_it_is_back(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import threading
+
+    from app.cli.serve import _LivePrinter
+    from app.events import CameraStatus
+
+    stop = threading.Event()
+    printer = _LivePrinter(stop)
+    for status, message in [
+        ("connecting", ""),
+        ("live", "rtsp://***@cam/1"),
+        ("live", "rtsp://***@cam/1 (10.0 fps)"),  # the rate: not news
+        ("offline", "stream lost; reconnecting"),  # logged as a warning, not printed
+        ("connecting", ""),
+        ("live", "rtsp://***@cam/1"),
+    ]:
+        printer(CameraStatus(camera="door", status=status, message=message))  # type: ignore[arg-type]
+    stop.set()
+    printer(CameraStatus(camera="door", status="offline"))
+    printer(CameraStatus(camera="door", status="live"))
+    lines = [ln.split(" ", 1)[1] for ln in capsys.readouterr().out.splitlines()]
+    assert lines == ["camera door: live", "camera door: live again (was offline)"]

@@ -366,11 +366,21 @@ def test_auth_failure_is_not_hammered_even_if_reachable(readers: list[CameraRead
     src = FlakySource(kind="auth_failed", probe_result=True)
     bus = EventBus()
     log = StatusLog(bus)
-    start_reader(readers, src, bus, "locked", backoff_initial_s=0.4, probe_interval_s=0.05)
-    log.wait_for("auth_failed", timeout=5)
+    start_reader(readers, src, bus, "locked", backoff_initial_s=0.05, probe_interval_s=0.05)
+    failed = log.wait_for("auth_failed", timeout=5)
     threading.Event().wait(1.0)
     readers[0].stop()
-    assert len(src.open_times) <= 3, "wrong credentials must follow the backoff"
+    assert len(src.open_times) == 1, "a wrong password is tried again only every 10 min"
+    assert "next try in 10 min" in failed.message
+
+
+def test_a_wrong_password_is_tried_again_after_auth_retry_s(readers: list[CameraReader]) -> None:
+    src = FlakySource(kind="auth_failed", probe_result=True)
+    start_reader(readers, src, EventBus(), "locked", backoff_initial_s=0.05, auth_retry_s=0.3)
+    threading.Event().wait(1.0)
+    readers[0].stop()
+    gaps = np.diff(src.open_times)
+    assert 2 <= len(src.open_times) <= 5 and (gaps >= 0.25).all(), src.open_times
 
 
 def test_a_crashing_source_recovers_and_stop_is_prompt(readers: list[CameraReader]) -> None:
@@ -655,5 +665,32 @@ def test_one_failing_camera_does_not_affect_another(
     threading.Event().wait(1.0)
     seen = frames_within(good, 3.0)
     assert len(seen) >= 24, f"the healthy camera delivered only {len(seen)} frames in 3 s"
-    assert good_log.seen() == ["connecting", "live"]
+    # live at the first frame, then again with the rate measured on this connection
+    assert good_log.seen() == ["connecting", "live", "live"]
+    rated = good_log.events[-1]
+    assert rated.message.endswith(" fps)") and 8.0 <= rated.source_fps <= 12.5, rated
     assert good.status == "live" and readers[1].status == "offline"
+
+
+def test_a_camera_that_accepts_but_never_answers_is_called_hung_not_unreachable() -> None:
+    """The port takes the connection (the kernel does, even for a frozen camera) and then
+    nothing comes back: the network is fine, the camera is not."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)  # never accept()ed, never answered
+    port = listener.getsockname()[1]
+    try:
+        url = f"rtsp://viewer:{quote(PASSWORD, safe='')}@127.0.0.1:{port}/cam"
+        r = probe_stream(url, timeout=0.5)
+        assert (r.kind, r.reason) == ("no_answer", "no answer within 0.5 s")
+        src = RtspSource(url, open_timeout_s=1.0, read_timeout_s=1.0, probe_timeout_s=0.5)
+        with pytest.raises(CameraError) as exc:
+            src.open()
+        assert exc.value.kind == "offline"
+        assert "accepts connections but the camera sent nothing" in exc.value.message
+        assert "cannot reach" not in exc.value.message
+        assert "S3cr3t" not in exc.value.message
+    finally:
+        listener.close()
