@@ -15,8 +15,8 @@ import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QSize, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -73,6 +73,14 @@ def find_class(module: Any, base: type, prefer: tuple[str, ...]) -> type | None:
     return None
 
 
+def _initial_size() -> QSize:
+    """1440 x 900, or what the screen has room for (a 1366 x 768 laptop, a small
+    back-office monitor): the window never opens wider or taller than the screen."""
+    screen = QGuiApplication.primaryScreen()
+    room = screen.availableGeometry().size() if screen is not None else QSize(1440, 900)
+    return QSize(min(1440, room.width()), min(900, room.height()))
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self, host: EngineHost, bridge: EngineBridge, background: Background, store: Any
@@ -80,7 +88,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.host, self.bridge, self.background, self.store = host, bridge, background, store
         self.setWindowTitle("Vitrine")
-        self.resize(1440, 900)
+        self.resize(_initial_size())
         self._closing = False
         self._dash_loading = False
         self._offline: set[str] = set()

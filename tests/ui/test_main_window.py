@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtTest import QTest
 from sqlalchemy import func, select
 
@@ -180,6 +180,17 @@ def test_reports_tab_and_missing_dialogs(qtbot, desktop, monkeypatch) -> None:  
     assert messages == ["Import POS sales is not available in this build."]
     win.open_external("pairing")  # needs the tablet server, which the scripted engine lacks
     assert "not available right now" in messages[-1]
+
+
+def test_the_window_opens_no_larger_than_the_screen(qtbot, desktop) -> None:  # noqa: ANN001
+    """1440 x 900 on a big screen, the screen's room on a smaller one (offscreen: 800 x
+    800); the window's own minimum width (912 px) still applies."""
+    from app.ui.main_window import _initial_size
+
+    room = desktop.window.screen().availableGeometry().size()
+    assert _initial_size() == room.boundedTo(QSize(1440, 900))
+    assert desktop.window.height() <= room.height()
+    assert desktop.window.width() <= max(room.width(), desktop.window.minimumSizeHint().width())
 
 
 def test_closing_stops_the_engine(qtbot, desktop) -> None:  # noqa: ANN001
