@@ -74,6 +74,11 @@ def _pt(p: Point) -> str:
     return f"({p[0]:g}, {p[1]:g})"
 
 
+def has_no_area(polygon: list[Point]) -> bool:
+    """Whether all of a polygon's corners are on one straight line."""
+    return _on_one_line(_distinct_vertices(polygon))
+
+
 def polygon_problem(polygon: list[Point]) -> str | None:
     """Why a zone polygon cannot be used (no area, or edges that cross), or None if it can."""
     ring = _distinct_vertices(polygon)

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 from app.ui import style
 from app.ui.tile_model import BoxMotion, LineView, TileView, ZoneView
 
+DOWN = ("offline", "stalled", "auth_failed", "reconnecting")  # the last picture is old news
 HEAT_CELL = 16  # heatmap cell size in source pixels
 
 
@@ -150,7 +151,13 @@ class CameraTile(QWidget):
         r = QRectF(self.rect())
         p.fillRect(r, QColor(style.TILE_BG))
         v = self._view
-        if v.image is not None:
+        if v.image is not None and v.status in DOWN:
+            # the last picture, dimmed and without its people: they are not known now
+            target = fit_rect(v.image.shape[1], v.image.shape[0], r)
+            self._paint_frame(p, v, target)
+            p.fillRect(target, QColor(15, 23, 42, 200))
+            self._paint_placeholder(p, r, v)
+        elif v.image is not None:
             h, w = v.image.shape[:2]
             target = fit_rect(w, h, r)
             self._paint_frame(p, v, target)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.events import Alert, Occupancy
+from app.events import Alert, CameraStatus, Occupancy
 from app.ui import style
 from app.ui.dashboard_data import DWELL_BINS_S, AlertItem, DashboardData
 
@@ -146,6 +146,7 @@ class DashboardView(QWidget):
         self.loader = loader
         self.data: DashboardData | None = None
         self.live_occupancy: dict[tuple[str, str], int] = {}
+        self.down: set[str] = set()  # cameras not delivering: their zones' counts are stale
         self.live_alerts: dict[str, AlertItem] = {}
         self.acked: set[str] = set()
         self.store_name = ""
@@ -249,9 +250,22 @@ class DashboardView(QWidget):
         self.live_occupancy = dict(occ)
         self._show_occupancy()
 
+    def on_camera_status(self, status: CameraStatus) -> None:
+        """A camera that is down no longer counts towards "in the store now"."""
+        was_down = status.camera in self.down
+        if status.status in ("offline", "stalled", "auth_failed"):
+            self.down.add(status.camera)
+        elif status.status == "live":
+            self.down.discard(status.camera)
+        if was_down != (status.camera in self.down):
+            self._show_occupancy()
+
     def _show_occupancy(self) -> None:
         if self.live_occupancy:
-            self.k_occ.set(str(sum(self.live_occupancy.values())), "across all zones, live")
+            now = sum(n for (cam, _), n in self.live_occupancy.items() if cam not in self.down)
+            down = len({cam for cam, _ in self.live_occupancy} & self.down)
+            note = f"{down} camera{'s' if down > 1 else ''} down, not counted" if down else ""
+            self.k_occ.set(str(now), note or "across all zones, live")
         else:
             self.k_occ.set("—", "draw a zone to count people inside")
 

@@ -81,6 +81,9 @@ def _initial_size() -> QSize:
     return QSize(min(1440, room.width()), min(900, room.height()))
 
 
+OFFLINE_ALERT_AFTER_S = 30.0  # a camera down this long gets an alert
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self, host: EngineHost, bridge: EngineBridge, background: Background, store: Any
@@ -91,7 +94,9 @@ class MainWindow(QMainWindow):
         self.resize(_initial_size())
         self._closing = False
         self._dash_loading = False
-        self._offline: set[str] = set()
+        self._offline: set[str] = set()  # cameras with an alert raised for this outage
+        self._pending: dict[str, QTimer] = {}  # cameras down, their alert not raised yet
+        self._down_status: dict[str, CameraStatus] = {}  # their latest status while down
         self._build()
         self._menus()
         self._wire()
@@ -243,25 +248,37 @@ class MainWindow(QMainWindow):
         )
 
     def on_camera_status(self, status: CameraStatus) -> None:
-        """Raise one "camera offline" alert per outage (the store keeps it)."""
+        """Raise one "camera offline" alert per outage (the store keeps it), once the
+        camera has been down `OFFLINE_ALERT_AFTER_S`: a reconnect that takes a second (a
+        camera's stream restarting) is no outage worth a red line."""
+        self.dashboard.on_camera_status(status)
         if status.status in ("offline", "auth_failed"):
-            if status.camera not in self._offline:
-                self._offline.add(status.camera)
-                why = (
-                    "refused the user name or password"
-                    if status.status == "auth_failed"
-                    else "is offline"
-                )
-                detail = f" ({status.message})" if status.message else ""
-                self.bridge.bus.publish(
-                    Alert(
-                        kind="camera_offline",
-                        message=f"{status.camera} {why}{detail}",
-                        camera=status.camera,
-                    )
-                )
+            if status.camera not in self._offline and status.camera not in self._pending:
+                timer = QTimer(self)
+                timer.setSingleShot(True)
+                timer.timeout.connect(lambda cam=status.camera: self._raise_offline(cam))
+                self._pending[status.camera] = timer
+                timer.start(int(OFFLINE_ALERT_AFTER_S * 1000))
+            self._down_status[status.camera] = status
         elif status.status == "live":
             self._offline.discard(status.camera)
+            self._down_status.pop(status.camera, None)
+            if status.camera in self._pending:
+                self._pending.pop(status.camera).stop()
+
+    def _raise_offline(self, camera: str) -> None:
+        self._pending.pop(camera, None)
+        status = self._down_status.get(camera)
+        if status is None or camera in self._offline:
+            return
+        self._offline.add(camera)
+        why = (
+            "refused the user name or password" if status.status == "auth_failed" else "is offline"
+        )
+        detail = f" ({status.message})" if status.message else ""
+        self.bridge.bus.publish(
+            Alert(kind="camera_offline", message=f"{camera} {why}{detail}", camera=camera)
+        )
 
     def update_status(self) -> None:
         cfg = self.host.cfg

@@ -39,11 +39,7 @@ def grab_snapshot(cfg: CameraConfig, attempts: int = 10) -> np.ndarray:
             if frame is not None and frame.size:
                 return np.ascontiguousarray(frame)
         raise SnapshotError(f"{where} answered but sent no picture")
-    except CameraError as exc:
-        if exc.kind == "auth_failed":
-            raise SnapshotError(
-                f"the camera refused the user name or password ({exc.message})"
-            ) from None
+    except CameraError as exc:  # its message says what (wrong password, no stream, ...)
         raise SnapshotError(exc.message) from None
     finally:
         try:

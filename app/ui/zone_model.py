@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from app.config import AppConfig, EntranceConfig, LineConfig, ZoneConfig
+from app.polygons import has_no_area, polygon_problem
 
 Point = tuple[float, float]
 KIND_LABELS = {
@@ -107,6 +108,13 @@ def unique_name(base: str, taken: set[str]) -> str:
     return f"{base} {i}"
 
 
+def _shape_advice(s: Shape) -> str:
+    """What to do about a drawn zone that is not a usable polygon, in the editor's words."""
+    if has_no_area(s.points):
+        return f"“{s.name}” has no area: its corners are on one line. Drag a corner away."
+    return f"“{s.name}”'s outline crosses itself: drag a corner so that no two edges cross."
+
+
 def _add_shapes(
     camera: str,
     shapes: list[Shape],
@@ -141,6 +149,8 @@ def apply_shapes(cfg: AppConfig, camera: str, shapes: list[Shape]) -> AppConfig:
             raise ValueError("every shape needs a name")
         if not s.complete():
             raise ValueError(f"“{s.name}” is not finished: place all its points first")
+        if s.kind != "line" and polygon_problem(s.points) is not None:
+            raise ValueError(_shape_advice(s))
     own_lines = {ln.name for ln in cfg.lines if cfg.camera_of(ln.camera) == camera}
     zones = [z for z in cfg.zones if cfg.camera_of(z.camera) != camera]
     lines = [ln for ln in cfg.lines if cfg.camera_of(ln.camera) != camera]

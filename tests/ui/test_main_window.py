@@ -151,19 +151,44 @@ def test_zone_edits_apply_live_and_counts_show_on_the_tile(qtbot, desktop, store
     editor.reject()
 
 
-def test_offline_camera_raises_one_alert(qtbot, desktop) -> None:  # noqa: ANN001
+def test_offline_camera_raises_one_alert(qtbot, desktop, monkeypatch) -> None:  # noqa: ANN001
+    import app.ui.main_window as mw
+
+    monkeypatch.setattr(mw, "OFFLINE_ALERT_AFTER_S", 0.3)
     win = desktop.window
     alerts: list[Alert] = []
     desktop.bus.subscribe(alerts.append, Alert)
+    desktop.bus.publish(CameraStatus("Front", "offline", "stream lost; reconnecting"))
+    qtbot.wait(100)
+    desktop.bus.publish(CameraStatus("Front", "live"))  # back within the grace: no outage
+    qtbot.wait(600)
+    assert alerts == []
     for _ in range(3):
         desktop.bus.publish(CameraStatus("Front", "offline", "no route to host"))
         qtbot.wait(150)
+    qtbot.waitUntil(lambda: len(alerts) == 1, timeout=3000)
+    qtbot.wait(400)
     assert len(alerts) == 1 and alerts[0].kind == "camera_offline"
+    assert "no route to host" in alerts[0].message
     qtbot.waitUntil(lambda: len(win.dashboard.visible_alert_ids()) == 1, timeout=3000)
     desktop.bus.publish(CameraStatus("Front", "live"))
     qtbot.wait(150)
     desktop.bus.publish(CameraStatus("Front", "offline"))
     qtbot.waitUntil(lambda: len(alerts) == 2, timeout=3000)
+
+
+def test_a_camera_that_is_down_leaves_the_live_head_count(qtbot, desktop) -> None:  # noqa: ANN001
+    from app.events import Occupancy
+
+    dash = desktop.window.dashboard
+    for cam, zone, n in (("Front", "Lawn", 5), ("Back", "Till", 4)):
+        desktop.bus.publish(Occupancy(camera=cam, ts=0.0, frame=1, t=0.0, zone=zone, count=n))
+    qtbot.waitUntil(lambda: dash.k_occ.value.text() == "9", timeout=3000)
+    desktop.bus.publish(CameraStatus("Front", "offline", "connection refused"))
+    qtbot.waitUntil(lambda: dash.k_occ.value.text() == "4", timeout=3000)
+    assert "1 camera down" in dash.k_occ.hint.text()
+    desktop.bus.publish(CameraStatus("Front", "live"))
+    qtbot.waitUntil(lambda: dash.k_occ.value.text() == "9", timeout=3000)
 
 
 def test_reports_tab_and_missing_dialogs(qtbot, desktop, monkeypatch) -> None:  # noqa: ANN001

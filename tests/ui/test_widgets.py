@@ -184,6 +184,32 @@ def test_tile_shows_counts_boxes_and_only_new_frames(qtbot, pets_frames) -> None
     assert inside.red() - plain.red() > 10
 
 
+def test_a_tile_whose_camera_is_down_dims_its_last_picture_and_drops_the_boxes(
+    qtbot, pets_frames  # noqa: ANN001
+) -> None:
+    import dataclasses
+
+    from app.ui.style import track_color
+
+    cfg = tile_config()
+    zones, lines = shapes_for(cfg, "plaza")
+    tile = CameraTile("plaza")
+    qtbot.addWidget(tile)
+    tile.resize(480, 360)
+    tile.show()
+    qtbot.waitExposed(tile)
+    state = make_state(pets_frames[1], 2)
+    tile.set_view(build_view("plaza", state, zones, lines))
+    live = tile.grab().toImage()
+    down = dataclasses.replace(state, status="offline", message="connection refused")
+    tile.set_view(build_view("plaza", down, zones, lines))
+    img = tile.grab().toImage()
+    want = track_color(7)
+    assert abs(live.pixelColor(100, 150).hue() - want.hue()) < 25  # the box, while live
+    assert img.pixelColor(100, 150).saturation() < 80  # no box once down
+    assert img.pixelColor(400, 100).lightness() < live.pixelColor(400, 100).lightness() - 40
+
+
 def test_line_arrow_points_to_the_in_side() -> None:
     nx, ny = in_normal((0, 0), (10, 0))  # left-to-right line: "in" is above (y smaller)
     assert (round(nx, 6), ny) == (0.0, -1.0)
