@@ -137,7 +137,7 @@ def hour_ticks(plot: pg.PlotWidget) -> None:
 
 
 class DashboardView(QWidget):
-    acknowledge_requested = Signal(str)
+    acknowledge_requested = Signal(str, str)  # alert id, who or what acknowledged it
 
     def __init__(
         self, loader: Callable[[], DashboardData] | None = None, parent: QWidget | None = None
@@ -431,11 +431,19 @@ class DashboardView(QWidget):
             row.addWidget(ack)
             self.alert_rows.addLayout(row)
 
-    def acknowledge(self, alert_id: str) -> None:
+    def acknowledge(self, alert_id: str, who: str = "desktop") -> None:
         self.acked.add(alert_id)
         self.live_alerts.pop(alert_id, None)
         self._show_alerts()
-        self.acknowledge_requested.emit(alert_id)
+        self.acknowledge_requested.emit(alert_id, who)
+
+    def close_camera_alerts(self, camera: str, why: str) -> None:
+        """A camera is back (or gone): its "offline" alerts are over, so they leave the
+        list, acknowledged by `why`."""
+        items = [*(self.data.alerts if self.data else []), *self.live_alerts.values()]
+        for a in items:
+            if a.kind == "camera_offline" and a.camera == camera and a.id not in self.acked:
+                self.acknowledge(a.id, why)
 
     def visible_alert_ids(self) -> list[str]:
         ids = []

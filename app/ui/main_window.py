@@ -262,6 +262,7 @@ class MainWindow(QMainWindow):
             self._down_status[status.camera] = status
         elif status.status == "live":
             self._offline.discard(status.camera)
+            self.dashboard.close_camera_alerts(status.camera, "camera back online")
             self._down_status.pop(status.camera, None)
             if status.camera in self._pending:
                 self._pending.pop(status.camera).stop()
@@ -319,9 +320,9 @@ class MainWindow(QMainWindow):
                 "Saved ✓ — the new detector settings apply when Vitrine restarts"
             )
 
-    def acknowledge_alert(self, alert_id: str) -> None:
+    def acknowledge_alert(self, alert_id: str, who: str = "desktop") -> None:
         if self.store is not None:
-            acknowledge(self.store, alert_id)
+            acknowledge(self.store, alert_id, who)
 
     def _load_reports(self) -> None:
         if self._reports_loaded:
@@ -463,6 +464,7 @@ class MainWindow(QMainWindow):
             if not shape["camera"] and cfg.cameras and cfg.cameras[0].name != name:
                 shape["camera"] = cfg.cameras[0].name
         self.host.apply_config(AppConfig.model_validate(data), "camera")
+        self.dashboard.close_camera_alerts(name, "camera removed")
 
     def edit_zones(self, camera: str) -> ZoneEditor | None:
         if not camera:

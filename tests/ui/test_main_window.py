@@ -171,10 +171,14 @@ def test_offline_camera_raises_one_alert(qtbot, desktop, monkeypatch) -> None:  
     assert len(alerts) == 1 and alerts[0].kind == "camera_offline"
     assert "no route to host" in alerts[0].message
     qtbot.waitUntil(lambda: len(win.dashboard.visible_alert_ids()) == 1, timeout=3000)
-    desktop.bus.publish(CameraStatus("Front", "live"))
-    qtbot.wait(150)
+    desktop.bus.publish(CameraStatus("Front", "live"))  # the outage is over: so is its alert
+    qtbot.waitUntil(lambda: win.dashboard.visible_alert_ids() == [], timeout=3000)
+    assert alerts[0].id in win.dashboard.acked
     desktop.bus.publish(CameraStatus("Front", "offline"))
     qtbot.waitUntil(lambda: len(alerts) == 2, timeout=3000)
+    qtbot.waitUntil(lambda: len(win.dashboard.visible_alert_ids()) == 1, timeout=3000)
+    win.remove_camera("Front", confirm=False)  # a removed camera's alert goes too
+    qtbot.waitUntil(lambda: win.dashboard.visible_alert_ids() == [], timeout=3000)
 
 
 def test_a_camera_that_is_down_leaves_the_live_head_count(qtbot, desktop) -> None:  # noqa: ANN001
