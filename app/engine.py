@@ -85,10 +85,21 @@ class _Slot:
     last_index: int = -1
     last_result: FrameResult | None = None
     last_done: float | None = None
+    mean_dt: float = 0.0  # seconds between analysed results (0: none measured yet)
     analysed_fps: float = 0.0
     lag_s: float = 0.0
     analysed: int = 0
     lags: list[float] = field(default_factory=list)
+
+    def count_result(self, now: float) -> None:
+        """A result at `now` (monotonic seconds): update the analysed rate, from the mean
+        time between results started at the analysis period, so that two results close
+        together (a camera just added catching up) do not read as 24 fps."""
+        if self.last_done is not None:
+            mean = self.mean_dt or self.period
+            self.mean_dt = mean + 0.2 * (now - self.last_done - mean)
+            self.analysed_fps = 1.0 / max(self.mean_dt, 1e-6)
+        self.last_done = now
 
 
 SourceFactory = Callable[[CameraConfig], CameraSource]
@@ -467,15 +478,7 @@ class Engine:
                 self._wake.notify_all()
 
     def _finish(self, slot: _Slot, frame: Frame, result: FrameResult) -> None:
-        now = time.monotonic()
-        if slot.last_done is not None:
-            dt = max(now - slot.last_done, 1e-6)
-            slot.analysed_fps = (
-                1.0 / dt
-                if not slot.analysed_fps
-                else (slot.analysed_fps + 0.2 * (1.0 / dt - slot.analysed_fps))
-            )
-        slot.last_done = now
+        slot.count_result(time.monotonic())
         slot.last_result = result
         slot.lag_s = max(0.0, time.time() - frame.ts)
         slot.analysed += 1
