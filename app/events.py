@@ -103,6 +103,10 @@ class NewVisitor(Event):
     crop_jpeg: bytes = field(repr=False, default=b"")
 
 
+# a camera in one of these is down: its picture and its counts are not current
+CAMERA_DOWN = ("stalled", "offline", "auth_failed")
+
+
 @dataclass(frozen=True)
 class CameraStatus:
     camera: str

@@ -17,12 +17,10 @@ from typing import Any
 
 from app.cli.main import CliError, load_settings
 from app.config import AppConfig
-from app.events import CameraStatus, EventBus
+from app.events import CAMERA_DOWN, CameraStatus, EventBus
 from app.paths import data_dir
 
 log = logging.getLogger(__name__)
-
-PROBLEMS = ("stalled", "offline", "auth_failed")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -109,7 +107,7 @@ class _LivePrinter:
     def __call__(self, e: CameraStatus) -> None:
         if e.status != "live":
             self._live.discard(e.camera)
-            if e.status in PROBLEMS:
+            if e.status in CAMERA_DOWN:
                 self._trouble[e.camera] = e.status
             return
         if e.camera in self._live:

@@ -29,10 +29,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QMenu, QWidget
 
+from app.events import CAMERA_DOWN
 from app.ui import style
 from app.ui.tile_model import BoxMotion, LineView, TileView, ZoneView
 
-DOWN = ("offline", "stalled", "auth_failed", "reconnecting")  # the last picture is old news
+DOWN = (*CAMERA_DOWN, "reconnecting")  # the last picture is old news
 HEAT_CELL = 16  # heatmap cell size in source pixels
 
 

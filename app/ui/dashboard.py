@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.events import Alert, CameraStatus, Occupancy
+from app.events import CAMERA_DOWN, Alert, CameraStatus, Occupancy
 from app.ui import style
 from app.ui.dashboard_data import DWELL_BINS_S, AlertItem, DashboardData
 
@@ -253,7 +253,7 @@ class DashboardView(QWidget):
     def on_camera_status(self, status: CameraStatus) -> None:
         """A camera that is down no longer counts towards "in the store now"."""
         was_down = status.camera in self.down
-        if status.status in ("offline", "stalled", "auth_failed"):
+        if status.status in CAMERA_DOWN:
             self.down.add(status.camera)
         elif status.status == "live":
             self.down.discard(status.camera)

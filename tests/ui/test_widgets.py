@@ -22,7 +22,7 @@ from app.ui.camera_tile import CameraTile, in_normal
 from app.ui.camera_wall import CameraWall, grid_shape
 from app.ui.settings_view import SettingsView
 from app.ui.style import STYLESHEET
-from app.ui.tile_model import build_view, shapes_for
+from app.ui.tile_model import LineView, ZoneView, build_view, shapes_for
 from app.vision.detections import Detections
 from app.vision.video_io import Frame
 from tests.conftest import PETS_CLIP
@@ -151,14 +151,19 @@ def tile_config() -> AppConfig:
     )
 
 
-def test_tile_shows_counts_boxes_and_only_new_frames(qtbot, pets_frames) -> None:  # noqa: ANN001
-    cfg = tile_config()
-    zones, lines = shapes_for(cfg, "plaza")
+def shown_tile(qtbot) -> tuple[CameraTile, list[ZoneView], list[LineView]]:  # noqa: ANN001
+    """A 480 x 360 tile on screen, with the shapes of `tile_config`."""
+    zones, lines = shapes_for(tile_config(), "plaza")
     tile = CameraTile("plaza")
     qtbot.addWidget(tile)
     tile.resize(480, 360)
     tile.show()
     qtbot.waitExposed(tile)
+    return tile, zones, lines
+
+
+def test_tile_shows_counts_boxes_and_only_new_frames(qtbot, pets_frames) -> None:  # noqa: ANN001
+    tile, zones, lines = shown_tile(qtbot)
     state = make_state(pets_frames[0], 1)
     for _ in range(5):  # the same frame pulled five times is converted once
         tile.set_view(build_view("plaza", state, zones, lines))
@@ -191,13 +196,7 @@ def test_a_tile_whose_camera_is_down_dims_its_last_picture_and_drops_the_boxes(
 
     from app.ui.style import track_color
 
-    cfg = tile_config()
-    zones, lines = shapes_for(cfg, "plaza")
-    tile = CameraTile("plaza")
-    qtbot.addWidget(tile)
-    tile.resize(480, 360)
-    tile.show()
-    qtbot.waitExposed(tile)
+    tile, zones, lines = shown_tile(qtbot)
     state = make_state(pets_frames[1], 2)
     tile.set_view(build_view("plaza", state, zones, lines))
     live = tile.grab().toImage()
