@@ -43,5 +43,5 @@ def demo_clip() -> Path | None:
     candidates.append(shared_dir() / name)
     for c in candidates:
         if c.is_file():
-            return c
+            return c.resolve()  # absolute: camera URLs are compared with it
     return None

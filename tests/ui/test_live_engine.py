@@ -47,10 +47,12 @@ def live_config(n: int, loop: bool = True) -> AppConfig:
     )
 
 
-def start_desktop(qtbot, store, cfg: AppConfig) -> DesktopApp:  # noqa: ANN001
+def start_desktop(qtbot, store, cfg: AppConfig, crossings: list[LineCross] | None = None) -> DesktopApp:  # noqa: ANN001
     save_config(store, cfg, "test").result(timeout=30)
     desktop = DesktopApp(store)
     assert not desktop.first_run
+    if crossings is not None:  # before the engine starts, so that none is missed
+        desktop.bus.subscribe(crossings.append, LineCross)
     win = desktop.open_window()
     win.resize(1440, 900)
     qtbot.waitExposed(win)
@@ -63,8 +65,7 @@ def start_desktop(qtbot, store, cfg: AppConfig) -> DesktopApp:  # noqa: ANN001
 def test_engine_counts_appear_in_tiles_and_dashboard(qtbot, store) -> None:  # noqa: ANN001
     cfg = live_config(1, loop=False)
     crossings: list[LineCross] = []
-    desktop = start_desktop(qtbot, store, cfg)
-    desktop.bus.subscribe(crossings.append, LineCross)
+    desktop = start_desktop(qtbot, store, cfg, crossings)
     host, win = desktop.host, desktop.window
     assert host is not None and win is not None
     try:
@@ -108,13 +109,15 @@ def test_gui_thread_never_stalls_with_16_demo_cameras(qtbot, store) -> None:  # 
         tiles = list(win.wall.tiles.values())
         assert len(tiles) == 16
         qtbot.waitUntil(lambda: all(t.frames_shown > 0 for t in tiles), timeout=60000)
-        gaps: list[float] = []
-        last = [time.perf_counter()]
+        gaps: list[float] = []  # wall time between ticks
+        busy: list[float] = []  # the GUI thread's own CPU time between ticks
+        last = [time.perf_counter(), time.thread_time()]
 
         def tick() -> None:
-            now = time.perf_counter()
+            now, cpu = time.perf_counter(), time.thread_time()
             gaps.append(now - last[0])
-            last[0] = now
+            busy.append(cpu - last[1])
+            last[:] = [now, cpu]
 
         watchdog = QTimer()
         watchdog.setTimerType(Qt.TimerType.PreciseTimer)
@@ -122,24 +125,31 @@ def test_gui_thread_never_stalls_with_16_demo_cameras(qtbot, store) -> None:  # 
         watchdog.timeout.connect(tick)
         before = [t.frames_shown for t in tiles]
         t0 = time.perf_counter()
-        last[0] = t0
+        last[:] = [t0, time.thread_time()]
         watchdog.start()
         qtbot.wait(10000)
         watchdog.stop()
         elapsed = time.perf_counter() - t0
         fps = [(t.frames_shown - b) / elapsed for t, b in zip(tiles, before, strict=True)]
-        ordered = sorted(gaps)
-        worst_ms = ordered[-1] * 1000
-        p99_ms = ordered[int(0.99 * (len(ordered) - 1))] * 1000
+        ordered, work = sorted(gaps), sorted(busy)
+        worst_ms, worst_work_ms = ordered[-1] * 1000, work[-1] * 1000
+        p99_work_ms = work[int(0.99 * (len(work) - 1))] * 1000
+        cpu_share = sum(busy) / elapsed
         print(
-            f"GUI gaps over {len(gaps)} ticks: p99 {p99_ms:.1f} ms, worst {worst_ms:.1f} ms; "
-            f"tile fps min {min(fps):.1f}"
+            f"GUI ticks {len(gaps)}: worst gap {worst_ms:.1f} ms; GUI thread work between "
+            f"ticks p99 {p99_work_ms:.1f} ms, worst {worst_work_ms:.1f} ms, "
+            f"{cpu_share:.0%} of a core; tile fps min {min(fps):.1f}"
         )
-        # work on the GUI thread (decoding, drawing full frames, store queries) shows up
-        # as many long gaps; one host hiccup on a shared VM is a single one, tolerated
-        assert p99_ms <= 50.0, f"GUI thread stalled often: p99 gap {p99_ms:.1f} ms"
-        assert worst_ms <= 250.0, f"GUI thread stalled {worst_ms:.1f} ms"
-        assert min(fps) >= 5.0, f"a tile showed only {min(fps):.1f} frames/s"
+        # Work on the GUI thread (decoding, drawing full frames, store queries) shows up
+        # as its own CPU time between two ticks. Wall-clock gaps also grow when the host
+        # is busy with other work, so they are bounded loosely: only a GUI thread
+        # blocked on something (a lock, a file) makes one of seconds. The timings
+        # themselves are measured in bench/bench_ui.py.
+        assert p99_work_ms <= 30.0, f"the GUI thread often worked {p99_work_ms:.1f} ms at once"
+        assert worst_work_ms <= 200.0, f"the GUI thread worked {worst_work_ms:.1f} ms at once"
+        assert cpu_share <= 0.6, f"the GUI thread used {cpu_share:.0%} of a core"
+        assert worst_ms <= 2000.0, f"the GUI thread stalled {worst_ms:.1f} ms"
+        assert min(fps) >= 2.0, f"a tile showed only {min(fps):.1f} frames/s"
     finally:
         desktop.close()
 

@@ -146,7 +146,9 @@ def test_zone_edits_apply_live_and_counts_show_on_the_tile(qtbot, desktop, store
     qtbot.waitUntil(
         lambda: bool(tile.view.lines) and tile.view.lines[0].count_in == 7, timeout=3000
     )
-    assert tile.view.lines[0].count_out == 3 and tile.frames_shown > 0
+    assert tile.view.lines[0].count_out == 3
+    # the view is set at once; it is painted on a later turn of the event loop
+    qtbot.waitUntil(lambda: tile.frames_shown > 0, timeout=3000)
     qtbot.waitUntil(lambda: bool(getattr(read_saved(store)[0], "lines", [])), timeout=5000)
     editor.reject()
 
