@@ -59,7 +59,7 @@ from app.vision.detectors import onnx_base  # noqa: E402
 from app.vision.models import ModelManager  # noqa: E402
 from app.vision.offline import offline_detector_config, side_by_side  # noqa: E402
 from app.vision.pipeline import CameraPipeline  # noqa: E402
-from app.vision.video_io import iter_video, probe_video  # noqa: E402
+from app.vision.video_io import iter_video, probe_video, serial_opencv  # noqa: E402
 
 PETS = REPO.parent / "shared" / "media" / "video" / "pets09_s2l1_480x360.avi"
 MODELS = REPO.parent / "shared" / "models"
@@ -211,6 +211,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=4)
     args = ap.parse_args()
     os.environ.setdefault("VITRINE_MODELS_DIR", str(MODELS))
+    serial_opencv()  # as the app runs (app/cli/main.py): the ceiling too
     frames = list(iter_video(PETS))
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)

@@ -38,6 +38,7 @@ sys.path.insert(0, str(REPO))
 from app.config import AppConfig  # noqa: E402
 from app.engine import Engine  # noqa: E402
 from app.events import EventBus  # noqa: E402
+from app.vision.video_io import serial_opencv  # noqa: E402
 
 PETS = REPO.parent / "shared" / "media" / "video" / "pets09_s2l1_480x360.avi"
 MODELS = REPO.parent / "shared" / "models"
@@ -172,8 +173,15 @@ def main() -> int:
     ap.add_argument("--still-cameras", type=int, default=4)
     ap.add_argument("--skip-still", action="store_true")
     ap.add_argument("--skip-live", action="store_true")
+    ap.add_argument(
+        "--opencv-pool",
+        action="store_true",
+        help="keep OpenCV's own thread pool (the app does not)",
+    )
     args = ap.parse_args()
     os.environ.setdefault("VITRINE_MODELS_DIR", str(MODELS))
+    if not args.opencv_pool:
+        serial_opencv()  # as the app runs (app/cli/main.py)
     print(
         f"{os.cpu_count()} CPUs; shared 2-core machine: other work may run at the same "
         "time, so these figures are a lower bound; rerun on an idle machine.",

@@ -347,3 +347,12 @@ def test_a_line_outside_the_picture_gets_a_note(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     notes = [ln for ln in proc.stderr.splitlines() if ln.startswith("note:")]
     assert len(notes) == 1 and "'far'" in notes[0] and "480x360" in notes[0]
+
+
+def test_every_command_runs_opencv_calls_on_their_own_thread(tmp_path: Path) -> None:
+    """OpenCV's pool would preempt the inference threads (docs/performance.md)."""
+    import cv2
+
+    cv2.setNumThreads(2)
+    assert main(["analyze", str(tmp_path / "nope.avi"), "--config", str(tmp_path / "c.toml")]) == 2
+    assert cv2.getNumThreads() == 1

@@ -79,9 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in NOISY_LOGGERS:  # their debug lines say nothing about Vitrine
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    if not args.verbose:
-        from app.vision.video_io import quiet_native_logs
+    from app.vision.video_io import quiet_native_logs, serial_opencv
 
+    serial_opencv()
+    if not args.verbose:
         quiet_native_logs()
     try:
         if args.command is None:

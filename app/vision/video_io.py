@@ -69,6 +69,17 @@ def quiet_native_logs() -> None:
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 
+def serial_opencv() -> None:
+    """Run each OpenCV call on its calling thread. Vitrine's pipelines already spread
+    frames over the cores (one inference thread per core, one worker per camera);
+    OpenCV's own pool would split a frame's resize between the caller and a pool thread
+    that then has to preempt an inference. On `analyze` (PETS, gate off, both cores
+    inferring) the pool thread made ~2,300 context switches and the inference threads
+    twice their usual count: 0.932 of the ceiling against 0.942 without it (median of 6
+    alternating rounds), and the ceiling itself ran no slower (docs/performance.md)."""
+    cv2.setNumThreads(1)
+
+
 def open_file_capture(path: Path) -> cv2.VideoCapture:
     """An FFmpeg capture of a video file, decoded on one thread (may not be opened)."""
     return cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, list(FILE_DECODE_PARAMS))

@@ -47,7 +47,9 @@ def live_config(n: int, loop: bool = True) -> AppConfig:
     )
 
 
-def start_desktop(qtbot, store, cfg: AppConfig, crossings: list[LineCross] | None = None) -> DesktopApp:  # noqa: ANN001
+def start_desktop(
+    qtbot, store, cfg: AppConfig, crossings: list[LineCross] | None = None
+) -> DesktopApp:  # noqa: ANN001
     save_config(store, cfg, "test").result(timeout=30)
     desktop = DesktopApp(store)
     assert not desktop.first_run
