@@ -58,7 +58,11 @@ class CameraConfig(Strict):
     password: SecretStr = Field(SecretStr(""), description="IP camera password (never logged).")
     loop: bool = Field(False, description="Loop a video file (demo camera).")
     realtime: bool = Field(
-        False, description="Pace a video file at its own frame rate, like a live camera."
+        False,
+        description=(
+            "Pace a video file at its own frame rate, like a live camera (without it a live "
+            "engine reads the file as fast as it decodes and analyses few of its frames)."
+        ),
     )
     analysis_fps: float | None = Field(
         None, gt=0, le=30, description="Analysis rate for this camera; default: analysis.fps."

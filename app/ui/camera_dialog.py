@@ -131,7 +131,10 @@ class CameraForm(QWidget):
         h.setContentsMargins(0, 0, 0, 0)
         h.addWidget(self.path, 1)
         h.addWidget(browse)
-        self.loop = QCheckBox("Loop the video and play it at real-time pace, like a live camera")
+        # always played at its own pace, like a live camera: read as fast as it decodes,
+        # a file would be over in seconds with a few frames analysed (a recording is
+        # analysed in full by `python main.py analyze`)
+        self.loop = QCheckBox("Loop the video (start again at the end)")
         self.loop.setChecked(True)
         self.pages.addWidget(self._rows([("File", row), ("", self.loop)]))
         self.demo_note = QLabel()
@@ -252,8 +255,8 @@ class CameraForm(QWidget):
             path = self.path.text().strip()
             if path and not Path(path).is_file():
                 raise ValueError(f"no such video file: {path}")
-            on = self.loop.isChecked()
-            return CameraConfig(name=name, type="file", url=path, loop=on, realtime=on)
+            loop = self.loop.isChecked()
+            return CameraConfig(name=name, type="file", url=path, loop=loop, realtime=True)
         except ValidationError as err:
             raise ValueError(first_error(err)) from None
 

@@ -165,8 +165,8 @@ class CameraTile(QWidget):
             s = target.width() / w
             if self.show_heatmap:
                 self._paint_heat(p, v, target)
-            self._paint_zones(p, v.zones, target.topLeft(), s)
-            self._paint_lines(p, v.lines, target.topLeft(), s)
+            self._paint_zones(p, v.zones, target, s)
+            self._paint_lines(p, v.lines, target, s)
             self._paint_boxes(p, v, target.topLeft(), s)
         else:
             self._paint_placeholder(p, r, v)
@@ -221,9 +221,23 @@ class CameraTile(QWidget):
         f.setBold(bold)
         return f
 
-    def _pill(self, p: QPainter, x: float, y: float, text: str, bg: QColor, fg: QColor) -> QRectF:
+    def _pill(
+        self,
+        p: QPainter,
+        x: float,
+        y: float,
+        text: str,
+        bg: QColor,
+        fg: QColor,
+        within: QRectF | None = None,
+    ) -> QRectF:
+        """A rounded label at (x, y), moved inside `within` (the picture) when it would
+        stick out of it: a zone's corner or a line's middle may be at the edge."""
         fm = p.fontMetrics()
         w, h = fm.horizontalAdvance(text) + 12, fm.height() + 4
+        if within is not None:
+            x = max(within.left() + 2, min(x, within.right() - w - 2))
+            y = max(within.top() + 2, min(y, within.bottom() - h - 2))
         rect = QRectF(x, y, w, h)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(bg)
@@ -232,8 +246,9 @@ class CameraTile(QWidget):
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
         return rect
 
-    def _paint_zones(self, p: QPainter, zones: list[ZoneView], o: QPointF, s: float) -> None:
+    def _paint_zones(self, p: QPainter, zones: list[ZoneView], target: QRectF, s: float) -> None:
         p.setFont(self._font(bold=True))
+        o = target.topLeft()
         for i, z in enumerate(zones):
             col = style.shape_color(i)
             poly = QPolygonF([QPointF(o.x() + x * s, o.y() + y * s) for x, y in z.polygon])
@@ -253,12 +268,12 @@ class CameraTile(QWidget):
             top = min((poly.at(k) for k in range(poly.size())), key=lambda q: (q.y(), q.x()))
             bg = QColor(style.BAD if over else col)
             bg.setAlpha(230)
-            self._pill(
-                p, top.x(), top.y() - p.fontMetrics().height() - 6, label, bg, QColor("#0b1120")
-            )
+            y = top.y() - p.fontMetrics().height() - 6
+            self._pill(p, top.x(), y, label, bg, QColor("#0b1120"), within=target)
 
-    def _paint_lines(self, p: QPainter, lines: list[LineView], o: QPointF, s: float) -> None:
+    def _paint_lines(self, p: QPainter, lines: list[LineView], target: QRectF, s: float) -> None:
         p.setFont(self._font(bold=True))
+        o = target.topLeft()
         for ln in lines:
             a = QPointF(o.x() + ln.start[0] * s, o.y() + ln.start[1] * s)
             b = QPointF(o.x() + ln.end[0] * s, o.y() + ln.end[1] * s)
@@ -276,9 +291,8 @@ class CameraTile(QWidget):
             text = ln.name
             if ln.count_in is not None:
                 text += f"   in {ln.count_in}  ·  out {ln.count_out}"
-            self._pill(
-                p, mid.x() + 8, mid.y() + 8, text, QColor(15, 23, 42, 215), QColor("#fde68a")
-            )
+            bg, fg = QColor(15, 23, 42, 215), QColor("#fde68a")
+            self._pill(p, mid.x() + 8, mid.y() + 8, text, bg, fg, within=target)
 
     def _paint_boxes(self, p: QPainter, v: TileView, o: QPointF, s: float) -> None:
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)

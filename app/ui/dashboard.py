@@ -57,6 +57,26 @@ def fmt_duration(seconds: float) -> str:
     return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:02.0f} min"
 
 
+def dwell_bin_labels(bins: list[int]) -> list[str]:
+    """Short range labels for the visit-length bars ("0-10s", "30s-1m", "30m+"): a
+    label per bar that fits under it on a half-width chart."""
+
+    def short(sec: int, unit: bool) -> str:
+        if sec < 60:
+            return f"{sec}s" if unit else str(sec)
+        return f"{sec // 60}m" if unit else str(sec // 60)
+
+    out = []
+    for lo, hi in zip(bins, [*bins[1:], None], strict=True):
+        if hi is None:
+            out.append(short(lo, True) + "+")
+        elif (lo < 60) == (hi < 60):  # one unit for both ends
+            out.append(f"{short(lo, False)}-{short(hi, True)}")
+        else:
+            out.append(f"{short(lo, True)}-{short(hi, True)}")
+    return out
+
+
 def card(title: str = "") -> tuple[QFrame, QVBoxLayout]:
     frame = QFrame()
     frame.setObjectName("Card")
@@ -339,7 +359,11 @@ class DashboardView(QWidget):
         if legend is not None:
             legend.clear()
             legend.addItem(
-                pg.BarGraphItem(x=[0], height=[0], width=1, brush=style.CHART_TODAY), "today"
+                # no pen: pyqtgraph's legend sample would draw it as a dash beside the box
+                pg.BarGraphItem(
+                    x=[0], height=[0], width=1, brush=style.CHART_TODAY, pen=pg.mkPen(None)
+                ),
+                "today",
             )
             legend.addItem(
                 pg.PlotDataItem(pen=pg.mkPen(style.CHART_LAST_WEEK, width=2.5)),
@@ -375,7 +399,7 @@ class DashboardView(QWidget):
                 pen=pg.mkPen(None),
             )
         )
-        labels = [f"{fmt_duration(b).replace(' 00 s', '')}+" for b in DWELL_BINS_S]
+        labels = dwell_bin_labels(DWELL_BINS_S)
         c.plot.getAxis("bottom").setTicks([list(zip(xs, labels, strict=True))])
 
     def _show_zones(self, d: DashboardData) -> None:

@@ -137,3 +137,12 @@ def test_alert_times_are_in_the_store_time_zone(qtbot) -> None:  # noqa: ANN001
     view.on_alert(ev.Alert("over_capacity", "Plaza: 4 people (capacity 3)", zone="Plaza", ts=at))
     texts = [w.text() for w in view.findChildren(QLabel) if "Plaza: 4 people" in w.text()]
     assert len(texts) == 1 and "20:18" in texts[0], texts
+
+
+def test_visit_length_bars_have_short_range_labels() -> None:
+    from app.ui.dashboard import dwell_bin_labels
+    from app.ui.dashboard_data import DWELL_BINS_S
+
+    labels = dwell_bin_labels(DWELL_BINS_S)
+    assert labels[:4] == ["0-10s", "10-30s", "30s-1m", "1-2m"] and labels[-1] == "30m+"
+    assert len(labels) == len(DWELL_BINS_S) and max(map(len, labels)) <= 6

@@ -190,7 +190,8 @@ def test_tile_shows_counts_boxes_and_only_new_frames(qtbot, pets_frames) -> None
 
 
 def test_a_tile_whose_camera_is_down_dims_its_last_picture_and_drops_the_boxes(
-    qtbot, pets_frames  # noqa: ANN001
+    qtbot,
+    pets_frames,  # noqa: ANN001
 ) -> None:
     import dataclasses
 
@@ -207,6 +208,26 @@ def test_a_tile_whose_camera_is_down_dims_its_last_picture_and_drops_the_boxes(
     assert abs(live.pixelColor(100, 150).hue() - want.hue()) < 25  # the box, while live
     assert img.pixelColor(100, 150).saturation() < 80  # no box once down
     assert img.pixelColor(400, 100).lightness() < live.pixelColor(400, 100).lightness() - 40
+
+
+def test_a_label_at_the_picture_edge_stays_inside_the_picture(qtbot) -> None:  # noqa: ANN001
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QImage, QPainter
+
+    tile = CameraTile("edge")
+    qtbot.addWidget(tile)
+    img = QImage(400, 300, QImage.Format.Format_RGB32)
+    p = QPainter(img)
+    picture = QRectF(20, 10, 360, 280)
+    try:
+        for x, y in ((379, 120), (-50, 120), (200, -30), (200, 295)):  # beyond each edge
+            r = tile._pill(p, x, y, "Plaza  5", QColor("cyan"), QColor("black"), within=picture)
+            assert picture.contains(r), (x, y, r)
+        # inside the picture, a label stays where it was asked to be
+        r = tile._pill(p, 100, 100, "Plaza", QColor("cyan"), QColor("black"), within=picture)
+        assert (r.x(), r.y()) == (100, 100)
+    finally:
+        p.end()
 
 
 def test_line_arrow_points_to_the_in_side() -> None:

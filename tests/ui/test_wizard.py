@@ -277,3 +277,16 @@ def test_demo_clip_is_found_beside_the_models_directory(tmp_path, monkeypatch) -
     monkeypatch.delenv("VITRINE_DEMO_CLIP", raising=False)
     monkeypatch.setenv("VITRINE_MODELS_DIR", str(tmp_path / "shared" / "models"))
     assert demo_clip() == clip
+
+
+def test_a_video_file_camera_always_plays_at_its_own_pace(qtbot, background) -> None:  # noqa: ANN001
+    # read as fast as it decodes, a file would be over in seconds with few frames analysed
+    form = CameraForm(background)
+    qtbot.addWidget(form)
+    form.set_kind("file")
+    form.name.setText("Recording")
+    form.path.setText(str(PETS_CLIP))
+    for loop in (True, False):
+        form.loop.setChecked(loop)
+        cam = form.camera_config()
+        assert (cam.type, cam.loop, cam.realtime) == ("file", loop, True)
