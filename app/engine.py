@@ -69,6 +69,7 @@ class TileState:
     detector_ms: float
     lag_s: float  # capture-to-result latency of the last analysed frame
     heatmap: np.ndarray | None = field(default=None, repr=False)
+    held: Detections = field(default_factory=Detections.empty)  # just lost, still counted
 
 
 @dataclass
@@ -521,6 +522,7 @@ class Engine:
             detector_ms=r.detector_ms if r else 0.0,
             lag_s=slot.lag_s,
             heatmap=heat.normalized() if heat is not None else None,
+            held=r.held if r else Detections.empty(),
         )
 
     def stats(self, camera: str) -> dict[str, Any]:

@@ -300,6 +300,14 @@ class CameraTile(QWidget):
         fm = p.fontMetrics()
         ink = QColor("#0b1120")
         grey = QColor("#e5e7eb")
+        # people a zone still counts whom the last analysed frame missed: dashed, where
+        # they were last seen, so that a zone's count matches the people drawn in it
+        for box, tid in zip(v.held_boxes.tolist(), v.held_ids.tolist(), strict=False):
+            x1, y1, x2, y2 = box
+            rect = QRectF(o.x() + x1 * s, o.y() + y1 * s, (x2 - x1) * s, (y2 - y1) * s)
+            p.setPen(QPen(style.track_color(tid), 2, Qt.PenStyle.DashLine))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(rect)
         boxes = self._motion.at(v)  # where the people are in the frame on screen
         for box, tid in zip(boxes.tolist(), v.track_ids.tolist(), strict=False):
             x1, y1, x2, y2 = box

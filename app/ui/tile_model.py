@@ -49,6 +49,10 @@ class TileView:
     analysed_fps: float = 0.0
     detector_ms: float = 0.0
     heatmap: np.ndarray | None = None  # optional 2-D density from the engine
+    # people a zone still counts whom the analysed frame did not show (lost a moment
+    # ago), at their last box
+    held_boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
+    held_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def _first(obj: Any, names: tuple[str, ...], default: Any = None) -> Any:
@@ -106,6 +110,10 @@ def build_view(camera: str, state: Any, zones: list[ZoneView], lines: list[LineV
     if det is not None and len(det):
         view.boxes = np.asarray(det.xyxy, np.float32).reshape(-1, 4)
         view.track_ids = np.asarray(det.tracker_id, np.int64).reshape(-1)
+    held = _first(state, ("held",))
+    if held is not None and len(held):
+        view.held_boxes = np.asarray(held.xyxy, np.float32).reshape(-1, 4)
+        view.held_ids = np.asarray(held.tracker_id, np.int64).reshape(-1)
     view.analysed_index = int(_first(state, ("analysed_index", "analysed_frame"), -1))
     occ = _first(state, ("zone_occupancy", "occupancy"), {}) or {}
     view.zones = [

@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -89,6 +90,9 @@ class FrameResult:
     detector_ms: float
     skipped_by_motion: bool
     image_shape: tuple[int, int] = (0, 0)
+    # people a zone still counts though this frame did not show them (just lost by the
+    # tracker), at their last box: so that a tile can show whom the count includes
+    held: Detections = field(default_factory=Detections.empty)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -159,6 +163,7 @@ class CameraPipeline:
         self._clock = clock
         self._lock = threading.RLock()
         self._last_tracked = Detections.empty()
+        self._recent: deque[tuple[float, Detections]] = deque()  # (t, tracked), ~1 s
         self._visitors: dict[int, tuple[str, float]] = {}  # track -> (visitor id, last t)
         self._announced: set[str] = set()
         self._occupancy: dict[str, int] = {}
@@ -312,6 +317,7 @@ class CameraPipeline:
         events.extend(occ_events)
         shape = (int(frame.image.shape[0]), int(frame.image.shape[1]))
         self.analytics.update(stamp.t, points, shape, events)
+        held = self._held(stamp.t, tracked)
         return FrameResult(
             camera=self.camera,
             frame_index=stamp.frame,
@@ -331,7 +337,33 @@ class CameraPipeline:
             detector_ms=detector_ms,
             skipped_by_motion=skipped,
             image_shape=shape,
+            held=held,
         )
+
+    def _held(self, t: float, tracked: Detections) -> Detections:
+        """The people zones count without this frame showing them, at the box they had
+        when last seen; keeps the last second or so of tracked frames to find them."""
+        recent = self._recent
+        recent.append((t, tracked))
+        grace = max((z.rules.occupancy_grace_s for z in self.zones.values()), default=0.0)
+        while recent and t - recent[0][0] > grace + 0.5:  # a margin over rounding
+            recent.popleft()
+        wanted = {tid for z in self.zones.values() for tid in z.held_track_ids()}
+        if not wanted:
+            return Detections.empty()
+        boxes: list[np.ndarray] = []
+        ids: list[int] = []
+        for _, past in reversed(recent):  # newest first: the last box of each
+            for box, tid in zip(past.xyxy, past.tracker_id.tolist(), strict=True):
+                if tid in wanted:
+                    boxes.append(box)
+                    ids.append(tid)
+                    wanted.discard(tid)
+            if not wanted:
+                break
+        if not ids:
+            return Detections.empty()
+        return Detections.create(np.stack(boxes), tracker_id=np.array(ids, np.int64))
 
     def _new_visitors(
         self, frame: FrameLike, stamp: Stamp, tracked: Detections, events: list[Event]

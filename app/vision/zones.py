@@ -103,6 +103,16 @@ class ZoneTracker:
     def inside_track_ids(self) -> list[int]:
         return [tid for tid, p in self._tracks.items() if p.inside]
 
+    def held_track_ids(self) -> list[int]:
+        """Tracks counted in `occupancy` although the last frame did not show them (the
+        tracker lost them less than the grace period ago)."""
+        horizon = self._now - self.rules.occupancy_grace_s
+        return [
+            tid
+            for tid, p in self._tracks.items()
+            if p.inside and p.last is not None and horizon <= p.last.t < self._now
+        ]
+
     def update(
         self,
         stamp: Stamp,

@@ -210,6 +210,30 @@ def test_a_tile_whose_camera_is_down_dims_its_last_picture_and_drops_the_boxes(
     assert img.pixelColor(400, 100).lightness() < live.pixelColor(400, 100).lightness() - 40
 
 
+def test_a_person_the_zone_still_counts_is_drawn_dashed_where_last_seen(
+    qtbot,
+    pets_frames,  # noqa: ANN001
+) -> None:
+    import dataclasses
+
+    from app.ui.style import track_color
+
+    tile, zones, lines = shown_tile(qtbot)
+    state = make_state(pets_frames[1], 2)
+    tile.set_view(build_view("plaza", state, zones, lines))
+    before = tile.grab().toImage()
+    held = Detections.create([[300, 150, 340, 250]], tracker_id=[9])
+    tile.set_view(build_view("plaza", dataclasses.replace(state, held=held), zones, lines))
+    img = tile.grab().toImage()
+    want = track_color(9)
+    drawn = 0  # pixels of the box's left edge (80 px) painted in track 9's colour
+    for y in range(160, 240):
+        c = img.pixelColor(300, y)
+        if c != before.pixelColor(300, y) and abs(c.hue() - want.hue()) < 25:
+            drawn += c.saturation() > 80
+    assert 16 < drawn < 72  # dashed: part of the edge
+
+
 def test_a_label_at_the_picture_edge_stays_inside_the_picture(qtbot) -> None:  # noqa: ANN001
     from PySide6.QtCore import QRectF
     from PySide6.QtGui import QImage, QPainter

@@ -124,6 +124,22 @@ def test_walk_in_produces_crossing_visit_and_new_visitor() -> None:
     assert p.analytics.dwell["shop"].visits == 1
 
 
+def test_a_person_just_lost_in_a_zone_is_held_at_their_last_box() -> None:
+    # inside the shop for 10 frames, then the detector misses them (frames 0.2 s apart)
+    walk = walk_in(5, steps=10)
+    p, _ = make(walk + [Detections.empty()] * 6)
+    results = [p.process(f) for f in frames(16)]
+    assert len(results[9].held) == 0  # seen: drawn as a box, not held
+    gone = results[10]
+    assert gone.occupancy == {"shop": 1} and len(gone.detections) == 0
+    assert gone.held.tracker_id.tolist() == [5]
+    np.testing.assert_allclose(gone.held.xyxy, walk[9].xyxy)  # where last seen
+    # held exactly as long as the zone counts them (the 1 s grace)
+    for r in results[10:]:
+        assert len(r.held) == r.occupancy["shop"], r.t
+    assert results[13].held.tracker_id.tolist() == [5] and len(results[15].held) == 0
+
+
 def test_a_walk_cut_in_two_at_the_line_counts_once() -> None:
     walk = walk_in(5, steps=4) + [Detections.empty()] * 2 + walk_in(8, steps=12)[6:]
     p, _ = make(walk, stitch=True)  # the tracker loses the person and finds them as 8
