@@ -159,7 +159,7 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         quit_ = QAction("Quit", self)
         quit_.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_.triggered.connect(self.close)
+        quit_.triggered.connect(self.request_quit)
         m.addAction(quit_)
         m = mb.addMenu("&Cameras")
         m.addAction("Add camera…", self.add_camera)
@@ -504,6 +504,47 @@ class MainWindow(QMainWindow):
             bg.shutdown()
         self.background.shutdown()
 
+    def counting_cameras(self) -> int:
+        """Cameras being counted now (what quitting would stop)."""
+        if self.host.state not in ("starting", "running"):
+            return 0
+        return len([c for c in self.host.cfg.cameras if c.enabled])
+
+    def may_quit(self) -> bool:
+        """Ask before stopping the counting: there is no background service, so a
+        closed window counts nobody. Minimizing keeps it counting."""
+        n = self.counting_cameras()
+        if self._closing or n == 0:
+            return True
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Quit Vitrine?")
+        cams = "1 camera" if n == 1 else f"{n} cameras"
+        box.setText(f"Quitting stops counting on {cams}.")
+        box.setInformativeText(
+            "Nobody is counted while Vitrine is closed, until it is opened again. To keep "
+            "counting, minimize the window instead."
+        )
+        quit_ = box.addButton("Quit and stop counting", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep counting (minimize)", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(keep)
+        box.exec()
+        if box.clickedButton() is keep:
+            self.showMinimized()
+        return box.clickedButton() is quit_
+
+    def request_quit(self) -> None:
+        """File > Quit: ask, then close."""
+        if self.may_quit():
+            self.shutdown()
+            self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        # the window's close button (a spontaneous event) asks first; close() from code
+        # (File > Quit after asking, the app shutting down) does not
+        if event.spontaneous() and not self.may_quit():
+            event.ignore()
+            return
         self.shutdown()
         event.accept()

@@ -230,6 +230,36 @@ def test_closing_stops_the_engine(qtbot, desktop) -> None:  # noqa: ANN001
     assert engine.stopped and desktop.host.state == "stopped" and not desktop.bridge.running
 
 
+def answer_next_question(qtbot, label_part: str) -> None:  # noqa: ANN001
+    """Click the button whose text contains `label_part` on the next message box."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, click)
+            return
+        assert "stops counting on 1 camera" in box.text()
+        next(b for b in box.buttons() if label_part in b.text()).click()
+
+    QTimer.singleShot(0, click)
+
+
+def test_quitting_asks_first_and_minimizing_keeps_counting(qtbot, desktop) -> None:  # noqa: ANN001
+    win, engine = desktop.window, desktop.engines[0]
+    assert win.counting_cameras() == 1
+    answer_next_question(qtbot, "Keep counting")
+    win.request_quit()  # File > Quit
+    assert not engine.stopped and desktop.host.state == "running" and win.isMinimized()
+    answer_next_question(qtbot, "Cancel")
+    win.request_quit()
+    assert not engine.stopped and win.isVisible()
+    answer_next_question(qtbot, "Quit and stop counting")
+    win.request_quit()
+    assert engine.stopped and desktop.host.state == "stopped" and not win.isVisible()
+
+
 def test_tile_context_menu_edits_and_focuses(qtbot, desktop) -> None:  # noqa: ANN001
     win = desktop.window
     tile = win.wall.tiles["Front"]
