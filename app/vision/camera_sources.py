@@ -36,12 +36,14 @@ ErrorKind = Literal["offline", "auth_failed"]
 
 class CameraError(Exception):
     """A camera that cannot be opened: `kind` is the status to show, the message says why
-    (and never contains credentials)."""
+    (and never contains credentials). `retry_soon` False: trying again at once cannot
+    help (a file that is not a video), so the reader waits long between tries."""
 
-    def __init__(self, kind: ErrorKind, message: str) -> None:
+    def __init__(self, kind: ErrorKind, message: str, *, retry_soon: bool = True) -> None:
         super().__init__(message)
         self.kind: ErrorKind = kind
         self.message = message
+        self.retry_soon = retry_soon
 
 
 class CameraSource(ABC):
@@ -175,7 +177,10 @@ class FileSource(_PacedSource):
         if not cap.isOpened():
             cap.release()
             raise CameraError(
-                "offline", f"cannot open {self.path}: not a video file or unsupported codec"
+                "offline",
+                f"cannot open {self.path}: not a video file or unsupported codec; choose "
+                "another file",
+                retry_soon=False,
             )
         return cap
 

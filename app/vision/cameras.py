@@ -22,7 +22,9 @@ short analyzeduration) + first frame, whatever the backoff has grown to. The pro
 only short-cuts the wait when the camera *was unreachable*; a camera that answers but
 refuses us (wrong path) follows the plain backoff, and one that refuses our password
 (auth_failed) is tried again only every `auth_retry_s` (10 min: cameras lock accounts
-after a few failed logins); new credentials make a new reader, which tries at once.
+after a few failed logins); new credentials make a new reader, which tries at once. A
+video file that is not a video (or not one OpenCV can decode) is also tried again only
+every `auth_retry_s`: retrying cannot help until the file or the settings change.
 
 Frame rate. Measured afresh on every connection, after its first frames (a reconnect
 first hands out a burst of buffered ones): "live" is published at the first frame, then
@@ -133,6 +135,7 @@ class CameraReader:
         self._connection_frames = 0  # frames since the source was (re)opened
         self._rate_from: tuple[float, int] | None = None  # (time, frame) the rate is from
         self._t0: float | None = None
+        self._retry_soon = True  # False after an open error that retrying cannot fix
         self.frames_read = 0
         self.dropped = 0
         self.reconnects = 0
@@ -233,7 +236,7 @@ class CameraReader:
                 if got_frames:
                     delay = self.backoff_initial_s
             wait = delay
-            if self._status == "auth_failed":
+            if self._status == "auth_failed" or not self._retry_soon:
                 wait, reachable = max(delay, self.auth_retry_s), None
             else:
                 reachable = self._probe()
@@ -244,13 +247,15 @@ class CameraReader:
 
     def _open(self) -> bool:
         """Open the source; on failure publish why (offline / auth_failed) and say False."""
+        self._retry_soon = True
         try:
             self.source.open()
             self._ema_dt, self._connection_frames, self._rate_from = None, 0, None
             return True
         except CameraError as exc:
             message = self.source.scrub(exc.message)
-            if exc.kind == "auth_failed":
+            self._retry_soon = exc.retry_soon
+            if exc.kind == "auth_failed" or not exc.retry_soon:
                 message += (
                     f"; next try in {self.auth_retry_s / 60:g} min, or at once when the "
                     "camera's settings change"

@@ -383,6 +383,31 @@ def test_a_wrong_password_is_tried_again_after_auth_retry_s(readers: list[Camera
     assert 2 <= len(src.open_times) <= 5 and (gaps >= 0.25).all(), src.open_times
 
 
+def test_a_file_that_is_not_a_video_is_not_retried_at_once(
+    readers: list[CameraReader], tmp_path: Path
+) -> None:
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is not a video\n" * 50)
+    src = FileSource(text, loop=True, realtime=True)
+    opens: list[float] = []
+    real_open = src.open
+
+    def counted_open() -> None:
+        opens.append(time.monotonic())
+        real_open()
+
+    src.open = counted_open  # type: ignore[method-assign]
+    bus = EventBus()
+    log = StatusLog(bus)
+    start_reader(readers, src, bus, "notes", backoff_initial_s=0.05)
+    failed = log.wait_for("offline", timeout=5)
+    threading.Event().wait(1.0)
+    readers[0].stop()
+    assert len(opens) == 1, "retrying cannot make a text file a video"
+    assert "not a video file" in failed.message and "choose another file" in failed.message
+    assert "next try in 10 min" in failed.message
+
+
 def test_a_crashing_source_recovers_and_stop_is_prompt(readers: list[CameraReader]) -> None:
     src = FlakySource(fail_opens=0)
     bus = EventBus()
