@@ -114,6 +114,7 @@ class CameraTile(QWidget):
         self._chrome_key: tuple[object, ...] | None = None
         self._stats = ""
         self._stats_at = 0.0
+        self._detector_ms = 0.0  # the last analysed frame that ran the detector
         self.frames_shown = 0  # distinct frames painted: the tile's display rate
         self.paint_ms_max = 0.0
 
@@ -335,6 +336,8 @@ class CameraTile(QWidget):
             "ended": "The video has ended",
             "stopped": "Stopped",
         }.get(v.status, "Connecting to camera…")
+        if v.status == "offline" and "next try in" in v.message:
+            msg = "Camera offline"  # the message says when it is tried again
         if v.message and v.status in ("offline", "auth_failed"):
             msg += f"\n{v.message}"
         p.drawText(
@@ -345,12 +348,15 @@ class CameraTile(QWidget):
 
     def _stats_text(self, v: TileView) -> str:
         """The rates line, refreshed at most once a second (cheap to cache, calm to read)."""
+        if v.status in DOWN:  # the last connection's rates say nothing now
+            return "no pictures from the camera"
+        if v.detector_ms > 0:  # 0: the motion gate skipped that frame's detection
+            self._detector_ms = v.detector_ms
         now = time.monotonic()
         if now - self._stats_at >= 1.0 or not self._stats:
             self._stats_at = now
-            self._stats = (
-                f"{v.source_fps:.1f} fps   ·   analysed {v.analysed_fps:.1f} fps"
-                f"   ·   detector {v.detector_ms:.0f} ms"
+            self._stats = f"{v.source_fps:.1f} fps   ·   analysed {v.analysed_fps:.1f} fps" + (
+                f"   ·   detector {self._detector_ms:.0f} ms" if self._detector_ms else ""
             )
         return self._stats
 

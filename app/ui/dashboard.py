@@ -399,8 +399,12 @@ class DashboardView(QWidget):
                 pen=pg.mkPen(None),
             )
         )
-        labels = dwell_bin_labels(DWELL_BINS_S)
-        c.plot.getAxis("bottom").setTicks([list(zip(xs, labels, strict=True))])
+        ticks = list(zip(xs, dwell_bin_labels(DWELL_BINS_S), strict=True))
+        # two levels: pyqtgraph leaves out the second level's labels when they would
+        # collide (a narrow chart), so every other bar keeps its label
+        axis = c.plot.getAxis("bottom")
+        axis.setStyle(textFillLimits=[(0, 0.9), (5, 0.75)])  # both levels while they fit
+        axis.setTicks([ticks[::2], ticks[1::2]])
 
     def _show_zones(self, d: DashboardData) -> None:
         _clear(self.zone_rows)

@@ -289,9 +289,8 @@ class MainWindow(QMainWindow):
             state = getattr(self.host.engine, "sync_state", None)
             state = state() if callable(state) else state
             self.sync_label.setText(f"Sync: {state or 'waiting'}")
-        live = sum(1 for s in self.bridge.latest_status.values() if s.status == "live")
         n = len([c for c in cfg.cameras if c.enabled])
-        self.store_label.setText(f"Cameras live: {live}/{n}")
+        self.store_label.setText(f"Cameras live: {self.live_cameras()}/{n}")
 
     def refresh_dashboard(self) -> None:
         if self.store is None or self._dash_loading or self._closing:
@@ -505,10 +504,13 @@ class MainWindow(QMainWindow):
         self.background.shutdown()
 
     def counting_cameras(self) -> int:
-        """Cameras being counted now (what quitting would stop)."""
+        """Cameras the engine watches (what quitting would stop), live or not."""
         if self.host.state not in ("starting", "running"):
             return 0
         return len([c for c in self.host.cfg.cameras if c.enabled])
+
+    def live_cameras(self) -> int:
+        return sum(1 for s in self.bridge.latest_status.values() if s.status == "live")
 
     def may_quit(self) -> bool:
         """Ask before stopping the counting: there is no background service, so a
@@ -520,7 +522,8 @@ class MainWindow(QMainWindow):
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Quit Vitrine?")
         cams = "1 camera" if n == 1 else f"{n} cameras"
-        box.setText(f"Quitting stops counting on {cams}.")
+        live = self.live_cameras()
+        box.setText(f"Quitting stops Vitrine watching {cams} ({live} live now).")
         box.setInformativeText(
             "Nobody is counted while Vitrine is closed, until it is opened again. To keep "
             "counting, minimize the window instead."

@@ -80,9 +80,23 @@ def serial_opencv() -> None:
     cv2.setNumThreads(1)
 
 
+# FFmpeg "decodes" text files (.txt, .nfo, ...) by drawing them as ANSI art: a picture
+# of text, not a video. Such a capture is refused like any other non-video file.
+TEXT_CODECS = frozenset({"ansi"})
+
+
+def _fourcc(cap: cv2.VideoCapture) -> str:
+    code = int(cap.get(cv2.CAP_PROP_FOURCC)) & 0xFFFFFFFF
+    return code.to_bytes(4, "little").decode("latin-1").strip("\0 ").lower()
+
+
 def open_file_capture(path: Path) -> cv2.VideoCapture:
-    """An FFmpeg capture of a video file, decoded on one thread (may not be opened)."""
-    return cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, list(FILE_DECODE_PARAMS))
+    """An FFmpeg capture of a video file, decoded on one thread (may not be opened: not
+    a video, including a text file FFmpeg would draw as ANSI art)."""
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, list(FILE_DECODE_PARAMS))
+    if cap.isOpened() and _fourcc(cap) in TEXT_CODECS:
+        cap.release()
+    return cap
 
 
 def _open(path: str | Path) -> tuple[Path, cv2.VideoCapture]:

@@ -240,7 +240,7 @@ def answer_next_question(qtbot, label_part: str) -> None:  # noqa: ANN001
         if not isinstance(box, QMessageBox):
             QTimer.singleShot(20, click)
             return
-        assert "stops counting on 1 camera" in box.text()
+        assert "stops Vitrine watching 1 camera (" in box.text()
         next(b for b in box.buttons() if label_part in b.text()).click()
 
     QTimer.singleShot(0, click)

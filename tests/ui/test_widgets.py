@@ -234,6 +234,25 @@ def test_a_person_the_zone_still_counts_is_drawn_dashed_where_last_seen(
     assert 16 < drawn < 72  # dashed: part of the edge
 
 
+def test_the_rates_line_keeps_the_last_detector_time_and_clears_when_down(
+    qtbot,
+    pets_frames,  # noqa: ANN001
+) -> None:
+    import dataclasses
+
+    tile, zones, lines = shown_tile(qtbot)
+    state = make_state(pets_frames[1], 2)  # detector 9.5 ms
+    tile.set_view(build_view("plaza", state, zones, lines))
+    assert "detector 10 ms" in tile._stats_text(tile.view)
+    gated = dataclasses.replace(state, detector_ms=0.0, analysed_index=3)  # gate skipped it
+    tile.set_view(build_view("plaza", gated, zones, lines))
+    tile._stats_at = 0.0  # the line is refreshed once a second
+    assert "detector 10 ms" in tile._stats_text(tile.view)
+    down = dataclasses.replace(state, status="offline", message="connection refused")
+    tile.set_view(build_view("plaza", down, zones, lines))
+    assert tile._stats_text(tile.view) == "no pictures from the camera"
+
+
 def test_a_label_at_the_picture_edge_stays_inside_the_picture(qtbot) -> None:  # noqa: ANN001
     from PySide6.QtCore import QRectF
     from PySide6.QtGui import QImage, QPainter

@@ -443,6 +443,18 @@ def test_iter_video_reads_every_frame_in_order() -> None:
         next(iter_video(PETS_CLIP, fps=5, every_n=2))
 
 
+def test_a_text_file_is_not_a_video_though_ffmpeg_draws_it(tmp_path: Path) -> None:
+    # FFmpeg's tty demuxer opens .txt files and renders them as ANSI art frames
+    notes = tmp_path / "readme.txt"
+    notes.write_text("Opening hours: 9 to 19\n" * 200)
+    assert cv2.VideoCapture(str(notes), cv2.CAP_FFMPEG).isOpened()  # what FFmpeg does
+    with pytest.raises(VideoError, match="not a video file"):
+        probe_video(notes)
+    with pytest.raises(CameraError, match="not a video file") as err:
+        FileSource(notes, loop=True, realtime=True).open()
+    assert not err.value.retry_soon
+
+
 def test_bad_video_files_raise_a_clear_error(tmp_path: Path) -> None:
     text = tmp_path / "notes.mp4"
     text.write_text("this is not a video\n" * 50)
