@@ -1,9 +1,10 @@
 """What the dashboard shows, read from the store (in a worker thread, never the GUI's).
 
-Entries, passers-by, capture rate, footfall per hour, dwell per zone and alerts come
-from the store's report functions (`app.store.reports`, over the 15-minute rollups);
-exits, hourly occupancy peaks and the dwell histogram are read here. Days are the
-store's local days (its time zone).
+Entries, passers-by, capture rate, footfall per hour and alerts come from the store's
+report functions (`app.store.reports`, over the 15-minute rollups); exits and hourly
+occupancy peaks are read here from the rollups; dwell (the mean, per zone, the
+histogram) from today's visit rows, so that the three agree on how many visits there
+were. Days are the store's local days (its time zone).
 """
 
 from __future__ import annotations
@@ -87,18 +88,14 @@ def load_dashboard(store: Any, cfg: AppConfig, now: float | None = None) -> Dash
         data.footfall_last_week = _hours_of(
             reports.footfall_per_hour(s, start - week, end - week, tz)
         )
-        for z in reports.dwell_by_zone(s, start, end, tz):
-            if z.visits:
-                data.dwell_by_zone[z.zone] = z.avg_dwell_s
-                data.visits_by_zone[z.zone] = z.visits
-        data.exits = int(
-            s.scalar(
-                select(func.coalesce(func.sum(Rollup.exits), 0)).where(
-                    Rollup.scope == "line", Rollup.bucket_start >= start, Rollup.bucket_start < end
-                )
-            )
-            or 0
+        # with entrances, entries are theirs: exits are the out-crossings of their lines,
+        # not of every line (a line across an aisle is no door)
+        exit_lines = select(Rollup.exits).where(
+            Rollup.scope == "line", Rollup.bucket_start >= start, Rollup.bucket_start < end
         )
+        if cfg.entrances:
+            exit_lines = exit_lines.where(Rollup.name.in_([e.line for e in cfg.entrances]))
+        data.exits = sum(int(x or 0) for x in s.scalars(exit_lines))
         peaks = s.execute(
             select(Rollup.bucket_start, func.sum(Rollup.occupancy_peak))
             .where(Rollup.scope == "zone", Rollup.bucket_start >= start, Rollup.bucket_start < end)
@@ -107,16 +104,23 @@ def load_dashboard(store: Any, cfg: AppConfig, now: float | None = None) -> Dash
         for b, peak in peaks:
             h = datetime.fromtimestamp(float(b), tz).hour
             data.occupancy_by_hour[h] = max(data.occupancy_by_hour[h], int(peak or 0))
-        visits = s.scalars(
-            select(ZoneVisit.dwell_s).where(
+        # today's visits that have ended (or paused: a return within the revisit window
+        # continues them): one source for the mean dwell card, the per-zone list and
+        # the histogram, so that their visit counts agree
+        visits = s.execute(
+            select(ZoneVisit.zone, ZoneVisit.dwell_s).where(
                 ZoneVisit.enter_ts >= start,
                 ZoneVisit.enter_ts < end,
                 ZoneVisit.dwell_s.is_not(None),
             )
         ).all()
-        for d in visits:
+        total: dict[str, float] = {}
+        for zone, d in visits:
             i = max(k for k, lo in enumerate(DWELL_BINS_S) if float(d) >= lo)
             data.dwell_hist[i] += 1
+            total[zone] = total.get(zone, 0.0) + float(d)
+            data.visits_by_zone[zone] = data.visits_by_zone.get(zone, 0) + 1
+        data.dwell_by_zone = {z: total[z] / n for z, n in data.visits_by_zone.items()}
         rows = reports.alerts(s, unacknowledged_only=True, limit=50)
         data.alerts = [AlertItem(a.id, a.kind, a.message, a.camera, a.zone, a.ts) for a in rows]
     return data

@@ -146,3 +146,38 @@ def test_visit_length_bars_have_short_range_labels() -> None:
     labels = dwell_bin_labels(DWELL_BINS_S)
     assert labels[:4] == ["0-10s", "10-30s", "30s-1m", "1-2m"] and labels[-1] == "30m+"
     assert len(labels) == len(DWELL_BINS_S) and max(map(len, labels)) <= 6
+
+
+def test_the_dwell_card_the_zone_list_and_the_histogram_count_the_same_visits(
+    qtbot,
+    store,  # noqa: ANN001
+) -> None:
+    now = time.time()
+    seed(store, now)  # two closed visits of 20 and 40 s
+    k: dict[str, Any] = {"camera": "door", "frame": 0, "t": 0.0}
+    ids = {"track_id": 50, "visitor_id": "w", "visit_id": "w1", "zone": "Door"}
+    store.writer.ingest_many(  # a third visit has ended, its revisit window still open
+        [ev.ZoneEnter(**k, **ids, ts=now - 20), ev.ZoneExit(**k, **ids, ts=now - 8, dwell_s=12.0)]
+    ).result(timeout=30)
+    data = load_dashboard(store, CFG, now)
+    assert sum(data.dwell_hist) == sum(data.visits_by_zone.values()) == 3
+    assert data.dwell_by_zone == {"Door": 24.0}
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.set_data(data)
+    assert view.k_dwell.hint.text() == "over 3 visits"
+
+
+def test_with_an_entrance_exits_are_its_lines_not_every_line(store) -> None:  # noqa: ANN001
+    now = time.time()
+    seed(store, now)  # 3 out-crossings of the entrance's line "Pavement"
+    k: dict[str, Any] = {"camera": "door", "frame": 0, "t": 0.0}
+    store.writer.ingest_many(  # a line across an aisle inside the shop
+        [
+            ev.LineCross(**k, ts=now - 5 - i, line="Aisle", direction="out", track_id=i)
+            for i in range(4)
+        ]
+    ).result(timeout=30)
+    assert load_dashboard(store, CFG, now).exits == 3
+    no_entrance = CFG.model_copy(update={"entrances": []})
+    assert load_dashboard(store, no_entrance, now).exits == 7  # then every line is a door
