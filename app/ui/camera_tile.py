@@ -166,8 +166,9 @@ class CameraTile(QWidget):
             s = target.width() / w
             if self.show_heatmap:
                 self._paint_heat(p, v, target)
-            self._paint_zones(p, v.zones, target, s)
-            self._paint_lines(p, v.lines, target, s)
+            labels: list[QRectF] = []  # zone and line labels do not cover each other
+            self._paint_zones(p, v.zones, target, s, labels)
+            self._paint_lines(p, v.lines, target, s, labels)
             self._paint_boxes(p, v, target.topLeft(), s)
         else:
             self._paint_placeholder(p, r, v)
@@ -231,15 +232,24 @@ class CameraTile(QWidget):
         bg: QColor,
         fg: QColor,
         within: QRectF | None = None,
+        placed: list[QRectF] | None = None,
     ) -> QRectF:
         """A rounded label at (x, y), moved inside `within` (the picture) when it would
-        stick out of it: a zone's corner or a line's middle may be at the edge."""
+        stick out of it: a zone's corner or a line's middle may be at the edge. With
+        `placed` (the labels drawn so far), moved down past any it would cover."""
         fm = p.fontMetrics()
         w, h = fm.horizontalAdvance(text) + 12, fm.height() + 4
         if within is not None:
             x = max(within.left() + 2, min(x, within.right() - w - 2))
             y = max(within.top() + 2, min(y, within.bottom() - h - 2))
         rect = QRectF(x, y, w, h)
+        for _ in range(len(placed or ())):
+            hit = next((r for r in placed or () if r.intersects(rect)), None)
+            if hit is None:
+                break
+            rect.moveTop(hit.bottom() + 2)
+        if placed is not None:
+            placed.append(rect)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(bg)
         p.drawRoundedRect(rect, h / 2, h / 2)
@@ -247,7 +257,9 @@ class CameraTile(QWidget):
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
         return rect
 
-    def _paint_zones(self, p: QPainter, zones: list[ZoneView], target: QRectF, s: float) -> None:
+    def _paint_zones(
+        self, p: QPainter, zones: list[ZoneView], target: QRectF, s: float, labels: list[QRectF]
+    ) -> None:
         p.setFont(self._font(bold=True))
         o = target.topLeft()
         for i, z in enumerate(zones):
@@ -270,9 +282,11 @@ class CameraTile(QWidget):
             bg = QColor(style.BAD if over else col)
             bg.setAlpha(230)
             y = top.y() - p.fontMetrics().height() - 6
-            self._pill(p, top.x(), y, label, bg, QColor("#0b1120"), within=target)
+            self._pill(p, top.x(), y, label, bg, QColor("#0b1120"), target, labels)
 
-    def _paint_lines(self, p: QPainter, lines: list[LineView], target: QRectF, s: float) -> None:
+    def _paint_lines(
+        self, p: QPainter, lines: list[LineView], target: QRectF, s: float, labels: list[QRectF]
+    ) -> None:
         p.setFont(self._font(bold=True))
         o = target.topLeft()
         for ln in lines:
@@ -293,7 +307,7 @@ class CameraTile(QWidget):
             if ln.count_in is not None:
                 text += f"   in {ln.count_in}  ·  out {ln.count_out}"
             bg, fg = QColor(15, 23, 42, 215), QColor("#fde68a")
-            self._pill(p, mid.x() + 8, mid.y() + 8, text, bg, fg, within=target)
+            self._pill(p, mid.x() + 8, mid.y() + 8, text, bg, fg, target, labels)
 
     def _paint_boxes(self, p: QPainter, v: TileView, o: QPointF, s: float) -> None:
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)

@@ -269,6 +269,11 @@ def test_a_label_at_the_picture_edge_stays_inside_the_picture(qtbot) -> None:  #
         # inside the picture, a label stays where it was asked to be
         r = tile._pill(p, 100, 100, "Plaza", QColor("cyan"), QColor("black"), within=picture)
         assert (r.x(), r.y()) == (100, 100)
+        # labels drawn so far are not covered: a second one at the same place moves down
+        placed: list[QRectF] = []
+        a = tile._pill(p, 100, 100, "Plaza  3", QColor("cyan"), QColor("black"), picture, placed)
+        b = tile._pill(p, 110, 102, "Path  in 4", QColor("navy"), QColor("white"), picture, placed)
+        assert not a.intersects(b) and b.top() > a.top() and placed == [a, b]
     finally:
         p.end()
 
