@@ -18,20 +18,39 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.store.models import AuditLog, PairedDevice, Product, Salesperson, SalespersonZone, now
-from app.sync.csvio import CsvRefused, cell, read_csv, require_columns
+from app.sync.csvio import CsvRefused, cell, guess_columns, read_csv, require_columns
 from app.sync.lan.auth import hash_pin
-from app.sync.pos import RowError, parse_amount
+from app.sync.pos import RowError, file_decimal_mark, parse_amount
 from app.sync.store_protocol import StoreLike, write
 
 log = logging.getLogger(__name__)
 
 _BARCODE = re.compile(r"^[\x21-\x7E]{1,64}$")
 CATALOG_FIELDS = ("barcode", "name", "category", "price")
-_GUESSES = {
-    "barcode": ("barcode", "ean", "upc", "gtin", "sku", "code"),
-    "name": ("name", "title", "description", "product"),
-    "category": ("category", "department", "family", "group", "type"),
-    "price": ("price", "amount", "retail", "cost"),
+_GUESSES = {  # words looked for in column names, best first (see csvio.guess_columns)
+    "barcode": (
+        "barcode",
+        "code_barre",
+        "codebarre",
+        "ean",
+        "gencod",
+        "upc",
+        "gtin",
+        "sku",
+        "code",
+    ),
+    "name": (
+        "name",
+        "libelle",
+        "designation",
+        "title",
+        "description",
+        "product",
+        "produit",
+        "_nom_",
+    ),
+    "category": ("categor", "rayon", "department", "departement", "famil", "group", "type"),
+    "price": ("price", "prix", "tarif", "retail", "amount", "montant", "cost"),
 }
 
 CatalogError = CsvRefused
@@ -64,13 +83,7 @@ class CatalogProgress:
 
 
 def guess_catalog_mapping(header: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for fld, words in _GUESSES.items():
-        for h in header:
-            if h not in out.values() and any(w in h.lower() for w in words):
-                out[fld] = h
-                break
-    return out
+    return guess_columns(header, _GUESSES)
 
 
 def validate_catalog(
@@ -78,6 +91,8 @@ def validate_catalog(
 ) -> tuple[list[CatalogRow], list[RowError]]:
     good: dict[str, CatalogRow] = {}
     errors: list[RowError] = []
+    prices = (cell(f, cols["price"]) for _, f in rows) if "price" in cols else ()
+    decimal = file_decimal_mark(prices)
     for line, fields in rows:
         if len(fields) != width:
             errors.append(RowError(line, f"{len(fields)} fields where the header has {width}"))
@@ -85,9 +100,13 @@ def validate_catalog(
         code, name = cell(fields, cols["barcode"]), cell(fields, cols["name"])
         category = cell(fields, cols["category"]) if "category" in cols else ""
         try:
-            price = parse_amount(cell(fields, cols["price"])) if "price" in cols else 0.0
-        except ValueError:
-            errors.append(RowError(line, f"price {cell(fields, cols['price'])!r} is not a number"))
+            price = (
+                parse_amount(cell(fields, cols["price"]), decimal, "price")
+                if "price" in cols
+                else 0.0
+            )
+        except ValueError as exc:
+            errors.append(RowError(line, str(exc)))
             continue
         if not _BARCODE.match(code):
             errors.append(RowError(line, f"barcode {code!r} is empty or not printable text"))

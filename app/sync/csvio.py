@@ -9,6 +9,8 @@ import csv
 import hashlib
 import io
 import logging
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,9 @@ _BINARY_MAGIC = {
     b"\xff\xd8\xff": "a JPEG picture",
     b"SQLite format": "a database file",
 }
+
+
+_DELIMITERS = ",;\t|"
 
 
 class CsvRefused(ValueError):
@@ -69,12 +74,30 @@ def _decode(data: bytes, name: str, encoding: str) -> str:
         raise CsvRefused(f"unknown text encoding {encoding!r}") from None
 
 
-def _delimiter(text: str) -> str:
-    sample = "\n".join(text.splitlines()[:20])
+def _widths(sample: str, delim: str) -> list[int]:
+    """The number of fields of each non-empty row of `sample` split at `delim`."""
     try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delim))
     except csv.Error:
-        return ","
+        return []
+    return [len(r) for r in rows if any(f.strip() for f in r)]
+
+
+def _delimiter(text: str) -> str:
+    """The separator among , ; tab | that splits the header (the first non-empty row)
+    into the most fields, preferring one that splits most other rows the same way; a
+    malformed row does not change the choice, so it is reported by its line."""
+    sample = "\n".join(text.splitlines()[:50])
+    best, best_key = ",", (False, 1, 0)
+    for delim in _DELIMITERS:
+        widths = _widths(sample, delim)
+        if not widths or widths[0] < 2:
+            continue
+        same = sum(w == widths[0] for w in widths[1:])
+        key = (2 * same >= len(widths) - 1, widths[0], same)
+        if key > best_key:
+            best, best_key = delim, key
+    return best
 
 
 def read_csv(path: str | Path, encoding: str = "utf-8", max_rows: int | None = None) -> CsvTable:
@@ -136,3 +159,39 @@ def require_columns(table: CsvTable, wanted: dict[str, str]) -> dict[str, int]:
 
 def cell(fields: list[str], index: int) -> str:
     return fields[index].strip() if index < len(fields) else ""
+
+
+def _folded(name: str) -> str:
+    """'Libellé', 'N° ticket' -> '_libelle_', '_n_ticket_': lower case, no accents, each
+    run of other characters one '_', padded so that '_nom_' matches a whole word only."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return "_" + re.sub(r"[^a-z0-9]+", "_", plain).strip("_") + "_"
+
+
+def guess_columns(header: list[str], words: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """A best guess {field: header name}: for each field in turn, the first of its words
+    (in order of preference) found in a column name not taken yet."""
+    out: dict[str, str] = {}
+    folded = {h: _folded(h) for h in header}
+    for fld, wanted in words.items():
+        free = [h for h in header if h not in out.values()]
+        found = next((h for w in wanted for h in free if w in folded[h]), None)
+        if found is not None:
+            out[fld] = found
+    return out
+
+
+def mapping_problem(
+    chosen: dict[str, str | None], labels: dict[str, str], required: tuple[str, ...]
+) -> str:
+    """Why a column choice {field: header name or None} cannot be used, in one line for
+    the person choosing ('choose the column for Name'); '' when it can."""
+    missing = [labels[f] for f in required if not chosen.get(f)]
+    if missing:
+        return f"choose the column for {missing[0]}"
+    used = [c for c in chosen.values() if c]
+    twice = next((c for c in used if used.count(c) > 1), None)
+    if twice is not None:
+        names = " and ".join(labels[f] for f, c in chosen.items() if c == twice)
+        return f"{names} both use the column {shown(twice)!r}: choose another for one of them"
+    return ""

@@ -25,14 +25,16 @@ from PySide6.QtWidgets import (
 )
 
 from app.sync import catalog
-from app.sync.csvio import CsvRefused, read_csv
+from app.sync.csvio import CsvRefused, mapping_problem, read_csv
 from app.sync.store_protocol import StoreLike
+from app.ui.pos_import_dialog import CHOOSE, fill_column_choice
 from app.ui.sales_widgets import ENCODINGS, ProgressJob, fill_table, header, make_table
 from app.ui.workers import Background
 
 log = logging.getLogger(__name__)
 
 LABELS = {"barcode": "Barcode", "name": "Name", "category": "Category", "price": "Price"}
+REQUIRED = ("barcode", "name")
 NONE = "(none)"
 
 
@@ -43,6 +45,7 @@ class CatalogDialog(QDialog):
         self.resize(900, 680)
         self.store = store
         self.path: Path | None = None
+        self.header_cols: list[str] = []
         self._bg = Background(1, self)
         self.job = ProgressJob(self._bg, self)
         self.job.finished.connect(self._on_finished)
@@ -93,6 +96,9 @@ class CatalogDialog(QDialog):
         self.encoding = QComboBox()
         for label, enc in ENCODINGS:
             self.encoding.addItem(label, enc)
+        self.encoding.currentIndexChanged.connect(
+            lambda _: self.load(self.path) if self.path else None
+        )
         choose = QPushButton("Choose CSV…")
         choose.clicked.connect(self._choose)
         top.addWidget(self.path_edit, 1)
@@ -105,6 +111,7 @@ class CatalogDialog(QDialog):
             f = QFormLayout()
             cb = QComboBox()
             cb.setMinimumWidth(120)
+            cb.currentIndexChanged.connect(self._mapping_changed)
             self.combos[fld] = cb
             f.addRow(label, cb)
             form.addLayout(f)
@@ -114,46 +121,61 @@ class CatalogDialog(QDialog):
         self.import_btn.clicked.connect(self.start_import)
         form.addWidget(self.import_btn)
         v.addLayout(form)
+        self.mapping_hint = QLabel("")
+        self.mapping_hint.setObjectName("Muted")
+        v.addWidget(self.mapping_hint)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         v.addWidget(self.progress)
         return box
 
     def _choose(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Catalog", "", "CSV files (*.csv *.txt)")
+        start = self.path.parent if self.path else Path.home()
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Catalog", str(start), "CSV files (*.csv *.txt);;All files (*)"
+        )
         if path:
             self.load(Path(path))
 
     def load(self, path: Path) -> bool:
+        """Read the header and guess the columns; False (with a message) if refused."""
         self.path = path
         self.path_edit.setText(str(path))
         try:
             t = read_csv(path, self.encoding.currentData(), max_rows=5)
         except CsvRefused as exc:
+            self._set_columns([], {})
             self._message(str(exc), error=True)
-            self.import_btn.setEnabled(False)
             return False
-        guess = catalog.guess_catalog_mapping(t.header)
-        for fld, cb in self.combos.items():
-            cb.clear()
-            if fld in ("category", "price"):
-                cb.addItem(NONE)
-            cb.addItems(t.header)
-            if fld in guess:
-                cb.setCurrentText(guess[fld])
-        self.import_btn.setEnabled(True)
+        self._set_columns(t.header, catalog.guess_catalog_mapping(t.header))
         self._message(f"{path.name}: {len(t.header)} columns. Check the mapping, then Import.")
         return True
 
+    def _set_columns(self, cols: list[str], guess: dict[str, str]) -> None:
+        self.header_cols = cols
+        for fld, cb in self.combos.items():
+            fill_column_choice(cb, cols, CHOOSE if fld in REQUIRED else NONE, guess.get(fld))
+        self._mapping_changed()
+
+    def mapping_problem(self) -> str:
+        """Why Import is greyed, in one line; '' when it is not."""
+        if not self.header_cols:
+            return ""
+        chosen = {f: cb.currentData() for f, cb in self.combos.items()}
+        return mapping_problem(chosen, LABELS, REQUIRED)
+
     def mapping(self) -> dict[str, str]:
-        return {
-            f: cb.currentText()
-            for f, cb in self.combos.items()
-            if cb.currentText() not in ("", NONE)
-        }
+        return {f: cb.currentData() for f, cb in self.combos.items() if cb.currentData()}
+
+    def _mapping_changed(self) -> None:
+        problem = self.mapping_problem()
+        self.import_btn.setEnabled(bool(self.header_cols) and not problem and not self.job.running)
+        if not problem and self.header_cols and "price" not in self.mapping():
+            problem = "no Price column chosen: imported products get the price 0.00"
+        self.mapping_hint.setText(problem)
 
     def start_import(self) -> None:
-        if self.path is None or self.job.running:
+        if self.path is None or self.job.running or self.mapping_problem():
             return
         path, enc, m = self.path, self.encoding.currentData(), self.mapping()
         self.import_btn.setEnabled(False)
@@ -170,7 +192,7 @@ class CatalogDialog(QDialog):
         r: catalog.CatalogResult = last.result
         self.last_result = r
         self.progress.setVisible(False)
-        self.import_btn.setEnabled(True)
+        self._mapping_changed()
         self.errors.setVisible(bool(r.errors))
         fill_table(self.errors, [(e.line, e.reason) for e in r.errors], numeric={0})
         self._message(
@@ -182,7 +204,7 @@ class CatalogDialog(QDialog):
 
     def _on_failed(self, message: str) -> None:
         self.progress.setVisible(False)
-        self.import_btn.setEnabled(True)
+        self._mapping_changed()
         self._message(f"Nothing imported: {message}", error=True)
 
     def refresh(self) -> None:

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.sync import pos
-from app.sync.csvio import read_csv
+from app.sync.csvio import mapping_problem, read_csv, shown
 from app.sync.store_protocol import StoreLike
 from app.ui.sales_widgets import ENCODINGS, ProgressJob, fill_table, header, make_table
 from app.ui.workers import Background
@@ -46,7 +46,21 @@ LABELS = {
     "amount": "Amount",
     "salesperson_code": "Salesperson code (optional)",
 }
+REQUIRED = ("transaction_id", "time", "barcode", "amount")
 NONE = "(none)"
+CHOOSE = "— choose a column —"
+
+
+def fill_column_choice(cb: QComboBox, columns: list[str], first: str, want: str | None) -> None:
+    """Offer `columns` (item data: the header name) after `first` (data None: nothing
+    chosen), and select `want`, else `first`: a column is never chosen by default."""
+    cb.blockSignals(True)
+    cb.clear()
+    cb.addItem(first, None)
+    for col in columns:
+        cb.addItem(shown(col), col)
+    cb.setCurrentIndex(max(cb.findData(want), 0) if want else 0)
+    cb.blockSignals(False)
 
 
 def _rows(n: int) -> str:
@@ -134,6 +148,16 @@ class PosImportDialog(QDialog):
             cb.currentIndexChanged.connect(self._mapping_changed)
             self.combos[fld] = cb
             form.addRow(label, cb)
+            if fld == "time":
+                self.time_format = QComboBox()
+                for text, fmt in pos.TIME_FORMATS:
+                    self.time_format.addItem(text, fmt)
+                self.time_format.currentIndexChanged.connect(lambda _: self.errors.setRowCount(0))
+                form.addRow("Date format", self.time_format)
+        self.mapping_hint = QLabel("")
+        self.mapping_hint.setObjectName("Muted")
+        self.mapping_hint.setWordWrap(True)
+        form.addRow(self.mapping_hint)
         return box
 
     def _action_row(self) -> QHBoxLayout:
@@ -195,8 +219,9 @@ class PosImportDialog(QDialog):
     # --- steps ------------------------------------------------------------------------
 
     def _choose(self) -> None:
+        start = self.path.parent if self.path else Path.home()
         path, _ = QFileDialog.getOpenFileName(
-            self, "POS export", "", "CSV files (*.csv *.txt);;All files (*)"
+            self, "POS export", str(start), "CSV files (*.csv *.txt);;All files (*)"
         )
         if path:
             self.load(Path(path))
@@ -229,30 +254,28 @@ class PosImportDialog(QDialog):
 
     def _set_columns(self, cols: list[str], guess: dict[str, str] | None = None) -> None:
         for fld, cb in self.combos.items():
-            cb.blockSignals(True)
-            cb.clear()
-            if fld == "salesperson_code":
-                cb.addItem(NONE)
-            cb.addItems(cols)
-            want = (guess or {}).get(fld)
-            if want:
-                cb.setCurrentText(want)
-            cb.blockSignals(False)
+            first = CHOOSE if fld in REQUIRED else NONE
+            fill_column_choice(cb, cols, first, (guess or {}).get(fld))
         self._mapping_changed()
 
+    def mapping_problem(self) -> str:
+        """Why Check and Import are greyed, in one line; '' when they are not."""
+        if not self.header_cols:
+            return ""
+        chosen = {f: cb.currentData() for f, cb in self.combos.items()}
+        labels = {f: label.removesuffix(" (optional)") for f, label in LABELS.items()}
+        return mapping_problem(chosen, labels, REQUIRED)
+
     def mapping(self) -> pos.PosMapping | None:
-        vals = {f: cb.currentText() for f, cb in self.combos.items()}
-        needed = [vals[f] for f in ("transaction_id", "time", "barcode", "amount")]
-        if not all(needed) or len(set(needed)) < 4:
+        if not self.header_cols or self.mapping_problem():
             return None
-        sp = vals["salesperson_code"]
-        tx, time_col, code, amount = needed
-        return pos.PosMapping(tx, time_col, code, amount, None if sp in ("", NONE) else sp)
+        return pos.PosMapping(**{f: cb.currentData() for f, cb in self.combos.items()})
 
     def _mapping_changed(self) -> None:
         ok = self.mapping() is not None and not self.job.running
         self.check_btn.setEnabled(ok)
         self.import_btn.setEnabled(ok)
+        self.mapping_hint.setText(self.mapping_problem())
 
     def check(self) -> None:
         """Validate every row without writing anything; lists the problems."""
@@ -261,7 +284,9 @@ class PosImportDialog(QDialog):
             return
         try:
             table = read_csv(self.path, self.encoding.currentData())
-            rows, errors = pos.validate_rows(table, m, ZoneInfo(self.tz))
+            rows, errors = pos.validate_rows(
+                table, m, ZoneInfo(self.tz), self.time_format.currentData()
+            )
         except pos.PosImportError as exc:
             self._message(str(exc), error=True)
             return
@@ -275,7 +300,7 @@ class PosImportDialog(QDialog):
         m = self.mapping()
         if m is None or self.path is None or self.job.running:
             return
-        path, enc = self.path, self.encoding.currentData()
+        path, enc, fmt = self.path, self.encoding.currentData(), self.time_format.currentData()
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
         self.cancel_btn.setVisible(True)
@@ -285,7 +310,13 @@ class PosImportDialog(QDialog):
         self._message("Importing…")
         self.job.start(
             lambda: pos.import_pos_csv(
-                self.store, path, m, tz=self.tz, encoding=enc, link_window_s=self.link_window_s
+                self.store,
+                path,
+                m,
+                tz=self.tz,
+                encoding=enc,
+                time_format=fmt,
+                link_window_s=self.link_window_s,
             )
         )
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from app.store.db import Store
 from app.store.models import ItemScan, PosImport, Purchase, ServiceSession
 from app.sync.pos import (
+    TIME_FORMATS,
     ImportResult,
     PosImportError,
     PosMapping,
@@ -240,3 +241,142 @@ def test_malformed_csv_never_crashes_nor_imports_partially(
     assert after - before == r.imported
     assert r.imported + r.duplicates + len(r.errors) == r.rows_total
     assert all(e.line >= 2 and e.reason for e in r.errors)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1.234,56", 1234.56),
+        ("1 234,56", 1234.56),
+        ("1\u00a0234,56", 1234.56),
+        ("1234,56", 1234.56),
+        ("1,234.56", 1234.56),
+        ("1234.56", 1234.56),
+        ("12.5", 12.5),
+        ("1.234.567,89", 1234567.89),
+        ("1,234,567", 1234567.0),
+        ("0,125", 0.125),
+        ("-3,50 €", -3.5),
+        ("1234", 1234.0),
+    ],
+)
+def test_amounts_in_european_and_english_formats(text: str, value: float) -> None:
+    assert parse_amount(text) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "comma", "point"),
+    [("1,234", 1.234, 1234.0), ("1.234", 1234.0, 1.234), ("-12,500", -12.5, -12500.0)],
+)
+def test_an_amount_that_reads_two_ways_is_refused_not_guessed(
+    text: str, comma: float, point: float
+) -> None:
+    with pytest.raises(ValueError, match="is ambiguous .*: write"):
+        parse_amount(text)
+    assert parse_amount(text, decimal=",") == comma  # the file's decimal separator settles it
+    assert parse_amount(text, decimal=".") == point
+
+
+@pytest.mark.parametrize("text", ["12,34.5", "1.2.3", "1e5", "nan", "", "1,,2"])
+def test_malformed_amounts_are_not_numbers(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a number"):
+        parse_amount(text)
+
+
+def test_ambiguous_amount_row_is_refused_by_its_line(store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "pos.csv"
+    f.write_text(
+        'Receipt,Sold at,EAN,Amount\nA,2026-03-02 10:00,111,"1,234"\nB,2026-03-02 10:00,222,12\n',
+        encoding="utf-8",
+    )
+    r = _run(store, f, PosMapping("Receipt", "Sold at", "EAN", "Amount"))
+    assert r.imported == 1 and len(r.errors) == 1
+    assert r.errors[0].line == 2
+    assert r.errors[0].reason.startswith("amount '1,234' is ambiguous (1234 or 1.234?)")
+    with store.read_session() as s:
+        assert s.execute(select(Purchase.amount)).scalars().all() == [12.0]
+
+
+@pytest.mark.parametrize(
+    ("amounts", "values"),
+    [
+        (["12,50", "1.234"], [12.5, 1234.0]),  # the file writes decimals with a comma
+        (["1.234,56", "1.234"], [1234.56, 1234.0]),
+        (["12.50", "1,234"], [12.5, 1234.0]),  # ... with a point
+        (["0.5", "1.234"], [0.5, 1.234]),
+    ],
+)
+def test_ambiguous_amount_read_with_the_files_decimal_separator(
+    store: Store, tmp_path: Path, amounts: list[str], values: list[float]
+) -> None:
+    f = tmp_path / "pos.csv"
+    lines = [f'T{i};2026-03-02 10:00;11{i};"{a}"' for i, a in enumerate(amounts)]
+    f.write_text("Receipt;Sold at;EAN;Amount\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    r = _run(store, f, PosMapping("Receipt", "Sold at", "EAN", "Amount"))
+    assert r.errors == [] and r.imported == len(amounts)
+    with store.read_session() as s:
+        assert s.execute(select(Purchase.amount).order_by(Purchase.id)).scalars().all() == values
+
+
+def test_semicolon_file_with_a_short_row_reports_that_row(store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "pos.csv"
+    f.write_text(
+        "Ticket;Date;EAN;Montant\n"
+        "T1;2026-03-02 10:00;111;12,50\n"
+        "T2;2026-03-02 10:05\n"
+        "T3;2026-03-02 10:10;222;3\n",
+        encoding="utf-8",
+    )
+    assert preview(f).delimiter == ";"
+    r = _run(store, f, PosMapping("Ticket", "Date", "EAN", "Montant"))
+    assert r.imported == 2
+    assert [(e.line, e.reason) for e in r.errors] == [(3, "2 fields where the header has 4")]
+
+
+@pytest.mark.parametrize(
+    ("head", "row", "delimiter"),
+    [
+        ("a,b,c", "1,2,3", ","),
+        ("a\tb c\td", "1\t2\t3", "\t"),
+        ("a|b|c", "1|2|3", "|"),
+        ("Name;Price, EUR;Qty", "x;1,5;2", ";"),  # the header decides, not a comma inside
+    ],
+)
+def test_delimiter_is_the_one_that_splits_the_header(
+    tmp_path: Path, head: str, row: str, delimiter: str
+) -> None:
+    f = tmp_path / "t.csv"
+    f.write_text(f"{head}\n{row}\n{row[:2]}\n", encoding="utf-8")
+    assert preview(f).delimiter == delimiter
+
+
+def test_french_column_names_are_guessed() -> None:
+    header = ["N° ticket", "Date/Heure", "Code-barres", "Désignation", "Prix TTC", "Vendeur"]
+    assert guess_mapping(header) == {
+        "transaction_id": "N° ticket",
+        "time": "Date/Heure",
+        "barcode": "Code-barres",
+        "amount": "Prix TTC",
+        "salesperson_code": "Vendeur",
+    }
+    assert guess_mapping(["Ticket", "Date", "EAN", "Prix unitaire", "Montant"])["amount"] == (
+        "Montant"
+    )
+
+
+@pytest.mark.parametrize(
+    ("label", "text"),
+    [("day/month/year", "04/12/2026 10:00"), ("month/day/year", "12/04/2026 10:00")],
+)
+def test_the_windows_date_formats_import_through_time_format(
+    store: Store, tmp_path: Path, label: str, text: str
+) -> None:
+    fmt = next(f for name, f in TIME_FORMATS if name.startswith(label) and f)
+    f = tmp_path / "pos.csv"
+    f.write_text(f"Receipt,Sold at,EAN,Amount\nA,{text},111,1\n", encoding="utf-8")
+    m = PosMapping("Receipt", "Sold at", "EAN", "Amount")
+    assert "choose the date format" in _run(store, f, m).errors[0].reason
+    r = _run(store, f, m, time_format=fmt)
+    assert r.imported == 1
+    with store.read_session() as s:
+        assert s.execute(select(Purchase.ts)).scalar_one() == 1796378400.0  # 4 Dec 10:00 UTC

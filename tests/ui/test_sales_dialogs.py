@@ -24,6 +24,7 @@ from app.sync.lan.server import LanServer
 pytest.importorskip("PySide6")
 
 import pyqtgraph as pg  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QMessageBox, QPushButton  # noqa: E402
 
 from app.ui.catalog_dialog import CatalogDialog  # noqa: E402
@@ -371,3 +372,121 @@ def test_pairing_dialog_code_qr_devices_and_revoke(qtbot, store: Store, monkeypa
         assert not server.codes.is_valid(code)
     finally:
         server.stop()
+
+
+def test_pos_import_dialog_imports_day_first_dates(qtbot, store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "caisse.csv"
+    f.write_text(
+        "N° ticket;Date/Heure;Code-barres;Montant;Vendeur\n"
+        "T1;04/12/2026 10:00;4006381333931;1.234,50;E100\n"
+        "T2;25/12/2026 18:30;5012345678900;12,00;\n",
+        encoding="utf-8",
+    )
+    dlg = PosImportDialog(store)
+    qtbot.addWidget(dlg)
+    assert dlg.load(f)
+    assert dlg.mapping() == pos.PosMapping(
+        "N° ticket", "Date/Heure", "Code-barres", "Montant", "Vendeur"
+    )
+    dlg.check()
+    assert dlg.errors.rowCount() == 2 and "date format" in dlg.errors.item(0, 1).text()
+    dlg.time_format.setCurrentIndex(dlg.time_format.findText("day/month/year", Qt.MatchStartsWith))
+    dlg.check()
+    assert dlg.errors.rowCount() == 0
+    dlg.start_import()
+    qtbot.waitUntil(lambda: dlg.last_result is not None, timeout=15000)
+    assert dlg.last_result.imported == 2 and not dlg.last_result.errors
+    with store.read_session() as s:
+        got = s.execute(select(Purchase.ts, Purchase.amount).order_by(Purchase.id)).all()
+    assert [tuple(r) for r in got] == [(1796378400.0, 1234.5), (1798223400.0, 12.0)]
+    dlg.reject()
+
+
+def test_pos_import_dialog_leaves_an_unmatched_column_unchosen(
+    qtbot, store: Store, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "till.csv"
+    f.write_text("Receipt,Sold at,EAN,Col4\nT1,2026-03-02 10:15:00,111,5\n", encoding="utf-8")
+    dlg = PosImportDialog(store)
+    qtbot.addWidget(dlg)
+    assert dlg.load(f)
+    amount = dlg.combos["amount"]
+    assert amount.currentText() == "— choose a column —" and amount.currentData() is None
+    assert dlg.mapping() is None
+    assert not dlg.check_btn.isEnabled() and not dlg.import_btn.isEnabled()
+    assert dlg.mapping_hint.text() == "choose the column for Amount"
+    amount.setCurrentIndex(amount.findData("EAN"))  # a column already used: still greyed
+    assert not dlg.import_btn.isEnabled() and "both use the column 'EAN'" in dlg.mapping_hint.text()
+    amount.setCurrentIndex(amount.findData("Col4"))
+    assert dlg.import_btn.isEnabled() and dlg.check_btn.isEnabled()
+    assert dlg.mapping_hint.text() == ""
+    dlg.reject()
+
+
+def test_catalog_dialog_leaves_an_unmatched_name_unchosen(
+    qtbot, store: Store, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "catalog.csv"
+    f.write_text("EAN;Colonne 2;Prix\n4006381333931;Trail runner;129,00\n", encoding="utf-8")
+    dlg = CatalogDialog(store)
+    qtbot.addWidget(dlg)
+    assert dlg.load(f)
+    name = dlg.combos["name"]
+    assert name.currentText() == "— choose a column —" and name.currentData() is None
+    assert not dlg.import_btn.isEnabled()
+    assert dlg.mapping_hint.text() == "choose the column for Name"
+    name.setCurrentIndex(name.findData("Colonne 2"))
+    assert dlg.import_btn.isEnabled() and dlg.mapping_hint.text() == ""
+    assert dlg.mapping() == {"barcode": "EAN", "name": "Colonne 2", "price": "Prix"}
+    dlg.start_import()
+    qtbot.waitUntil(lambda: dlg.last_result is not None, timeout=15000)
+    assert dlg.table.item(0, 1).text() == "Trail runner" and dlg.table.item(0, 3).text() == "129.00"
+    dlg.reject()
+
+
+def test_catalog_dialog_rereads_the_file_in_the_chosen_encoding(
+    qtbot, store: Store, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "catalogue.csv"
+    f.write_bytes(
+        "Code-barres;Libellé;Rayon;Prix TTC\n4006381333931;Café moulu;Épicerie;4,50\n".encode(
+            "latin-1"
+        )
+    )
+    dlg = CatalogDialog(store)
+    qtbot.addWidget(dlg)
+    assert not dlg.load(f)
+    assert "not utf-8" in dlg.status.text() and not dlg.import_btn.isEnabled()
+    assert dlg.combos["name"].count() == 1  # no columns offered from the refused file
+    dlg.encoding.setCurrentIndex(dlg.encoding.findData("cp1252"))
+    assert dlg.import_btn.isEnabled() and "4 columns" in dlg.status.text()
+    assert dlg.mapping() == {
+        "barcode": "Code-barres",
+        "name": "Libellé",
+        "category": "Rayon",
+        "price": "Prix TTC",
+    }
+    dlg.reject()
+
+
+@pytest.mark.parametrize("dialog", ["pos", "catalog"])
+def test_file_pickers_start_in_the_home_folder_then_the_last_one(
+    qtbot, store: Store, tmp_path: Path, monkeypatch, dialog: str
+) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "sales.csv"
+    f.write_text(POS_CSV, encoding="utf-8")
+    asked: list[str] = []
+
+    def pick(parent, title, folder, filters):  # type: ignore[no-untyped-def]
+        asked.append(folder)
+        return str(f), ""
+
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getOpenFileName", pick)
+    dlg = PosImportDialog(store) if dialog == "pos" else CatalogDialog(store)
+    qtbot.addWidget(dlg)
+    button = next(b for b in dlg.findChildren(QPushButton) if b.text() == "Choose CSV…")
+    button.click()
+    button.click()
+    assert asked == [str(Path.home()), str(tmp_path)]
+    assert dlg.path == f
+    dlg.reject()

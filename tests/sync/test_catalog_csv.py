@@ -1,0 +1,54 @@
+"""Catalog CSV: French column names guessed, prices read like POS amounts (European
+and English formats, an ambiguous price refused unless the file shows its separator)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.sync.catalog import guess_catalog_mapping, validate_catalog
+from app.sync.csvio import mapping_problem
+
+COLS = {"barcode": 0, "name": 1, "price": 2}
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (
+            ["Code-barres", "Libellé", "Rayon", "Prix TTC"],
+            ["Code-barres", "Libellé", "Rayon", "Prix TTC"],
+        ),
+        (["EAN", "Désignation", "Catégorie", "Prix"], ["EAN", "Désignation", "Catégorie", "Prix"]),
+        (["Gencod", "Libelle", "Famille", "Tarif"], ["Gencod", "Libelle", "Famille", "Tarif"]),
+    ],
+)
+def test_french_catalog_columns_are_guessed(header: list[str], expected: list[str]) -> None:
+    g = guess_catalog_mapping(header)
+    assert [g.get(f) for f in ("barcode", "name", "category", "price")] == expected
+
+
+def test_an_unrecognised_name_column_is_not_guessed() -> None:
+    assert "name" not in guess_catalog_mapping(["EAN", "Colonne 2", "Prix"])
+
+
+def test_prices_in_european_format_and_ambiguous_ones() -> None:
+    rows = [(2, ["A1", "Tote", "1.234,50"]), (3, ["B2", "Shoe", "1.234"])]
+    good, errors = validate_catalog(rows, COLS, 3)
+    assert [(r.barcode, r.price) for r in good] == [("A1", 1234.5), ("B2", 1234.0)]
+    assert errors == []
+    good, errors = validate_catalog([(2, ["A1", "Tote", "1,234"])], COLS, 3)
+    assert good == [] and errors[0].line == 2
+    assert errors[0].reason.startswith("price '1,234' is ambiguous (1234 or 1.234?)")
+
+
+def test_mapping_problem_names_the_missing_or_doubled_column() -> None:
+    labels = {"barcode": "Barcode", "name": "Name", "price": "Price"}
+    required = ("barcode", "name")
+    assert (
+        mapping_problem({"barcode": "EAN", "name": None}, labels, required)
+        == "choose the column for Name"
+    )
+    assert mapping_problem({"barcode": "EAN", "name": "EAN"}, labels, required).startswith(
+        "Barcode and Name both use the column 'EAN'"
+    )
+    assert mapping_problem({"barcode": "EAN", "name": "Nom", "price": None}, labels, required) == ""
