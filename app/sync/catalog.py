@@ -61,8 +61,8 @@ class CatalogRow:
     line: int
     barcode: str
     name: str
-    category: str
-    price: float
+    category: str | None  # None: the file has no such column (an update keeps the old one)
+    price: float | None
 
 
 @dataclass
@@ -98,12 +98,12 @@ def validate_catalog(
             errors.append(RowError(line, f"{len(fields)} fields where the header has {width}"))
             continue
         code, name = cell(fields, cols["barcode"]), cell(fields, cols["name"])
-        category = cell(fields, cols["category"]) if "category" in cols else ""
+        category = cell(fields, cols["category"]) if "category" in cols else None
         try:
             price = (
                 parse_amount(cell(fields, cols["price"]), decimal, "price")
                 if "price" in cols
-                else 0.0
+                else None
             )
         except ValueError as exc:
             errors.append(RowError(line, str(exc)))
@@ -112,9 +112,9 @@ def validate_catalog(
             errors.append(RowError(line, f"barcode {code!r} is empty or not printable text"))
         elif not name or len(name) > 200:
             errors.append(RowError(line, "name is empty" if not name else "name is too long"))
-        elif len(category) > 120:
+        elif category is not None and len(category) > 120:
             errors.append(RowError(line, "category is too long"))
-        elif price < 0:
+        elif price is not None and price < 0:
             errors.append(RowError(line, "price is negative"))
         else:
             good[code] = CatalogRow(line, code, name, category, price)  # last row wins
@@ -139,18 +139,31 @@ def import_catalog_csv(
     yield CatalogProgress("write", 0, len(rows))
 
     def _upsert(s: Session) -> tuple[int, int]:
-        existing: set[str] = set()
+        existing: dict[str, Product] = {}
         codes = [r.barcode for r in rows]
         for i in range(0, len(codes), 500):
-            q = select(Product.barcode).where(Product.barcode.in_(codes[i : i + 500]))
-            existing.update(s.execute(q).scalars())
+            q = select(Product).where(Product.barcode.in_(codes[i : i + 500]))
+            existing.update((p.barcode, p) for p in s.execute(q).scalars())
         t = now()
         for r in rows:
-            s.merge(
-                Product(
-                    barcode=r.barcode, name=r.name, category=r.category, price=r.price, updated_at=t
+            old = existing.get(r.barcode)
+            if old is None:
+                s.add(
+                    Product(
+                        barcode=r.barcode,
+                        name=r.name,
+                        category=r.category or "",
+                        price=r.price or 0.0,
+                        updated_at=t,
+                    )
                 )
-            )
+                continue
+            # a column the file does not have keeps what the product had
+            old.name, old.updated_at = r.name, t
+            if r.category is not None:
+                old.category = r.category
+            if r.price is not None:
+                old.price = r.price
         return len(rows) - len(existing), len(existing)
 
     result.added, result.updated = write(store, _upsert, timeout=600)

@@ -52,3 +52,27 @@ def test_mapping_problem_names_the_missing_or_doubled_column() -> None:
         "Barcode and Name both use the column 'EAN'"
     )
     assert mapping_problem({"barcode": "EAN", "name": "Nom", "price": None}, labels, required) == ""
+
+
+def test_a_file_without_a_price_column_keeps_known_prices(local_store, tmp_path) -> None:  # noqa: ANN001
+    from app.sync.catalog import import_catalog_csv, list_products
+
+    full = tmp_path / "full.csv"
+    full.write_text("ean,name,category,price\n111,Sneakers,Shoes,89.90\n222,Scarf,Acc,19.00\n")
+    list(
+        import_catalog_csv(
+            local_store,
+            full,
+            {"barcode": "ean", "name": "name", "category": "category", "price": "price"},
+        )
+    )
+    names = tmp_path / "names.csv"  # a renaming list: barcodes and names only
+    names.write_text("ean,name\n111,Sneakers Pro\n333,Belt\n")
+    *_, done = import_catalog_csv(local_store, names, {"barcode": "ean", "name": "name"})
+    assert done.result is not None and (done.result.added, done.result.updated) == (1, 1)
+    got = {p.barcode: (p.name, p.category, p.price) for p in list_products(local_store)}
+    assert got == {
+        "111": ("Sneakers Pro", "Shoes", 89.9),  # renamed, its category and price kept
+        "222": ("Scarf", "Acc", 19.0),
+        "333": ("Belt", "", 0.0),
+    }
