@@ -49,10 +49,12 @@ class PassphraseDialog(QDialog):
         self.creating = creating
         lay = QVBoxLayout(self)
         intro = QLabel(
-            "Choose a passphrase for this store's encrypted data. Keep it safe: without it "
-            "the data cannot be read."
+            "Choose a passphrase of at least 8 characters for this store's encrypted data. "
+            "Write it down and keep it safe: without it the data cannot be read, not even by "
+            "us."
             if creating
-            else "This computer has no keychain holding the store's key. Enter the store's passphrase."
+            else "Enter the store's passphrase, the one chosen when Vitrine was set up on this "
+            "computer. (This computer has no system keychain to remember it.)"
         )
         intro.setWordWrap(True)
         lay.addWidget(intro)
