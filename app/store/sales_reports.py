@@ -16,7 +16,8 @@ Definitions (one place, so the three reports agree):
 - visitors and mean dwell (zones): from the zone rollups (entries; dwell sum / count).
 
 The rows keep numbers (conversion 0..1, durations in seconds): `export_csv` writes them
-so, with column titles that say "(s)". People read them through `shown_fields`,
+so, with column titles that say "(s)", and an empty cell for a conversion over no
+showing or service (there is no rate, not a rate of 0). People read them through `shown_fields`,
 `shown_header` and `shown_cell` (the desktop's tables, the CLI): no internal id,
 durations as m:ss, conversion in %, and "–" for a conversion over no showing or service.
 
@@ -346,6 +347,11 @@ _RATE_BASE: dict[type, str] = {
 }
 
 
+def has_rate(row: Any) -> bool:
+    """Whether a row's conversion is a rate: there was something to convert."""
+    return bool(getattr(row, _RATE_BASE[type(row)]))
+
+
 def shown_fields(kind: type) -> list[str]:
     """A report's columns as people read it: its fields but the internal id."""
     return [f.name for f in fields(kind) if f.name != "salesperson_id"]
@@ -361,7 +367,7 @@ def shown_cell(row: Any, name: str) -> Any:
     anything else as it is."""
     value = getattr(row, name)
     if name == "conversion":
-        return f"{value * 100:.1f} %" if getattr(row, _RATE_BASE[type(row)]) else NO_RATE
+        return f"{value * 100:.1f} %" if has_rate(row) else NO_RATE
     if name.endswith("_s"):
         m, sec = divmod(round(value), 60)
         return f"{m}:{sec:02d}"
@@ -379,6 +385,8 @@ def export_csv(rows: Sequence[Any], path: str | Path, row_type: type | None = No
         w.writerow([HEADERS.get(n, n) for n in names])
         for r in rows:
             d = asdict(r)
+            if "conversion" in d and not has_rate(r):
+                d["conversion"] = ""  # no rate: an empty cell, not 0.0
             w.writerow([d[n] for n in names])
     log.info("report exported: %s rows to %s", len(rows), path)
     return len(rows)

@@ -250,10 +250,15 @@ def _set_zones(s: Session, sp_id: int, zones: list[str]) -> None:
         s.add(SalespersonZone(salesperson_id=sp_id, zone=z))
 
 
-def _code_taken(s: Session, code: str, other_than: int | None) -> bool:
-    q = select(Salesperson.id).where(Salesperson.employee_code == code)
-    found = s.execute(q).scalar()
-    return found is not None and found != other_than
+def _check_code_free(s: Session, code: str, other_than: int | None) -> None:
+    """Refuse a code another salesperson has, whatever its case (E100 is e100)."""
+    rows = s.execute(select(Salesperson.id, Salesperson.name, Salesperson.employee_code))
+    for sp_id, name, taken in rows:
+        if sp_id != other_than and taken.casefold() == code.casefold():
+            same = "" if taken == code else f" as {taken!r} (upper and lower case count the same)"
+            raise SalespersonError(
+                f"employee code {code!r} is already used by {name}{same}: choose another code"
+            )
 
 
 def create_salesperson(
@@ -263,8 +268,7 @@ def create_salesperson(
     pin_hash = hash_pin(pin)  # raises PinError (a ValueError) with the rule
 
     def _create(s: Session) -> int:
-        if _code_taken(s, code, None):
-            raise SalespersonError(f"employee code {code!r} is already used")
+        _check_code_free(s, code, None)
         sp = Salesperson(name=name, employee_code=code, pin_hash=pin_hash, active=True)
         s.add(sp)
         s.flush()
@@ -297,8 +301,7 @@ def update_salesperson(
             name if name is not None else sp.name,
             employee_code if employee_code is not None else sp.employee_code,
         )
-        if _code_taken(s, c, sp_id):
-            raise SalespersonError(f"employee code {c!r} is already used")
+        _check_code_free(s, c, sp_id)
         sp.name, sp.employee_code = n, c
         if pin_hash:
             sp.pin_hash = pin_hash

@@ -47,6 +47,8 @@ KINDS = [
     ("Video file", "file"),
     ("Demo camera", "demo"),
 ]
+DEFAULT_NAMES = {"demo": "Demo camera"}  # any other kind: "Entrance"
+NO_SNAPSHOT = "The snapshot appears here"
 DEMO_MISSING = (
     "The demo clip is not on this computer. It is the PETS 2009 footage that comes with "
     "development checkouts (shared/media/video/pets09_s2l1_480x360.avi); set "
@@ -73,7 +75,12 @@ def bgr_to_pixmap(img: np.ndarray, width: int, height: int) -> QPixmap:
     )
 
 
-def demo_camera(name: str = "Demo camera") -> CameraConfig | None:
+def default_name(kind: str) -> str:
+    """The name the form suggests for a camera of this kind."""
+    return DEFAULT_NAMES.get(kind, "Entrance")
+
+
+def demo_camera(name: str = DEFAULT_NAMES["demo"]) -> CameraConfig | None:
     clip = demo_clip()
     if clip is None:
         return None
@@ -100,9 +107,11 @@ class CameraForm(QWidget):
         self.background = background
         self.snapshot: np.ndarray | None = None
         self._failed: tuple[CameraConfig, str] | None = None  # the last failed test
+        self._test_id = 0  # a test's answer is shown only if the kind has not changed since
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.name = QLineEdit("Entrance")
+        self._suggested: str | None = default_name(KINDS[0][1])  # None: a name was chosen
+        self.name = QLineEdit(self._suggested)
         self.kind = QComboBox()
         for label, key in KINDS:
             self.kind.addItem(label, key)
@@ -150,7 +159,7 @@ class CameraForm(QWidget):
         self.preview.setFixedSize(320, 200)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setStyleSheet("background:#0b1120;border-radius:8px;color:#94a3b8;")
-        self.preview.setText("The snapshot appears here")
+        self.preview.setText(NO_SNAPSHOT)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -167,6 +176,7 @@ class CameraForm(QWidget):
             edit.textEdited.connect(self._forget_test)
         self.usb_index.valueChanged.connect(self._forget_test)
         self.kind.currentIndexChanged.connect(self._forget_test)
+        self.kind.currentIndexChanged.connect(self._new_source)
 
     @staticmethod
     def _rows(rows: list[tuple[str, QWidget]]) -> QWidget:
@@ -205,6 +215,20 @@ class CameraForm(QWidget):
             )
             set_role(self.demo_note, "Muted")
 
+    def _new_source(self) -> None:
+        """Another kind of camera: drop the old source's picture, and suggest a name for
+        the new kind unless the name was typed or set."""
+        self._test_id += 1
+        self.clear_snapshot()
+        if self._suggested is not None and self.name.text() == self._suggested:
+            self._suggested = default_name(self.kind_key())
+            self.name.setText(self._suggested)
+
+    def clear_snapshot(self) -> None:
+        self.snapshot = None
+        self.preview.clear()
+        self.preview.setText(NO_SNAPSHOT)
+
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self,
@@ -216,6 +240,7 @@ class CameraForm(QWidget):
             self.path.setText(path)
 
     def set_camera(self, cam: CameraConfig) -> None:
+        self._suggested = None  # a camera's own name stays whatever its kind
         self.name.setText(cam.name)
         clip = demo_clip()
         if cam.type == "file" and clip is not None and Path(cam.url) == clip:
@@ -235,7 +260,7 @@ class CameraForm(QWidget):
         key = self.kind_key()
         try:
             if key == "demo":
-                cam = demo_camera(name or "Demo camera")
+                cam = demo_camera(name or default_name("demo"))
                 if cam is None:
                     raise ValueError(DEMO_MISSING)
                 return cam
@@ -283,11 +308,25 @@ class CameraForm(QWidget):
         where = f"USB camera {cam.usb_index}" if cam.type == "usb" else redact(cam.url)
         self.result.setText(f"Connecting to {where}…")
         set_role(self.result, "Muted")
-        self.background.submit(
-            lambda: grab_snapshot(cam),
-            self._got_snapshot,
-            lambda exc: self._snapshot_failed(cam, exc),
-        )
+        test_id = self._test_id
+
+        def got(img: np.ndarray) -> None:
+            if self._still_current(test_id):
+                self._got_snapshot(img)
+
+        def failed(exc: BaseException) -> None:
+            if self._still_current(test_id):
+                self._snapshot_failed(cam, exc)
+
+        self.background.submit(lambda: grab_snapshot(cam), got, failed)
+
+    def _still_current(self, test_id: int) -> bool:
+        """Whether a test's answer is about the kind shown now (not one switched from)."""
+        if test_id == self._test_id:
+            return True
+        self.test_button.setEnabled(True)
+        self.result.setText("")  # "Connecting to…" the old source
+        return False
 
     def _got_snapshot(self, img: np.ndarray) -> None:
         self.snapshot = img

@@ -171,7 +171,9 @@ class CatalogDialog(QDialog):
         problem = self.mapping_problem()
         self.import_btn.setEnabled(bool(self.header_cols) and not problem and not self.job.running)
         if not problem and self.header_cols and "price" not in self.mapping():
-            problem = "no Price column chosen: new products get the price 0.00, known ones keep theirs"
+            problem = (
+                "no Price column chosen: new products get the price 0.00, known ones keep theirs"
+            )
         self.mapping_hint.setText(problem)
 
     def start_import(self) -> None:

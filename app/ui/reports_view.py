@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyqtgraph as pg
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QStackedWidget,
     QTableWidget,
     QTabWidget,
     QVBoxLayout,
@@ -47,6 +48,16 @@ TABS: list[tuple[str, type]] = [
 ]
 TOP_ITEMS = 10
 TEXT = {"barcode", "name", "category", "zone"}
+# what an empty table means (the Items tab says it in its chart)
+EMPTY = {
+    "Categories": "No category had an item shown or bought in this period.",
+    "Salespeople": (
+        "No service by a salesperson in this period. Services are recorded when a "
+        "salesperson scans items on a paired tablet (Sales ▸ Pair a tablet); try a "
+        "longer period or another zone or salesperson."
+    ),
+    "Zones": "No zone had visitors or services in this period.",
+}
 
 
 def _whole_step(top: float, most: int = 6) -> int:
@@ -78,6 +89,7 @@ class ReportsView(QWidget):
         lay.addLayout(self._filters(zones))
         self.tabs = QTabWidget()
         self.tables: dict[str, QTableWidget] = {}
+        self.stacks: dict[str, QStackedWidget] = {}  # a table, or why it is empty
         self.chart = ChartCard(
             f"Shown vs bought: the {TOP_ITEMS} items shown or bought most",
             "No item was shown or bought in this period.",
@@ -94,12 +106,29 @@ class ReportsView(QWidget):
                 pl.addWidget(t, 1)
                 self.tabs.addTab(page, title)
             else:
-                self.tabs.addTab(t, title)
+                self.tabs.addTab(self._with_empty_state(title, t), title)
         lay.addWidget(self.tabs, 1)
         self.status = QLabel("")
         self.status.setObjectName("Muted")
         lay.addWidget(self.status)
         self.refresh()
+
+    def _with_empty_state(self, title: str, table: QTableWidget) -> QStackedWidget:
+        """The table, or a sentence saying why it has no row."""
+        empty = QLabel(EMPTY[title])
+        empty.setObjectName("EmptyState")
+        empty.setWordWrap(True)
+        empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        stack = QStackedWidget()
+        stack.addWidget(table)
+        stack.addWidget(empty)
+        self.stacks[title] = stack
+        return stack
+
+    def is_empty(self, title: str) -> bool:
+        """Whether the tab shows its empty-state sentence instead of its table."""
+        stack = self.stacks.get(title)
+        return stack is not None and stack.currentIndex() == 1
 
     def _filters(self, zones: list[str]) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -109,6 +138,8 @@ class ReportsView(QWidget):
         for d in (self.start, self.end):
             d.setCalendarPopup(True)
             d.setDisplayFormat("yyyy-MM-dd")
+        self.end.setMinimumDate(self.start.date())  # a period never ends before it starts
+        self.start.dateChanged.connect(self._start_changed)
         self.zone = QComboBox()
         self.zone.addItem(ALL)
         self.zone.addItems(zones)
@@ -133,6 +164,16 @@ class ReportsView(QWidget):
         row.addWidget(run)
         row.addWidget(export)
         return row
+
+    def _start_changed(self, start: QDate) -> None:
+        """Keep To on or after From: a later From moves To with it, and says so."""
+        moved = self.end.date() < start
+        self.end.setMinimumDate(start)  # moves To up to From when it was earlier
+        if moved:
+            self.status.setText(
+                f"“To” moved to {start.toString('yyyy-MM-dd')}: a period cannot end before "
+                "it starts. Press Show to see it."
+            )
 
     def report_filter(self) -> sr.ReportFilter:
         def epoch(d: QDate) -> float:
@@ -176,11 +217,17 @@ class ReportsView(QWidget):
             fill_table(
                 self.tables[title], rows, numeric={i for i, c in enumerate(cols) if c not in TEXT}
             )
+            self._show_empty(title, not rows)
         plot_shown_bought(self.chart, results["Items"])
         n = {k: len(v) for k, v in results.items()}
         self.status.setText(
             f"{n['Items']} items, {n['Salespeople']} salespeople, {n['Zones']} zones in this period."
         )
+
+    def _show_empty(self, title: str, empty: bool) -> None:
+        stack = self.stacks.get(title)
+        if stack is not None:
+            stack.setCurrentIndex(1 if empty else 0)
 
     def export_current(self, path: str | None = None) -> int:
         title = self.tabs.tabText(self.tabs.currentIndex())

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from PySide6.QtCore import Qt, Signal
@@ -30,7 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import AppConfig
-from app.ui.wizard import ANON_TEXT, RECOGNITION_AVAILABLE, recognition_text
+from app.ui.wizard import (
+    ANON_TEXT,
+    RECOGNITION_AVAILABLE,
+    fill_timezones,
+    recognition_text,
+    timezone_problem,
+)
 
 FIELD_LABELS = {
     "store.name": "Store name",
@@ -92,8 +97,19 @@ class FormComboBox(_WheelIfFocused, QComboBox):
         self._init_wheel()
 
 
-def _spin(lo: float, hi: float, decimals: int, suffix: str) -> QDoubleSpinBox:
-    s = FormSpinBox()
+class DaysSpinBox(FormSpinBox):
+    """Days to one decimal, shown without a trailing zero: "7 days", "0.5 days"."""
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt's name)
+        text = super().textFromValue(value)
+        point = self.locale().decimalPoint()
+        return text.rstrip("0").removesuffix(point) if point in text else text
+
+
+def _spin(
+    lo: float, hi: float, decimals: int, suffix: str, kind: type[FormSpinBox] = FormSpinBox
+) -> QDoubleSpinBox:
+    s = kind()
     s.setRange(lo, hi)  # wider than allowed: the settings tree says what is valid
     s.setDecimals(decimals)
     s.setSuffix(suffix)
@@ -121,7 +137,8 @@ class SettingsView(QWidget):
         store = QGroupBox("Store")
         f = QFormLayout(store)
         self.name = QLineEdit()
-        self.tz = QLineEdit()
+        self.tz = FormComboBox()
+        fill_timezones(self.tz, self.cfg.store.timezone)
         self.store_id = QLabel()
         self.store_id.setObjectName("Muted")
         f.addRow("Store name", self.name)
@@ -147,9 +164,9 @@ class SettingsView(QWidget):
 
         keep = QGroupBox("Retention")
         f = QFormLayout(keep)
-        self.crops = _spin(0, 100000, 1, " days")
-        self.faces = _spin(0, 100000, 1, " days")
-        self.events = _spin(0, 100000, 0, " days")
+        self.crops = _spin(0, 100000, 1, " days", DaysSpinBox)
+        self.faces = _spin(0, 100000, 1, " days", DaysSpinBox)
+        self.events = _spin(0, 100000, 1, " days", DaysSpinBox)
         f.addRow("Keep person pictures", self.crops)
         f.addRow("Keep face data", self.faces)
         f.addRow("Keep detailed events", self.events)
@@ -203,7 +220,7 @@ class SettingsView(QWidget):
     def set_config(self, cfg: AppConfig) -> None:
         self.cfg = cfg
         self.name.setText(cfg.store.name)
-        self.tz.setText(cfg.store.timezone)
+        self.tz.setCurrentText(cfg.store.timezone)
         self.store_id.setText(cfg.store.id)
         (
             self.recognition if cfg.store.privacy_mode == "recognition" else self.anonymous
@@ -226,11 +243,10 @@ class SettingsView(QWidget):
 
     def form_config(self) -> AppConfig:
         """The config the form describes; ValueError with a readable message."""
-        tz = self.tz.text().strip()
-        try:
-            ZoneInfo(tz)
-        except (KeyError, ValueError):
-            raise ValueError(f"Time zone: “{tz}” is not a time zone (e.g. Europe/Paris)") from None
+        tz = self.tz.currentText().strip()
+        problem = timezone_problem(tz)
+        if problem is not None:
+            raise ValueError(f"Time zone: {problem}")
         data: dict[str, Any] = self.cfg.model_dump()
         data["store"].update(
             name=self.name.text().strip(),

@@ -68,6 +68,23 @@ def local_timezone() -> str:
     return name if name in available_timezones() else "UTC"
 
 
+def fill_timezones(box: QComboBox, current: str) -> None:
+    """Make `box` an editable list of the IANA time zones showing `current` (the wizard
+    and Settings pick the time zone the same way)."""
+    box.setEditable(True)
+    box.addItems(sorted(available_timezones()))
+    box.setCurrentText(current)
+
+
+def timezone_problem(name: str) -> str | None:
+    """Why `name` is not a time zone, or None when it is one."""
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError):
+        return f"“{name}” is not a time zone: pick one in the list (e.g. Europe/Paris)."
+    return None
+
+
 def logo_pixmap(size: int) -> QPixmap:
     """The app mark: a white diamond on an indigo rounded square."""
     pm = QPixmap(size, size)
@@ -122,10 +139,8 @@ class StorePage(QWizardPage):
         self.name = QLineEdit(cfg.store.name if cfg.store.name != "My store" else "")
         self.name.setPlaceholderText("e.g. Rivoli — Paris 1er")
         self.tz = QComboBox()
-        self.tz.setEditable(True)
-        self.tz.addItems(sorted(available_timezones()))
-        self.tz.setCurrentText(
-            cfg.store.timezone if cfg.store.timezone != "UTC" else local_timezone()
+        fill_timezones(
+            self.tz, cfg.store.timezone if cfg.store.timezone != "UTC" else local_timezone()
         )
         self.error = _error_label()
         form = QFormLayout(self)
@@ -140,10 +155,9 @@ class StorePage(QWizardPage):
         if not name:
             self.error.setText("Please give the store a name (it appears on reports).")
             return False
-        try:
-            ZoneInfo(self.tz.currentText().strip())
-        except (KeyError, ValueError):
-            self.error.setText(f"“{self.tz.currentText()}” is not a time zone (e.g. Europe/Paris).")
+        problem = timezone_problem(self.tz.currentText().strip())
+        if problem is not None:
+            self.error.setText(problem)
             return False
         self.error.setText("")
         return True
@@ -186,11 +200,7 @@ class CameraPage(QWizardPage):
             )
         )
         self.form = CameraForm(background)
-        if demo_clip() is not None:
-            self.form.set_kind("demo")
-            self.form.name.setText("Demo camera")
-        else:
-            self.form.set_kind("rtsp")
+        self.form.set_kind("demo" if demo_clip() is not None else "rtsp")  # names it too
         self.error = _error_label()
         lay = QVBoxLayout(self)
         lay.addWidget(self.form)

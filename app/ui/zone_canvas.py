@@ -35,6 +35,8 @@ class ShapeCanvas(QWidget):
     changed = Signal()  # geometry changed
     selection_changed = Signal(int)
     drawing_finished = Signal(int)  # index of the new shape
+    drawing_cancelled = Signal()
+    drawing_incomplete = Signal(str)  # Enter on a shape that cannot be closed yet: why
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,8 +80,11 @@ class ShapeCanvas(QWidget):
         self.update()
 
     def cancel_drawing(self) -> None:
+        if self.drawing is None:
+            return
         self.drawing = None
         self.update()
+        self.drawing_cancelled.emit()
 
     # --- coordinates ------------------------------------------------------------
     def image_rect(self) -> QRectF:
@@ -165,6 +170,12 @@ class ShapeCanvas(QWidget):
             d.points.append(p)
         self.update()
 
+    def try_finish(self) -> None:
+        """Enter: close the shape being drawn, or say what it still needs."""
+        d = self.drawing
+        if d is not None and not self.finish_drawing():
+            self.drawing_incomplete.emit(d.missing())
+
     def finish_drawing(self) -> bool:
         d = self.drawing
         if d is None or not d.complete():
@@ -206,7 +217,7 @@ class ShapeCanvas(QWidget):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.finish_drawing()
+            self.try_finish()
         elif event.key() == Qt.Key.Key_Escape and self.drawing is not None:
             self.cancel_drawing()
         else:

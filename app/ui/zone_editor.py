@@ -5,14 +5,20 @@ worker thread). The side panel lists the shapes, names them, picks their kind
 (zone, queue area, counting line, entrance), capacity, and flips a line's direction.
 "Apply" hands the new config to `on_apply(cfg) -> str | None` (the engine applies it
 live and the store keeps the version); an error string is shown, never raised.
+Closing with changes not applied yet (Close, Esc, the window's close button) asks first:
+apply them, discard them, or keep editing. Esc while placing corners only cancels that
+shape.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -22,6 +28,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -49,6 +56,7 @@ IDLE_HINT = "Drag a white handle to move a corner. Pick a shape in the list to r
 
 NAME_BASE = {"zone": "Zone", "queue": "Queue", "line": "Line", "entrance": "Entrance"}
 ApplyFn = Callable[[AppConfig], str | None]
+CloseChoice = Literal["apply", "discard", "cancel"]
 
 
 class ZoneEditor(QDialog):
@@ -69,11 +77,14 @@ class ZoneEditor(QDialog):
         self.canvas = ShapeCanvas()
         self.canvas.set_image(snapshot)
         self.canvas.set_shapes(shapes_from_config(cfg, camera))
+        self._applied = copy.deepcopy(self.canvas.shapes)  # what the camera has now
         self._loading = False
         self._build()
         self.canvas.changed.connect(self._refresh_list)
         self.canvas.selection_changed.connect(self._select_row)
         self.canvas.drawing_finished.connect(self._finished)
+        self.canvas.drawing_cancelled.connect(lambda: self.hint.setText(IDLE_HINT))
+        self.canvas.drawing_incomplete.connect(self.hint.setText)
         self._refresh_list()
 
     def set_snapshot(self, image: np.ndarray | None, message: str = "") -> None:
@@ -271,6 +282,7 @@ class ZoneEditor(QDialog):
             self.error.setText(problem)
             return False
         self.cfg = new_cfg
+        self._applied = copy.deepcopy(self.canvas.shapes)
         self.error.setText("")
         self.status.setText("Applied to the live camera ✓")
         return True
@@ -279,10 +291,44 @@ class ZoneEditor(QDialog):
         if self.apply():
             self.accept()
 
-    def keyPressEvent(self, event: object) -> None:  # keep Enter for the canvas
-        from PySide6.QtGui import QKeyEvent
+    # --- closing ----------------------------------------------------------------
+    def has_changes(self) -> bool:
+        """Whether closing now would lose work: shapes not applied, or one being drawn."""
+        d = self.canvas.drawing
+        return (d is not None and bool(d.points or d.line)) or self.canvas.shapes != self._applied
 
-        if isinstance(event, QKeyEvent) and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.canvas.finish_drawing()
-            return
-        super().keyPressEvent(event)  # type: ignore[arg-type]
+    def ask_before_closing(self) -> CloseChoice:
+        """Apply / Discard / Cancel about the changes not applied yet (Esc: Cancel)."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Unapplied changes")
+        box.setText("Discard your changes to the zones and lines?")
+        box.setInformativeText(
+            "They are not applied to the camera yet. Apply them now, discard them, "
+            "or cancel to keep editing."
+        )
+        apply = box.addButton("Apply", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(apply)
+        box.setEscapeButton(cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        return "apply" if clicked is apply else "discard" if clicked is discard else "cancel"
+
+    def reject(self) -> None:
+        """Close, Esc and the window's close button: ask first if work would be lost."""
+        if self.has_changes():
+            choice = self.ask_before_closing()
+            if choice == "cancel" or (choice == "apply" and not self.apply()):
+                return
+        super().reject()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
+        key = event.key()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):  # closes a shape, not the dialog
+            self.canvas.try_finish()
+        elif key == Qt.Key.Key_Escape and self.canvas.drawing is not None:
+            self.canvas.cancel_drawing()  # cancels the shape only
+        else:
+            super().keyPressEvent(event)

@@ -49,6 +49,21 @@ class Shape:
             return len(self.line) == 2 and len(self.points) >= 3
         return len(self.points) >= 3
 
+    def missing(self) -> str:
+        """What the shape still needs before it can be closed, in the editor's words
+        ("" once it is complete)."""
+        if self.complete():
+            return ""
+        if self.kind == "line":
+            return "A counting line needs its 2 ends: click where it ends."
+        if not self.line_ready():
+            return "An entrance needs its outer line first: click its 2 ends."
+        what = {"zone": "A zone", "queue": "A queue area", "entrance": "An entrance zone"}
+        return (
+            f"{what[self.kind]} needs at least 3 corners: click to place another one, "
+            "or press Esc to cancel it."
+        )
+
 
 def polygon_centroid(points: list[Point]) -> Point:
     xs = [p[0] for p in points]

@@ -181,6 +181,17 @@ def test_salespeople_dialog_create_edit_and_errors(qtbot, store: Store) -> None:
     dlg.pin.setText("5555")
     assert not dlg.save()
     assert "already used" in dlg.status.text()
+    dlg.code.setText(" e100 ")  # the same code in another case is the same code
+    assert not dlg.save()
+    assert dlg.status.text() == (
+        "employee code 'e100' is already used by Anna as 'E100' (upper and lower case count "
+        "the same): choose another code"
+    )
+    assert [p.employee_code for p in list_salespeople(store)] == ["E100"]
+    dlg.table.selectRow(0)  # Anna may change the case of her own code
+    dlg.code.setText("e100")
+    assert dlg.save()
+    assert [p.employee_code for p in list_salespeople(store)] == ["e100"]
     dlg.reject()
 
 
@@ -222,6 +233,7 @@ def test_reports_view_shows_and_exports(qtbot, store: Store, tmp_path: Path, mon
     assert items.item(0, 6).text() == "100.0 %"
     assert view.tables["Salespeople"].item(0, 0).text() == "Anna"
     assert view.tables["Salespeople"].item(0, 2).text() == "5:00"
+    assert not view.is_empty("Salespeople") and not view.is_empty("Categories")
     # the chart above the items: one bar shown, one bought, labelled with the name
     assert not view.chart.is_empty
     bars = [i for i in view.chart.plot.getPlotItem().items if isinstance(i, pg.BarGraphItem)]
@@ -301,6 +313,42 @@ def test_reports_read_m_ss_and_no_rate_without_services_and_export_seconds(
     assert view.export_current(str(out)) == 2
     rows = {r["Zone"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
     assert float(rows["Toys"]["Mean dwell (s)"]) == 75.0
+    assert rows["Toys"]["Conversion"] == ""  # "–" on screen: no rate, not a rate of 0
+    assert rows["Shoes"]["Conversion"] == "0.0"
+    view.tabs.setCurrentIndex(0)
+    assert view.export_current(str(out)) == 2
+    rows = {r["Barcode"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
+    assert rows["A1"]["Conversion"] == "0.0" and rows["B2"]["Conversion"] == ""
+    view.shutdown()
+
+
+def test_reports_never_run_a_period_that_ends_before_it_starts(qtbot, store: Store) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QDate
+
+    view = ReportsView(store, zones=["Shoes"])
+    qtbot.addWidget(view)
+    view.start.setDate(QDate(2026, 12, 1))
+    view.end.setDate(QDate(2026, 12, 4))
+    view.start.setDate(QDate(2026, 12, 20))  # From after To: To follows
+    assert view.end.date() == QDate(2026, 12, 20)
+    assert "cannot end before it starts" in view.status.text()
+    view.end.setDate(QDate(2026, 12, 4))  # nor can To be put before From
+    assert view.end.date() == QDate(2026, 12, 20)
+    f = view.report_filter()
+    assert f.end - f.start >= 86400 - 3600  # one whole day (23 h across a DST change)
+    view.start.setDate(QDate(2026, 11, 2))  # an earlier From leaves To alone
+    assert view.end.date() == QDate(2026, 12, 20)
+    view.shutdown()
+
+
+def test_reports_explain_an_empty_salespeople_tab(qtbot, store: Store) -> None:  # type: ignore[no-untyped-def]
+    view = ReportsView(store, zones=["Shoes"])
+    qtbot.addWidget(view)
+    view.refresh(wait=True)
+    assert view.tables["Salespeople"].rowCount() == 0
+    assert view.is_empty("Salespeople") and view.is_empty("Zones")
+    shown = view.stacks["Salespeople"].currentWidget()
+    assert "No service by a salesperson in this period" in shown.text()
     view.shutdown()
 
 

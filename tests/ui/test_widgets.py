@@ -50,7 +50,9 @@ def test_settings_refuse_invalid_values_with_a_message(qtbot, field, value, mess
         "tz": view.tz,
         "name": view.name,
     }[field]
-    if isinstance(value, str):
+    if field == "tz":
+        widget.setCurrentText(value)
+    elif isinstance(value, str):
         widget.setText(value)
     else:
         widget.setValue(value)
@@ -74,6 +76,30 @@ def test_settings_save_a_valid_change_and_show_the_provider(qtbot) -> None:  # n
     cfg = sig.args[0]
     assert cfg.analysis.fps == 8 and cfg.store.privacy_mode == "recognition"
     assert cfg.retention.person_crops_days == 3
+
+
+def test_settings_pick_the_time_zone_like_the_wizard_and_show_whole_days(qtbot) -> None:  # noqa: ANN001
+    from PySide6.QtWidgets import QComboBox
+
+    from app.ui.wizard import StorePage
+
+    view = SettingsView(provider=lambda: "CPUExecutionProvider")
+    qtbot.addWidget(view)
+    view.set_config(AppConfig.model_validate({"store": {"timezone": "Asia/Tokyo"}}))
+    wizard_page = StorePage(AppConfig())
+    qtbot.addWidget(wizard_page)
+    assert isinstance(view.tz, QComboBox) and view.tz.isEditable()
+    zones = [view.tz.itemText(i) for i in range(view.tz.count())]
+    assert zones == [wizard_page.tz.itemText(i) for i in range(wizard_page.tz.count())]
+    assert "Europe/Paris" in zones and view.tz.currentText() == "Asia/Tokyo"
+    view.tz.setCurrentIndex(zones.index("Europe/Paris"))
+    with qtbot.waitSignal(view.save_requested) as sig:
+        assert view.save()
+    assert sig.args[0].store.timezone == "Europe/Paris"
+    assert view.crops.text() == "7 days" and view.faces.text() == "30 days"
+    assert view.events.text() == "400 days"
+    view.crops.setValue(0.5)  # a part of a day is still shown
+    assert view.crops.text() == "0.5 days"
 
 
 def test_bridge_delivers_on_the_gui_thread_and_coalesces_status(qtbot) -> None:  # noqa: ANN001

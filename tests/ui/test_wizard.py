@@ -290,3 +290,53 @@ def test_a_video_file_camera_always_plays_at_its_own_pace(qtbot, background) -> 
         form.loop.setChecked(loop)
         cam = form.camera_config()
         assert (cam.type, cam.loop, cam.realtime) == ("file", loop, True)
+
+
+def test_camera_page_names_the_new_kind_and_drops_the_old_snapshot(qtbot, background) -> None:  # noqa: ANN001
+    from app.ui.camera_dialog import NO_SNAPSHOT
+
+    wiz = FirstRunWizard(background, AppConfig())
+    qtbot.addWidget(wiz)
+    form = wiz.camera_page.form
+    assert form.kind_key() == "demo" and form.name.text() == "Demo camera"
+    with qtbot.waitSignal(form.tested, timeout=15000):
+        form.test_connection()
+    assert form.snapshot is not None and not form.preview.pixmap().isNull()
+    form.set_kind("rtsp")
+    assert form.name.text() == "Entrance"  # not "Demo camera" for a network camera
+    assert form.snapshot is None and form.preview.pixmap().isNull()
+    assert form.preview.text() == NO_SNAPSHOT
+    form.set_kind("file")
+    assert form.name.text() == "Entrance"
+    form.set_kind("demo")
+    assert form.name.text() == "Demo camera"
+    form.name.clear()
+    qtbot.keyClicks(form.name, "Back door")  # a typed name is kept whatever the kind
+    form.set_kind("file")
+    assert form.name.text() == "Back door"
+
+
+def test_a_snapshot_that_arrives_after_the_kind_changed_is_not_shown(qtbot, background) -> None:  # noqa: ANN001
+    form = CameraForm(background)
+    qtbot.addWidget(form)
+    form.set_kind("demo")
+    form.test_connection()
+    form.set_kind("file")  # before the picture arrives (it is delivered on this thread)
+    qtbot.waitUntil(form.test_button.isEnabled, timeout=15000)
+    assert form.snapshot is None and form.preview.pixmap().isNull()
+    assert form.result.text() == ""
+
+
+def test_editing_a_camera_keeps_its_name_when_its_kind_changes(qtbot, background) -> None:  # noqa: ANN001
+    from app.config import CameraConfig
+
+    cam = CameraConfig(name="Entrance", type="file", url=str(PETS_CLIP), loop=True)
+    dlg = CameraDialog(background, {"Entrance"}, cam)
+    qtbot.addWidget(dlg)
+    dlg.form.set_kind("demo")
+    assert dlg.form.name.text() == "Entrance"
+    add = CameraDialog(background, {"Front"})  # a new camera's suggested name stays too
+    qtbot.addWidget(add)
+    name = add.form.name.text()
+    add.form.set_kind("file")
+    assert add.form.name.text() == name == "Camera 2"

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QPushButton
 
 from app.config import AppConfig
-from app.ui.zone_editor import ZoneEditor
+from app.ui.zone_editor import HINTS, IDLE_HINT, ZoneEditor
 from app.ui.zone_model import apply_shapes, in_side, polygon_centroid, shapes_from_config
 from tests.conftest import PETS_CLIP
 
@@ -32,6 +33,11 @@ def click(editor: ZoneEditor, x: float, y: float) -> None:
     )
 
 
+def no_question(ed: ZoneEditor) -> None:
+    """Closing at teardown discards what a test left unapplied, without a message box."""
+    ed.ask_before_closing = lambda: "discard"  # type: ignore[method-assign]
+
+
 @pytest.fixture
 def editor(qtbot, pets_frames) -> tuple[ZoneEditor, list[AppConfig]]:  # noqa: ANN001
     applied: list[AppConfig] = []
@@ -41,7 +47,7 @@ def editor(qtbot, pets_frames) -> tuple[ZoneEditor, list[AppConfig]]:  # noqa: A
         return None
 
     ed = ZoneEditor(base_config(), "plaza", on_apply, pets_frames[0])
-    qtbot.addWidget(ed)
+    qtbot.addWidget(ed, before_close_func=no_question)
     ed.resize(1200, 720)
     ed.show()
     qtbot.waitExposed(ed)
@@ -170,3 +176,113 @@ def test_canvas_maps_image_coordinates_whatever_the_size(editor) -> None:  # noq
         p = ed.canvas.to_image(ed.canvas.to_widget((123.0, 45.0)))
         assert close_to(p, (123.0, 45.0), 0.6)
     assert np.asarray(ed.canvas.image).shape[:2] == (360, 480)
+
+
+def draw_zone_and_line(ed: ZoneEditor) -> None:
+    ed.draw_buttons["zone"].click()
+    for x, y in [(40, 120), (220, 120), (220, 300)]:
+        click(ed, x, y)
+    QTest.keyClick(ed.canvas, Qt.Key.Key_Return)
+    ed.draw_buttons["line"].click()
+    click(ed, 240, 60)
+    click(ed, 240, 340)
+    assert len(ed.canvas.shapes) == 2
+
+
+def answer_next_box(qtbot, text: str, seen: list[str]) -> None:  # noqa: ANN001
+    """Click `text` in the next modal message box as soon as it shows."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    tries = [100]  # about 2 s, then the test's own asserts say what went wrong
+
+    def press() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            tries[0] -= 1
+            if tries[0] > 0:
+                QTimer.singleShot(20, press)
+            return
+        seen.append(box.text())
+        next(b for b in box.buttons() if b.text().replace("&", "") == text).click()
+
+    QTimer.singleShot(0, press)
+
+
+@pytest.mark.parametrize("how", ["close button", "escape", "window close"])
+def test_closing_with_unapplied_shapes_asks_first(editor, qtbot, how: str) -> None:  # noqa: ANN001
+    ed, applied = editor
+    draw_zone_and_line(ed)
+    seen: list[str] = []
+
+    def close() -> None:
+        if how == "close button":
+            next(b for b in ed.findChildren(QPushButton) if b.text() == "Close").click()
+        elif how == "escape":
+            QTest.keyClick(ed.name, Qt.Key.Key_Escape)  # focus is on the new shape's name
+        else:
+            ed.close()
+
+    answer_next_box(qtbot, "Cancel", seen)
+    close()
+    assert seen == ["Discard your changes to the zones and lines?"]
+    assert ed.isVisible() and len(ed.canvas.shapes) == 2 and applied == []  # kept editing
+    answer_next_box(qtbot, "Apply", seen)
+    close()
+    assert not ed.isVisible() and len(applied) == 1
+    assert {ln.camera for ln in applied[0].lines} == {"plaza"}
+
+
+def test_discarding_closes_and_an_untouched_editor_closes_without_asking(editor) -> None:  # noqa: ANN001
+    ed, applied = editor
+    asked: list[bool] = []
+    ed.ask_before_closing = lambda: asked.append(True) or "discard"  # type: ignore[method-assign]
+    ed.reject()  # nothing changed: no question
+    assert asked == [] and not ed.isVisible()
+    ed.show()
+    draw_zone_and_line(ed)
+    assert ed.apply()
+    ed.reject()  # everything applied: no question either
+    assert asked == []
+    ed.show()
+    ed.canvas.shapes[0].name = "Renamed"
+    ed.reject()
+    assert asked == [True] and not ed.isVisible() and len(applied) == 1
+
+
+def test_escape_while_drawing_cancels_only_the_shape(editor) -> None:  # noqa: ANN001
+    ed, _ = editor
+    asked: list[bool] = []
+    ed.ask_before_closing = lambda: asked.append(True) or "cancel"  # type: ignore[method-assign]
+    ed.draw_buttons["zone"].click()
+    assert ed.hint.text() == HINTS["zone"]
+    click(ed, 10, 10)
+    click(ed, 100, 10)
+    QTest.keyClick(ed.canvas, Qt.Key.Key_Escape)
+    assert ed.isVisible() and ed.canvas.drawing is None and asked == []
+    assert ed.hint.text() == IDLE_HINT
+    ed.draw_buttons["line"].click()
+    click(ed, 10, 10)
+    ed.list.setFocus()  # Esc reaches the dialog itself
+    QTest.keyClick(ed.list, Qt.Key.Key_Escape)
+    assert ed.isVisible() and ed.canvas.drawing is None and asked == []
+    assert ed.hint.text() == IDLE_HINT
+    QTest.keyClick(ed.list, Qt.Key.Key_Escape)  # nothing drawn: Esc closes at once
+    assert not ed.isVisible() and asked == []
+
+
+def test_enter_on_a_zone_with_two_corners_says_what_is_missing(editor) -> None:  # noqa: ANN001
+    ed, _ = editor
+    ed.draw_buttons["zone"].click()
+    click(ed, 10, 10)
+    click(ed, 100, 10)
+    QTest.keyClick(ed.canvas, Qt.Key.Key_Return)
+    assert ed.canvas.drawing is not None and ed.isVisible()
+    assert "a zone needs at least 3 corners" in ed.hint.text().lower()
+    ed.list.setFocus()
+    ed.hint.setText("")
+    QTest.keyClick(ed.list, Qt.Key.Key_Enter)  # Enter anywhere in the editor
+    assert "at least 3 corners" in ed.hint.text() and ed.isVisible()
+    click(ed, 100, 100)
+    QTest.keyClick(ed.canvas, Qt.Key.Key_Return)
+    assert ed.canvas.drawing is None and ed.hint.text() == IDLE_HINT
