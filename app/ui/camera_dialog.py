@@ -9,6 +9,7 @@ Passwords are never logged and never shown.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +108,7 @@ class CameraForm(QWidget):
         self.background = background
         self.snapshot: np.ndarray | None = None
         self._failed: tuple[CameraConfig, str] | None = None  # the last failed test
+        self._passed: CameraConfig | None = None  # the last camera that gave a picture
         self._test_id = 0  # a test's answer is shown only if the kind has not changed since
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -287,7 +289,7 @@ class CameraForm(QWidget):
 
     def _forget_test(self) -> None:
         """The camera changed: the last test's verdict no longer applies."""
-        self._failed = None
+        self._failed = self._passed = None
         if self.test_button.isEnabled():  # not while a test is running
             self.result.setText("")
 
@@ -297,6 +299,31 @@ class CameraForm(QWidget):
         if self._failed is not None and self._failed[0] == cam:
             return self._failed[1]
         return None
+
+    @property
+    def testing(self) -> bool:
+        return not self.test_button.isEnabled()
+
+    def needs_test(self, cam: CameraConfig) -> bool:
+        """Whether `cam` was not tested as it is: saved untested, a wrong address would
+        only show up later as an offline tile."""
+        return cam != self._passed and self.failed_test(cam) is None
+
+    def test_then(self, then: Callable[[], None]) -> None:
+        """Test the camera, then call `then` if the form still shows that camera."""
+        cam = self.camera_config()
+
+        def once(_ok: bool, _msg: str) -> None:
+            self.tested.disconnect(once)
+            try:
+                same = self.camera_config() == cam
+            except ValueError:
+                same = False
+            if same:
+                then()
+
+        self.tested.connect(once)
+        self.test_connection()
 
     def test_connection(self) -> None:
         try:
@@ -312,6 +339,7 @@ class CameraForm(QWidget):
 
         def got(img: np.ndarray) -> None:
             if self._still_current(test_id):
+                self._passed = cam
                 self._got_snapshot(img)
 
         def failed(exc: BaseException) -> None:
@@ -354,8 +382,8 @@ def confirm_failed_camera(parent: QWidget, why: str) -> bool:
     box.setWindowTitle("Camera gave no picture")
     box.setText("This camera gave no picture when you tested it.")
     box.setInformativeText(
-        f"{why}\n\nAdd it anyway? Its tile will say what is wrong until it works, and you "
-        "can change it in Settings."
+        f"{why}\n\nAdd it anyway? Its tile will say what is wrong until it works; to change "
+        "it, right-click its tile and choose Edit camera."
     )
     keep = box.addButton("Add anyway", QMessageBox.ButtonRole.AcceptRole)
     back = box.addButton("Go back", QMessageBox.ButtonRole.RejectRole)
@@ -425,6 +453,12 @@ class CameraDialog(QDialog):
             return
         if cam.name in self.taken:
             self.error.setText(f"another camera is already called “{cam.name}”")
+            return
+        if self.form.testing:
+            return  # Save again once the test answers
+        if self.form.needs_test(cam):
+            self.error.setText("")
+            self.form.test_then(self._save)  # the picture first, then saved or asked
             return
         why = self.form.failed_test(cam)
         if why is not None and not confirm_failed_camera(self, why):

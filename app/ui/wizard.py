@@ -213,6 +213,13 @@ class CameraPage(QWizardPage):
         except ValueError as exc:
             self.error.setText(str(exc))
             return False
+        if self.form.testing:
+            return False  # Next again once the test answers
+        if self.form.needs_test(cam):  # the picture first, then on or asked
+            self.error.setText("")
+            wizard = self.wizard()
+            self.form.test_then(wizard.next)
+            return False
         why = self.form.failed_test(cam)
         if why is not None and not camera_dialog.confirm_failed_camera(self, why):
             return False

@@ -58,8 +58,9 @@ def test_wizard_validates_each_page_and_saves_to_the_store(qtbot, store, backgro
     )
     form.name.setText("Front")
     form.path.setText(str(PETS_CLIP))
-    wiz.next()
-    assert wiz.currentPage() is wiz.done_page and "Rivoli" in wiz.done_page.summary.text()
+    wiz.next()  # tests the camera first (a picture from the clip), then moves on
+    qtbot.waitUntil(lambda: wiz.currentPage() is wiz.done_page, timeout=30000)
+    assert "Rivoli" in wiz.done_page.summary.text() and form.snapshot is not None
     wiz.button(QWizard.WizardButton.FinishButton).click()
     cfg = wiz.result_config()
     assert cfg is not None and cfg.store.name == "Rivoli" and cfg.store.privacy_mode == "anonymous"
@@ -139,7 +140,8 @@ def test_camera_dialog_refuses_a_taken_name(qtbot, background) -> None:  # noqa:
     dlg._save()
     assert "already called" in dlg.error.text() and dlg.result_camera is None
     dlg.form.name.setText("Back")
-    dlg._save()
+    dlg._save()  # tested first (a picture from the clip), then saved
+    qtbot.waitUntil(lambda: dlg.result_camera is not None, timeout=30000)
     assert dlg.result_camera is not None and dlg.result_camera.name == "Back"
 
 
@@ -237,14 +239,14 @@ def test_wizard_asks_before_keeping_a_camera_that_gave_no_picture(
     assert form.result.text() == "" and form.failed_test(form.camera_config()) is None
     qtbot.keyClick(form.url, Qt.Key.Key_Backspace)
     assert form.failed_test(form.camera_config()) is None  # same address, but not tested
-    wiz.next()
-    assert wiz.currentPage() is wiz.done_page and len(asked) == 1
-    wiz.back()
+    # Next on an untested camera tests it first, then asks (no picture: "Go back")
     with qtbot.waitSignal(form.tested, timeout=30000):
-        form.test_connection()
+        wiz.next()
+    qtbot.waitUntil(lambda: len(asked) == 2, timeout=5000)
+    assert wiz.currentPage() is wiz.camera_page
     answer[0] = True
-    wiz.next()  # "Add anyway"
-    assert wiz.currentPage() is wiz.done_page and len(asked) == 2
+    wiz.next()  # the failed test is known now: asked at once, "Add anyway"
+    assert wiz.currentPage() is wiz.done_page and len(asked) == 3
     desktop.close()
 
 
