@@ -30,7 +30,13 @@ from app.events import Event, EventBus, event_to_dict
 from app.vision.annotate import annotate
 from app.vision.camera_net import redact
 from app.vision.detections import Detections
-from app.vision.offline import ClipPlan, analyze_clip, offline_detector_config, plan_clip
+from app.vision.offline import (
+    ClipPlan,
+    analyze_clip,
+    as_batch_job,
+    offline_detector_config,
+    plan_clip,
+)
 from app.vision.pipeline import CameraPipeline, FrameResult
 from app.vision.video_io import Frame, VideoError, probe_video
 
@@ -390,6 +396,11 @@ def _open_store(path: Path, bus: EventBus, stack: ExitStack) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    with as_batch_job():  # before any thread starts: they inherit it
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     cfg, camera, plan = _load(args)
     detector = build_detector(cfg)
     bus = EventBus()

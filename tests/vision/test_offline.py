@@ -5,6 +5,7 @@ the real PETS clip, with and without the motion gate, and with a detector that o
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -168,3 +169,18 @@ def test_a_decoding_error_comes_in_its_place(monkeypatch: pytest.MonkeyPatch) ->
     assert seen == list(range(13))
     assert isinstance(exc, VideoError) and "damaged" in str(exc)
     assert closed == [True]  # the decoder released its capture
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="Linux scheduling policy")
+def test_analysis_runs_as_a_batch_job_and_gives_the_policy_back() -> None:
+    from app.vision.offline import as_batch_job
+
+    before = os.sched_getscheduler(0)
+    seen: list[int] = []
+    with as_batch_job():
+        assert os.sched_getscheduler(0) == os.SCHED_BATCH
+        t = threading.Thread(target=lambda: seen.append(os.sched_getscheduler(0)))
+        t.start()
+        t.join()
+    assert seen == [os.SCHED_BATCH]  # the decoder and inference threads inherit it
+    assert os.sched_getscheduler(0) == before
