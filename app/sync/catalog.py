@@ -18,7 +18,14 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.store.models import AuditLog, PairedDevice, Product, Salesperson, SalespersonZone, now
-from app.sync.csvio import CsvRefused, cell, guess_columns, read_csv, require_columns
+from app.sync.csvio import (
+    BARCODE_WORDS,
+    CsvRefused,
+    cell,
+    guess_columns,
+    read_csv,
+    require_columns,
+)
 from app.sync.lan.auth import hash_pin
 from app.sync.pos import RowError, file_decimal_mark, parse_amount
 from app.sync.store_protocol import StoreLike, write
@@ -28,17 +35,7 @@ log = logging.getLogger(__name__)
 _BARCODE = re.compile(r"^[\x21-\x7E]{1,64}$")
 CATALOG_FIELDS = ("barcode", "name", "category", "price")
 _GUESSES = {  # words looked for in column names, best first (see csvio.guess_columns)
-    "barcode": (
-        "barcode",
-        "code_barre",
-        "codebarre",
-        "ean",
-        "gencod",
-        "upc",
-        "gtin",
-        "sku",
-        "code",
-    ),
+    "barcode": (*BARCODE_WORDS, "code"),
     "name": (
         "name",
         "libelle",

@@ -168,6 +168,10 @@ def _folded(name: str) -> str:
     return "_" + re.sub(r"[^a-z0-9]+", "_", plain).strip("_") + "_"
 
 
+# column-name words that mean a barcode, for every import (POS, catalog)
+BARCODE_WORDS = ("barcode", "code_barre", "codebarre", "ean", "gencod", "upc", "gtin", "sku")
+
+
 def guess_columns(header: list[str], words: dict[str, tuple[str, ...]]) -> dict[str, str]:
     """A best guess {field: header name}: for each field in turn, the first of its words
     (in order of preference) found in a column name not taken yet."""

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from app.store.models import AuditLog, PosImport, Purchase, Setting
 from app.sync.csvio import (
+    BARCODE_WORDS,
     CsvRefused,
     CsvTable,
     cell,
@@ -66,17 +67,7 @@ _GUESSES = {  # words looked for in column names, best first (see csvio.guess_co
         "commande",
     ),
     "time": ("timestamp", "datetime", "date", "time", "heure", "sold_at", "horodat", "_ts_"),
-    "barcode": (
-        "barcode",
-        "code_barre",
-        "codebarre",
-        "ean",
-        "gencod",
-        "upc",
-        "gtin",
-        "sku",
-        "item",
-    ),
+    "barcode": (*BARCODE_WORDS, "item"),
     "amount": ("amount", "montant", "total", "price", "prix", "value", "valeur", "_net"),
     "salesperson_code": (
         "salesperson",
