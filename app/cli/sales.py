@@ -183,7 +183,7 @@ def _person(store: Any, code: str) -> Any:
     from app.sync.catalog import list_salespeople
 
     for sp in list_salespeople(store):
-        if sp.employee_code == code:
+        if sp.employee_code.casefold() == code.casefold():  # codes are unique in any case
             return sp
     raise CliError(f"no salesperson with employee code {code!r} (see `sales people`)")
 

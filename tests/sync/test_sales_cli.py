@@ -120,6 +120,9 @@ def test_salespeople_added_with_a_pin_on_stdin_and_checked(
     )
     assert _sales(db, "edit-person", "E999", "--activate") == 2
     assert "no salesperson with employee code 'E999'" in capsys.readouterr().err
+    assert _sales(db, "edit-person", "e100", "--activate") == 0  # codes match in any case
+    assert _sales(db, "people") == 0
+    assert "Anna L." in capsys.readouterr().out
 
 
 def test_pos_check_imports_nothing_then_import_once(
