@@ -25,17 +25,23 @@ from PySide6.QtWidgets import (
 )
 
 from app.sync import catalog
-from app.sync.csvio import CsvRefused, mapping_problem, read_csv
+from app.sync.csvio import CsvRefused, read_csv
 from app.sync.store_protocol import StoreLike
-from app.ui.pos_import_dialog import CHOOSE, fill_column_choice
-from app.ui.sales_widgets import ENCODINGS, ProgressJob, fill_table, header, make_table
+from app.ui.sales_widgets import (
+    ENCODINGS,
+    ProgressJob,
+    column_problem,
+    fill_column_choices,
+    fill_table,
+    header,
+    make_table,
+)
 from app.ui.workers import Background
 
 log = logging.getLogger(__name__)
 
 LABELS = {"barcode": "Barcode", "name": "Name", "category": "Category", "price": "Price"}
 REQUIRED = ("barcode", "name")
-NONE = "(none)"
 
 
 class CatalogDialog(QDialog):
@@ -153,16 +159,12 @@ class CatalogDialog(QDialog):
 
     def _set_columns(self, cols: list[str], guess: dict[str, str]) -> None:
         self.header_cols = cols
-        for fld, cb in self.combos.items():
-            fill_column_choice(cb, cols, CHOOSE if fld in REQUIRED else NONE, guess.get(fld))
+        fill_column_choices(self.combos, cols, REQUIRED, guess)
         self._mapping_changed()
 
     def mapping_problem(self) -> str:
         """Why Import is greyed, in one line; '' when it is not."""
-        if not self.header_cols:
-            return ""
-        chosen = {f: cb.currentData() for f, cb in self.combos.items()}
-        return mapping_problem(chosen, LABELS, REQUIRED)
+        return column_problem(self.combos, self.header_cols, LABELS, REQUIRED)
 
     def mapping(self) -> dict[str, str]:
         return {f: cb.currentData() for f, cb in self.combos.items() if cb.currentData()}

@@ -32,9 +32,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.sync import pos
-from app.sync.csvio import mapping_problem, read_csv, shown
+from app.sync.csvio import read_csv
 from app.sync.store_protocol import StoreLike
-from app.ui.sales_widgets import ENCODINGS, ProgressJob, fill_table, header, make_table
+from app.ui.sales_widgets import (
+    ENCODINGS,
+    ProgressJob,
+    column_problem,
+    fill_column_choices,
+    fill_table,
+    header,
+    make_table,
+)
 from app.ui.workers import Background
 
 log = logging.getLogger(__name__)
@@ -47,20 +55,6 @@ LABELS = {
     "salesperson_code": "Salesperson code (optional)",
 }
 REQUIRED = ("transaction_id", "time", "barcode", "amount")
-NONE = "(none)"
-CHOOSE = "— choose a column —"
-
-
-def fill_column_choice(cb: QComboBox, columns: list[str], first: str, want: str | None) -> None:
-    """Offer `columns` (item data: the header name) after `first` (data None: nothing
-    chosen), and select `want`, else `first`: a column is never chosen by default."""
-    cb.blockSignals(True)
-    cb.clear()
-    cb.addItem(first, None)
-    for col in columns:
-        cb.addItem(shown(col), col)
-    cb.setCurrentIndex(max(cb.findData(want), 0) if want else 0)
-    cb.blockSignals(False)
 
 
 def _rows(n: int) -> str:
@@ -253,18 +247,13 @@ class PosImportDialog(QDialog):
         return True
 
     def _set_columns(self, cols: list[str], guess: dict[str, str] | None = None) -> None:
-        for fld, cb in self.combos.items():
-            first = CHOOSE if fld in REQUIRED else NONE
-            fill_column_choice(cb, cols, first, (guess or {}).get(fld))
+        fill_column_choices(self.combos, cols, REQUIRED, guess or {})
         self._mapping_changed()
 
     def mapping_problem(self) -> str:
         """Why Check and Import are greyed, in one line; '' when they are not."""
-        if not self.header_cols:
-            return ""
-        chosen = {f: cb.currentData() for f, cb in self.combos.items()}
         labels = {f: label.removesuffix(" (optional)") for f, label in LABELS.items()}
-        return mapping_problem(chosen, labels, REQUIRED)
+        return column_problem(self.combos, self.header_cols, labels, REQUIRED)
 
     def mapping(self) -> pos.PosMapping | None:
         if not self.header_cols or self.mapping_problem():

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHeaderView,
     QLabel,
     QTableWidget,
@@ -20,11 +21,50 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.sync.csvio import mapping_problem, shown
 from app.ui.workers import Background
 
 log = logging.getLogger(__name__)
 
 ENCODINGS = [("UTF-8", "utf-8"), ("Windows / Latin-1", "cp1252"), ("UTF-16", "utf-16")]
+
+
+NONE = "(none)"  # an optional column left out
+CHOOSE = "— choose a column —"  # a required column not chosen yet
+
+
+def fill_column_choices(
+    combos: dict[str, QComboBox],
+    columns: list[str],
+    required: tuple[str, ...],
+    guess: dict[str, str],
+) -> None:
+    """Offer `columns` in each field's combo (item data: the header name) after CHOOSE
+    (required fields) or NONE (optional ones), both with data None, and select the
+    guessed column, else that first item: a column is never chosen by default."""
+    for fld, cb in combos.items():
+        want = guess.get(fld)
+        cb.blockSignals(True)
+        cb.clear()
+        cb.addItem(CHOOSE if fld in required else NONE, None)
+        for col in columns:
+            cb.addItem(shown(col), col)
+        cb.setCurrentIndex(max(cb.findData(want), 0) if want else 0)
+        cb.blockSignals(False)
+
+
+def column_problem(
+    combos: dict[str, QComboBox],
+    columns: list[str],
+    labels: dict[str, str],
+    required: tuple[str, ...],
+) -> str:
+    """Why the chosen columns cannot be used, in one line ('' when they can, or when
+    no file is loaded)."""
+    if not columns:
+        return ""
+    chosen = {f: cb.currentData() for f, cb in combos.items()}
+    return mapping_problem(chosen, labels, required)
 
 
 def header(title: str, subtitle: str = "") -> QWidget:
