@@ -94,8 +94,12 @@ class EngineHost(QObject):
 
         self._engine_worker.submit(work, self._started, self._start_failed)
 
+    def enabled_cameras(self) -> int:
+        """Cameras the engine is set to run (live or not)."""
+        return len([c for c in self.cfg.cameras if c.enabled])
+
     def _running_message(self) -> str:
-        n = len([c for c in self.cfg.cameras if c.enabled])
+        n = self.enabled_cameras()
         return f"{n} camera{'s' if n != 1 else ''}"
 
     def _started(self, engine: Any) -> None:

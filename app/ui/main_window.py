@@ -289,8 +289,9 @@ class MainWindow(QMainWindow):
             state = getattr(self.host.engine, "sync_state", None)
             state = state() if callable(state) else state
             self.sync_label.setText(f"Sync: {state or 'waiting'}")
-        n = len([c for c in cfg.cameras if c.enabled])
-        self.store_label.setText(f"Cameras live: {self.live_cameras()}/{n}")
+        self.store_label.setText(
+            f"Cameras live: {self.live_cameras()}/{self.host.enabled_cameras()}"
+        )
 
     def refresh_dashboard(self) -> None:
         if self.store is None or self._dash_loading or self._closing:
@@ -507,7 +508,7 @@ class MainWindow(QMainWindow):
         """Cameras the engine watches (what quitting would stop), live or not."""
         if self.host.state not in ("starting", "running"):
             return 0
-        return len([c for c in self.host.cfg.cameras if c.enabled])
+        return self.host.enabled_cameras()
 
     def live_cameras(self) -> int:
         return sum(1 for s in self.bridge.latest_status.values() if s.status == "live")

@@ -188,6 +188,19 @@ def shown_tile(qtbot) -> tuple[CameraTile, list[ZoneView], list[LineView]]:  # n
     return tile, zones, lines
 
 
+def painted_before_and_after(qtbot, pets_frames, **change: Any) -> tuple[Any, Any]:  # noqa: ANN001
+    """A shown tile painted with `make_state`'s state, then with `change` applied to it:
+    the two pictures."""
+    import dataclasses
+
+    tile, zones, lines = shown_tile(qtbot)
+    state = make_state(pets_frames[1], 2)
+    tile.set_view(build_view("plaza", state, zones, lines))
+    before = tile.grab().toImage()
+    tile.set_view(build_view("plaza", dataclasses.replace(state, **change), zones, lines))
+    return before, tile.grab().toImage()
+
+
 def test_tile_shows_counts_boxes_and_only_new_frames(qtbot, pets_frames) -> None:  # noqa: ANN001
     tile, zones, lines = shown_tile(qtbot)
     state = make_state(pets_frames[0], 1)
@@ -219,17 +232,11 @@ def test_a_tile_whose_camera_is_down_dims_its_last_picture_and_drops_the_boxes(
     qtbot,
     pets_frames,  # noqa: ANN001
 ) -> None:
-    import dataclasses
-
     from app.ui.style import track_color
 
-    tile, zones, lines = shown_tile(qtbot)
-    state = make_state(pets_frames[1], 2)
-    tile.set_view(build_view("plaza", state, zones, lines))
-    live = tile.grab().toImage()
-    down = dataclasses.replace(state, status="offline", message="connection refused")
-    tile.set_view(build_view("plaza", down, zones, lines))
-    img = tile.grab().toImage()
+    live, img = painted_before_and_after(
+        qtbot, pets_frames, status="offline", message="connection refused"
+    )
     want = track_color(7)
     assert abs(live.pixelColor(100, 150).hue() - want.hue()) < 25  # the box, while live
     assert img.pixelColor(100, 150).saturation() < 80  # no box once down
@@ -240,17 +247,10 @@ def test_a_person_the_zone_still_counts_is_drawn_dashed_where_last_seen(
     qtbot,
     pets_frames,  # noqa: ANN001
 ) -> None:
-    import dataclasses
-
     from app.ui.style import track_color
 
-    tile, zones, lines = shown_tile(qtbot)
-    state = make_state(pets_frames[1], 2)
-    tile.set_view(build_view("plaza", state, zones, lines))
-    before = tile.grab().toImage()
     held = Detections.create([[300, 150, 340, 250]], tracker_id=[9])
-    tile.set_view(build_view("plaza", dataclasses.replace(state, held=held), zones, lines))
-    img = tile.grab().toImage()
+    before, img = painted_before_and_after(qtbot, pets_frames, held=held)
     want = track_color(9)
     drawn = 0  # pixels of the box's left edge (80 px) painted in track 9's colour
     for y in range(160, 240):
