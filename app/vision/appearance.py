@@ -49,7 +49,7 @@ def describe(
     left out. A part with too little left, or a box off the image, is all-zero
     (unknown)."""
     boxes = np.asarray(xyxy, np.float64).reshape(-1, 4).tolist()
-    fronts = boxes if others is None else np.asarray(others, np.float64).reshape(-1, 4).tolist()
+    fronts = kernels.as_boxes(xyxy if others is None else others)
     out = np.zeros((len(boxes), len(PARTS), BINS), np.float32)
     visible = np.zeros(len(boxes), np.float64)
     for i, box in enumerate(boxes):
@@ -60,11 +60,11 @@ def describe(
 
 
 def describe_one(
-    image: np.ndarray, box: list[float], fronts: list[list[float]]
+    image: np.ndarray, box: list[float], fronts: np.ndarray
 ) -> tuple[np.ndarray, float] | None:
-    """`describe` for one box (x0, y0, x1, y1) with the boxes that may stand in front:
-    ((parts, BINS) histograms, visible fraction), or None when the box is off the
-    image."""
+    """`describe` for one box (x0, y0, x1, y1) with the boxes that may stand in front
+    ((M, 4) float64): ((parts, BINS) histograms, visible fraction), or None when the box
+    is off the image."""
     region = _region(image.shape, box)
     if region is None:
         return None
@@ -72,7 +72,7 @@ def describe_one(
     crop = cv2.resize(image[top:bottom, left:right], (CROP_W, CROP_H), interpolation=cv2.INTER_AREA)
     hists, visible = kernels.clothes_histograms(
         cv2.cvtColor(crop, cv2.COLOR_BGR2HSV),
-        np.asarray(fronts, np.float64).reshape(-1, 4),
+        fronts,
         float(box[3]),
         np.array(region, np.float64),
         _H_CODE,

@@ -17,6 +17,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from app.vision import kernels
+
 Point = tuple[float, float]
 Direction = Literal["in", "out"]
 
@@ -77,8 +79,7 @@ def segment_crossing(start: Point, end: Point, a: Point, b: Point) -> Direction 
 
 def bottom_centers(xyxy: np.ndarray) -> np.ndarray:
     """(N, 2) bottom-centre points of (N, 4) boxes: where a person stands."""
-    box = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
-    return np.stack([(box[:, 0] + box[:, 2]) / 2.0, box[:, 3]], axis=1)
+    return kernels.bottom_centers(kernels.as_boxes(xyxy))
 
 
 def as_polygon(polygon: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:

@@ -68,6 +68,41 @@ def xyxy_to_xyah(xyxy: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def bottom_centers(xyxy: np.ndarray) -> np.ndarray:
+    """(N, 4) xyxy -> (N, 2) bottom-centre points ((x0 + x1) / 2, y1)."""
+    out = np.empty((xyxy.shape[0], 2))
+    for i in range(xyxy.shape[0]):
+        out[i, 0] = (xyxy[i, 0] + xyxy[i, 2]) / 2.0
+        out[i, 1] = xyxy[i, 3]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def score_rows(
+    xyxy: np.ndarray, scores: np.ndarray, high: float, low: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of usable boxes (finite, positive width and height, finite score) with
+    a score >= `high`, and those with `low` <= score < `high`, each in row order."""
+    n = xyxy.shape[0]
+    hi = np.empty(n, np.int64)
+    lo = np.empty(n, np.int64)
+    nh = nl = 0
+    for i in range(n):
+        s = scores[i]
+        x0, y0, x1, y1 = xyxy[i, 0], xyxy[i, 1], xyxy[i, 2], xyxy[i, 3]
+        finite = np.isfinite(x0) and np.isfinite(y0) and np.isfinite(x1) and np.isfinite(y1)
+        if not (finite and np.isfinite(s) and x1 - x0 > 0 and y1 - y0 > 0):
+            continue
+        if s >= high:
+            hi[nh] = i
+            nh += 1
+        elif s >= low:
+            lo[nl] = i
+            nl += 1
+    return hi[:nh], lo[:nl]
+
+
+@njit(cache=True, nogil=True)
 def kalman_predict(
     mean: np.ndarray,
     var: np.ndarray,
@@ -197,6 +232,8 @@ def warm_up() -> None:
     xyah = xyxy_to_xyah(boxes)
     xyah_to_xyxy(xyah)
     iou_matrix(boxes, boxes)
+    bottom_centers(boxes)
+    score_rows(boxes, np.ones(2), 0.5, 0.1)
     mean = np.zeros((2, 8))
     var = np.ones((2, 3, 4))
     four = np.ones(4)

@@ -128,6 +128,31 @@ class _Work:
     ms: float = 0.0  # time spent in the detector's stages for this frame
 
 
+def open_clip(
+    plan: ClipPlan, start_ts: float | None = None, until_s: float | None = None
+) -> Iterator[Frame]:
+    """The frames `analyze_clip` analyses, with the clip opened and its first frame
+    decoded now (raises `VideoError` now): opening (~7 ms) and the decoder's first
+    frame (~5 ms) would otherwise keep the inference threads waiting at the start of the
+    analysis. Close the iterator (or exhaust it) to release the clip."""
+    frames = _frames(plan, start_ts, until_s)
+    try:
+        first = next(frames)
+    except StopIteration:
+        return iter(())
+    return _starting_with(first, frames)
+
+
+def _starting_with(first: Frame, rest: Iterator[Frame]) -> Iterator[Frame]:
+    try:
+        yield first
+        yield from rest
+    finally:
+        close = getattr(rest, "close", None)
+        if close is not None:
+            close()
+
+
 def _frames(plan: ClipPlan, start_ts: float | None, until_s: float | None) -> Iterator[Frame]:
     fps = None if plan.every_frame else plan.fps
     frames = iter_video(plan.path, fps=fps, start_ts=start_ts)
@@ -196,7 +221,8 @@ class _Flow:
     inference; waking once per burst, not once per frame, costs fewer interruptions
     and finds caches warm (bench/bench_analyze.py)."""
 
-    def __init__(self) -> None:
+    def __init__(self, workers: int = 1) -> None:
+        self._workers = workers  # inference threads
         lock = threading.Lock()
         self._space = threading.Condition(lock)  # the decoder waits for room
         self._todo_ready = threading.Condition(lock)  # inference threads wait for work
@@ -256,9 +282,14 @@ class _Flow:
         return n
 
     def _caller_may_go(self) -> bool:
-        """(lock held) A batch is ready, or all that is left of the clip."""
+        """(lock held) A batch is ready, or all that is left of the clip, or, once the
+        last frames are inferring, whatever is ready: the caller's work on it then
+        overlaps them instead of waiting for the last one."""
         ready = self._ready()
-        return ready >= BATCH or (self._ended and self._taken + ready == self._numbered)
+        if ready >= BATCH or not self._ended:
+            return ready >= BATCH
+        pending = self._numbered - self._taken - ready
+        return pending == 0 or (ready > 0 and pending <= self._workers)
 
     def infer(self, detector: Detector) -> None:
         """Inference thread: take the next frame to detect, prepare its network input,
@@ -280,8 +311,8 @@ class _Flow:
                 self._put_done(seq, result)
 
     def take(self) -> list[_Work | BaseException]:
-        """Caller: the next results in order, at least `BATCH` of them unless the clip
-        ends first; [] at the end."""
+        """Caller: the next results in order, at least `BATCH` of them unless the clip's
+        last frames are inferring; [] at the end."""
         with self._done_ready:
             self._done_ready.wait_for(lambda: self._caller_may_go() or self._stopped)
             n = self._ready()
@@ -303,11 +334,13 @@ def analyze_clip(
     start_ts: float | None = None,
     until_s: float | None = None,
     at_once: int | None = None,
+    frames: Iterator[Frame] | None = None,
 ) -> Generator[tuple[Frame, FrameResult], None, None]:
     """Run `pipeline` over the clip; yields each frame with its result. Call
     `pipeline.flush()` afterwards to close the visits still open at the end. `until_s`
     stops after that many seconds of video. `at_once`: inferences run side by side
-    (default: `side_by_side(pipeline.detector)`).
+    (default: `side_by_side(pipeline.detector)`). `frames`: the clip already opened
+    (`open_clip`, whose `start_ts` and `until_s` then apply); it is closed at the end.
 
     The work overlaps in three places: a decoder thread (decoding, motion gate),
     `at_once` inference threads (the detector's input preparation and inference, one per
@@ -317,14 +350,16 @@ def analyze_clip(
     at most once, with the same detections as `detector.detect(frame.image)`."""
     staged = _staged(pipeline.detector)
     n = side_by_side(pipeline.detector) if at_once is None else at_once
-    flow = _Flow()
-    frames = _frames(plan, start_ts, until_s)
+    inferring = max(1, n) if staged is not None else 0
+    flow = _Flow(inferring)
+    if frames is None:
+        frames = _frames(plan, start_ts, until_s)
     works = _gated(pipeline, staged, frames)
     threads = [threading.Thread(target=flow.decode, args=(works, frames), name="clip-decoder")]
     if staged is not None:
         threads += [
             threading.Thread(target=flow.infer, args=(staged,), name=f"clip-infer-{i}")
-            for i in range(max(1, n))
+            for i in range(inferring)
         ]
     for t in threads:
         t.daemon = True

@@ -46,6 +46,18 @@ PERSON = 0
 CAPACITY_REARM_S = 60.0
 
 
+def _nobody() -> Detections:
+    """No rows, shared (read-only): what `held` is on most frames, without building a
+    new empty record each time."""
+    none = Detections.empty()
+    for a in (none.xyxy, none.confidence, none.class_id, none.tracker_id):
+        a.flags.writeable = False
+    return none
+
+
+NOBODY = _nobody()
+
+
 class FrameLike(Protocol):
     """What the pipeline needs of a frame (`app.vision.cameras.Frame` has it)."""
 
@@ -350,7 +362,7 @@ class CameraPipeline:
             recent.popleft()
         wanted = {tid for z in self.zones.values() for tid in z.held_track_ids()}
         if not wanted:
-            return Detections.empty()
+            return NOBODY
         boxes: list[np.ndarray] = []
         ids: list[int] = []
         for _, past in reversed(recent):  # newest first: the last box of each
@@ -362,7 +374,7 @@ class CameraPipeline:
             if not wanted:
                 break
         if not ids:
-            return Detections.empty()
+            return NOBODY
         return Detections.create(np.stack(boxes), tracker_id=np.array(ids, np.int64))
 
     def _new_visitors(

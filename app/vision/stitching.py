@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from app.vision import appearance
+from app.vision import appearance, kernels
 from app.vision.detections import Detections
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,8 @@ class _Observed:
 
     def __init__(self, tracked: Detections, image: np.ndarray | None) -> None:
         self.ids: list[int] = tracked.tracker_id.tolist()
-        self.boxes: list[list[float]] = np.asarray(tracked.xyxy, np.float64).tolist()
+        self.xyxy = kernels.as_boxes(tracked.xyxy)  # (N, 4) float64
+        self.boxes: list[list[float]] = self.xyxy.tolist()
         self.points = [((x0 + x1) / 2.0, y1) for x0, _, x1, y1 in self.boxes]
         self.heights = [y1 - y0 for _, y0, _, y1 in self.boxes]
         self.image = image
@@ -75,7 +76,7 @@ class _Observed:
         if self.image is None:
             return None
         if row not in self._looks:
-            look = appearance.describe_one(self.image, self.boxes[row], self.boxes)
+            look = appearance.describe_one(self.image, self.boxes[row], self.xyxy)
             self._looks[row] = look[0] if look is not None else appearance.UNKNOWN
         return self._looks[row]
 

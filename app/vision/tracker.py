@@ -77,7 +77,9 @@ def associate(
     # so the optimum maximises total similarity instead of the number of pairs
     cost = np.where(sim >= min_sim, 1.0 - sim, 1.0 - min_sim + 1e-4)
     rows, cols = linear_sum_assignment(cost)
-    matches = [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if sim[r, c] >= min_sim]
+    matches = [
+        (r, c) for r, c in zip(rows.tolist(), cols.tolist(), strict=True) if sim[r, c] >= min_sim
+    ]
     mt = {m[0] for m in matches}
     md = {m[1] for m in matches}
     return matches, [i for i in range(nt) if i not in mt], [j for j in range(nd) if j not in md]
@@ -115,14 +117,9 @@ class ByteTracker:
         the input is never modified."""
         self.frame += 1
         self.origins = {}
-        boxes = np.asarray(detections.xyxy, np.float64)
+        boxes = kernels.as_boxes(detections.xyxy)
         scores = np.asarray(detections.confidence, np.float64)
-        wh = boxes[:, 2:] - boxes[:, :2]
-        valid = np.isfinite(boxes).all(axis=1) & np.isfinite(scores) & (wh > 0).all(axis=1)
-        high = np.flatnonzero(valid & (scores >= self.cfg.high_thresh))
-        low = np.flatnonzero(
-            valid & (scores >= self.cfg.low_thresh) & (scores < self.cfg.high_thresh)
-        )
+        high, low = kernels.score_rows(boxes, scores, self.cfg.high_thresh, self.cfg.low_thresh)
         predicted = self._predict()  # row i: tracks[i], until a track is dropped
         assigned: dict[int, Track] = {}  # detection row -> track
         left_high = self._match_pool(predicted, boxes, scores, high, low, assigned)
@@ -253,8 +250,10 @@ class ByteTracker:
                 if t.state is not State.LOST or self.frame - t.last_frame <= self.max_lost_frames
             ]
         )
-        live = [i for i, t in enumerate(self.tracks) if t.state is not State.LOST]
-        lost = [i for i, t in enumerate(self.tracks) if t.state is State.LOST]
+        live: list[int] = []
+        lost: list[int] = []
+        for i, t in enumerate(self.tracks):
+            (lost if t.state is State.LOST else live).append(i)
         if not live or not lost:
             return
         xyxy = kalman.xyah_to_xyxy(self._mean[:, :4])

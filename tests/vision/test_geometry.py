@@ -101,4 +101,8 @@ def test_polygon_shape_matches_the_plain_functions() -> None:
 
 def test_bottom_centers_and_centroid() -> None:
     np.testing.assert_allclose(bottom_centers(np.array([[10, 20, 30, 100]])), [[20, 100]])
+    boxes = np.random.default_rng(2).uniform(0, 500, (30, 4)).astype(np.float32)
+    want = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]], axis=1)
+    np.testing.assert_allclose(bottom_centers(boxes), want, rtol=1e-6)
+    assert bottom_centers(np.zeros((0, 4))).shape == (0, 2)
     assert polygon_centroid(SQUARE) == pytest.approx((60, 60))

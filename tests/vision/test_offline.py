@@ -5,6 +5,7 @@ the real PETS clip, with and without the motion gate, and with a detector that o
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from typing import Any
@@ -16,9 +17,15 @@ from app.config import AppConfig, DetectorConfig
 from app.vision.detections import Detections
 from app.vision.detector import Detector, create_detector
 from app.vision.models import ModelManager
-from app.vision.offline import analyze_clip, offline_detector_config, plan_clip, side_by_side
+from app.vision.offline import (
+    analyze_clip,
+    offline_detector_config,
+    open_clip,
+    plan_clip,
+    side_by_side,
+)
 from app.vision.pipeline import CameraPipeline
-from app.vision.video_io import iter_video
+from app.vision.video_io import VideoError, iter_video
 from tests.conftest import MODELS_DIR, PETS_CLIP
 
 SHAPES: dict[str, Any] = {
@@ -184,3 +191,88 @@ def test_analysis_runs_as_a_batch_job_and_gives_the_policy_back() -> None:
         t.join()
     assert seen == [os.SCHED_BATCH]  # the decoder and inference threads inherit it
     assert os.sched_getscheduler(0) == before
+
+
+class LastWaits(Detector):
+    """A staged detector whose last inference (the `total`-th) waits for `release`."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.calls = total, 0
+        self.lock = threading.Lock()
+        self.release = threading.Event()
+        self.last_done = threading.Event()
+
+    def prepare(self, frame: np.ndarray) -> Any:
+        return frame
+
+    def infer(self, prepared: Any) -> Any:
+        with self.lock:
+            self.calls += 1
+            last = self.calls == self.total
+        if last:
+            self.release.wait(10)
+            self.last_done.set()
+        return None
+
+    def finish(self, raw: Any, prepared: Any) -> Detections:
+        return Detections.empty()
+
+    def detect(self, frame: np.ndarray) -> Detections:
+        return self.finish(self.infer(self.prepare(frame)), frame)
+
+
+def test_the_results_before_the_last_inferences_come_while_they_run() -> None:
+    """At the end of a clip the caller gets what is ready while the last inferences
+    still run, so that its own work on them overlaps them, instead of waiting for the
+    very last frame."""
+    cfg = AppConfig.model_validate({**SHAPES, "analysis": {"motion": {"enabled": False}}})
+    total = 11  # frames 0-10: t <= 1.05 s of the 10 fps clip
+    det = LastWaits(total)
+    p = CameraPipeline("clip", cfg, det, None, fps=10.0)
+    seen: list[tuple[int, bool]] = []
+    for _, r in analyze_clip(p, plan_clip(PETS_CLIP, None, True), until_s=1.05, at_once=2):
+        seen.append((r.frame_index, det.last_done.is_set()))
+        if r.frame_index == total - 2:
+            det.release.set()
+    assert [i for i, _ in seen] == list(range(total))
+    assert not seen[total - 2][1]  # frame 9 came while frame 10 was still inferring
+    assert seen[-1][1]
+
+
+def test_an_opened_clip_is_analysed_as_the_plain_one_and_closed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """`open_clip` opens the clip and decodes its first frame at once (a file that is not
+    a video fails there, before any thread starts); analysing it gives what analysing
+    the plan gives, and stopping early releases it."""
+    from app.vision import offline
+
+    cfg = AppConfig.model_validate({**SHAPES, "analysis": {"motion": {"enabled": False}}})
+    single = detector(offline_detector_config(DetectorConfig()))
+    plan = plan_clip(PETS_CLIP, None, True)
+    p = CameraPipeline("clip", cfg, single, None, fps=10.0)
+    opened = open_clip(plan, until_s=UNTIL_S)
+    got = rows(analyze_clip(p, plan, at_once=2, frames=opened))
+    assert got == staged(cfg, single, at_once=2)
+    assert len(got) == FRAMES
+
+    notes = tmp_path / "notes.avi"
+    notes.write_text("not a video\n" * 50)
+    with pytest.raises(VideoError, match="not a video"):
+        open_clip(dataclasses.replace(plan, path=notes))
+
+    closed: list[bool] = []
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            yield from iter_video(*args, **kwargs)
+        finally:
+            closed.append(True)
+
+    monkeypatch.setattr(offline, "iter_video", recorded)
+    opened = open_clip(plan)
+    assert closed == []  # open, with its first frame decoded
+    results = analyze_clip(p, plan, at_once=2, frames=opened)
+    assert [next(results)[1].frame_index for _ in range(3)] == [0, 1, 2]
+    results.close()
+    assert closed == [True]

@@ -376,3 +376,32 @@ def test_box_iou_matches_the_plain_formula() -> None:
     np.testing.assert_allclose(got, want, rtol=1e-12)
     assert got[1, 2] == 0.0 and got[1, 3] == pytest.approx(36 / 100)
     assert box_iou(boxes[:0], boxes).shape == (0, 40)
+
+
+def test_score_rows_match_the_plain_formula() -> None:
+    """The compiled split of detections into high- and low-score rows against the numpy
+    form it replaced: unusable boxes (not finite, no width or height, no score) are in
+    neither, and the thresholds are inclusive below."""
+    from app.vision.kernels import score_rows
+
+    rng = np.random.default_rng(5)
+    xy = rng.uniform(0, 200, (60, 2))
+    boxes = np.concatenate([xy, xy + rng.uniform(0, 60, (60, 2))], axis=1)
+    scores = rng.uniform(0, 1, 60)
+    boxes[0, 2] = boxes[0, 0]  # no width
+    boxes[1, 3] = boxes[1, 1] - 5  # negative height
+    boxes[2, 1] = np.nan
+    boxes[3, 2] = np.inf
+    scores[4] = np.nan
+    scores[5], scores[6], scores[7] = 0.6, 0.1, 0.0999
+    high_t, low_t = 0.6, 0.1
+    wh = boxes[:, 2:] - boxes[:, :2]
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(boxes).all(axis=1) & np.isfinite(scores) & (wh > 0).all(axis=1)
+    want_high = np.flatnonzero(valid & (scores >= high_t))
+    want_low = np.flatnonzero(valid & (scores >= low_t) & (scores < high_t))
+    high, low = score_rows(boxes, scores, high_t, low_t)
+    assert high.tolist() == want_high.tolist() and low.tolist() == want_low.tolist()
+    assert 5 in high and 6 in low and 7 not in low
+    assert not {0, 1, 2, 3, 4} & {*high.tolist(), *low.tolist()}
+    assert len(high) > 10 and len(low) > 10  # the random rows landed on both sides
