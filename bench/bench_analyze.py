@@ -14,7 +14,9 @@ End-to-end: `python main.py analyze PETS --every-frame --out events.jsonl --trac
 run in-process (decoder thread with the motion gate, one inference thread per core that
 prepares the input and infers, the caller's output decoding, tracker, zones, lines,
 writing events and tracks), frames / seconds of its analysis loop (the rate `analyze`
-prints) and of the whole command (with start-up). With the motion gate on, still frames skip
+prints; it starts once the pipeline is built and the clip is open) and of the whole
+command (with start-up: config, probe, model load, the pipeline's compiled kernels,
+opening the clip). With the motion gate on, still frames skip
 inference, so that variant can beat the ceiling; the gate-off variant is the fair one.
 
 The machine is shared and its speed drifts by 10-20 % within a minute, so every
@@ -181,7 +183,8 @@ def report(
             f"bracketed ratios {_fmt(ratios[name], 3)}); best {max(loop):.1f} frames/s = "
             f"{max(loop) / best:.3f} of the best ceiling (best vs best); against the old "
             f"ceiling (best vs best) {max(loop) / max(old):.3f}\n"
-            f"  whole command (+ start-up: config, probe, model load): best {max(whole):.1f} "
+            f"  whole command (+ start-up: config, probe, model load, pipeline, opening the "
+            f"clip): best {max(whole):.1f} "
             f"frames/s = {max(whole) / best:.3f} of the best ceiling; rounds "
             f"{_fmt(whole)} frames/s"
         )
