@@ -1,5 +1,6 @@
-"""Compiled inner loops of tracking (numba): IoU, Kalman steps, box conversions, and
-the stitcher's clothes-colour histograms and look distances.
+"""Compiled inner loops of tracking (numba): IoU, Kalman steps, box conversions, the
+split of detections by score, bottom-centre points, and the stitcher's clothes-colour
+histograms and look distances.
 
 Per analysed frame the tracker works on a handful of boxes (a few people, a few
 detections). At that size numpy's cost is its per-call overhead, not arithmetic (2-4 us
@@ -10,8 +11,8 @@ that is read-only, numba's user cache), each a single call. `warm_up()` compiles
 loads them all; `CameraPipeline` calls it when it is built.
 
 The functions take float64 arrays (the histograms: 8-bit HSV and int64 lookup tables)
-and are used through `app.vision.kalman`, `app.vision.tracker` and
-`app.vision.appearance`.
+and are used through `app.vision.kalman`, `app.vision.tracker`, `app.vision.geometry`
+and `app.vision.appearance`.
 """
 
 from __future__ import annotations
