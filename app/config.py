@@ -107,6 +107,12 @@ class LineConfig(Strict):
     hysteresis_px: float = Field(
         6.0, ge=0, le=200, description="Distance a point must move past the line to count."
     )
+    door: bool = Field(
+        True,
+        description="A door of the store: its crossings are the store's entries and exits "
+        "(footfall). False for a line inside the store (an aisle, a department), counted "
+        "on its own only.",
+    )
 
     @model_validator(mode="after")
     def _not_degenerate(self) -> LineConfig:

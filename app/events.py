@@ -38,6 +38,7 @@ class LineCross(Event):
     direction: Literal["in", "out"]
     track_id: int
     visitor_id: str = ""
+    door: bool = True  # a door of the store (footfall), not a line inside it
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,17 @@ def test_minimal_forms_load(tmp_path: Path, name: str, text: str) -> None:
     assert cfg.zones[0].polygon[2] == (200, 150)
     assert cfg.analysis.fps == 5.0
     assert cfg.store.privacy_mode == "anonymous"
+    assert cfg.lines[0].door  # a line is a door of the store unless it says otherwise
+
+
+def test_a_line_inside_the_store_is_not_a_door(tmp_path: Path) -> None:
+    p = tmp_path / "c.toml"
+    p.write_text(MINIMAL_TOML.replace("end = [432, 180]", "end = [432, 180]\ndoor = false"))
+    cfg = load_config(p)
+    assert cfg.lines[0].door is False
+    assert parse_config(dump_config(cfg)).lines[0].door is False  # as saved
+    with pytest.raises(ConfigError, match="lines.0.door"):
+        parse_config({"lines": [{"name": "l", "start": [0, 0], "end": [1, 0], "door": "maybe"}]})
 
 
 @pytest.mark.parametrize(

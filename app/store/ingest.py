@@ -4,11 +4,13 @@ Events of one batch are grouped by table and written with `executemany`; rollup 
 are summed in memory and upserted once per touched 15-minute bucket; each touched bucket
 is queued (or refreshed) in the sync outbox. Rollup meaning per scope:
 
-- line (name = line):  entries/exits = in/out crossings; passersby = PassedBy on that line
+- line (name = line):  a door line (`LineCross.door`): entries/exits = in/out crossings;
+                       passersby = PassedBy on that line
+- aisle (name = line): the same for a line inside the store (not a door): never footfall
 - zone (name = zone):  entries = ZoneEnter (not revisits); exits, dwell = VisitClosed
                        (bucket of the exit time); occupancy_peak = max Occupancy count
 - entrance:            entries = EntranceEntered; passersby = PassedBy
-- camera:              entries/exits = its line crossings; passersby; occupancy_peak
+- camera:              entries/exits = its door lines' crossings; passersby; occupancy_peak
 """
 
 from __future__ import annotations
@@ -235,6 +237,10 @@ class Ingestor:
     def _line(self, e: ev.LineCross) -> None:
         self._rows["line"].append((e.camera, e.line, e.direction, e.ts, e.track_id, e.visitor_id))
         i = 0 if e.direction == "in" else 1
+        if not e.door:  # a line inside the store: its own counts, no footfall
+            self._roll("aisle", e.line, e.camera, e.ts)[i] += 1
+            self._touch(e.visitor_id, e.ts, e.camera)
+            return
         self._roll("line", e.line, e.camera, e.ts)[i] += 1
         self._roll("camera", e.camera, e.camera, e.ts)[i] += 1
         self._touch(e.visitor_id, e.ts, e.camera)

@@ -336,7 +336,7 @@ class Rollup(Base):
     __tablename__ = "rollups"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     bucket_start: Mapped[float] = mapped_column(Float)  # epoch seconds, multiple of 900
-    scope: Mapped[str] = mapped_column(String(8))  # camera | zone | line | entrance
+    scope: Mapped[str] = mapped_column(String(8))  # camera | zone | line | aisle | entrance
     camera: Mapped[str] = mapped_column(String(80), default="")
     name: Mapped[str] = mapped_column(String(80))  # zone / line / camera name
     entries: Mapped[int] = mapped_column(Integer, default=0)

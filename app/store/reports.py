@@ -2,8 +2,9 @@
 a busy store is a few thousand rows. Times in results are in the store's time zone.
 
 Footfall ("people who came in"): the entrance rollups when entrances are configured
-(crossed the outer line AND reached the zone inside the door), otherwise the sum of all
-line "in" crossings. Passers-by come from the entrance rollups.
+(crossed the outer line AND reached the zone inside the door), otherwise the sum of the
+door lines' "in" crossings (a line inside the store, `door = false`, is rolled up as an
+"aisle" and never counts). Passers-by come from the entrance rollups.
 """
 
 from __future__ import annotations

@@ -299,11 +299,11 @@ class DashboardView(QWidget):
         counting = data is not None and d.has_counting
         self.k_entries.set(
             str(d.entries) if counting else "—",
-            "people who came in" if counting or data is None else "draw a counting line",
+            "people who came in" if counting or data is None else "draw a line at the door",
         )
         self.k_exits.set(
             str(d.exits) if counting else "—",
-            "people who left" if counting or data is None else "draw a counting line",
+            "people who left" if counting or data is None else "draw a line at the door",
         )
         self.k_pass.set(
             str(d.passersby) if d.has_entrances else "—",

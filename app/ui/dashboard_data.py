@@ -41,7 +41,7 @@ class DashboardData:
     exits: int = 0
     passersby: int = 0
     has_entrances: bool = False
-    has_counting: bool = False  # a counting line or an entrance exists (or counts do)
+    has_counting: bool = False  # a door line or an entrance exists (or counts do)
     footfall_today: list[int] = field(default_factory=lambda: [0] * 24)
     footfall_last_week: list[int] = field(default_factory=lambda: [0] * 24)
     occupancy_by_hour: list[int] = field(default_factory=lambda: [0] * 24)
@@ -82,14 +82,15 @@ def load_dashboard(store: Any, cfg: AppConfig, now: float | None = None) -> Dash
         totals = reports.today_totals(s, tz, now)
         data.entries, data.passersby = totals.entries, totals.passersby
         data.has_entrances = totals.capture_rate is not None or bool(cfg.entrances)
-        data.has_counting = bool(cfg.lines or cfg.entrances or totals.entries)
+        doors = any(ln.door for ln in cfg.lines)
+        data.has_counting = bool(doors or cfg.entrances or totals.entries)
         data.footfall_today = _hours_of(reports.footfall_per_hour(s, start, end, tz))
         week = 7 * 86400
         data.footfall_last_week = _hours_of(
             reports.footfall_per_hour(s, start - week, end - week, tz)
         )
-        # with entrances, entries are theirs: exits are the out-crossings of their lines,
-        # not of every line (a line across an aisle is no door)
+        # exits: the out-crossings of the door lines (lines inside the store are rolled
+        # up apart); with entrances, entries are theirs, so exits are their lines' only
         exit_lines = select(Rollup.exits).where(
             Rollup.scope == "line", Rollup.bucket_start >= start, Rollup.bucket_start < end
         )

@@ -20,6 +20,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -118,9 +119,16 @@ class ZoneEditor(QDialog):
         self.capacity.setRange(0, 10000)
         self.capacity.setSpecialValueText("no limit")
         self.capacity.valueChanged.connect(self._capacity_edited)
+        self.door = QCheckBox("A door of the store")
+        self.door.setToolTip(
+            "Its crossings are the store's entries and exits (footfall). Untick it for a "
+            "line inside the store, such as an aisle: it is then counted on its own only."
+        )
+        self.door.toggled.connect(self._door_edited)
         form.addRow("Name", self.name)
         form.addRow("Kind", self.kind)
         form.addRow("Capacity", self.capacity)
+        form.addRow("", self.door)
         side.addLayout(form)
         row = QHBoxLayout()
         self.flip_button = QPushButton("Flip direction")
@@ -208,8 +216,7 @@ class ZoneEditor(QDialog):
         self._loading = True
         self.list.clear()
         for s in self.canvas.shapes:
-            extra = f"  ·  max {s.capacity}" if s.capacity else ""
-            self.list.addItem(f"{s.name}   —   {KIND_LABELS[s.kind]}{extra}")
+            self.list.addItem(s.label())
         self.list.setCurrentRow(self.canvas.selected)
         self._loading = False
         self._load_props()
@@ -229,6 +236,7 @@ class ZoneEditor(QDialog):
         self._loading = True
         for w in (self.name, self.kind, self.capacity, self.flip_button, self.delete_button):
             w.setEnabled(s is not None)
+        self.door.setVisible(s is not None and s.kind == "line")
         self.kind.clear()
         if s is not None:
             self.name.setText(s.name)
@@ -238,6 +246,7 @@ class ZoneEditor(QDialog):
             self.kind.setCurrentIndex(kinds.index(s.kind))
             self.capacity.setValue(s.capacity or 0)
             self.capacity.setEnabled(s.kind != "line")
+            self.door.setChecked(s.door)
             self.flip_button.setEnabled(s.kind in ("line", "entrance"))
         else:
             self.name.setText("")
@@ -250,7 +259,7 @@ class ZoneEditor(QDialog):
             s.name = text.strip()
             item = self.list.item(self.canvas.selected)
             if item is not None:
-                item.setText(f"{s.name}   —   {KIND_LABELS[s.kind]}")
+                item.setText(s.label())
             self.canvas.update()
 
     def _kind_edited(self) -> None:
@@ -264,6 +273,18 @@ class ZoneEditor(QDialog):
         s = self.selected()
         if s is not None and not self._loading:
             s.capacity = value or None
+            self._relabel(s)
+
+    def _door_edited(self, door: bool) -> None:
+        s = self.selected()
+        if s is not None and not self._loading and s.kind == "line":
+            s.door = door
+            self._relabel(s)
+
+    def _relabel(self, s: Shape) -> None:
+        item = self.list.item(self.canvas.selected)
+        if item is not None:
+            item.setText(s.label())
 
     # --- apply ------------------------------------------------------------------
     def apply(self) -> bool:

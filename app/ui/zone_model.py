@@ -33,6 +33,14 @@ class Shape:
     capacity: int | None = None
     line_name: str = ""  # entrance only: names of the generated line and zone
     zone_name: str = ""
+    door: bool = True  # line only: a door of the store (footfall), not an aisle
+
+    def label(self) -> str:
+        """The shape as the editor's list shows it."""
+        extra = f"  ·  max {self.capacity}" if self.capacity else ""
+        if self.kind == "line" and not self.door:
+            extra = "  ·  inside the store"
+        return f"{self.name}   —   {KIND_LABELS[self.kind]}{extra}"
 
     @property
     def is_line(self) -> bool:
@@ -112,7 +120,7 @@ def shapes_from_config(cfg: AppConfig, camera: str) -> list[Shape]:
     for z in zones.values():
         shapes.append(Shape(z.name, z.kind, list(z.polygon), capacity=z.capacity))
     for ln in lines.values():
-        shapes.append(Shape(ln.name, "line", [ln.start, ln.end]))
+        shapes.append(Shape(ln.name, "line", [ln.start, ln.end], door=ln.door))
     return shapes
 
 
@@ -146,7 +154,11 @@ def _add_shapes(
                 )
             )
         elif s.kind == "line":
-            lines.append(LineConfig(name=s.name, camera=camera, start=s.points[0], end=s.points[1]))
+            lines.append(
+                LineConfig(
+                    name=s.name, camera=camera, start=s.points[0], end=s.points[1], door=s.door
+                )
+            )
         else:
             zname = s.zone_name or s.name
             lname = s.line_name or f"{s.name} (street side)"

@@ -159,7 +159,12 @@ class LineCounter:
         self.counts[direction] += 1
         log.debug("line %s: track %s crossed %s at t=%.2f", self.name, tid, direction, stamp.t)
         return stamp.event(
-            LineCross, line=self.name, direction=direction, track_id=tid, visitor_id=vid
+            LineCross,
+            line=self.name,
+            direction=direction,
+            track_id=tid,
+            visitor_id=vid,
+            door=self.cfg.door,
         )
 
     def flush(self) -> list[LineCross]:

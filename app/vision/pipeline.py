@@ -219,10 +219,16 @@ class CameraPipeline:
                 for old in self.zones.values():
                     flushed.extend(old.flush(self._last))
             self.zones = new_zones
-            self.lines = {
+            kept_lines = {
                 ln.name: self.lines[ln.name]
+                for ln in lines
                 if ln.name in self.lines and self.lines[ln.name].same_geometry(ln)
-                else LineCounter(ln, track_end_s=rules.lost_s)
+            }
+            for ln in lines:
+                if ln.name in kept_lines:
+                    kept_lines[ln.name].cfg = ln  # e.g. a line now marked as inside the store
+            self.lines = {
+                ln.name: kept_lines.get(ln.name) or LineCounter(ln, track_end_s=rules.lost_s)
                 for ln in lines
             }
             self._build_entrances(cfg)

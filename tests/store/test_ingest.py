@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -170,3 +171,31 @@ def test_a_bad_event_fails_alone(store: Store) -> None:
         assert "does not persist str" in str(exc)
     else:  # pragma: no cover
         raise AssertionError("a bad event was acknowledged")
+
+
+def test_a_line_inside_the_store_is_no_footfall(store: Store) -> None:
+    """Crossings of a line that is not a door (`door = false`, an aisle) keep their own
+    rows and rollups ("aisle", which HQ accepts) but are not the store's entries or
+    exits: neither the "line" scope that footfall adds up nor the camera's."""
+    from app.store import reports
+
+    w = store.writer
+    w.ingest(LineCross("cam", T0 + 1, 0, 0.0, "door", "in", 1))
+    for i in range(4):
+        w.ingest(LineCross("cam", T0 + 2 + i, 0, 0.0, "shoes aisle", "in", 10 + i, door=False))
+    w.ingest(LineCross("cam", T0 + 9, 0, 0.0, "shoes aisle", "out", 20, door=False))
+    w.flush()
+    r = _rollups(store)
+    aisle = r[("aisle", "shoes aisle", T0)]
+    assert (aisle.entries, aisle.exits) == (4, 1)
+    assert ("line", "shoes aisle", T0) not in r
+    assert (r[("camera", "cam", T0)].entries, r[("camera", "cam", T0)].exits) == (1, 0)
+    with store.read_session() as s:
+        day = datetime.fromtimestamp(T0, UTC).date()
+        assert reports.day_totals(s, day).entries == 1
+        crossings = reports.today_line_counts(s, "cam", now=T0 + 10)
+        outbox = [json.loads(o.payload) for o in s.scalars(select(OutboxRow))]
+    assert crossings["shoes aisle"] == {"in": 4, "out": 1}  # its own counts are kept
+    sent = [d for d in outbox if d.get("scope") == "aisle"]
+    assert len(sent) == 1
+    payload.validate_data("rollup", sent[0])

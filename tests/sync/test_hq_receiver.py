@@ -285,6 +285,8 @@ def test_daily_footfall_and_conversion(hq: Hq) -> None:
         rollup(3, day1 + 23 * 3600 + 900, entries=10, passersby=0),
         # a counting line is not footfall when the store has entrance rollups
         rollup(4, day1 + 3600, entries=999, scope="line", name="aisle"),
+        # a line inside the store (not a door) is never footfall
+        rollup(7, day1 + 5 * 3600, entries=555, scope="aisle", name="shoes aisle"),
         {"kind": "sales_agg", "seq": 5, "data": {
             "bucket_start": int(day1 + 3600), "salesperson_code": "E1", "transactions": 20,
             "lines": 31, "revenue": 1234.5, "linked_transactions": 5, "linked_revenue": 300.0}},

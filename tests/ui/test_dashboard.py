@@ -80,7 +80,12 @@ def test_empty_store_shows_explanations_not_blank_charts(qtbot, store) -> None: 
     bare = load_dashboard(store, CFG.model_copy(update={"lines": [], "entrances": []}))
     view.set_data(bare)
     assert view.k_entries.value.text() == "—"
-    assert "counting line" in view.k_entries.hint.text()
+    assert "line at the door" in view.k_entries.hint.text()
+    # nor with only a line inside the store (not a door)
+    aisle = {"name": "Aisle", "start": [0, 5], "end": [10, 5], "door": False}
+    inside = CFG.model_validate({**CFG.model_dump(), "lines": [aisle], "entrances": []})
+    view.set_data(load_dashboard(store, inside))
+    assert view.k_entries.value.text() == "—"
 
 
 def test_figures_come_from_the_store_and_alerts_can_be_acknowledged(qtbot, store) -> None:  # noqa: ANN001
@@ -181,3 +186,27 @@ def test_with_an_entrance_exits_are_its_lines_not_every_line(store) -> None:  # 
     assert load_dashboard(store, CFG, now).exits == 3
     no_entrance = CFG.model_copy(update={"entrances": []})
     assert load_dashboard(store, no_entrance, now).exits == 7  # then every line is a door
+
+
+def test_a_line_inside_the_store_is_neither_entries_nor_exits(store) -> None:  # noqa: ANN001
+    """Without entrances, the door lines' crossings are the entries and exits; a line
+    marked as inside the store (an aisle) is counted on its own only."""
+    now = time.time()
+    k: dict[str, Any] = {"camera": "door", "frame": 0, "t": 0.0}
+    door = [
+        ev.LineCross(**k, ts=now - 20 - i, line="Front", direction=d, track_id=i)
+        for i, d in enumerate(["in", "in", "out"])
+    ]
+    aisle = [
+        ev.LineCross(**k, ts=now - 5 - i, line="Aisle", direction=d, track_id=10 + i, door=False)
+        for i, d in enumerate(["in", "out", "out", "in", "in"])
+    ]
+    store.writer.ingest_many(door + aisle).result(timeout=30)
+    lines = [
+        {"name": "Front", "start": [0, 10], "end": [10, 10]},
+        {"name": "Aisle", "start": [0, 5], "end": [10, 5], "door": False},
+    ]
+    cfg = CFG.model_validate({**CFG.model_dump(), "lines": lines, "entrances": []})
+    data = load_dashboard(store, cfg, now)
+    assert (data.entries, data.exits) == (2, 1)
+    assert sum(data.footfall_today) == 2

@@ -286,3 +286,28 @@ def test_enter_on_a_zone_with_two_corners_says_what_is_missing(editor) -> None: 
     click(ed, 100, 100)
     QTest.keyClick(ed.canvas, Qt.Key.Key_Return)
     assert ed.canvas.drawing is None and ed.hint.text() == IDLE_HINT
+
+
+def test_a_line_inside_the_store_is_unticked_as_a_door(editor, qtbot) -> None:  # noqa: ANN001
+    """A counting line is a door of the store unless its box is unticked; the choice
+    shows in the list, is applied to the config, and comes back when the editor opens
+    again. Zones have no such box."""
+    ed, applied = editor
+    ed.draw_buttons["line"].click()
+    click(ed, 240, 60)
+    click(ed, 240, 340)
+    assert ed.door.isVisibleTo(ed) and ed.door.isChecked()
+    ed.door.click()  # as a person unticks it
+    assert not ed.door.isChecked()
+    assert "inside the store" in ed.list.item(0).text()
+    assert ed.has_changes()
+    assert ed.apply(), ed.error.text()
+    line = next(ln for ln in applied[-1].lines if ln.camera == "plaza")
+    assert line.door is False
+    again = shapes_from_config(applied[-1], "plaza")
+    assert [s.door for s in again if s.kind == "line"] == [False]
+
+    ed.draw_buttons["zone"].click()
+    for x, y in [(40, 120), (220, 120), (220, 300), (40, 120)]:
+        click(ed, x, y)
+    assert not ed.door.isVisibleTo(ed)  # the new zone is selected: no door box

@@ -225,6 +225,25 @@ def test_apply_config_adds_a_line_live_and_keeps_counts() -> None:
     assert p.zones == {}
 
 
+def test_a_line_marked_inside_the_store_says_so_in_its_crossings() -> None:
+    """Unticking "a door of the store" on a line (same place) keeps its counts and the
+    tracks it follows; its crossings from then on say they are not footfall."""
+    walk_back = [person(5, 200, 110 + 15 * k) for k in range(10)]  # down across the line
+    p, seen = make(walk_in(steps=10) + walk_back)
+    fs = frames(20)
+    for f in fs[:10]:
+        p.process(f)
+    crossed = [e for e in seen if isinstance(e, LineCross)]
+    assert len(crossed) == 1 and crossed[0].door
+    aisle = {**CFG["lines"][0], "door": False}
+    p.apply_config(parse_config({**CFG, "lines": [aisle]}))
+    assert p.lines["door"].counts == {"in": 1, "out": 0}  # the same counter, kept
+    for f in fs[10:]:
+        p.process(f)
+    out = [e for e in seen if isinstance(e, LineCross)][1:]
+    assert [(e.direction, e.door) for e in out] == [("out", False)]
+
+
 # --- the real thing -------------------------------------------------------------------
 
 PETS_CFG: dict[str, Any] = {
