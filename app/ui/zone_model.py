@@ -37,9 +37,9 @@ class Shape:
 
     def label(self) -> str:
         """The shape as the editor's list shows it."""
-        extra = f"  ·  max {self.capacity}" if self.capacity else ""
         if self.kind == "line" and not self.door:
-            extra = "  ·  inside the store"
+            return f"{self.name}   —   In-store line"
+        extra = f"  ·  max {self.capacity}" if self.capacity else ""
         return f"{self.name}   —   {KIND_LABELS[self.kind]}{extra}"
 
     @property

@@ -299,7 +299,7 @@ def test_a_line_inside_the_store_is_unticked_as_a_door(editor, qtbot) -> None:  
     assert ed.door.isVisibleTo(ed) and ed.door.isChecked()
     ed.door.click()  # as a person unticks it
     assert not ed.door.isChecked()
-    assert "inside the store" in ed.list.item(0).text()
+    assert ed.list.item(0).text().endswith("In-store line")
     assert ed.has_changes()
     assert ed.apply(), ed.error.text()
     line = next(ln for ln in applied[-1].lines if ln.camera == "plaza")
