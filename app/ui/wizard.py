@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -298,6 +299,28 @@ class FirstRunWizard(QWizard):
     def accept(self) -> None:
         self._result = AppConfig.model_validate(self.build_config().model_dump())
         super().accept()
+
+    def ask_before_quitting(self) -> bool:
+        """Whether to stop setting up after all (Cancel, Esc, the window's close button):
+        nothing is saved and Vitrine closes. Keep setting up is the default."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Stop setting up?")
+        box.setText("Stop setting up Vitrine and close it?")
+        box.setInformativeText(
+            "Nothing you entered is kept, and Vitrine counts nobody until it is set up. "
+            "It starts this setup again the next time you open it."
+        )
+        keep = box.addButton("Keep setting up", QMessageBox.ButtonRole.RejectRole)
+        quit_ = box.addButton("Close Vitrine", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.exec()
+        return box.clickedButton() is quit_
+
+    def reject(self) -> None:
+        if self.ask_before_quitting():
+            super().reject()
 
     def result_config(self) -> AppConfig | None:
         return self._result

@@ -23,6 +23,12 @@ def background():  # noqa: ANN201
     bg.shutdown()
 
 
+@pytest.fixture(autouse=True)
+def quitting_without_a_question(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closing a wizard at teardown (Cancel) does not stop at the message box."""
+    monkeypatch.setattr(FirstRunWizard, "ask_before_quitting", lambda self: True)
+
+
 def test_wizard_validates_each_page_and_saves_to_the_store(qtbot, store, background) -> None:  # noqa: ANN001
     desktop = DesktopApp(store)
     assert desktop.first_run
@@ -342,3 +348,32 @@ def test_editing_a_camera_keeps_its_name_when_its_kind_changes(qtbot, background
     name = add.form.name.text()
     add.form.set_kind("file")
     assert add.form.name.text() == name == "Camera 2"
+
+
+def test_cancel_asks_before_quitting_setup(qtbot, background, monkeypatch) -> None:  # noqa: ANN001
+    """Cancel (or Esc) asks first, "Keep setting up" being the default: a slip of the
+    hand does not close Vitrine and lose what was typed."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    monkeypatch.undo()  # the real question
+    wiz = FirstRunWizard(background, AppConfig())
+    qtbot.addWidget(wiz)
+    wiz.show()
+    wiz.store_page.name.setText("Rivoli")
+    seen: list[str] = []
+
+    def answer(label: str) -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        seen.append(box.defaultButton().text())
+        next(b for b in box.buttons() if b.text() == label).click()
+
+    QTimer.singleShot(0, lambda: answer("Keep setting up"))
+    wiz.reject()
+    assert wiz.isVisible() and wiz.store_page.name.text() == "Rivoli"
+    assert seen == ["Stop setting up Vitrine and close it?", "Keep setting up"]
+    QTimer.singleShot(0, lambda: answer("Close Vitrine"))
+    wiz.reject()
+    assert not wiz.isVisible() and wiz.result() == wiz.DialogCode.Rejected
