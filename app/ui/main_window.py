@@ -15,8 +15,8 @@ import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QSize, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -29,8 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import __version__
 from app.config import AppConfig, CameraConfig
 from app.events import Alert, CameraStatus
+from app.paths import data_dir
+from app.ui import help as help_texts
 from app.ui.bridge import EngineBridge
 from app.ui.camera_dialog import CameraDialog
 from app.ui.camera_wall import CameraWall
@@ -172,6 +175,9 @@ class MainWindow(QMainWindow):
             act = m.addAction(EXTERNAL[key][1] + "…")
             act.triggered.connect(lambda _=False, k=key: self.open_external(k))
         m = mb.addMenu("&Help")
+        m.addAction("Getting started", self.getting_started)
+        m.addAction("Open the data folder", self.open_data_folder)
+        m.addSeparator()
         m.addAction("About Vitrine", self.about)
 
     def _wire(self) -> None:
@@ -399,8 +405,28 @@ class MainWindow(QMainWindow):
 
     def about(self) -> None:
         QMessageBox.about(
-            self, "About Vitrine", "<b>Vitrine</b><br>In-store analytics that stay in the store."
+            self,
+            "About Vitrine",
+            help_texts.about_text(__version__, self.host.cfg.store.name, data_dir()),
         )
+
+    def getting_started(self) -> QMessageBox:
+        """The first steps, in a window that stays open beside the app (not modal)."""
+        box = QMessageBox(self)
+        box.setWindowTitle("Getting started")
+        box.setIcon(QMessageBox.Icon.Information)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(help_texts.GETTING_STARTED)
+        box.setStyleSheet("QLabel#qt_msgbox_label { min-width: 600px; }")  # not a column
+        box.setStandardButtons(QMessageBox.StandardButton.Close)
+        box.setModal(False)
+        box.show()
+        return box
+
+    def open_data_folder(self) -> None:
+        folder = data_dir()
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            QMessageBox.information(self, "Data folder", f"Vitrine keeps its data in:\n{folder}")
 
     # --- cameras and zones ------------------------------------------------------
     def current_camera(self) -> str:

@@ -312,3 +312,30 @@ def test_recognition_in_a_config_file_is_not_claimed(qtbot, desktop) -> None:  #
     cfg.store.privacy_mode = "recognition"  # e.g. from a hand-edited config.toml
     win.apply_view_config(cfg)
     assert win.privacy_foot.text() == "Recognition is not in this version · counting anonymously"
+
+
+def test_help_menu_gets_a_new_manager_started(qtbot, desktop, monkeypatch) -> None:  # noqa: ANN001
+    """Help has more than About: the first steps in a window that stays open beside the
+    app, naming the menus as they are; About says the version and where the data is."""
+    from app import __version__
+    from app.paths import data_dir
+
+    win = desktop.window
+    help_menu = next(a.menu() for a in win.menuBar().actions() if a.text() == "&Help")
+    items = [a.text() for a in help_menu.actions() if a.text()]
+    assert items == ["Getting started", "Open the data folder", "About Vitrine"]
+    box = win.getting_started()
+    qtbot.addWidget(box)
+    assert box.isVisible() and not box.isModal()
+    text = " ".join(box.text().split())
+    menus = {a.text().replace("&", "") for a in win.menuBar().actions()}
+    for words in ("Add camera", "Edit zones and lines", "A door of the store", "Dashboard"):
+        assert words in text
+    for label in ("Salespeople", "Pair a tablet", "Import POS sales"):
+        assert label in text and label in {v[1] for v in mw.EXTERNAL.values()}
+    assert {"Cameras", "Sales"} <= menus
+    box.close()
+    shown: list[str] = []
+    monkeypatch.setattr(mw.QMessageBox, "about", lambda *a: shown.append(a[2]))
+    win.about()
+    assert __version__ in shown[0] and str(data_dir()) in shown[0] and "Test" in shown[0]

@@ -1,0 +1,41 @@
+"""The Help menu's texts: getting started, and what "About" says of this install."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+GETTING_STARTED = """
+<h3>Getting started with Vitrine</h3>
+<p><b>1. Cameras.</b> <i>Cameras &gt; Add camera</i>: an IP camera's address (RTSP or
+HTTP), a USB camera, or a video file. Vitrine tests it before saving it. A tile shows
+each camera live, with the people it follows.</p>
+<p><b>2. The door.</b> Right-click a camera's tile and choose <i>Edit zones and
+lines</i>. Draw a <i>counting line</i> across the door; its arrow points into the
+store (<i>Flip direction</i> turns it round). Its crossings are the store's entries
+and exits. A line inside the store, across an aisle for instance, is counted on its
+own: untick <i>A door of the store</i> for it.</p>
+<p><b>3. Areas.</b> In the same editor, draw <i>zones</i> (a department, a counter) to
+measure how many people are there and how long they stay, and <i>queue areas</i> for
+waiting lines. An <i>entrance</i> (an outer line on the street side plus the zone just
+inside) also counts the passers-by who did not come in.</p>
+<p><b>4. Every day.</b> The <i>Dashboard</i> shows today hour by hour against the same
+day last week; <i>Reports</i> cover any period and export CSV files. Vitrine counts
+while its window is open or minimized: closing it stops counting.</p>
+<p><b>5. Sales.</b> <i>Sales &gt; Salespeople</i> and <i>Pair a tablet</i> let
+salespeople see the customers in their zone on a tablet and record what they showed;
+<i>Sales &gt; Import POS sales</i> links the till's receipts to those services.</p>
+<p><b>Privacy.</b> By default Vitrine is anonymous: it keeps no faces and nothing that
+identifies anyone; pictures of people are encrypted and expire. Only totals (never
+pictures) are sent to head office, and only once your IT team has set up head-office
+synchronisation (the status bar says <i>Sync: off</i> until then).</p>
+"""
+
+
+def about_text(version: str, store_name: str, data_folder: Path) -> str:
+    """What "About Vitrine" says: the version, this store, and where its data lives."""
+    return (
+        f"<b>Vitrine {escape(version)}</b><br>In-store analytics that stay in the store."
+        f"<p>Store: {escape(store_name)}<br>Data folder (the encrypted store, settings): "
+        f"{escape(str(data_folder))}</p>"
+    )
