@@ -88,6 +88,12 @@ class ZoneConfig(Strict):
     capacity: int | None = Field(
         None, ge=1, le=10000, description="Occupancy above which an alert is raised."
     )
+    in_store: bool = Field(
+        True,
+        description='Counts towards the store\'s head count ("in the store now"). False '
+        "for an area outside the store (a car park, the pavement) or inside another zone, "
+        "so that nobody is counted twice.",
+    )
 
     @field_validator("polygon")
     @classmethod

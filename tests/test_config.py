@@ -34,6 +34,7 @@ def test_minimal_forms_load(tmp_path: Path, name: str, text: str) -> None:
     assert cfg.analysis.fps == 5.0
     assert cfg.store.privacy_mode == "anonymous"
     assert cfg.lines[0].door  # a line is a door of the store unless it says otherwise
+    assert cfg.zones[0].in_store  # a zone is part of the head count unless it says otherwise
 
 
 def test_a_line_inside_the_store_is_not_a_door(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.config import AppConfig
 from app.events import CAMERA_DOWN, Alert, CameraStatus, Occupancy
 from app.ui import style
 from app.ui.dashboard_data import DWELL_BINS_S, AlertItem, DashboardData
@@ -167,6 +168,8 @@ class DashboardView(QWidget):
         self.data: DashboardData | None = None
         self.live_occupancy: dict[tuple[str, str], int] = {}
         self.down: set[str] = set()  # cameras not delivering: their zones' counts are stale
+        # (camera, zone) of the zones left out of the head count (outside the store)
+        self.outside: set[tuple[str, str]] = set()
         self.live_alerts: dict[str, AlertItem] = {}
         self.acked: set[str] = set()
         self.store_name = ""
@@ -202,7 +205,7 @@ class DashboardView(QWidget):
         kpis.setSpacing(12)
         self.k_entries = Kpi("Entries", "people who came in")
         self.k_exits = Kpi("Exits", "people who left")
-        self.k_occ = Kpi("In the store now", "across all zones")
+        self.k_occ = Kpi("In the store now", "across the store's zones")
         self.k_pass = Kpi("Passers-by", "walked past the door")
         self.k_capture = Kpi("Capture rate", "entries ÷ people at the door")
         self.k_dwell = Kpi("Mean dwell", "time spent in a zone")
@@ -280,12 +283,18 @@ class DashboardView(QWidget):
         if was_down != (status.camera in self.down):
             self._show_occupancy()
 
+    def set_head_count_zones(self, cfg: AppConfig) -> None:
+        """Which zones "in the store now" adds up: those not marked as outside the store."""
+        self.outside = {(cfg.camera_of(z.camera), z.name) for z in cfg.zones if not z.in_store}
+        self._show_occupancy()
+
     def _show_occupancy(self) -> None:
-        if self.live_occupancy:
-            now = sum(n for (cam, _), n in self.live_occupancy.items() if cam not in self.down)
-            down = len({cam for cam, _ in self.live_occupancy} & self.down)
+        counted = {k: n for k, n in self.live_occupancy.items() if k not in self.outside}
+        if counted:
+            now = sum(n for (cam, _), n in counted.items() if cam not in self.down)
+            down = len({cam for cam, _ in counted} & self.down)
             note = f"{down} camera{'s' if down > 1 else ''} down, not counted" if down else ""
-            self.k_occ.set(str(now), note or "across all zones, live")
+            self.k_occ.set(str(now), note or "across the store's zones, live")
         else:
             self.k_occ.set("—", "draw a zone to count people inside")
 

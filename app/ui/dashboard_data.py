@@ -97,11 +97,13 @@ def load_dashboard(store: Any, cfg: AppConfig, now: float | None = None) -> Dash
         if cfg.entrances:
             exit_lines = exit_lines.where(Rollup.name.in_([e.line for e in cfg.entrances]))
         data.exits = sum(int(x or 0) for x in s.scalars(exit_lines))
-        peaks = s.execute(
-            select(Rollup.bucket_start, func.sum(Rollup.occupancy_peak))
-            .where(Rollup.scope == "zone", Rollup.bucket_start >= start, Rollup.bucket_start < end)
-            .group_by(Rollup.bucket_start)
-        ).all()
+        in_store = select(Rollup.bucket_start, func.sum(Rollup.occupancy_peak)).where(
+            Rollup.scope == "zone", Rollup.bucket_start >= start, Rollup.bucket_start < end
+        )
+        outside = [z.name for z in cfg.zones if not z.in_store]
+        if outside:  # areas outside the store are no part of its occupancy
+            in_store = in_store.where(Rollup.name.not_in(outside))
+        peaks = s.execute(in_store.group_by(Rollup.bucket_start)).all()
         for b, peak in peaks:
             h = datetime.fromtimestamp(float(b), tz).hour
             data.occupancy_by_hour[h] = max(data.occupancy_by_hour[h], int(peak or 0))

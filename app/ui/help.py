@@ -17,8 +17,10 @@ and exits. A line inside the store, across an aisle for instance, is counted on 
 own: untick <i>A door of the store</i> for it.</p>
 <p><b>3. Areas.</b> In the same editor, draw <i>zones</i> (a department, a counter) to
 measure how many people are there and how long they stay, and <i>queue areas</i> for
-waiting lines. An <i>entrance</i> (an outer line on the street side plus the zone just
-inside) also counts the passers-by who did not come in.</p>
+waiting lines. <i>In the store now</i> adds up the zones: untick <i>Counts in “In
+the store now”</i> for an area outside (a car park) or inside another zone. An
+<i>entrance</i> (an outer line on the street side plus the zone just inside) also counts
+the passers-by who did not come in.</p>
 <p><b>4. Every day.</b> The <i>Dashboard</i> shows today hour by hour against the same
 day last week; <i>Reports</i> cover any period and export CSV files. Vitrine counts
 while its window is open or minimized: closing it stops counting.</p>

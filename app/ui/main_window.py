@@ -223,6 +223,7 @@ class MainWindow(QMainWindow):
         self.settings.set_config(cfg)
         self.dashboard.store_name = cfg.store.name
         self.dashboard.tz = ZoneInfo(cfg.store.timezone)
+        self.dashboard.set_head_count_zones(cfg)
         self.brand_sub.setText(cfg.store.name)
         self.setWindowTitle(f"Vitrine — {cfg.store.name}")
         recog = cfg.store.privacy_mode == "recognition"

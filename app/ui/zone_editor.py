@@ -125,10 +125,18 @@ class ZoneEditor(QDialog):
             "line inside the store, such as an aisle: it is then counted on its own only."
         )
         self.door.toggled.connect(self._door_edited)
+        self.in_store = QCheckBox("Counts in “In the store now”")
+        self.in_store.setToolTip(
+            "The people in this area are part of the store's head count. Untick it for an "
+            "area outside the store (a car park, the pavement) or one inside another zone, "
+            "so that nobody is counted twice."
+        )
+        self.in_store.toggled.connect(self._in_store_edited)
         form.addRow("Name", self.name)
         form.addRow("Kind", self.kind)
         form.addRow("Capacity", self.capacity)
         form.addRow("", self.door)
+        form.addRow("", self.in_store)
         side.addLayout(form)
         row = QHBoxLayout()
         self.flip_button = QPushButton("Flip direction")
@@ -237,6 +245,7 @@ class ZoneEditor(QDialog):
         for w in (self.name, self.kind, self.capacity, self.flip_button, self.delete_button):
             w.setEnabled(s is not None)
         self.door.setVisible(s is not None and s.kind == "line")
+        self.in_store.setVisible(s is not None and s.kind in ("zone", "queue"))
         self.kind.clear()
         if s is not None:
             self.name.setText(s.name)
@@ -247,6 +256,7 @@ class ZoneEditor(QDialog):
             self.capacity.setValue(s.capacity or 0)
             self.capacity.setEnabled(s.kind != "line")
             self.door.setChecked(s.door)
+            self.in_store.setChecked(s.in_store)
             self.flip_button.setEnabled(s.kind in ("line", "entrance"))
         else:
             self.name.setText("")
@@ -279,6 +289,12 @@ class ZoneEditor(QDialog):
         s = self.selected()
         if s is not None and not self._loading and s.kind == "line":
             s.door = door
+            self._relabel(s)
+
+    def _in_store_edited(self, in_store: bool) -> None:
+        s = self.selected()
+        if s is not None and not self._loading and s.kind in ("zone", "queue"):
+            s.in_store = in_store
             self._relabel(s)
 
     def _relabel(self, s: Shape) -> None:

@@ -34,12 +34,15 @@ class Shape:
     line_name: str = ""  # entrance only: names of the generated line and zone
     zone_name: str = ""
     door: bool = True  # line only: a door of the store (footfall), not an aisle
+    in_store: bool = True  # zones: counts towards the store's head count
 
     def label(self) -> str:
         """The shape as the editor's list shows it."""
         if self.kind == "line" and not self.door:
             return f"{self.name}   —   In-store line"
         extra = f"  ·  max {self.capacity}" if self.capacity else ""
+        if self.kind != "line" and not self.in_store:
+            extra += "  ·  not in head count"
         return f"{self.name}   —   {KIND_LABELS[self.kind]}{extra}"
 
     @property
@@ -115,10 +118,13 @@ def shapes_from_config(cfg: AppConfig, camera: str) -> list[Shape]:
                     z.capacity,
                     ln.name,
                     z.name,
+                    in_store=z.in_store,
                 )
             )
     for z in zones.values():
-        shapes.append(Shape(z.name, z.kind, list(z.polygon), capacity=z.capacity))
+        shapes.append(
+            Shape(z.name, z.kind, list(z.polygon), capacity=z.capacity, in_store=z.in_store)
+        )
     for ln in lines.values():
         shapes.append(Shape(ln.name, "line", [ln.start, ln.end], door=ln.door))
     return shapes
@@ -150,7 +156,12 @@ def _add_shapes(
         if s.kind in ("zone", "queue"):
             zones.append(
                 ZoneConfig(
-                    name=s.name, camera=camera, polygon=s.points, kind=s.kind, capacity=s.capacity
+                    name=s.name,
+                    camera=camera,
+                    polygon=s.points,
+                    kind=s.kind,
+                    capacity=s.capacity,
+                    in_store=s.in_store,
                 )
             )
         elif s.kind == "line":
@@ -163,7 +174,13 @@ def _add_shapes(
             zname = s.zone_name or s.name
             lname = s.line_name or f"{s.name} (street side)"
             zones.append(
-                ZoneConfig(name=zname, camera=camera, polygon=s.points, capacity=s.capacity)
+                ZoneConfig(
+                    name=zname,
+                    camera=camera,
+                    polygon=s.points,
+                    capacity=s.capacity,
+                    in_store=s.in_store,
+                )
             )
             lines.append(LineConfig(name=lname, camera=camera, start=s.line[0], end=s.line[1]))
             entrances.append(EntranceConfig(name=s.name, line=lname, zone=zname))

@@ -210,3 +210,36 @@ def test_a_line_inside_the_store_is_neither_entries_nor_exits(store) -> None:  #
     data = load_dashboard(store, cfg, now)
     assert (data.entries, data.exits) == (2, 1)
     assert sum(data.footfall_today) == 2
+
+
+def test_areas_outside_the_store_are_not_in_its_head_count(qtbot, store) -> None:  # noqa: ANN001
+    """A zone marked as outside the store (`in_store = false`: a car park) is left out
+    of "in the store now" and of the occupancy chart; its own counts stay on its tile."""
+    zones = [
+        {"name": "Shop", "camera": "a", "polygon": [[0, 0], [9, 0], [9, 9]]},
+        {"name": "Car park", "camera": "b", "polygon": [[0, 0], [9, 0], [9, 9]], "in_store": False},
+    ]
+    cams = [{"name": n, "type": "file", "url": "x.mp4"} for n in ("a", "b")]
+    cfg = AppConfig.model_validate({"cameras": cams, "zones": zones})
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.set_head_count_zones(cfg)
+    view.on_event(ev.Occupancy("a", time.time(), 1, 0.1, zone="Shop", count=2))
+    view.on_event(ev.Occupancy("b", time.time(), 1, 0.1, zone="Car park", count=7))
+    assert view.k_occ.value.text() == "2"
+    view.set_head_count_zones(CFG)  # nothing outside: both count
+    assert view.k_occ.value.text() == "9"
+
+    now = time.time()
+    k: dict[str, Any] = {"frame": 0, "t": 0.0, "ts": now - 5}
+    store.writer.ingest_many(
+        [
+            ev.Occupancy(camera="a", zone="Shop", count=2, **k),
+            ev.Occupancy(camera="b", zone="Car park", count=7, **k),
+        ]  # fmt: skip
+    ).result(timeout=30)
+    assert max(load_dashboard(store, cfg, now).occupancy_by_hour) == 2
+    everything = cfg.model_validate(
+        {**cfg.model_dump(), "zones": [{**z, "in_store": True} for z in zones]}
+    )
+    assert max(load_dashboard(store, everything, now).occupancy_by_hour) == 9

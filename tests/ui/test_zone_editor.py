@@ -311,3 +311,24 @@ def test_a_line_inside_the_store_is_unticked_as_a_door(editor, qtbot) -> None:  
     for x, y in [(40, 120), (220, 120), (220, 300), (40, 120)]:
         click(ed, x, y)
     assert not ed.door.isVisibleTo(ed)  # the new zone is selected: no door box
+
+
+def test_an_area_outside_the_store_leaves_the_head_count(editor, qtbot) -> None:  # noqa: ANN001
+    """A zone counts in "In the store now" unless its box is unticked (a car park); the
+    choice shows in the list and is applied. Lines have no such box."""
+    ed, applied = editor
+    ed.draw_buttons["zone"].click()
+    for x, y in [(40, 120), (220, 120), (220, 300), (40, 120)]:
+        click(ed, x, y)
+    assert ed.in_store.isVisibleTo(ed) and ed.in_store.isChecked()
+    assert not ed.door.isVisibleTo(ed)
+    ed.in_store.click()
+    assert ed.list.item(0).text().endswith("not in head count")
+    assert ed.apply(), ed.error.text()
+    zone = next(z for z in applied[-1].zones if z.camera == "plaza")
+    assert zone.in_store is False
+    assert [s.in_store for s in shapes_from_config(applied[-1], "plaza")] == [False]
+    ed.draw_buttons["line"].click()
+    click(ed, 240, 60)
+    click(ed, 240, 340)
+    assert not ed.in_store.isVisibleTo(ed)
