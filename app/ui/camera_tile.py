@@ -88,6 +88,37 @@ class HeatAccumulator:
         return QImage(bgra.data, w, h, bgra.strides[0], QImage.Format.Format_ARGB32).copy()
 
 
+def _draw_pill(p: QPainter, rect: QRectF, text: str, bg: QColor, fg: QColor) -> None:
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(bg)
+    p.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
+    p.setPen(fg)
+    p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+
+class _Labels:
+    """A picture's zone and line labels: placed as they come so that none covers another
+    (a label moves down past those it would cover), drawn last, over the people's boxes,
+    so that a person's id tag never hides a zone's count."""
+
+    def __init__(self) -> None:
+        self.placed: list[tuple[QRectF, str, QColor, QColor, QFont]] = []
+
+    def place(self, rect: QRectF, text: str, bg: QColor, fg: QColor, font: QFont) -> None:
+        for _ in range(len(self.placed)):
+            hit = next((r for r, *_ in self.placed if r.intersects(rect)), None)
+            if hit is None:
+                break
+            rect.moveTop(hit.bottom() + 2)
+        self.placed.append((rect, text, bg, fg, font))
+
+    def draw(self, p: QPainter) -> None:
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        for rect, text, bg, fg, font in self.placed:
+            p.setFont(font)
+            _draw_pill(p, rect, text, bg, fg)
+
+
 class CameraTile(QWidget):
     double_clicked = Signal(str)
     edit_camera = Signal(str)
@@ -166,10 +197,11 @@ class CameraTile(QWidget):
             s = target.width() / w
             if self.show_heatmap:
                 self._paint_heat(p, v, target)
-            labels: list[QRectF] = []  # zone and line labels do not cover each other
+            labels = _Labels()
             self._paint_zones(p, v.zones, target, s, labels)
             self._paint_lines(p, v.lines, target, s, labels)
             self._paint_boxes(p, v, target.topLeft(), s)
+            labels.draw(p)
         else:
             self._paint_placeholder(p, r, v)
         self._paint_chrome(p, r, v)
@@ -232,33 +264,26 @@ class CameraTile(QWidget):
         bg: QColor,
         fg: QColor,
         within: QRectF | None = None,
-        placed: list[QRectF] | None = None,
+        labels: _Labels | None = None,
     ) -> QRectF:
         """A rounded label at (x, y), moved inside `within` (the picture) when it would
         stick out of it: a zone's corner or a line's middle may be at the edge. With
-        `placed` (the labels drawn so far), moved down past any it would cover."""
+        `labels` (the picture's zone and line labels), moved down past any placed so far
+        it would cover, and drawn with them later (`_Labels.draw`)."""
         fm = p.fontMetrics()
         w, h = fm.horizontalAdvance(text) + 12, fm.height() + 4
         if within is not None:
             x = max(within.left() + 2, min(x, within.right() - w - 2))
             y = max(within.top() + 2, min(y, within.bottom() - h - 2))
         rect = QRectF(x, y, w, h)
-        for _ in range(len(placed or ())):
-            hit = next((r for r in placed or () if r.intersects(rect)), None)
-            if hit is None:
-                break
-            rect.moveTop(hit.bottom() + 2)
-        if placed is not None:
-            placed.append(rect)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(bg)
-        p.drawRoundedRect(rect, h / 2, h / 2)
-        p.setPen(fg)
-        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        if labels is None:
+            _draw_pill(p, rect, text, bg, fg)
+        else:
+            labels.place(rect, text, bg, fg, p.font())
         return rect
 
     def _paint_zones(
-        self, p: QPainter, zones: list[ZoneView], target: QRectF, s: float, labels: list[QRectF]
+        self, p: QPainter, zones: list[ZoneView], target: QRectF, s: float, labels: _Labels
     ) -> None:
         p.setFont(self._font(bold=True))
         o = target.topLeft()
@@ -285,7 +310,7 @@ class CameraTile(QWidget):
             self._pill(p, top.x(), y, label, bg, QColor("#0b1120"), target, labels)
 
     def _paint_lines(
-        self, p: QPainter, lines: list[LineView], target: QRectF, s: float, labels: list[QRectF]
+        self, p: QPainter, lines: list[LineView], target: QRectF, s: float, labels: _Labels
     ) -> None:
         p.setFont(self._font(bold=True))
         o = target.topLeft()

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QThread
+from PySide6.QtCore import QRectF, QThread
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QPushButton, QWidget
 
@@ -18,7 +18,7 @@ from app.config import AppConfig
 from app.engine import TileState
 from app.events import Alert, CameraStatus, EventBus, LineCross
 from app.ui.bridge import EngineBridge
-from app.ui.camera_tile import CameraTile, in_normal
+from app.ui.camera_tile import CameraTile, _Labels, in_normal
 from app.ui.camera_wall import CameraWall, grid_shape
 from app.ui.settings_view import SettingsView
 from app.ui.style import STYLESHEET
@@ -280,7 +280,6 @@ def test_the_rates_line_keeps_the_last_detector_time_and_clears_when_down(
 
 
 def test_a_label_at_the_picture_edge_stays_inside_the_picture(qtbot) -> None:  # noqa: ANN001
-    from PySide6.QtCore import QRectF
     from PySide6.QtGui import QImage, QPainter
 
     tile = CameraTile("edge")
@@ -295,13 +294,55 @@ def test_a_label_at_the_picture_edge_stays_inside_the_picture(qtbot) -> None:  #
         # inside the picture, a label stays where it was asked to be
         r = tile._pill(p, 100, 100, "Plaza", QColor("cyan"), QColor("black"), within=picture)
         assert (r.x(), r.y()) == (100, 100)
-        # labels drawn so far are not covered: a second one at the same place moves down
-        placed: list[QRectF] = []
-        a = tile._pill(p, 100, 100, "Plaza  3", QColor("cyan"), QColor("black"), picture, placed)
-        b = tile._pill(p, 110, 102, "Path  in 4", QColor("navy"), QColor("white"), picture, placed)
-        assert not a.intersects(b) and b.top() > a.top() and placed == [a, b]
+        # labels placed so far are not covered: a second one at the same place moves down
+        labels = _Labels()
+        a = tile._pill(p, 100, 100, "Plaza  3", QColor("cyan"), QColor("black"), picture, labels)
+        b = tile._pill(p, 110, 102, "Path  in 4", QColor("navy"), QColor("white"), picture, labels)
+        assert not a.intersects(b) and b.top() > a.top()
+        assert [r for r, *_ in labels.placed] == [a, b]
     finally:
         p.end()
+
+
+def test_a_person_tag_does_not_cover_a_zone_count(qtbot, pets_frames, monkeypatch) -> None:  # noqa: ANN001
+    """Zone and line labels are drawn after the people's boxes: a person standing just
+    below a zone's label leaves the label (its name and count) whole."""
+    import dataclasses
+
+    from PySide6.QtCore import QRect
+
+    from app.ui import camera_tile
+
+    drawn: list[QRectF] = []
+    draw = camera_tile._Labels.draw
+
+    def recording(self: camera_tile._Labels, p: Any) -> None:
+        drawn[:] = [r for r, *_ in self.placed]
+        draw(self, p)
+
+    monkeypatch.setattr(camera_tile._Labels, "draw", recording)
+    tile, zones, lines = shown_tile(qtbot)
+    state = make_state(pets_frames[1], 2)
+    nobody = dataclasses.replace(state, detections=Detections.empty())
+    tile.set_view(build_view("plaza", nobody, zones, lines))
+    alone = tile.grab().toImage()
+    label = QRectF(drawn[0])
+    under = Detections.create([[10, 100, 60, 200]], tracker_id=[7])  # tag just above y=100
+    tile.set_view(build_view("plaza", dataclasses.replace(state, detections=under), zones, lines))
+    beside = tile.grab().toImage()
+    assert drawn[0] == label
+    inner = label.adjusted(label.height() / 2, 2, -label.height() / 2, -2).toRect()
+    r = QRect(inner)
+    assert r.width() > 10 and r.height() > 4
+
+    def pixels(img: Any) -> np.ndarray:
+        part = img.copy(r).convertToFormat(img.Format.Format_RGB32)
+        raw = np.frombuffer(part.constBits(), np.uint8).reshape(part.height(), -1)
+        return raw[:, : part.width() * 4].astype(int)
+
+    # the label is nearly opaque (alpha 230): what is under it shows through a little
+    assert np.abs(pixels(alone) - pixels(beside)).max() <= 0.1 * 255
+    assert alone != beside  # the person is drawn (beside the label)
 
 
 def test_line_arrow_points_to_the_in_side() -> None:
