@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from app.config import CameraConfig, LineConfig, ZoneConfig
 from app.paths import demo_clip
+from app.ui.folders import last_folder, remember_folder
 from app.ui.snapshot import grab_snapshot, redact
 from app.ui.style import set_role
 from app.ui.workers import Background
@@ -235,10 +236,11 @@ class CameraForm(QWidget):
         path, _ = QFileDialog.getOpenFileName(
             self,
             "Choose a video file",
-            str(Path.home()),
+            str(last_folder("videos")),
             "Videos (*.mp4 *.avi *.mkv *.mov *.webm);;All files (*)",
         )
         if path:
+            remember_folder("videos", path)
             self.path.setText(path)
 
     def set_camera(self, cam: CameraConfig) -> None:

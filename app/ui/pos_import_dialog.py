@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from app.sync import pos
 from app.sync.csvio import read_csv
 from app.sync.store_protocol import StoreLike
+from app.ui.folders import last_folder, remember_folder
 from app.ui.sales_widgets import (
     ENCODINGS,
     ProgressJob,
@@ -213,11 +214,12 @@ class PosImportDialog(QDialog):
     # --- steps ------------------------------------------------------------------------
 
     def _choose(self) -> None:
-        start = self.path.parent if self.path else Path.home()
+        start = self.path.parent if self.path else last_folder("sales files")
         path, _ = QFileDialog.getOpenFileName(
             self, "POS export", str(start), "CSV files (*.csv *.txt);;All files (*)"
         )
         if path:
+            remember_folder("sales files", path)
             self.load(Path(path))
 
     def load(self, path: Path | None) -> bool:

@@ -34,6 +34,7 @@ from app.sync import catalog
 from app.sync.store_protocol import StoreLike
 from app.ui import style
 from app.ui.dashboard import ChartCard
+from app.ui.folders import last_folder, remember_folder
 from app.ui.sales_widgets import fill_table, header, make_table
 from app.ui.workers import Background
 
@@ -232,11 +233,13 @@ class ReportsView(QWidget):
     def export_current(self, path: str | None = None) -> int:
         title = self.tabs.tabText(self.tabs.currentIndex())
         if path is None:
+            suggested = last_folder("reports") / f"{title.lower()}.csv"
             path, _ = QFileDialog.getSaveFileName(
-                self, "Export report", f"{title.lower()}.csv", "CSV (*.csv)"
+                self, "Export report", str(suggested), "CSV (*.csv)"
             )
             if not path:
                 return 0
+            remember_folder("reports", path)
         row_type = dict(TABS)[title]
         n = sr.export_csv(self.results.get(title, []), path, row_type)
         self.status.setText(f"{n} rows exported to {path}")
