@@ -15,6 +15,18 @@ from app.store.writer import WriterOptions
 from tests.conftest import PETS_CLIP
 
 
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The desktop's own settings (the folders file pickers start in) go to a file of
+    the test's, never the user's."""
+    from PySide6.QtCore import QSettings
+
+    from app.ui import folders
+
+    ini = str(tmp_path / "desktop-settings.ini")
+    monkeypatch.setattr(folders, "_settings", lambda: QSettings(ini, QSettings.Format.IniFormat))
+
+
 @pytest.fixture
 def store(_isolated_data_dir: Path) -> Iterator[Store]:
     s = open_store(_isolated_data_dir / "vitrine.db", writer_options=WriterOptions(batch_ms=5))

@@ -7,18 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings
 
 from app.ui import folders
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    ini = tmp_path / "settings.ini"
-    monkeypatch.setattr(
-        folders, "_settings", lambda: QSettings(str(ini), QSettings.Format.IniFormat)
-    )
-    return ini
+def settings(tmp_path: Path) -> Path:
+    """The settings file the autouse fixture (tests/ui/conftest.py) points the app at."""
+    return tmp_path / "desktop-settings.ini"
 
 
 def test_the_last_folder_of_each_kind_is_kept(settings: Path, tmp_path: Path) -> None:
