@@ -71,7 +71,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rev = sub.add_parser("revoke", help="revoke a paired tablet (by the id `devices` shows)")
     rev.add_argument("device_id")
     pos = sub.add_parser("pos", help="import POS purchases from a CSV file")
-    _import_args(pos, "transaction_id, time, barcode, amount, salesperson_code")
+    _import_args(
+        pos,
+        "transaction_id, time, time_of_day (when the time has a column of its own beside "
+        "the date), barcode, amount, salesperson_code",
+    )
     pos.add_argument("--time-format", help="strptime format of the time column (default: ISO)")
     pos.add_argument("--check", action="store_true", help="only check the rows; import nothing")
     hook = sub.add_parser("webhook", help="the POS webhook's address and signing secret")
@@ -231,7 +235,7 @@ def _pos(store: Any, cfg: AppConfig, args: argparse.Namespace) -> int:
     try:
         pv = pos.preview(args.file, args.encoding, n=1)
         m = _mapping(args.map, pv.header, pv.guess, pos.FIELDS)
-        missing = [f for f in pos.FIELDS if f != "salesperson_code" and f not in m]
+        missing = [f for f in pos.FIELDS if f not in pos.OPTIONAL and f not in m]
         if missing:
             raise CliError(
                 f"no column found for {', '.join(missing)}: add --map {missing[0]}=COLUMN "

@@ -55,7 +55,10 @@ _BARCODE = re.compile(r"^[\x21-\x7E]{1,64}$")
 
 PosImportError = CsvRefused  # refused file: nothing imported
 
-FIELDS = ("transaction_id", "time", "barcode", "amount", "salesperson_code")
+FIELDS = ("transaction_id", "time", "time_of_day", "barcode", "amount", "salesperson_code")
+# the time of day may have a column of its own (then "time" holds the date); a file may
+# have no salesperson code
+OPTIONAL = ("time_of_day", "salesperson_code")
 _GUESSES = {  # words looked for in column names, best first (see csvio.guess_columns)
     "transaction_id": (
         "transaction",
@@ -67,6 +70,8 @@ _GUESSES = {  # words looked for in column names, best first (see csvio.guess_co
         "commande",
     ),
     "time": ("timestamp", "datetime", "date", "time", "heure", "sold_at", "horodat", "_ts_"),
+    # after "time" has taken its column: a separate time-of-day column beside a date
+    "time_of_day": ("time", "heure", "hour"),
     "barcode": (*BARCODE_WORDS, "item"),
     "amount": ("amount", "montant", "total", "price", "prix", "value", "valeur", "_net"),
     "salesperson_code": (
@@ -85,13 +90,16 @@ _GUESSES = {  # words looked for in column names, best first (see csvio.guess_co
 
 @dataclass(frozen=True)
 class PosMapping:
-    """Header names of the file's columns for each field (salesperson code optional)."""
+    """Header names of the file's columns for each field (salesperson code optional).
+    `time` holds the date and time of the sale, or its date when `time_of_day` names a
+    column of its own for the time (the two are read as "date time")."""
 
     transaction_id: str
     time: str
     barcode: str
     amount: str
     salesperson_code: str | None = None
+    time_of_day: str | None = None
 
     def as_dict(self) -> dict[str, str]:
         d = {f: getattr(self, f) for f in FIELDS}
@@ -274,10 +282,13 @@ def validate_rows(
             reason = f"barcode {code!r} is empty or not printable text" if code else "no barcode"
         elif len(sp) > 40:
             reason = "salesperson code is too long"
+        when = cell(fields, cols["time"])
+        if "time_of_day" in cols:
+            when = f"{when} {cell(fields, cols['time_of_day'])}"
         try:
-            ts = parse_time(cell(fields, cols["time"]), tz, time_format)
+            ts = parse_time(when, tz, time_format)
         except (ValueError, OverflowError, OSError):
-            reason = reason or f"time {cell(fields, cols['time'])!r} is not a date and time" + (
+            reason = reason or f"time {when!r} is not a date and time" + (
                 f" in the chosen format ({time_format})"
                 if time_format
                 else " like 2026-12-04 10:00: choose the date format of the file"

@@ -50,7 +50,8 @@ log = logging.getLogger(__name__)
 
 LABELS = {
     "transaction_id": "Transaction id",
-    "time": "Time of sale",
+    "time": "Date and time of sale",
+    "time_of_day": "Time, if in its own column (optional)",
     "barcode": "Barcode",
     "amount": "Amount",
     "salesperson_code": "Salesperson code (optional)",
@@ -143,7 +144,7 @@ class PosImportDialog(QDialog):
             cb.currentIndexChanged.connect(self._mapping_changed)
             self.combos[fld] = cb
             form.addRow(label, cb)
-            if fld == "time":
+            if fld == "time_of_day":  # the date format, below the date and time columns
                 self.time_format = QComboBox()
                 for text, fmt in pos.TIME_FORMATS:
                     self.time_format.addItem(text, fmt)

@@ -380,3 +380,27 @@ def test_the_windows_date_formats_import_through_time_format(
     assert r.imported == 1
     with store.read_session() as s:
         assert s.execute(select(Purchase.ts)).scalar_one() == 1796378400.0  # 4 Dec 10:00 UTC
+
+
+def test_date_and_time_in_separate_columns(store: Store, tmp_path: Path) -> None:
+    """Many tills export the date and the time of a sale in two columns: the time of
+    day gets a column of its own ("Date" then holds the date), guessed from the header,
+    and the two are read together, in the chosen format too."""
+    header = ["Ticket", "Date", "Heure", "EAN", "Montant"]
+    guess = guess_mapping(header)
+    assert (guess["time"], guess["time_of_day"]) == ("Date", "Heure")
+    assert "time_of_day" not in guess_mapping(["Receipt", "Sold at", "EAN", "Amount"])
+    f = tmp_path / "pos.csv"
+    f.write_text(
+        "Ticket;Date;Heure;EAN;Montant\nA;04/12/2026;10:00;111;1,50\nB;04/12/2026;;222;2\n",
+        encoding="utf-8",
+    )
+    m = PosMapping("Ticket", "Date", "EAN", "Montant", time_of_day="Heure")
+    fmt = next(f for name, f in TIME_FORMATS if name.startswith("day/month/year") and f)
+    r = _run(store, f, m, time_format=fmt)
+    assert r.imported == 1
+    assert [(e.line, e.reason) for e in r.errors] == [
+        (3, f"time '04/12/2026 ' is not a date and time in the chosen format ({fmt})")
+    ]
+    with store.read_session() as s:
+        assert s.execute(select(Purchase.ts)).scalar_one() == 1796378400.0  # 4 Dec 10:00 UTC

@@ -4,6 +4,7 @@ tablet is involved): what a store with a screenless server does instead of the d
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 import time
@@ -277,3 +278,25 @@ def test_pair_without_a_running_server_says_so(
     assert admin.read_admin_file(data_dir()) == admin.AdminInfo(port, "http", srv._admin_token)
     assert main(["sales", "pair"]) == 2
     assert "does not answer" in capsys.readouterr().err
+
+
+def test_pos_with_the_time_in_its_own_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--map time_of_day=COLUMN` (or the guess from the header) reads a date column and
+    a time column together; the field is optional, like the salesperson code."""
+    db = tmp_path / "cli.db"
+    till = tmp_path / "till.csv"
+    till.write_text(
+        "Receipt,Day,Clock,EAN,Amount\nR1,2026-03-02,10:15,4006381333931,12.00\n",
+        encoding="utf-8",
+    )
+    args = ["pos", str(till), "--map", "time=Day", "--no-progress"]
+    assert _sales(db, *args, "--map", "time_of_day=Clock") == 0
+    assert "1 purchases imported" in capsys.readouterr().out
+    with open_store(db, create=False) as s, s.read_session() as r:
+        ts = r.scalar(select(Purchase.ts))
+    assert ts == dt.datetime(2026, 3, 2, 10, 15, tzinfo=dt.UTC).timestamp()
+    with pytest.raises(SystemExit):
+        main(["sales", "pos", "--help"])
+    assert "time_of_day" in capsys.readouterr().out  # the field is in the help

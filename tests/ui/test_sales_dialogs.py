@@ -450,6 +450,28 @@ def test_pos_import_dialog_imports_day_first_dates(qtbot, store: Store, tmp_path
     dlg.reject()
 
 
+def test_pos_import_dialog_reads_date_and_time_from_two_columns(
+    qtbot, store: Store, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "caisse.csv"
+    f.write_text(
+        "Ticket;Date;Heure;EAN;Montant\nT1;04/12/2026;10:00;4006381333931;9,90\n",
+        encoding="utf-8",
+    )
+    dlg = PosImportDialog(store)
+    qtbot.addWidget(dlg)
+    assert dlg.load(f)
+    assert dlg.combos["time"].currentData() == "Date"
+    assert dlg.combos["time_of_day"].currentData() == "Heure"
+    dlg.time_format.setCurrentIndex(dlg.time_format.findText("day/month/year", Qt.MatchStartsWith))
+    dlg.start_import()
+    qtbot.waitUntil(lambda: dlg.last_result is not None, timeout=15000)
+    assert dlg.last_result.imported == 1 and not dlg.last_result.errors
+    with store.read_session() as s:
+        assert s.execute(select(Purchase.ts)).scalar_one() == 1796378400.0  # 4 Dec 10:00 UTC
+    dlg.reject()
+
+
 def test_pos_import_dialog_leaves_an_unmatched_column_unchosen(
     qtbot, store: Store, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
