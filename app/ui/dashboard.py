@@ -354,15 +354,16 @@ class DashboardView(QWidget):
                 pen=pg.mkPen(None),
             )
         )
-        c.plot.plot(
-            hours,
-            d.footfall_last_week,
-            pen=pg.mkPen(style.CHART_LAST_WEEK, width=2.5),
-            symbol="o",
-            symbolSize=5,
-            symbolBrush=style.CHART_LAST_WEEK,
-            symbolPen=None,
-        )
+        if d.last_week_known:
+            c.plot.plot(
+                hours,
+                d.footfall_last_week,
+                pen=pg.mkPen(style.CHART_LAST_WEEK, width=2.5),
+                symbol="o",
+                symbolSize=5,
+                symbolBrush=style.CHART_LAST_WEEK,
+                symbolPen=None,
+            )
         c.plot.addLegend(offset=(10, 5)) if c.plot.plotItem.legend is None else None
         legend = c.plot.plotItem.legend
         if legend is not None:
@@ -374,10 +375,13 @@ class DashboardView(QWidget):
                 ),
                 "today",
             )
-            legend.addItem(
-                pg.PlotDataItem(pen=pg.mkPen(style.CHART_LAST_WEEK, width=2.5)),
-                "same day last week",
-            )
+            if d.last_week_known:
+                legend.addItem(
+                    pg.PlotDataItem(pen=pg.mkPen(style.CHART_LAST_WEEK, width=2.5)),
+                    "same day last week",
+                )
+            else:  # no sample: there is no line to match
+                legend.addItem(pg.PlotDataItem(pen=None), "same day last week: no data yet")
         hour_ticks(c.plot)
 
     def _plot_occupancy(self, d: DashboardData) -> None:

@@ -44,6 +44,9 @@ class DashboardData:
     has_counting: bool = False  # a door line or an entrance exists (or counts do)
     footfall_today: list[int] = field(default_factory=lambda: [0] * 24)
     footfall_last_week: list[int] = field(default_factory=lambda: [0] * 24)
+    # whether the store already had data on the same day last week (else no line: a
+    # flat line at 0 would read as a week with nobody in)
+    last_week_known: bool = False
     occupancy_by_hour: list[int] = field(default_factory=lambda: [0] * 24)
     dwell_by_zone: dict[str, float] = field(default_factory=dict)  # mean seconds
     visits_by_zone: dict[str, int] = field(default_factory=dict)
@@ -89,6 +92,8 @@ def load_dashboard(store: Any, cfg: AppConfig, now: float | None = None) -> Dash
         data.footfall_last_week = _hours_of(
             reports.footfall_per_hour(s, start - week, end - week, tz)
         )
+        first = s.scalar(select(func.min(Rollup.bucket_start)))
+        data.last_week_known = first is not None and float(first) < end - week
         # exits: the out-crossings of the door lines (lines inside the store are rolled
         # up apart); with entrances, entries are theirs, so exits are their lines' only
         exit_lines = select(Rollup.exits).where(

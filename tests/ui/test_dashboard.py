@@ -243,3 +243,40 @@ def test_areas_outside_the_store_are_not_in_its_head_count(qtbot, store) -> None
         {**cfg.model_dump(), "zones": [{**z, "in_store": True} for z in zones]}
     )
     assert max(load_dashboard(store, everything, now).occupancy_by_hour) == 9
+
+
+def test_a_new_store_has_no_last_week_line(qtbot, store) -> None:  # noqa: ANN001
+    """On a store that started counting this week, the footfall chart draws no "same day
+    last week" line (flat at 0 it would read as a week with nobody in) and says so;
+    once last week has data, the line is there."""
+    now = time.time()
+    k: dict[str, Any] = {"camera": "door", "frame": 0, "t": 0.0}
+    store.writer.ingest_many(
+        [
+            ev.EntranceEntered(
+                **k, ts=now - 60, entrance="Main", zone="Door", track_id=1, visitor_id=""
+            )
+        ]  # fmt: skip
+    ).result(timeout=30)
+    view = DashboardView()
+    qtbot.addWidget(view)
+
+    def legend() -> list[str]:
+        items = view.c_footfall.plot.plotItem.legend.items
+        return [label.text for _, label in items]
+
+    def lines() -> int:
+        import pyqtgraph as pg
+
+        items = view.c_footfall.plot.plotItem.listDataItems()
+        return sum(isinstance(i, pg.PlotDataItem) for i in items)
+
+    data = load_dashboard(store, CFG, now)
+    assert not data.last_week_known
+    view.set_data(data)
+    assert lines() == 0 and legend() == ["today", "same day last week: no data yet"]
+    seed(store, now)  # includes an entry on the same day last week
+    data = load_dashboard(store, CFG, now)
+    assert data.last_week_known
+    view.set_data(data)
+    assert lines() == 1 and legend() == ["today", "same day last week"]
