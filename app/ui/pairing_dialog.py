@@ -130,8 +130,11 @@ class PairingDialog(QDialog):
         cert = getattr(self.server, "cert", None)
         if cert is not None:
             self.fingerprint.setText(
-                "The tablet will warn about the store's own certificate the first time: "
-                f"accept it if its SHA-256 starts with {cert.fingerprint_sha256[:23]}"
+                "The first time, the tablet's browser warns that the connection is not "
+                "private: the store uses a security certificate of its own. It is this "
+                "store's if its fingerprint (SHA-256, in the browser's certificate "
+                f"details) begins with {cert.fingerprint_sha256[:23]}; then choose to "
+                "continue to the site."
             )
         again = QPushButton("New code")
         again.clicked.connect(self.new_code)
