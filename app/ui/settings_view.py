@@ -44,16 +44,22 @@ FIELD_LABELS = {
     "retention.face_images_days": "Keep face data",
     "retention.raw_events_days": "Keep detailed events",
     "analysis.fps": "Analysis rate",
-    "analysis.detector.model": "Detector model",
-    "analysis.detector.provider": "Execution provider",
+    "analysis.detector.model": "People detector",
+    "analysis.detector.provider": "Run the detector on",
     "analysis.detector.confidence": "Detection confidence",
 }
 PROVIDERS = [
-    ("Automatic (best available)", "auto"),
-    ("CPU", "cpu"),
-    ("NVIDIA CUDA", "cuda"),
-    ("Apple Core ML", "coreml"),
+    ("Automatic (the fastest this computer has)", "auto"),
+    ("The main processor (CPU)", "cpu"),
+    ("An NVIDIA graphics card (CUDA)", "cuda"),
+    ("Apple's Neural Engine (Core ML)", "coreml"),
 ]
+# ONNX Runtime's names for what runs the detector, as the Settings page says them
+RUNS_ON = {
+    "CPUExecutionProvider": "the main processor (CPU)",
+    "CUDAExecutionProvider": "the NVIDIA graphics card (CUDA)",
+    "CoreMLExecutionProvider": "Apple's Neural Engine (Core ML)",
+}
 
 
 def describe_error(err: ValidationError) -> str:
@@ -175,7 +181,7 @@ class SettingsView(QWidget):
         f.addRow("", note)
         lay.addWidget(keep)
 
-        models = QGroupBox("Analysis and models")
+        models = QGroupBox("Analysis (for your IT team)")
         f = QFormLayout(models)
         self.fps = _spin(0, 100, 1, " frames/s per camera")
         self.model = QLineEdit()
@@ -185,11 +191,19 @@ class SettingsView(QWidget):
         self.active = QLabel()
         self.active.setObjectName("Muted")
         self.models_dir = QLineEdit()
-        self.models_dir.setPlaceholderText("default (VITRINE_MODELS_DIR or the data folder)")
+        self.models_dir.setPlaceholderText("default: the models Vitrine came with")
+        self.fps.setToolTip(
+            "How many pictures a second of each camera are analysed. 5 follows people "
+            "walking; 10 counts a busy door more exactly and costs twice the processor time."
+        )
+        self.model.setToolTip(
+            "The model that finds people in the pictures (yolox_nano by default). Change it "
+            "only for a model your IT team supplies."
+        )
         f.addRow("Analysis rate", self.fps)
-        f.addRow("Detector model", self.model)
-        f.addRow("Execution provider", self.provider_box)
-        f.addRow("In use now", self.active)
+        f.addRow("People detector", self.model)
+        f.addRow("Run the detector on", self.provider_box)
+        f.addRow("Running on now", self.active)
         f.addRow("Models folder", self.models_dir)
         lay.addWidget(models)
 
@@ -239,7 +253,9 @@ class SettingsView(QWidget):
 
     def refresh_provider(self) -> None:
         active = self.provider()
-        self.active.setText(active or "the detector is not running")
+        self.active.setText(
+            RUNS_ON.get(active, active) if active else "the detector is not running"
+        )
 
     def form_config(self) -> AppConfig:
         """The config the form describes; ValueError with a readable message."""
@@ -264,7 +280,7 @@ class SettingsView(QWidget):
         )
         data["models"]["dir"] = self.models_dir.text().strip()
         if not data["analysis"]["detector"]["model"]:
-            raise ValueError("Detector model: give a model name (e.g. yolox_nano) or a file path")
+            raise ValueError("People detector: give a model name (e.g. yolox_nano) or a file path")
         try:
             return AppConfig.model_validate(data)
         except ValidationError as err:

@@ -67,7 +67,7 @@ def test_settings_save_a_valid_change_and_show_the_provider(qtbot) -> None:  # n
     view = SettingsView(provider=lambda: "CPUExecutionProvider")
     qtbot.addWidget(view)
     view.set_config(AppConfig())
-    assert view.active.text() == "CPUExecutionProvider"
+    assert view.active.text() == "the main processor (CPU)"
     view.fps.setValue(8)
     view.recognition.setChecked(True)
     view.crops.setValue(3)
