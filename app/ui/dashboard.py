@@ -168,8 +168,9 @@ class DashboardView(QWidget):
         self.data: DashboardData | None = None
         self.live_occupancy: dict[tuple[str, str], int] = {}
         self.down: set[str] = set()  # cameras not delivering: their zones' counts are stale
-        # (camera, zone) of the zones left out of the head count (outside the store)
-        self.outside: set[tuple[str, str]] = set()
+        # (camera, zone) of the settings' zones: whether each is in the head count; None:
+        # not known yet (every zone counts)
+        self.zones: dict[tuple[str, str], bool] | None = None
         self.live_alerts: dict[str, AlertItem] = {}
         self.acked: set[str] = set()
         self.store_name = ""
@@ -205,7 +206,7 @@ class DashboardView(QWidget):
         kpis.setSpacing(12)
         self.k_entries = Kpi("Entries", "people who came in")
         self.k_exits = Kpi("Exits", "people who left")
-        self.k_occ = Kpi("In the store now", "across the store's zones")
+        self.k_occ = Kpi("In the store now", "across zones")
         self.k_pass = Kpi("Passers-by", "walked past the door")
         self.k_capture = Kpi("Capture rate", "entries ÷ people at the door")
         self.k_dwell = Kpi("Mean dwell", "time spent in a zone")
@@ -260,7 +261,10 @@ class DashboardView(QWidget):
 
     def on_event(self, event: object) -> None:
         if isinstance(event, Occupancy):
-            self.live_occupancy[(event.camera, event.zone)] = event.count
+            key = (event.camera, event.zone)
+            if self.zones is not None and key not in self.zones:
+                return  # a zone deleted or renamed since: its last count is no news
+            self.live_occupancy[key] = event.count
             self._show_occupancy()
 
     def on_alert(self, alert: Alert) -> None:
@@ -268,10 +272,6 @@ class DashboardView(QWidget):
             alert.id, alert.kind, alert.message, alert.camera, alert.zone, alert.ts
         )
         self._show_alerts()
-
-    def set_live_occupancy(self, occ: dict[tuple[str, str], int]) -> None:
-        self.live_occupancy = dict(occ)
-        self._show_occupancy()
 
     def on_camera_status(self, status: CameraStatus) -> None:
         """A camera that is down no longer counts towards "in the store now"."""
@@ -284,17 +284,23 @@ class DashboardView(QWidget):
             self._show_occupancy()
 
     def set_head_count_zones(self, cfg: AppConfig) -> None:
-        """Which zones "in the store now" adds up: those not marked as outside the store."""
-        self.outside = {(cfg.camera_of(z.camera), z.name) for z in cfg.zones if not z.in_store}
+        """Which zones "in the store now" adds up: the zones of the settings not marked
+        as outside the store. The last counts of zones deleted or renamed since are
+        dropped: they would stay frozen in the sum."""
+        self.zones = {(cfg.camera_of(z.camera), z.name): z.in_store for z in cfg.zones}
+        self.live_occupancy = {k: n for k, n in self.live_occupancy.items() if k in self.zones}
         self._show_occupancy()
 
     def _show_occupancy(self) -> None:
-        counted = {k: n for k, n in self.live_occupancy.items() if k not in self.outside}
+        zones = self.zones
+        counted = {k: n for k, n in self.live_occupancy.items() if zones is None or zones.get(k)}
         if counted:
             now = sum(n for (cam, _), n in counted.items() if cam not in self.down)
             down = len({cam for cam, _ in counted} & self.down)
             note = f"{down} camera{'s' if down > 1 else ''} down, not counted" if down else ""
-            self.k_occ.set(str(now), note or "across the store's zones, live")
+            self.k_occ.set(str(now), note or "across zones, live")
+        elif zones and not any(zones.values()):
+            self.k_occ.set("—", "no zone counts in the store")
         else:
             self.k_occ.set("—", "draw a zone to count people inside")
 

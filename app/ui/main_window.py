@@ -412,7 +412,13 @@ class MainWindow(QMainWindow):
         )
 
     def getting_started(self) -> QMessageBox:
-        """The first steps, in a window that stays open beside the app (not modal)."""
+        """The first steps, in a window that stays open beside the app (not modal); one
+        such window, brought forward when asked for again."""
+        shown = getattr(self, "_getting_started", None)
+        if shown is not None and shown.isVisible():
+            shown.raise_()
+            shown.activateWindow()
+            return shown
         box = QMessageBox(self)
         box.setWindowTitle("Getting started")
         box.setIcon(QMessageBox.Icon.Information)
@@ -422,12 +428,25 @@ class MainWindow(QMainWindow):
         box.setStandardButtons(QMessageBox.StandardButton.Close)
         box.setModal(False)
         box.show()
+        self._getting_started = box
         return box
 
-    def open_data_folder(self) -> None:
+    def open_data_folder(self) -> QMessageBox:
+        """Where the data lives, selectable for copying, with a button that opens it in
+        the file manager (when the computer has one: opening can fail unseen)."""
         folder = data_dir()
-        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
-            QMessageBox.information(self, "Data folder", f"Vitrine keeps its data in:\n{folder}")
+        box = QMessageBox(self)
+        box.setWindowTitle("Data folder")
+        box.setIcon(QMessageBox.Icon.Information)
+        box.setText("Vitrine keeps its data (the encrypted store, its settings) in:")
+        box.setInformativeText(str(folder))
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        open_it = box.addButton("Open the folder", QMessageBox.ButtonRole.ActionRole)
+        open_it.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
+        box.addButton(QMessageBox.StandardButton.Close)
+        box.setModal(False)
+        box.show()
+        return box
 
     # --- cameras and zones ------------------------------------------------------
     def current_camera(self) -> str:

@@ -308,8 +308,10 @@ class FirstRunWizard(QWizard):
         box.setWindowTitle("Stop setting up?")
         box.setText("Stop setting up Vitrine and close it?")
         box.setInformativeText(
-            "Nothing you entered is kept, and Vitrine counts nobody until it is set up. "
-            "It starts this setup again the next time you open it."
+            "The store's details on these pages are not kept, and Vitrine counts nobody "
+            "until it is set up. Next time it asks for the passphrase you have just chosen "
+            "(the store itself is already created, encrypted with it), then starts this "
+            "setup again."
         )
         keep = box.addButton("Keep setting up", QMessageBox.ButtonRole.RejectRole)
         quit_ = box.addButton("Close Vitrine", QMessageBox.ButtonRole.DestructiveRole)

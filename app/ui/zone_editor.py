@@ -82,6 +82,7 @@ class ZoneEditor(QDialog):
         self._loading = False
         self._build()
         self.canvas.changed.connect(self._refresh_list)
+        self.canvas.changed.connect(self._edited)
         self.canvas.selection_changed.connect(self._select_row)
         self.canvas.drawing_finished.connect(self._finished)
         self.canvas.drawing_cancelled.connect(lambda: self.hint.setText(IDLE_HINT))
@@ -108,6 +109,8 @@ class ZoneEditor(QDialog):
         side.addLayout(grid)
         self.list = QListWidget()
         self.list.setObjectName("Plain")
+        self.list.setWordWrap(True)  # a long name and its notes wrap, not cut off
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentRowChanged.connect(self._row_changed)
         side.addWidget(self.list, 1)
         form = QFormLayout()
@@ -208,6 +211,7 @@ class ZoneEditor(QDialog):
         s = self.selected()
         if s is not None:
             flip(s)
+            self._edited()
             self.canvas.update()
 
     def delete_selected(self) -> None:
@@ -216,6 +220,7 @@ class ZoneEditor(QDialog):
             self.error.setText("")  # what it said may be about this shape
             del self.canvas.shapes[i]
             self.canvas.selected = -1
+            self._edited()
             self._refresh_list()
             self.canvas.update()
 
@@ -267,15 +272,14 @@ class ZoneEditor(QDialog):
         if s is not None and not self._loading:
             self.error.setText("")
             s.name = text.strip()
-            item = self.list.item(self.canvas.selected)
-            if item is not None:
-                item.setText(s.label())
+            self._relabel(s)
             self.canvas.update()
 
     def _kind_edited(self) -> None:
         s = self.selected()
         if s is not None and not self._loading and self.kind.currentData():
             s.kind = str(self.kind.currentData())
+            self._edited()
             self._refresh_list()
             self.canvas.update()
 
@@ -297,7 +301,13 @@ class ZoneEditor(QDialog):
             s.in_store = in_store
             self._relabel(s)
 
+    def _edited(self) -> None:
+        """Something changed since the last Apply: "Applied ✓" is no longer true."""
+        self.status.setText("")
+
     def _relabel(self, s: Shape) -> None:
+        """A property of `s` (the selected shape) was edited."""
+        self._edited()
         item = self.list.item(self.canvas.selected)
         if item is not None:
             item.setText(s.label())

@@ -42,7 +42,7 @@ class Shape:
             return f"{self.name}   —   In-store line"
         extra = f"  ·  max {self.capacity}" if self.capacity else ""
         if self.kind != "line" and not self.in_store:
-            extra += "  ·  not in head count"
+            extra += "  ·  not in “In the store now”"
         return f"{self.name}   —   {KIND_LABELS[self.kind]}{extra}"
 
     @property

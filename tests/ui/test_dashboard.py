@@ -227,8 +227,27 @@ def test_areas_outside_the_store_are_not_in_its_head_count(qtbot, store) -> None
     view.on_event(ev.Occupancy("a", time.time(), 1, 0.1, zone="Shop", count=2))
     view.on_event(ev.Occupancy("b", time.time(), 1, 0.1, zone="Car park", count=7))
     assert view.k_occ.value.text() == "2"
-    view.set_head_count_zones(CFG)  # nothing outside: both count
+    everything = cfg.model_validate(
+        {**cfg.model_dump(), "zones": [{**z, "in_store": True} for z in zones]}
+    )
+    view.set_head_count_zones(everything)  # nothing outside: both count
     assert view.k_occ.value.text() == "9"
+    # the car park renamed (or deleted): its last count is not added any more, nor is
+    # a late count of the old name
+    renamed = cfg.model_validate(
+        {**cfg.model_dump(), "zones": [zones[0], {**zones[1], "name": "North car park"}]}
+    )
+    view.set_head_count_zones(renamed)
+    assert view.k_occ.value.text() == "2"
+    view.on_event(ev.Occupancy("b", time.time(), 2, 0.2, zone="Car park", count=8))
+    view.set_head_count_zones(everything.model_validate({**renamed.model_dump()}))
+    assert view.k_occ.value.text() == "2"
+    only_outside = cfg.model_validate({**cfg.model_dump(), "zones": [zones[1]]})
+    view.set_head_count_zones(only_outside)
+    assert (view.k_occ.value.text(), view.k_occ.hint.text()) == (
+        "—",
+        "no zone counts in the store",
+    )
 
     now = time.time()
     k: dict[str, Any] = {"frame": 0, "t": 0.0, "ts": now - 5}
@@ -239,9 +258,6 @@ def test_areas_outside_the_store_are_not_in_its_head_count(qtbot, store) -> None
         ]  # fmt: skip
     ).result(timeout=30)
     assert max(load_dashboard(store, cfg, now).occupancy_by_hour) == 2
-    everything = cfg.model_validate(
-        {**cfg.model_dump(), "zones": [{**z, "in_store": True} for z in zones]}
-    )
     assert max(load_dashboard(store, everything, now).occupancy_by_hour) == 9
 
 

@@ -187,6 +187,18 @@ def test_a_camera_that_is_down_leaves_the_live_head_count(qtbot, desktop) -> Non
     from app.events import Occupancy
 
     dash = desktop.window.dashboard
+    tri = [[0, 0], [9, 0], [9, 9]]
+    dash.set_head_count_zones(  # the store's zones, as the settings would have them
+        AppConfig.model_validate(
+            {
+                "cameras": [{"name": n, "type": "file", "url": "x.mp4"} for n in ("Front", "Back")],
+                "zones": [
+                    {"name": "Lawn", "camera": "Front", "polygon": tri},
+                    {"name": "Till", "camera": "Back", "polygon": tri},
+                ],
+            }
+        )
+    )
     for cam, zone, n in (("Front", "Lawn", 5), ("Back", "Till", 4)):
         desktop.bus.publish(Occupancy(camera=cam, ts=0.0, frame=1, t=0.0, zone=zone, count=n))
     qtbot.waitUntil(lambda: dash.k_occ.value.text() == "9", timeout=3000)
@@ -334,7 +346,17 @@ def test_help_menu_gets_a_new_manager_started(qtbot, desktop, monkeypatch) -> No
     for label in ("Salespeople", "Pair a tablet", "Import POS sales"):
         assert label in text and label in {v[1] for v in mw.EXTERNAL.values()}
     assert {"Cameras", "Sales"} <= menus
+    assert win.getting_started() is box  # asked again: the same window, not a second
     box.close()
+    opened: list[str] = []
+    monkeypatch.setattr(
+        mw.QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile())
+    )
+    where = win.open_data_folder()
+    qtbot.addWidget(where)
+    assert str(data_dir()) in where.informativeText()  # said, whether or not it opens
+    next(b for b in where.buttons() if b.text() == "Open the folder").click()
+    assert opened == [str(data_dir())]
     shown: list[str] = []
     monkeypatch.setattr(mw.QMessageBox, "about", lambda *a: shown.append(a[2]))
     win.about()

@@ -323,7 +323,7 @@ def test_an_area_outside_the_store_leaves_the_head_count(editor, qtbot) -> None:
     assert ed.in_store.isVisibleTo(ed) and ed.in_store.isChecked()
     assert not ed.door.isVisibleTo(ed)
     ed.in_store.click()
-    assert ed.list.item(0).text().endswith("not in head count")
+    assert ed.list.item(0).text().endswith("not in “In the store now”")
     assert ed.apply(), ed.error.text()
     zone = next(z for z in applied[-1].zones if z.camera == "plaza")
     assert zone.in_store is False
@@ -332,3 +332,23 @@ def test_an_area_outside_the_store_leaves_the_head_count(editor, qtbot) -> None:
     click(ed, 240, 60)
     click(ed, 240, 340)
     assert not ed.in_store.isVisibleTo(ed)
+
+
+def test_applied_is_not_claimed_after_a_further_edit(editor, qtbot) -> None:  # noqa: ANN001
+    """"Applied to the live camera ✓" goes as soon as something changes again (a box,
+    a name, a flip), and long labels in the list wrap instead of running off."""
+    ed, _ = editor
+    ed.draw_buttons["line"].click()
+    click(ed, 240, 60)
+    click(ed, 240, 340)
+    assert ed.apply(), ed.error.text()
+    assert "Applied" in ed.status.text()
+    ed.door.click()
+    assert ed.status.text() == ""
+    assert ed.apply()
+    QTest.keyClicks(ed.name, " by the shoes")
+    assert ed.status.text() == ""
+    assert ed.apply()
+    ed.flip_button.click()
+    assert ed.status.text() == ""
+    assert ed.list.wordWrap()
