@@ -319,9 +319,9 @@ class CameraTile(QWidget):
             b = QPointF(o.x() + ln.end[0] * s, o.y() + ln.end[1] * s)
             p.setPen(QPen(QColor(0, 0, 0, 120), 5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
             p.drawLine(a, b)
-            p.setPen(
-                QPen(QColor(style.LINE_COLOR), 3, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
-            )
+            # a line inside the store (not a door: no footfall) is dashed
+            dash = Qt.PenStyle.SolidLine if ln.door else Qt.PenStyle.DashLine
+            p.setPen(QPen(QColor(style.LINE_COLOR), 3, dash, Qt.PenCapStyle.RoundCap))
             p.drawLine(a, b)
             nx, ny = in_normal(ln.start, ln.end)
             mid = (a + b) / 2

@@ -14,7 +14,7 @@ each camera live, with the people it follows.</p>
 lines</i>. Draw a <i>counting line</i> across the door; its arrow points into the
 store (<i>Flip direction</i> turns it round). Its crossings are the store's entries
 and exits. A line inside the store, across an aisle for instance, is counted on its
-own: untick <i>A door of the store</i> for it.</p>
+own: untick <i>A door of the store</i> for it (it is then drawn dashed).</p>
 <p><b>3. Areas.</b> In the same editor, draw <i>zones</i> (a department, a counter) to
 measure how many people are there and how long they stay, and <i>queue areas</i> for
 waiting lines. <i>In the store now</i> adds up the zones: untick <i>Counts in “In

@@ -31,6 +31,7 @@ class LineView:
     end: Point
     count_in: int | None = None
     count_out: int | None = None
+    door: bool = True  # a door of the store; False: a line inside it (drawn dashed)
 
 
 @dataclass
@@ -83,7 +84,7 @@ def shapes_for(cfg: AppConfig, camera: str) -> tuple[list[ZoneView], list[LineVi
         if cfg.camera_of(z.camera) == camera
     ]
     lines = [
-        LineView(ln.name, tuple(ln.start), tuple(ln.end))  # type: ignore[arg-type]
+        LineView(ln.name, tuple(ln.start), tuple(ln.end), door=ln.door)  # type: ignore[arg-type]
         for ln in cfg.lines
         if cfg.camera_of(ln.camera) == camera
     ]
@@ -122,7 +123,8 @@ def build_view(camera: str, state: Any, zones: list[ZoneView], lines: list[LineV
     ]
     counts = _first(state, ("line_counts", "counts"), {}) or {}
     view.lines = [
-        LineView(ln.name, ln.start, ln.end, *_counts(counts.get(ln.name))) for ln in lines
+        LineView(ln.name, ln.start, ln.end, *_counts(counts.get(ln.name)), door=ln.door)
+        for ln in lines
     ]
     view.status = str(_first(state, ("status",), "starting"))
     view.message = str(_first(state, ("message", "status_message"), ""))

@@ -271,11 +271,12 @@ class ShapeCanvas(QWidget):
             if live and len(ends) == 1 and self._hover is not None:
                 ends.append(self.to_widget(self._hover))
             if len(ends) == 2:
+                inside = s.is_line and not s.door  # a line inside the store: dashed
                 p.setPen(
                     QPen(
                         QColor(style.LINE_COLOR),
                         3.5,
-                        Qt.PenStyle.SolidLine,
+                        Qt.PenStyle.DashLine if inside else Qt.PenStyle.SolidLine,
                         Qt.PenCapStyle.RoundCap,
                     )
                 )

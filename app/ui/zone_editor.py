@@ -294,6 +294,7 @@ class ZoneEditor(QDialog):
         if s is not None and not self._loading and s.kind == "line":
             s.door = door
             self._relabel(s)
+            self.canvas.update()  # a line inside the store is drawn dashed
 
     def _in_store_edited(self, in_store: bool) -> None:
         s = self.selected()

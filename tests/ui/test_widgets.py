@@ -17,8 +17,9 @@ from PySide6.QtWidgets import QPushButton, QWidget
 from app.config import AppConfig
 from app.engine import TileState
 from app.events import Alert, CameraStatus, EventBus, LineCross
+from app.ui import style
 from app.ui.bridge import EngineBridge
-from app.ui.camera_tile import CameraTile, _Labels, in_normal
+from app.ui.camera_tile import CameraTile, _Labels, fit_rect, in_normal
 from app.ui.camera_wall import CameraWall, grid_shape
 from app.ui.settings_view import SettingsView
 from app.ui.style import STYLESHEET
@@ -435,3 +436,40 @@ def test_settings_wheel_scrolls_the_page_unless_a_field_was_clicked(qtbot) -> No
     qtbot.waitUntil(view.events.hasFocus)
     wheel_down()
     assert view.events.value() == before - 1  # a clicked field takes the wheel
+
+
+def test_a_line_inside_the_store_is_drawn_dashed(qtbot, pets_frames) -> None:  # noqa: ANN001
+    """On the tile, a line that is not a door of the store is dashed: the picture along
+    it alternates between the line's colour and what is under it."""
+    import dataclasses
+
+    cfg = tile_config()
+    inside = cfg.model_validate(
+        {**cfg.model_dump(), "lines": [{**cfg.lines[0].model_dump(), "door": False}]}
+    )
+    pictures = []
+    for c in (cfg, inside):
+        zones, lines = shapes_for(c, "plaza")
+        assert [ln.door for ln in lines] == [c is cfg]
+        tile = CameraTile("plaza")
+        qtbot.addWidget(tile)
+        tile.resize(480, 360)
+        tile.show()
+        qtbot.waitExposed(tile)
+        state = dataclasses.replace(make_state(pets_frames[1], 2), detections=Detections.empty())
+        tile.set_view(build_view("plaza", state, [], lines))
+        pictures.append(tile.grab().toImage())
+
+    def along(img: Any) -> list[int]:
+        """The red channel down the line's middle (x = 240 of the 480-wide picture),
+        away from its arrow and label in the middle."""
+        target = fit_rect(480, 360, QRectF(0, 0, 480, 360))
+        s = target.width() / 480
+        x = round(target.x() + 240 * s)
+        ys = [*range(80, 180), *range(235, 300)]
+        return [QColor(img.pixel(x, round(target.y() + y * s))).red() for y in ys]
+
+    solid, dashed = along(pictures[0]), along(pictures[1])
+    line_red = QColor(style.LINE_COLOR).red()
+    assert all(abs(r - line_red) < 40 for r in solid)
+    assert sum(abs(r - line_red) >= 40 for r in dashed) > len(dashed) // 5  # gaps

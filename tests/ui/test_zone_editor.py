@@ -335,7 +335,7 @@ def test_an_area_outside_the_store_leaves_the_head_count(editor, qtbot) -> None:
 
 
 def test_applied_is_not_claimed_after_a_further_edit(editor, qtbot) -> None:  # noqa: ANN001
-    """"Applied to the live camera ✓" goes as soon as something changes again (a box,
+    """ "Applied to the live camera ✓" goes as soon as something changes again (a box,
     a name, a flip), and long labels in the list wrap instead of running off."""
     ed, _ = editor
     ed.draw_buttons["line"].click()
