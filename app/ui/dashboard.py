@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -107,6 +108,7 @@ class Kpi(QFrame):
         self.hint.setWordWrap(True)
         for w in (self.label, self.value, self.hint):
             lay.addWidget(w)
+        lay.addStretch(1)  # top-aligned: a hint on two lines leaves the title in line
 
     def set(self, value: str, hint: str | None = None) -> None:
         self.value.setText(value)
@@ -422,7 +424,9 @@ class DashboardView(QWidget):
         # two levels: pyqtgraph leaves out the second level's labels when they would
         # collide (a narrow chart), so every other bar keeps its label
         axis = c.plot.getAxis("bottom")
-        axis.setStyle(textFillLimits=[(0, 0.9), (5, 0.75)])  # both levels while they fit
+        small = QFont(axis.font())
+        small.setPixelSize(11)  # nine ranges side by side on a half-width chart
+        axis.setStyle(tickFont=small, textFillLimits=[(0, 0.95), (5, 0.92)])
         axis.setTicks([ticks[::2], ticks[1::2]])
 
     def _show_zones(self, d: DashboardData) -> None:
