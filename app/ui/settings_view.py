@@ -172,9 +172,13 @@ class SettingsView(QWidget):
         f = QFormLayout(keep)
         self.crops = _spin(0, 100000, 1, " days", DaysSpinBox)
         self.faces = _spin(0, 100000, 1, " days", DaysSpinBox)
+        self.faces.setToolTip("Recognition mode only: anonymous counting keeps no face data.")
         self.events = _spin(0, 100000, 1, " days", DaysSpinBox)
         f.addRow("Keep person pictures", self.crops)
         f.addRow("Keep face data", self.faces)
+        # face data exists in recognition mode only: greyed while counting anonymously
+        self.recognition.toggled.connect(self.faces.setEnabled)
+        self.faces.setEnabled(self.recognition.isChecked())
         f.addRow("Keep detailed events", self.events)
         note = QLabel("Hourly and daily totals are kept; only the detail behind them expires.")
         note.setObjectName("Muted")

@@ -66,6 +66,7 @@ def test_settings_refuse_invalid_values_with_a_message(qtbot, field, value, mess
 
 def test_settings_save_a_valid_change_and_show_the_provider(qtbot) -> None:  # noqa: ANN001
     view = SettingsView(provider=lambda: "CPUExecutionProvider")
+    assert not view.faces.isEnabled()  # anonymous (the default) keeps no face data
     qtbot.addWidget(view)
     view.set_config(AppConfig())
     assert view.active.text() == "the main processor (CPU)"
