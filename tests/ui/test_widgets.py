@@ -72,6 +72,7 @@ def test_settings_save_a_valid_change_and_show_the_provider(qtbot) -> None:  # n
     assert view.active.text() == "the main processor (CPU)"
     view.fps.setValue(8)
     view.recognition.setChecked(True)
+    assert view.faces.isEnabled()
     view.crops.setValue(3)
     with qtbot.waitSignal(view.save_requested) as sig:
         assert view.save()
