@@ -258,6 +258,11 @@ class CameraForm(QWidget):
         self.path.setText(cam.url if cam.type == "file" else "")
         self.loop.setChecked(cam.loop)
 
+    def problem_to_show(self, problem: str) -> str:
+        """What the window around the form should say of `problem`: nothing when the
+        form itself says it already (the demo clip missing), else the problem."""
+        return "" if problem == self.demo_note.text() else problem
+
     def camera_config(self) -> CameraConfig:
         """The camera described by the form; ValueError with a readable message."""
         name = self.name.text().strip()
@@ -451,7 +456,7 @@ class CameraDialog(QDialog):
         try:
             cam = self.form.camera_config()
         except ValueError as exc:
-            self.error.setText(str(exc))
+            self.error.setText(self.form.problem_to_show(str(exc)))
             return
         if cam.name in self.taken:
             self.error.setText(f"another camera is already called “{cam.name}”")

@@ -212,7 +212,7 @@ class CameraPage(QWizardPage):
         try:
             cam = self.form.camera_config()
         except ValueError as exc:
-            self.error.setText(str(exc))
+            self.error.setText(self.form.problem_to_show(str(exc)))
             return False
         if self.form.testing:
             return False  # Next again once the test answers

@@ -377,3 +377,25 @@ def test_cancel_asks_before_quitting_setup(qtbot, background, monkeypatch) -> No
     QTimer.singleShot(0, lambda: answer("Close Vitrine"))
     wiz.reject()
     assert not wiz.isVisible() and wiz.result() == wiz.DialogCode.Rejected
+
+
+def test_a_missing_demo_clip_is_said_once(qtbot, background, monkeypatch) -> None:  # noqa: ANN001
+    """Without the demo clip, choosing the demo camera says so under the choice; Next
+    does not repeat the same paragraph in red below it."""
+    from app.ui import camera_dialog
+    from app.ui import wizard as wizard_module
+    from app.ui.camera_dialog import DEMO_MISSING
+
+    monkeypatch.setattr(camera_dialog, "demo_clip", lambda: None)
+    monkeypatch.setattr(wizard_module, "demo_clip", lambda: None)
+    wiz = FirstRunWizard(background, AppConfig())
+    qtbot.addWidget(wiz)
+    page = wiz.camera_page
+    assert page.form.kind_key() == "rtsp"  # not offered first when it is missing
+    page.form.set_kind("demo")
+    assert page.form.demo_note.text() == DEMO_MISSING
+    assert not page.validatePage()
+    assert page.error.text() == ""
+    page.form.set_kind("rtsp")
+    assert not page.validatePage()  # no address: that one is said by the page
+    assert page.error.text() != ""
