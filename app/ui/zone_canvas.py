@@ -92,6 +92,14 @@ class ShapeCanvas(QWidget):
             self.img_size[0], self.img_size[1], QRectF(self.rect()).adjusted(4, 4, -4, -4)
         )
 
+    def name_at(self, top: QPointF, width: float) -> QPointF:
+        """Where a shape's name goes: just above its highest point, kept inside the
+        picture (a zone drawn to the picture's edge would have its name cut off)."""
+        r = self.image_rect()
+        x = max(r.left() + 4, min(top.x() + 4, r.right() - width - 4))
+        y = max(r.top() + 14, top.y() - 8)
+        return QPointF(x, y)
+
     def to_widget(self, p: Point) -> QPointF:
         r = self.image_rect()
         s = r.width() / self.img_size[0]
@@ -292,7 +300,7 @@ class ShapeCanvas(QWidget):
         if s.name and pts and not live:
             top = min(pts + [self.to_widget(q) for q in s.line], key=lambda q: q.y())
             p.setPen(QColor("white"))
-            p.drawText(top + QPointF(4, -8), s.name)
+            p.drawText(self.name_at(top, p.fontMetrics().horizontalAdvance(s.name)), s.name)
         if selected:
             for q in pts + [self.to_widget(v) for v in s.line]:
                 p.setPen(QPen(QColor("#0b1120"), 1.5))

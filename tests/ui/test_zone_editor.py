@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QPushButton
 
@@ -352,3 +352,18 @@ def test_applied_is_not_claimed_after_a_further_edit(editor, qtbot) -> None:  # 
     ed.flip_button.click()
     assert ed.status.text() == ""
     assert ed.list.wordWrap()
+
+
+def test_a_name_at_the_picture_edge_stays_inside_it(editor, qtbot) -> None:  # noqa: ANN001
+    """A zone drawn against the picture's right or top edge has its name placed inside
+    the picture, not cut off; elsewhere it sits just above the shape."""
+    ed, _ = editor
+    c = ed.canvas
+    r = c.image_rect()
+    width = 120.0
+    right = c.name_at(c.to_widget((475, 200)), width)
+    assert right.x() + width <= r.right() and right.x() >= r.left()
+    high = c.name_at(c.to_widget((100, 0)), width)
+    assert high.y() >= r.top() + 10
+    inside = c.to_widget((100, 150))
+    assert c.name_at(inside, width) == inside + QPointF(4, -8)
