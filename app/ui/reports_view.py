@@ -80,6 +80,7 @@ class ReportsView(QWidget):
         self._bg = Background(1, self)
         self.results: dict[str, list[Any]] = {}
         lay = QVBoxLayout(self)
+        lay.setContentsMargins(20, 18, 20, 20)  # as the other pages of the window
         lay.addWidget(
             header(
                 "Sales reports",
