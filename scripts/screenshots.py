@@ -256,6 +256,7 @@ def wizard_shots(app) -> None:  # noqa: ANN001
         pump(app, 0.1)
     pump(app, 0.2)
     shot(wiz, "wizard-3-camera")
+    wiz.ask_before_quitting = lambda: True  # type: ignore[method-assign]  # no question here
     wiz.button(QWizard.WizardButton.CancelButton).click()
     bg.shutdown()
 
