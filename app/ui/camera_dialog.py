@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from app.config import CameraConfig, LineConfig, ZoneConfig
 from app.paths import demo_clip
 from app.ui.folders import last_folder, remember_folder
+from app.ui.questions import Role, ask
 from app.ui.snapshot import grab_snapshot, redact
 from app.ui.style import set_role
 from app.ui.workers import Background
@@ -384,20 +385,17 @@ class CameraForm(QWidget):
 
 def confirm_failed_camera(parent: QWidget, why: str) -> bool:
     """Ask whether to keep a camera whose test just failed; True: keep it."""
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("Camera gave no picture")
-    box.setText("This camera gave no picture when you tested it.")
-    box.setInformativeText(
+    chosen = ask(
+        parent,
+        "Camera gave no picture",
+        "This camera gave no picture when you tested it.",
         f"{why}\n\nAdd it anyway? Its tile will say what is wrong until it works; to change "
-        "it, right-click its tile and choose Edit camera."
+        "it, right-click its tile and choose Edit camera.",
+        [("Add anyway", Role.AcceptRole), ("Go back", Role.RejectRole)],
+        default="Go back",
+        icon=QMessageBox.Icon.Warning,
     )
-    keep = box.addButton("Add anyway", QMessageBox.ButtonRole.AcceptRole)
-    back = box.addButton("Go back", QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(back)
-    box.setEscapeButton(back)
-    box.exec()
-    return box.clickedButton() is keep
+    return chosen == "Add anyway"
 
 
 class CameraDialog(QDialog):

@@ -40,6 +40,7 @@ from app.ui.camera_wall import CameraWall
 from app.ui.dashboard import DashboardView
 from app.ui.dashboard_data import acknowledge, load_dashboard
 from app.ui.engine_host import EngineHost
+from app.ui.questions import Role, ask
 from app.ui.settings_view import SettingsView
 from app.ui.snapshot import grab_snapshot
 from app.ui.wizard import RECOGNITION_AVAILABLE
@@ -565,24 +566,25 @@ class MainWindow(QMainWindow):
         n = self.counting_cameras()
         if self._closing or n == 0:
             return True
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Quit Vitrine?")
         cams = "1 camera" if n == 1 else f"{n} cameras"
-        live = self.live_cameras()
-        box.setText(f"Quitting stops Vitrine watching {cams} ({live} live now).")
-        box.setInformativeText(
+        keep = "Keep counting (minimize)"
+        chosen = ask(
+            self,
+            "Quit Vitrine?",
+            f"Quitting stops Vitrine watching {cams} ({self.live_cameras()} live now).",
             "Nobody is counted while Vitrine is closed, until it is opened again. To keep "
-            "counting, minimize the window instead."
+            "counting, minimize the window instead.",
+            [
+                ("Quit and stop counting", Role.DestructiveRole),
+                (keep, Role.AcceptRole),
+                ("Cancel", Role.RejectRole),
+            ],  # fmt: skip
+            default=keep,
+            escape="Cancel",
         )
-        quit_ = box.addButton("Quit and stop counting", QMessageBox.ButtonRole.DestructiveRole)
-        keep = box.addButton("Keep counting (minimize)", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(keep)
-        box.exec()
-        if box.clickedButton() is keep:
+        if chosen == keep:
             self.showMinimized()
-        return box.clickedButton() is quit_
+        return chosen == "Quit and stop counting"
 
     def request_quit(self) -> None:
         """File > Quit: ask, then close."""

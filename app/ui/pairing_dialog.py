@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.questions import Role, question
 from app.ui.sales_widgets import fill_table, header, make_table
 
 log = logging.getLogger(__name__)
@@ -57,19 +58,15 @@ def _when(ts: float | None) -> str:
 
 def revoke_question(device: Any, parent: QWidget | None = None) -> QMessageBox:
     """Revoke / Cancel about one paired tablet; Cancel is the default (and Esc)."""
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Question)
-    box.setWindowTitle("Revoke tablet")
-    box.setText(f"Revoke {device.label} ({device.salesperson_name})?")
-    box.setInformativeText(
+    return question(
+        parent,
+        "Revoke tablet",
+        f"Revoke {device.label} ({device.salesperson_name})?",
         "The tablet is signed out at once and its open services end. "
-        "To use it again, pair it again."
+        "To use it again, pair it again.",
+        [("Revoke", Role.DestructiveRole), ("Cancel", Role.RejectRole)],
+        default="Cancel",
     )
-    box.addButton("Revoke", QMessageBox.ButtonRole.DestructiveRole)
-    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(cancel)
-    box.setEscapeButton(cancel)
-    return box
 
 
 class PairingDialog(QDialog):

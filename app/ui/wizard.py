@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -32,6 +31,7 @@ from app.config import AppConfig, CameraConfig, StoreIdentity
 from app.paths import demo_clip
 from app.ui import camera_dialog, style
 from app.ui.camera_dialog import CameraForm, demo_shapes, first_error
+from app.ui.questions import Role, ask
 from app.ui.workers import Background
 
 ANON_TEXT = (
@@ -303,22 +303,18 @@ class FirstRunWizard(QWizard):
     def ask_before_quitting(self) -> bool:
         """Whether to stop setting up after all (Cancel, Esc, the window's close button):
         nothing is saved and Vitrine closes. Keep setting up is the default."""
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Stop setting up?")
-        box.setText("Stop setting up Vitrine and close it?")
-        box.setInformativeText(
+        chosen = ask(
+            self,
+            "Stop setting up?",
+            "Stop setting up Vitrine and close it?",
             "The store's details on these pages are not kept, and Vitrine counts nobody "
             "until it is set up. Next time it asks for the passphrase you have just chosen "
             "(the store itself is already created, encrypted with it), then starts this "
-            "setup again."
+            "setup again.",
+            [("Keep setting up", Role.RejectRole), ("Close Vitrine", Role.DestructiveRole)],
+            default="Keep setting up",
         )
-        keep = box.addButton("Keep setting up", QMessageBox.ButtonRole.RejectRole)
-        quit_ = box.addButton("Close Vitrine", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(keep)
-        box.setEscapeButton(keep)
-        box.exec()
-        return box.clickedButton() is quit_
+        return chosen == "Close Vitrine"
 
     def reject(self) -> None:
         if self.ask_before_quitting():

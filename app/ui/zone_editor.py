@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import AppConfig
+from app.ui.questions import Role, ask
 from app.ui.zone_canvas import ShapeCanvas
 from app.ui.zone_model import (
     KIND_LABELS,
@@ -347,22 +347,21 @@ class ZoneEditor(QDialog):
 
     def ask_before_closing(self) -> CloseChoice:
         """Apply / Discard / Cancel about the changes not applied yet (Esc: Cancel)."""
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Unapplied changes")
-        box.setText("Discard your changes to the zones and lines?")
-        box.setInformativeText(
+        chosen = ask(
+            self,
+            "Unapplied changes",
+            "Discard your changes to the zones and lines?",
             "They are not applied to the camera yet. Apply them now, discard them, "
-            "or cancel to keep editing."
+            "or cancel to keep editing.",
+            [
+                ("Apply", Role.AcceptRole),
+                ("Discard", Role.DestructiveRole),
+                ("Cancel", Role.RejectRole),
+            ],  # fmt: skip
+            default="Apply",
+            escape="Cancel",
         )
-        apply = box.addButton("Apply", QMessageBox.ButtonRole.AcceptRole)
-        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(apply)
-        box.setEscapeButton(cancel)
-        box.exec()
-        clicked = box.clickedButton()
-        return "apply" if clicked is apply else "discard" if clicked is discard else "cancel"
+        return "apply" if chosen == "Apply" else "discard" if chosen == "Discard" else "cancel"
 
     def reject(self) -> None:
         """Close, Esc and the window's close button: ask first if work would be lost."""

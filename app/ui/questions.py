@@ -1,0 +1,48 @@
+"""Questions asked in a message box: a sentence, a paragraph below it, and buttons named
+for what they do, one of them the default (Return) and one the answer to Esc."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+Role = QMessageBox.ButtonRole
+
+
+def question(
+    parent: QWidget | None,
+    title: str,
+    text: str,
+    info: str,
+    buttons: list[tuple[str, Role]],
+    default: str,
+    escape: str | None = None,
+    icon: QMessageBox.Icon = QMessageBox.Icon.Question,
+) -> QMessageBox:
+    """The message box, not shown yet: `buttons` are (label, role) in order; `default`
+    and `escape` (the default's label unless given) name two of them."""
+    box = QMessageBox(parent)
+    box.setIcon(icon)
+    box.setWindowTitle(title)
+    box.setText(text)
+    box.setInformativeText(info)
+    made = {label: box.addButton(label, role) for label, role in buttons}
+    box.setDefaultButton(made[default])
+    box.setEscapeButton(made[escape or default])
+    return box
+
+
+def ask(
+    parent: QWidget | None,
+    title: str,
+    text: str,
+    info: str,
+    buttons: list[tuple[str, Role]],
+    default: str,
+    escape: str | None = None,
+    icon: QMessageBox.Icon = QMessageBox.Icon.Question,
+) -> str:
+    """Ask (modal) and return the label of the button chosen (Esc: `escape`'s)."""
+    box = question(parent, title, text, info, buttons, default, escape, icon)
+    box.exec()
+    clicked = box.clickedButton()
+    return clicked.text() if clicked is not None else (escape or default)
