@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from app.config import CameraConfig, LineConfig, ZoneConfig
 from app.paths import demo_clip
 from app.ui.folders import last_folder, remember_folder
-from app.ui.questions import Role, ask
+from app.ui.questions import Role, ask, question
 from app.ui.snapshot import grab_snapshot, redact
 from app.ui.style import set_role
 from app.ui.workers import Background
@@ -386,14 +386,16 @@ class CameraForm(QWidget):
 def confirm_failed_camera(parent: QWidget, why: str) -> bool:
     """Ask whether to keep a camera whose test just failed; True: keep it."""
     chosen = ask(
-        parent,
-        "Camera gave no picture",
-        "This camera gave no picture when you tested it.",
-        f"{why}\n\nAdd it anyway? Its tile will say what is wrong until it works; to change "
-        "it, right-click its tile and choose Edit camera.",
-        [("Add anyway", Role.AcceptRole), ("Go back", Role.RejectRole)],
-        default="Go back",
-        icon=QMessageBox.Icon.Warning,
+        question(
+            parent,
+            "Camera gave no picture",
+            "This camera gave no picture when you tested it.",
+            f"{why}\n\nAdd it anyway? Its tile will say what is wrong until it works; to change "
+            "it, right-click its tile and choose Edit camera.",
+            [("Add anyway", Role.AcceptRole), ("Go back", Role.RejectRole)],
+            default="Go back",
+            icon=QMessageBox.Icon.Warning,
+        )
     )
     return chosen == "Add anyway"
 

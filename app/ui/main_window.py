@@ -40,7 +40,7 @@ from app.ui.camera_wall import CameraWall
 from app.ui.dashboard import DashboardView
 from app.ui.dashboard_data import acknowledge, load_dashboard
 from app.ui.engine_host import EngineHost
-from app.ui.questions import Role, ask
+from app.ui.questions import Role, ask, question
 from app.ui.settings_view import SettingsView
 from app.ui.snapshot import grab_snapshot
 from app.ui.wizard import RECOGNITION_AVAILABLE
@@ -569,18 +569,20 @@ class MainWindow(QMainWindow):
         cams = "1 camera" if n == 1 else f"{n} cameras"
         keep = "Keep counting (minimize)"
         chosen = ask(
-            self,
-            "Quit Vitrine?",
-            f"Quitting stops Vitrine watching {cams} ({self.live_cameras()} live now).",
-            "Nobody is counted while Vitrine is closed, until it is opened again. To keep "
-            "counting, minimize the window instead.",
-            [
-                ("Quit and stop counting", Role.DestructiveRole),
-                (keep, Role.AcceptRole),
-                ("Cancel", Role.RejectRole),
-            ],  # fmt: skip
-            default=keep,
-            escape="Cancel",
+            question(
+                self,
+                "Quit Vitrine?",
+                f"Quitting stops Vitrine watching {cams} ({self.live_cameras()} live now).",
+                "Nobody is counted while Vitrine is closed, until it is opened again. To keep "
+                "counting, minimize the window instead.",
+                [
+                    ("Quit and stop counting", Role.DestructiveRole),
+                    (keep, Role.AcceptRole),
+                    ("Cancel", Role.RejectRole),
+                ],  # fmt: skip
+                default=keep,
+                escape="Cancel",
+            )
         )
         if chosen == keep:
             self.showMinimized()

@@ -31,18 +31,9 @@ def question(
     return box
 
 
-def ask(
-    parent: QWidget | None,
-    title: str,
-    text: str,
-    info: str,
-    buttons: list[tuple[str, Role]],
-    default: str,
-    escape: str | None = None,
-    icon: QMessageBox.Icon = QMessageBox.Icon.Question,
-) -> str:
-    """Ask (modal) and return the label of the button chosen (Esc: `escape`'s)."""
-    box = question(parent, title, text, info, buttons, default, escape, icon)
+def ask(box: QMessageBox) -> str:
+    """Ask (modal) with a box from `question`; the label of the button chosen (Esc: the
+    escape button's)."""
     box.exec()
-    clicked = box.clickedButton()
-    return clicked.text() if clicked is not None else (escape or default)
+    clicked = box.clickedButton() or box.escapeButton()
+    return clicked.text() if clicked is not None else ""

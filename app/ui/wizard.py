@@ -31,7 +31,7 @@ from app.config import AppConfig, CameraConfig, StoreIdentity
 from app.paths import demo_clip
 from app.ui import camera_dialog, style
 from app.ui.camera_dialog import CameraForm, demo_shapes, first_error
-from app.ui.questions import Role, ask
+from app.ui.questions import Role, ask, question
 from app.ui.workers import Background
 
 ANON_TEXT = (
@@ -304,15 +304,17 @@ class FirstRunWizard(QWizard):
         """Whether to stop setting up after all (Cancel, Esc, the window's close button):
         nothing is saved and Vitrine closes. Keep setting up is the default."""
         chosen = ask(
-            self,
-            "Stop setting up?",
-            "Stop setting up Vitrine and close it?",
-            "The store's details on these pages are not kept, and Vitrine counts nobody "
-            "until it is set up. Next time it asks for the passphrase you have just chosen "
-            "(the store itself is already created, encrypted with it), then starts this "
-            "setup again.",
-            [("Keep setting up", Role.RejectRole), ("Close Vitrine", Role.DestructiveRole)],
-            default="Keep setting up",
+            question(
+                self,
+                "Stop setting up?",
+                "Stop setting up Vitrine and close it?",
+                "The store's details on these pages are not kept, and Vitrine counts nobody "
+                "until it is set up. Next time it asks for the passphrase you have just chosen "
+                "(the store itself is already created, encrypted with it), then starts this "
+                "setup again.",
+                [("Keep setting up", Role.RejectRole), ("Close Vitrine", Role.DestructiveRole)],
+                default="Keep setting up",
+            )
         )
         return chosen == "Close Vitrine"
 

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import AppConfig
-from app.ui.questions import Role, ask
+from app.ui.questions import Role, ask, question
 from app.ui.zone_canvas import ShapeCanvas
 from app.ui.zone_model import (
     KIND_LABELS,
@@ -348,18 +348,20 @@ class ZoneEditor(QDialog):
     def ask_before_closing(self) -> CloseChoice:
         """Apply / Discard / Cancel about the changes not applied yet (Esc: Cancel)."""
         chosen = ask(
-            self,
-            "Unapplied changes",
-            "Discard your changes to the zones and lines?",
-            "They are not applied to the camera yet. Apply them now, discard them, "
-            "or cancel to keep editing.",
-            [
-                ("Apply", Role.AcceptRole),
-                ("Discard", Role.DestructiveRole),
-                ("Cancel", Role.RejectRole),
-            ],  # fmt: skip
-            default="Apply",
-            escape="Cancel",
+            question(
+                self,
+                "Unapplied changes",
+                "Discard your changes to the zones and lines?",
+                "They are not applied to the camera yet. Apply them now, discard them, "
+                "or cancel to keep editing.",
+                [
+                    ("Apply", Role.AcceptRole),
+                    ("Discard", Role.DestructiveRole),
+                    ("Cancel", Role.RejectRole),
+                ],  # fmt: skip
+                default="Apply",
+                escape="Cancel",
+            )
         )
         return "apply" if chosen == "Apply" else "discard" if chosen == "Discard" else "cancel"
 
