@@ -237,12 +237,11 @@ class Ingestor:
     def _line(self, e: ev.LineCross) -> None:
         self._rows["line"].append((e.camera, e.line, e.direction, e.ts, e.track_id, e.visitor_id))
         i = 0 if e.direction == "in" else 1
-        if not e.door:  # a line inside the store: its own counts, no footfall
+        if e.door:
+            self._roll("line", e.line, e.camera, e.ts)[i] += 1
+            self._roll("camera", e.camera, e.camera, e.ts)[i] += 1
+        else:  # a line inside the store: its own counts, no footfall
             self._roll("aisle", e.line, e.camera, e.ts)[i] += 1
-            self._touch(e.visitor_id, e.ts, e.camera)
-            return
-        self._roll("line", e.line, e.camera, e.ts)[i] += 1
-        self._roll("camera", e.camera, e.camera, e.ts)[i] += 1
         self._touch(e.visitor_id, e.ts, e.camera)
 
     def _enter(self, e: ev.ZoneEnter) -> None:
