@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Vitrine")
         self.resize(_initial_size())
         self._closing = False
+        self._getting_started: QMessageBox | None = None  # Help > Getting started
         self._dash_loading = False
         self._offline: set[str] = set()  # cameras with an alert raised for this outage
         self._pending: dict[str, QTimer] = {}  # cameras down, their alert not raised yet
@@ -415,7 +416,7 @@ class MainWindow(QMainWindow):
     def getting_started(self) -> QMessageBox:
         """The first steps, in a window that stays open beside the app (not modal); one
         such window, brought forward when asked for again."""
-        shown = getattr(self, "_getting_started", None)
+        shown = self._getting_started
         if shown is not None and shown.isVisible():
             shown.raise_()
             shown.activateWindow()
