@@ -35,12 +35,15 @@ import csv
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, distinct, func, select
 from sqlalchemy.orm import Session
 
+from app.store import reports
 from app.store.models import ItemScan, Product, Purchase, Rollup, Salesperson, ServiceSession
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,18 @@ class ReportFilter:
     @property
     def narrowed(self) -> bool:
         return bool(self.zones or self.salesperson_ids)
+
+
+@dataclass(frozen=True)
+class DayRow:
+    """One day of the store's footfall (the dashboard's figures, for past days too)."""
+
+    day: str  # the store's local date, e.g. "2026-12-04 Fri"
+    entries: int
+    passersby: int
+    capture_rate: float | None  # entries / (entries + passers-by); None without entrances
+    visits: int
+    mean_dwell_s: float
 
 
 @dataclass(frozen=True)
@@ -100,6 +115,31 @@ class ZoneRow:
     conversion: float
     revenue: float
     mean_dwell_s: float
+
+
+def footfall_report(s: Session, f: ReportFilter, tz: ZoneInfo) -> list[DayRow]:
+    """The store's footfall day by day over the filter's dates (the store's local days;
+    zone and salesperson filters do not apply: footfall is the whole store's). Days
+    with nobody counted are left out."""
+    first = datetime.fromtimestamp(f.start, tz).date()
+    last = datetime.fromtimestamp(f.end - 1, tz).date()
+    out: list[DayRow] = []
+    day = first
+    while day <= last:
+        t = reports.day_totals(s, day, tz)
+        if t.entries or t.passersby or t.visits:
+            out.append(
+                DayRow(
+                    day.strftime("%Y-%m-%d %a"),
+                    t.entries,
+                    t.passersby,
+                    None if t.capture_rate is None else round(t.capture_rate, 4),
+                    t.visits,
+                    round(t.avg_dwell_s, 1),
+                )
+            )
+        day += timedelta(days=1)
+    return out
 
 
 def _ratio(a: float, b: float) -> float:
@@ -317,6 +357,11 @@ def zone_report(s: Session, f: ReportFilter) -> list[ZoneRow]:
 
 
 HEADERS = {
+    "day": "Day",
+    "entries": "Entries",
+    "passersby": "Passers-by",
+    "capture_rate": "Capture rate",
+    "visits": "Zone visits",
     "barcode": "Barcode",
     "name": "Name",
     "category": "Category",
@@ -366,6 +411,8 @@ def shown_cell(row: Any, name: str) -> Any:
     """A value as people read it: conversion in % ("–" over nothing), durations m:ss,
     anything else as it is."""
     value = getattr(row, name)
+    if name == "capture_rate":
+        return NO_RATE if value is None else f"{value * 100:.0f} %"
     if name == "conversion":
         return f"{value * 100:.1f} %" if has_rate(row) else NO_RATE
     if name.endswith("_s"):

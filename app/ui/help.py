@@ -23,7 +23,8 @@ the store now”</i> for an area outside (a car park) or inside another zone. An
 the passers-by who did not come in.</p>
 <p><b>4. Every day.</b> The <i>Dashboard</i> shows today hour by hour against the same
 day last week. <i>Reports</i> shows what was shown and what was bought, per item,
-category, salesperson and zone, over any period, and exports CSV files. Vitrine counts
+category, salesperson and zone, and the footfall day by day, over any period, and
+exports CSV files. Vitrine counts
 while its window is open or minimized: closing it stops counting.</p>
 <p><b>5. Sales.</b> <i>Sales &gt; Salespeople</i> and <i>Pair a tablet</i> let
 salespeople see the customers in their zone on a tablet and record what they showed;

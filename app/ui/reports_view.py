@@ -46,11 +46,18 @@ TABS: list[tuple[str, type]] = [
     ("Categories", sr.CategoryRow),
     ("Salespeople", sr.SalespersonRow),
     ("Zones", sr.ZoneRow),
+    ("Footfall", sr.DayRow),
 ]
 TOP_ITEMS = 10
-TEXT = {"barcode", "name", "category", "zone"}
+TEXT = {"day", "barcode", "name", "category", "zone"}
 # what an empty table means (the Items tab says it in its chart)
 EMPTY = {
+    "Footfall": (
+        "Nobody was counted at a door in this period. Entries come from the counting "
+        "lines marked as doors of the store and from entrances (right-click a camera, "
+        "Edit zones and lines). Footfall is the whole store's: the zone and salesperson "
+        "filters do not apply to it."
+    ),
     "Categories": "No category had an item shown or bought in this period.",
     "Salespeople": (
         "No service by a salesperson in this period. Services are recorded when a "
@@ -83,9 +90,10 @@ class ReportsView(QWidget):
         lay.setContentsMargins(20, 18, 20, 20)  # as the other pages of the window
         lay.addWidget(
             header(
-                "Sales reports",
-                "What salespeople showed versus what customers bought. Purchases link to a "
-                "service that scanned the same item.",
+                "Reports",
+                "What salespeople showed versus what customers bought (a purchase links to "
+                "a service that scanned the same item), and the store's footfall day by "
+                "day.",
             )
         )
         lay.addLayout(self._filters(zones))
@@ -192,6 +200,7 @@ class ReportsView(QWidget):
         with self.store.read_session() as s:
             items = sr.item_report(s, f)
             return {
+                "Footfall": sr.footfall_report(s, f, self.tz),
                 "Items": items,
                 "Categories": sr.category_report(s, f, items),
                 "Salespeople": sr.salesperson_report(s, f),
@@ -223,7 +232,8 @@ class ReportsView(QWidget):
         plot_shown_bought(self.chart, results["Items"])
         n = {k: len(v) for k, v in results.items()}
         self.status.setText(
-            f"{n['Items']} items, {n['Salespeople']} salespeople, {n['Zones']} zones in this period."
+            f"{n['Items']} items, {n['Salespeople']} salespeople, {n['Zones']} zones, "
+            f"{n['Footfall']} days with footfall in this period."
         )
 
     def _show_empty(self, title: str, empty: bool) -> None:

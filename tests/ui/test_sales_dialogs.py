@@ -31,7 +31,7 @@ from app.ui.catalog_dialog import CatalogDialog  # noqa: E402
 from app.ui.dashboard import ChartCard  # noqa: E402
 from app.ui.pairing_dialog import PairingDialog  # noqa: E402
 from app.ui.pos_import_dialog import PosImportDialog  # noqa: E402
-from app.ui.reports_view import ReportsView, plot_shown_bought  # noqa: E402
+from app.ui.reports_view import TABS, ReportsView, plot_shown_bought  # noqa: E402
 from app.ui.salespeople_dialog import SalespeopleDialog  # noqa: E402
 
 POS_CSV = """Receipt,Sold at,EAN,Total,Cashier
@@ -560,3 +560,45 @@ def test_file_pickers_start_in_the_home_folder_then_the_last_one(
     assert asked == [str(Path.home()), str(tmp_path)]
     assert dlg.path == f
     dlg.reject()
+
+
+def test_reports_show_footfall_day_by_day(qtbot, store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Past days' entries are on the Reports page too: one row per day with people
+    counted at a door (a line inside the store does not count), in the store's days;
+    no capture rate without entrances; exported like the other reports."""
+    import datetime as dt
+
+    from app import events as ev
+
+    tz = dt.UTC
+    today = dt.datetime.now(tz).replace(hour=12, minute=0, second=0, microsecond=0)
+    two_days_ago = today - dt.timedelta(days=2)
+    k = {"camera": "door", "frame": 0, "t": 0.0}
+    crossings = [
+        ev.LineCross(**k, ts=two_days_ago.timestamp() + i, line="Front", direction="in",
+                     track_id=i)
+        for i in range(3)
+    ] + [
+        ev.LineCross(**k, ts=today.timestamp() + i, line="Front", direction="in", track_id=9)
+        for i in range(2)
+    ] + [
+        ev.LineCross(**k, ts=today.timestamp() + 5, line="Aisle", direction="in", track_id=7,
+                     door=False)
+    ]  # fmt: skip
+    store.writer.ingest_many(crossings).result(timeout=30)
+    view = ReportsView(store, zones=["Shoes"])
+    qtbot.addWidget(view)
+    view.start.setDate(view.start.date().addDays(-7))
+    view.refresh(wait=True)
+    t = view.tables["Footfall"]
+    rows = [[t.item(r, c).text() for c in range(t.columnCount())] for r in range(t.rowCount())]
+    assert [(r[0][:10], r[1], r[3]) for r in rows] == [
+        (two_days_ago.date().isoformat(), "3", "–"),
+        (today.date().isoformat(), "2", "–"),
+    ]
+    assert not view.is_empty("Footfall")
+    view.tabs.setCurrentIndex([title for title, _ in TABS].index("Footfall"))
+    out = tmp_path / "footfall.csv"
+    assert view.export_current(str(out)) == 2
+    exported = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["Entries"] for r in exported] == ["3", "2"] and exported[0]["Capture rate"] == ""
