@@ -219,18 +219,15 @@ class CameraPipeline:
                 for old in self.zones.values():
                     flushed.extend(old.flush(self._last))
             self.zones = new_zones
-            kept_lines = {
-                ln.name: self.lines[ln.name]
-                for ln in lines
-                if ln.name in self.lines and self.lines[ln.name].same_geometry(ln)
-            }
+            counters: dict[str, LineCounter] = {}
             for ln in lines:
-                if ln.name in kept_lines:
-                    kept_lines[ln.name].cfg = ln  # e.g. a line now marked as inside the store
-            self.lines = {
-                ln.name: kept_lines.get(ln.name) or LineCounter(ln, track_end_s=rules.lost_s)
-                for ln in lines
-            }
+                kept = self.lines.get(ln.name)
+                if kept is not None and kept.same_geometry(ln):
+                    kept.cfg = ln  # counts kept; e.g. a line now marked as inside the store
+                    counters[ln.name] = kept
+                else:
+                    counters[ln.name] = LineCounter(ln, track_end_s=rules.lost_s)
+            self.lines = counters
             self._build_entrances(cfg)
             self.analytics.queue_zones = {n for n, z in self.zones.items() if z.is_queue}
             self._occupancy = {n: self._occupancy.get(n, 0) for n in self.zones}
