@@ -12,7 +12,6 @@ from typing import Any
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -27,10 +26,10 @@ from PySide6.QtWidgets import (
 from app.sync import catalog
 from app.sync.csvio import CsvRefused, read_csv
 from app.sync.store_protocol import StoreLike
-from app.ui.folders import last_folder, remember_folder
 from app.ui.sales_widgets import (
     ENCODINGS,
     ProgressJob,
+    choose_csv,
     column_problem,
     fill_column_choices,
     fill_table,
@@ -137,13 +136,9 @@ class CatalogDialog(QDialog):
         return box
 
     def _choose(self) -> None:
-        start = self.path.parent if self.path else last_folder("sales files")
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Catalog", str(start), "CSV files (*.csv *.txt);;All files (*)"
-        )
-        if path:
-            remember_folder("sales files", path)
-            self.load(Path(path))
+        path = choose_csv(self, "Catalog", self.path)
+        if path is not None:
+            self.load(path)
 
     def load(self, path: Path) -> bool:
         """Read the header and guess the columns; False (with a message) if refused."""

@@ -18,7 +18,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -34,10 +33,10 @@ from PySide6.QtWidgets import (
 from app.sync import pos
 from app.sync.csvio import read_csv
 from app.sync.store_protocol import StoreLike
-from app.ui.folders import last_folder, remember_folder
 from app.ui.sales_widgets import (
     ENCODINGS,
     ProgressJob,
+    choose_csv,
     column_problem,
     fill_column_choices,
     fill_table,
@@ -215,13 +214,9 @@ class PosImportDialog(QDialog):
     # --- steps ------------------------------------------------------------------------
 
     def _choose(self) -> None:
-        start = self.path.parent if self.path else last_folder("sales files")
-        path, _ = QFileDialog.getOpenFileName(
-            self, "POS export", str(start), "CSV files (*.csv *.txt);;All files (*)"
-        )
-        if path:
-            remember_folder("sales files", path)
-            self.load(Path(path))
+        path = choose_csv(self, "POS export", self.path)
+        if path is not None:
+            self.load(path)
 
     def load(self, path: Path | None) -> bool:
         """Preview a file and guess the column mapping; False (with a message) if refused."""

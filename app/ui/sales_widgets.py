@@ -7,12 +7,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QHeaderView,
     QLabel,
     QTableWidget,
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.sync.csvio import mapping_problem, shown
+from app.ui.folders import last_folder, remember_folder
 from app.ui.workers import Background
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,19 @@ def column_problem(
         return ""
     chosen = {f: cb.currentData() for f, cb in combos.items()}
     return mapping_problem(chosen, labels, required)
+
+
+def choose_csv(parent: QWidget, title: str, current: Path | None) -> Path | None:
+    """A sales CSV file picked by the person (None: cancelled), starting beside the file
+    loaded now, else in the folder the last sales file came from."""
+    start = current.parent if current else last_folder("sales files")
+    path, _ = QFileDialog.getOpenFileName(
+        parent, title, str(start), "CSV files (*.csv *.txt);;All files (*)"
+    )
+    if not path:
+        return None
+    remember_folder("sales files", path)
+    return Path(path)
 
 
 def header(title: str, subtitle: str = "") -> QWidget:

@@ -36,7 +36,7 @@ def test_the_pos_picker_and_the_report_export_start_where_the_last_ones_ended(
     tmp_path,
     monkeypatch,  # noqa: ANN001
 ) -> None:
-    from app.ui import pos_import_dialog, reports_view
+    from app.ui import reports_view
     from app.ui.pos_import_dialog import PosImportDialog
     from app.ui.reports_view import ReportsView
 
@@ -50,7 +50,7 @@ def test_the_pos_picker_and_the_report_export_start_where_the_last_ones_ended(
         starts.append(start)
         return str(chosen), ""
 
-    monkeypatch.setattr(pos_import_dialog.QFileDialog, "getOpenFileName", open_file)
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getOpenFileName", open_file)
     dlg = PosImportDialog(store)
     qtbot.addWidget(dlg)
     dlg._choose()
