@@ -31,7 +31,21 @@ common=(--universal --python-version 3.11 --generate-hashes --quiet $upgrade
 "$tools/bin/uv" pip compile pyproject.toml "${common[@]}" -o requirements/app.txt
 "$tools/bin/uv" pip compile pyproject.toml --extra test -c requirements/app.txt \
   "${common[@]}" -o requirements/test.txt
-echo "Locks written: requirements/app.txt, requirements/test.txt" >&2
+# every locked version must come as a wheel for every platform a store runs: Linux
+# x86-64 (glibc 2.34+), macOS 15+ on Apple silicon, Windows x86-64 (Python 3.11)
+for platform in x86_64-manylinux_2_34 aarch64-apple-darwin x86_64-pc-windows-msvc; do
+  for lock in requirements/app.txt requirements/test.txt; do
+    if ! MACOSX_DEPLOYMENT_TARGET=15.0 "$tools/bin/uv" pip compile "$lock" --quiet --no-deps \
+        --python-platform "$platform" --python-version 3.11 --only-binary :all: \
+        -o /dev/null; then
+      echo "$lock: some locked version has no wheel for $platform (see above)." >&2
+      echo "Pin that package below the version in pyproject.toml, with a comment." >&2
+      exit 1
+    fi
+  done
+done
+echo "Locks written: requirements/app.txt, requirements/test.txt (wheels for Linux x86-64," \
+  "macOS arm64 and Windows x86-64 checked)" >&2
 if [ "$test" = 1 ]; then
   VITRINE_FRESH_VENV=1 bash scripts/test.sh
 fi
