@@ -24,8 +24,8 @@ from typing import IO, Any
 import numpy as np
 from tqdm import tqdm
 
-from app.cli.main import CliError
 from app.config import AppConfig, ConfigError, LineConfig, ZoneConfig, load_config
+from app.errors import CliError
 from app.events import Event, EventBus, event_to_dict
 from app.vision.annotate import annotate
 from app.vision.camera_net import redact

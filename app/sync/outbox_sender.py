@@ -29,8 +29,8 @@ from app.config import AppConfig, SyncConfig
 from app.sync import aggregates, batching
 from app.sync.batching import Batch, OutboxItem
 from app.sync.hq_client import HqClient, SyncError
-from app.sync.payload import encode_body, envelope_bytes
 from app.sync.store_protocol import StoreLike
+from app.wire import encode_body, envelope_bytes
 
 log = logging.getLogger(__name__)
 

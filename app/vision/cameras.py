@@ -45,13 +45,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
 
 from app.config import CameraConfig
 from app.events import CameraStatus, EventBus
-from app.vision.camera_net import RtspSource, probe_stream, redact, with_credentials
+from app.vision.camera_net import (
+    RtspSource,
+    probe_stream,
+    redact,
+    rtsp_from_config,
+    with_credentials,
+)
 from app.vision.camera_sources import (
     CameraError,
     CameraSource,
@@ -60,8 +67,7 @@ from app.vision.camera_sources import (
     FileSource,
     Pacer,
     UsbSource,
-    create_source,
-    register_source,
+    fake_from_config,
 )
 from app.vision.video_io import Frame, VideoError, VideoInfo, iter_video, probe_video
 
@@ -75,6 +81,7 @@ __all__ = [
     "Frame",
     "Pacer",
     "RtspSource",
+    "SourceFactory",
     "UsbSource",
     "VideoError",
     "VideoInfo",
@@ -83,11 +90,29 @@ __all__ = [
     "probe_stream",
     "probe_video",
     "redact",
-    "register_source",
     "with_credentials",
 ]
 
 log = logging.getLogger(__name__)
+
+SourceFactory = Callable[[CameraConfig], CameraSource]
+# one factory per kind; the keys are CameraConfig.type's Literal
+SOURCES: dict[str, SourceFactory] = {
+    "file": lambda c: FileSource(c.url, loop=c.loop, realtime=c.realtime),
+    "rtsp": rtsp_from_config,
+    "usb": lambda c: UsbSource(c.usb_index),
+    "fake": fake_from_config,
+}
+
+
+def create_source(cfg: CameraConfig) -> CameraSource:
+    """The source for a camera's config (by `cfg.type`)."""
+    factory = SOURCES.get(cfg.type)
+    if factory is None:
+        known = ", ".join(sorted(SOURCES))
+        raise ValueError(f"camera {cfg.name!r}: unknown type {cfg.type!r} (known: {known})")
+    return factory(cfg)
+
 
 Status = Literal["connecting", "live", "stalled", "offline", "auth_failed", "ended", "stopped"]
 FPS_SKIP_FRAMES = 5  # frames after connecting left out of the rate (a burst of buffered ones)
