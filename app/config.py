@@ -80,7 +80,9 @@ class CameraConfig(Strict):
 
 class ZoneConfig(Strict):
     name: str = Field(..., min_length=1, max_length=80, description="Unique zone name.")
-    camera: str = Field("", description="Camera name; empty means the first camera.")
+    camera: str = Field(
+        "", description="Camera name; empty means the first camera (filled in on validation)."
+    )
     polygon: list[Point] = Field(
         ..., min_length=3, max_length=64, description="Vertices in image pixels."
     )
@@ -107,7 +109,9 @@ class ZoneConfig(Strict):
 
 class LineConfig(Strict):
     name: str = Field(..., min_length=1, max_length=80, description="Unique line name.")
-    camera: str = Field("", description="Camera name; empty means the first camera.")
+    camera: str = Field(
+        "", description="Camera name; empty means the first camera (filled in on validation)."
+    )
     start: Point = Field(..., description="Start of the segment in image pixels.")
     end: Point = Field(..., description="End of the segment in image pixels.")
     hysteresis_px: float = Field(
@@ -271,13 +275,32 @@ class AppConfig(Strict):
                 raise ValueError(f"entrance {e.name!r} refers to unknown line {e.line!r}")
             if e.zone not in zones:
                 raise ValueError(f"entrance {e.name!r} refers to unknown zone {e.zone!r}")
+        return self._resolve_cameras()
+
+    def _resolve_cameras(self) -> AppConfig:
+        """Give every zone and line without a camera the first camera's name, once, so that
+        nothing downstream has to know that "" means the first camera. (Assigning a field
+        validates again; the second pass finds nothing left to fill in.)"""
+        if not self.cameras:
+            return self
+        first = self.cameras[0].name
+        if any(not z.camera for z in self.zones):
+            self.zones = [
+                z if z.camera else z.model_copy(update={"camera": first}) for z in self.zones
+            ]
+        if any(not ln.camera for ln in self.lines):
+            self.lines = [
+                ln if ln.camera else ln.model_copy(update={"camera": first}) for ln in self.lines
+            ]
         return self
 
-    def camera_of(self, shape_camera: str) -> str:
-        """Resolve a zone's or line's camera name (empty means the first camera)."""
-        if shape_camera:
-            return shape_camera
-        return self.cameras[0].name if self.cameras else ""
+    def zones_of(self, camera: str) -> list[ZoneConfig]:
+        """The zones drawn on `camera`."""
+        return [z for z in self.zones if z.camera == camera]
+
+    def lines_of(self, camera: str) -> list[LineConfig]:
+        """The counting lines drawn on `camera`."""
+        return [ln for ln in self.lines if ln.camera == camera]
 
 
 class ConfigError(ValueError):

@@ -289,7 +289,7 @@ class DashboardView(QWidget):
         """Which zones "in the store now" adds up: the zones of the settings not marked
         as outside the store. The last counts of zones deleted or renamed since are
         dropped: they would stay frozen in the sum."""
-        self.zones = {(cfg.camera_of(z.camera), z.name): z.in_store for z in cfg.zones}
+        self.zones = {(z.camera, z.name): z.in_store for z in cfg.zones}
         self.live_occupancy = {k: n for k, n in self.live_occupancy.items() if k in self.zones}
         self._show_occupancy()
 

@@ -501,16 +501,13 @@ class MainWindow(QMainWindow):
         cfg = self.host.cfg
         data = cfg.model_dump()
         data["cameras"] = [c.model_dump() for c in cfg.cameras if c.name != name]
-        own = {z.name for z in cfg.zones if cfg.camera_of(z.camera) == name}
-        own_lines = {ln.name for ln in cfg.lines if cfg.camera_of(ln.camera) == name}
+        own = {z.name for z in cfg.zones_of(name)}
+        own_lines = {ln.name for ln in cfg.lines_of(name)}
         data["zones"] = [z.model_dump() for z in cfg.zones if z.name not in own]
         data["lines"] = [ln.model_dump() for ln in cfg.lines if ln.name not in own_lines]
         data["entrances"] = [
             e.model_dump() for e in cfg.entrances if e.zone not in own and e.line not in own_lines
         ]
-        for shape in (*data["zones"], *data["lines"]):
-            if not shape["camera"] and cfg.cameras and cfg.cameras[0].name != name:
-                shape["camera"] = cfg.cameras[0].name
         self.host.apply_config(AppConfig.model_validate(data), "camera")
         self.dashboard.close_camera_alerts(name, "camera removed")
 
