@@ -155,6 +155,7 @@ class CameraReader:
         self._status_lock = threading.Lock()
         self._status: Status = "stopped"
         self._message = ""
+        self._reported_at = 0.0  # monotonic time of the last CameraStatus published
         self._ema_dt: float | None = None
         self._prev_frame_at: float | None = None
         self._connection_frames = 0  # frames since the source was (re)opened
@@ -210,6 +211,19 @@ class CameraReader:
             self._finished = True
             self._cond.notify_all()
         self._set_status("stopped", "")
+
+    def report_status(self, every_s: float) -> bool:
+        """Publish the status again, unchanged, once the last report is `every_s` old: a
+        camera that stays live (or stays offline) still gets a health row in every
+        quarter-hour that HQ receives. Not while stopped. True if it published."""
+        if self.bus is None or self._status == "stopped":
+            return False
+        if time.monotonic() - self._reported_at < every_s:
+            return False
+        with self._status_lock:
+            status, message = self._status, self._message
+        self._publish(status, message)
+        return True
 
     def latest(self) -> Frame | None:
         """The newest frame (the same one again if nothing newer came), or None."""
@@ -406,6 +420,10 @@ class CameraReader:
         quiet = status in ("live", "connecting", "stopped", "ended")
         level = logging.INFO if quiet else logging.WARNING
         log.log(level, "camera %s: %s%s", self.name, status, f" ({message})" if message else "")
+        self._publish(status, message)
+
+    def _publish(self, status: Status, message: str) -> None:
+        self._reported_at = time.monotonic()
         if self.bus is not None:
             fps = round(self.source_fps, 2)
             self.bus.publish(

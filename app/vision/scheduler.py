@@ -13,6 +13,11 @@ never analysed twice at once, and a camera that falls behind skips to its newest
 instead of building a backlog. With `batch` (a detector that runs real batches) the
 frames due together go through one `detect_batch` inference.
 
+The same thread keeps every camera's health reported: a camera whose status did not
+change reports it again every `health_every_s` (5 min), so that the store (and HQ) has a
+health row for every quarter-hour of every running camera, not only for the quarter-hour
+its status changed.
+
 The decisions (`due_groups`, `next_wait`) take the time as an argument, and the clock is
 injected, so tests drive them with a fake clock.
 """
@@ -39,6 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 8
+HEALTH_EVERY_S = 300.0  # a status report at least this often per camera (3 per bucket)
 Job = tuple["CameraSlot", Frame]
 
 
@@ -82,9 +88,11 @@ class AnalysisScheduler:
         *,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        health_every_s: float = HEALTH_EVERY_S,
     ) -> None:
         self.bus = bus
         self.workers = workers
+        self.health_every_s = health_every_s
         self.clock = clock
         self.wall_clock = wall_clock
         self._slots: dict[str, CameraSlot] = {}
@@ -164,6 +172,8 @@ class AnalysisScheduler:
             groups = self.due_groups(self.clock())
             if groups:
                 self._dispatch(groups)
+            for slot in self.slots():
+                slot.reader.report_status(self.health_every_s)
             with self._wake:
                 self._wake.wait(timeout=self.next_wait(self.clock()))
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from app.config import CameraConfig
-from app.events import EventBus, FrameStats
-from app.vision.cameras import Frame
+from app.events import CameraStatus, EventBus, FrameStats
+from app.vision.cameras import CameraError, CameraReader, CameraSource, Frame
 from app.vision.detections import Detections
 from app.vision.scheduler import MAX_BATCH, AnalysisScheduler, CameraSlot
 
@@ -34,6 +34,9 @@ class FakeReader:
 
     def latest(self) -> Frame | None:
         return None if self.index < 0 else Frame(IMAGE, self.index, 0.0, 100.0)
+
+    def report_status(self, every_s: float) -> bool:
+        return False
 
 
 @dataclass
@@ -236,3 +239,43 @@ def test_the_analysed_rate_does_not_jump_when_two_results_come_close_together() 
     for i in range(1, 30):
         s.count_result(10.04 + 0.5 * i)  # then 2 per second
     assert abs(s.analysed_fps - 2.0) < 0.1, s.analysed_fps
+
+
+class NeverOpens(CameraSource):
+    """A camera that stays offline (its port is closed)."""
+
+    def open(self) -> None:
+        raise CameraError("offline", "cannot connect (connection refused)")
+
+    def read(self) -> np.ndarray | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+    def probe(self) -> bool | None:
+        return False
+
+
+def test_a_camera_that_stays_offline_is_reported_again_and_again() -> None:
+    """Health rows (and so HQ's camera_health) need a report in every quarter-hour, not
+    only when the status changes: the scheduler has each reader repeat its status."""
+    bus = EventBus()
+    seen: list[CameraStatus] = []
+    bus.subscribe(seen.append, CameraStatus)
+    reader = CameraReader(NeverOpens(), bus, "door", backoff_initial_s=60, probe_interval_s=60)
+    sch = AnalysisScheduler(bus, 1, health_every_s=0.2)
+    sch.add(CameraSlot(CameraConfig(name="door", type="fake"), reader, FakePipeline(), 0.2))  # type: ignore[arg-type]
+    reader.start()
+    sch.start(None)
+    try:
+        wait_for(lambda: [s.status for s in seen].count("offline") >= 4)
+    finally:
+        sch.stop()
+        reader.stop()
+    offline = [s for s in seen if s.status == "offline"]
+    assert all(s.camera == "door" and "connection refused" in s.message for s in offline)
+    gaps = [b.ts - a.ts for a, b in zip(offline, offline[1:], strict=False)]
+    assert all(g >= 0.15 for g in gaps), gaps  # every 0.2 s, not on every wake-up
+    n = len(seen)
+    assert not reader.report_status(0.0) and len(seen) == n  # stopped: nothing more
