@@ -3,16 +3,13 @@ status bar with the engine's and the sync's state.
 
 Config edits (cameras, zones, settings) become a new AppConfig that `EngineHost`
 applies to the running engine and saves with history. Dialogs owned by other parts of
-the app (POS import, catalogue, salespeople, tablet pairing, reports) are imported only
-when opened, with a clear message when this build does not have them.
+the app (POS import, catalogue, salespeople, tablet pairing, reports) are built by the
+typed factories of `app.ui.dialog_factories` when opened.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl
@@ -38,8 +35,10 @@ from app.ui.bridge import EngineBridge
 from app.ui.camera_dialog import CameraDialog
 from app.ui.camera_wall import CameraWall
 from app.ui.dashboard import DashboardView
-from app.ui.dashboard_data import acknowledge, load_dashboard
+from app.ui.dashboard_data import DashboardData, acknowledge, load_dashboard
+from app.ui.dialog_factories import SALES_DIALOGS, DialogContext, Unavailable, reports_view
 from app.ui.engine_host import EngineHost
+from app.ui.ports import StorePort
 from app.ui.questions import Role, ask, question
 from app.ui.settings_view import SettingsView
 from app.ui.snapshot import grab_snapshot
@@ -50,31 +49,6 @@ from app.ui.zone_editor import ZoneEditor
 log = logging.getLogger(__name__)
 
 PAGES = ["Cameras", "Dashboard", "Reports", "Settings"]
-EXTERNAL = {
-    "pos": ("app.ui.pos_import_dialog", "Import POS sales"),
-    "catalog": ("app.ui.catalog_dialog", "Product catalogue"),
-    "salespeople": ("app.ui.salespeople_dialog", "Salespeople"),
-    "pairing": ("app.ui.pairing_dialog", "Pair a tablet"),
-    "reports": ("app.ui.reports_view", "Reports"),
-}
-
-
-def construct(cls: type, available: dict[str, Any]) -> Any:
-    """Instantiate `cls` passing the keyword arguments it names among `available`."""
-    params = inspect.signature(cls).parameters
-    kwargs = {k: v for k, v in available.items() if k in params}
-    return cls(**kwargs)
-
-
-def find_class(module: Any, base: type, prefer: tuple[str, ...]) -> type | None:
-    for name in prefer:
-        obj = getattr(module, name, None)
-        if isinstance(obj, type) and issubclass(obj, base):
-            return obj
-    for obj in vars(module).values():
-        if isinstance(obj, type) and issubclass(obj, base) and obj.__module__ == module.__name__:
-            return obj
-    return None
 
 
 def _initial_size() -> QSize:
@@ -90,7 +64,11 @@ OFFLINE_ALERT_AFTER_S = 30.0  # a camera down this long gets an alert
 
 class MainWindow(QMainWindow):
     def __init__(
-        self, host: EngineHost, bridge: EngineBridge, background: Background, store: Any
+        self,
+        host: EngineHost,
+        bridge: EngineBridge,
+        background: Background,
+        store: StorePort | None,
     ) -> None:
         super().__init__()
         self.host, self.bridge, self.background, self.store = host, bridge, background, store
@@ -173,8 +151,8 @@ class MainWindow(QMainWindow):
             "Show heatmap", lambda: self.wall.set_heatmap(not self.wall.heat_button.isChecked())
         )
         m = mb.addMenu("&Sales")
-        for key in ("salespeople", "catalog", "pos", "pairing"):
-            act = m.addAction(EXTERNAL[key][1] + "…")
+        for key, (title, _factory) in SALES_DIALOGS.items():
+            act = m.addAction(title + "…")
             act.triggered.connect(lambda _=False, k=key: self.open_external(k))
         m = mb.addMenu("&Help")
         m.addAction("Getting started", self.getting_started)
@@ -295,9 +273,7 @@ class MainWindow(QMainWindow):
         if not cfg.sync.enabled:
             self.sync_label.setText("Sync: off (this store only)")
         else:
-            state = getattr(self.host.engine, "sync_state", None)
-            state = state() if callable(state) else state
-            self.sync_label.setText(f"Sync: {state or 'waiting'}")
+            self.sync_label.setText(f"Sync: {self.host.sync_state() or 'waiting'}")
         self.store_label.setText(
             f"Cameras live: {self.live_cameras()}/{self.host.enabled_cameras()}"
         )
@@ -308,7 +284,7 @@ class MainWindow(QMainWindow):
         self._dash_loading = True
         cfg = self.host.cfg
 
-        def done(data: Any) -> None:
+        def done(data: DashboardData) -> None:
             self._dash_loading = False
             self.dashboard.set_data(data)
 
@@ -333,78 +309,42 @@ class MainWindow(QMainWindow):
         if self.store is not None:
             acknowledge(self.store, alert_id, who)
 
+    def _dialog_context(self) -> DialogContext:
+        return DialogContext(self.store, self.host.cfg, self.host.lan_server(), self)
+
     def _load_reports(self) -> None:
         if self._reports_loaded:
             return
         self._reports_loaded = True
+        widget: QWidget
         try:
-            widget = self._external_widget("reports", QWidget)
-        except Exception:
+            widget = reports_view(self._dialog_context())
+        except Exception as exc:
             log.exception("the reports view failed to open")
-            widget = None
-        if widget is None:
-            widget = QLabel("Reports are not available in this build.")
+            widget = QLabel(f"Reports are not available: {exc}")
             widget.setObjectName("EmptyState")
         lay = self.reports_holder.layout()
         if lay is not None:
             lay.addWidget(widget)
 
-    def _external_widget(self, key: str, base: type) -> Any:
-        module_name, title = EXTERNAL[key]
+    def open_external(self, key: str) -> QDialog | None:
+        """Open one of the Sales menu's windows (modal)."""
+        title, factory = SALES_DIALOGS[key]
         try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                log.exception("%s failed to import", module_name)
-            return None
-        cls = find_class(
-            module,
-            base,
-            (
-                "ReportsView",
-                "PosImportDialog",
-                "CatalogDialog",
-                "SalespeopleDialog",
-                "PairingDialog",
-            ),
-        )
-        if cls is None:
-            return None
-        cfg, engine = self.host.cfg, self.host.engine
-        server = getattr(engine, "lan_server", None) or getattr(engine, "lan", None)
-        if "server" in inspect.signature(cls).parameters and server is None:
-            raise LookupError(
-                "the tablet server is not running (it starts with the engine when LAN is on)"
-            )
-        available = {
-            "store": self.store,
-            "cfg": cfg,
-            "zones": [z.name for z in cfg.zones],
-            "tz": cfg.store.timezone,
-            "link_window_s": cfg.lan.link_window_min * 60.0,
-            "server": server,
-            "webhook_url": server.webhook_url() if server is not None else "",
-            "bus": self.bridge.bus,
-            "engine": engine,
-            "parent": self,
-        }
-        return construct(cls, available)
-
-    def open_external(self, key: str) -> None:
-        title = EXTERNAL[key][1]
-        try:
-            dlg = self._external_widget(key, QDialog)
-        except LookupError as exc:
+            dlg = factory(self._dialog_context())
+        except Unavailable as exc:
             QMessageBox.information(self, title, f"{title} is not available right now: {exc}.")
-            return
+            return None
+        except ModuleNotFoundError:
+            log.exception("%s is missing from this build", title)
+            QMessageBox.information(self, title, f"{title} is not available in this build.")
+            return None
         except Exception as exc:
             log.exception("could not open %s", title)
             QMessageBox.warning(self, title, f"{title} could not be opened: {exc}")
-            return
-        if dlg is None:
-            QMessageBox.information(self, title, f"{title} is not available in this build.")
-            return
+            return None
         dlg.exec()
+        return dlg
 
     def about(self) -> None:
         QMessageBox.about(
