@@ -302,6 +302,31 @@ class AppConfig(Strict):
         """The counting lines drawn on `camera`."""
         return [ln for ln in self.lines if ln.camera == camera]
 
+    def with_camera(self, cam: CameraConfig, replacing: str | None = None) -> AppConfig:
+        """A new config with `cam` added, or put in place of camera `replacing` (its
+        zones and lines follow a rename); validated."""
+        cams = [cam if c.name == replacing else c for c in self.cameras]
+        data = self.model_dump()
+        data["cameras"] = [c.model_dump() for c in (cams if replacing else [*cams, cam])]
+        if replacing and replacing != cam.name:
+            for shape in (*data["zones"], *data["lines"]):
+                if shape["camera"] == replacing:
+                    shape["camera"] = cam.name
+        return AppConfig.model_validate(data)
+
+    def without_camera(self, name: str) -> AppConfig:
+        """A new config without camera `name`, its zones, lines and their entrances."""
+        zones = {z.name for z in self.zones_of(name)}
+        lines = {ln.name for ln in self.lines_of(name)}
+        data = self.model_dump()
+        data["cameras"] = [c.model_dump() for c in self.cameras if c.name != name]
+        data["zones"] = [z.model_dump() for z in self.zones if z.name not in zones]
+        data["lines"] = [ln.model_dump() for ln in self.lines if ln.name not in lines]
+        data["entrances"] = [
+            e.model_dump() for e in self.entrances if e.zone not in zones and e.line not in lines
+        ]
+        return AppConfig.model_validate(data)
+
 
 class ConfigError(ValueError):
     """A config file that cannot be used; the message is meant for a person."""

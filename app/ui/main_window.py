@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtCore import QSize, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -39,7 +39,7 @@ from app.ui.dashboard_data import DashboardData, acknowledge, load_dashboard
 from app.ui.dialog_factories import SALES_DIALOGS, DialogContext, Unavailable, reports_view
 from app.ui.engine_host import EngineHost
 from app.ui.ports import StorePort
-from app.ui.questions import Role, ask, question
+from app.ui.questions import KEEP_COUNTING, QUIT_AND_STOP, ask, quit_question
 from app.ui.settings_view import SettingsView
 from app.ui.snapshot import grab_snapshot
 from app.ui.wizard import RECOGNITION_AVAILABLE
@@ -361,34 +361,12 @@ class MainWindow(QMainWindow):
             shown.raise_()
             shown.activateWindow()
             return shown
-        box = QMessageBox(self)
-        box.setWindowTitle("Getting started")
-        box.setIcon(QMessageBox.Icon.Information)
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(help_texts.GETTING_STARTED)
-        box.setStyleSheet("QLabel#qt_msgbox_label { min-width: 600px; }")  # not a column
-        box.setStandardButtons(QMessageBox.StandardButton.Close)
-        box.setModal(False)
-        box.show()
-        self._getting_started = box
-        return box
+        self._getting_started = help_texts.getting_started_box(self)
+        return self._getting_started
 
     def open_data_folder(self) -> QMessageBox:
-        """Where the data lives, selectable for copying, with a button that opens it in
-        the file manager (when the computer has one: opening can fail unseen)."""
-        folder = data_dir()
-        box = QMessageBox(self)
-        box.setWindowTitle("Data folder")
-        box.setIcon(QMessageBox.Icon.Information)
-        box.setText("Vitrine keeps its data (the encrypted store, its settings) in:")
-        box.setInformativeText(str(folder))
-        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        open_it = box.addButton("Open the folder", QMessageBox.ButtonRole.ActionRole)
-        open_it.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
-        box.addButton(QMessageBox.StandardButton.Close)
-        box.setModal(False)
-        box.show()
-        return box
+        """Where the data lives, with a button that opens it in the file manager."""
+        return help_texts.data_folder_box(self, data_dir())
 
     # --- cameras and zones ------------------------------------------------------
     def current_camera(self) -> str:
@@ -419,15 +397,7 @@ class MainWindow(QMainWindow):
             self.put_camera(dlg.result_camera, old)
 
     def put_camera(self, cam: CameraConfig, old: str | None = None) -> None:
-        cfg = self.host.cfg
-        cams = [cam if c.name == old else c for c in cfg.cameras] if old else [*cfg.cameras, cam]
-        data = cfg.model_dump()
-        data["cameras"] = [c.model_dump() for c in cams]
-        if old and old != cam.name:
-            for shape in (*data["zones"], *data["lines"]):
-                if shape["camera"] == old:
-                    shape["camera"] = cam.name
-        self.host.apply_config(AppConfig.model_validate(data), "camera")
+        self.host.apply_config(self.host.cfg.with_camera(cam, old), "camera")
 
     def remove_camera(self, name: str, confirm: bool = True) -> None:
         if confirm:
@@ -438,17 +408,7 @@ class MainWindow(QMainWindow):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        cfg = self.host.cfg
-        data = cfg.model_dump()
-        data["cameras"] = [c.model_dump() for c in cfg.cameras if c.name != name]
-        own = {z.name for z in cfg.zones_of(name)}
-        own_lines = {ln.name for ln in cfg.lines_of(name)}
-        data["zones"] = [z.model_dump() for z in cfg.zones if z.name not in own]
-        data["lines"] = [ln.model_dump() for ln in cfg.lines if ln.name not in own_lines]
-        data["entrances"] = [
-            e.model_dump() for e in cfg.entrances if e.zone not in own and e.line not in own_lines
-        ]
-        self.host.apply_config(AppConfig.model_validate(data), "camera")
+        self.host.apply_config(self.host.cfg.without_camera(name), "camera")
         self.dashboard.close_camera_alerts(name, "camera removed")
 
     def edit_zones(self, camera: str) -> ZoneEditor | None:
@@ -504,27 +464,10 @@ class MainWindow(QMainWindow):
         n = self.counting_cameras()
         if self._closing or n == 0:
             return True
-        cams = "1 camera" if n == 1 else f"{n} cameras"
-        keep = "Keep counting (minimize)"
-        chosen = ask(
-            question(
-                self,
-                "Quit Vitrine?",
-                f"Quitting stops Vitrine watching {cams} ({self.live_cameras()} live now).",
-                "Nobody is counted while Vitrine is closed, until it is opened again. To keep "
-                "counting, minimize the window instead.",
-                [
-                    ("Quit and stop counting", Role.DestructiveRole),
-                    (keep, Role.AcceptRole),
-                    ("Cancel", Role.RejectRole),
-                ],  # fmt: skip
-                default=keep,
-                escape="Cancel",
-            )
-        )
-        if chosen == keep:
+        chosen = ask(quit_question(self, n, self.live_cameras()))
+        if chosen == KEEP_COUNTING:
             self.showMinimized()
-        return chosen == "Quit and stop counting"
+        return chosen == QUIT_AND_STOP
 
     def request_quit(self) -> None:
         """File > Quit: ask, then close."""

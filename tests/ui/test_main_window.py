@@ -17,6 +17,7 @@ from app.config import AppConfig
 from app.engine import TileState
 from app.events import Alert, CameraStatus, EventBus
 from app.store.models import ConfigVersion
+from app.ui import help as help_texts
 from app.ui import main_window as mw
 from app.ui.app import DesktopApp
 from app.ui.config_store import read_saved, save_config
@@ -359,7 +360,7 @@ def test_help_menu_gets_a_new_manager_started(qtbot, desktop, monkeypatch) -> No
     box.close()
     opened: list[str] = []
     monkeypatch.setattr(
-        mw.QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile())
+        help_texts.QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile())
     )
     where = win.open_data_folder()
     qtbot.addWidget(where)
