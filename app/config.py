@@ -80,7 +80,9 @@ class CameraConfig(Strict):
 
 class ZoneConfig(Strict):
     name: str = Field(..., min_length=1, max_length=80, description="Unique zone name.")
-    camera: str = Field("", description="Camera name; empty means the first camera.")
+    camera: str = Field(
+        "", description="Camera name; empty means the first camera (filled in on validation)."
+    )
     polygon: list[Point] = Field(
         ..., min_length=3, max_length=64, description="Vertices in image pixels."
     )
@@ -107,7 +109,9 @@ class ZoneConfig(Strict):
 
 class LineConfig(Strict):
     name: str = Field(..., min_length=1, max_length=80, description="Unique line name.")
-    camera: str = Field("", description="Camera name; empty means the first camera.")
+    camera: str = Field(
+        "", description="Camera name; empty means the first camera (filled in on validation)."
+    )
     start: Point = Field(..., description="Start of the segment in image pixels.")
     end: Point = Field(..., description="End of the segment in image pixels.")
     hysteresis_px: float = Field(
@@ -271,13 +275,57 @@ class AppConfig(Strict):
                 raise ValueError(f"entrance {e.name!r} refers to unknown line {e.line!r}")
             if e.zone not in zones:
                 raise ValueError(f"entrance {e.name!r} refers to unknown zone {e.zone!r}")
+        return self._resolve_cameras()
+
+    def _resolve_cameras(self) -> AppConfig:
+        """Give every zone and line without a camera the first camera's name, once, so that
+        nothing downstream has to know that "" means the first camera. (Assigning a field
+        validates again; the second pass finds nothing left to fill in.)"""
+        if not self.cameras:
+            return self
+        first = self.cameras[0].name
+        if any(not z.camera for z in self.zones):
+            self.zones = [
+                z if z.camera else z.model_copy(update={"camera": first}) for z in self.zones
+            ]
+        if any(not ln.camera for ln in self.lines):
+            self.lines = [
+                ln if ln.camera else ln.model_copy(update={"camera": first}) for ln in self.lines
+            ]
         return self
 
-    def camera_of(self, shape_camera: str) -> str:
-        """Resolve a zone's or line's camera name (empty means the first camera)."""
-        if shape_camera:
-            return shape_camera
-        return self.cameras[0].name if self.cameras else ""
+    def zones_of(self, camera: str) -> list[ZoneConfig]:
+        """The zones drawn on `camera`."""
+        return [z for z in self.zones if z.camera == camera]
+
+    def lines_of(self, camera: str) -> list[LineConfig]:
+        """The counting lines drawn on `camera`."""
+        return [ln for ln in self.lines if ln.camera == camera]
+
+    def with_camera(self, cam: CameraConfig, replacing: str | None = None) -> AppConfig:
+        """A new config with `cam` added, or put in place of camera `replacing` (its
+        zones and lines follow a rename); validated."""
+        cams = [cam if c.name == replacing else c for c in self.cameras]
+        data = self.model_dump()
+        data["cameras"] = [c.model_dump() for c in (cams if replacing else [*cams, cam])]
+        if replacing and replacing != cam.name:
+            for shape in (*data["zones"], *data["lines"]):
+                if shape["camera"] == replacing:
+                    shape["camera"] = cam.name
+        return AppConfig.model_validate(data)
+
+    def without_camera(self, name: str) -> AppConfig:
+        """A new config without camera `name`, its zones, lines and their entrances."""
+        zones = {z.name for z in self.zones_of(name)}
+        lines = {ln.name for ln in self.lines_of(name)}
+        data = self.model_dump()
+        data["cameras"] = [c.model_dump() for c in self.cameras if c.name != name]
+        data["zones"] = [z.model_dump() for z in self.zones if z.name not in zones]
+        data["lines"] = [ln.model_dump() for ln in self.lines if ln.name not in lines]
+        data["entrances"] = [
+            e.model_dump() for e in self.entrances if e.zone not in zones and e.line not in lines
+        ]
+        return AppConfig.model_validate(data)
 
 
 class ConfigError(ValueError):

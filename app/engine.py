@@ -6,13 +6,11 @@
     engine.apply_config(new_cfg)   # zone / line edits, cameras added or removed, live
     engine.stop()
 
-Each camera has a `CameraReader` thread keeping only its newest frame. One scheduler
-thread wakes every camera at its analysis rate (`cameras[].analysis_fps`, default
-`analysis.fps` = 5) and hands the due frames to a small worker pool (2 threads on a
-2-core machine). A camera is never analysed twice at once, and a camera that falls
-behind skips to its newest frame instead of building a backlog. With
-`analysis.detector.batch` on (and a detector that runs real batches), the frames that
-are due together go through one `detect_batch` inference.
+Each camera has a `CameraReader` thread keeping only its newest frame. The analysis
+scheduler (app/vision/scheduler.py) wakes every camera at its analysis rate
+(`cameras[].analysis_fps`, default `analysis.fps` = 5) and hands the due frames to a
+small worker pool (2 threads on a 2-core machine). The engine wires the parts together:
+store, detector, cameras, scheduler, tablet server, HQ sync.
 """
 
 from __future__ import annotations
@@ -21,8 +19,6 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -32,12 +28,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 
 from app.config import AppConfig, CameraConfig, DetectorConfig
-from app.events import Alert, CameraStatus, EventBus, FrameStats
+from app.events import Alert, CameraStatus, EventBus
 from app.line_today import TodayCounts
 from app.vision.analytics import QueueState
-from app.vision.cameras import CameraReader, CameraSource, Frame, create_source
+from app.vision.cameras import CameraReader, Frame, SourceFactory, create_source
 from app.vision.detections import Detections
-from app.vision.pipeline import CameraPipeline, FrameResult, analysis_fps
+from app.vision.pipeline import CameraPipeline, analysis_fps
+from app.vision.scheduler import AnalysisScheduler, CameraSlot
 
 if TYPE_CHECKING:
     from app.store.db import Store
@@ -46,8 +43,6 @@ if TYPE_CHECKING:
     from app.vision.detector import Detector
 
 log = logging.getLogger(__name__)
-
-MAX_BATCH = 8
 
 
 @dataclass(frozen=True)
@@ -72,40 +67,6 @@ class TileState:
     held: Detections = field(default_factory=Detections.empty)  # just lost, still counted
 
 
-@dataclass
-class _Slot:
-    """One camera's reader, pipeline and scheduling state."""
-
-    cfg: CameraConfig
-    reader: CameraReader
-    pipeline: CameraPipeline
-    period: float
-    today: TodayCounts  # the tile's line counts: today's, not since the start
-    next_due: float = 0.0
-    busy: bool = False
-    last_index: int = -1
-    last_result: FrameResult | None = None
-    last_done: float | None = None
-    mean_dt: float = 0.0  # seconds between analysed results (0: none measured yet)
-    analysed_fps: float = 0.0
-    lag_s: float = 0.0
-    analysed: int = 0
-    lags: list[float] = field(default_factory=list)
-
-    def count_result(self, now: float) -> None:
-        """A result at `now` (monotonic seconds): update the analysed rate, from the mean
-        time between results started at the analysis period, so that two results close
-        together (a camera just added catching up) do not read as 24 fps."""
-        if self.last_done is not None:
-            mean = self.mean_dt or self.period
-            self.mean_dt = mean + 0.2 * (now - self.last_done - mean)
-            self.analysed_fps = 1.0 / max(self.mean_dt, 1e-6)
-        self.last_done = now
-
-
-SourceFactory = Callable[[CameraConfig], CameraSource]
-
-
 class Engine:
     """Runs the cameras and their analysis; see the module docstring."""
 
@@ -128,13 +89,9 @@ class Engine:
         self._owns_detector = detector is None
         self._source_factory = source_factory
         self.workers = workers or max(1, min(2, os.cpu_count() or 1))
-        self._slots: dict[str, _Slot] = {}
+        self.scheduler = AnalysisScheduler(bus, self.workers)
+        self._today: dict[str, TodayCounts] = {}  # the tiles' line counts: today's
         self._lock = threading.RLock()
-        self._wake = threading.Condition()
-        self._stop = threading.Event()
-        self._scheduler: threading.Thread | None = None
-        self._pool: ThreadPoolExecutor | None = None
-        self._inflight = 0  # jobs submitted to the pool and not finished (under _wake)
         self._running = False
         self.lan_server: LanServer | None = None
         self.sync_worker: SyncWorker | None = None
@@ -144,27 +101,25 @@ class Engine:
     def start(self) -> None:
         if self._running:
             return
-        self._stop.clear()
         self._running = True  # so that stop() can undo a start that failed half-way
         try:
             self._attach_store()
             self._load_detector()
             self._start_cameras()
             self._start_analysis()
-            self._start_scheduler()
+            self._start_retention()
             self._start_lan_server()
             self._start_sync()
         except BaseException:
             self.stop()
             raise
-        log.info("engine started: %d camera(s)", len(self._slots))
+        log.info("engine started: %d camera(s)", len(self.scheduler.names()))
 
     def stop(self) -> None:
         if not self._running:
             return
         self._stop_sync()
         self._stop_lan_server()
-        self._stop_scheduler()
         self._stop_analysis()
         self._stop_cameras()
         self._flush_pipelines()
@@ -218,18 +173,15 @@ class Engine:
     def _start_cameras(self) -> None:
         with self._lock:
             for cam in self.cfg.cameras:
-                if cam.enabled and cam.name not in self._slots:
+                if cam.enabled and self.scheduler.get(cam.name) is None:
                     self._add_camera(cam)
 
     def _start_analysis(self) -> None:
-        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="analysis")
-        self._scheduler = threading.Thread(
-            target=self._schedule_loop, name="analysis-scheduler", daemon=True
-        )
-        self._scheduler.start()
+        self.scheduler.start(self._detector, batch=self.cfg.analysis.detector.batch)
 
-    def _start_scheduler(self) -> None:
-        """Retention runs once now (catching up after the machine was off), then daily."""
+    def _start_retention(self) -> None:
+        """Retention runs once now (catching up after the machine was off), then daily;
+        it belongs to the store and stops with `store.close()`."""
         if self.store is not None:
             self.store.start_retention(self.cfg.retention)
 
@@ -272,30 +224,18 @@ class Engine:
         if server is not None:
             server.stop()
 
-    def _stop_scheduler(self) -> None:
-        """Retention belongs to the store and stops with `store.close()`."""
-
     def _stop_analysis(self) -> None:
-        self._stop.set()
-        with self._wake:
-            self._wake.notify_all()
-        if self._scheduler is not None:
-            self._scheduler.join(timeout=10)
-            self._scheduler = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        self.scheduler.stop()
 
     def _stop_cameras(self) -> None:
-        with self._lock:
-            slots = list(self._slots.values())
-        for slot in slots:
+        for slot in self.scheduler.slots():
             slot.reader.stop()
 
     def _flush_pipelines(self) -> None:
         """Close the visits still open (their events reach the store before it closes)."""
         with self._lock:
-            slots, self._slots = list(self._slots.values()), {}
+            slots = self.scheduler.remove_all()
+            self._today.clear()
         for slot in slots:
             slot.pipeline.flush()
 
@@ -317,12 +257,10 @@ class Engine:
         fps = analysis_fps(self.cfg, cam.name)
         pipeline = CameraPipeline(cam.name, self.cfg, self._detector, self.bus, fps=fps)
         # spread the cameras over the period so that their analysis does not come in bursts
-        phase = (len(self._slots) * 0.618034 % 1.0) / fps
-        today = TodayCounts(self._day(), self._stored_today(cam.name))
-        self._slots[cam.name] = _Slot(
-            cam, reader, pipeline, 1.0 / fps, today, time.monotonic() + phase
-        )
+        phase = (len(self.scheduler.names()) * 0.618034 % 1.0) / fps
+        self._today[cam.name] = TodayCounts(self._day(), self._stored_today(cam.name))
         reader.start()
+        self.scheduler.add(CameraSlot(cam, reader, pipeline, 1.0 / fps, time.monotonic() + phase))
 
     def _day(self) -> date:
         """Today in the store's time zone (the dashboard's day)."""
@@ -345,18 +283,16 @@ class Engine:
             return {}
 
     def _remove_camera(self, name: str) -> None:
-        slot = self._slots.pop(name, None)
+        slot = self.scheduler.get(name)
         if slot is None:
             return
         slot.reader.stop()
-        while slot.busy and not self._stop.is_set():
-            with self._wake:
-                self._wake.wait(0.05)
+        self.scheduler.remove(name)  # waits for its running analysis
+        self._today.pop(name, None)
         slot.pipeline.flush()
 
     def cameras(self) -> list[str]:
-        with self._lock:
-            return list(self._slots)
+        return self.scheduler.names()
 
     def apply_config(self, cfg: AppConfig) -> None:
         """Adopt a new config live: zones, lines and entrances of every camera (their
@@ -369,10 +305,10 @@ class Engine:
             if not self._running:
                 return
             wanted = {c.name: c for c in cfg.cameras if c.enabled}
-            for name in [n for n in self._slots if n not in wanted]:
+            for name in [n for n in self.scheduler.names() if n not in wanted]:
                 self._remove_camera(name)
             for name, cam in wanted.items():
-                slot = self._slots.get(name)
+                slot = self.scheduler.get(name)
                 if slot is not None and slot.cfg != cam and _source_changed(slot.cfg, cam):
                     self._remove_camera(name)
                     slot = None
@@ -382,126 +318,13 @@ class Engine:
                 slot.cfg = cam
                 slot.pipeline.apply_config(cfg)
                 slot.period = 1.0 / analysis_fps(cfg, name)
-        with self._wake:
-            self._wake.notify_all()
-
-    # --- the analysis scheduler ------------------------------------------------------
-
-    def _schedule_loop(self) -> None:
-        while not self._stop.is_set():
-            groups = self._due_groups(time.monotonic())
-            if groups:
-                self._dispatch(groups)
-            with self._wake:
-                self._wake.wait(timeout=self._next_wait(time.monotonic()))
-
-    def _batching(self) -> bool:
-        det = self._detector
-        return bool(self.cfg.analysis.detector.batch and getattr(det, "batched", False))
-
-    def _due_groups(self, now: float) -> list[list[tuple[_Slot, Frame]]]:
-        """Frames to analyse now: only as many jobs as there are idle workers (a job that
-        waited in a queue would analyse a stale frame), most overdue cameras first."""
-        free = self.workers - self._inflight
-        if free <= 0:
-            return []
-        per_job = MAX_BATCH if self._batching() else 1
-        with self._lock:
-            due = [s for s in self._slots.values() if not s.busy and now >= s.next_due]
-        due.sort(key=lambda s: s.next_due)
-        jobs: list[tuple[_Slot, Frame]] = []
-        for slot in due:
-            if len(jobs) >= free * per_job:
-                break
-            frame = slot.reader.latest()
-            if frame is None or frame.index <= slot.last_index:
-                continue
-            slot.busy = True
-            slot.last_index = frame.index
-            # keep the rate without bursts of catch-up work after a stall
-            slot.next_due = max(slot.next_due + slot.period, now)
-            jobs.append((slot, frame))
-        if not jobs:
-            return []
-        n = min(free, len(jobs))  # spread over the idle workers
-        return [jobs[k::n] for k in range(n)]
-
-    def _next_wait(self, now: float) -> float:
-        if self._inflight >= self.workers:
-            return 0.1  # a finishing worker wakes us
-        with self._lock:
-            dues = [s.next_due for s in self._slots.values() if not s.busy]
-        if not dues:
-            return 0.1
-        return min(0.1, max(0.002, min(dues) - now))
-
-    def _dispatch(self, groups: list[list[tuple[_Slot, Frame]]]) -> None:
-        pool = self._pool
-        for group in groups:
-            try:
-                if pool is None:
-                    raise RuntimeError("no pool")
-                with self._wake:
-                    self._inflight += 1
-                fut: Future[None] = pool.submit(self._analyse_group, group)
-            except RuntimeError:  # pool shut down while stopping
-                with self._wake:
-                    self._inflight -= 1
-                for slot, _ in group:
-                    slot.busy = False
-                return
-            fut.add_done_callback(_log_failure)
-
-    def _analyse_group(self, group: list[tuple[_Slot, Frame]]) -> None:
-        try:
-            wanted = [s.pipeline.needs_detection(f) for s, f in group]
-            todo = [job for job, w in zip(group, wanted, strict=True) if w]
-            skipped = [job for job, w in zip(group, wanted, strict=True) if not w]
-            dets: list[Detections] = []
-            ms = 0.0
-            if todo and self._detector is not None:
-                t0 = time.perf_counter()
-                images = [f.image for _, f in todo]
-                if len(images) == 1:
-                    dets = [self._detector.detect(images[0])]
-                else:
-                    dets = self._detector.detect_batch(images)
-                ms = (time.perf_counter() - t0) * 1000.0 / len(todo)
-            for (slot, frame), d in zip(todo, dets, strict=True):
-                self._finish(slot, frame, slot.pipeline.consume(frame, d, ms))
-            for slot, frame in skipped:
-                self._finish(slot, frame, slot.pipeline.consume(frame, None))
-        finally:
-            for slot, _ in group:
-                slot.busy = False
-            with self._wake:
-                self._inflight -= 1
-                self._wake.notify_all()
-
-    def _finish(self, slot: _Slot, frame: Frame, result: FrameResult) -> None:
-        slot.count_result(time.monotonic())
-        slot.last_result = result
-        slot.lag_s = max(0.0, time.time() - frame.ts)
-        slot.analysed += 1
-        if len(slot.lags) < 100_000:
-            slot.lags.append(slot.lag_s)
-        self.bus.publish(
-            FrameStats(
-                camera=slot.cfg.name,
-                ts=result.ts,
-                analysed_fps=round(slot.analysed_fps, 2),
-                detector_ms=round(result.detector_ms, 2),
-                people=len(result.detections),
-                skipped_by_motion=result.skipped_by_motion,
-            )
-        )
+        self.scheduler.notify()
 
     # --- state for the UI ------------------------------------------------------------
 
     def tile_state(self, camera: str) -> TileState | None:
-        with self._lock:
-            slot = self._slots.get(camera)
-        if slot is None:
+        slot, today = self.scheduler.get(camera), self._today.get(camera)
+        if slot is None or today is None:
             return None
         frame = slot.reader.latest()
         r = slot.last_result
@@ -513,7 +336,7 @@ class Engine:
             detections=r.detections if r else Detections.empty(),
             analysed_index=r.frame_index if r else -1,
             occupancy=dict(r.occupancy) if r else {},
-            line_counts=slot.today.update(self._day(), r.line_counts if r else {}),
+            line_counts=today.update(self._day(), r.line_counts if r else {}),
             queues=dict(r.queues) if r else {},
             status=slot.reader.status,
             message=slot.reader.message,
@@ -527,8 +350,7 @@ class Engine:
 
     def stats(self, camera: str) -> dict[str, Any]:
         """Counters for benchmarks and health rows."""
-        with self._lock:
-            slot = self._slots.get(camera)
+        slot = self.scheduler.get(camera)
         if slot is None:
             return {}
         return {
@@ -543,9 +365,3 @@ class Engine:
 def _source_changed(old: CameraConfig, new: CameraConfig) -> bool:
     fields_ = ("type", "url", "usb_index", "username", "password", "loop", "realtime")
     return any(getattr(old, f) != getattr(new, f) for f in fields_)
-
-
-def _log_failure(fut: Future[None]) -> None:
-    exc = fut.exception() if not fut.cancelled() else None
-    if exc is not None:
-        log.error("analysis failed: %s", exc, exc_info=exc)

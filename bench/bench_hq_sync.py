@@ -31,13 +31,13 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from app import wire as pl  # noqa: E402
 from app.hq import auth, db  # noqa: E402
 from app.hq.ingest import ingest_batch  # noqa: E402
 from app.hq.testing_pg import HqProcess, TempPostgres  # noqa: E402
 from app.store.db import Store, open_store  # noqa: E402
 from app.store.models import Rollup  # noqa: E402
 from app.store.outbox import enqueue, rollup_key  # noqa: E402
-from app.sync import payload as pl  # noqa: E402
 from app.sync.hq_client import HqClient  # noqa: E402
 from app.sync.outbox_sender import SyncOptions, SyncWorker  # noqa: E402
 

@@ -226,3 +226,94 @@ def test_every_field_is_described() -> None:
 
     undocumented = [m for m in walk(AppConfig) if not m.startswith("AppConfig.")]
     assert undocumented == []
+
+
+SQUARE = [[10, 10], [200, 10], [200, 150], [10, 150]]
+
+
+@pytest.mark.parametrize(
+    ("cameras", "shape_camera", "resolved"),
+    [
+        ([], "", ""),  # no camera yet: nothing to resolve
+        (["door", "till"], "", "door"),  # empty means the first camera
+        (["door", "till"], "till", "till"),  # a named camera is kept
+        (["door"], "door", "door"),
+    ],
+)
+def test_camera_references_resolved_on_validation(
+    cameras: list[str], shape_camera: str, resolved: str
+) -> None:
+    cfg = AppConfig.model_validate(
+        {
+            "cameras": [{"name": n, "type": "fake"} for n in cameras],
+            "zones": [{"name": "z", "camera": shape_camera, "polygon": SQUARE}],
+            "lines": [{"name": "l", "camera": shape_camera, "start": [0, 0], "end": [9, 9]}],
+        }
+    )
+    assert (cfg.zones[0].camera, cfg.lines[0].camera) == (resolved, resolved)
+    assert [z.name for z in cfg.zones_of(resolved)] == ["z"]
+    assert [ln.name for ln in cfg.lines_of(resolved)] == ["l"]
+    others = [n for n in cameras if n != resolved]
+    assert all(not cfg.zones_of(n) and not cfg.lines_of(n) for n in others)
+
+
+def test_resolving_cameras_keeps_shapes_when_the_first_camera_goes() -> None:
+    from app.config import CameraConfig, ZoneConfig
+
+    zone = ZoneConfig(name="z", polygon=SQUARE)  # type: ignore[arg-type]
+    cfg = AppConfig(
+        cameras=[CameraConfig(name="a", type="fake"), CameraConfig(name="b", type="fake")],
+        zones=[zone],
+    )
+    assert cfg.zones[0].camera == "a" and zone.camera == "", "the caller's zone is not changed"
+    data = cfg.model_dump()
+    data["cameras"] = [c for c in data["cameras"] if c["name"] != "b"][::-1]
+    data["cameras"].insert(0, {"name": "new", "type": "fake"})
+    again = AppConfig.model_validate(data)  # a camera added in front: z stays on "a"
+    assert again.zones_of("a") == again.zones and not again.zones_of("new")
+    saved = dump_config(again)
+    assert saved["zones"][0]["camera"] == "a"  # saved with its real camera name
+
+
+def _store_with_two_cameras() -> AppConfig:
+    return AppConfig.model_validate(
+        {
+            "cameras": [{"name": "a", "type": "fake"}, {"name": "b", "type": "fake"}],
+            "zones": [
+                {"name": "za", "camera": "a", "polygon": SQUARE},
+                {"name": "zb", "camera": "b", "polygon": SQUARE},
+            ],
+            "lines": [
+                {"name": "la", "camera": "a", "start": [0, 0], "end": [9, 9]},
+                {"name": "lb", "camera": "b", "start": [0, 0], "end": [9, 9]},
+            ],
+            "entrances": [{"name": "ea", "line": "la", "zone": "za"}],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "replacing", "cameras", "za_camera"),
+    [
+        ("c", None, ["a", "b", "c"], "a"),  # added at the end
+        ("a", "a", ["a", "b"], "a"),  # edited in place
+        ("front", "a", ["front", "b"], "front"),  # renamed: its zones and lines follow
+    ],
+)
+def test_with_camera(name: str, replacing: str | None, cameras: list[str], za_camera: str) -> None:
+    from app.config import CameraConfig
+
+    cfg = _store_with_two_cameras()
+    new = cfg.with_camera(CameraConfig(name=name, type="fake"), replacing)
+    assert [c.name for c in new.cameras] == cameras
+    assert [z.name for z in new.zones_of(za_camera)] == ["za"]
+    assert [ln.name for ln in new.lines_of(za_camera)] == ["la"]
+    assert [z.camera for z in cfg.zones] == ["a", "b"]  # the old config is unchanged
+
+
+def test_without_camera_takes_its_zones_lines_and_entrances() -> None:
+    cfg = _store_with_two_cameras().without_camera("a")
+    assert [c.name for c in cfg.cameras] == ["b"]
+    assert [z.name for z in cfg.zones] == ["zb"] and [ln.name for ln in cfg.lines] == ["lb"]
+    assert cfg.entrances == []
+    assert _store_with_two_cameras().without_camera("b").entrances[0].name == "ea"

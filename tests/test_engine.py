@@ -218,15 +218,3 @@ def test_sync_state_tells_the_status_bar_what_went_wrong(tmp_path) -> None:  # t
     finally:
         engine.stop()
         store.close()
-
-
-def test_the_analysed_rate_does_not_jump_when_two_results_come_close_together() -> None:
-    from app.engine import _Slot
-
-    slot = _Slot(cfg=None, reader=None, pipeline=None, period=0.2, today=None)  # type: ignore[arg-type]
-    slot.count_result(10.0)
-    slot.count_result(10.04)  # a camera just added: two results 40 ms apart
-    assert 4.0 <= slot.analysed_fps <= 6.5, slot.analysed_fps  # not 1 / 0.04 = 25
-    for i in range(1, 30):
-        slot.count_result(10.04 + 0.5 * i)  # then 2 per second
-    assert abs(slot.analysed_fps - 2.0) < 0.1, slot.analysed_fps

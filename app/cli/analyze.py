@@ -24,8 +24,8 @@ from typing import IO, Any
 import numpy as np
 from tqdm import tqdm
 
-from app.cli.main import CliError
 from app.config import AppConfig, ConfigError, LineConfig, ZoneConfig, load_config
+from app.errors import CliError
 from app.events import Event, EventBus, event_to_dict
 from app.vision.annotate import annotate
 from app.vision.camera_net import redact
@@ -302,8 +302,7 @@ def _video_writer(path: Path, final: Path, plan: ClipPlan) -> Any:
 
 
 def _annotated(frame: Frame, result: FrameResult, cfg: AppConfig, camera: str) -> np.ndarray:
-    zones = [z for z in cfg.zones if cfg.camera_of(z.camera) == camera]
-    lines = [ln for ln in cfg.lines if cfg.camera_of(ln.camera) == camera]
+    zones, lines = cfg.zones_of(camera), cfg.lines_of(camera)
     info = [f"frame {result.frame_index}  t={result.t:.1f}s  people {len(result.detections)}"]
     return annotate(
         frame.image, result.detections, zones, lines, result.occupancy, result.line_counts, info
@@ -362,8 +361,7 @@ def _load(args: argparse.Namespace) -> tuple[AppConfig, str, ClipPlan]:
     except VideoError as exc:
         raise CliError(str(exc)) from None
     cfg, camera = clip_config(cfg, plan.path, args.camera)
-    shapes: list[ZoneConfig | LineConfig] = [*cfg.zones, *cfg.lines]
-    own = [shape for shape in shapes if cfg.camera_of(shape.camera) == camera]
+    own: list[ZoneConfig | LineConfig] = [*cfg.zones_of(camera), *cfg.lines_of(camera)]
     if not own:
         print(
             f"note: the config has no lines or zones for camera {camera}: nothing will be "

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.errors import CliError
+
 if TYPE_CHECKING:
     from app.config import AppConfig
 
@@ -28,10 +30,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 # third-party loggers whose debug lines `-v` leaves out
 NOISY_LOGGERS = ("tzlocal", "asyncio", "urllib3", "PIL", "matplotlib", "numba")
-
-
-class CliError(Exception):
-    """A problem to report to the user as one line, exit code 2."""
 
 
 def load_settings(path: Path | None) -> AppConfig:

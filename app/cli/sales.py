@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from app.cli.main import CliError, load_settings
+from app.cli.main import load_settings
 from app.config import AppConfig
+from app.errors import CliError
 from app.paths import data_dir
 
 P = TypeVar("P")

@@ -26,7 +26,7 @@ from app import __version__
 from app.hq import auth, db, queries
 from app.hq.ingest import IngestResult, ingest_batch
 from app.hq.models import Store
-from app.sync.payload import PayloadError, check_version, decode_body, validate_envelope
+from app.wire import PayloadError, check_version, decode_body, validate_envelope
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.hq.models import TABLES, TIME_COLUMNS, Batch, Store
-from app.sync.payload import NATURAL_KEYS
+from app.wire import NATURAL_KEYS
 
 log = logging.getLogger(__name__)
 

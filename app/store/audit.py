@@ -7,15 +7,12 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app.store.access import StoreAccess, reclaim_space
 from app.store.models import AuditLog, PersonCrop
-
-if TYPE_CHECKING:
-    from app.store.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +30,7 @@ def audit(session: Session, actor: str, action: str, target: str, detail: str = 
     )
 
 
-def get_crop(store: Store, visitor_id: str, actor: str) -> bytes | None:
+def get_crop(store: StoreAccess, visitor_id: str, actor: str) -> bytes | None:
     """The newest unexpired crop of a visitor; the view is audited before it is returned."""
     now = time.time()
     with store.read_session() as s:
@@ -52,7 +49,7 @@ def get_crop(store: Store, visitor_id: str, actor: str) -> bytes | None:
     return bytes(row.jpeg)
 
 
-def delete_crops(store: Store, visitor_id: str, actor: str) -> int:
+def delete_crops(store: StoreAccess, visitor_id: str, actor: str) -> int:
     """Delete every crop of a visitor now (e.g. on request); audited; returns the count."""
 
     def job(s: Session) -> int:
@@ -64,13 +61,13 @@ def delete_crops(store: Store, visitor_id: str, actor: str) -> int:
 
     n = store.writer.submit(job).result(30)
     if n:
-        from app.store.retention import reclaim_space
-
         reclaim_space(store)
     return n
 
 
-def export_crops(store: Store, dest: Path, actor: str, visitor_ids: list[str] | None = None) -> int:
+def export_crops(
+    store: StoreAccess, dest: Path, actor: str, visitor_ids: list[str] | None = None
+) -> int:
     """Write unexpired crops as JPEG files into `dest` (audited first); returns the count."""
     now = time.time()
     q = select(PersonCrop.id, PersonCrop.visitor_id, PersonCrop.jpeg).where(

@@ -37,11 +37,11 @@ from app.store.connect import SQLITE_HEADER, init_new_database, make_engine, raw
 from app.store.errors import StoreCorrupt, StoreError, StoreFull
 from app.store.ingest import VISION_EVENT_TYPES, IngestOptions
 from app.store.keys import resolve_key
+from app.store.retention import RetentionScheduler
 from app.store.writer import Writer, WriterOptions
 
 if TYPE_CHECKING:
     from app.config import RetentionConfig
-    from app.store.retention import RetentionScheduler
 
 log = logging.getLogger(__name__)
 
@@ -226,8 +226,6 @@ class Store:
 
     def start_retention(self, cfg: RetentionConfig | None = None) -> RetentionScheduler:
         """Run retention now (catch-up) and daily, until `close()`."""
-        from app.store.retention import RetentionScheduler
-
         with self._lock:
             if self._retention is None:
                 if cfg is not None:

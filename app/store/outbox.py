@@ -2,7 +2,7 @@
 
 `enqueue` keeps at most one pending row per (kind, key): while a row is unsent and not
 yet taken by an upload batch, a newer payload replaces it instead of adding a duplicate.
-The HQ sync code owns the payload schema (app.sync.payload: kinds, natural keys, row
+The HQ sync code owns the payload schema (app.wire: kinds, natural keys, row
 builders); this module only calls it.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app import wire as payload
 from app.store.models import AlertRow, Rollup
-from app.sync import payload
 
 
 def rollup_key(scope: str, name: str, bucket_start: float) -> str:

@@ -17,16 +17,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.config import RetentionConfig
+from app.store.access import StoreAccess, reclaim_space
 from app.store.audit import audit
 from app.store.models import Setting
-
-if TYPE_CHECKING:
-    from app.store.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -137,21 +135,8 @@ def apply_retention(
     return rep
 
 
-def reclaim_space(store: Store) -> int:
-    """Checkpoint the WAL and give free pages back (their bytes already overwritten)."""
-
-    def job(conn: Any) -> int:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
-        conn.execute("PRAGMA incremental_vacuum").fetchall()
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        return free
-
-    return int(store.writer.run_outside_transaction(job).result(300))
-
-
 def run_retention(
-    store: Store, cfg: RetentionConfig | None = None, now: float | None = None
+    store: StoreAccess, cfg: RetentionConfig | None = None, now: float | None = None
 ) -> RetentionReport:
     """Apply the rules at `now` (default: the clock) and reclaim the freed space."""
     cfg = cfg or RetentionConfig()
@@ -163,7 +148,7 @@ def run_retention(
     return rep
 
 
-def last_run(store: Store) -> float | None:
+def last_run(store: StoreAccess) -> float | None:
     with store.read_session() as s:
         row = s.get(Setting, LAST_RUN_KEY)
         return float(json.loads(row.value)) if row else None
@@ -174,7 +159,7 @@ class RetentionScheduler:
 
     def __init__(
         self,
-        store: Store,
+        store: StoreAccess,
         cfg: RetentionConfig | None = None,
         *,
         interval: timedelta = timedelta(days=1),

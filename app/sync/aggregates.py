@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app import wire as pl
 from app.store.outbox import enqueue
-from app.sync import payload as pl
 
 log = logging.getLogger(__name__)
 

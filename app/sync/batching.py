@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from app.sync.payload import encode_body, envelope_bytes, wire_row
+from app.wire import encode_body, envelope_bytes, wire_row
 
 MAX_ROWS = 500
 MAX_BYTES = 1_000_000

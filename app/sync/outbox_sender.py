@@ -29,8 +29,8 @@ from app.config import AppConfig, SyncConfig
 from app.sync import aggregates, batching
 from app.sync.batching import Batch, OutboxItem
 from app.sync.hq_client import HqClient, SyncError
-from app.sync.payload import encode_body, envelope_bytes
 from app.sync.store_protocol import StoreLike
+from app.wire import encode_body, envelope_bytes
 
 log = logging.getLogger(__name__)
 
@@ -286,9 +286,10 @@ class SyncWorker:
             "HQ %s batch %s: %d rows, %d bytes gzip",
             result.status, batch.batch_id, len(batch.items), len(body),
         )  # fmt: skip
-        with self._lock:
+        with self._lock:  # HQ took a batch: the link works, a later failure starts over
             self._p.last_success_at = self.clock()
             self._p.rows_sent += len(batch.items)
+            self._p.failures = 0
 
     def _read_last_sent(self) -> float | None:
         try:

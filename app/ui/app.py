@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.errors import CliError
 from app.events import EventBus
 from app.paths import data_dir
 from app.ui.bridge import EngineBridge
@@ -175,8 +176,6 @@ def no_display() -> bool:
 
 def run_desktop() -> int:
     if QApplication.instance() is None and no_display():
-        from app.cli.main import CliError
-
         raise CliError(
             "no display to open the window on (DISPLAY is not set); run it in a desktop "
             "session, under xvfb-run, or use 'python main.py serve' for the headless engine"

@@ -6,7 +6,6 @@ vector shapes; no decoding or detection ever happens here."""
 
 from __future__ import annotations
 
-import math
 import time
 
 import cv2
@@ -32,91 +31,9 @@ from PySide6.QtWidgets import QMenu, QWidget
 from app.events import CAMERA_DOWN
 from app.ui import style
 from app.ui.tile_model import BoxMotion, LineView, TileView, ZoneView
+from app.ui.tile_paint import HeatAccumulator, Labels, draw_arrow, draw_pill, fit_rect, in_normal
 
 DOWN = (*CAMERA_DOWN, "reconnecting")  # the last picture is old news
-HEAT_CELL = 16  # heatmap cell size in source pixels
-
-
-def fit_rect(img_w: int, img_h: int, area: QRectF) -> QRectF:
-    """The largest rectangle with the image's aspect ratio centred in `area`."""
-    if img_w <= 0 or img_h <= 0:
-        return QRectF(area)
-    s = min(area.width() / img_w, area.height() / img_h)
-    w, h = img_w * s, img_h * s
-    return QRectF(area.x() + (area.width() - w) / 2, area.y() + (area.height() - h) / 2, w, h)
-
-
-def in_normal(start: tuple[float, float], end: tuple[float, float]) -> tuple[float, float]:
-    """Unit vector pointing to a line's "in" side (cross(end-start, p-start) < 0)."""
-    dx, dy = end[0] - start[0], end[1] - start[1]
-    n = math.hypot(dx, dy) or 1.0
-    return dy / n, -dx / n
-
-
-class HeatAccumulator:
-    """Where people stood, on a coarse grid of the source frame; decays slowly."""
-
-    def __init__(self) -> None:
-        self.grid: np.ndarray | None = None
-        self.version = 0
-
-    def add(self, boxes: np.ndarray, shape: tuple[int, int]) -> None:
-        h, w = shape
-        gh, gw = max(1, h // HEAT_CELL), max(1, w // HEAT_CELL)
-        if self.grid is None or self.grid.shape != (gh, gw):
-            self.grid = np.zeros((gh, gw), np.float32)
-        self.grid *= 0.998
-        if len(boxes):
-            xs = ((boxes[:, 0] + boxes[:, 2]) / 2 / HEAT_CELL).astype(int).clip(0, gw - 1)
-            ys = (boxes[:, 3] / HEAT_CELL).astype(int).clip(0, gh - 1)
-            np.add.at(self.grid, (ys, xs), 1.0)
-        self.version += 1
-
-    def image(self, external: np.ndarray | None = None) -> QImage | None:
-        grid = external if external is not None else self.grid
-        if grid is None or grid.size == 0 or float(grid.max()) <= 0:
-            return None
-        # strong log compression: one person standing still must not hide the paths
-        g = np.log1p(grid.astype(np.float32) / float(grid.max()) * 200.0) / np.log1p(200.0)
-        g = cv2.GaussianBlur(g, (0, 0), 1.2)
-        g = g / max(float(g.max()), 1e-6)
-        g8 = (g * 255).astype(np.uint8)
-        bgr = cv2.applyColorMap(g8, cv2.COLORMAP_TURBO)
-        alpha = (np.clip((g - 0.05) * 2.0, 0, 1) * 165).astype(np.uint8)
-        bgra = np.ascontiguousarray(np.dstack([bgr, alpha]))
-        h, w = g8.shape
-        return QImage(bgra.data, w, h, bgra.strides[0], QImage.Format.Format_ARGB32).copy()
-
-
-def _draw_pill(p: QPainter, rect: QRectF, text: str, bg: QColor, fg: QColor) -> None:
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(bg)
-    p.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
-    p.setPen(fg)
-    p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
-
-
-class _Labels:
-    """A picture's zone and line labels: placed as they come so that none covers another
-    (a label moves down past those it would cover), drawn last, over the people's boxes,
-    so that a person's id tag never hides a zone's count."""
-
-    def __init__(self) -> None:
-        self.placed: list[tuple[QRectF, str, QColor, QColor, QFont]] = []
-
-    def place(self, rect: QRectF, text: str, bg: QColor, fg: QColor, font: QFont) -> None:
-        for _ in range(len(self.placed)):
-            hit = next((r for r, *_ in self.placed if r.intersects(rect)), None)
-            if hit is None:
-                break
-            rect.moveTop(hit.bottom() + 2)
-        self.placed.append((rect, text, bg, fg, font))
-
-    def draw(self, p: QPainter) -> None:
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        for rect, text, bg, fg, font in self.placed:
-            p.setFont(font)
-            _draw_pill(p, rect, text, bg, fg)
 
 
 class CameraTile(QWidget):
@@ -197,7 +114,7 @@ class CameraTile(QWidget):
             s = target.width() / w
             if self.show_heatmap:
                 self._paint_heat(p, v, target)
-            labels = _Labels()
+            labels = Labels()
             self._paint_zones(p, v.zones, target, s, labels)
             self._paint_lines(p, v.lines, target, s, labels)
             self._paint_boxes(p, v, target.topLeft(), s)
@@ -264,12 +181,12 @@ class CameraTile(QWidget):
         bg: QColor,
         fg: QColor,
         within: QRectF | None = None,
-        labels: _Labels | None = None,
+        labels: Labels | None = None,
     ) -> QRectF:
         """A rounded label at (x, y), moved inside `within` (the picture) when it would
         stick out of it: a zone's corner or a line's middle may be at the edge. With
         `labels` (the picture's zone and line labels), moved down past any placed so far
-        it would cover, and drawn with them later (`_Labels.draw`)."""
+        it would cover, and drawn with them later (`Labels.draw`)."""
         fm = p.fontMetrics()
         w, h = fm.horizontalAdvance(text) + 12, fm.height() + 4
         if within is not None:
@@ -277,13 +194,13 @@ class CameraTile(QWidget):
             y = max(within.top() + 2, min(y, within.bottom() - h - 2))
         rect = QRectF(x, y, w, h)
         if labels is None:
-            _draw_pill(p, rect, text, bg, fg)
+            draw_pill(p, rect, text, bg, fg)
         else:
             labels.place(rect, text, bg, fg, p.font())
         return rect
 
     def _paint_zones(
-        self, p: QPainter, zones: list[ZoneView], target: QRectF, s: float, labels: _Labels
+        self, p: QPainter, zones: list[ZoneView], target: QRectF, s: float, labels: Labels
     ) -> None:
         p.setFont(self._font(bold=True))
         o = target.topLeft()
@@ -310,7 +227,7 @@ class CameraTile(QWidget):
             self._pill(p, top.x(), y, label, bg, QColor("#0b1120"), target, labels)
 
     def _paint_lines(
-        self, p: QPainter, lines: list[LineView], target: QRectF, s: float, labels: _Labels
+        self, p: QPainter, lines: list[LineView], target: QRectF, s: float, labels: Labels
     ) -> None:
         p.setFont(self._font(bold=True))
         o = target.topLeft()
@@ -482,20 +399,3 @@ class CameraTile(QWidget):
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         self.build_menu().exec(event.globalPos())
-
-
-def draw_arrow(p: QPainter, a: QPointF, b: QPointF, color: QColor) -> None:
-    """An arrow from a to b with a filled head."""
-    p.setPen(QPen(color, 3, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-    p.drawLine(a, b)
-    ang = math.atan2(b.y() - a.y(), b.x() - a.x())
-    head = QPolygonF(
-        [
-            b + QPointF(math.cos(ang) * 4, math.sin(ang) * 4),
-            b - QPointF(math.cos(ang - 0.5) * 10, math.sin(ang - 0.5) * 10),
-            b - QPointF(math.cos(ang + 0.5) * 10, math.sin(ang + 0.5) * 10),
-        ]
-    )
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(color)
-    p.drawPolygon(head)

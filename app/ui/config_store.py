@@ -137,7 +137,7 @@ def _sync_shapes(s: Session, cfg: AppConfig, now: float) -> None:
     zones = {z.name: z for z in s.scalars(select(Zone))}
     for z in cfg.zones:
         zrow = zones.pop(z.name, None) or Zone(name=z.name)
-        zrow.camera, zrow.kind, zrow.capacity = cfg.camera_of(z.camera), z.kind, z.capacity
+        zrow.camera, zrow.kind, zrow.capacity = z.camera, z.kind, z.capacity
         zrow.polygon_json, zrow.removed_at = json.dumps(z.polygon), None
         s.add(zrow)
     for zrow in zones.values():
@@ -145,7 +145,7 @@ def _sync_shapes(s: Session, cfg: AppConfig, now: float) -> None:
     lines = {ln.name: ln for ln in s.scalars(select(Line))}
     for ln in cfg.lines:
         lrow = lines.pop(ln.name, None) or Line(name=ln.name)
-        lrow.camera, lrow.removed_at = cfg.camera_of(ln.camera), None
+        lrow.camera, lrow.removed_at = ln.camera, None
         lrow.start_json, lrow.end_json = json.dumps(ln.start), json.dumps(ln.end)
         s.add(lrow)
     for lrow in lines.values():

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFrame,
@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -31,8 +30,14 @@ from app.config import AppConfig
 from app.events import CAMERA_DOWN, Alert, CameraStatus, Occupancy
 from app.ui import style
 from app.ui.dashboard_data import DWELL_BINS_S, AlertItem, DashboardData
-
-pg.setConfigOptions(antialias=True, background="w", foreground=style.INK)
+from app.ui.dashboard_widgets import (
+    ChartCard,
+    Kpi,
+    card,
+    dwell_bin_labels,
+    fmt_duration,
+    hour_ticks,
+)
 
 EMPTY_FOOTFALL = (
     "Nobody has been counted today yet.\nDraw an entrance or a counting line on a camera "
@@ -49,114 +54,6 @@ EMPTY_DWELL = (
 )
 EMPTY_ZONES = "No zone visits yet today. Zones you draw are listed here with their mean dwell time."
 EMPTY_ALERTS = "No alerts. Cameras going offline and zones over their capacity show up here."
-
-
-def fmt_duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    if seconds < 3600:
-        return f"{seconds // 60:.0f} min {seconds % 60:02.0f} s"
-    return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:02.0f} min"
-
-
-def dwell_bin_labels(bins: list[int]) -> list[str]:
-    """Short range labels for the visit-length bars ("0-10s", "30s-1m", "30m+"): a
-    label per bar that fits under it on a half-width chart."""
-
-    def short(sec: int, unit: bool) -> str:
-        if sec < 60:
-            return f"{sec}s" if unit else str(sec)
-        return f"{sec // 60}m" if unit else str(sec // 60)
-
-    out = []
-    for lo, hi in zip(bins, [*bins[1:], None], strict=True):
-        if hi is None:
-            out.append(short(lo, True) + "+")
-        elif (lo < 60) == (hi < 60):  # one unit for both ends
-            out.append(f"{short(lo, False)}-{short(hi, True)}")
-        else:
-            out.append(f"{short(lo, True)}-{short(hi, True)}")
-    return out
-
-
-def card(title: str = "") -> tuple[QFrame, QVBoxLayout]:
-    frame = QFrame()
-    frame.setObjectName("Card")
-    lay = QVBoxLayout(frame)
-    lay.setContentsMargins(16, 14, 16, 14)
-    lay.setSpacing(8)
-    if title:
-        t = QLabel(title)
-        t.setObjectName("SectionTitle")
-        lay.addWidget(t)
-    return frame, lay
-
-
-class Kpi(QFrame):
-    def __init__(self, label: str, hint: str = "") -> None:
-        super().__init__()
-        self.setObjectName("Card")
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(16, 12, 16, 12)
-        lay.setSpacing(2)
-        self.label = QLabel(label.upper())
-        self.label.setObjectName("KpiLabel")
-        self.value = QLabel("—")
-        self.value.setObjectName("KpiValue")
-        self.hint = QLabel(hint)
-        self.hint.setObjectName("KpiHint")
-        self.hint.setWordWrap(True)
-        for w in (self.label, self.value, self.hint):
-            lay.addWidget(w)
-        lay.addStretch(1)  # top-aligned: a hint on two lines leaves the title in line
-
-    def set(self, value: str, hint: str | None = None) -> None:
-        self.value.setText(value)
-        if hint is not None:
-            self.hint.setText(hint)
-
-
-class ChartCard(QFrame):
-    """A titled chart with an empty-state message instead of a blank plot."""
-
-    def __init__(self, title: str, empty_text: str) -> None:
-        super().__init__()
-        self.setObjectName("Card")
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(16, 14, 16, 14)
-        t = QLabel(title)
-        t.setObjectName("SectionTitle")
-        lay.addWidget(t)
-        self.stack = QStackedWidget()
-        self.plot = pg.PlotWidget()
-        self.plot.setMinimumHeight(200)
-        self.plot.setMaximumHeight(260)
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.showGrid(x=False, y=True, alpha=0.15)
-        for ax in ("left", "bottom"):
-            self.plot.getAxis(ax).setPen(pg.mkPen(style.LINE))
-            self.plot.getAxis(ax).setTextPen(pg.mkPen(style.MUTED))
-        self.empty = QLabel(empty_text)
-        self.empty.setObjectName("EmptyState")
-        self.empty.setWordWrap(True)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.stack.addWidget(self.plot)
-        self.stack.addWidget(self.empty)
-        lay.addWidget(self.stack)
-
-    def show_empty(self, empty: bool) -> None:
-        self.stack.setCurrentWidget(self.empty if empty else self.plot)
-
-    @property
-    def is_empty(self) -> bool:
-        return self.stack.currentWidget() is self.empty
-
-
-def hour_ticks(plot: pg.PlotWidget) -> None:
-    plot.getAxis("bottom").setTicks([[(h, f"{h:02d}h") for h in range(0, 24, 3)]])
-    plot.setXRange(-0.7, 23.7, padding=0)
 
 
 class DashboardView(QWidget):
@@ -289,7 +186,7 @@ class DashboardView(QWidget):
         """Which zones "in the store now" adds up: the zones of the settings not marked
         as outside the store. The last counts of zones deleted or renamed since are
         dropped: they would stay frozen in the sum."""
-        self.zones = {(cfg.camera_of(z.camera), z.name): z.in_store for z in cfg.zones}
+        self.zones = {(z.camera, z.name): z.in_store for z in cfg.zones}
         self.live_occupancy = {k: n for k, n in self.live_occupancy.items() if k in self.zones}
         self._show_occupancy()
 

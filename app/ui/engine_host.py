@@ -2,26 +2,32 @@
 edits live, persists them, and stops everything on close.
 
 `engine_factory(cfg, bus, store, models_dir)` defaults to `app.engine.Engine`; tests
-pass a fake. The GUI never waits on the engine except in `stop()`, on close.
+pass a fake. What the host uses of an engine is `app.ui.ports.EnginePort`. The GUI never waits on the engine except in `stop()`, on close.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from app.config import AppConfig
 from app.events import EventBus
 from app.ui.config_store import save_config
+from app.ui.ports import EngineFactory, EnginePort
 from app.ui.workers import Background
+
+if TYPE_CHECKING:
+    from app.engine import TileState
+    from app.store.db import Store
+    from app.sync.lan.server import LanServer
 
 log = logging.getLogger(__name__)
 
-EngineFactory = Callable[[AppConfig, EventBus, Any, Any], Any]
+__all__ = ["EngineFactory", "EngineHost", "default_engine_factory"]
 
 # The engine's threads (camera readers, analysis workers, ONNX Runtime's pool) are all
 # started from a worker thread with this extra niceness, and inherit it: when the CPU is
@@ -29,7 +35,9 @@ EngineFactory = Callable[[AppConfig, EventBus, Any, Any], Any]
 ENGINE_NICE = 10
 
 
-def default_engine_factory(cfg: AppConfig, bus: EventBus, store: Any, models_dir: Any) -> Any:
+def default_engine_factory(
+    cfg: AppConfig, bus: EventBus, store: Store | None, models_dir: str | Path | None
+) -> EnginePort:
     from app.engine import Engine
 
     return Engine(cfg, bus, store=store, models_dir=models_dir)
@@ -45,10 +53,10 @@ class EngineHost(QObject):
         self,
         cfg: AppConfig,
         bus: EventBus,
-        store: Any,
+        store: Store | None,
         background: Background,
         engine_factory: EngineFactory | None = None,
-        models_dir: Any = None,
+        models_dir: str | Path | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -59,7 +67,7 @@ class EngineHost(QObject):
         self.factory = engine_factory or default_engine_factory
         self.models_dir = models_dir
         self._engine_worker = Background(1, self, nice=ENGINE_NICE, name="vitrine-engine-control")
-        self.engine: Any = None
+        self.engine: EnginePort | None = None
         self.state = "stopped"
         self.message = ""
         self._lock = threading.Lock()
@@ -79,7 +87,7 @@ class EngineHost(QObject):
         self._set_state("starting", "Starting cameras and the detector…")
         cfg = self.cfg
 
-        def work() -> Any:
+        def work() -> EnginePort:
             engine = self.factory(cfg, self.bus, self.store, self.models_dir)
             with self._lock:
                 self.engine = engine
@@ -102,7 +110,7 @@ class EngineHost(QObject):
         n = self.enabled_cameras()
         return f"{n} camera{'s' if n != 1 else ''}"
 
-    def _started(self, engine: Any) -> None:
+    def _started(self, engine: EnginePort) -> None:
         self._set_state("running", self._running_message())
 
     def _start_failed(self, exc: BaseException) -> None:
@@ -123,7 +131,7 @@ class EngineHost(QObject):
         self._set_state("stopped", "")
 
     # --- data for the views ---------------------------------------------------------
-    def tile_state(self, camera: str) -> Any:
+    def tile_state(self, camera: str) -> TileState | None:
         engine = self.engine
         if engine is None:
             return None
@@ -134,16 +142,19 @@ class EngineHost(QObject):
             return None
 
     def provider(self) -> str:
-        """The execution provider the running detector uses, if the engine says."""
+        """The execution provider the running detector uses (empty without an engine)."""
         engine = self.engine
-        for attr in ("detector_provider", "provider"):
-            v = getattr(engine, attr, None)
-            if callable(v):
-                v = v()
-            if isinstance(v, str) and v:
-                return v
-        det = getattr(engine, "detector", None) or getattr(engine, "_detector", None)
-        return str(getattr(det, "provider", "") or "")
+        return engine.detector_provider if engine is not None else ""
+
+    def sync_state(self) -> str:
+        """The HQ sync's state in one line (empty without an engine)."""
+        engine = self.engine
+        return engine.sync_state() if engine is not None else ""
+
+    def lan_server(self) -> LanServer | None:
+        """The tablets' server, when the engine runs it."""
+        engine = self.engine
+        return engine.lan_server if engine is not None else None
 
     # --- configuration --------------------------------------------------------------
     def apply_config(self, cfg: AppConfig, author: str = "desktop", persist: bool = True) -> None:

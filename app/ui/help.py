@@ -1,9 +1,14 @@
-"""The Help menu's texts: getting started, and what "About" says of this install."""
+"""The Help menu: getting started, where the data is, and what "About" says of this
+install."""
 
 from __future__ import annotations
 
 from html import escape
 from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 GETTING_STARTED = """
 <h3>Getting started with Vitrine</h3>
@@ -43,3 +48,34 @@ def about_text(version: str, store_name: str, data_folder: Path) -> str:
         f"<p>Store: {escape(store_name)}<br>Data folder (the encrypted store, settings): "
         f"{escape(str(data_folder))}</p>"
     )
+
+
+def getting_started_box(parent: QWidget) -> QMessageBox:
+    """The first steps, in a window that stays open beside the app (not modal)."""
+    box = QMessageBox(parent)
+    box.setWindowTitle("Getting started")
+    box.setIcon(QMessageBox.Icon.Information)
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.setText(GETTING_STARTED)
+    box.setStyleSheet("QLabel#qt_msgbox_label { min-width: 600px; }")  # not a column
+    box.setStandardButtons(QMessageBox.StandardButton.Close)
+    box.setModal(False)
+    box.show()
+    return box
+
+
+def data_folder_box(parent: QWidget, folder: Path) -> QMessageBox:
+    """Where the data lives, selectable for copying, with a button that opens it in
+    the file manager (when the computer has one: opening can fail unseen)."""
+    box = QMessageBox(parent)
+    box.setWindowTitle("Data folder")
+    box.setIcon(QMessageBox.Icon.Information)
+    box.setText("Vitrine keeps its data (the encrypted store, its settings) in:")
+    box.setInformativeText(str(folder))
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    open_it = box.addButton("Open the folder", QMessageBox.ButtonRole.ActionRole)
+    open_it.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
+    box.addButton(QMessageBox.StandardButton.Close)
+    box.setModal(False)
+    box.show()
+    return box

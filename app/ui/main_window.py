@@ -3,20 +3,17 @@ status bar with the engine's and the sync's state.
 
 Config edits (cameras, zones, settings) become a new AppConfig that `EngineHost`
 applies to the running engine and saves with history. Dialogs owned by other parts of
-the app (POS import, catalogue, salespeople, tablet pairing, reports) are imported only
-when opened, with a clear message when this build does not have them.
+the app (POS import, catalogue, salespeople, tablet pairing, reports) are built by the
+typed factories of `app.ui.dialog_factories` when opened.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtCore import QSize, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -38,9 +35,11 @@ from app.ui.bridge import EngineBridge
 from app.ui.camera_dialog import CameraDialog
 from app.ui.camera_wall import CameraWall
 from app.ui.dashboard import DashboardView
-from app.ui.dashboard_data import acknowledge, load_dashboard
+from app.ui.dashboard_data import DashboardData, acknowledge, load_dashboard
+from app.ui.dialog_factories import SALES_DIALOGS, DialogContext, Unavailable, reports_view
 from app.ui.engine_host import EngineHost
-from app.ui.questions import Role, ask, question
+from app.ui.ports import StorePort
+from app.ui.questions import KEEP_COUNTING, QUIT_AND_STOP, ask, quit_question
 from app.ui.settings_view import SettingsView
 from app.ui.snapshot import grab_snapshot
 from app.ui.wizard import RECOGNITION_AVAILABLE
@@ -50,31 +49,6 @@ from app.ui.zone_editor import ZoneEditor
 log = logging.getLogger(__name__)
 
 PAGES = ["Cameras", "Dashboard", "Reports", "Settings"]
-EXTERNAL = {
-    "pos": ("app.ui.pos_import_dialog", "Import POS sales"),
-    "catalog": ("app.ui.catalog_dialog", "Product catalogue"),
-    "salespeople": ("app.ui.salespeople_dialog", "Salespeople"),
-    "pairing": ("app.ui.pairing_dialog", "Pair a tablet"),
-    "reports": ("app.ui.reports_view", "Reports"),
-}
-
-
-def construct(cls: type, available: dict[str, Any]) -> Any:
-    """Instantiate `cls` passing the keyword arguments it names among `available`."""
-    params = inspect.signature(cls).parameters
-    kwargs = {k: v for k, v in available.items() if k in params}
-    return cls(**kwargs)
-
-
-def find_class(module: Any, base: type, prefer: tuple[str, ...]) -> type | None:
-    for name in prefer:
-        obj = getattr(module, name, None)
-        if isinstance(obj, type) and issubclass(obj, base):
-            return obj
-    for obj in vars(module).values():
-        if isinstance(obj, type) and issubclass(obj, base) and obj.__module__ == module.__name__:
-            return obj
-    return None
 
 
 def _initial_size() -> QSize:
@@ -90,7 +64,11 @@ OFFLINE_ALERT_AFTER_S = 30.0  # a camera down this long gets an alert
 
 class MainWindow(QMainWindow):
     def __init__(
-        self, host: EngineHost, bridge: EngineBridge, background: Background, store: Any
+        self,
+        host: EngineHost,
+        bridge: EngineBridge,
+        background: Background,
+        store: StorePort | None,
     ) -> None:
         super().__init__()
         self.host, self.bridge, self.background, self.store = host, bridge, background, store
@@ -173,8 +151,8 @@ class MainWindow(QMainWindow):
             "Show heatmap", lambda: self.wall.set_heatmap(not self.wall.heat_button.isChecked())
         )
         m = mb.addMenu("&Sales")
-        for key in ("salespeople", "catalog", "pos", "pairing"):
-            act = m.addAction(EXTERNAL[key][1] + "…")
+        for key, (title, _factory) in SALES_DIALOGS.items():
+            act = m.addAction(title + "…")
             act.triggered.connect(lambda _=False, k=key: self.open_external(k))
         m = mb.addMenu("&Help")
         m.addAction("Getting started", self.getting_started)
@@ -295,9 +273,7 @@ class MainWindow(QMainWindow):
         if not cfg.sync.enabled:
             self.sync_label.setText("Sync: off (this store only)")
         else:
-            state = getattr(self.host.engine, "sync_state", None)
-            state = state() if callable(state) else state
-            self.sync_label.setText(f"Sync: {state or 'waiting'}")
+            self.sync_label.setText(f"Sync: {self.host.sync_state() or 'waiting'}")
         self.store_label.setText(
             f"Cameras live: {self.live_cameras()}/{self.host.enabled_cameras()}"
         )
@@ -308,7 +284,7 @@ class MainWindow(QMainWindow):
         self._dash_loading = True
         cfg = self.host.cfg
 
-        def done(data: Any) -> None:
+        def done(data: DashboardData) -> None:
             self._dash_loading = False
             self.dashboard.set_data(data)
 
@@ -333,78 +309,42 @@ class MainWindow(QMainWindow):
         if self.store is not None:
             acknowledge(self.store, alert_id, who)
 
+    def _dialog_context(self) -> DialogContext:
+        return DialogContext(self.store, self.host.cfg, self.host.lan_server(), self)
+
     def _load_reports(self) -> None:
         if self._reports_loaded:
             return
         self._reports_loaded = True
+        widget: QWidget
         try:
-            widget = self._external_widget("reports", QWidget)
-        except Exception:
+            widget = reports_view(self._dialog_context())
+        except Exception as exc:
             log.exception("the reports view failed to open")
-            widget = None
-        if widget is None:
-            widget = QLabel("Reports are not available in this build.")
+            widget = QLabel(f"Reports are not available: {exc}")
             widget.setObjectName("EmptyState")
         lay = self.reports_holder.layout()
         if lay is not None:
             lay.addWidget(widget)
 
-    def _external_widget(self, key: str, base: type) -> Any:
-        module_name, title = EXTERNAL[key]
+    def open_external(self, key: str) -> QDialog | None:
+        """Open one of the Sales menu's windows (modal)."""
+        title, factory = SALES_DIALOGS[key]
         try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                log.exception("%s failed to import", module_name)
-            return None
-        cls = find_class(
-            module,
-            base,
-            (
-                "ReportsView",
-                "PosImportDialog",
-                "CatalogDialog",
-                "SalespeopleDialog",
-                "PairingDialog",
-            ),
-        )
-        if cls is None:
-            return None
-        cfg, engine = self.host.cfg, self.host.engine
-        server = getattr(engine, "lan_server", None) or getattr(engine, "lan", None)
-        if "server" in inspect.signature(cls).parameters and server is None:
-            raise LookupError(
-                "the tablet server is not running (it starts with the engine when LAN is on)"
-            )
-        available = {
-            "store": self.store,
-            "cfg": cfg,
-            "zones": [z.name for z in cfg.zones],
-            "tz": cfg.store.timezone,
-            "link_window_s": cfg.lan.link_window_min * 60.0,
-            "server": server,
-            "webhook_url": server.webhook_url() if server is not None else "",
-            "bus": self.bridge.bus,
-            "engine": engine,
-            "parent": self,
-        }
-        return construct(cls, available)
-
-    def open_external(self, key: str) -> None:
-        title = EXTERNAL[key][1]
-        try:
-            dlg = self._external_widget(key, QDialog)
-        except LookupError as exc:
+            dlg = factory(self._dialog_context())
+        except Unavailable as exc:
             QMessageBox.information(self, title, f"{title} is not available right now: {exc}.")
-            return
+            return None
+        except ModuleNotFoundError:
+            log.exception("%s is missing from this build", title)
+            QMessageBox.information(self, title, f"{title} is not available in this build.")
+            return None
         except Exception as exc:
             log.exception("could not open %s", title)
             QMessageBox.warning(self, title, f"{title} could not be opened: {exc}")
-            return
-        if dlg is None:
-            QMessageBox.information(self, title, f"{title} is not available in this build.")
-            return
+            return None
         dlg.exec()
+        return dlg
 
     def about(self) -> None:
         QMessageBox.about(
@@ -421,34 +361,12 @@ class MainWindow(QMainWindow):
             shown.raise_()
             shown.activateWindow()
             return shown
-        box = QMessageBox(self)
-        box.setWindowTitle("Getting started")
-        box.setIcon(QMessageBox.Icon.Information)
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(help_texts.GETTING_STARTED)
-        box.setStyleSheet("QLabel#qt_msgbox_label { min-width: 600px; }")  # not a column
-        box.setStandardButtons(QMessageBox.StandardButton.Close)
-        box.setModal(False)
-        box.show()
-        self._getting_started = box
-        return box
+        self._getting_started = help_texts.getting_started_box(self)
+        return self._getting_started
 
     def open_data_folder(self) -> QMessageBox:
-        """Where the data lives, selectable for copying, with a button that opens it in
-        the file manager (when the computer has one: opening can fail unseen)."""
-        folder = data_dir()
-        box = QMessageBox(self)
-        box.setWindowTitle("Data folder")
-        box.setIcon(QMessageBox.Icon.Information)
-        box.setText("Vitrine keeps its data (the encrypted store, its settings) in:")
-        box.setInformativeText(str(folder))
-        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        open_it = box.addButton("Open the folder", QMessageBox.ButtonRole.ActionRole)
-        open_it.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
-        box.addButton(QMessageBox.StandardButton.Close)
-        box.setModal(False)
-        box.show()
-        return box
+        """Where the data lives, with a button that opens it in the file manager."""
+        return help_texts.data_folder_box(self, data_dir())
 
     # --- cameras and zones ------------------------------------------------------
     def current_camera(self) -> str:
@@ -479,15 +397,7 @@ class MainWindow(QMainWindow):
             self.put_camera(dlg.result_camera, old)
 
     def put_camera(self, cam: CameraConfig, old: str | None = None) -> None:
-        cfg = self.host.cfg
-        cams = [cam if c.name == old else c for c in cfg.cameras] if old else [*cfg.cameras, cam]
-        data = cfg.model_dump()
-        data["cameras"] = [c.model_dump() for c in cams]
-        if old and old != cam.name:
-            for shape in (*data["zones"], *data["lines"]):
-                if shape["camera"] == old:
-                    shape["camera"] = cam.name
-        self.host.apply_config(AppConfig.model_validate(data), "camera")
+        self.host.apply_config(self.host.cfg.with_camera(cam, old), "camera")
 
     def remove_camera(self, name: str, confirm: bool = True) -> None:
         if confirm:
@@ -498,20 +408,7 @@ class MainWindow(QMainWindow):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        cfg = self.host.cfg
-        data = cfg.model_dump()
-        data["cameras"] = [c.model_dump() for c in cfg.cameras if c.name != name]
-        own = {z.name for z in cfg.zones if cfg.camera_of(z.camera) == name}
-        own_lines = {ln.name for ln in cfg.lines if cfg.camera_of(ln.camera) == name}
-        data["zones"] = [z.model_dump() for z in cfg.zones if z.name not in own]
-        data["lines"] = [ln.model_dump() for ln in cfg.lines if ln.name not in own_lines]
-        data["entrances"] = [
-            e.model_dump() for e in cfg.entrances if e.zone not in own and e.line not in own_lines
-        ]
-        for shape in (*data["zones"], *data["lines"]):
-            if not shape["camera"] and cfg.cameras and cfg.cameras[0].name != name:
-                shape["camera"] = cfg.cameras[0].name
-        self.host.apply_config(AppConfig.model_validate(data), "camera")
+        self.host.apply_config(self.host.cfg.without_camera(name), "camera")
         self.dashboard.close_camera_alerts(name, "camera removed")
 
     def edit_zones(self, camera: str) -> ZoneEditor | None:
@@ -567,27 +464,10 @@ class MainWindow(QMainWindow):
         n = self.counting_cameras()
         if self._closing or n == 0:
             return True
-        cams = "1 camera" if n == 1 else f"{n} cameras"
-        keep = "Keep counting (minimize)"
-        chosen = ask(
-            question(
-                self,
-                "Quit Vitrine?",
-                f"Quitting stops Vitrine watching {cams} ({self.live_cameras()} live now).",
-                "Nobody is counted while Vitrine is closed, until it is opened again. To keep "
-                "counting, minimize the window instead.",
-                [
-                    ("Quit and stop counting", Role.DestructiveRole),
-                    (keep, Role.AcceptRole),
-                    ("Cancel", Role.RejectRole),
-                ],  # fmt: skip
-                default=keep,
-                escape="Cancel",
-            )
-        )
-        if chosen == keep:
+        chosen = ask(quit_question(self, n, self.live_cameras()))
+        if chosen == KEEP_COUNTING:
             self.showMinimized()
-        return chosen == "Quit and stop counting"
+        return chosen == QUIT_AND_STOP
 
     def request_quit(self) -> None:
         """File > Quit: ask, then close."""

@@ -37,3 +37,27 @@ def ask(box: QMessageBox) -> str:
     box.exec()
     clicked = box.clickedButton() or box.escapeButton()
     return clicked.text() if clicked is not None else ""
+
+
+QUIT_AND_STOP = "Quit and stop counting"
+KEEP_COUNTING = "Keep counting (minimize)"
+
+
+def quit_question(parent: QWidget, cameras: int, live: int) -> QMessageBox:
+    """Before closing a window that counts: there is no background service, so a closed
+    window counts nobody; minimizing keeps it counting."""
+    cams = "1 camera" if cameras == 1 else f"{cameras} cameras"
+    return question(
+        parent,
+        "Quit Vitrine?",
+        f"Quitting stops Vitrine watching {cams} ({live} live now).",
+        "Nobody is counted while Vitrine is closed, until it is opened again. To keep "
+        "counting, minimize the window instead.",
+        [
+            (QUIT_AND_STOP, Role.DestructiveRole),
+            (KEEP_COUNTING, Role.AcceptRole),
+            ("Cancel", Role.RejectRole),
+        ],  # fmt: skip
+        default=KEEP_COUNTING,
+        escape="Cancel",
+    )

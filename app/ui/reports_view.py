@@ -33,7 +33,7 @@ from app.store import sales_reports as sr
 from app.sync import catalog
 from app.sync.store_protocol import StoreLike
 from app.ui import style
-from app.ui.dashboard import ChartCard
+from app.ui.dashboard_widgets import ChartCard
 from app.ui.folders import last_folder, remember_folder
 from app.ui.sales_widgets import fill_table, header, make_table
 from app.ui.workers import Background

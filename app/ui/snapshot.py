@@ -25,7 +25,7 @@ class SnapshotError(Exception):
 
 def grab_snapshot(cfg: CameraConfig, attempts: int = 10) -> np.ndarray:
     """One BGR frame from the camera, or SnapshotError with a readable reason."""
-    from app.vision.camera_sources import CameraError, create_source
+    from app.vision.cameras import CameraError, create_source
 
     where = f"USB camera {cfg.usb_index}" if cfg.type == "usb" else redact(cfg.url)
     try:

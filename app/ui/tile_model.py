@@ -80,13 +80,11 @@ def _counts(value: Any) -> tuple[int | None, int | None]:
 def shapes_for(cfg: AppConfig, camera: str) -> tuple[list[ZoneView], list[LineView]]:
     zones = [
         ZoneView(z.name, [tuple(p) for p in z.polygon], z.kind, None, z.capacity)  # type: ignore[misc]
-        for z in cfg.zones
-        if cfg.camera_of(z.camera) == camera
+        for z in cfg.zones_of(camera)
     ]
     lines = [
         LineView(ln.name, tuple(ln.start), tuple(ln.end), door=ln.door)  # type: ignore[arg-type]
-        for ln in cfg.lines
-        if cfg.camera_of(ln.camera) == camera
+        for ln in cfg.lines_of(camera)
     ]
     return zones, lines
 

@@ -25,7 +25,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from app.ui import style
-from app.ui.camera_tile import draw_arrow, fit_rect, in_normal
+from app.ui.tile_paint import draw_arrow, fit_rect, in_normal
 from app.ui.zone_model import Point, Shape, orient_entrance
 
 HANDLE_PX = 9.0

@@ -103,8 +103,8 @@ def flip(shape: Shape) -> None:
 
 
 def shapes_from_config(cfg: AppConfig, camera: str) -> list[Shape]:
-    zones = {z.name: z for z in cfg.zones if cfg.camera_of(z.camera) == camera}
-    lines = {ln.name: ln for ln in cfg.lines if cfg.camera_of(ln.camera) == camera}
+    zones = {z.name: z for z in cfg.zones_of(camera)}
+    lines = {ln.name: ln for ln in cfg.lines_of(camera)}
     shapes: list[Shape] = []
     for e in cfg.entrances:
         if e.line in lines and e.zone in zones:
@@ -195,9 +195,9 @@ def apply_shapes(cfg: AppConfig, camera: str, shapes: list[Shape]) -> AppConfig:
             raise ValueError(f"“{s.name}” is not finished: place all its points first")
         if s.kind != "line" and polygon_problem(s.points) is not None:
             raise ValueError(_shape_advice(s))
-    own_lines = {ln.name for ln in cfg.lines if cfg.camera_of(ln.camera) == camera}
-    zones = [z for z in cfg.zones if cfg.camera_of(z.camera) != camera]
-    lines = [ln for ln in cfg.lines if cfg.camera_of(ln.camera) != camera]
+    own_lines = {ln.name for ln in cfg.lines_of(camera)}
+    zones = [z for z in cfg.zones if z.camera != camera]
+    lines = [ln for ln in cfg.lines if ln.camera != camera]
     entrances = [e for e in cfg.entrances if e.line not in own_lines]
     try:  # e.g. a drawn zone whose edges cross: one readable line
         _add_shapes(camera, shapes, zones, lines, entrances)

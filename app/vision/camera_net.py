@@ -42,7 +42,7 @@ import cv2
 import numpy as np
 
 from app.config import CameraConfig
-from app.vision.camera_sources import CameraError, CameraSource, register_source
+from app.vision.camera_sources import CameraError, CameraSource
 
 FFMPEG_OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
 _DEFAULT_FFMPEG_OPTIONS = {"rtsp_transport": "tcp", "analyzeduration": "1000000"}
@@ -387,8 +387,6 @@ class RtspSource(CameraSource):
             self._cap = None
 
 
-def _rtsp_from_config(cfg: CameraConfig) -> CameraSource:
+def rtsp_from_config(cfg: CameraConfig) -> CameraSource:
+    """An RTSP/HTTP source with the configured credentials."""
     return RtspSource(cfg.url, cfg.username, cfg.password.get_secret_value())
-
-
-register_source("rtsp", _rtsp_from_config)

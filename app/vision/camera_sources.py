@@ -4,7 +4,7 @@ A source is driven by exactly one `CameraReader` thread: `open()` (raises `Camer
 saying whether the camera is offline or refused our credentials), `read()` (the next
 BGR frame, or None when none came), `close()`. `probe()` is a cheap "is it reachable
 now?" check used while the camera is down; `interrupt()` may be called from another
-thread to cut a paced wait short. Register a new kind with `register_source`.
+thread to cut a paced wait short. `app.vision.cameras.create_source` picks the kind.
 
 Kinds here: "file" (once or looped, optionally paced at its own frame rate like a live
 camera: the demo camera), "usb" (by index), "fake" (synthetic frames, or frames from a
@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -354,30 +354,11 @@ class ClipSource(_InMemorySource):
         return image
 
 
-SourceFactory = Callable[[CameraConfig], CameraSource]
-_REGISTRY: dict[str, SourceFactory] = {}
-
-
-def register_source(type_: str, factory: SourceFactory) -> None:
-    """Make `create_source` build `factory(cfg)` for cameras of this `type`."""
-    _REGISTRY[type_] = factory
-
-
-def create_source(cfg: CameraConfig) -> CameraSource:
-    """The source for a camera's config (by `cfg.type`)."""
-    if "rtsp" not in _REGISTRY:
-        import app.vision.camera_net  # noqa: F401  (registers "rtsp")
-    factory = _REGISTRY.get(cfg.type)
-    if factory is None:
-        known = ", ".join(sorted(_REGISTRY))
-        raise ValueError(f"camera {cfg.name!r}: unknown type {cfg.type!r} (known: {known})")
-    return factory(cfg)
-
-
 _FAKE_URL = re.compile(r"^fake://(\d+)x(\d+)(?:@(\d+(?:\.\d+)?))?$")
 
 
-def _fake_from_config(cfg: CameraConfig) -> CameraSource:
+def fake_from_config(cfg: CameraConfig) -> CameraSource:
+    """A synthetic source: `fake://WxH@FPS` or the default size."""
     if not cfg.url:
         return FakeSource(realtime=cfg.realtime)
     m = _FAKE_URL.match(cfg.url)
@@ -388,8 +369,3 @@ def _fake_from_config(cfg: CameraConfig) -> CameraSource:
     if not (16 <= w <= 8192 and 16 <= h <= 8192 and 0 < fps <= 240):
         raise ValueError(f"camera {cfg.name!r}: fake size or fps out of range: {cfg.url}")
     return FakeSource(w, h, fps, realtime=cfg.realtime)
-
-
-register_source("file", lambda c: FileSource(c.url, loop=c.loop, realtime=c.realtime))
-register_source("usb", lambda c: UsbSource(c.usb_index))
-register_source("fake", _fake_from_config)

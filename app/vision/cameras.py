@@ -45,13 +45,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
 
 from app.config import CameraConfig
 from app.events import CameraStatus, EventBus
-from app.vision.camera_net import RtspSource, probe_stream, redact, with_credentials
+from app.vision.camera_net import (
+    RtspSource,
+    probe_stream,
+    redact,
+    rtsp_from_config,
+    with_credentials,
+)
 from app.vision.camera_sources import (
     CameraError,
     CameraSource,
@@ -60,8 +67,7 @@ from app.vision.camera_sources import (
     FileSource,
     Pacer,
     UsbSource,
-    create_source,
-    register_source,
+    fake_from_config,
 )
 from app.vision.video_io import Frame, VideoError, VideoInfo, iter_video, probe_video
 
@@ -75,6 +81,7 @@ __all__ = [
     "Frame",
     "Pacer",
     "RtspSource",
+    "SourceFactory",
     "UsbSource",
     "VideoError",
     "VideoInfo",
@@ -83,11 +90,29 @@ __all__ = [
     "probe_stream",
     "probe_video",
     "redact",
-    "register_source",
     "with_credentials",
 ]
 
 log = logging.getLogger(__name__)
+
+SourceFactory = Callable[[CameraConfig], CameraSource]
+# one factory per kind; the keys are CameraConfig.type's Literal
+SOURCES: dict[str, SourceFactory] = {
+    "file": lambda c: FileSource(c.url, loop=c.loop, realtime=c.realtime),
+    "rtsp": rtsp_from_config,
+    "usb": lambda c: UsbSource(c.usb_index),
+    "fake": fake_from_config,
+}
+
+
+def create_source(cfg: CameraConfig) -> CameraSource:
+    """The source for a camera's config (by `cfg.type`)."""
+    factory = SOURCES.get(cfg.type)
+    if factory is None:
+        known = ", ".join(sorted(SOURCES))
+        raise ValueError(f"camera {cfg.name!r}: unknown type {cfg.type!r} (known: {known})")
+    return factory(cfg)
+
 
 Status = Literal["connecting", "live", "stalled", "offline", "auth_failed", "ended", "stopped"]
 FPS_SKIP_FRAMES = 5  # frames after connecting left out of the rate (a burst of buffered ones)
@@ -130,6 +155,7 @@ class CameraReader:
         self._status_lock = threading.Lock()
         self._status: Status = "stopped"
         self._message = ""
+        self._reported_at = 0.0  # monotonic time of the last CameraStatus published
         self._ema_dt: float | None = None
         self._prev_frame_at: float | None = None
         self._connection_frames = 0  # frames since the source was (re)opened
@@ -185,6 +211,19 @@ class CameraReader:
             self._finished = True
             self._cond.notify_all()
         self._set_status("stopped", "")
+
+    def report_status(self, every_s: float) -> bool:
+        """Publish the status again, unchanged, once the last report is `every_s` old: a
+        camera that stays live (or stays offline) still gets a health row in every
+        quarter-hour that HQ receives. Not while stopped. True if it published."""
+        if self.bus is None or self._status == "stopped":
+            return False
+        if time.monotonic() - self._reported_at < every_s:
+            return False
+        with self._status_lock:
+            status, message = self._status, self._message
+        self._publish(status, message)
+        return True
 
     def latest(self) -> Frame | None:
         """The newest frame (the same one again if nothing newer came), or None."""
@@ -381,6 +420,10 @@ class CameraReader:
         quiet = status in ("live", "connecting", "stopped", "ended")
         level = logging.INFO if quiet else logging.WARNING
         log.log(level, "camera %s: %s%s", self.name, status, f" ({message})" if message else "")
+        self._publish(status, message)
+
+    def _publish(self, status: Status, message: str) -> None:
+        self._reported_at = time.monotonic()
         if self.bus is not None:
             fps = round(self.source_fps, 2)
             self.bus.publish(

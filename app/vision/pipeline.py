@@ -202,8 +202,7 @@ class CameraPipeline:
                 revisit_s=cfg.analysis.revisit_s,
                 lost_s=track_end_s(cfg),
             )
-            mine = [z for z in cfg.zones if cfg.camera_of(z.camera) == self.camera]
-            lines = [ln for ln in cfg.lines if cfg.camera_of(ln.camera) == self.camera]
+            mine, lines = cfg.zones_of(self.camera), cfg.lines_of(self.camera)
             flushed: list[Event] = []
             new_zones: dict[str, ZoneTracker] = {}
             for z in mine:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from app import wire as payload
 from app.events import (
     Alert,
     CameraStatus,
@@ -33,7 +34,6 @@ from app.store.models import (
     Visitor,
     ZoneVisit,
 )
-from app.sync import payload
 
 T0 = 1_750_000_000.0 - (1_750_000_000.0 % 900)  # a bucket start
 

@@ -8,10 +8,10 @@ import json
 import pytest
 from sqlalchemy import select, text, update
 
+from app import wire as pl
 from app.store.db import Store
 from app.store.models import AlertRow, Purchase
 from app.sync import aggregates as ag
-from app.sync import payload as pl
 from tests.sync.hq_data import T0, populate
 
 B = int(T0)  # a bucket start

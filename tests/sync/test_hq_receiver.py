@@ -18,10 +18,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, text
 
+from app import wire as pl
 from app.hq import auth, db
 from app.hq.models import HqBase
 from app.paths import REPO_ROOT
-from app.sync import payload as pl
 from tests.sync.conftest import Hq
 from tests.sync.hq_data import T0
 

@@ -14,11 +14,11 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, text
 
 from app import events as ev
+from app import wire as pl
 from app.config import AppConfig, SyncConfig
 from app.hq import auth
 from app.hq.testing_pg import HqProcess, free_port
 from app.store.db import Store
-from app.sync import payload as pl
 from app.sync.batching import new_batch_id
 from app.sync.hq_client import HqClient
 from app.sync.outbox_sender import (

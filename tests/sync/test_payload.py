@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from app import wire as pl
 from app.store.db import Store
 from app.sync import aggregates
-from app.sync import payload as pl
 from app.sync.batching import OutboxItem
 from tests.sync.hq_data import MARKERS, T0, populate
 

@@ -145,8 +145,8 @@ def test_alert_times_are_in_the_store_time_zone(qtbot) -> None:  # noqa: ANN001
 
 
 def test_visit_length_bars_have_short_range_labels() -> None:
-    from app.ui.dashboard import dwell_bin_labels
     from app.ui.dashboard_data import DWELL_BINS_S
+    from app.ui.dashboard_widgets import dwell_bin_labels
 
     labels = dwell_bin_labels(DWELL_BINS_S)
     assert labels[:4] == ["0-10s", "10-30s", "30s-1m", "1-2m"] and labels[-1] == "30m+"

@@ -17,6 +17,7 @@ from app.config import AppConfig
 from app.engine import TileState
 from app.events import Alert, CameraStatus, EventBus
 from app.store.models import ConfigVersion
+from app.ui import help as help_texts
 from app.ui import main_window as mw
 from app.ui.app import DesktopApp
 from app.ui.config_store import read_saved, save_config
@@ -36,6 +37,11 @@ class ScriptedEngine:
         self.started = self.stopped = False
         self.counts: dict[str, dict[str, int]] = {}
         self.index = 0
+        self.lan_server = None  # no tablets' server
+        self.detector_provider = "CPUExecutionProvider"
+
+    def sync_state(self) -> str:
+        return "never synced with HQ"
 
     def start(self) -> None:
         self.started = True
@@ -218,7 +224,11 @@ def test_reports_tab_and_missing_dialogs(qtbot, desktop, monkeypatch) -> None:  
     assert shown in ("ReportsView", "QLabel")
     messages: list[str] = []
     monkeypatch.setattr(mw.QMessageBox, "information", lambda *a: messages.append(a[2]))
-    monkeypatch.setitem(mw.EXTERNAL, "pos", ("app.ui.no_such_dialog", "Import POS sales"))
+
+    def missing(ctx: object) -> None:
+        import app.ui.no_such_dialog  # type: ignore[import-not-found]  # noqa: F401
+
+    monkeypatch.setitem(mw.SALES_DIALOGS, "pos", ("Import POS sales", missing))
     win.open_external("pos")
     assert messages == ["Import POS sales is not available in this build."]
     win.open_external("pairing")  # needs the tablet server, which the scripted engine lacks
@@ -344,13 +354,13 @@ def test_help_menu_gets_a_new_manager_started(qtbot, desktop, monkeypatch) -> No
     for words in ("Add camera", "Edit zones and lines", "A door of the store", "Dashboard"):
         assert words in text
     for label in ("Salespeople", "Pair a tablet", "Import POS sales"):
-        assert label in text and label in {v[1] for v in mw.EXTERNAL.values()}
+        assert label in text and label in {v[0] for v in mw.SALES_DIALOGS.values()}
     assert {"Cameras", "Sales"} <= menus
     assert win.getting_started() is box  # asked again: the same window, not a second
     box.close()
     opened: list[str] = []
     monkeypatch.setattr(
-        mw.QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile())
+        help_texts.QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile())
     )
     where = win.open_data_folder()
     qtbot.addWidget(where)

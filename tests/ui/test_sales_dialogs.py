@@ -28,7 +28,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QMessageBox, QPushButton  # noqa: E402
 
 from app.ui.catalog_dialog import CatalogDialog  # noqa: E402
-from app.ui.dashboard import ChartCard  # noqa: E402
+from app.ui.dashboard_widgets import ChartCard  # noqa: E402
 from app.ui.pairing_dialog import PairingDialog  # noqa: E402
 from app.ui.pos_import_dialog import PosImportDialog  # noqa: E402
 from app.ui.reports_view import TABS, ReportsView, plot_shown_bought  # noqa: E402

@@ -19,11 +19,12 @@ from app.engine import TileState
 from app.events import Alert, CameraStatus, EventBus, LineCross
 from app.ui import style
 from app.ui.bridge import EngineBridge
-from app.ui.camera_tile import CameraTile, _Labels, fit_rect, in_normal
+from app.ui.camera_tile import CameraTile
 from app.ui.camera_wall import CameraWall, grid_shape
 from app.ui.settings_view import SettingsView
 from app.ui.style import STYLESHEET
 from app.ui.tile_model import LineView, ZoneView, build_view, shapes_for
+from app.ui.tile_paint import Labels, fit_rect, in_normal
 from app.vision.detections import Detections
 from app.vision.video_io import Frame
 from tests.conftest import PETS_CLIP
@@ -298,7 +299,7 @@ def test_a_label_at_the_picture_edge_stays_inside_the_picture(qtbot) -> None:  #
         r = tile._pill(p, 100, 100, "Plaza", QColor("cyan"), QColor("black"), within=picture)
         assert (r.x(), r.y()) == (100, 100)
         # labels placed so far are not covered: a second one at the same place moves down
-        labels = _Labels()
+        labels = Labels()
         a = tile._pill(p, 100, 100, "Plaza  3", QColor("cyan"), QColor("black"), picture, labels)
         b = tile._pill(p, 110, 102, "Path  in 4", QColor("navy"), QColor("white"), picture, labels)
         assert not a.intersects(b) and b.top() > a.top()
@@ -314,16 +315,16 @@ def test_a_person_tag_does_not_cover_a_zone_count(qtbot, pets_frames, monkeypatc
 
     from PySide6.QtCore import QRect
 
-    from app.ui import camera_tile
+    from app.ui import tile_paint
 
     drawn: list[QRectF] = []
-    draw = camera_tile._Labels.draw
+    draw = tile_paint.Labels.draw
 
-    def recording(self: camera_tile._Labels, p: Any) -> None:
+    def recording(self: tile_paint.Labels, p: Any) -> None:
         drawn[:] = [r for r, *_ in self.placed]
         draw(self, p)
 
-    monkeypatch.setattr(camera_tile._Labels, "draw", recording)
+    monkeypatch.setattr(tile_paint.Labels, "draw", recording)
     tile, zones, lines = shown_tile(qtbot)
     state = make_state(pets_frames[1], 2)
     nobody = dataclasses.replace(state, detections=Detections.empty())

@@ -1,4 +1,6 @@
-"""The store-to-HQ payload, version 1: builders, natural keys, encoding and validation.
+"""The store-to-HQ payload (the wire format), version 1: builders, natural keys, encoding
+and validation. Shared by the store (outbox rows), sync (uploads) and HQ (the receiver);
+a bottom-layer module: it imports nothing from app.store, app.sync or app.hq.
 
 A batch on the wire is one gzip-compressed JSON object (the envelope) whose `rows` are
 `{"kind", "seq", "data"}`; `data` is exactly what the store's outbox row holds. The JSON
@@ -17,7 +19,7 @@ import logging
 import math
 import zlib
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import fastjsonschema
 from jsonschema import Draft202012Validator
@@ -25,7 +27,6 @@ from jsonschema.exceptions import ValidationError
 
 from app import __version__
 from app.paths import RESOURCES_DIR
-from app.store.models import AlertRow, Rollup
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,50 @@ def validate_envelope(obj: object) -> dict[str, Any]:
 
 
 # --- natural keys and row builders -------------------------------------------------------
+
+
+class Rollup(Protocol):
+    """What `rollup_data` reads from a rollup row (app.store.models.Rollup has it)."""
+
+    @property
+    def bucket_start(self) -> float: ...
+    @property
+    def scope(self) -> str: ...
+    @property
+    def camera(self) -> str | None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def entries(self) -> int | None: ...
+    @property
+    def exits(self) -> int | None: ...
+    @property
+    def passersby(self) -> int | None: ...
+    @property
+    def occupancy_peak(self) -> int | None: ...
+    @property
+    def dwell_count(self) -> int | None: ...
+    @property
+    def dwell_sum_s(self) -> float | None: ...
+    @property
+    def dwell_max_s(self) -> float | None: ...
+
+
+class AlertRow(Protocol):
+    """What `alert_data` reads from an alert row (app.store.models.AlertRow has it)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def camera(self) -> str | None: ...
+    @property
+    def zone(self) -> str | None: ...
+    @property
+    def ts(self) -> float: ...
+    @property
+    def acknowledged_at(self) -> float | None: ...
 
 
 def natural_key(kind: str, data: Mapping[str, Any]) -> str:

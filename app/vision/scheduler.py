@@ -1,0 +1,286 @@
+"""The analysis scheduler: which camera's newest frame is analysed when, on which worker.
+
+    scheduler = AnalysisScheduler(bus, workers=2)
+    scheduler.add(CameraSlot(cam, reader, pipeline, period=0.2))
+    scheduler.start(detector, batch=False)
+    ...
+    scheduler.stop()
+
+One thread wakes every camera at its analysis period and hands the due frames to a small
+worker pool. Only as many jobs as there are idle workers are handed out (a job that
+waited in a queue would analyse a stale frame), most overdue cameras first. A camera is
+never analysed twice at once, and a camera that falls behind skips to its newest frame
+instead of building a backlog. With `batch` (a detector that runs real batches) the
+frames due together go through one `detect_batch` inference.
+
+The same thread keeps every camera's health reported: a camera whose status did not
+change reports it again every `health_every_s` (5 min), so that the store (and HQ) has a
+health row for every quarter-hour of every running camera, not only for the quarter-hour
+its status changed.
+
+The decisions (`due_groups`, `next_wait`) take the time as an argument, and the clock is
+injected, so tests drive them with a fake clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from app.config import CameraConfig
+from app.events import EventBus, FrameStats
+from app.vision.cameras import CameraReader, Frame
+from app.vision.detections import Detections
+from app.vision.pipeline import CameraPipeline, FrameResult
+
+if TYPE_CHECKING:
+    from app.vision.detector import Detector
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 8
+HEALTH_EVERY_S = 300.0  # a status report at least this often per camera (3 per bucket)
+Job = tuple["CameraSlot", Frame]
+
+
+@dataclass
+class CameraSlot:
+    """One camera's reader, pipeline and scheduling state."""
+
+    cfg: CameraConfig
+    reader: CameraReader
+    pipeline: CameraPipeline
+    period: float
+    next_due: float = 0.0
+    busy: bool = False
+    last_index: int = -1
+    last_result: FrameResult | None = None
+    last_done: float | None = None
+    mean_dt: float = 0.0  # seconds between analysed results (0: none measured yet)
+    analysed_fps: float = 0.0
+    lag_s: float = 0.0
+    analysed: int = 0
+    lags: list[float] = field(default_factory=list)
+
+    def count_result(self, now: float) -> None:
+        """A result at `now` (monotonic seconds): update the analysed rate, from the mean
+        time between results started at the analysis period, so that two results close
+        together (a camera just added catching up) do not read as 24 fps."""
+        if self.last_done is not None:
+            mean = self.mean_dt or self.period
+            self.mean_dt = mean + 0.2 * (now - self.last_done - mean)
+            self.analysed_fps = 1.0 / max(self.mean_dt, 1e-6)
+        self.last_done = now
+
+
+class AnalysisScheduler:
+    """The scheduler thread and its worker pool; see the module docstring."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        workers: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        health_every_s: float = HEALTH_EVERY_S,
+    ) -> None:
+        self.bus = bus
+        self.workers = workers
+        self.health_every_s = health_every_s
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self._slots: dict[str, CameraSlot] = {}
+        self._lock = threading.RLock()
+        self._wake = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._detector: Detector | None = None
+        self._per_job = 1
+        self._inflight = 0  # jobs submitted to the pool and not finished (under _wake)
+
+    # --- the cameras ---------------------------------------------------------------------
+
+    def add(self, slot: CameraSlot) -> None:
+        """Schedule a camera; its first analysis is at `slot.next_due`."""
+        with self._lock:
+            self._slots[slot.cfg.name] = slot
+        self.notify()
+
+    def remove(self, name: str) -> CameraSlot | None:
+        """Stop scheduling a camera; returns once its running job (if any) is done."""
+        with self._lock:
+            slot = self._slots.pop(name, None)
+        if slot is None:
+            return None
+        while slot.busy and not self._stop.is_set():
+            with self._wake:
+                self._wake.wait(0.05)
+        return slot
+
+    def remove_all(self) -> list[CameraSlot]:
+        with self._lock:
+            slots, self._slots = list(self._slots.values()), {}
+        return slots
+
+    def get(self, name: str) -> CameraSlot | None:
+        with self._lock:
+            return self._slots.get(name)
+
+    def slots(self) -> list[CameraSlot]:
+        with self._lock:
+            return list(self._slots.values())
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return list(self._slots)
+
+    def notify(self) -> None:
+        """Wake the scheduler now (a camera was added or its rate changed)."""
+        with self._wake:
+            self._wake.notify_all()
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def start(self, detector: Detector | None, *, batch: bool = False) -> None:
+        self._detector = detector
+        self._per_job = MAX_BATCH if batch and detector is not None and detector.batched else 1
+        self._stop.clear()
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="analysis")
+        self._thread = threading.Thread(target=self._loop, name="analysis-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop handing out frames and wait for the running jobs."""
+        self._stop.set()
+        self.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            groups = self.due_groups(self.clock())
+            if groups:
+                self._dispatch(groups)
+            for slot in self.slots():
+                slot.reader.report_status(self.health_every_s)
+            with self._wake:
+                self._wake.wait(timeout=self.next_wait(self.clock()))
+
+    # --- the decisions -------------------------------------------------------------------
+
+    def due_groups(self, now: float) -> list[list[Job]]:
+        """Frames to analyse at `now`, one list per idle worker, most overdue cameras
+        first; the chosen cameras are marked busy and their next time set."""
+        free = self.workers - self._inflight
+        if free <= 0:
+            return []
+        with self._lock:
+            due = [s for s in self._slots.values() if not s.busy and now >= s.next_due]
+        due.sort(key=lambda s: s.next_due)
+        jobs: list[Job] = []
+        for slot in due:
+            if len(jobs) >= free * self._per_job:
+                break
+            frame = slot.reader.latest()
+            if frame is None or frame.index <= slot.last_index:
+                continue
+            slot.busy = True
+            slot.last_index = frame.index
+            # keep the rate without bursts of catch-up work after a stall
+            slot.next_due = max(slot.next_due + slot.period, now)
+            jobs.append((slot, frame))
+        if not jobs:
+            return []
+        n = min(free, len(jobs))  # spread over the idle workers
+        return [jobs[k::n] for k in range(n)]
+
+    def next_wait(self, now: float) -> float:
+        """Seconds until the scheduler should look again (at most 0.1 s)."""
+        if self._inflight >= self.workers:
+            return 0.1  # a finishing worker wakes us
+        with self._lock:
+            dues = [s.next_due for s in self._slots.values() if not s.busy]
+        if not dues:
+            return 0.1
+        return min(0.1, max(0.002, min(dues) - now))
+
+    # --- the work ------------------------------------------------------------------------
+
+    def _dispatch(self, groups: list[list[Job]]) -> None:
+        pool = self._pool
+        for group in groups:
+            try:
+                if pool is None:
+                    raise RuntimeError("no pool")
+                with self._wake:
+                    self._inflight += 1
+                fut: Future[None] = pool.submit(self._analyse, group)
+            except RuntimeError:  # pool shut down while stopping
+                with self._wake:
+                    self._inflight -= 1
+                for slot, _ in group:
+                    slot.busy = False
+                return
+            fut.add_done_callback(_log_failure)
+
+    def _analyse(self, group: list[Job]) -> None:
+        """Detect (one batch, or one frame) and run the pipelines of one job's frames."""
+        try:
+            wanted = [s.pipeline.needs_detection(f) for s, f in group]
+            todo = [job for job, w in zip(group, wanted, strict=True) if w]
+            skipped = [job for job, w in zip(group, wanted, strict=True) if not w]
+            dets: list[Detections] = []
+            ms = 0.0
+            if todo and self._detector is not None:
+                t0 = time.perf_counter()
+                images = [f.image for _, f in todo]
+                if len(images) == 1:
+                    dets = [self._detector.detect(images[0])]
+                else:
+                    dets = self._detector.detect_batch(images)
+                ms = (time.perf_counter() - t0) * 1000.0 / len(todo)
+            for (slot, frame), d in zip(todo, dets, strict=True):
+                self._finish(slot, frame, slot.pipeline.consume(frame, d, ms))
+            for slot, frame in skipped:
+                self._finish(slot, frame, slot.pipeline.consume(frame, None))
+        finally:
+            for slot, _ in group:
+                slot.busy = False
+            with self._wake:
+                self._inflight -= 1
+                self._wake.notify_all()
+
+    def _finish(self, slot: CameraSlot, frame: Frame, result: FrameResult) -> None:
+        slot.count_result(self.clock())
+        slot.last_result = result
+        slot.lag_s = max(0.0, self.wall_clock() - frame.ts)
+        slot.analysed += 1
+        if len(slot.lags) < 100_000:
+            slot.lags.append(slot.lag_s)
+        self.bus.publish(
+            FrameStats(
+                camera=slot.cfg.name,
+                ts=result.ts,
+                analysed_fps=round(slot.analysed_fps, 2),
+                detector_ms=round(result.detector_ms, 2),
+                people=len(result.detections),
+                skipped_by_motion=result.skipped_by_motion,
+            )
+        )
+
+
+def _log_failure(fut: Future[None]) -> None:
+    exc = fut.exception() if not fut.cancelled() else None
+    if exc is not None:
+        log.error("analysis failed: %s", exc, exc_info=exc)
