@@ -23,7 +23,12 @@ def data_dir() -> Path:
     else:
         base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
         path = Path(base) / "vitrine"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not sys.platform.startswith("win") and path.stat().st_mode & 0o777 != 0o700:
+        try:
+            path.chmod(0o700)  # the store, its keys and backups: for this user only
+        except PermissionError:
+            pass
     return path
 
 

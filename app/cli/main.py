@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from app.config import AppConfig
@@ -34,16 +34,21 @@ class CliError(Exception):
     """A problem to report to the user as one line, exit code 2."""
 
 
-def load_settings(path: Path | None) -> AppConfig:
-    """The settings file given, else config.toml in the data directory, else the
-    embedded defaults; a wrong file is a one-line CliError."""
+def load_settings(path: Path | None, store: Any = None) -> AppConfig:
+    """The settings file given, else config.toml in the data directory (else the store's
+    copy, else the embedded defaults), through app.settings like the desktop: with an
+    open `store` the secrets come from its vault. A wrong file is a one-line CliError."""
     from app.config import AppConfig, ConfigError, load_config
     from app.paths import data_dir
 
-    p = path or data_dir() / "config.toml"
-    if path is None and not p.exists():
-        return AppConfig()
     try:
+        if store is not None:
+            from app.store.settings_store import load_config as load_with_store
+
+            return load_with_store(store, path)[0]
+        p = path or data_dir() / "config.toml"
+        if path is None and not p.exists():
+            return AppConfig()
         return load_config(p)
     except ConfigError as exc:
         raise CliError(str(exc)) from None
