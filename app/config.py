@@ -29,7 +29,7 @@ from pydantic import (
 from app.polygons import Point, polygon_problem
 
 
-_NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
+NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
 
 
 class Strict(BaseModel):
@@ -326,7 +326,7 @@ def split_url_credentials(url: str) -> tuple[str, str, str]:
         parts = urlsplit(url)
     except ValueError:
         return url, "", ""
-    if "@" not in parts.netloc or parts.scheme.lower() not in _NETWORK_SCHEMES:
+    if "@" not in parts.netloc or parts.scheme.lower() not in NETWORK_SCHEMES:
         return url, "", ""
     userinfo, host = parts.netloc.rsplit("@", 1)
     user, _, password = userinfo.partition(":")

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import tomli_w
 from pydantic import SecretStr
 
-from app.config import AppConfig, ConfigError, dump_config, load_config
+from app.config import AppConfig, ConfigError, dump_config, load_config, parse_config
 
 log = logging.getLogger(__name__)
 
@@ -172,3 +172,29 @@ def save_settings(cfg: AppConfig, vault: SecretVault, path: Path) -> None:
     vault.save(secrets_of(cfg))
     write_file(cfg, path)
 
+
+
+def add_camera(cfg: AppConfig, camera: dict[str, Any], *, replace: bool = False) -> AppConfig:
+    """`cfg` with one more camera (or `replace`d by name); ConfigError (one line) when the
+    camera or the result is invalid. A password inside the URL is moved out of it."""
+    name = str(camera.get("name", ""))
+    if not replace and any(c.name == name for c in cfg.cameras):
+        raise ConfigError(f"there is already a camera called {name!r}")
+    data = dump_config(cfg, reveal_secrets=True)
+    data["cameras"] = [c for c in data["cameras"] if c["name"] != name] + [camera]
+    return parse_config(data, f"camera {name!r}")
+
+
+def remove_camera(cfg: AppConfig, name: str) -> AppConfig:
+    """`cfg` without the camera `name`; ConfigError when it is unknown or still used."""
+    if not any(c.name == name for c in cfg.cameras):
+        known = ", ".join(c.name for c in cfg.cameras) or "none"
+        raise ConfigError(f"no camera called {name!r} (cameras: {known})")
+    users = [s.name for s in (*cfg.zones, *cfg.lines) if s.camera == name]
+    if users:
+        raise ConfigError(
+            f"camera {name!r} is used by {', '.join(users)}: remove or move them first"
+        )
+    data = dump_config(cfg, reveal_secrets=True)
+    data["cameras"] = [c for c in data["cameras"] if c["name"] != name]
+    return parse_config(data, "settings")
