@@ -28,7 +28,6 @@ from pydantic import (
 
 from app.polygons import Point, polygon_problem
 
-
 NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -25,10 +26,8 @@ def data_dir() -> Path:
         path = Path(base) / "vitrine"
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not sys.platform.startswith("win") and path.stat().st_mode & 0o777 != 0o700:
-        try:
+        with contextlib.suppress(PermissionError):  # not ours: leave it as it is
             path.chmod(0o700)  # the store, its keys and backups: for this user only
-        except PermissionError:
-            pass
     return path
 
 

@@ -173,7 +173,6 @@ def save_settings(cfg: AppConfig, vault: SecretVault, path: Path) -> None:
     write_file(cfg, path)
 
 
-
 def add_camera(cfg: AppConfig, camera: dict[str, Any], *, replace: bool = False) -> AppConfig:
     """`cfg` with one more camera (or `replace`d by name); ConfigError (one line) when the
     camera or the result is invalid. A password inside the URL is moved out of it."""
@@ -190,7 +189,8 @@ def remove_camera(cfg: AppConfig, name: str) -> AppConfig:
     if not any(c.name == name for c in cfg.cameras):
         known = ", ".join(c.name for c in cfg.cameras) or "none"
         raise ConfigError(f"no camera called {name!r} (cameras: {known})")
-    users = [s.name for s in (*cfg.zones, *cfg.lines) if s.camera == name]
+    users = [z.name for z in cfg.zones if z.camera == name]
+    users += [ln.name for ln in cfg.lines if ln.camera == name]
     if users:
         raise ConfigError(
             f"camera {name!r} is used by {', '.join(users)}: remove or move them first"

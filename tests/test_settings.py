@@ -85,8 +85,13 @@ def test_plain_http_to_another_machine_needs_an_explicit_setting(
 
 @pytest.mark.parametrize(
     ("url", "loopback"),
-    [("http://127.0.0.1", True), ("http://localhost", True), ("http://192.168.1.2", False),
-     ("http://localhost.evil.com", False), ("not a url", False)],  # fmt: skip
+    [
+        ("http://127.0.0.1", True),
+        ("http://localhost", True),
+        ("http://192.168.1.2", False),
+        ("http://localhost.evil.com", False),
+        ("not a url", False),
+    ],  # fmt: skip
 )
 def test_loopback(url: str, loopback: bool) -> None:
     assert is_loopback_url(url) is loopback
@@ -171,10 +176,14 @@ def test_a_bad_file_is_one_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("action", "error"),
     [
-        (lambda c: settings.add_camera(c, {"name": "Door", "type": "rtsp", "url": "rtsp://h"}),
-         "already a camera called 'Door'"),
-        (lambda c: settings.add_camera(c, {"name": "X", "type": "rtsp", "url": ""}),
-         "needs its address"),
+        (
+            lambda c: settings.add_camera(c, {"name": "Door", "type": "rtsp", "url": "rtsp://h"}),
+            "already a camera called 'Door'",
+        ),
+        (
+            lambda c: settings.add_camera(c, {"name": "X", "type": "rtsp", "url": ""}),
+            "needs its address",
+        ),
         (lambda c: settings.remove_camera(c, "Nope"), "no camera called 'Nope'"),
     ],  # fmt: skip
     ids=["duplicate", "no url", "unknown"],

@@ -203,8 +203,8 @@ def run(args: argparse.Namespace) -> int:
         "migrate": _migrate,
         "retention": _retention,
         "backup": _backup,
-        "unlock": store_unlock.unlock,
-        "recovery-key": store_unlock.recovery_key,
+        "unlock": lambda a: store_unlock.unlock(a, with_passphrase),
+        "recovery-key": lambda a: store_unlock.recovery_key(a, with_passphrase),
     }
     if args.action not in actions:
         raise CliError(

@@ -1,27 +1,30 @@
 """`python main.py store unlock --auto on|off` and `store recovery-key`: unattended start.
 
-    store unlock --auto on    the store opens by itself on this computer (after a power cut
-                              `serve` starts with no one at the keyboard); a recovery key
-                              is printed once the first time
-    store unlock --auto off   the passphrase is asked at every start again
-    store unlock              says whether automatic unlock is on
-    store recovery-key        prints a new recovery key (the previous one stops working)
+store unlock --auto on    the store opens by itself on this computer (after a power cut
+                          `serve` starts with no one at the keyboard); a recovery key
+                          is printed once the first time
+store unlock --auto off   the passphrase is asked at every start again
+store unlock              says whether automatic unlock is on
+store recovery-key        prints a new recovery key (the previous one stops working)
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from app.cli.main import CliError
 
+Asker = Callable[[Callable[[str | None], Any]], Any]
 RECOVERY_NOTE = (
     "Write it down and keep it away from this computer: it opens the store wherever the "
     "passphrase is asked (a new computer, a forgotten passphrase). It is shown only now."
 )
 
 
-def add_subcommands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_subcommands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     un = sub.add_parser("unlock", help="unlock the store automatically on this computer, or not")
     un.add_argument(
         "--auto", choices=["on", "off"], help="on: no passphrase at start on this computer"
@@ -43,8 +46,8 @@ def print_recovery(recovery: str) -> None:
     print(RECOVERY_NOTE)
 
 
-def unlock(args: argparse.Namespace) -> int:
-    from app.cli.store import with_passphrase
+def unlock(args: argparse.Namespace, with_passphrase: Asker) -> int:
+    """`with_passphrase(fn)` runs fn(None), then fn(passphrase typed) when one is needed."""
     from app.store import unattended
 
     path = _path(args)
@@ -62,8 +65,7 @@ def unlock(args: argparse.Namespace) -> int:
     return 0
 
 
-def recovery_key(args: argparse.Namespace) -> int:
-    from app.cli.store import with_passphrase
+def recovery_key(args: argparse.Namespace, with_passphrase: Asker) -> int:
     from app.store import unattended
 
     path = _path(args)

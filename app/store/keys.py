@@ -25,8 +25,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from app.store.errors import NeedPassphrase, StoreCorrupt, StoreError, WrongKey
 from app.store import unlock
+from app.store.errors import NeedPassphrase, StoreCorrupt, StoreError, WrongKey
 from app.store.fileperms import narrow, write_private
 
 log = logging.getLogger(__name__)

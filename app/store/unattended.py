@@ -68,5 +68,7 @@ def auto_unlock_state(db_path: Path) -> str:
 def _set_recovery(db_path: Path, key: bytes) -> str:
     recovery = unlock.new_recovery_key()
     header = _header(db_path)
-    write_header(db_path, dataclasses.replace(header, recovery=unlock.recovery_record(key, recovery)))
+    write_header(
+        db_path, dataclasses.replace(header, recovery=unlock.recovery_record(key, recovery))
+    )
     return recovery

@@ -108,7 +108,6 @@ def open_store_interactive(parent: QWidget | None = None) -> Any:
     """Open the store; ask for a passphrase when needed. None if the user gives up."""
     from app.store.db import default_path, open_store
     from app.store.errors import NeedPassphrase, StoreError, WrongKey
-
     from app.store.unlock import MachineChanged, auto_path
 
     passphrase: str | None = None

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.cli.store import cipher_integrity
+from app.config import AppConfig
 from app.paths import REPO_ROOT, data_dir
 from app.store import unlock
 from app.store.connect import make_engine
@@ -26,7 +27,6 @@ from app.store.unattended import (
     enable_auto_unlock,
     new_recovery_key,
 )
-from app.config import AppConfig
 
 PASSPHRASE = "test-passphrase"  # tests/conftest.py
 
@@ -106,7 +106,10 @@ def test_the_recovery_key_opens_the_store_and_can_be_replaced(
     ids=["exposed", "damaged"],
 )
 def test_an_exposed_or_damaged_file_is_refused_in_one_line(
-    made: Path, monkeypatch: pytest.MonkeyPatch, damage, error: str  # noqa: ANN001
+    made: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    damage,
+    error: str,  # noqa: ANN001
 ) -> None:
     enable_auto_unlock(made, PASSPHRASE)
     _no_passphrase(monkeypatch)
