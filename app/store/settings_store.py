@@ -67,6 +67,8 @@ def load_config(
     vault = vault or open_vault(store)
     explicit = path is not None
     path = path or config_path()
+    if explicit and not path.is_file():
+        raise ConfigError(f"{path}: no such config file")
     try:
         cfg = settings.load_settings(path, vault, fallback=saved)
     except ConfigError as exc:

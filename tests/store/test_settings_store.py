@@ -114,3 +114,10 @@ def test_with_a_keychain_the_secrets_go_there(db_path: Path, memory_keyring: Mem
         cfg, _ = load_config(store)
         assert cfg.sync.store_key.get_secret_value() == HQ_KEY
     assert PASSWORD not in config_path().read_text()
+
+
+def test_a_settings_file_given_must_exist(store: Store, tmp_path: Path) -> None:
+    from app.config import ConfigError
+
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_config(store, tmp_path / "nope.toml")
