@@ -55,13 +55,12 @@ def _load(args: argparse.Namespace, store: Any = None) -> AppConfig:
 
 
 def _open_store() -> Any:
+    """The store, opened by the keychain, the passphrase in the environment, automatic
+    unlock (`store unlock --auto on`), or a passphrase typed on a terminal."""
+    from app.cli.store import with_passphrase
     from app.store.db import open_store
-    from app.store.errors import StoreError
 
-    try:
-        return open_store()
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
+    return with_passphrase(lambda pp: open_store(passphrase=pp))
 
 
 def _make_engine(cfg: AppConfig, bus: EventBus, store: Any) -> Any:

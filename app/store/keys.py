@@ -178,7 +178,8 @@ def _existing_key(db_path: Path, header: KeyHeader, passphrase: str | None) -> b
         if not passphrase:
             raise NeedPassphrase(
                 f"the store {db_path.name} is protected by a passphrase: set {PASSPHRASE_ENV} "
-                "or enter it when asked"
+                "or enter it when asked (to start without it on this computer: "
+                "'python main.py store unlock --auto on')"
             )
         key = derive_key(passphrase, bytes.fromhex(header.salt), header.n, header.r, header.p)
         what = "passphrase"
