@@ -193,3 +193,16 @@ def test_cipher_integrity_check_finds_a_tampered_page(made: Path) -> None:
     finally:
         engine.dispose()
     assert not ok and "hmac" in text.lower(), text
+
+
+def test_store_info_check_reports_and_fails_on_a_cipher_problem(
+    made: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.cli import store as store_cli
+    from app.cli.main import main
+
+    assert main(["store", "info", "--check"]) == 0
+    assert "cipher:     ok (every page's HMAC verified)" in capsys.readouterr().out
+    monkeypatch.setattr(store_cli, "cipher_integrity", lambda conn: (False, "HMAC check failed"))
+    assert main(["store", "info", "--check"]) == 1
+    assert "cipher:     HMAC check failed" in capsys.readouterr().out
