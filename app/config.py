@@ -7,11 +7,13 @@ into a `ConfigError` whose message names the file, the field and what is wrong.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import tomllib
 import uuid
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import (
     BaseModel,
@@ -25,6 +27,8 @@ from pydantic import (
 )
 
 from app.polygons import Point, polygon_problem
+
+NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
 
 
 class Strict(BaseModel):
@@ -68,6 +72,23 @@ class CameraConfig(Strict):
         None, gt=0, le=30, description="Analysis rate for this camera; default: analysis.fps."
     )
     enabled: bool = Field(True, description="Whether the camera runs.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _credentials_out_of_url(cls, data: Any) -> Any:
+        """A user name and password typed inside the URL (`rtsp://admin:pw@host/...`) move
+        to the `username` / `password` fields: the URL is saved in clear, they are not."""
+        if not isinstance(data, dict) or not isinstance(data.get("url"), str):
+            return data
+        url, user, password = split_url_credentials(data["url"])
+        if url == data["url"]:
+            return data
+        data = {**data, "url": url}
+        if user and not data.get("username"):
+            data["username"] = user
+        if password:  # the one just typed in the URL wins over an older one
+            data["password"] = password
+        return data
 
     @model_validator(mode="after")
     def _needs_url(self) -> CameraConfig:
@@ -239,6 +260,23 @@ class SyncConfig(Strict):
     hq_url: str = Field("", description="Base URL of the HQ receiver.")
     store_key: SecretStr = Field(SecretStr(""), description="Per-store key issued by HQ.")
     interval_s: float = Field(60, ge=5, le=86400, description="Seconds between sync runs.")
+    allow_insecure_http: bool = Field(
+        False,
+        description="Allow a plain http:// hq_url to another machine (the store key then "
+        "crosses the network in clear); without it only https:// or loopback is accepted.",
+    )
+
+    @model_validator(mode="after")
+    def _no_clear_key_on_the_network(self) -> SyncConfig:
+        if self.allow_insecure_http or not self.hq_url.strip().lower().startswith("http://"):
+            return self
+        if not is_loopback_url(self.hq_url):
+            raise ValueError(
+                f"hq_url {self.hq_url.strip()!r} is plain http:// to another machine, which "
+                "would send the store key in clear: use https://, or set "
+                "sync.allow_insecure_http = true"
+            )
+        return self
 
 
 class AppConfig(Strict):
@@ -326,6 +364,34 @@ class AppConfig(Strict):
             e.model_dump() for e in self.entrances if e.zone not in zones and e.line not in lines
         ]
         return AppConfig.model_validate(data)
+
+
+def split_url_credentials(url: str) -> tuple[str, str, str]:
+    """(URL without user info, user name, password), both percent-decoded; the URL is
+    returned as given when it has no user info (or is not a network URL)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, "", ""
+    if "@" not in parts.netloc or parts.scheme.lower() not in NETWORK_SCHEMES:
+        return url, "", ""
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    user, _, password = userinfo.partition(":")
+    return urlunsplit(parts._replace(netloc=host)), unquote(user), unquote(password)
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether the URL's host is this machine (localhost, 127.0.0.0/8, ::1)."""
+    try:
+        host = (urlsplit(url.strip()).hostname or "").lower()
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class ConfigError(ValueError):

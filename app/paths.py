@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -23,7 +24,10 @@ def data_dir() -> Path:
     else:
         base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
         path = Path(base) / "vitrine"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not sys.platform.startswith("win") and path.stat().st_mode & 0o777 != 0o700:
+        with contextlib.suppress(PermissionError):  # not ours: leave it as it is
+            path.chmod(0o700)  # the store, its keys and backups: for this user only
     return path
 
 

@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.errors import CliError
 
@@ -26,22 +26,28 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "store": ("app.cli.store", "inspect, migrate and clean the local store"),
     "sales": ("app.cli.sales", "catalog, salespeople, tablets, POS imports and sales reports"),
     "selftest": ("app.cli.selftest", "check this machine: models, cameras, store"),
+    "cameras": ("app.cli.cameras", "list, add, remove and test the store's cameras"),
 }
 
 # third-party loggers whose debug lines `-v` leaves out
 NOISY_LOGGERS = ("tzlocal", "asyncio", "urllib3", "PIL", "matplotlib", "numba")
 
 
-def load_settings(path: Path | None) -> AppConfig:
-    """The settings file given, else config.toml in the data directory, else the
-    embedded defaults; a wrong file is a one-line CliError."""
+def load_settings(path: Path | None, store: Any = None) -> AppConfig:
+    """The settings file given, else config.toml in the data directory (else the store's
+    copy, else the embedded defaults), through app.settings like the desktop: with an
+    open `store` the secrets come from its vault. A wrong file is a one-line CliError."""
     from app.config import AppConfig, ConfigError, load_config
     from app.paths import data_dir
 
-    p = path or data_dir() / "config.toml"
-    if path is None and not p.exists():
-        return AppConfig()
     try:
+        if store is not None:
+            from app.store.settings_store import load_config as load_with_store
+
+            return load_with_store(store, path)[0]
+        p = path or data_dir() / "config.toml"
+        if path is None and not p.exists():
+            return AppConfig()
         return load_config(p)
     except ConfigError as exc:
         raise CliError(str(exc)) from None

@@ -484,10 +484,10 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "pair":  # talks to the running server, not to the store
         return _pair(args)
 
-    cfg = load_settings(args.config)
     path = args.db or default_path()
     store = with_passphrase(lambda pp: open_store(path, pp))
     try:
+        cfg = load_settings(args.config, store)
         return ACTIONS[args.action](store, cfg, args)
     finally:
         store.close()

@@ -40,8 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _load(args: argparse.Namespace) -> AppConfig:
-    cfg = load_settings(args.config)
+def _load(args: argparse.Namespace, store: Any = None) -> AppConfig:
+    cfg = load_settings(args.config, store)
     lan = cfg.lan.model_copy()
     if args.port is not None:
         if not 1 <= args.port <= 65535:
@@ -55,13 +55,12 @@ def _load(args: argparse.Namespace) -> AppConfig:
 
 
 def _open_store() -> Any:
+    """The store, opened by the keychain, the passphrase in the environment, automatic
+    unlock (`store unlock --auto on`), or a passphrase typed on a terminal."""
+    from app.cli.store import with_passphrase
     from app.store.db import open_store
-    from app.store.errors import StoreError
 
-    try:
-        return open_store()
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
+    return with_passphrase(lambda pp: open_store(passphrase=pp))
 
 
 def _make_engine(cfg: AppConfig, bus: EventBus, store: Any) -> Any:
@@ -123,7 +122,12 @@ class _LivePrinter:
 def run(args: argparse.Namespace) -> int:
     from app.sync.lan.server import LanServer
 
-    cfg = _load(args)
+    store = _open_store()
+    try:
+        cfg = _load(args, store)
+    except BaseException:
+        store.close()
+        raise
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -132,7 +136,6 @@ def run(args: argparse.Namespace) -> int:
     previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     bus = EventBus()
     bus.subscribe(_LivePrinter(stop), CameraStatus)
-    store = _open_store()
     engine = None if args.no_engine else _make_engine(cfg, bus, store)
     server: LanServer | None = None
     try:

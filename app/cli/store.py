@@ -1,4 +1,5 @@
-"""`python main.py store info|migrate|retention|backup`: the local encrypted store."""
+"""`python main.py store info|migrate|retention|backup|unlock|recovery-key`: the local
+encrypted store."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from app.cli import store_unlock
 from app.cli.main import CliError
 
 T = TypeVar("T")
@@ -31,13 +33,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", type=Path, default=None, help="store file (default: data dir)")
     sub = parser.add_subparsers(dest="action")
     info = sub.add_parser("info", help="where the store is, its schema, sizes and counts")
-    info.add_argument("--check", action="store_true", help="also run a full integrity check")
+    info.add_argument(
+        "--check", action="store_true", help="also run full integrity checks (SQLite, SQLCipher)"
+    )
     mig = sub.add_parser("migrate", help="upgrade the store's schema (a backup is made first)")
     mig.add_argument("--no-backup", action="store_true", help="skip the backup copy")
     ret = sub.add_parser("retention", help="delete expired images and events now")
     ret.add_argument("--config", type=Path, default=None, help="settings file with [retention]")
     bk = sub.add_parser("backup", help="write an encrypted copy of the store")
     bk.add_argument("--out", type=Path, default=None, help="backup file (default: backups/)")
+    store_unlock.add_subcommands(sub)
 
 
 def with_passphrase(fn: Callable[[str | None], T]) -> T:
@@ -76,12 +81,14 @@ def _info(args: argparse.Namespace) -> int:
     from app.store.db import default_path, open_store
     from app.store.keys import read_header
     from app.store.retention import last_run
+    from app.store.unattended import auto_unlock_state
 
     path = args.db or default_path()
     if not path.exists():
         raise CliError(f"no store at {path}")
     header = read_header(path)
     store = with_passphrase(lambda pp: open_store(path, pp, create=False))
+    failed = False
     try:
         print(f"store:      {path} ({path.stat().st_size / 1e6:.1f} MB)")
         print(f"encryption: SQLCipher, key from {header.method if header else '?'}")
@@ -100,12 +107,25 @@ def _info(args: argparse.Namespace) -> int:
             if args.check:
                 res = conn.exec_driver_sql("PRAGMA integrity_check").scalar()
                 print(f"integrity:  {res}")
+                cipher_ok, cipher = cipher_integrity(conn)
+                print(f"cipher:     {cipher}")
+                failed = res != "ok" or not cipher_ok
         lr = last_run(store)
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(lr)) if lr else "never"
         print(f"retention:  last run {when}")
+        print(f"auto-unlock: {auto_unlock_state(path)}")
     finally:
         store.close()
-    return 0
+    return 1 if failed else 0
+
+
+def cipher_integrity(conn: Any) -> tuple[bool, str]:
+    """SQLCipher's page-level check (every page's HMAC): (ok, what to print)."""
+    rows = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA cipher_integrity_check")]
+    if not rows:
+        return True, "ok (every page's HMAC verified)"
+    more = f" (and {len(rows) - 3} more)" if len(rows) > 3 else ""
+    return False, "; ".join(rows[:3]) + more
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -178,7 +198,16 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    actions = {"info": _info, "migrate": _migrate, "retention": _retention, "backup": _backup}
+    actions = {
+        "info": _info,
+        "migrate": _migrate,
+        "retention": _retention,
+        "backup": _backup,
+        "unlock": lambda a: store_unlock.unlock(a, with_passphrase),
+        "recovery-key": lambda a: store_unlock.recovery_key(a, with_passphrase),
+    }
     if args.action not in actions:
-        raise CliError("choose one of: store info | migrate | retention | backup")
+        raise CliError(
+            "choose one of: store info | migrate | retention | backup | unlock | recovery-key"
+        )
     return actions[args.action](args)

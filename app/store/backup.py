@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from app.store.connect import raw_connect
+from app.store.fileperms import narrow, private_dir, private_file
 from app.store.keys import copy_header, header_path
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,11 @@ def copy_database(
     src_conn: Any, db_path: Path, dest: Path, key: bytes | None, progress: Progress | None = None
 ) -> Path:
     """Copy the open database `src_conn` (keyed) to `dest`, encrypted with the same key."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.parent == backups_dir(db_path) or not dest.parent.exists():
+        private_dir(dest.parent)
     tmp = dest.with_name(dest.name + ".part")
     tmp.unlink(missing_ok=True)
+    private_file(tmp)  # 0600 before SQLite writes a byte
     dst = raw_connect(tmp, key)
 
     def step(status: int, remaining: int, total: int) -> None:
@@ -52,6 +55,7 @@ def copy_database(
         tmp.unlink(missing_ok=True)
         raise
     dst.close()
+    narrow(tmp)
     os.replace(tmp, dest)
     copy_header(db_path, dest)
     log.info("store backed up to %s", dest)

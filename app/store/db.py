@@ -35,6 +35,7 @@ from app.store.backup import (
 )
 from app.store.connect import SQLITE_HEADER, init_new_database, make_engine, raw_connect
 from app.store.errors import StoreCorrupt, StoreError, StoreFull
+from app.store.fileperms import private_database, private_dir
 from app.store.ingest import VISION_EVENT_TYPES, IngestOptions
 from app.store.keys import resolve_key
 from app.store.retention import RetentionScheduler
@@ -268,8 +269,11 @@ def open_store(
 
     `encrypted=False` opens a plain SQLite file (benchmark baseline only)."""
     p = Path(path) if path is not None else default_path()
-    p.parent.mkdir(parents=True, exist_ok=True)
+    if p.parent == data_dir() or not p.parent.exists():
+        private_dir(p.parent)
     _check_plaintext(p, encrypted)
     key = resolve_key(p, passphrase, create=create) if encrypted else None
+    if create or p.exists():
+        private_database(p)  # 0600; SQLite gives -wal and -shm the same mode
     prepare_database(p, key, create=create, backup=backup_before_migrate)
     return Store(p, key, writer_options=writer_options, ingest_options=ingest_options)

@@ -25,7 +25,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from app.store import unlock
 from app.store.errors import NeedPassphrase, StoreCorrupt, StoreError, WrongKey
+from app.store.fileperms import narrow, write_private
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class KeyHeader:
     p: int = SCRYPT_P
     keyring_service: str = ""
     keyring_user: str = ""
+    recovery: dict[str, str] | None = None  # the key under the recovery key (unlock.py)
 
 
 def header_path(db_path: Path) -> Path:
@@ -84,10 +87,7 @@ def read_header(db_path: Path) -> KeyHeader | None:
 
 
 def write_header(db_path: Path, header: KeyHeader) -> None:
-    hp = header_path(db_path)
-    tmp = hp.with_name(hp.name + ".tmp")
-    tmp.write_text(json.dumps(asdict(header), indent=1), encoding="utf-8")
-    os.replace(tmp, hp)
+    write_private(header_path(db_path), json.dumps(asdict(header), indent=1).encode())
 
 
 def _backend_secure(kr: Any) -> bool:
@@ -151,12 +151,35 @@ def _new_key(db_path: Path, passphrase: str | None) -> tuple[bytes, KeyHeader]:
     return key, header
 
 
+def _unattended_key(db_path: Path, header: KeyHeader, passphrase: str | None) -> bytes | None:
+    """The key from a recovery key typed as the passphrase, or from the auto-unlock file
+    when no passphrase was given (None: neither applies)."""
+    if passphrase and header.recovery and unlock.looks_like_recovery_key(passphrase):
+        key = unlock.unwrap_recovery(header.recovery, passphrase)
+        if key is None:
+            raise WrongKey("this recovery key does not open this store (nothing was changed)")
+        return key
+    if not passphrase and header.method == "scrypt":
+        return unlock.read_auto(db_path)
+    return None
+
+
 def _existing_key(db_path: Path, header: KeyHeader, passphrase: str | None) -> bytes:
+    narrow(header_path(db_path))
+    unattended = _unattended_key(db_path, header, passphrase)
+    if unattended is not None:
+        if not hmac.compare_digest(key_check(unattended), header.check):
+            raise WrongKey(
+                f"the automatic unlock file or recovery key does not belong to {db_path.name}: "
+                "enter the store's passphrase"
+            )
+        return unattended
     if header.method == "scrypt":
         if not passphrase:
             raise NeedPassphrase(
                 f"the store {db_path.name} is protected by a passphrase: set {PASSPHRASE_ENV} "
-                "or enter it when asked"
+                "or enter it when asked (to start without it on this computer: "
+                "'python main.py store unlock --auto on')"
             )
         key = derive_key(passphrase, bytes.fromhex(header.salt), header.n, header.r, header.p)
         what = "passphrase"

@@ -13,8 +13,10 @@ import os
 import sys
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -44,7 +46,13 @@ GUI_SWITCH_INTERVAL_S = 0.002
 class PassphraseDialog(QDialog):
     """Asks for the store's passphrase (and a confirmation when creating the store)."""
 
-    def __init__(self, creating: bool, error: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        creating: bool,
+        error: str = "",
+        parent: QWidget | None = None,
+        auto_unlock: bool = False,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Unlock the Vitrine store")
         self.creating = creating
@@ -55,7 +63,8 @@ class PassphraseDialog(QDialog):
             "us."
             if creating
             else "Enter the store's passphrase, the one chosen when Vitrine was set up on this "
-            "computer. (This computer has no system keychain to remember it.)"
+            "computer, or its recovery key. (This computer has no system keychain to "
+            "remember it.)"
         )
         intro.setWordWrap(True)
         lay.addWidget(intro)
@@ -68,6 +77,13 @@ class PassphraseDialog(QDialog):
         if creating:
             form.addRow("Again", self.confirm)
         lay.addLayout(form)
+        self.auto_unlock = QCheckBox("Unlock automatically on this computer")
+        self.auto_unlock.setToolTip(
+            "The store opens by itself when Vitrine starts on this computer (after a power "
+            "cut too), from a key file bound to this computer. A recovery key is shown once."
+        )
+        self.auto_unlock.setChecked(auto_unlock)
+        lay.addWidget(self.auto_unlock)
         self.error = QLabel(error)
         self.error.setObjectName("Error")
         self.error.setWordWrap(True)
@@ -93,22 +109,64 @@ def open_store_interactive(parent: QWidget | None = None) -> Any:
     """Open the store; ask for a passphrase when needed. None if the user gives up."""
     from app.store.db import default_path, open_store
     from app.store.errors import NeedPassphrase, StoreError, WrongKey
+    from app.store.unlock import MachineChanged, auto_path
 
     passphrase: str | None = None
     error = ""
+    auto = False
     while True:
         try:
-            return open_store(passphrase=passphrase)
+            store = open_store(passphrase=passphrase)
         except (NeedPassphrase, WrongKey) as exc:
             if isinstance(exc, WrongKey):
                 error = "That passphrase does not open this store."
-            dlg = PassphraseDialog(creating=not default_path().exists(), error=error, parent=parent)
+            elif isinstance(exc, MachineChanged):
+                error = str(exc)
+            was_on = auto or auto_path(default_path()).exists()
+            dlg = PassphraseDialog(
+                creating=not default_path().exists(), error=error, parent=parent, auto_unlock=was_on
+            )
             if dlg.exec() != QDialog.DialogCode.Accepted:
                 return None
-            passphrase = dlg.passphrase.text()
+            passphrase, auto = dlg.passphrase.text(), dlg.auto_unlock.isChecked()
+            continue
         except StoreError as exc:
             QMessageBox.critical(parent, "Vitrine", f"The store cannot be opened: {exc}")
             return None
+        if passphrase is not None:
+            set_auto_unlock(store.path, passphrase, auto, parent)
+        return store
+
+
+def set_auto_unlock(db_path: Any, passphrase: str, on: bool, parent: QWidget | None) -> None:
+    """Apply the "Unlock automatically on this computer" box; the recovery key, made the
+    first time, is shown once."""
+    from app.store.errors import StoreError
+    from app.store.unattended import disable_auto_unlock, enable_auto_unlock
+
+    try:
+        if not on:
+            disable_auto_unlock(db_path)
+            return
+        recovery = enable_auto_unlock(db_path, passphrase)
+    except StoreError as exc:
+        QMessageBox.warning(parent, "Vitrine", f"Automatic unlock could not be set up: {exc}")
+        return
+    if recovery:
+        show_recovery_key(recovery, parent)
+
+
+def show_recovery_key(recovery: str, parent: QWidget | None) -> None:
+    box = QMessageBox(parent)
+    box.setWindowTitle("Your recovery key")
+    box.setIcon(QMessageBox.Icon.Information)
+    box.setText(
+        f"<p>Recovery key:</p><p><b><tt>{recovery}</tt></b></p><p>Write it down and keep it "
+        "away from this computer. It opens the store wherever the passphrase is asked (a new "
+        "computer, a forgotten passphrase). It is shown only now.</p>"
+    )
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.exec()
 
 
 class DesktopApp:

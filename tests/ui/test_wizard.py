@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtWidgets import QLabel, QLineEdit, QWizard
 
 from app.config import AppConfig
+from app.store.secrets import open_vault
 from app.ui.app import DesktopApp
 from app.ui.camera_dialog import CameraDialog, CameraForm
 from app.ui.config_store import config_path, load_startup_config, read_saved, save_config
@@ -102,9 +103,10 @@ def test_password_is_masked_kept_in_the_store_and_never_written_or_logged(
     cfg = AppConfig(cameras=[cam])
     save_config(store, cfg).result(timeout=10)
     assert "s3cret" not in config_path().read_text()
-    saved, _ = read_saved(store)
-    assert saved is not None and saved.cameras[0].password.get_secret_value() == "s3cret-Pa55"
-    again, _ = load_startup_config(store)  # TOML without secrets + secrets from the store
+    saved, _ = read_saved(store)  # the settings row has no secret: the vault keeps it
+    assert saved is not None and not saved.cameras[0].password.get_secret_value()
+    assert open_vault(store).load() == {"cameras.Door.password": "s3cret-Pa55"}
+    again, _ = load_startup_config(store)  # TOML without secrets + secrets from the vault
     assert again.cameras[0].password.get_secret_value() == "s3cret-Pa55"
     assert "s3cret" not in caplog.text
 
