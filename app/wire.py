@@ -149,45 +149,28 @@ def validate_envelope(obj: object) -> dict[str, Any]:
 class Rollup(Protocol):
     """What `rollup_data` reads from a rollup row (app.store.models.Rollup has it)."""
 
-    @property
-    def bucket_start(self) -> float: ...
-    @property
-    def scope(self) -> str: ...
-    @property
-    def camera(self) -> str | None: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def entries(self) -> int | None: ...
-    @property
-    def exits(self) -> int | None: ...
-    @property
-    def passersby(self) -> int | None: ...
-    @property
-    def occupancy_peak(self) -> int | None: ...
-    @property
-    def dwell_count(self) -> int | None: ...
-    @property
-    def dwell_sum_s(self) -> float | None: ...
-    @property
-    def dwell_max_s(self) -> float | None: ...
+    bucket_start: float
+    scope: str
+    camera: str
+    name: str
+    entries: int
+    exits: int
+    passersby: int
+    occupancy_peak: int
+    dwell_count: int
+    dwell_sum_s: float
+    dwell_max_s: float
 
 
 class AlertRow(Protocol):
     """What `alert_data` reads from an alert row (app.store.models.AlertRow has it)."""
 
-    @property
-    def id(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def camera(self) -> str | None: ...
-    @property
-    def zone(self) -> str | None: ...
-    @property
-    def ts(self) -> float: ...
-    @property
-    def acknowledged_at(self) -> float | None: ...
+    id: str
+    kind: str
+    camera: str
+    zone: str
+    ts: float
+    acknowledged_at: float | None
 
 
 def natural_key(kind: str, data: Mapping[str, Any]) -> str:

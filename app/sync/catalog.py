@@ -27,7 +27,8 @@ from app.sync.csvio import (
     require_columns,
 )
 from app.sync.lan.auth import hash_pin
-from app.sync.pos import RowError, file_decimal_mark, parse_amount
+from app.sync.pos import RowError
+from app.sync.pos_parse import file_decimal_mark, parse_amount
 from app.sync.store_protocol import StoreLike, write
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -25,10 +25,13 @@ from app.config import AppConfig
 from app.ui.camera_tile import CameraTile
 from app.ui.tile_model import LineView, ZoneView, build_view, shapes_for
 
+if TYPE_CHECKING:
+    from app.engine import TileState
+
 MAX_TILES = 16
 SMOOTH_UP_TO = 4  # tiles scaled smoothly up to this many on the wall, nearest-pixel beyond
 
-StateSource = Callable[[str], Any]
+StateSource = Callable[[str], "TileState | None"]  # the engine's tile_state
 
 
 def grid_shape(n: int) -> tuple[int, int]:

@@ -416,8 +416,7 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, "Zones and lines", "Add a camera first.")
             return None
         state = self.host.tile_state(camera)
-        frame = getattr(state, "frame", None) if state is not None else None
-        image = getattr(frame, "image", frame)
+        image = state.frame.image if state is not None and state.frame is not None else None
         editor = ZoneEditor(self.host.cfg, camera, self._apply_from_editor, image, parent=self)
         if image is None:
             cam = next((c for c in self.host.cfg.cameras if c.name == camera), None)

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from app.config import AppConfig
+
+if TYPE_CHECKING:
+    from app.engine import TileState
 
 Point = tuple[float, float]
 
@@ -56,25 +59,10 @@ class TileView:
     held_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
-def _first(obj: Any, names: tuple[str, ...], default: Any = None) -> Any:
-    for n in names:
-        v = obj.get(n) if isinstance(obj, Mapping) else getattr(obj, n, None)
-        if v is not None:
-            return v
-    return default
-
-
-def _counts(value: Any) -> tuple[int | None, int | None]:
+def _counts(value: Mapping[str, int] | None) -> tuple[int | None, int | None]:
     if value is None:
         return None, None
-    if isinstance(value, Mapping):
-        return int(value.get("in", 0)), int(value.get("out", 0))
-    if isinstance(value, tuple | list) and len(value) == 2:
-        return int(value[0]), int(value[1])
-    cin, cout = getattr(value, "count_in", None), getattr(value, "count_out", None)
-    if cin is None:
-        cin, cout = getattr(value, "in_count", None), getattr(value, "out_count", None)
-    return (None if cin is None else int(cin)), (None if cout is None else int(cout))
+    return int(value.get("in", 0)), int(value.get("out", 0))
 
 
 def shapes_for(cfg: AppConfig, camera: str) -> tuple[list[ZoneView], list[LineView]]:
@@ -89,48 +77,34 @@ def shapes_for(cfg: AppConfig, camera: str) -> tuple[list[ZoneView], list[LineVi
     return zones, lines
 
 
-def build_view(camera: str, state: Any, zones: list[ZoneView], lines: list[LineView]) -> TileView:
-    """Merge an engine TileState (attribute names read defensively) with the shapes."""
+def build_view(
+    camera: str, state: TileState | None, zones: list[ZoneView], lines: list[LineView]
+) -> TileView:
+    """Merge the engine's TileState of a camera with its shapes."""
     view = TileView(camera=camera, zones=list(zones), lines=list(lines))
     if state is None:
         return view
-    frame = _first(state, ("frame",))
-    image = _first(state, ("image",))
-    if frame is not None and not isinstance(frame, np.ndarray):
-        image = getattr(frame, "image", image)
-        view.frame_index = int(getattr(frame, "index", -1))
-    elif isinstance(frame, np.ndarray):
-        image = frame
-    view.image = image
-    idx = _first(state, ("frame_index",))
-    if idx is not None:
-        view.frame_index = int(idx)
-    det = _first(state, ("detections", "tracks"))
-    if det is not None and len(det):
+    view.image = state.frame.image if state.frame is not None else None
+    view.frame_index = state.frame_index
+    det, held = state.detections, state.held
+    if len(det):
         view.boxes = np.asarray(det.xyxy, np.float32).reshape(-1, 4)
         view.track_ids = np.asarray(det.tracker_id, np.int64).reshape(-1)
-    held = _first(state, ("held",))
-    if held is not None and len(held):
+    if len(held):
         view.held_boxes = np.asarray(held.xyxy, np.float32).reshape(-1, 4)
         view.held_ids = np.asarray(held.tracker_id, np.int64).reshape(-1)
-    view.analysed_index = int(_first(state, ("analysed_index", "analysed_frame"), -1))
-    occ = _first(state, ("zone_occupancy", "occupancy"), {}) or {}
+    view.analysed_index = state.analysed_index
+    occ = state.occupancy
     view.zones = [
-        ZoneView(z.name, z.polygon, z.kind, int(occ[z.name]) if z.name in occ else 0, z.capacity)
-        for z in zones
+        ZoneView(z.name, z.polygon, z.kind, int(occ.get(z.name, 0)), z.capacity) for z in zones
     ]
-    counts = _first(state, ("line_counts", "counts"), {}) or {}
     view.lines = [
-        LineView(ln.name, ln.start, ln.end, *_counts(counts.get(ln.name)), door=ln.door)
+        LineView(ln.name, ln.start, ln.end, *_counts(state.line_counts.get(ln.name)), door=ln.door)
         for ln in lines
     ]
-    view.status = str(_first(state, ("status",), "starting"))
-    view.message = str(_first(state, ("message", "status_message"), ""))
-    view.source_fps = float(_first(state, ("source_fps",), 0.0))
-    view.analysed_fps = float(_first(state, ("analysed_fps",), 0.0))
-    view.detector_ms = float(_first(state, ("detector_ms",), 0.0))
-    heat = _first(state, ("heatmap",))
-    view.heatmap = heat if isinstance(heat, np.ndarray) else None
+    view.status, view.message = state.status, state.message
+    view.source_fps, view.analysed_fps = state.source_fps, state.analysed_fps
+    view.detector_ms, view.heatmap = state.detector_ms, state.heatmap
     return view
 
 

@@ -90,11 +90,8 @@ class AnalysisScheduler:
         wall_clock: Callable[[], float] = time.time,
         health_every_s: float = HEALTH_EVERY_S,
     ) -> None:
-        self.bus = bus
-        self.workers = workers
-        self.health_every_s = health_every_s
-        self.clock = clock
-        self.wall_clock = wall_clock
+        self.bus, self.workers, self.health_every_s = bus, workers, health_every_s
+        self.clock, self.wall_clock = clock, wall_clock  # monotonic, and epoch (frame lag)
         self._slots: dict[str, CameraSlot] = {}
         self._lock = threading.RLock()
         self._wake = threading.Condition()

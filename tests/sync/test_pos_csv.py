@@ -15,15 +15,14 @@ from sqlalchemy import func, select
 from app.store.db import Store
 from app.store.models import ItemScan, PosImport, Purchase, ServiceSession
 from app.sync.pos import (
-    TIME_FORMATS,
     ImportResult,
     PosImportError,
     PosMapping,
     guess_mapping,
     import_pos_csv,
-    parse_amount,
     preview,
 )
+from app.sync.pos_parse import TIME_FORMATS, parse_amount
 from tests.sync.lan_fixtures import seeded, store  # noqa: F401
 
 MAP = PosMapping("Receipt", "Sold at", "EAN", "Amount", "Clerk")

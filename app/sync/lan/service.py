@@ -22,7 +22,6 @@ from app.store.models import (
     PairedDevice,
     PersonCrop,
     Product,
-    Purchase,
     Salesperson,
     SalespersonZone,
     ServiceSession,
@@ -31,6 +30,7 @@ from app.store.models import (
 from app.sync.lan import scans
 from app.sync.lan.auth import PairingCodes, RateLimiter, hash_token, new_token, verify_pin
 from app.sync.lan.live import LiveHub
+from app.sync.lan.session_json import product_json, session_json
 from app.sync.linking import relink_for_scans
 from app.sync.store_protocol import StoreLike, write
 
@@ -66,46 +66,6 @@ class DeviceInfo:
     created_at: float
     last_seen: float | None
     revoked_at: float | None
-
-
-def _product_json(p: Product | None) -> dict[str, Any] | None:
-    if p is None:
-        return None
-    return {"barcode": p.barcode, "name": p.name, "category": p.category, "price": p.price}
-
-
-def session_json(s: Session, ss: ServiceSession, now: float) -> dict[str, Any]:
-    scans = s.execute(
-        select(ItemScan, Product)
-        .outerjoin(Product, Product.barcode == ItemScan.barcode)
-        .where(ItemScan.session_id == ss.id)
-        .order_by(ItemScan.ts, ItemScan.id)
-    ).all()
-    items = [
-        {
-            "id": sc.id,
-            "session_id": ss.id,
-            "barcode": sc.barcode,
-            "ts": sc.ts,
-            "duplicate": False,
-            "product": _product_json(p),
-        }
-        for sc, p in scans
-    ]
-    linked = s.scalar(select(func.count()).where(Purchase.session_id == ss.id)) or 0
-    end = ss.ended_at if ss.ended_at is not None else now
-    return {
-        "id": ss.id,
-        "zone": ss.zone,
-        "visitor_id": ss.visitor_id,
-        "salesperson_id": ss.salesperson_id,
-        "started_at": ss.started_at,
-        "ended_at": ss.ended_at,
-        "duration_s": max(0.0, end - ss.started_at),
-        "items": items,
-        "total": round(sum(p.price for _, p in scans if p is not None), 2),
-        "purchases_linked": int(linked),
-    }
 
 
 def _minutes(seconds: float) -> str:
@@ -411,7 +371,7 @@ class TabletService:
 
     def product(self, barcode: str) -> dict[str, Any]:
         with self.store.read_session() as s:
-            p = _product_json(s.get(Product, barcode))
+            p = product_json(s.get(Product, barcode))
         if p is None:
             raise ApiError(404, f"barcode {barcode} is not in the catalog")
         return p

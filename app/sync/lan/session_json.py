@@ -1,0 +1,51 @@
+"""The JSON a tablet gets for a service session (its scans, their products, the total,
+the purchases linked to it) and for a product."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.store.models import ItemScan, Product, Purchase, ServiceSession
+
+
+def product_json(p: Product | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    return {"barcode": p.barcode, "name": p.name, "category": p.category, "price": p.price}
+
+
+def session_json(s: Session, ss: ServiceSession, now: float) -> dict[str, Any]:
+    scans = s.execute(
+        select(ItemScan, Product)
+        .outerjoin(Product, Product.barcode == ItemScan.barcode)
+        .where(ItemScan.session_id == ss.id)
+        .order_by(ItemScan.ts, ItemScan.id)
+    ).all()
+    items = [
+        {
+            "id": sc.id,
+            "session_id": ss.id,
+            "barcode": sc.barcode,
+            "ts": sc.ts,
+            "duplicate": False,
+            "product": product_json(p),
+        }
+        for sc, p in scans
+    ]
+    linked = s.scalar(select(func.count()).where(Purchase.session_id == ss.id)) or 0
+    end = ss.ended_at if ss.ended_at is not None else now
+    return {
+        "id": ss.id,
+        "zone": ss.zone,
+        "visitor_id": ss.visitor_id,
+        "salesperson_id": ss.salesperson_id,
+        "started_at": ss.started_at,
+        "ended_at": ss.ended_at,
+        "duration_s": max(0.0, end - ss.started_at),
+        "items": items,
+        "total": round(sum(p.price for _, p in scans if p is not None), 2),
+        "purchases_linked": int(linked),
+    }
