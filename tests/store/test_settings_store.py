@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -17,12 +15,11 @@ from sqlalchemy import select
 from app.cli import serve
 from app.cli.main import load_settings
 from app.config import AppConfig, CameraConfig, SyncConfig, dump_config
-from app.store import keys
 from app.store.db import Store, open_store
 from app.store.models import ConfigVersion, Setting
 from app.store.secrets import SECRETS_ROW, KeyringVault, StoreVault, open_vault
 from app.store.settings_store import SETTING_KEY, config_path, load_config, save_config
-from tests.store.test_keys import MemoryKeyring
+from tests.store.test_keys import MemoryKeyring, memory_keyring  # noqa: F401 (a fixture)
 
 PASSWORD, HQ_KEY = "s3cret-Pa55", "k3y-from-hq"
 
@@ -93,17 +90,10 @@ def test_secrets_saved_by_an_older_version_move_to_the_vault(store: Store) -> No
     assert history and all(PASSWORD not in h for h in history)
 
 
-@pytest.fixture
-def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    kr = MemoryKeyring()
-    keyring.set_keyring(kr)
-    monkeypatch.delenv(keys.PASSPHRASE_ENV)
-    yield kr
-    keyring.set_keyring(previous)
-
-
-def test_with_a_keychain_the_secrets_go_there(db_path: Path, memory_keyring: MemoryKeyring) -> None:
+def test_with_a_keychain_the_secrets_go_there(
+    db_path: Path,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
     with open_store(db_path) as store:
         vault = open_vault(store)
         assert isinstance(vault, KeyringVault)

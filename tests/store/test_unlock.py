@@ -133,21 +133,14 @@ def _main(*argv: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_restart_with_no_one_at_the_keyboard(made: Path) -> None:
-    locked = _main("store", "info")
+    """Child processes with no passphrase in their environment and no stdin."""
+    locked = _main("store", "unlock", "--auto", "on")  # no passphrase, no terminal to ask
     assert locked.returncode == 2 and "protected by a passphrase" in locked.stderr
-    enabled = _main("store", "unlock", "--auto", "on")
-    assert enabled.returncode == 2  # no passphrase and no terminal to ask it on
-    env_on = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "main.py"), "store", "unlock", "--auto", "on"],
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120, cwd=REPO_ROOT,
-    )  # fmt: skip
-    assert env_on.returncode == 0, env_on.stderr
-    assert "recovery key: VTRN-" in env_on.stdout
+    assert locked.stderr.count("\n") == 1
+    enable_auto_unlock(made, PASSPHRASE)  # what `store unlock --auto on` does once typed
     info = _main("store", "info", "--check")
     assert info.returncode == 0, info.stderr
     assert "auto-unlock: on" in info.stdout and "cipher:     ok" in info.stdout
-    off = _main("store", "unlock", "--auto", "off")
-    assert off.returncode == 0 and _main("store", "info").returncode == 2
 
 
 def test_files_are_private(made: Path) -> None:
@@ -206,3 +199,23 @@ def test_store_info_check_reports_and_fails_on_a_cipher_problem(
     monkeypatch.setattr(store_cli, "cipher_integrity", lambda conn: (False, "HMAC check failed"))
     assert main(["store", "info", "--check"]) == 1
     assert "cipher:     HMAC check failed" in capsys.readouterr().out
+
+
+def test_store_unlock_commands(made: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli.main import main
+
+    assert main(["store", "unlock"]) == 0
+    assert "automatic unlock: off" in capsys.readouterr().out
+    assert main(["store", "unlock", "--auto", "on"]) == 0
+    out = capsys.readouterr().out
+    first = out.split("recovery key: ")[1].split()[0]
+    assert unlock.looks_like_recovery_key(first) and "shown only now" in out
+    assert main(["store", "unlock", "--auto", "on"]) == 0  # again: no new recovery key
+    assert "recovery key" not in capsys.readouterr().out
+    assert main(["store", "recovery-key"]) == 0
+    second = capsys.readouterr().out.split("recovery key: ")[1].split()[0]
+    assert second != first
+    open_store(made, second, create=False).close()
+    assert main(["store", "unlock", "--auto", "off"]) == 0
+    assert "automatic unlock is off" in capsys.readouterr().out
+    assert not unlock.auto_path(made).exists()
