@@ -237,6 +237,95 @@ class SyncConfig(Strict):
     interval_s: float = Field(60, ge=5, le=86400, description="Seconds between sync runs.")
 
 
+class AlertRule(Strict):
+    """The timings every alert rule has (see app/alerts.py)."""
+
+    enabled: bool = Field(True, description="Whether this rule raises alerts.")
+    delay_s: float = Field(
+        0, ge=0, le=86400, description="Seconds the trouble must last before an alert opens."
+    )
+    clear_s: float = Field(
+        0, ge=0, le=86400, description="Seconds the trouble must be gone before it resolves."
+    )
+    cooldown_s: float = Field(
+        600,
+        ge=0,
+        le=7 * 86400,
+        description="Trouble back within this many seconds of a resolve reopens the same "
+        "alert instead of raising a new one.",
+    )
+
+
+class CameraOfflineRule(AlertRule):
+    delay_s: float = Field(
+        30, ge=0, le=86400, description="Seconds a camera is down before an alert opens."
+    )
+    cooldown_s: float = Field(
+        300, ge=0, le=7 * 86400, description="A new outage within this reopens the last alert."
+    )
+
+
+class CapacityRule(AlertRule):
+    """Per zone, over the zone's own `capacity` (zones without one never alert)."""
+
+    clear_s: float = Field(
+        60, ge=0, le=86400, description="Seconds back within capacity before it resolves."
+    )
+
+
+class QueueRule(AlertRule):
+    """Per queue area (zones of kind "queue")."""
+
+    max_length: int | None = Field(
+        6, ge=1, le=1000, description="People in a queue above which an alert opens (none: off)."
+    )
+    max_wait_s: float | None = Field(
+        300, gt=0, le=86400, description="Longest wait in seconds above which it opens (none: off)."
+    )
+    delay_s: float = Field(
+        10, ge=0, le=86400, description="Seconds over the limit before an alert opens."
+    )
+    clear_s: float = Field(
+        60, ge=0, le=86400, description="Seconds back under the limit before it resolves."
+    )
+
+
+class SyncBacklogRule(AlertRule):
+    max_age_h: float = Field(
+        6, gt=0, le=24 * 90, description="Hours the oldest unsent row may wait for HQ."
+    )
+
+
+class DiskRule(AlertRule):
+    clear_s: float = Field(
+        600, ge=0, le=86400, description="Seconds with enough free space before it resolves."
+    )
+    min_free_pct: float = Field(
+        5, ge=0, le=99, description="Free space (percent of the disk) below which it opens."
+    )
+    min_free_mb: int = Field(
+        1024, ge=0, le=10_000_000, description="Free megabytes below which it opens."
+    )
+
+
+class RetentionRule(AlertRule):
+    max_age_h: float = Field(
+        36, ge=1, le=24 * 90, description="Hours without a successful retention run."
+    )
+
+
+class AlertsConfig(Strict):
+    camera_offline: CameraOfflineRule = Field(default_factory=CameraOfflineRule)
+    over_capacity: CapacityRule = Field(default_factory=CapacityRule)
+    queue: QueueRule = Field(default_factory=QueueRule)
+    sync_backlog: SyncBacklogRule = Field(default_factory=SyncBacklogRule)
+    disk: DiskRule = Field(default_factory=DiskRule)
+    retention: RetentionRule = Field(default_factory=RetentionRule)
+    check_s: float = Field(
+        60, ge=1, le=3600, description="Seconds between checks of disk, sync and retention."
+    )
+
+
 class AppConfig(Strict):
     store: StoreIdentity = Field(default_factory=StoreIdentity)
     cameras: list[CameraConfig] = Field(default_factory=list, max_length=64)
@@ -248,6 +337,7 @@ class AppConfig(Strict):
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     lan: LanConfig = Field(default_factory=LanConfig)
     sync: SyncConfig = Field(default_factory=SyncConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     @model_validator(mode="after")
     def _names_resolve(self) -> AppConfig:

@@ -95,6 +95,16 @@ class Occupancy(Event):
 
 
 @dataclass(frozen=True)
+class QueueStatus(Event):
+    """A queue area now: how many wait, and the longest wait so far (published when the
+    length changes, and about once a second while someone waits)."""
+
+    zone: str
+    length: int
+    longest_wait_s: float
+
+
+@dataclass(frozen=True)
 class NewVisitor(Event):
     """A person first seen in a zone: anonymous id plus a JPEG crop for the tablets."""
 
@@ -137,6 +147,40 @@ class Alert:
     zone: str = ""
     ts: float = field(default_factory=_now)
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass(frozen=True)
+class AlertChange:
+    """An alert raised by a rule (app/alerts.py), as it is after a change: the store
+    upserts it by id (acknowledgements are never undone by a later change)."""
+
+    id: str
+    kind: str
+    subject: str
+    message: str
+    opened_at: float
+    last_seen: float
+    camera: str = ""
+    zone: str = ""
+    count: int = 1
+    resolved_at: float | None = None
+    acknowledged_at: float | None = None
+    acknowledged_by: str = ""
+
+
+@dataclass(frozen=True)
+class AlertOpened(AlertChange):
+    """A new alert, or one reopened within its rule's cooldown (count > 1)."""
+
+
+@dataclass(frozen=True)
+class AlertUpdated(AlertChange):
+    """Still open (seen again), or acknowledged."""
+
+
+@dataclass(frozen=True)
+class AlertResolved(AlertChange):
+    """The trouble is over (`resolved_at`)."""
 
 
 E = TypeVar("E")
