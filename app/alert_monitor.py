@@ -113,7 +113,7 @@ class AlertMonitor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._unsubscribe: list[Callable[[], None]] = []
-        self._started_at = 0.0
+        self._started_at = clock()
         self._next_check = 0.0
 
     # --- lifecycle -------------------------------------------------------------------
