@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "store": ("app.cli.store", "inspect, migrate and clean the local store"),
     "sales": ("app.cli.sales", "catalog, salespeople, tablets, POS imports and sales reports"),
     "selftest": ("app.cli.selftest", "check this machine: models, cameras, store"),
+    "alerts": ("app.cli.alerts", "list the store's open alerts, acknowledge them"),
 }
 
 # third-party loggers whose debug lines `-v` leaves out

@@ -125,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = _load(args)
     stop = threading.Event()
+    # an alert opening is a warning line; its end an info line, shown here too
+    logging.getLogger("app.alert_monitor").setLevel(logging.INFO)
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
