@@ -16,8 +16,6 @@ from app.config import AppConfig, parse_config
 from app.events import (
     Alert,
     AlertChange,
-    AlertOpened,
-    AlertResolved,
     AlertUpdated,
     CameraStatus,
     EventBus,
@@ -129,7 +127,7 @@ def test_camera_offline_after_the_delay_resolved_when_back(store: Store, rigs: l
         assert rig.seen == []
         rig.at(30)
         assert rig.changes() == [("AlertOpened", "camera_offline", "door", 1)]
-        assert "door is down: offline (connection refused)" == rig.seen[0].message
+        assert rig.seen[0].message == "door is down: offline (connection refused)"
         rig.at(45, status("door", "live", 45))
         assert rig.changes()[-1] == ("AlertResolved", "camera_offline", "door", 1)
         rig.at(46, status("elsewhere", "offline", 46))  # not a camera of this store

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.alerts import AlertRecord, RULE_KINDS
+from app.alerts import RULE_KINDS, AlertRecord
 from app.store.models import AlertRow
 from app.store.outbox import alert_outbox, enqueue
 
@@ -42,16 +42,13 @@ def record(row: AlertRow) -> AlertRecord:
     )
 
 
-def list_alerts(session: Session, *, include_resolved: bool = False, limit: int = 200) -> list[
-    AlertRecord
-]:
+def list_alerts(
+    session: Session, *, include_resolved: bool = False, limit: int = 200
+) -> list[AlertRecord]:
     """Open alerts (all of them, newest first; with `include_resolved`, the latest
     `limit` of every alert)."""
     q = select(AlertRow).order_by(AlertRow.ts.desc(), AlertRow.id)
-    if include_resolved:
-        q = q.limit(limit)
-    else:
-        q = q.where(AlertRow.resolved_at.is_(None))
+    q = q.limit(limit) if include_resolved else q.where(AlertRow.resolved_at.is_(None))
     return [record(r) for r in session.scalars(q)]
 
 
