@@ -4,7 +4,7 @@ Bus events feed the rules that watch the cameras and zones (`CameraStatus`,
 `Occupancy`, `QueueStatus`); a thread ticks once a second for the rules that wait
 (a camera down for `delay_s`) and every `alerts.check_s` looks at the store's disk,
 its HQ backlog and its retention runs. What the rules decide goes on the bus as
-`AlertOpened` / `AlertUpdated` / `AlertResolved`: the store writer keeps it (and
+`AlertOpened` / `AlertUpdated` / `AlertResolved` (app/alerts.py): the store writer keeps it (and
 queues it for HQ), the desktop shows it, `serve` logs it. The desktop and the headless
 server run the same monitor, so an alert never depends on a window being open.
 """
@@ -22,16 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from app import alerts as rules
 from app.alerts import AlertBook, Decision, Observation, RuleParams
 from app.config import AlertRule, AppConfig
-from app.events import (
-    AlertChange,
-    AlertOpened,
-    AlertResolved,
-    AlertUpdated,
-    CameraStatus,
-    EventBus,
-    Occupancy,
-    QueueStatus,
-)
+from app.events import CameraStatus, EventBus, Occupancy, QueueStatus
 
 if TYPE_CHECKING:
     from app.store.db import Store
@@ -66,29 +57,6 @@ def rule_params(cfg: AppConfig) -> dict[str, RuleParams]:
         rules.DISK_LOW: p(a.disk),
         rules.RETENTION_FAILING: p(a.retention),
     }
-
-
-def to_event(d: Decision) -> AlertChange:
-    a = d.alert
-    cls: type[AlertChange] = {
-        "opened": AlertOpened,
-        "reopened": AlertOpened,
-        "resolved": AlertResolved,
-    }.get(d.change, AlertUpdated)
-    return cls(
-        id=a.id,
-        kind=a.kind,
-        subject=a.subject,
-        message=a.message,
-        opened_at=a.opened_at,
-        last_seen=a.last_seen,
-        camera=a.camera,
-        zone=a.zone,
-        count=a.count,
-        resolved_at=a.resolved_at,
-        acknowledged_at=a.acknowledged_at,
-        acknowledged_by=a.acknowledged_by,
-    )
 
 
 class AlertMonitor:
@@ -191,7 +159,7 @@ class AlertMonitor:
         length = Observation(
             rules.QUEUE_LENGTH,
             e.zone,
-            rules.above(e.length, q.max_length),
+            rules.above(e.length, q.max_length or None),
             f"{e.zone}: {e.length} people waiting (limit {q.max_length})",
             e.camera,
             e.zone,
@@ -199,9 +167,9 @@ class AlertMonitor:
         wait = Observation(
             rules.QUEUE_WAIT,
             e.zone,
-            rules.above(e.longest_wait_s, q.max_wait_s),
+            rules.above(e.longest_wait_s, q.max_wait_s or None),
             f"{e.zone}: someone has waited {e.longest_wait_s / 60:.0f} min "
-            f"(limit {(q.max_wait_s or 0) / 60:.0f} min)",
+            f"(limit {q.max_wait_s / 60:.0f} min)",
             e.camera,
             e.zone,
         )
@@ -290,7 +258,7 @@ class AlertMonitor:
             elif d.change == "resolved":
                 log.info("alert %s [%s %s] resolved after %s", a.id[:8], a.kind, a.subject,
                          _duration((a.resolved_at or a.last_seen) - a.opened_at))  # fmt: skip
-            self.bus.publish(to_event(d))
+            self.bus.publish(d.event())
 
 
 def _duration(s: float) -> str:

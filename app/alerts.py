@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Final, Literal
 
 CAMERA_OFFLINE: Final = "camera_offline"
@@ -139,9 +139,11 @@ def retention_failing(
 # --- the book of alerts -----------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class AlertRecord:
-    """One alert as the store keeps it (`opened_at` is the store's `ts`)."""
+    """One alert as the store keeps it (`opened_at` is the store's `ts`). On the bus it
+    travels as one of the three subclasses below, as it is after a change: the store
+    upserts it by id (an acknowledgement is never undone by a later change)."""
 
     id: str
     kind: str
@@ -161,15 +163,40 @@ class AlertRecord:
         return self.resolved_at is None
 
 
+@dataclass(frozen=True)
+class AlertOpened(AlertRecord):
+    """A new alert, or one reopened within its rule's cooldown (count > 1)."""
+
+
+@dataclass(frozen=True)
+class AlertUpdated(AlertRecord):
+    """Still open (seen again), or acknowledged."""
+
+
+@dataclass(frozen=True)
+class AlertResolved(AlertRecord):
+    """The trouble is over (`resolved_at`)."""
+
+
 Change = Literal["opened", "reopened", "seen", "resolved", "acknowledged"]
+EVENTS: Final[dict[str, type[AlertRecord]]] = {
+    "opened": AlertOpened,
+    "reopened": AlertOpened,
+    "resolved": AlertResolved,
+}
 
 
 @dataclass(frozen=True)
 class Decision:
-    """A change to one alert, with a copy of the alert after it."""
+    """A change to one alert, with the alert after it."""
 
     change: Change
     alert: AlertRecord
+
+    def event(self) -> AlertRecord:
+        """The alert as the bus carries it: AlertOpened, AlertUpdated or AlertResolved."""
+        cls = EVENTS.get(self.change, AlertUpdated)
+        return cls(**{f.name: getattr(self.alert, f.name) for f in fields(AlertRecord)})
 
 
 @dataclass(frozen=True)
@@ -230,14 +257,14 @@ class AlertBook:
                 self._reported_seen[key] = a.last_seen
 
     def acknowledge(self, alert_id: str, who: str, now: float) -> Decision | None:
-        for a in self.alerts.values():
+        for key, a in self.alerts.items():
             if a.id == alert_id and a.acknowledged_at is None:
-                a.acknowledged_at, a.acknowledged_by = now, who
-                return Decision("acknowledged", replace(a))
+                a = self.alerts[key] = replace(a, acknowledged_at=now, acknowledged_by=who)
+                return Decision("acknowledged", a)
         return None
 
     def open_alerts(self) -> list[AlertRecord]:
-        return [replace(a) for a in self.alerts.values() if a.is_open]
+        return [a for a in self.alerts.values() if a.is_open]
 
     def _step(
         self, key: tuple[str, str], bad: bool | None, now: float, params: RuleParams | None = None
@@ -249,27 +276,26 @@ class AlertBook:
         self.memos[key] = memo
         a = self.alerts.get(key)
         if action == "open" or (action == "reopen" and a is None):
-            a = self._new(key, memo, now)
-            self.alerts[key] = a
+            a = self.alerts[key] = self._new(key, now)
             self._reported_seen[key] = now
-            return [Decision("opened", replace(a))]
+            return [Decision("opened", a)]
         if a is None:
             return []
         if action == "reopen":
-            a.resolved_at, a.count, a.last_seen = None, a.count + 1, now
+            a = self.alerts[key] = replace(a, resolved_at=None, count=a.count + 1, last_seen=now)
             self._reported_seen[key] = now
-            return [Decision("reopened", replace(a))]
+            return [Decision("reopened", a)]
         if action == "resolve":
-            a.resolved_at, a.last_seen = now, max(a.last_seen, now)
-            return [Decision("resolved", replace(a))]
+            a = self.alerts[key] = replace(a, resolved_at=now, last_seen=max(a.last_seen, now))
+            return [Decision("resolved", a)]
         if a.is_open and memo.bad:
-            a.last_seen = now
+            a = self.alerts[key] = replace(a, last_seen=now)
             if now - self._reported_seen.get(key, now) >= self.seen_every_s:
                 self._reported_seen[key] = now
-                return [Decision("seen", replace(a))]
+                return [Decision("seen", a)]
         return []
 
-    def _new(self, key: tuple[str, str], memo: Memo, now: float) -> AlertRecord:
+    def _new(self, key: tuple[str, str], now: float) -> AlertRecord:
         note = self._notes.get(key) or Observation(key[0], key[1], True)
         return AlertRecord(
             id=self.new_id(),

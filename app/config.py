@@ -237,57 +237,49 @@ class SyncConfig(Strict):
     interval_s: float = Field(60, ge=5, le=86400, description="Seconds between sync runs.")
 
 
+def _seconds(default: float, description: str, le: float = 86400) -> Any:
+    """A duration field of an alert rule, in seconds (0 to `le`)."""
+    return Field(default, ge=0, le=le, description=description)
+
+
 class AlertRule(Strict):
     """The timings every alert rule has (see app/alerts.py)."""
 
     enabled: bool = Field(True, description="Whether this rule raises alerts.")
-    delay_s: float = Field(
-        0, ge=0, le=86400, description="Seconds the trouble must last before an alert opens."
-    )
-    clear_s: float = Field(
-        0, ge=0, le=86400, description="Seconds the trouble must be gone before it resolves."
-    )
-    cooldown_s: float = Field(
+    delay_s: float = _seconds(0, "Seconds the trouble must last before an alert opens.")
+    clear_s: float = _seconds(0, "Seconds the trouble must be gone before it resolves.")
+    cooldown_s: float = _seconds(
         600,
-        ge=0,
+        "Trouble back within this many seconds of a resolve reopens the same alert "
+        "instead of raising a new one.",
         le=7 * 86400,
-        description="Trouble back within this many seconds of a resolve reopens the same "
-        "alert instead of raising a new one.",
     )
 
 
 class CameraOfflineRule(AlertRule):
-    delay_s: float = Field(
-        30, ge=0, le=86400, description="Seconds a camera is down before an alert opens."
-    )
-    cooldown_s: float = Field(
-        300, ge=0, le=7 * 86400, description="A new outage within this reopens the last alert."
+    delay_s: float = _seconds(30, "Seconds a camera is down before an alert opens.")
+    cooldown_s: float = _seconds(
+        300, "A new outage within this reopens the last alert.", le=7 * 86400
     )
 
 
 class CapacityRule(AlertRule):
     """Per zone, over the zone's own `capacity` (zones without one never alert)."""
 
-    clear_s: float = Field(
-        60, ge=0, le=86400, description="Seconds back within capacity before it resolves."
-    )
+    clear_s: float = _seconds(60, "Seconds back within capacity before it resolves.")
 
 
 class QueueRule(AlertRule):
     """Per queue area (zones of kind "queue")."""
 
-    max_length: int | None = Field(
-        6, ge=1, le=1000, description="People in a queue above which an alert opens (none: off)."
+    max_length: int = Field(
+        6, ge=0, le=1000, description="People in a queue above which an alert opens (0: off)."
     )
-    max_wait_s: float | None = Field(
-        300, gt=0, le=86400, description="Longest wait in seconds above which it opens (none: off)."
+    max_wait_s: float = Field(
+        300, ge=0, le=86400, description="Longest wait in seconds above which it opens (0: off)."
     )
-    delay_s: float = Field(
-        10, ge=0, le=86400, description="Seconds over the limit before an alert opens."
-    )
-    clear_s: float = Field(
-        60, ge=0, le=86400, description="Seconds back under the limit before it resolves."
-    )
+    delay_s: float = _seconds(10, "Seconds over the limit before an alert opens.")
+    clear_s: float = _seconds(60, "Seconds back under the limit before it resolves.")
 
 
 class SyncBacklogRule(AlertRule):
@@ -297,9 +289,7 @@ class SyncBacklogRule(AlertRule):
 
 
 class DiskRule(AlertRule):
-    clear_s: float = Field(
-        600, ge=0, le=86400, description="Seconds with enough free space before it resolves."
-    )
+    clear_s: float = _seconds(600, "Seconds with enough free space before it resolves.")
     min_free_pct: float = Field(
         5, ge=0, le=99, description="Free space (percent of the disk) below which it opens."
     )
@@ -314,13 +304,19 @@ class RetentionRule(AlertRule):
     )
 
 
+def _rule(cls: type[AlertRule], description: str) -> Any:
+    return Field(default_factory=cls, description=description)
+
+
 class AlertsConfig(Strict):
-    camera_offline: CameraOfflineRule = Field(default_factory=CameraOfflineRule)
-    over_capacity: CapacityRule = Field(default_factory=CapacityRule)
-    queue: QueueRule = Field(default_factory=QueueRule)
-    sync_backlog: SyncBacklogRule = Field(default_factory=SyncBacklogRule)
-    disk: DiskRule = Field(default_factory=DiskRule)
-    retention: RetentionRule = Field(default_factory=RetentionRule)
+    """The alert rules' thresholds and timings (app/alerts.py; README "Alerts")."""
+
+    camera_offline: CameraOfflineRule = _rule(CameraOfflineRule, "A camera down for a while.")
+    over_capacity: CapacityRule = _rule(CapacityRule, "A zone over its capacity.")
+    queue: QueueRule = _rule(QueueRule, "A queue area too long, or a wait too long.")
+    sync_backlog: SyncBacklogRule = _rule(SyncBacklogRule, "Data waiting too long for HQ.")
+    disk: DiskRule = _rule(DiskRule, "The data directory's disk nearly full.")
+    retention: RetentionRule = _rule(RetentionRule, "Retention (deleting old data) not running.")
     check_s: float = Field(
         60, ge=1, le=3600, description="Seconds between checks of disk, sync and retention."
     )

@@ -149,40 +149,6 @@ class Alert:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
-@dataclass(frozen=True)
-class AlertChange:
-    """An alert raised by a rule (app/alerts.py), as it is after a change: the store
-    upserts it by id (acknowledgements are never undone by a later change)."""
-
-    id: str
-    kind: str
-    subject: str
-    message: str
-    opened_at: float
-    last_seen: float
-    camera: str = ""
-    zone: str = ""
-    count: int = 1
-    resolved_at: float | None = None
-    acknowledged_at: float | None = None
-    acknowledged_by: str = ""
-
-
-@dataclass(frozen=True)
-class AlertOpened(AlertChange):
-    """A new alert, or one reopened within its rule's cooldown (count > 1)."""
-
-
-@dataclass(frozen=True)
-class AlertUpdated(AlertChange):
-    """Still open (seen again), or acknowledged."""
-
-
-@dataclass(frozen=True)
-class AlertResolved(AlertChange):
-    """The trouble is over (`resolved_at`)."""
-
-
 E = TypeVar("E")
 Handler = Callable[[Any], None]
 

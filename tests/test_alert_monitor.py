@@ -12,16 +12,9 @@ from sqlalchemy import select
 
 from app import alerts as rules
 from app.alert_monitor import AlertMonitor, DiskUsage
+from app.alerts import AlertRecord, AlertUpdated
 from app.config import AppConfig, parse_config
-from app.events import (
-    Alert,
-    AlertChange,
-    AlertUpdated,
-    CameraStatus,
-    EventBus,
-    Occupancy,
-    QueueStatus,
-)
+from app.events import Alert, CameraStatus, EventBus, Occupancy, QueueStatus
 from app.store import alert_log, keys
 from app.store.db import Store, open_store
 from app.store.models import AlertRow
@@ -68,8 +61,8 @@ class Rig:
 
     def __init__(self, cfg: AppConfig, store: Store | None, free: int = 50 * GB) -> None:
         self.bus = EventBus()
-        self.seen: list[AlertChange] = []
-        self.bus.subscribe(self.seen.append, AlertChange)
+        self.seen: list[AlertRecord] = []
+        self.bus.subscribe(self.seen.append, AlertRecord)
         if store is not None:
             store.attach(self.bus)
         self.clock = Clock()

@@ -1,7 +1,8 @@
 """The store's alerts: which are open, the list for a person, acknowledging them.
 
 Rule alerts (app/alerts.py) are written by the single writer from the bus
-(`AlertOpened` / `AlertUpdated` / `AlertResolved`, see app/store/ingest.py); a notice
+(`AlertOpened` / `AlertUpdated` / `AlertResolved` of app/alerts.py, see
+app/store/ingest.py); a notice
 (any other kind: no rule resolves it) is over once acknowledged. Every change here is
 queued for HQ in the same transaction.
 """
@@ -12,7 +13,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -72,26 +73,11 @@ def acknowledge_in(
         row.acknowledged_at, row.acknowledged_by = now, who[:80]
         if row.kind not in RULE_KINDS:
             row.resolved_at = now
-        key, data = alert_outbox(_wire_fields(row))
+        key, data = alert_outbox(row)
         enqueue(session, "alert", key, data)
         done.append(row.id)
     session.flush()
     return Acknowledged(done)
-
-
-def _wire_fields(row: AlertRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "subject": row.subject,
-        "camera": row.camera,
-        "zone": row.zone,
-        "ts": row.ts,
-        "last_seen": row.last_seen,
-        "count": row.count,
-        "resolved_at": row.resolved_at,
-        "acknowledged_at": row.acknowledged_at,
-    }
 
 
 def acknowledge(

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app import alerts
 from app import events as ev
 from app.store.outbox import alert_outbox, dumps, enqueue_json, rollup_key, rollup_payload
 
@@ -42,7 +43,7 @@ VISION_EVENT_TYPES: tuple[type, ...] = (
     ev.NewVisitor,
     ev.CameraStatus,
     ev.Alert,
-    ev.AlertChange,
+    alerts.AlertRecord,
 )
 
 SQL = {
@@ -165,9 +166,9 @@ class Ingestor:
             ev.NewVisitor: self._new_visitor,
             ev.CameraStatus: self._status,
             ev.Alert: self._alert,
-            ev.AlertOpened: self._alert_change,
-            ev.AlertUpdated: self._alert_change,
-            ev.AlertResolved: self._alert_change,
+            alerts.AlertOpened: self._alert_change,
+            alerts.AlertUpdated: self._alert_change,
+            alerts.AlertResolved: self._alert_change,
         }
 
     # --- batch --------------------------------------------------------------------
@@ -350,7 +351,7 @@ class Ingestor:
             )  # fmt: skip
             self._outbox.append(("alert", key, data))
 
-    def _alert_change(self, e: ev.AlertChange) -> None:
+    def _alert_change(self, e: alerts.AlertRecord) -> None:
         self._alert_changes.append(
             (e.id, e.kind, e.subject, e.message, e.camera, e.zone, e.opened_at, e.last_seen,
              e.count, e.resolved_at, e.acknowledged_at, e.acknowledged_by)

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.alerts import RULE_KINDS
-from app.events import Alert, AlertChange, AlertResolved
+from app.alerts import RULE_KINDS, AlertRecord, AlertResolved
+from app.events import Alert
 from app.ui import style
 from app.ui.dashboard_data import AlertItem
 
@@ -30,8 +30,8 @@ EMPTY_ALERTS = (
 MAX_SHOWN = 12
 
 
-def item_of(ev: Alert | AlertChange) -> AlertItem:
-    if isinstance(ev, AlertChange):
+def item_of(ev: Alert | AlertRecord) -> AlertItem:
+    if isinstance(ev, AlertRecord):
         return AlertItem(
             ev.id, ev.kind, ev.message, ev.camera, ev.zone, ev.opened_at,
             acknowledged=ev.acknowledged_at is not None, count=ev.count,
@@ -75,7 +75,7 @@ class AlertsPanel(QWidget):
                 self.acked.add(a.id)
         self._show()
 
-    def on_alert(self, ev: Alert | AlertChange) -> None:
+    def on_alert(self, ev: Alert | AlertRecord) -> None:
         item = item_of(ev)
         if isinstance(ev, AlertResolved):
             self.gone.add(ev.id)

@@ -21,8 +21,8 @@ ALERT_LABELS = {
 # the ranges may be wider than allowed: the settings tree says what is valid
 ROWS: list[tuple[str, str, str, str, float, float, int, float]] = [
     ("camera_offline", "delay_s", "A camera is offline for", " s", 0, 10**6, 0, 1),
-    ("queue", "max_length", "A queue is longer than", " people", 1, 1000, 0, 1),
-    ("queue", "max_wait_s", "Someone waits in a queue more than", " min", 0.1, 1440, 1, 60),
+    ("queue", "max_length", "A queue is longer than", " people", 0, 1000, 0, 1),
+    ("queue", "max_wait_s", "Someone waits in a queue more than", " min", 0, 1440, 1, 60),
     ("sync_backlog", "max_age_h", "Data for HQ waits more than", " h", 0.1, 2160, 1, 1),
     ("disk", "min_free_pct", "The data disk has less free than", " %", 0, 99, 0, 1),
     ("retention", "max_age_h", "Old data is not deleted for", " h", 1, 2160, 0, 1),
@@ -30,7 +30,8 @@ ROWS: list[tuple[str, str, str, str, float, float, int, float]] = [
 
 
 class AlertsGroup(QGroupBox):
-    """One row per rule: a check box (the rule on) and its threshold."""
+    """One row per rule: a check box (the rule on) and its threshold (a queue limit
+    of 0 is off)."""
 
     def __init__(self) -> None:
         super().__init__("Alerts")
@@ -61,7 +62,7 @@ class AlertsGroup(QGroupBox):
         for rule, field, *_, scale in ROWS:
             value = getattr(getattr(a, rule), field)
             spin = self.values[(rule, field)]
-            spin.setValue(spin.minimum() if value is None else float(value) / scale)
+            spin.setValue(float(value) / scale)
 
     def apply(self, alerts: dict[str, Any]) -> None:
         """Write the form into the `alerts` part of a config dict."""

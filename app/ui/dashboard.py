@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.alerts import AlertRecord
 from app.config import AppConfig
-from app.events import CAMERA_DOWN, Alert, AlertChange, CameraStatus, Occupancy
+from app.events import CAMERA_DOWN, Alert, CameraStatus, Occupancy
 from app.ui import style
 from app.ui.alerts_panel import AlertsPanel
 from app.ui.dashboard_data import DWELL_BINS_S, DashboardData
@@ -264,7 +265,7 @@ class DashboardView(QWidget):
             self.live_occupancy[key] = event.count
             self._show_occupancy()
 
-    def on_alert(self, alert: Alert | AlertChange) -> None:
+    def on_alert(self, alert: Alert | AlertRecord) -> None:
         self.alerts.on_alert(alert)
 
     def on_camera_status(self, status: CameraStatus) -> None:

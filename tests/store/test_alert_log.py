@@ -7,7 +7,8 @@ import json
 
 from sqlalchemy import select
 
-from app.events import Alert, AlertOpened, AlertResolved, AlertUpdated
+from app.alerts import AlertOpened, AlertResolved, AlertUpdated
+from app.events import Alert
 from app.store import alert_log
 from app.store.db import Store
 from app.store.models import AlertRow, OutboxRow

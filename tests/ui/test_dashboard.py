@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app import events as ev
+from app.alerts import AlertOpened, AlertRecord, AlertResolved, AlertUpdated
 from app.config import AppConfig
 from app.store.models import AlertRow
 from app.ui.dashboard import DashboardView
@@ -123,7 +124,7 @@ def test_live_occupancy_and_alerts_from_the_engine(qtbot) -> None:  # noqa: ANN0
     assert len(view.visible_alert_ids()) == 1
 
 
-def _rule_alert(cls: type, id_: str, **kw: object) -> ev.AlertChange:
+def _rule_alert(cls: type, id_: str, **kw: object) -> AlertRecord:
     base: dict[str, object] = dict(
         id=id_, kind="over_capacity", subject="Shoes", message="Shoes: 3 people (capacity 2)",
         opened_at=time.time(), last_seen=time.time(), zone="Shoes",
@@ -139,12 +140,12 @@ def test_rule_alerts_live_badge_count_and_acknowledge_all(qtbot) -> None:  # noq
     counts: list[int] = []
     view.alerts.open_count_changed.connect(counts.append)
     view.alerts.set_stored([AlertItem("s1", "camera_offline", "door is down", "door", "", 1.0)])
-    view.on_alert(_rule_alert(ev.AlertOpened, "r1"))
-    view.on_alert(_rule_alert(ev.AlertOpened, "r2", subject="Bags", message="Bags: 5 people"))
+    view.on_alert(_rule_alert(AlertOpened, "r1"))
+    view.on_alert(_rule_alert(AlertOpened, "r2", subject="Bags", message="Bags: 5 people"))
     assert counts[-1] == 3 and set(view.visible_alert_ids()) == {"s1", "r1", "r2"}
-    view.on_alert(_rule_alert(ev.AlertUpdated, "r1", count=2))  # reopened: still one line
+    view.on_alert(_rule_alert(AlertUpdated, "r1", count=2))  # reopened: still one line
     assert len(view.visible_alert_ids()) == 3
-    view.on_alert(_rule_alert(ev.AlertResolved, "r2", resolved_at=time.time()))
+    view.on_alert(_rule_alert(AlertResolved, "r2", resolved_at=time.time()))
     assert counts[-1] == 2 and "r2" not in view.visible_alert_ids()
     view.alerts.set_stored(  # a store read from before the resolve does not bring it back
         [AlertItem("s1", "camera_offline", "door is down", "door", "", 1.0),
@@ -158,7 +159,7 @@ def test_rule_alerts_live_badge_count_and_acknowledge_all(qtbot) -> None:  # noq
     assert not view.alerts.ack_all.isEnabled()
     # acknowledged rule alerts stay listed (greyed) until they resolve
     assert {a.id for a in view.alerts.open_items()} == {"s1", "r1"}
-    view.on_alert(_rule_alert(ev.AlertResolved, "r1", resolved_at=time.time()))
+    view.on_alert(_rule_alert(AlertResolved, "r1", resolved_at=time.time()))
     assert {a.id for a in view.alerts.open_items()} == {"s1"}
 
 
