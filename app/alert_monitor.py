@@ -242,11 +242,16 @@ class AlertMonitor:
             self._forget_missing(now)
 
     def _forget_missing(self, now: float) -> None:
-        cams = [c.name for c in self.cfg.cameras if c.enabled]
-        zones = [z.name for z in self.cfg.zones]
+        """Cameras removed or switched off, zones removed or without a capacity any more,
+        queue areas no longer queues: their alerts resolve."""
+        cfg = self.cfg
+        cams = [c.name for c in cfg.cameras if c.enabled]
+        capped = [z.name for z in cfg.zones if z.capacity is not None]
+        queues = [z.name for z in cfg.zones if z.kind == "queue"]
         self._publish(self.book.forget(rules.CAMERA_OFFLINE, cams, now))
-        for kind in EVENT_FED:
-            self._publish(self.book.forget(kind, zones, now))
+        self._publish(self.book.forget(rules.OVER_CAPACITY, capped, now))
+        for kind in (rules.QUEUE_LENGTH, rules.QUEUE_WAIT):
+            self._publish(self.book.forget(kind, queues, now))
 
     def _publish(self, decisions: list[Decision]) -> None:
         for d in decisions:

@@ -281,3 +281,13 @@ def test_a_camera_removed_from_the_settings_resolves_its_alert(rigs: list[Rig]) 
     ]
     assert rig.monitor.open_alerts() == []
     assert rules.CAMERA_OFFLINE in rig.monitor.book.params
+
+
+def test_a_zone_without_a_capacity_any_more_resolves_its_alert(rigs: list[Rig]) -> None:
+    cfg = config()
+    rig = rig_of(rigs, cfg, None)
+    rig.at(0, occupancy("Shoes", 5, 0))
+    assert rig.changes() == [("AlertOpened", "over_capacity", "Shoes", 1)]
+    zones = [cfg.zones[0].model_copy(update={"capacity": None}), cfg.zones[1]]
+    rig.monitor.apply_config(cfg.model_copy(update={"zones": zones}))
+    assert rig.changes()[-1] == ("AlertResolved", "over_capacity", "Shoes", 1)
