@@ -282,7 +282,11 @@ class AlertBook:
         if a is None:
             return []
         if action == "reopen":
-            a = self.alerts[key] = replace(a, resolved_at=None, count=a.count + 1, last_seen=now)
+            note = self._notes.get(key)
+            message = note.message if note is not None and note.message else a.message
+            a = self.alerts[key] = replace(
+                a, resolved_at=None, count=a.count + 1, last_seen=now, message=message
+            )
             self._reported_seen[key] = now
             return [Decision("reopened", a)]
         if action == "resolve":

@@ -149,6 +149,7 @@ def test_flickering_occupancy_is_one_alert_reopened_after_it_resolved(rigs: list
     assert rig.changes()[-1] == ("AlertResolved", "over_capacity", "Shoes", 1)
     rig.at(600, occupancy("Shoes", 4, 600))  # within the cooldown: the same alert again
     assert rig.changes()[-1] == ("AlertOpened", "over_capacity", "Shoes", 2)
+    assert rig.seen[-1].message == "Shoes: 4 people (capacity 2)"  # what it is now
     assert len({e.id for e in rig.seen}) == 1
     rig.at(700, occupancy("Queue", 9, 700))  # a zone without capacity never alerts
     assert len(rig.changes()) == 3
