@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
+from app.alert_monitor import AlertMonitor
 from app.config import AppConfig, CameraConfig, DetectorConfig
 from app.events import Alert, CameraStatus, EventBus
 from app.line_today import TodayCounts
@@ -95,6 +96,7 @@ class Engine:
         self._running = False
         self.lan_server: LanServer | None = None
         self.sync_worker: SyncWorker | None = None
+        self.alerts = AlertMonitor(cfg, bus, store)
 
     # --- lifecycle: read these two like a table of contents --------------------------
 
@@ -104,6 +106,7 @@ class Engine:
         self._running = True  # so that stop() can undo a start that failed half-way
         try:
             self._attach_store()
+            self.alerts.start()
             self._load_detector()
             self._start_cameras()
             self._start_analysis()
@@ -118,6 +121,7 @@ class Engine:
     def stop(self) -> None:
         if not self._running:
             return
+        self.alerts.stop()  # first: cameras stopping are no outage
         self._stop_sync()
         self._stop_lan_server()
         self._stop_analysis()
@@ -300,6 +304,7 @@ class Engine:
         cameras added, removed or re-pointed. Detector changes need a restart."""
         if cfg.analysis.detector != self.cfg.analysis.detector:
             log.warning("detector settings changed: they apply after a restart")
+        self.alerts.apply_config(cfg)
         with self._lock:
             self.cfg = cfg
             if not self._running:

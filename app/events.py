@@ -95,6 +95,16 @@ class Occupancy(Event):
 
 
 @dataclass(frozen=True)
+class QueueStatus(Event):
+    """A queue area now: how many wait, and the longest wait so far (published when the
+    length changes, and about once a second while someone waits)."""
+
+    zone: str
+    length: int
+    longest_wait_s: float
+
+
+@dataclass(frozen=True)
 class NewVisitor(Event):
     """A person first seen in a zone: anonymous id plus a JPEG crop for the tablets."""
 

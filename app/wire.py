@@ -167,9 +167,13 @@ class AlertRow(Protocol):
 
     id: str
     kind: str
+    subject: str
     camera: str
     zone: str
     ts: float
+    last_seen: float
+    count: int
+    resolved_at: float | None
     acknowledged_at: float | None
 
 
@@ -204,15 +208,24 @@ def rollup_data(r: Rollup) -> dict[str, Any]:
     }
 
 
+def _time(x: float | None) -> float | None:
+    return None if x is None else float(x)
+
+
 def alert_data(a: AlertRow) -> dict[str, Any]:
-    """An alert without its free-text message or who acknowledged it."""
+    """An alert without its free-text message or who acknowledged it: kind, subject and
+    times (`ts` is when it opened)."""
     return {
         "alert_id": a.id,
         "kind": a.kind,
+        "subject": a.subject or "",
         "camera": a.camera or "",
         "zone": a.zone or "",
         "ts": float(a.ts),
-        "acknowledged_at": None if a.acknowledged_at is None else float(a.acknowledged_at),
+        "last_seen": float(a.last_seen or a.ts),
+        "count": int(a.count or 1),
+        "resolved_at": _time(a.resolved_at),
+        "acknowledged_at": _time(a.acknowledged_at),
     }
 
 

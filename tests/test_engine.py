@@ -218,3 +218,35 @@ def test_sync_state_tells_the_status_bar_what_went_wrong(tmp_path) -> None:  # t
     finally:
         engine.stop()
         store.close()
+
+
+def test_the_engine_runs_the_alert_rules() -> None:
+    """A camera that cannot be used is down: the engine's alert monitor opens its alert
+    after the configured delay (no window needed); removing the camera resolves it."""
+    from app.alerts import AlertOpened, AlertResolved
+    from app.vision.detector import FakeDetector
+
+    bus = EventBus()
+    rec = Recorder(bus)
+    good = {"name": "a", "type": "fake", "url": "fake://320x240@20", "realtime": True}
+    broken = {"name": "b", "type": "fake", "url": "fake://nonsense"}
+    cfg = pets_config([], cameras=[good, broken])
+    alerts = cfg.alerts.model_copy(
+        update={"camera_offline": cfg.alerts.camera_offline.model_copy(update={"delay_s": 0.5})}
+    )
+    cfg = cfg.model_copy(update={"alerts": alerts})
+    engine = Engine(cfg, bus, detector=FakeDetector())
+    engine.start()
+    try:
+        t0 = time.monotonic()
+        opened = rec.wait_for(lambda e: isinstance(e, AlertOpened), 5)
+        assert isinstance(opened, AlertOpened) and (opened.kind, opened.subject) == (
+            "camera_offline", "b"
+        )
+        assert 0.4 <= time.monotonic() - t0 <= 2.5
+        engine.apply_config(cfg.model_copy(update={"cameras": cfg.cameras[:1]}))
+        assert rec.wait_for(lambda e: isinstance(e, AlertResolved), 5)
+        assert [a.subject for a in rec.of(AlertOpened)] == ["b"]  # the live camera: none
+    finally:
+        engine.stop()
+    assert not [t for t in threading.enumerate() if t.name == "alert-monitor"]

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sales": ("app.cli.sales", "catalog, salespeople, tablets, POS imports and sales reports"),
     "selftest": ("app.cli.selftest", "check this machine: models, cameras, store"),
     "cameras": ("app.cli.cameras", "list, add, remove and test the store's cameras"),
+    "alerts": ("app.cli.alerts", "list the store's open alerts, acknowledge them"),
 }
 
 # third-party loggers whose debug lines `-v` leaves out

@@ -129,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
         store.close()
         raise
     stop = threading.Event()
+    # an alert opening is a warning line; its end an info line, shown here too
+    logging.getLogger("app.alert_monitor").setLevel(logging.INFO)
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()

@@ -115,8 +115,13 @@ class AlertRow(_Row, HqBase):
     kind: Mapped[str] = mapped_column(String(40))
     camera: Mapped[str] = mapped_column(String(80))
     zone: Mapped[str] = mapped_column(String(80))
-    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # opened at
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # rule alerts (revision 0002); NULL from stores before them
+    subject: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class CameraHealthRow(_Row, HqBase):
@@ -141,4 +146,4 @@ TABLES: dict[str, Table] = {
 }
 STORES: Table = HqBase.metadata.tables["stores"]
 # columns holding epoch seconds on the wire and timestamptz here
-TIME_COLUMNS = frozenset({"bucket_start", "ts", "acknowledged_at"})
+TIME_COLUMNS = frozenset({"bucket_start", "ts", "acknowledged_at", "last_seen", "resolved_at"})

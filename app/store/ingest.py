@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app import alerts
 from app import events as ev
 from app.store.outbox import alert_outbox, dumps, enqueue_json, rollup_key, rollup_payload
 
@@ -42,6 +43,7 @@ VISION_EVENT_TYPES: tuple[type, ...] = (
     ev.NewVisitor,
     ev.CameraStatus,
     ev.Alert,
+    alerts.AlertRecord,
 )
 
 SQL = {
@@ -65,9 +67,24 @@ SQL = {
     "VALUES (?, ?, ?, ?, ?)",
     "health": "INSERT INTO camera_health (camera, ts, status, source_fps, message) "
     "VALUES (?, ?, ?, ?, ?)",
-    "alert": "INSERT INTO alerts (id, kind, message, camera, zone, ts, acknowledged_by) "
-    "VALUES (?, ?, ?, ?, ?, ?, '') ON CONFLICT(id) DO NOTHING",
+    "alert": "INSERT INTO alerts (id, kind, message, camera, zone, ts, acknowledged_by, subject, "
+    "last_seen, count) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, 1) ON CONFLICT(id) DO NOTHING",
 }
+# an alert kept by a rule, upserted by id: times and counts only grow, an acknowledgement
+# is never undone by a later change; the new state goes to the outbox
+ALERT_UPSERT = (
+    "INSERT INTO alerts (id, kind, subject, message, camera, zone, ts, last_seen, count, "
+    "resolved_at, acknowledged_at, acknowledged_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(id) DO UPDATE SET message = excluded.message, "
+    "last_seen = max(last_seen, excluded.last_seen), count = max(count, excluded.count), "
+    "resolved_at = excluded.resolved_at, "
+    "acknowledged_by = CASE WHEN acknowledged_at IS NULL THEN excluded.acknowledged_by "
+    "ELSE acknowledged_by END, "
+    "acknowledged_at = COALESCE(acknowledged_at, excluded.acknowledged_at) "
+    "RETURNING id, kind, subject, camera, zone, ts, last_seen, count, resolved_at, acknowledged_at"
+)
+ALERT_COLS = ("id", "kind", "subject", "camera", "zone", "ts", "last_seen", "count",
+              "resolved_at", "acknowledged_at")  # fmt: skip
 # order in which row groups are written (visits before their updates)
 ORDER = (
     "line",
@@ -149,6 +166,9 @@ class Ingestor:
             ev.NewVisitor: self._new_visitor,
             ev.CameraStatus: self._status,
             ev.Alert: self._alert,
+            alerts.AlertOpened: self._alert_change,
+            alerts.AlertUpdated: self._alert_change,
+            alerts.AlertResolved: self._alert_change,
         }
 
     # --- batch --------------------------------------------------------------------
@@ -160,6 +180,7 @@ class Ingestor:
         self._outbox: list[tuple[str, str, dict[str, Any]]] = []
         self._visits: dict[str, _VisitFold] = {}
         self._visitors: dict[str, list[Any]] = {}
+        self._alert_changes: list[tuple[Any, ...]] = []
         for e in events:
             handler = self._handlers.get(type(e))
             if handler is None:
@@ -175,6 +196,7 @@ class Ingestor:
                 if rows:
                     cur.executemany(SQL[name], rows)
             self._write_rollups(cur)
+            self._write_alert_changes(cur)
             now = time.time()
             for kind, key, data in self._outbox:
                 enqueue_json(cur, kind, key, dumps(data), now)
@@ -209,6 +231,14 @@ class Ingestor:
             row = cur.execute(ROLLUP_UPSERT + ROLLUP_RETURNING, p).fetchone()
             data = rollup_payload(dict(zip(_COLS, row, strict=True)))
             enqueue_json(cur, "rollup", rollup_key(row[0], row[2], row[3]), dumps(data), now)
+
+    def _write_alert_changes(self, cur: Any) -> None:
+        """Rule alerts in the order they changed; each new state is queued for HQ."""
+        for params in self._alert_changes:
+            row = cur.execute(ALERT_UPSERT, params).fetchone()
+            if self.options.outbox and row is not None:
+                key, data = alert_outbox(dict(zip(ALERT_COLS, row, strict=True)))
+                self._outbox.append(("alert", key, data))
 
     def _roll(self, scope: str, name: str, camera: str, ts: float) -> list[float]:
         k = (scope, name, bucket_of(ts))
@@ -308,10 +338,21 @@ class Ingestor:
         self._rows["health"].append((e.camera, e.ts, e.status, e.source_fps, e.message))
 
     def _alert(self, e: ev.Alert) -> None:
-        self._rows["alert"].append((e.id, e.kind, e.message, e.camera, e.zone, e.ts))
+        """A one-off notice (no rule resolves it): open until acknowledged."""
+        subject = e.zone or e.camera
+        self._rows["alert"].append(
+            (e.id, e.kind, e.message, e.camera, e.zone, e.ts, subject, e.ts)
+        )
         if self.options.outbox:
             key, data = alert_outbox(
-                {"id": e.id, "kind": e.kind, "message": e.message, "camera": e.camera,
-                 "zone": e.zone, "ts": e.ts, "acknowledged_at": None}
+                {"id": e.id, "kind": e.kind, "subject": subject, "camera": e.camera,
+                 "zone": e.zone, "ts": e.ts, "last_seen": e.ts, "count": 1,
+                 "resolved_at": None, "acknowledged_at": None}
             )  # fmt: skip
             self._outbox.append(("alert", key, data))
+
+    def _alert_change(self, e: alerts.AlertRecord) -> None:
+        self._alert_changes.append(
+            (e.id, e.kind, e.subject, e.message, e.camera, e.zone, e.opened_at, e.last_seen,
+             e.count, e.resolved_at, e.acknowledged_at, e.acknowledged_by)
+        )  # fmt: skip

@@ -315,9 +315,17 @@ class AlertRow(Base):
     message: Mapped[str] = mapped_column(Text)
     camera: Mapped[str] = mapped_column(String(80), default="")
     zone: Mapped[str] = mapped_column(String(80), default="")
-    ts: Mapped[float] = mapped_column(Float, index=True)
+    ts: Mapped[float] = mapped_column(Float, index=True)  # when it opened
     acknowledged_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     acknowledged_by: Mapped[str] = mapped_column(String(80), default="")
+    # raised by a rule for one subject, open until resolved (revision 0004)
+    subject: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    last_seen: Mapped[float] = mapped_column(Float, default=0.0, server_default=text("0"))
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    resolved_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    __table_args__ = (
+        Index("ix_alerts_open", "kind", "subject", sqlite_where=text("resolved_at IS NULL")),
+    )
 
 
 class CameraHealth(Base):

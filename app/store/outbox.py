@@ -32,9 +32,9 @@ def rollup_payload(row: Mapping[str, Any]) -> dict[str, Any]:
     return payload.rollup_data(Rollup(**row))
 
 
-def alert_outbox(row: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+def alert_outbox(row: Mapping[str, Any] | AlertRow) -> tuple[str, dict[str, Any]]:
     """(key, payload) of an alert (without its free text)."""
-    data = payload.alert_data(AlertRow(**row))
+    data = payload.alert_data(row if isinstance(row, AlertRow) else AlertRow(**row))
     return payload.natural_key(payload.ALERT, data), data
 
 

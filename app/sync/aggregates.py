@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app import wire as pl
+from app.store.models import AlertRow
 from app.store.outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -180,8 +181,10 @@ HEALTH_SQL = text(
     "SELECT camera, ts, status, source_fps FROM camera_health WHERE ts >= :start AND ts < :end"
 )
 ALERTS_SQL = text(
-    "SELECT id, kind, camera, zone, ts, acknowledged_at FROM alerts "
-    "WHERE (ts >= :start AND ts < :end) OR (acknowledged_at >= :start AND acknowledged_at < :end)"
+    "SELECT id, kind, subject, camera, zone, ts, last_seen, count, resolved_at, acknowledged_at "
+    "FROM alerts WHERE (ts >= :start AND ts < :end) "
+    "OR (acknowledged_at >= :start AND acknowledged_at < :end) "
+    "OR (resolved_at >= :start AND resolved_at < :end)"
 )
 
 
@@ -206,14 +209,11 @@ def load_outbox_entries(db: Session, start: float, end: float) -> list[OutboxEnt
         HealthFact(r.camera, r.ts, r.status, r.source_fps or 0.0) for r in db.execute(HEALTH_SQL, p)
     ]
     alerts = [
-        {
-            "alert_id": r.id,
-            "kind": r.kind,
-            "camera": r.camera or "",
-            "zone": r.zone or "",
-            "ts": float(r.ts),
-            "acknowledged_at": r.acknowledged_at,
-        }  # fmt: skip
+        pl.alert_data(
+            AlertRow(id=r.id, kind=r.kind, subject=r.subject, camera=r.camera, zone=r.zone,
+                     ts=r.ts, last_seen=r.last_seen, count=r.count, resolved_at=r.resolved_at,
+                     acknowledged_at=r.acknowledged_at)
+        )  # fmt: skip
         for r in db.execute(ALERTS_SQL, p)
     ]
     return [

@@ -23,6 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from app.alerts import AlertRecord
 from app.events import Alert, CameraStatus, EventBus, FrameStats
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ MAX_DISPLAY_FPS = 15.0
 class EngineBridge(QObject):
     camera_status = Signal(object)  # app.events.CameraStatus, latest per camera
     frame_stats = Signal(object)  # app.events.FrameStats, latest per camera
-    alert = Signal(object)  # app.events.Alert
+    alert = Signal(object)  # app.events.Alert (a notice), app.alerts.AlertRecord (a rule's)
     vision_event = Signal(object)  # LineCross, ZoneEnter, Occupancy, ...
     display_tick = Signal(int, int)  # (phase, phases): pull frames for that group of tiles
 
@@ -116,7 +117,7 @@ class EngineBridge(QObject):
             self.latest_stats[f.camera] = f
             self.frame_stats.emit(f)
         for ev in events:
-            if isinstance(ev, Alert):
+            if isinstance(ev, Alert | AlertRecord):
                 self.alert.emit(ev)
             else:
                 self.vision_event.emit(ev)

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFrame,
@@ -26,10 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.alerts import AlertRecord
 from app.config import AppConfig
 from app.events import CAMERA_DOWN, Alert, CameraStatus, Occupancy
 from app.ui import style
-from app.ui.dashboard_data import DWELL_BINS_S, AlertItem, DashboardData
+from app.ui.alerts_panel import AlertsPanel
+from app.ui.dashboard_data import DWELL_BINS_S, DashboardData
 from app.ui.dashboard_widgets import (
     ChartCard,
     Kpi,
@@ -53,12 +55,9 @@ EMPTY_DWELL = (
     "in as people come and go."
 )
 EMPTY_ZONES = "No zone visits yet today. Zones you draw are listed here with their mean dwell time."
-EMPTY_ALERTS = "No alerts. Cameras going offline and zones over their capacity show up here."
 
 
 class DashboardView(QWidget):
-    acknowledge_requested = Signal(str, str)  # alert id, who or what acknowledged it
-
     def __init__(
         self, loader: Callable[[], DashboardData] | None = None, parent: QWidget | None = None
     ) -> None:
@@ -70,10 +69,8 @@ class DashboardView(QWidget):
         # (camera, zone) of the settings' zones: whether each is in the head count; None:
         # not known yet (every zone counts)
         self.zones: dict[tuple[str, str], bool] | None = None
-        self.live_alerts: dict[str, AlertItem] = {}
-        self.acked: set[str] = set()
         self.store_name = ""
-        self.tz: ZoneInfo | None = None
+        self._tz: ZoneInfo | None = None
         self._build()
         self.timer = QTimer(self)
         self.timer.setInterval(5000)
@@ -138,9 +135,8 @@ class DashboardView(QWidget):
         grid.addWidget(self.c_dwell, 1, 1)
         grid.addWidget(zones_card, 2, 0)
         alerts_card, al = card("Alerts")
-        self.alert_rows = QVBoxLayout()
-        self.alert_rows.setSpacing(6)
-        al.addLayout(self.alert_rows)
+        self.alerts = AlertsPanel()
+        al.addWidget(self.alerts)
         al.addStretch(1)
         grid.addWidget(alerts_card, 2, 1)
         lay.addLayout(grid)
@@ -166,11 +162,8 @@ class DashboardView(QWidget):
             self.live_occupancy[key] = event.count
             self._show_occupancy()
 
-    def on_alert(self, alert: Alert) -> None:
-        self.live_alerts[alert.id] = AlertItem(
-            alert.id, alert.kind, alert.message, alert.camera, alert.zone, alert.ts
-        )
-        self._show_alerts()
+    def on_alert(self, alert: Alert | AlertRecord) -> None:
+        self.alerts.on_alert(alert)
 
     def on_camera_status(self, status: CameraStatus) -> None:
         """A camera that is down no longer counts towards "in the store now"."""
@@ -243,7 +236,18 @@ class DashboardView(QWidget):
         self._plot_occupancy(d)
         self._plot_dwell(d)
         self._show_zones(d)
-        self._show_alerts()
+        if data is not None:
+            self.alerts.set_stored(data.alerts)
+
+    @property
+    def tz(self) -> ZoneInfo | None:
+        """The store's time zone (its times are the store's, whatever the machine's)."""
+        return self._tz
+
+    @tz.setter
+    def tz(self, tz: ZoneInfo | None) -> None:
+        self._tz = tz
+        self.alerts.tz = tz
 
     def _plot_footfall(self, d: DashboardData) -> None:
         c = self.c_footfall
@@ -351,59 +355,11 @@ class DashboardView(QWidget):
             row.addStretch(1)
             self.zone_rows.addLayout(row)
 
-    def _show_alerts(self) -> None:
-        _clear(self.alert_rows)
-        items = {a.id: a for a in (self.data.alerts if self.data else [])}
-        items.update(self.live_alerts)
-        shown = [a for a in sorted(items.values(), key=lambda a: -a.ts) if a.id not in self.acked][
-            :12
-        ]
-        if not shown:
-            lab = QLabel(EMPTY_ALERTS)
-            lab.setObjectName("EmptyState")
-            lab.setWordWrap(True)
-            self.alert_rows.addWidget(lab)
-            return
-        for a in shown:
-            row = QHBoxLayout()
-            dot = QLabel("●")
-            dot.setStyleSheet(f"color:{style.BAD if a.kind == 'camera_offline' else style.WARN};")
-            at = datetime.fromtimestamp(a.ts, self.tz).strftime("%H:%M")
-            text = QLabel(f"<b>{at}</b>  {a.message}")
-            text.setWordWrap(True)
-            ack = QPushButton("Acknowledge")
-            ack.setProperty("alert_id", a.id)
-            ack.clicked.connect(lambda _=False, i=a.id: self.acknowledge(i))
-            row.addWidget(dot)
-            row.addWidget(text, 1)
-            row.addWidget(ack)
-            self.alert_rows.addLayout(row)
-
     def acknowledge(self, alert_id: str, who: str = "desktop") -> None:
-        self.acked.add(alert_id)
-        self.live_alerts.pop(alert_id, None)
-        self._show_alerts()
-        self.acknowledge_requested.emit(alert_id, who)
-
-    def close_camera_alerts(self, camera: str, why: str) -> None:
-        """A camera is back (or gone): its "offline" alerts are over, so they leave the
-        list, acknowledged by `why`."""
-        items = [*(self.data.alerts if self.data else []), *self.live_alerts.values()]
-        for a in items:
-            if a.kind == "camera_offline" and a.camera == camera and a.id not in self.acked:
-                self.acknowledge(a.id, why)
+        self.alerts.acknowledge(alert_id, who)
 
     def visible_alert_ids(self) -> list[str]:
-        ids = []
-        for i in range(self.alert_rows.count()):
-            item = self.alert_rows.itemAt(i)
-            lay = item.layout() if item is not None else None
-            if lay is not None:
-                last = lay.itemAt(lay.count() - 1)
-                w = last.widget() if last is not None else None
-                if w is not None and w.property("alert_id"):
-                    ids.append(str(w.property("alert_id")))
-        return ids
+        return self.alerts.visible_alert_ids()
 
 
 def _clear(layout: Any) -> None:

@@ -1,25 +1,33 @@
 """What the dashboard shows, read from the store (in a worker thread, never the GUI's).
 
-Entries, passers-by, capture rate, footfall per hour and alerts come from the store's
+Entries, passers-by, capture rate and footfall per hour come from the store's
 report functions (`app.store.reports`, over the 15-minute rollups); exits and hourly
 occupancy peaks are read here from the rollups; dwell (the mean, per zone, the
 histogram) from today's visit rows, so that the three agree on how many visits there
-were. Days are the store's local days (its time zone).
+were. Days are the store's local days (its time zone). The open alerts come from
+`app.store.alert_log`.
 """
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.config import AppConfig
-from app.store import reports
-from app.store.models import AlertRow, Rollup, ZoneVisit
+from app.store import alert_log, reports
+from app.store.alert_log import Acknowledged, list_alerts
+from app.store.models import Rollup, ZoneVisit
+from app.sync.store_protocol import StoreLike
+
+if TYPE_CHECKING:
+    from app.store.db import Store
 
 DWELL_BINS_S = [0, 10, 30, 60, 120, 300, 600, 1200, 1800]
 
@@ -31,7 +39,9 @@ class AlertItem:
     message: str
     camera: str
     zone: str
-    ts: float
+    ts: float  # when it opened
+    acknowledged: bool = False
+    count: int = 1
 
 
 @dataclass
@@ -129,19 +139,27 @@ def load_dashboard(store: Any, cfg: AppConfig, now: float | None = None) -> Dash
             total[zone] = total.get(zone, 0.0) + float(d)
             data.visits_by_zone[zone] = data.visits_by_zone.get(zone, 0) + 1
         data.dwell_by_zone = {z: total[z] / n for z, n in data.visits_by_zone.items()}
-        rows = reports.alerts(s, unacknowledged_only=True, limit=50)
-        data.alerts = [AlertItem(a.id, a.kind, a.message, a.camera, a.zone, a.ts) for a in rows]
+        data.alerts = open_alert_items(s)
     return data
 
 
-def acknowledge(store: Any, alert_id: str, who: str = "desktop") -> Any:
-    """Mark an alert acknowledged (store writer thread); returns the Future."""
+def open_alert_items(s: Session) -> list[AlertItem]:
+    """The store's open alerts (for the list and its badge)."""
+    return [
+        AlertItem(a.id, a.kind, a.message, a.camera, a.zone, a.opened_at,
+                  a.acknowledged_at is not None, a.count)
+        for a in list_alerts(s)
+    ]  # fmt: skip
 
-    def work(s: Any) -> bool:
-        row = s.get(AlertRow, alert_id)
-        if row is None:
-            return False
-        row.acknowledged_at, row.acknowledged_by = time.time(), who
-        return True
 
-    return store.writer.submit(work)
+def load_open_alerts(store: StoreLike) -> list[AlertItem]:
+    with store.read_session() as s:
+        return open_alert_items(s)
+
+
+def acknowledge(
+    store: StoreLike, ids: list[str] | None, who: str = "desktop"
+) -> Future[Acknowledged]:
+    """Acknowledge alerts (None: every open one) through the store's writer; the
+    change goes to HQ too."""
+    return alert_log.acknowledge(store, ids, who)

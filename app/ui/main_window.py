@@ -28,14 +28,14 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.config import AppConfig, CameraConfig
-from app.events import Alert, CameraStatus
+from app.events import CameraStatus
 from app.paths import data_dir
 from app.ui import help as help_texts
 from app.ui.bridge import EngineBridge
 from app.ui.camera_dialog import CameraDialog
 from app.ui.camera_wall import CameraWall
 from app.ui.dashboard import DashboardView
-from app.ui.dashboard_data import DashboardData, acknowledge, load_dashboard
+from app.ui.dashboard_data import DashboardData, acknowledge, load_dashboard, load_open_alerts
 from app.ui.dialog_factories import SALES_DIALOGS, DialogContext, Unavailable, reports_view
 from app.ui.engine_host import EngineHost
 from app.ui.ports import StorePort
@@ -59,9 +59,6 @@ def _initial_size() -> QSize:
     return QSize(min(1440, room.width()), min(900, room.height()))
 
 
-OFFLINE_ALERT_AFTER_S = 30.0  # a camera down this long gets an alert
-
-
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -77,9 +74,6 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._getting_started: QMessageBox | None = None  # Help > Getting started
         self._dash_loading = False
-        self._offline: set[str] = set()  # cameras with an alert raised for this outage
-        self._pending: dict[str, QTimer] = {}  # cameras down, their alert not raised yet
-        self._down_status: dict[str, CameraStatus] = {}  # their latest status while down
         self._build()
         self._menus()
         self._wire()
@@ -178,7 +172,9 @@ class MainWindow(QMainWindow):
         w.edit_zones.connect(self.edit_zones)
         w.remove_camera.connect(self.remove_camera)
         self.dashboard.refresh_requested = self.refresh_dashboard
-        self.dashboard.acknowledge_requested.connect(self.acknowledge_alert)
+        self.dashboard.alerts.acknowledge_requested.connect(self.acknowledge_alerts)
+        self.dashboard.alerts.open_count_changed.connect(self.show_alert_badge)
+        self.refresh_alerts()
         self.settings.save_requested.connect(self.save_settings)
         self.status_timer = QTimer(self)
         self.status_timer.setInterval(1000)
@@ -235,38 +231,9 @@ class MainWindow(QMainWindow):
         )
 
     def on_camera_status(self, status: CameraStatus) -> None:
-        """Raise one "camera offline" alert per outage (the store keeps it), once the
-        camera has been down `OFFLINE_ALERT_AFTER_S`: a reconnect that takes a second (a
-        camera's stream restarting) is no outage worth a red line."""
+        """The dashboard's head count leaves out a camera that is down (its "offline"
+        alert comes from the engine's alert rules, app/alert_monitor.py)."""
         self.dashboard.on_camera_status(status)
-        if status.status in ("offline", "auth_failed"):
-            if status.camera not in self._offline and status.camera not in self._pending:
-                timer = QTimer(self)
-                timer.setSingleShot(True)
-                timer.timeout.connect(lambda cam=status.camera: self._raise_offline(cam))
-                self._pending[status.camera] = timer
-                timer.start(int(OFFLINE_ALERT_AFTER_S * 1000))
-            self._down_status[status.camera] = status
-        elif status.status == "live":
-            self._offline.discard(status.camera)
-            self.dashboard.close_camera_alerts(status.camera, "camera back online")
-            self._down_status.pop(status.camera, None)
-            if status.camera in self._pending:
-                self._pending.pop(status.camera).stop()
-
-    def _raise_offline(self, camera: str) -> None:
-        self._pending.pop(camera, None)
-        status = self._down_status.get(camera)
-        if status is None or camera in self._offline:
-            return
-        self._offline.add(camera)
-        why = (
-            "refused the user name or password" if status.status == "auth_failed" else "is offline"
-        )
-        detail = f" ({status.message})" if status.message else ""
-        self.bridge.bus.publish(
-            Alert(kind="camera_offline", message=f"{camera} {why}{detail}", camera=camera)
-        )
 
     def update_status(self) -> None:
         cfg = self.host.cfg
@@ -305,9 +272,26 @@ class MainWindow(QMainWindow):
                 "Saved ✓ — the new detector settings apply when Vitrine restarts"
             )
 
-    def acknowledge_alert(self, alert_id: str, who: str = "desktop") -> None:
+    def acknowledge_alerts(self, ids: list[str] | None, who: str = "desktop") -> None:
         if self.store is not None:
-            acknowledge(self.store, alert_id, who)
+            acknowledge(self.store, ids, who)
+
+    def refresh_alerts(self) -> None:
+        """The store's open alerts (for the badge before the dashboard is opened)."""
+        if self.store is not None:
+            store = self.store
+            self.background.submit(
+                lambda: load_open_alerts(store),
+                self.dashboard.alerts.set_stored,
+                lambda e: log.warning("open alerts could not be read: %s", e),
+            )
+
+    def show_alert_badge(self, count: int) -> None:
+        """The Dashboard page's name carries the number of open alerts nobody has seen."""
+        item = self.nav.item(1)
+        if item is not None:
+            item.setText(f"{PAGES[1]}  ({count})" if count else PAGES[1])
+            item.setToolTip(f"{count} open alert(s) to acknowledge" if count else "")
 
     def _dialog_context(self) -> DialogContext:
         return DialogContext(self.store, self.host.cfg, self.host.lan_server(), self)
@@ -409,7 +393,6 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self.host.apply_config(self.host.cfg.without_camera(name), "camera")
-        self.dashboard.close_camera_alerts(name, "camera removed")
 
     def edit_zones(self, camera: str) -> ZoneEditor | None:
         if not camera:

@@ -1,5 +1,5 @@
 """Settings: store identity, privacy mode, retention, models and execution provider,
-analysis rate. The form is checked against the settings tree (pydantic) on Save; a bad
+analysis rate, alert thresholds. The form is checked against the settings tree (pydantic) on Save; a bad
 value is refused with a message naming the field, and nothing is applied."""
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import AppConfig
+from app.ui.alerts_settings import ALERT_LABELS, AlertsGroup
 from app.ui.wizard import (
     ANON_TEXT,
     RECOGNITION_AVAILABLE,
@@ -47,6 +48,7 @@ FIELD_LABELS = {
     "analysis.detector.model": "People detector",
     "analysis.detector.provider": "Run the detector on",
     "analysis.detector.confidence": "Detection confidence",
+    **ALERT_LABELS,
 }
 PROVIDERS = [
     ("Automatic (the fastest this computer has)", "auto"),
@@ -210,6 +212,8 @@ class SettingsView(QWidget):
         f.addRow("Running on now", self.active)
         f.addRow("Models folder", self.models_dir)
         lay.addWidget(models)
+        self.alerts = AlertsGroup()
+        lay.addWidget(self.alerts)
 
         row = QHBoxLayout()
         self.error = QLabel("")
@@ -252,6 +256,7 @@ class SettingsView(QWidget):
             [k for _, k in PROVIDERS].index(cfg.analysis.detector.provider)
         )
         self.models_dir.setText(cfg.models.dir)
+        self.alerts.set_config(cfg)
         self.error.setText("")
         self.refresh_provider()
 
@@ -283,6 +288,7 @@ class SettingsView(QWidget):
             model=self.model.text().strip(), provider=self.provider_box.currentData()
         )
         data["models"]["dir"] = self.models_dir.text().strip()
+        self.alerts.apply(data["alerts"])
         if not data["analysis"]["detector"]["model"]:
             raise ValueError("People detector: give a model name (e.g. yolox_nano) or a file path")
         try:

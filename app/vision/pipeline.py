@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from app.config import AppConfig
-from app.events import Alert, Event, EventBus, NewVisitor, Occupancy, ZoneEnter
+from app.events import Event, EventBus, NewVisitor, Occupancy, QueueStatus, ZoneEnter
 from app.vision import kernels
 from app.vision.analytics import Analytics, QueueState
 from app.vision.crops import person_crop_jpeg
@@ -40,10 +40,9 @@ from app.vision.zones import ZoneRules, ZoneTracker
 log = logging.getLogger(__name__)
 
 PERSON = 0
-# an over-capacity alert is raised once per episode: the zone must have been back within
-# its capacity this long before the next one (occupancy flickers around the limit as
-# people pass behind each other)
-CAPACITY_REARM_S = 60.0
+# a queue area's status goes on the bus when its length changes, and this often (stream
+# seconds) while someone waits: the alert rules watch the longest wait
+QUEUE_STATUS_EVERY_S = 1.0
 
 
 def _nobody() -> Detections:
@@ -94,7 +93,6 @@ class FrameResult:
     ts: float
     detections: Detections  # tracked people (tracker_id filled)
     events: list[Event]
-    alerts: list[Alert]
     occupancy: dict[str, int]
     line_counts: dict[str, dict[str, int]]
     queues: dict[str, QueueState]
@@ -179,7 +177,7 @@ class CameraPipeline:
         self._visitors: dict[int, tuple[str, float]] = {}  # track -> (visitor id, last t)
         self._announced: set[str] = set()
         self._occupancy: dict[str, int] = {}
-        self._over_since: dict[str, float] = {}  # zone -> last t it was over capacity
+        self._queue_sent: dict[str, tuple[float, int]] = {}  # zone -> (t, length) published
         self.zones: dict[str, ZoneTracker] = {}
         self.lines: dict[str, LineCounter] = {}
         self.entrances: dict[str, EntranceWatcher] = {}
@@ -230,8 +228,7 @@ class CameraPipeline:
             self._build_entrances(cfg)
             self.analytics.queue_zones = {n for n, z in self.zones.items() if z.is_queue}
             self._occupancy = {n: self._occupancy.get(n, 0) for n in self.zones}
-            self._over_since = {n: t for n, t in self._over_since.items() if n in self.zones}
-        self._publish(flushed, [])
+        self._publish(flushed)
         return flushed
 
     def _build_entrances(self, cfg: AppConfig) -> None:
@@ -292,7 +289,8 @@ class CameraPipeline:
             result = self._analyse(frame, stamp, tracked, detector_ms, skipped, origins)
             self._last = stamp
             self.frames += 1
-        self._publish(result.events, result.alerts)
+        self._publish(result.events)
+        self._publish(self._queue_statuses(stamp, result.queues))
         return result
 
     def _visitor_ids(self, tracked: Detections, t: float) -> dict[int, str]:
@@ -327,8 +325,7 @@ class CameraPipeline:
         for entrance in self.entrances.values():
             events.extend(entrance.update(stamp, list(events)))
         events.extend(self._new_visitors(frame, stamp, tracked, events))
-        occ_events, alerts = self._occupancy_changes(stamp)
-        events.extend(occ_events)
+        events.extend(self._occupancy_changes(stamp))
         shape = (int(frame.image.shape[0]), int(frame.image.shape[1]))
         self.analytics.update(stamp.t, points, shape, events)
         held = self._held(stamp.t, tracked)
@@ -339,7 +336,6 @@ class CameraPipeline:
             ts=stamp.ts,
             detections=tracked,
             events=events,
-            alerts=alerts,
             occupancy=dict(self._occupancy),
             line_counts={n: dict(ln.counts) for n, ln in self.lines.items()},
             queues={
@@ -402,38 +398,35 @@ class CameraPipeline:
             )
         return out
 
-    def _occupancy_changes(self, stamp: Stamp) -> tuple[list[Event], list[Alert]]:
+    def _occupancy_changes(self, stamp: Stamp) -> list[Event]:
+        """An Occupancy event per zone whose count changed (the alert rules, app/alerts.py,
+        decide about capacities)."""
         events: list[Event] = []
-        alerts: list[Alert] = []
         for name, zone in self.zones.items():
             now, before = zone.occupancy, self._occupancy.get(name, 0)
             if now != before:
                 self._occupancy[name] = now
                 events.append(stamp.event(Occupancy, zone=name, count=now))
-            alert = self._capacity_alert(name, zone.cfg.capacity, now, stamp)
-            if alert is not None:
-                alerts.append(alert)
-        return events, alerts
+        return events
 
-    def _capacity_alert(self, name: str, cap: int | None, now: int, stamp: Stamp) -> Alert | None:
-        """An alert when `name` goes over its capacity, once per episode: the episode
-        ends after CAPACITY_REARM_S back within capacity."""
-        if cap is None or now <= cap:
-            last = self._over_since.get(name)
-            if last is not None and (cap is None or stamp.t - last >= CAPACITY_REARM_S):
-                del self._over_since[name]
-            return None
-        known = name in self._over_since
-        self._over_since[name] = stamp.t
-        if known:
-            return None
-        return Alert(
-            kind="over_capacity",
-            message=f"{name}: {now} people (capacity {cap})",
-            camera=self.camera,
-            zone=name,
-            ts=stamp.ts,
-        )
+    def _queue_statuses(self, stamp: Stamp, queues: dict[str, QueueState]) -> list[Event]:
+        """QueueStatus of the queue areas whose length changed, or that someone waits in
+        and were last sent QUEUE_STATUS_EVERY_S ago (bus only, not in the frame's events)."""
+        out: list[Event] = []
+        for name, q in queues.items():
+            sent = self._queue_sent.get(name)
+            last_t, last_len = sent if sent is not None else (-1e18, -1)
+            if last_len != q.length or (q.length and stamp.t - last_t >= QUEUE_STATUS_EVERY_S):
+                self._queue_sent[name] = (stamp.t, q.length)
+                out.append(
+                    stamp.event(
+                        QueueStatus,
+                        zone=name,
+                        length=q.length,
+                        longest_wait_s=round(q.longest_wait_s, 1),
+                    )
+                )
+        return out
 
     def flush(self) -> list[Event]:
         """End of stream: everyone still inside exits, open visits close, pending
@@ -450,17 +443,14 @@ class CameraPipeline:
                 events.extend(entrance.flush(stamp))
             for zone in self.zones.values():
                 events.extend(zone.flush(stamp))
-            occ, _ = self._occupancy_changes(stamp)
-            events.extend(occ)
+            events.extend(self._occupancy_changes(stamp))
             for ev in events:
                 self.analytics.on_event(ev)
-        self._publish(events, [])
+        self._publish(events)
         return events
 
-    def _publish(self, events: list[Event], alerts: list[Alert]) -> None:
+    def _publish(self, events: list[Event]) -> None:
         if self.bus is None:
             return
         for ev in events:
             self.bus.publish(ev)
-        for a in alerts:
-            self.bus.publish(a)

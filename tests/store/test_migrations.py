@@ -90,7 +90,7 @@ def _plan(conn: Connection, sql: str) -> str:
 
 def test_revision_files_form_one_chain() -> None:
     chain = [s.revision for s in reversed(list(migrate.script().walk_revisions()))]
-    assert chain == migrate.known_revisions() == ["0001", "0002", "0003"]
+    assert chain == migrate.known_revisions() == ["0001", "0002", "0003", "0004"]
     assert migrate.script().get_current_head() == migrate.head_revision()
 
 
@@ -101,7 +101,7 @@ def test_upgrade_first_to_head_and_back_to_base(db_path: Path) -> None:
         assert "updated_at" not in {c["name"] for c in inspect(conn).get_columns("rollups")}
         _seed_0001(conn)
         migrate.upgrade(conn, "head")
-        assert _rev(conn) == migrate.head_revision() == "0003"
+        assert _rev(conn) == migrate.head_revision() == "0004"
         row = conn.exec_driver_sql(
             "SELECT entries, exits, dwell_sum_s, updated_at FROM rollups WHERE name = 'till'"
         ).one()
@@ -134,6 +134,30 @@ def test_upgrade_first_to_head_and_back_to_base(db_path: Path) -> None:
         migrate.downgrade(conn, "base")
         assert _rev(conn) is None
         assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+
+
+def test_0004_marks_old_alerts_resolved_and_indexes_open_ones(db_path: Path) -> None:
+    with _admin(db_path) as conn:
+        migrate.upgrade(conn, "0003")
+        conn.exec_driver_sql(
+            "INSERT INTO alerts (id, kind, message, camera, zone, ts, acknowledged_at, "
+            "acknowledged_by) VALUES ('a1', 'over_capacity', 'Shoes: 3 people', 'cam', "
+            "'Shoes', 100.0, NULL, ''), ('a2', 'camera_offline', 'cam is offline', 'cam', '', "
+            "200.0, 250.0, 'desktop')"
+        )
+        migrate.upgrade(conn, "head")
+        rows = conn.exec_driver_sql(
+            "SELECT id, subject, last_seen, count, resolved_at FROM alerts ORDER BY id"
+        ).all()
+        assert [tuple(r) for r in rows] == [
+            ("a1", "Shoes", 100.0, 1, 100.0),
+            ("a2", "cam", 200.0, 1, 250.0),
+        ]
+        plan = _plan(conn, "SELECT id FROM alerts WHERE kind = 'x' AND resolved_at IS NULL")
+        assert "ix_alerts_open" in plan, plan
+        migrate.downgrade(conn, "0003")
+        assert "subject" not in {c["name"] for c in inspect(conn).get_columns("alerts")}
+        assert conn.exec_driver_sql("SELECT count(*) FROM alerts").scalar() == 2
 
 
 def test_models_match_migrations(db_path: Path) -> None:

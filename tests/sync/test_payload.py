@@ -32,6 +32,14 @@ def _objects(node: Any, path: str = "#") -> Iterator[tuple[str, dict[str, Any]]]
             yield from _objects(v, f"{path}/{i}")
 
 
+# fields a store may leave out: added to version 1 later, so that HQ, upgraded first,
+# still takes the rows of stores not upgraded yet
+OPTIONAL = {
+    "#": {"app_version"},
+    "#/$defs/alert": {"subject", "last_seen", "count", "resolved_at"},
+}
+
+
 def test_schema_is_valid_and_closed_everywhere() -> None:
     schema = pl.schema()
     pl.envelope_validator()  # check_schema raises on an invalid schema
@@ -39,7 +47,8 @@ def test_schema_is_valid_and_closed_everywhere() -> None:
     assert len(objects) >= 7  # envelope, row, 5 data kinds
     for path, obj in objects:
         assert obj.get("additionalProperties") is False, f"{path} accepts unknown fields"
-        assert set(obj["required"]) == set(obj["properties"]) - {"app_version"}, path
+        optional = OPTIONAL.get(path, set())
+        assert set(obj["required"]) == set(obj["properties"]) - optional, path
     assert schema["properties"]["schema_version"] == {"const": pl.SCHEMA_VERSION}
     # each row kind's data is checked against its own closed schema
     row = schema["$defs"]["row"]
@@ -198,3 +207,30 @@ def test_wire_rows_are_spliced_verbatim() -> None:
     env = json.loads(pl.envelope_bytes("s", "UTC", BATCH_ID, [pl.wire_row("alert", 1, "{}")], T0))
     assert env["rows"] == [{"kind": "alert", "seq": 1, "data": {}}]
     assert env["schema_version"] == 1 and env["batch_id"] == BATCH_ID
+
+
+ALERT_BEFORE_RULES = {
+    "alert_id": "a-1", "kind": "camera_offline", "camera": "door", "zone": "",
+    "ts": T0, "acknowledged_at": None,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("data", "ok"),
+    [
+        (ALERT_BEFORE_RULES, True),  # a store before the alert rules
+        ({**ALERT_BEFORE_RULES, "subject": "door", "last_seen": T0 + 5, "count": 2,
+          "resolved_at": T0 + 9}, True),
+        ({**ALERT_BEFORE_RULES, "resolved_at": None}, True),  # still open
+        ({**ALERT_BEFORE_RULES, "message": "door is down"}, False),  # no free text
+        ({**ALERT_BEFORE_RULES, "count": 0}, False),
+        ({**ALERT_BEFORE_RULES, "subject": "x" * 81}, False),
+    ],
+)  # fmt: skip
+def test_alert_rows_old_and_new(data: dict[str, Any], ok: bool) -> None:
+    assert (pl.reference_errors(data, "alert") == []) is ok
+    if ok:
+        pl.validate_data("alert", data)
+    else:
+        with pytest.raises(pl.PayloadError):
+            pl.validate_data("alert", data)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app import events as ev
+from app.alerts import AlertOpened, AlertRecord, AlertResolved, AlertUpdated
 from app.config import AppConfig
 from app.store.models import AlertRow
 from app.ui.dashboard import DashboardView
@@ -57,11 +58,7 @@ def seed(store, now: float) -> None:  # noqa: ANN001
             **k, ts=now - 7 * 86400 - 5, entrance="Main", zone="Door", track_id=99, visitor_id=""
         )
     )
-    evs.append(
-        ev.Alert(
-            "over_capacity", "Door: 5 people (capacity 4)", camera="door", zone="Door", ts=now - 10
-        )
-    )
+    evs.append(ev.Alert("lan_unavailable", "Tablets cannot connect: port in use", ts=now - 10))
     store.writer.ingest_many(evs).result(timeout=30)
 
 
@@ -105,14 +102,14 @@ def test_figures_come_from_the_store_and_alerts_can_be_acknowledged(qtbot, store
     assert not view.c_footfall.is_empty and not view.c_dwell.is_empty
     ids = view.visible_alert_ids()
     assert len(ids) == 1
-    with qtbot.waitSignal(view.acknowledge_requested) as sig:
+    with qtbot.waitSignal(view.alerts.acknowledge_requested) as sig:
         view.acknowledge(ids[0])
     assert view.visible_alert_ids() == []
-    assert acknowledge(store, sig.args[0]).result(timeout=10) is True
+    assert acknowledge(store, sig.args[0]).result(timeout=10).ids == ids
     with store.read_session() as s:
         row = s.scalars(select(AlertRow)).one()
-    assert row.acknowledged_at is not None
-    assert load_dashboard(store, CFG, now).alerts == []
+    assert row.acknowledged_at is not None and row.acknowledged_by == "desktop"
+    assert load_dashboard(store, CFG, now).alerts == []  # a notice acknowledged is over
 
 
 def test_live_occupancy_and_alerts_from_the_engine(qtbot) -> None:  # noqa: ANN001
@@ -125,6 +122,45 @@ def test_live_occupancy_and_alerts_from_the_engine(qtbot) -> None:  # noqa: ANN0
     assert view.k_occ.value.text() == "5"
     view.on_alert(ev.Alert("camera_offline", "b is offline", camera="b"))
     assert len(view.visible_alert_ids()) == 1
+
+
+def _rule_alert(cls: type, id_: str, **kw: object) -> AlertRecord:
+    base: dict[str, object] = dict(
+        id=id_, kind="over_capacity", subject="Shoes", message="Shoes: 3 people (capacity 2)",
+        opened_at=time.time(), last_seen=time.time(), zone="Shoes",
+    )  # fmt: skip
+    return cls(**{**base, **kw})  # type: ignore[no-any-return]
+
+
+def test_rule_alerts_live_badge_count_and_acknowledge_all(qtbot) -> None:  # noqa: ANN001
+    from app.ui.dashboard_data import AlertItem
+
+    view = DashboardView()
+    qtbot.addWidget(view)
+    counts: list[int] = []
+    view.alerts.open_count_changed.connect(counts.append)
+    view.alerts.set_stored([AlertItem("s1", "camera_offline", "door is down", "door", "", 1.0)])
+    view.on_alert(_rule_alert(AlertOpened, "r1"))
+    view.on_alert(_rule_alert(AlertOpened, "r2", subject="Bags", message="Bags: 5 people"))
+    assert counts[-1] == 3 and set(view.visible_alert_ids()) == {"s1", "r1", "r2"}
+    view.on_alert(_rule_alert(AlertUpdated, "r1", count=2))  # reopened: still one line
+    assert len(view.visible_alert_ids()) == 3
+    view.on_alert(_rule_alert(AlertResolved, "r2", resolved_at=time.time()))
+    assert counts[-1] == 2 and "r2" not in view.visible_alert_ids()
+    view.alerts.set_stored(  # a store read from before the resolve does not bring it back
+        [AlertItem("s1", "camera_offline", "door is down", "door", "", 1.0),
+         AlertItem("r2", "over_capacity", "Bags: 5 people", "", "Bags", 2.0)]
+    )  # fmt: skip
+    assert set(view.visible_alert_ids()) == {"s1", "r1"}
+    with qtbot.waitSignal(view.alerts.acknowledge_requested) as sig:
+        view.alerts.ack_all.click()
+    assert sorted(sig.args[0]) == ["r1", "s1"] and sig.args[1] == "desktop"
+    assert counts[-1] == 0 and view.visible_alert_ids() == []
+    assert not view.alerts.ack_all.isEnabled()
+    # acknowledged rule alerts stay listed (greyed) until they resolve
+    assert {a.id for a in view.alerts.open_items()} == {"s1", "r1"}
+    view.on_alert(_rule_alert(AlertResolved, "r1", resolved_at=time.time()))
+    assert {a.id for a in view.alerts.open_items()} == {"s1"}
 
 
 def test_alert_times_are_in_the_store_time_zone(qtbot) -> None:  # noqa: ANN001

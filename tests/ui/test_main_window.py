@@ -1,6 +1,6 @@
 """The main window with a scripted engine (fast): add/rename/remove a camera, zone edits
-reaching the engine live and the store with history, lazily loaded dialogs, alerts for
-offline cameras."""
+reaching the engine live and the store with history, lazily loaded dialogs, the engine's
+alerts listed with a badge."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app.config import AppConfig
 from app.engine import TileState
-from app.events import Alert, CameraStatus, EventBus
+from app.events import CameraStatus, EventBus
 from app.store.models import ConfigVersion
 from app.ui import help as help_texts
 from app.ui import main_window as mw
@@ -159,34 +159,55 @@ def test_zone_edits_apply_live_and_counts_show_on_the_tile(qtbot, desktop, store
     editor.reject()
 
 
-def test_offline_camera_raises_one_alert(qtbot, desktop, monkeypatch) -> None:  # noqa: ANN001
-    import app.ui.main_window as mw
+def test_engine_alerts_show_with_a_badge_and_acknowledge_all(qtbot, desktop, store) -> None:  # noqa: ANN001
+    """The engine's alert rules (here the real AlertMonitor on the desktop's bus, as the
+    engine runs it) raise the camera-offline alert; the window lists it, counts it on the
+    Dashboard page, and "Acknowledge all" reaches the store."""
+    from app.alert_monitor import AlertMonitor
+    from app.store.models import AlertRow
 
-    monkeypatch.setattr(mw, "OFFLINE_ALERT_AFTER_S", 0.3)
     win = desktop.window
-    alerts: list[Alert] = []
-    desktop.bus.subscribe(alerts.append, Alert)
-    desktop.bus.publish(CameraStatus("Front", "offline", "stream lost; reconnecting"))
-    qtbot.wait(100)
-    desktop.bus.publish(CameraStatus("Front", "live"))  # back within the grace: no outage
-    qtbot.wait(600)
-    assert alerts == []
-    for _ in range(3):
-        desktop.bus.publish(CameraStatus("Front", "offline", "no route to host"))
-        qtbot.wait(150)
-    qtbot.waitUntil(lambda: len(alerts) == 1, timeout=3000)
-    qtbot.wait(400)
-    assert len(alerts) == 1 and alerts[0].kind == "camera_offline"
-    assert "no route to host" in alerts[0].message
-    qtbot.waitUntil(lambda: len(win.dashboard.visible_alert_ids()) == 1, timeout=3000)
-    desktop.bus.publish(CameraStatus("Front", "live"))  # the outage is over: so is its alert
-    qtbot.waitUntil(lambda: win.dashboard.visible_alert_ids() == [], timeout=3000)
-    assert alerts[0].id in win.dashboard.acked
-    desktop.bus.publish(CameraStatus("Front", "offline"))
-    qtbot.waitUntil(lambda: len(alerts) == 2, timeout=3000)
-    qtbot.waitUntil(lambda: len(win.dashboard.visible_alert_ids()) == 1, timeout=3000)
-    win.remove_camera("Front", confirm=False)  # a removed camera's alert goes too
-    qtbot.waitUntil(lambda: win.dashboard.visible_alert_ids() == [], timeout=3000)
+    cfg = desktop.host.cfg
+    fast = cfg.alerts.model_copy(
+        update={"camera_offline": cfg.alerts.camera_offline.model_copy(update={"delay_s": 0.3})}
+    )
+    store.attach(desktop.bus)
+    monitor = AlertMonitor(cfg.model_copy(update={"alerts": fast}), desktop.bus, store)
+    monitor.start()
+    panel = win.dashboard.alerts
+    try:
+        desktop.bus.publish(CameraStatus("Front", "offline", "stream lost; reconnecting"))
+        qtbot.wait(100)
+        desktop.bus.publish(CameraStatus("Front", "live"))  # back within the delay: no outage
+        qtbot.wait(1500)
+        assert panel.open_items() == [] and win.nav.item(1).text() == "Dashboard"
+        for _ in range(3):
+            desktop.bus.publish(CameraStatus("Front", "offline", "no route to host"))
+            qtbot.wait(150)
+        qtbot.waitUntil(lambda: len(win.dashboard.visible_alert_ids()) == 1, timeout=5000)
+        qtbot.wait(1200)
+        (item,) = panel.open_items()
+        assert item.kind == "camera_offline" and "no route to host" in item.message
+        assert win.nav.item(1).text() == "Dashboard  (1)"
+        panel.ack_all.click()
+        assert win.nav.item(1).text() == "Dashboard"
+
+        def acked() -> bool:
+            with store.read_session() as s:
+                row = s.get(AlertRow, item.id)
+                return row is not None and row.acknowledged_by == "desktop"
+
+        qtbot.waitUntil(acked, timeout=5000)
+        assert [a.id for a in panel.open_items()] == [item.id]  # open until it resolves
+        desktop.bus.publish(CameraStatus("Front", "live"))  # the outage is over: so is its alert
+        qtbot.waitUntil(lambda: panel.open_items() == [], timeout=5000)
+    finally:
+        monitor.stop()
+    store.writer.flush()
+    with store.read_session() as s:
+        row = s.get(AlertRow, item.id)
+        assert row is not None and row.resolved_at is not None
+        assert row.acknowledged_at is not None  # kept through the resolve
 
 
 def test_a_camera_that_is_down_leaves_the_live_head_count(qtbot, desktop) -> None:  # noqa: ANN001

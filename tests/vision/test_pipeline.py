@@ -18,6 +18,7 @@ from app.events import (
     LineCross,
     NewVisitor,
     Occupancy,
+    QueueStatus,
     VisitClosed,
     ZoneEnter,
     ZoneExit,
@@ -161,37 +162,31 @@ def test_visitor_ids_are_random_per_track() -> None:
     assert p2.process(frames(1)[0]).visitor_ids[1] != ids[0][1]  # not derived from anything
 
 
-def test_capacity_alert_when_occupancy_exceeds_it() -> None:
+def test_over_capacity_is_an_occupancy_event_and_no_alert() -> None:
+    """The pipeline reports counts; deciding about capacities is the alert rules' job
+    (app/alerts.py, fed by the engine's alert monitor: tests/test_alert_monitor.py)."""
     two = [Detections.concat([person(1, 100, 100), person(2, 300, 100)])] * 4
     p, seen = make(two)
     for f in frames(4):
         p.process(f)
-    alerts = [e for e in seen if isinstance(e, Alert)]
-    assert [(a.kind, a.zone) for a in alerts] == [("over_capacity", "shop")]
+    assert not [e for e in seen if isinstance(e, Alert)]
+    assert [(e.zone, e.count) for e in seen if isinstance(e, Occupancy)][-1] == ("shop", 2)
 
 
-def test_capacity_alert_once_per_episode_while_occupancy_flickers() -> None:
-    """2 people in a zone for 1, the second lost from view now and then long enough to
-    drop out of the zone (occupancy 2 -> 1 -> 2 ...): one episode, one alert; back
-    within capacity for CAPACITY_REARM_S re-arms it."""
-    from app.vision import pipeline as pl
-
-    two = Detections.concat([person(1, 100, 100), person(2, 300, 100)])
-    one = person(1, 100, 100)
-    config = parse_config(CFG)
-    gone = int(pl.track_end_s(config) / 0.2) + 3  # frames are 0.2 s apart
-    rearm = int(pl.CAPACITY_REARM_S / 0.2)
-    flicker = [two] * 3 + [one] * gone
-    script = flicker * 3 + [one] * rearm + [two] * 3
-    p, seen = make(script)
+def test_queue_status_on_the_bus_when_the_length_changes_and_each_second() -> None:
+    cfg = {**CFG, "zones": [{**CFG["zones"][0], "kind": "queue"}]}
+    script = [person(1, 100, 100)] * 12 + [Detections.empty()] * 30
+    p, seen = make(script, cfg)
     results = [p.process(f) for f in frames(len(script))]
-    occupancy = [r.occupancy["shop"] for r in results]
-    assert occupancy.count(2) >= 9 and 1 in occupancy[3 : len(flicker)]  # it did flicker
-    alerts = [e for e in seen if isinstance(e, Alert)]
-    assert [a.zone for a in alerts] == ["shop", "shop"]
-    second = [r.frame_index for r in results if r.alerts][1]
-    assert second > len(flicker) * 3 + rearm - 1
-    assert alerts[0].message == "shop: 2 people (capacity 1)"
+    statuses = [e for e in seen if isinstance(e, QueueStatus)]
+    assert statuses and all(e.zone == "shop" for e in statuses)
+    assert not [e for r in results for e in r.events if isinstance(e, QueueStatus)]
+    waiting = [e for e in statuses if e.length == 1]
+    # frames are 0.2 s apart: one status when the person joins, then about one a second
+    assert 2 <= len(waiting) <= 4
+    assert waiting[-1].longest_wait_s > waiting[0].longest_wait_s
+    assert statuses[-1].length == 0 and statuses[-1].t > waiting[-1].t
+    assert len([e for e in statuses if e.length == 0]) == 1  # nobody waits: no repeats
 
 
 def test_motion_gate_skip_keeps_tracks_without_detecting() -> None:
