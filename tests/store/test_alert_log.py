@@ -7,12 +7,12 @@ import json
 
 from sqlalchemy import select
 
+from app import wire as payload
 from app.alerts import AlertOpened, AlertResolved, AlertUpdated
 from app.events import Alert
 from app.store import alert_log
 from app.store.db import Store
 from app.store.models import AlertRow, OutboxRow
-from app.sync import payload
 
 T0 = 1_780_000_000.0
 
