@@ -10,7 +10,12 @@ Webhook: the POS posts a JSON body with `X-Vitrine-Timestamp: <epoch seconds>` a
 `X-Vitrine-Signature: sha256=<hex>`, the HMAC-SHA256 with the store's secret of
 `<timestamp>.<raw body>` (the timestamp is signed so that it cannot be refreshed on a
 captured request). A timestamp more than 5 minutes away is stale. A transaction id
-already recorded is answered 'duplicate' and adds nothing. Rejections go to audit_log.
+already recorded is answered 'duplicate' and adds nothing. A rejected request writes
+nothing to the store (the LAN server counts rejections in memory).
+
+Sale times, from a file or the webhook, must lie within the last `MAX_SALE_AGE_DAYS`
+days and at most `MAX_SALE_AHEAD_S` ahead of now (`sale_time_problem`): year 0001 or
+9999, epoch 0 or a time in milliseconds is a mistake, not a sale.
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ import math
 import queue
 import re
 import secrets
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,6 +57,8 @@ SIGNATURE_HEADER = "X-Vitrine-Signature"
 TIMESTAMP_HEADER = "X-Vitrine-Timestamp"
 TOLERANCE_S = 300.0
 SECRET_KEY = "pos.webhook_secret"
+MAX_SALE_AGE_DAYS = 730  # two years back: last year's sales compare with this year's
+MAX_SALE_AHEAD_S = 86400.0  # a day ahead: a POS clock or time zone off by hours
 _BARCODE = re.compile(r"^[\x21-\x7E]{1,64}$")
 
 PosImportError = CsvRefused  # refused file: nothing imported
@@ -200,6 +208,21 @@ def parse_time(text: str, tz: ZoneInfo, fmt: str | None = None) -> float:
     return d.timestamp()
 
 
+def sale_time_problem(ts: float, now: float) -> str:
+    """Why a sale time is refused, for the person who wrote it ('' when it is fine)."""
+    if not math.isfinite(ts):
+        return "the time of sale is not a number"
+    when = datetime.fromtimestamp(min(max(ts, -6e10), 2.5e11), UTC).strftime("%Y-%m-%d %H:%M")
+    if ts < now - MAX_SALE_AGE_DAYS * 86400.0:
+        return (
+            f"the time of sale ({when} UTC) is more than {MAX_SALE_AGE_DAYS // 365} years "
+            "ago: check the date and its format"
+        )
+    if ts > now + MAX_SALE_AHEAD_S:
+        return f"the time of sale ({when} UTC) is in the future: check the date and its format"
+    return ""
+
+
 _NOT_DIGITS = re.compile(r"[\s\u00a0\u202f$€£¥]")  # spaces (thousands) and currency signs
 _NUMBER = re.compile(r"[+-]?(\d[\d.,]*|[.,]\d+)")
 
@@ -259,9 +282,14 @@ def parse_amount(text: str, decimal: str | None = None, what: str = "amount") ->
 
 
 def validate_rows(
-    table: CsvTable, mapping: PosMapping, tz: ZoneInfo, time_format: str | None = None
+    table: CsvTable,
+    mapping: PosMapping,
+    tz: ZoneInfo,
+    time_format: str | None = None,
+    now: float | None = None,
 ) -> tuple[list[PosRow], list[RowError]]:
     cols = require_columns(table, mapping.as_dict())
+    now = time.time() if now is None else now
     rows: list[PosRow] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
@@ -287,6 +315,7 @@ def validate_rows(
             when = f"{when} {cell(fields, cols['time_of_day'])}"
         try:
             ts = parse_time(when, tz, time_format)
+            reason = reason or sale_time_problem(ts, now)
         except (ValueError, OverflowError, OSError):
             reason = reason or f"time {when!r} is not a date and time" + (
                 f" in the chosen format ({time_format})"
@@ -364,6 +393,7 @@ def import_pos_csv(
     encoding: str = "utf-8",
     time_format: str | None = None,
     link_window_s: float = DEFAULT_WINDOW_S,
+    now: float | None = None,
 ) -> Iterator[ImportProgress]:
     """Import a POS CSV export, yielding progress; the last item carries the result.
     Raises PosImportError (one line) for a refused file: nothing is written then."""
@@ -372,7 +402,7 @@ def import_pos_csv(
     zone = ZoneInfo(tz)
     total = len(table.rows)
     yield ImportProgress("validate", 0, total)
-    rows, errors = validate_rows(table, mapping, zone, time_format)
+    rows, errors = validate_rows(table, mapping, zone, time_format, now)
     result = ImportResult(table.path.name, total, errors=errors)
     yield ImportProgress("validate", total, total)
     progress: queue.Queue[int] = queue.Queue()
@@ -422,32 +452,45 @@ def sign_webhook(secret: str, body: bytes, timestamp: str) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def verify_webhook(
-    secret: str,
-    body: bytes,
-    timestamp: str | None,
-    signature: str | None,
-    now: float,
-    tolerance_s: float = TOLERANCE_S,
-) -> None:
+def check_webhook_headers(timestamp: str | None, signature: str | None, now: float) -> float:
+    """The signed timestamp, if the headers are there and it is fresh (no body needed)."""
     if not signature or not timestamp:
         raise WebhookRejected("missing signature or timestamp header")
     try:
         ts = float(timestamp)
     except ValueError:
         raise WebhookRejected("timestamp header is not a number") from None
-    if not math.isfinite(ts) or abs(now - ts) > tolerance_s:
+    if not math.isfinite(ts) or abs(now - ts) > TOLERANCE_S:
         raise WebhookRejected("stale timestamp (more than 5 minutes away)")
+    return ts
+
+
+def verify_webhook(
+    secret: str,
+    body: bytes,
+    timestamp: str | None,
+    signature: str | None,
+    now: float,
+) -> None:
+    check_webhook_headers(timestamp, signature, now)
+    assert timestamp is not None and signature is not None
     if not hmac.compare_digest(sign_webhook(secret, body, timestamp), signature.strip()):
         raise WebhookRejected("bad signature")
 
 
-def webhook_secret(store: StoreLike) -> str:
-    """The store's webhook secret, made on first use."""
+def read_webhook_secret(store: StoreLike) -> str | None:
+    """The store's webhook secret, None if none was made yet (a read only: what an
+    unauthenticated request may do)."""
     with store.read_session() as s:
         row = s.get(Setting, SECRET_KEY)
-        if row is not None:
-            return str(row.value).strip('"')
+        return None if row is None else str(row.value).strip('"')
+
+
+def webhook_secret(store: StoreLike) -> str:
+    """The store's webhook secret, made on first use."""
+    found = read_webhook_secret(store)
+    if found is not None:
+        return found
 
     def _make(s: Session) -> str:
         row = s.get(Setting, SECRET_KEY)
@@ -468,22 +511,6 @@ def rotate_webhook_secret(store: StoreLike) -> str:
 
     write(store, _rotate)
     return new
-
-
-def log_rejection(store: StoreLike, client: str, reason: str) -> None:
-    log.warning("POS webhook from %s rejected: %s", client, reason)
-
-    def _audit(s: Session) -> None:
-        s.add(
-            AuditLog(
-                actor=f"pos-webhook {client}"[:120],
-                action="reject",
-                target="pos_webhook",
-                detail=reason,
-            )
-        )
-
-    store.writer.submit(_audit)
 
 
 def record_webhook(

@@ -175,7 +175,7 @@ def test_imported_purchase_links_to_earlier_service(
         "C,1970-01-02T03:46:39+00:00,111,7\n",
         encoding="utf-8",
     )
-    r = _run(store, f, PosMapping("Receipt", "Sold at", "EAN", "Amount"))
+    r = _run(store, f, PosMapping("Receipt", "Sold at", "EAN", "Amount"), now=100000.0)
     assert r.imported == 3 and r.linked == 1
     with store.read_session() as s:
         links = dict(s.execute(select(Purchase.transaction_id, Purchase.session_id)).all())

@@ -30,6 +30,7 @@ from app.store.models import (
 )
 from app.sync.lan import scans
 from app.sync.lan.auth import PairingCodes, RateLimiter, hash_token, new_token, verify_pin
+from app.sync.lan.guard import PairingGuard
 from app.sync.lan.live import LiveHub
 from app.sync.linking import relink_for_scans
 from app.sync.store_protocol import StoreLike, write
@@ -175,9 +176,11 @@ class TabletService:
         link_window_s: float = 7200.0,
         codes: PairingCodes | None = None,
         limiter: RateLimiter | None = None,
+        guard: PairingGuard | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store, self.hub, self.store_name = store, hub, store_name
+        self.guard = guard or PairingGuard(clock=clock)
         self.link_window_s = link_window_s
         self.codes = codes or PairingCodes(clock=clock)
         self.limiter = limiter or RateLimiter(clock=clock)
@@ -200,9 +203,22 @@ class TabletService:
 
     # --- pairing -----------------------------------------------------------------------
 
-    def pairing_people(self, code: str) -> list[dict[str, Any]]:
+    def check_code(self, code: str, ip: str) -> None:
+        """Refuse a wrong pairing code (401), or any code from a client (or, during a
+        guessing flood, everyone) that tried too many wrong ones (429)."""
+        wait = self.guard.retry_after(ip)
+        if wait > 0:
+            raise ApiError(
+                429,
+                f"Too many wrong pairing codes. Try again in {_minutes(wait)}.",
+                {"Retry-After": str(int(wait) + 1)},
+            )
         if not self.codes.is_valid(code):
+            self.guard.wrong_code(ip)
             raise ApiError(401, "this pairing code is wrong or has expired: ask for a new one")
+
+    def pairing_people(self, code: str, ip: str = "?") -> list[dict[str, Any]]:
+        self.check_code(code, ip)
         with self.store.read_session() as s:
             rows = s.execute(
                 select(Salesperson.id, Salesperson.name)
@@ -221,8 +237,7 @@ class TabletService:
                 "code from your manager if this one has expired.",
                 {"Retry-After": str(int(wait) + 1)},
             )
-        if not self.codes.is_valid(code):
-            raise ApiError(401, "this pairing code is wrong or has expired: ask for a new one")
+        self.check_code(code, ip)
         with self.store.read_session() as s:
             sp = s.get(Salesperson, salesperson_id)
             ok = sp is not None and sp.active and verify_pin(sp.pin_hash, pin)
@@ -232,6 +247,8 @@ class TabletService:
             log.info("wrong PIN for salesperson %s from %s", salesperson_id, ip)
             raise ApiError(401, "wrong name or PIN")
         self.limiter.success(*keys)
+        if not self.codes.take(code):  # another tablet used it meanwhile
+            raise ApiError(401, "this pairing code is wrong or has expired: ask for a new one")
         token = new_token()
         device = PairedDevice(
             salesperson_id=salesperson_id,
@@ -371,6 +388,27 @@ class TabletService:
         if zone not in ctx.zones:
             raise ApiError(403, f"zone {zone!r} is not assigned to {ctx.salesperson_name}")
 
+    def check_visitor(self, zone: str, visitor_id: str) -> None:
+        """A service is started on a customer of its zone: one the live list has in it,
+        or one the store saw in it lately (an action queued offline). A customer seen
+        only in other zones is refused (403), one never seen 404."""
+        if self.hub.customer(zone, visitor_id) is not None:
+            return
+        since = self._clock() - MAX_PAST_S
+        with self.store.read_session() as s:
+            seen = set(
+                s.execute(
+                    select(ZoneVisit.zone)
+                    .where(ZoneVisit.visitor_id == visitor_id, ZoneVisit.enter_ts > since)
+                    .distinct()
+                ).scalars()
+            )
+        if zone in seen:
+            return
+        if seen or self.hub.zones_of(visitor_id):
+            raise ApiError(403, f"this customer is not in zone {zone!r}")
+        raise ApiError(404, "no such customer in this zone")
+
     def present_customers(
         self, max_age_s: float = 7200.0, limit: int = 500
     ) -> list[tuple[str, str, str, float, bytes | None]]:
@@ -422,6 +460,8 @@ class TabletService:
         self, ctx: DeviceCtx, session_id: str, zone: str, visitor_id: str, ts: float | None
     ) -> dict[str, Any]:
         self.check_zone(ctx, zone)
+        if visitor_id:
+            self.check_visitor(zone, visitor_id)
         started = self.client_ts(ts)
 
         def _start(s: Session) -> dict[str, Any]:
