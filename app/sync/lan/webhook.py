@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from app.sync import pos
 from app.sync.lan import api
@@ -109,5 +110,13 @@ def add_route(
                 raise ValueError(problem)
             return await c.run(pos.record_webhook, store, payload, window_s)
         except ValueError as exc:
-            msg = str(exc).splitlines()[0][:200]
-            return JSONResponse({"detail": f"invalid purchase: {msg}"}, status_code=422)
+            return JSONResponse({"detail": f"invalid purchase: {_why(exc)}"}, status_code=422)
+
+
+def _why(exc: ValueError) -> str:
+    """One line: the first problem of a validation error ('ts: Input should be ...')."""
+    if isinstance(exc, ValidationError) and exc.errors():
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        return f"{where}: {first.get('msg', 'invalid')}"[:200]
+    return str(exc).splitlines()[0][:200]
