@@ -208,11 +208,15 @@ def parse_time(text: str, tz: ZoneInfo, fmt: str | None = None) -> float:
     return d.timestamp()
 
 
+_FIRST_DAY, _LAST_DAY = -62135596800.0, 253402300799.0
+
+
 def sale_time_problem(ts: float, now: float) -> str:
     """Why a sale time is refused, for the person who wrote it ('' when it is fine)."""
     if not math.isfinite(ts):
         return "the time of sale is not a number"
-    when = datetime.fromtimestamp(min(max(ts, -6e10), 2.5e11), UTC).strftime("%Y-%m-%d %H:%M")
+    shown = min(max(ts, _FIRST_DAY), _LAST_DAY)  # what datetime can show (years 1 to 9999)
+    when = datetime.fromtimestamp(shown, UTC).isoformat(sep=" ", timespec="minutes")[:16]
     if ts < now - MAX_SALE_AGE_DAYS * 86400.0:
         return (
             f"the time of sale ({when} UTC) is more than {MAX_SALE_AGE_DAYS // 365} years "
