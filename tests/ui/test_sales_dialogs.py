@@ -395,7 +395,8 @@ def test_pairing_dialog_code_qr_devices_and_revoke(qtbot, store: Store, monkeypa
                 json={"code": code, "salesperson_id": sp, "pin": "1234", "label": "iPad 1"},
             )
             token = r.json()["token"]
-            dlg.refresh()
+            dlg._tick()  # a code pairs one tablet: the dialog says so and lists it
+            assert "paired a tablet: press New code" in dlg.expiry.text()
             assert dlg.table.rowCount() == 1 and dlg.table.item(0, 0).text() == "iPad 1"
             me = {"Authorization": f"Bearer {token}"}
             dlg.table.selectRow(0)
