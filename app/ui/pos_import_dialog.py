@@ -199,8 +199,8 @@ class PosImportDialog(QDialog):
         form.addRow("Address", self.webhook_url)
         form.addRow("Secret", srow)
         hint = QLabel(
-            f"Sign each request: {pos.SIGNATURE_HEADER}: sha256=HMAC(secret, "
-            f"'<{pos.TIMESTAMP_HEADER}>.' + body)"
+            "POST JSON (Content-Type: application/json, at most 256 KB). Sign each request: "
+            f"{pos.SIGNATURE_HEADER}: sha256=HMAC(secret, '<{pos.TIMESTAMP_HEADER}>.' + body)"
         )
         hint.setObjectName("Muted")
         form.addRow("", hint)
