@@ -8,7 +8,9 @@ import json
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -73,6 +75,17 @@ def test_wrong_pairing_codes_get_429_after_the_limit_and_write_nothing(
     good = server.new_pairing_code().code
     assert client.get("/api/v1/pairing", params={"code": good}).status_code == 429
     assert _counts(store) == before
+
+
+def test_concurrent_wrong_codes_cannot_slip_past_the_limit(
+    client: httpx.Client, server: LanServer
+) -> None:
+    def guess(i: int) -> int:
+        return client.get("/api/v1/pairing", params={"code": f"RACE{i:04d}"}).status_code
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = Counter(pool.map(guess, range(160)))
+    assert statuses == {401: guard.PAIR_CLIENT_FAILURES, 429: 160 - guard.PAIR_CLIENT_FAILURES}
 
 
 def test_a_pairing_code_pairs_one_tablet_only(

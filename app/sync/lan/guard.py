@@ -48,6 +48,9 @@ class PairingGuard:
     """Wrong pairing codes, per client and from everyone together (see the module)."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        # held from the check to the count of one attempt: concurrent guesses cannot
+        # slip past a limit that the first of them reaches
+        self.lock = threading.Lock()
         self.per_client = RateLimiter(
             PAIR_CLIENT_FAILURES, PAIR_CLIENT_WINDOW_S, PAIR_CLIENT_LOCK_S, clock, "pairing codes"
         )

@@ -145,15 +145,18 @@ class TabletService:
     def check_code(self, code: str, ip: str) -> None:
         """Refuse a wrong pairing code (401), or any code from a client (or, during a
         guessing flood, everyone) that tried too many wrong ones (429)."""
-        wait = self.guard.retry_after(ip)
+        with self.guard.lock:
+            wait = self.guard.retry_after(ip)
+            valid = wait <= 0 and self.codes.is_valid(code)
+            if wait <= 0 and not valid:
+                self.guard.wrong_code(ip)
         if wait > 0:
             raise ApiError(
                 429,
                 f"Too many wrong pairing codes. Try again in {_minutes(wait)}.",
                 {"Retry-After": str(int(wait) + 1)},
             )
-        if not self.codes.is_valid(code):
-            self.guard.wrong_code(ip)
+        if not valid:
             raise ApiError(401, "this pairing code is wrong or has expired: ask for a new one")
 
     def pairing_people(self, code: str, ip: str = "?") -> list[dict[str, Any]]:
