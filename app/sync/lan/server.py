@@ -50,7 +50,7 @@ Every route needs `Authorization: Bearer <token>` (from pairing), except pairing
 (needs the short pairing code shown on the desktop) and the POS webhook (needs an
 HMAC-SHA256 signature: header `X-Vitrine-Signature: sha256=<hex>` over
 `<X-Vitrine-Timestamp>.<raw body>` with the store's webhook secret; the timestamp must be
-within 5 minutes). Writes are idempotent: sessions by their client-made id, scans by
+within 5 minutes; the body is `application/json`). Writes are idempotent: sessions by their client-made id, scans by
 their idempotency key, purchases by transaction id.
 
 Limits: request bodies of at most 256 KB (413); 10 wrong pairing codes per client in 5
