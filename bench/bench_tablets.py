@@ -85,7 +85,8 @@ def serve(conn: Connection, tablets: int, https: bool, tmp: str) -> None:
             bus.publish(ZoneEnter("cam", time.time(), 0, 0.0, z, k, vid, vid))
             bus.publish(NewVisitor("cam", time.time(), 0, 0.0, z, vid, k, JPEG))
     cert = str(server.cert.cert_path) if server.cert else ""
-    conn.send((server.port, cert, people, server.new_pairing_code().code))
+    codes = [server.new_pairing_code().code for _ in people]  # a code pairs one tablet
+    conn.send((server.port, cert, people, codes))
     while True:
         msg = conn.recv()
         if msg == "stop":
@@ -171,13 +172,18 @@ async def listen(c: httpx.AsyncClient, zone: str, ready: asyncio.Event, st: Stat
 
 
 async def run(
-    args: argparse.Namespace, conn: Connection, port: int, cert: str, people: list[int], code: str
+    args: argparse.Namespace,
+    conn: Connection,
+    port: int,
+    cert: str,
+    people: list[int],
+    codes: list[str],
 ) -> Stats:
     verify: Any = ssl.create_default_context(cafile=cert) if cert else True
     base = f"{'https' if cert else 'http'}://{'localhost' if cert else '127.0.0.1'}:{port}"
     async with httpx.AsyncClient(base_url=base, verify=verify) as c:
         tokens = []
-        for sp in people:
+        for sp, code in zip(people, codes, strict=True):
             r = await c.post(
                 "/api/v1/pairing", json={"code": code, "salesperson_id": sp, "pin": "1234"}
             )
@@ -255,9 +261,9 @@ def main() -> int:
     proc = ctx.Process(target=serve, args=(child, args.tablets, args.https, tmp), name="lan-server")
     proc.start()
     try:
-        port, cert, people, code = parent.recv()
+        port, cert, people, codes = parent.recv()
         with asyncio.Runner(loop_factory=client_loop()) as runner:
-            st = runner.run(run(args, parent, port, cert, people, code))
+            st = runner.run(run(args, parent, port, cert, people, codes))
     finally:
         parent.send("stop")
         parent.recv()

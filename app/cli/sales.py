@@ -362,6 +362,7 @@ def _webhook(store: Any, cfg: AppConfig, args: argparse.Namespace) -> int:
         "sign each request: X-Vitrine-Timestamp: <unix seconds>, X-Vitrine-Signature: "
         "sha256=HMAC-SHA256(secret, timestamp + '.' + body), hex"
     )
+    print("body: JSON with Content-Type: application/json, at most 256 KB")
     return 0
 
 

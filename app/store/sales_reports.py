@@ -421,19 +421,33 @@ def shown_cell(row: Any, name: str) -> Any:
     return value
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP "CSV injection"
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell a spreadsheet shows as text, never runs: a text starting (after spaces)
+    with = + - @ tab or CR gets a leading apostrophe. Numbers are left as they are."""
+    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export_csv(rows: Sequence[Any], path: str | Path, row_type: type | None = None) -> int:
-    """Write report rows (dataclasses of one type) to a UTF-8 CSV; returns rows written."""
+    """Write report rows (dataclasses of one type) to a UTF-8 CSV; returns rows written.
+    Text that a spreadsheet would run as a formula (a product named `=HYPERLINK(...)`)
+    is written with a leading apostrophe (`safe_cell`), the same from the desktop and
+    the command line."""
     kind = row_type or (type(rows[0]) if rows else None)
     if kind is None:
         raise ValueError("an empty report needs its row type to be exported")
     names = [f.name for f in fields(kind)]
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow([HEADERS.get(n, n) for n in names])
+        w.writerow([safe_cell(HEADERS.get(n, n)) for n in names])
         for r in rows:
             d = asdict(r)
             if "conversion" in d and not has_rate(r):
                 d["conversion"] = ""  # no rate: an empty cell, not 0.0
-            w.writerow([d[n] for n in names])
+            w.writerow([safe_cell(d[n]) for n in names])
     log.info("report exported: %s rows to %s", len(rows), path)
     return len(rows)

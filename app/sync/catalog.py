@@ -28,7 +28,7 @@ from app.sync.csvio import (
 )
 from app.sync.lan.auth import hash_pin
 from app.sync.pos import RowError
-from app.sync.pos_parse import file_decimal_mark, parse_amount
+from app.sync.pos_values import file_decimal_mark, parse_amount
 from app.sync.store_protocol import StoreLike, write
 
 log = logging.getLogger(__name__)

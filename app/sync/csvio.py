@@ -52,26 +52,54 @@ class CsvTable:
         return self.header.index(name)
 
 
+# byte order marks, longest first (the UTF-32 LE mark begins with the UTF-16 LE one)
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32"),
+    (b"\xef\xbb\xbf", "utf-8", "UTF-8"),
+    (b"\xff\xfe", "utf-16-le", "UTF-16"),
+    (b"\xfe\xff", "utf-16-be", "UTF-16"),
+)
+_WIDE = ("utf-16", "utf-32", "utf16", "utf32", "ucs-2", "ucs2")
+
+
+def _bom(data: bytes) -> tuple[str, str, int] | None:
+    """(codec, label, length) of the byte order mark `data` starts with, if any."""
+    for mark, codec, label in _BOMS:
+        if data.startswith(mark):
+            return codec, label, len(mark)
+    return None
+
+
 def _decode(data: bytes, name: str, encoding: str) -> str:
-    head = data[:65536]
+    """The file's text. A byte order mark says the encoding (Excel's "Unicode text" is
+    UTF-16 with one); UTF-16/32 text is decoded before the binary check, since every
+    other byte of it is zero."""
     for magic, what in _BINARY_MAGIC.items():
         if data.startswith(magic):
             raise CsvRefused(f"{name} is not a CSV file: it is {what}")
-    if b"\x00" in head:
-        raise CsvRefused(f"{name} is not a CSV text file (it contains binary data)")
     enc = encoding.lower().replace("_", "-")
-    if enc in ("utf-8", "utf8") and data.startswith(b"\xef\xbb\xbf"):
-        enc = "utf-8-sig"
+    bom = _bom(data)
+    if bom is not None:
+        enc, shown_enc, skip = bom
+        data, encoding = data[skip:], shown_enc
+    elif not enc.startswith(_WIDE) and b"\x00" in data[:65536]:
+        raise CsvRefused(f"{name} is not a CSV text file (it contains binary data)")
     try:
-        return data.decode(enc)
+        text = data.decode(enc)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
+        if enc.startswith(_WIDE):
+            line = data[: exc.start].decode(enc, "replace").count("\n") + 1
         raise CsvRefused(
             f"{name} is not {encoding} text (bad byte at line {line}): "
             "save it as 'CSV UTF-8' or choose its encoding"
         ) from None
     except LookupError:
         raise CsvRefused(f"unknown text encoding {encoding!r}") from None
+    if "\x00" in text[:65536]:
+        raise CsvRefused(f"{name} is not a CSV text file (it contains binary data)")
+    return text
 
 
 def _widths(sample: str, delim: str) -> list[int]:

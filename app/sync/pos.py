@@ -10,7 +10,12 @@ Webhook: the POS posts a JSON body with `X-Vitrine-Timestamp: <epoch seconds>` a
 `X-Vitrine-Signature: sha256=<hex>`, the HMAC-SHA256 with the store's secret of
 `<timestamp>.<raw body>` (the timestamp is signed so that it cannot be refreshed on a
 captured request). A timestamp more than 5 minutes away is stale. A transaction id
-already recorded is answered 'duplicate' and adds nothing. Rejections go to audit_log.
+already recorded is answered 'duplicate' and adds nothing. A rejected request writes
+nothing to the store (the LAN server counts rejections in memory).
+
+Sale times, from a file or the webhook, must lie within the last `MAX_SALE_AGE_DAYS`
+days and at most `MAX_SALE_AHEAD_S` ahead of now (`sale_time_problem`): year 0001 or
+9999, epoch 0 or a time in milliseconds is a mistake, not a sale.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import math
 import queue
 import re
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +48,12 @@ from app.sync.csvio import (
     require_columns,
 )
 from app.sync.linking import DEFAULT_WINDOW_S, link_purchase_rows
-from app.sync.pos_parse import file_decimal_mark, parse_amount, parse_time
+from app.sync.pos_values import MAX_SALE_AGE_DAYS as MAX_SALE_AGE_DAYS
+from app.sync.pos_values import MAX_SALE_AHEAD_S as MAX_SALE_AHEAD_S
+from app.sync.pos_values import TIME_FORMATS as TIME_FORMATS
+from app.sync.pos_values import decimal_mark as decimal_mark
+from app.sync.pos_values import file_decimal_mark, parse_time, sale_time_problem
+from app.sync.pos_values import parse_amount as parse_amount
 from app.sync.store_protocol import StoreLike, write
 
 log = logging.getLogger(__name__)
@@ -162,9 +173,14 @@ def preview(path: str | Path, encoding: str = "utf-8", n: int = 20) -> Preview:
 
 
 def validate_rows(
-    table: CsvTable, mapping: PosMapping, tz: ZoneInfo, time_format: str | None = None
+    table: CsvTable,
+    mapping: PosMapping,
+    tz: ZoneInfo,
+    time_format: str | None = None,
+    now: float | None = None,
 ) -> tuple[list[PosRow], list[RowError]]:
     cols = require_columns(table, mapping.as_dict())
+    now = time.time() if now is None else now
     rows: list[PosRow] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
@@ -190,6 +206,7 @@ def validate_rows(
             when = f"{when} {cell(fields, cols['time_of_day'])}"
         try:
             ts = parse_time(when, tz, time_format)
+            reason = reason or sale_time_problem(ts, now)
         except (ValueError, OverflowError, OSError):
             reason = reason or f"time {when!r} is not a date and time" + (
                 f" in the chosen format ({time_format})"
@@ -267,6 +284,7 @@ def import_pos_csv(
     encoding: str = "utf-8",
     time_format: str | None = None,
     link_window_s: float = DEFAULT_WINDOW_S,
+    now: float | None = None,
 ) -> Iterator[ImportProgress]:
     """Import a POS CSV export, yielding progress; the last item carries the result.
     Raises PosImportError (one line) for a refused file: nothing is written then."""
@@ -275,7 +293,7 @@ def import_pos_csv(
     zone = ZoneInfo(tz)
     total = len(table.rows)
     yield ImportProgress("validate", 0, total)
-    rows, errors = validate_rows(table, mapping, zone, time_format)
+    rows, errors = validate_rows(table, mapping, zone, time_format, now)
     result = ImportResult(table.path.name, total, errors=errors)
     yield ImportProgress("validate", total, total)
     progress: queue.Queue[int] = queue.Queue()
@@ -325,32 +343,45 @@ def sign_webhook(secret: str, body: bytes, timestamp: str) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def verify_webhook(
-    secret: str,
-    body: bytes,
-    timestamp: str | None,
-    signature: str | None,
-    now: float,
-    tolerance_s: float = TOLERANCE_S,
-) -> None:
+def check_webhook_headers(timestamp: str | None, signature: str | None, now: float) -> float:
+    """The signed timestamp, if the headers are there and it is fresh (no body needed)."""
     if not signature or not timestamp:
         raise WebhookRejected("missing signature or timestamp header")
     try:
         ts = float(timestamp)
     except ValueError:
         raise WebhookRejected("timestamp header is not a number") from None
-    if not math.isfinite(ts) or abs(now - ts) > tolerance_s:
+    if not math.isfinite(ts) or abs(now - ts) > TOLERANCE_S:
         raise WebhookRejected("stale timestamp (more than 5 minutes away)")
+    return ts
+
+
+def verify_webhook(
+    secret: str,
+    body: bytes,
+    timestamp: str | None,
+    signature: str | None,
+    now: float,
+) -> None:
+    check_webhook_headers(timestamp, signature, now)
+    assert timestamp is not None and signature is not None
     if not hmac.compare_digest(sign_webhook(secret, body, timestamp), signature.strip()):
         raise WebhookRejected("bad signature")
 
 
-def webhook_secret(store: StoreLike) -> str:
-    """The store's webhook secret, made on first use."""
+def read_webhook_secret(store: StoreLike) -> str | None:
+    """The store's webhook secret, None if none was made yet (a read only: what an
+    unauthenticated request may do)."""
     with store.read_session() as s:
         row = s.get(Setting, SECRET_KEY)
-        if row is not None:
-            return str(row.value).strip('"')
+        return None if row is None else str(row.value).strip('"')
+
+
+def webhook_secret(store: StoreLike) -> str:
+    """The store's webhook secret, made on first use."""
+    found = read_webhook_secret(store)
+    if found is not None:
+        return found
 
     def _make(s: Session) -> str:
         row = s.get(Setting, SECRET_KEY)
@@ -371,22 +402,6 @@ def rotate_webhook_secret(store: StoreLike) -> str:
 
     write(store, _rotate)
     return new
-
-
-def log_rejection(store: StoreLike, client: str, reason: str) -> None:
-    log.warning("POS webhook from %s rejected: %s", client, reason)
-
-    def _audit(s: Session) -> None:
-        s.add(
-            AuditLog(
-                actor=f"pos-webhook {client}"[:120],
-                action="reject",
-                target="pos_webhook",
-                detail=reason,
-            )
-        )
-
-    store.writer.submit(_audit)
 
 
 def record_webhook(

@@ -27,7 +27,7 @@ from app.store.models import Rollup, ZoneVisit
 from app.sync.store_protocol import StoreLike
 
 if TYPE_CHECKING:
-    from app.store.db import Store
+    pass
 
 DWELL_BINS_S = [0, 10, 30, 60, 120, 300, 600, 1200, 1800]
 

@@ -131,7 +131,8 @@ class PairingDialog(QDialog):
                 "private: the store uses a security certificate of its own. It is this "
                 "store's if its fingerprint (SHA-256, in the browser's certificate "
                 f"details) begins with {cert.fingerprint_sha256[:23]}; then choose to "
-                "continue to the site."
+                "continue to the site. To never see the warning again, also after the "
+                f"yearly renewal, install {self.server.url}/ca.crt on the tablet."
             )
         again = QPushButton("New code")
         again.clicked.connect(self.new_code)
@@ -178,6 +179,14 @@ class PairingDialog(QDialog):
         if self.code is None:
             return
         left = self.code.remaining()
+        codes = getattr(self.server, "codes", None)
+        if left > 0 and codes is not None and not codes.is_valid(self.code.code):
+            if self.qr.isEnabled():
+                self.refresh()  # the tablet that used it shows up
+            self.expiry.setText("This code paired a tablet: press New code for the next one.")
+            self.qr.setEnabled(False)
+            self.code_label.setEnabled(False)
+            return
         if left <= 0:
             self.expiry.setText("This code has expired: press New code.")
             self.qr.setEnabled(False)

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.sync import pos, pos_parse
+from app.sync import pos, pos_values
 from app.sync.csvio import read_csv
 from app.sync.store_protocol import StoreLike
 from app.ui.sales_widgets import (
@@ -145,7 +145,7 @@ class PosImportDialog(QDialog):
             form.addRow(label, cb)
             if fld == "time_of_day":  # the date format, below the date and time columns
                 self.time_format = QComboBox()
-                for text, fmt in pos_parse.TIME_FORMATS:
+                for text, fmt in pos_values.TIME_FORMATS:
                     self.time_format.addItem(text, fmt)
                 self.time_format.currentIndexChanged.connect(lambda _: self.errors.setRowCount(0))
                 form.addRow("Date format", self.time_format)
@@ -199,8 +199,8 @@ class PosImportDialog(QDialog):
         form.addRow("Address", self.webhook_url)
         form.addRow("Secret", srow)
         hint = QLabel(
-            f"Sign each request: {pos.SIGNATURE_HEADER}: sha256=HMAC(secret, "
-            f"'<{pos.TIMESTAMP_HEADER}>.' + body)"
+            "POST JSON (Content-Type: application/json, at most 256 KB). Sign each request: "
+            f"{pos.SIGNATURE_HEADER}: sha256=HMAC(secret, '<{pos.TIMESTAMP_HEADER}>.' + body)"
         )
         hint.setObjectName("Muted")
         form.addRow("", hint)

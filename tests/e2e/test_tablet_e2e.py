@@ -280,7 +280,11 @@ def _purchase_links_and_report(server: LanServer, store: Store) -> None:
         r = httpx.post(
             f"{srv.local_url}/api/v1/pos/webhook",
             content=body,
-            headers={pos.TIMESTAMP_HEADER: stamp, pos.SIGNATURE_HEADER: sig},
+            headers={
+                "Content-Type": "application/json",
+                pos.TIMESTAMP_HEADER: stamp,
+                pos.SIGNATURE_HEADER: sig,
+            },
         )
     finally:
         srv.stop()

@@ -22,7 +22,7 @@ from app.sync.pos import (
     import_pos_csv,
     preview,
 )
-from app.sync.pos_parse import TIME_FORMATS, parse_amount
+from app.sync.pos_values import TIME_FORMATS, parse_amount
 from tests.sync.lan_fixtures import seeded, store  # noqa: F401
 
 MAP = PosMapping("Receipt", "Sold at", "EAN", "Amount", "Clerk")
@@ -174,7 +174,7 @@ def test_imported_purchase_links_to_earlier_service(
         "C,1970-01-02T03:46:39+00:00,111,7\n",
         encoding="utf-8",
     )
-    r = _run(store, f, PosMapping("Receipt", "Sold at", "EAN", "Amount"))
+    r = _run(store, f, PosMapping("Receipt", "Sold at", "EAN", "Amount"), now=100000.0)
     assert r.imported == 3 and r.linked == 1
     with store.read_session() as s:
         links = dict(s.execute(select(Purchase.transaction_id, Purchase.session_id)).all())

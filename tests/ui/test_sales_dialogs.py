@@ -395,7 +395,8 @@ def test_pairing_dialog_code_qr_devices_and_revoke(qtbot, store: Store, monkeypa
                 json={"code": code, "salesperson_id": sp, "pin": "1234", "label": "iPad 1"},
             )
             token = r.json()["token"]
-            dlg.refresh()
+            dlg._tick()  # a code pairs one tablet: the dialog says so and lists it
+            assert "paired a tablet: press New code" in dlg.expiry.text()
             assert dlg.table.rowCount() == 1 and dlg.table.item(0, 0).text() == "iPad 1"
             me = {"Authorization": f"Bearer {token}"}
             dlg.table.selectRow(0)
@@ -427,7 +428,7 @@ def test_pos_import_dialog_imports_day_first_dates(qtbot, store: Store, tmp_path
     f.write_text(
         "N° ticket;Date/Heure;Code-barres;Montant;Vendeur\n"
         "T1;04/12/2026 10:00;4006381333931;1.234,50;E100\n"
-        "T2;25/12/2026 18:30;5012345678900;12,00;\n",
+        "T2;25/11/2026 18:30;5012345678900;12,00;\n",  # a past day (at most 1 day ahead)
         encoding="utf-8",
     )
     dlg = PosImportDialog(store)
@@ -446,7 +447,7 @@ def test_pos_import_dialog_imports_day_first_dates(qtbot, store: Store, tmp_path
     assert dlg.last_result.imported == 2 and not dlg.last_result.errors
     with store.read_session() as s:
         got = s.execute(select(Purchase.ts, Purchase.amount).order_by(Purchase.id)).all()
-    assert [tuple(r) for r in got] == [(1796378400.0, 1234.5), (1798223400.0, 12.0)]
+    assert [tuple(r) for r in got] == [(1796378400.0, 1234.5), (1795631400.0, 12.0)]
     dlg.reject()
 
 

@@ -18,9 +18,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.sync.lan import schemas as sc
 from app.sync.lan.service import ApiError, DeviceCtx, TabletService
@@ -35,6 +37,15 @@ SESSION_ID = Annotated[str, Path(pattern=sc.ID_PATTERN)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": sc.Problem, "description": "Missing, wrong or revoked token."},
     403: {"model": sc.Problem, "description": "Not allowed for this salesperson."},
+}
+
+PAIRING_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": sc.Problem, "description": "Wrong or expired pairing code, or wrong PIN."},
+    429: {
+        "model": sc.Problem,
+        "description": "Too many wrong codes or PINs: try again after `Retry-After` seconds.",
+        "headers": {"Retry-After": {"schema": {"type": "string"}}},
+    },
 }
 
 bearer = HTTPBearer(auto_error=False, description="The token received when pairing.")
@@ -97,19 +108,19 @@ def pairing_router() -> APIRouter:
     @r.get(
         "",
         response_model=sc.PairingInfo,
-        responses={401: {"model": sc.Problem}},
+        responses=PAIRING_ERRORS,
         summary="Salespeople to pick from (needs a valid pairing code)",
     )
     async def pairing_info(
-        c: AppCtx, code: Annotated[str, Query(min_length=4, max_length=16)]
+        c: AppCtx, request: Request, code: Annotated[str, Query(min_length=4, max_length=16)]
     ) -> dict:
-        people = await c.run(c.service.pairing_people, code)
+        people = await c.run(c.service.pairing_people, code, _client_ip(request))
         return {"store_name": c.service.store_name, "salespeople": people}
 
     @r.post(
         "",
         response_model=sc.PairResponse,
-        responses={401: {"model": sc.Problem}, 429: {"model": sc.Problem}},
+        responses=PAIRING_ERRORS,
         summary="Pair this device with a salesperson's PIN",
     )
     async def pair(c: AppCtx, body: sc.PairRequest, request: Request) -> dict:
@@ -294,3 +305,10 @@ def install_error_handler(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400:  # FastAPI's "error parsing the body": a 422 like the rest
+            problem = {"loc": ["body"], "msg": "the body is not valid JSON", "type": "json_invalid"}
+            return JSONResponse({"detail": [problem]}, status_code=422)
+        return await http_exception_handler(request, exc)

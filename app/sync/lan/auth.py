@@ -3,7 +3,8 @@ and a rate limiter for wrong PINs.
 
 Pairing: the desktop issues a short code (shown with a QR code) that expires after 5
 minutes; a tablet that knows it may list the salespeople and pair with a salesperson's
-PIN. Pairing gives the device a random token; only its SHA-256 is stored (a 256-bit
+PIN. A code pairs one tablet (it is used up then); wrong codes are rate-limited
+(`app.sync.lan.guard`). Pairing gives the device a random token; only its SHA-256 is stored (a 256-bit
 random token needs no slow hash), so a copy of the database cannot be used to act as a
 tablet. Revoking a device deletes nothing: it stamps `revoked_at`, and the token stops
 working at once.
@@ -107,6 +108,16 @@ class PairingCodes:
                     found = True
             return found
 
+    def take(self, code: str) -> bool:
+        """Use up a valid code (a code pairs one tablet); False if it was not valid."""
+        wanted = normalize_code(code)
+        with self._lock:
+            expires = self._codes.get(wanted)
+            if expires is None or expires <= self._clock():
+                return False
+            del self._codes[wanted]
+            return True
+
     def revoke(self, code: str) -> None:
         with self._lock:
             self._codes.pop(normalize_code(code), None)
@@ -132,7 +143,9 @@ class RateLimiter:
         window_s: float = 300.0,
         lockout_s: float = 300.0,
         clock: Clock = time.time,
+        what: str = "PINs",
     ) -> None:
+        self.what = what
         self.max_failures = max_failures
         self.window_s = window_s
         self.lockout_s = lockout_s
@@ -160,7 +173,9 @@ class RateLimiter:
                 if len(b.failures) >= self.max_failures:
                     b.locked_until = now + self.lockout_s
                     b.failures.clear()
-                    log.warning("too many wrong PINs for %s: locked %.0f s", k, self.lockout_s)
+                    log.warning(
+                        "too many wrong %s for %s: locked %.0f s", self.what, k, self.lockout_s
+                    )
 
     def success(self, *keys: str) -> None:
         with self._lock:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 import secrets
 import socket
 import threading
@@ -24,32 +25,37 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from app.config import LanConfig
 from app.events import EventBus
 from app.paths import RESOURCES_DIR, data_dir
 from app.sync import pos
-from app.sync.lan import admin, api
-from app.sync.lan import schemas as sc
+from app.sync.lan import admin, api, webhook
 from app.sync.lan.auth import PairingCode, PairingCodes, RateLimiter
+from app.sync.lan.guard import AllowHeader, BodyLimit, PairingGuard, Rejections
 from app.sync.lan.live import LiveHub
 from app.sync.lan.service import DeviceInfo, TabletService
-from app.sync.lan.tls import CertInfo, ensure_certificate, local_names
+from app.sync.lan.tls import CertInfo, ensure_certificate, local_names, renewal_due
 from app.sync.store_protocol import StoreLike
 
 log = logging.getLogger(__name__)
 
 TABLET_DIR = RESOURCES_DIR / "tablet"
+RENEW_CHECK_S = 6 * 3600.0  # how often a running server checks its certificate
 DESCRIPTION = """The API of the Vitrine tablet app on the store LAN.
 
 Every route needs `Authorization: Bearer <token>` (from pairing), except pairing itself
 (needs the short pairing code shown on the desktop) and the POS webhook (needs an
 HMAC-SHA256 signature: header `X-Vitrine-Signature: sha256=<hex>` over
 `<X-Vitrine-Timestamp>.<raw body>` with the store's webhook secret; the timestamp must be
-within 5 minutes). Writes are idempotent: sessions by their client-made id, scans by
+within 5 minutes; the body is `application/json`). Writes are idempotent: sessions by their client-made id, scans by
 their idempotency key, purchases by transaction id.
+
+Limits: request bodies of at most 256 KB (413); 10 wrong pairing codes per client in 5
+minutes, or 30 from everyone in a minute, answer 429 with `Retry-After`; a pairing code
+pairs one tablet.
 """
 
 
@@ -97,57 +103,6 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def _webhook_route(app: FastAPI, service: TabletService, store: StoreLike, window_s: float) -> None:
-    body_schema = sc.WebhookPurchase.model_json_schema(ref_template="#/components/schemas/{model}")
-    extra = {
-        "requestBody": {"required": True, "content": {"application/json": {"schema": body_schema}}},
-        "parameters": [
-            {
-                "name": pos.TIMESTAMP_HEADER,
-                "in": "header",
-                "required": True,
-                "schema": {"type": "string"},
-            },
-            {
-                "name": pos.SIGNATURE_HEADER,
-                "in": "header",
-                "required": True,
-                "schema": {"type": "string"},
-            },
-        ],
-    }
-
-    @app.post(
-        "/api/v1/pos/webhook",
-        tags=["pos"],
-        response_model=sc.WebhookResult,
-        responses={401: {"model": sc.Problem}, 422: {"model": sc.Problem}},
-        openapi_extra=extra,
-        summary="A sale from the POS (signed; idempotent by transaction id)",
-    )
-    async def webhook(request: Request, c: api.AppCtx) -> Any:
-        raw = await request.body()
-        ip = request.client.host if request.client else "?"
-        secret = await c.run(pos.webhook_secret, store)
-        try:
-            pos.verify_webhook(
-                secret,
-                raw,
-                request.headers.get(pos.TIMESTAMP_HEADER),
-                request.headers.get(pos.SIGNATURE_HEADER),
-                service.now(),
-            )
-        except pos.WebhookRejected as exc:
-            pos.log_rejection(store, ip, str(exc))
-            return JSONResponse({"detail": f"rejected: {exc}"}, status_code=401)
-        try:
-            payload = sc.WebhookPurchase.model_validate_json(raw)
-            return await c.run(pos.record_webhook, store, payload, window_s)
-        except ValueError as exc:
-            msg = str(exc).splitlines()[0][:200]
-            return JSONResponse({"detail": f"invalid purchase: {msg}"}, status_code=422)
-
-
 def _admin_route(app: FastAPI, token: str, new_code: Callable[[], dict[str, Any]]) -> None:
     """`POST /api/v1/admin/pairing-code`: a new pairing code, for `sales pair` on this
     machine (loopback only, with the token of `app.sync.lan.admin`; not published)."""
@@ -169,6 +124,8 @@ def create_app(
     tablet_dir: Path = TABLET_DIR,
     admin_token: str | None = None,
     new_code: Callable[[], dict[str, Any]] | None = None,
+    rejections: Rejections | None = None,
+    ca_path: Callable[[], Path | None] = lambda: None,
 ) -> FastAPI:
     """The ASGI app (also usable in-process by tests: `httpx.ASGITransport(app)`)."""
     app = FastAPI(
@@ -181,13 +138,24 @@ def create_app(
     )
     app.state.ctx = api.Ctx(service, pool)
     api.install_error_handler(app)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(AllowHeader, methods_of=lambda path: _methods_of(app, path))
     app.add_middleware(SecurityHeaders)
     app.include_router(api.pairing_router())
     app.include_router(api.tablet_router())
     app.include_router(api.sessions_router())
-    _webhook_route(app, service, service.store, link_window_s)
+    webhook.add_route(app, service, link_window_s, rejections or Rejections())
+    _openapi_with_components(app)
     if admin_token is not None and new_code is not None:
         _admin_route(app, admin_token, new_code)
+
+    @app.get("/ca.crt", include_in_schema=False)
+    async def store_ca() -> Response:
+        """The store's CA certificate, for a tablet to install (public, not a secret)."""
+        path = ca_path()
+        if path is None or not path.is_file():
+            return JSONResponse({"detail": "this server has no certificate"}, status_code=404)
+        return Response(path.read_bytes(), media_type="application/x-x509-ca-cert")
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
@@ -196,6 +164,36 @@ def create_app(
     if tablet_dir.is_dir():
         app.mount("/tablet", StaticFiles(directory=tablet_dir, html=True), name="tablet")
     return app
+
+
+def _method_table(app: FastAPI) -> list[tuple[re.Pattern[str], list[str]]]:
+    """(path pattern, methods) of every operation the published document lists."""
+    table = []
+    for path, ops in app.openapi()["paths"].items():
+        pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$")
+        table.append((pattern, sorted(m.upper() for m in ops if m != "parameters")))
+    return table
+
+
+def _methods_of(app: FastAPI, path: str) -> list[str]:
+    """The documented methods of `path` (for a 405's `Allow`), from the OpenAPI document."""
+    table = getattr(app.state, "method_table", None)
+    if table is None:
+        table = app.state.method_table = _method_table(app)
+    return next((methods for pattern, methods in table if pattern.match(path)), [])
+
+
+def _openapi_with_components(app: FastAPI) -> None:
+    """The published document defines the schemas the webhook's body refers to."""
+    default = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            webhook.add_components(default())
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class LanServer:
@@ -221,6 +219,11 @@ class LanServer:
         self.hub = LiveHub(clock=clock)
         self.codes = PairingCodes(clock=clock)
         self.limiter = RateLimiter(clock=clock)
+        self.guard = PairingGuard(clock=clock)
+        self.rejections = Rejections(clock=clock)
+        self._clock = clock
+        self._renew_stop = threading.Event()
+        self._renewer: threading.Thread | None = None
         self.service = TabletService(
             store,
             self.hub,
@@ -228,6 +231,7 @@ class LanServer:
             link_window_s=self.cfg.link_window_min * 60.0,
             codes=self.codes,
             limiter=self.limiter,
+            guard=self.guard,
             clock=clock,
         )
         self.cert: CertInfo | None = None
@@ -252,8 +256,9 @@ class LanServer:
             return
         if not self.cfg.allow_http:
             self.cert = ensure_certificate(
-                self._cert_dir or data_dir() / "tls", self.service.store_name
+                self._cert_dir or data_dir() / "tls", self.service.store_name, now=self._clock()
             )
+        pos.webhook_secret(self.store)  # made now: a webhook request only ever reads it
         self._sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         # inherited by accepted connections: no 40 ms Nagle/delayed-ACK stall between a
@@ -275,6 +280,8 @@ class LanServer:
             link_window_s=self.cfg.link_window_min * 60,
             admin_token=self._admin_token,
             new_code=self._new_code_json,
+            rejections=self.rejections,
+            ca_path=lambda: self.cert.ca_path if self.cert else None,
         )
         config = uvicorn.Config(
             app,
@@ -312,6 +319,12 @@ class LanServer:
             self.stop()
             raise OSError("the LAN server stopped at once (see the log)")
         log.info("LAN server listening on %s", self.url)
+        if self.cert is not None:
+            self._renew_stop.clear()
+            self._renewer = threading.Thread(
+                target=self._renew_loop, name="vitrine-lan-cert", daemon=True
+            )
+            self._renewer.start()
         self._admin_dir = data_dir()
         try:
             admin.write_admin_file(
@@ -331,7 +344,33 @@ class LanServer:
         except Exception:
             log.exception("LAN server crashed")
 
+    def renew_certificate(self) -> bool:
+        """Make the certificate again if it is due (see `tls`) and serve it to new
+        connections at once, without a restart; True if it was renewed."""
+        if self.cert is None or not renewal_due(self.cert, self._clock()):
+            return False
+        cert = ensure_certificate(
+            self.cert.cert_path.parent, self.service.store_name, now=self._clock()
+        )
+        ctx = self._server.config.ssl if self._server is not None else None
+        if ctx is not None:
+            ctx.load_cert_chain(str(cert.cert_path), str(cert.key_path))
+        self.cert = cert
+        log.info("LAN certificate renewed, valid until %s", time.ctime(cert.not_after))
+        return cert.created
+
+    def _renew_loop(self, every_s: float = RENEW_CHECK_S) -> None:
+        while not self._renew_stop.wait(every_s):
+            try:
+                self.renew_certificate()
+            except Exception as exc:  # try again at the next check
+                log.warning("could not renew the LAN certificate: %s", exc)
+
     def stop(self, timeout: float = 10.0) -> None:
+        self._renew_stop.set()
+        if self._renewer is not None:
+            self._renewer.join(timeout)
+            self._renewer = None
         if self._admin_dir is not None:
             admin.remove_admin_file(self._admin_dir, self._admin_token)
             self._admin_dir = None

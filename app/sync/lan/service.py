@@ -13,11 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.store.models import (
-    AuditLog,
     ItemScan,
     PairedDevice,
     PersonCrop,
@@ -29,6 +28,10 @@ from app.store.models import (
 )
 from app.sync.lan import scans
 from app.sync.lan.auth import PairingCodes, RateLimiter, hash_token, new_token, verify_pin
+from app.sync.lan.devices import DeviceInfo as DeviceInfo
+from app.sync.lan.devices import list_devices as list_devices
+from app.sync.lan.devices import revoke_device as revoke_device
+from app.sync.lan.guard import PairingGuard
 from app.sync.lan.live import LiveHub
 from app.sync.lan.session_json import product_json, session_json
 from app.sync.linking import relink_for_scans
@@ -57,72 +60,11 @@ class DeviceCtx:
     zones: frozenset[str]
 
 
-@dataclass(frozen=True)
-class DeviceInfo:
-    id: str
-    label: str
-    salesperson_id: int
-    salesperson_name: str
-    created_at: float
-    last_seen: float | None
-    revoked_at: float | None
 
 
 def _minutes(seconds: float) -> str:
     m = max(1, round(seconds / 60))
     return "1 minute" if m == 1 else f"{m} minutes"
-
-
-def _end_open_services(s: Session, device_id: str, at: float) -> None:
-    """A revoked tablet's open services end at their last scan (or start): nobody can
-    end them any more, and an open service would go on explaining sales."""
-    open_ = s.execute(
-        select(ServiceSession).where(
-            ServiceSession.device_id == device_id, ServiceSession.ended_at.is_(None)
-        )
-    ).scalars()
-    for ss in open_:
-        last = s.scalar(select(func.max(ItemScan.ts)).where(ItemScan.session_id == ss.id))
-        ss.ended_at = min(at, max(ss.started_at, last or ss.started_at))
-        log.info("service %s ended with its revoked tablet", ss.id)
-
-
-def revoke_device(store: StoreLike, device_id: str, at: float | None = None) -> bool:
-    """Revoke a paired tablet's token (False: unknown or already revoked). A running
-    server's `TabletService.revoke` also clears its token cache at once; from another
-    process the revocation reaches the server within `CACHE_S` seconds."""
-
-    def _revoke(s: Session) -> bool:
-        dev = s.get(PairedDevice, device_id)
-        if dev is None or dev.revoked_at is not None:
-            return False
-        dev.revoked_at = time.time() if at is None else at
-        s.add(AuditLog(actor="manager", action="revoke", target=f"device {device_id}"))
-        _end_open_services(s, device_id, dev.revoked_at)
-        return True
-
-    done = write(store, _revoke)
-    if done:
-        log.info("device %s revoked", device_id)
-    return done
-
-
-def list_devices(store: StoreLike, include_revoked: bool = False) -> list[DeviceInfo]:
-    """Paired tablets, newest first."""
-    with store.read_session() as s:
-        q = (
-            select(PairedDevice, Salesperson.name)
-            .outerjoin(Salesperson, Salesperson.id == PairedDevice.salesperson_id)
-            .order_by(PairedDevice.created_at.desc())
-        )
-        if not include_revoked:
-            q = q.where(PairedDevice.revoked_at.is_(None))
-        return [
-            DeviceInfo(
-                d.id, d.label, d.salesperson_id, n or "?", d.created_at, d.last_seen, d.revoked_at
-            )
-            for d, n in s.execute(q).all()
-        ]
 
 
 class TabletService:
@@ -135,9 +77,11 @@ class TabletService:
         link_window_s: float = 7200.0,
         codes: PairingCodes | None = None,
         limiter: RateLimiter | None = None,
+        guard: PairingGuard | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store, self.hub, self.store_name = store, hub, store_name
+        self.guard = guard or PairingGuard(clock=clock)
         self.link_window_s = link_window_s
         self.codes = codes or PairingCodes(clock=clock)
         self.limiter = limiter or RateLimiter(clock=clock)
@@ -160,9 +104,25 @@ class TabletService:
 
     # --- pairing -----------------------------------------------------------------------
 
-    def pairing_people(self, code: str) -> list[dict[str, Any]]:
-        if not self.codes.is_valid(code):
+    def check_code(self, code: str, ip: str) -> None:
+        """Refuse a wrong pairing code (401), or any code from a client (or, during a
+        guessing flood, everyone) that tried too many wrong ones (429)."""
+        with self.guard.lock:
+            wait = self.guard.retry_after(ip)
+            valid = wait <= 0 and self.codes.is_valid(code)
+            if wait <= 0 and not valid:
+                self.guard.wrong_code(ip)
+        if wait > 0:
+            raise ApiError(
+                429,
+                f"Too many wrong pairing codes. Try again in {_minutes(wait)}.",
+                {"Retry-After": str(int(wait) + 1)},
+            )
+        if not valid:
             raise ApiError(401, "this pairing code is wrong or has expired: ask for a new one")
+
+    def pairing_people(self, code: str, ip: str = "?") -> list[dict[str, Any]]:
+        self.check_code(code, ip)
         with self.store.read_session() as s:
             rows = s.execute(
                 select(Salesperson.id, Salesperson.name)
@@ -181,8 +141,7 @@ class TabletService:
                 "code from your manager if this one has expired.",
                 {"Retry-After": str(int(wait) + 1)},
             )
-        if not self.codes.is_valid(code):
-            raise ApiError(401, "this pairing code is wrong or has expired: ask for a new one")
+        self.check_code(code, ip)
         with self.store.read_session() as s:
             sp = s.get(Salesperson, salesperson_id)
             ok = sp is not None and sp.active and verify_pin(sp.pin_hash, pin)
@@ -192,6 +151,8 @@ class TabletService:
             log.info("wrong PIN for salesperson %s from %s", salesperson_id, ip)
             raise ApiError(401, "wrong name or PIN")
         self.limiter.success(*keys)
+        if not self.codes.take(code):  # another tablet used it meanwhile
+            raise ApiError(401, "this pairing code is wrong or has expired: ask for a new one")
         token = new_token()
         device = PairedDevice(
             salesperson_id=salesperson_id,
@@ -331,6 +292,27 @@ class TabletService:
         if zone not in ctx.zones:
             raise ApiError(403, f"zone {zone!r} is not assigned to {ctx.salesperson_name}")
 
+    def check_visitor(self, zone: str, visitor_id: str) -> None:
+        """A service is started on a customer of its zone: one the live list has in it,
+        or one the store saw in it lately (an action queued offline). A customer seen
+        only in other zones is refused (403), one never seen 404."""
+        if self.hub.customer(zone, visitor_id) is not None:
+            return
+        since = self._clock() - MAX_PAST_S
+        with self.store.read_session() as s:
+            seen = set(
+                s.execute(
+                    select(ZoneVisit.zone)
+                    .where(ZoneVisit.visitor_id == visitor_id, ZoneVisit.enter_ts > since)
+                    .distinct()
+                ).scalars()
+            )
+        if zone in seen:
+            return
+        if seen or self.hub.zones_of(visitor_id):
+            raise ApiError(403, f"this customer is not in zone {zone!r}")
+        raise ApiError(404, "no such customer in this zone")
+
     def present_customers(
         self, max_age_s: float = 7200.0, limit: int = 500
     ) -> list[tuple[str, str, str, float, bytes | None]]:
@@ -382,6 +364,8 @@ class TabletService:
         self, ctx: DeviceCtx, session_id: str, zone: str, visitor_id: str, ts: float | None
     ) -> dict[str, Any]:
         self.check_zone(ctx, zone)
+        if visitor_id:
+            self.check_visitor(zone, visitor_id)
         started = self.client_ts(ts)
 
         def _start(s: Session) -> dict[str, Any]:

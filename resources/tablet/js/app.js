@@ -121,7 +121,12 @@ function showPairCode(prefill = "") {
       h("h1", {}, "Pair this tablet"),
       h("p", { class: "lead" }, "Scan the QR code on the store computer, or type its code."),
       input, err,
-      h("button", { class: "btn primary block", onclick: go }, "Continue")),
+      h("button", { class: "btn primary block", onclick: go }, "Continue"),
+      location.protocol === "https:"
+        ? h("p", { class: "lead small" },
+          h("a", { href: "/ca.crt", class: "ca-link" }, "Install this store's certificate"),
+          " once, and this tablet never warns about the connection again.")
+        : null),
   );
   if (!prefill) input.focus();
 }

@@ -1,13 +1,17 @@
-"""Reading a POS file's times and money amounts: ISO 8601, epoch seconds or a chosen
-day/month order; amounts with '.' or ',' as the decimal mark, with or without
-thousands separators, and the decimal mark a whole file agrees on."""
+"""The values of a POS row, from text: the time of a sale (ISO 8601, epoch seconds or a
+chosen format; bounded to a window around now) and money amounts written with '.' or ','
+as the decimal separator. Pure functions, re-exported by `app.sync.pos`."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
+
+MAX_SALE_AGE_DAYS = 730  # two years back: last year's sales compare with this year's
+MAX_SALE_AHEAD_S = 86400.0  # a day ahead: a POS clock or time zone off by hours
 
 
 def _time_formats() -> tuple[tuple[str, str | None], ...]:
@@ -47,6 +51,25 @@ def parse_time(text: str, tz: ZoneInfo, fmt: str | None = None) -> float:
     if d.tzinfo is None:
         d = d.replace(tzinfo=tz)
     return d.timestamp()
+
+
+_FIRST_DAY, _LAST_DAY = -62135596800.0, 253402300799.0
+
+
+def sale_time_problem(ts: float, now: float) -> str:
+    """Why a sale time is refused, for the person who wrote it ('' when it is fine)."""
+    if not math.isfinite(ts):
+        return "the time of sale is not a number"
+    shown = min(max(ts, _FIRST_DAY), _LAST_DAY)  # what datetime can show (years 1 to 9999)
+    when = datetime.fromtimestamp(shown, UTC).isoformat(sep=" ", timespec="minutes")[:16]
+    if ts < now - MAX_SALE_AGE_DAYS * 86400.0:
+        return (
+            f"the time of sale ({when} UTC) is more than {MAX_SALE_AGE_DAYS // 365} years "
+            "ago: check the date and its format"
+        )
+    if ts > now + MAX_SALE_AHEAD_S:
+        return f"the time of sale ({when} UTC) is in the future: check the date and its format"
+    return ""
 
 
 _NOT_DIGITS = re.compile(r"[\s\u00a0\u202f$€£¥]")  # spaces (thousands) and currency signs
