@@ -284,9 +284,10 @@ class AlertBook:
         if action == "reopen":
             note = self._notes.get(key)
             message = note.message if note is not None and note.message else a.message
-            a = self.alerts[key] = replace(
-                a, resolved_at=None, count=a.count + 1, last_seen=now, message=message
-            )
+            a = self.alerts[key] = replace(  # trouble again: to be acknowledged again
+                a, resolved_at=None, count=a.count + 1, last_seen=now, message=message,
+                acknowledged_at=None, acknowledged_by="",
+            )  # fmt: skip
             self._reported_seen[key] = now
             return [Decision("reopened", a)]
         if action == "resolve":

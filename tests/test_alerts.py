@@ -345,3 +345,14 @@ def test_forget_resolves_the_alerts_of_subjects_that_are_gone() -> None:
 
 def test_a_kind_without_a_rule_is_ignored() -> None:
     assert book().observe(Observation("lan_unavailable", "", True), 0) == []
+
+
+def test_trouble_again_within_the_cooldown_asks_for_a_new_acknowledgement() -> None:
+    b = book(**{r.OVER_CAPACITY: RuleParams(cooldown_s=600)})
+    alert = b.observe(over("Shoes", 3), 0)[0].alert
+    b.acknowledge(alert.id, "manager", 5)
+    b.observe(over("Shoes", 1), 10)
+    (again,) = b.observe(over("Shoes", 4), 100)
+    assert (again.change, again.alert.id, again.alert.count) == ("reopened", alert.id, 2)
+    assert (again.alert.acknowledged_at, again.alert.message) == (None, "Shoes: 4 people")
+    assert type(again.event()).__name__ == "AlertOpened"

@@ -70,17 +70,24 @@ SQL = {
     "alert": "INSERT INTO alerts (id, kind, message, camera, zone, ts, acknowledged_by, subject, "
     "last_seen, count) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, 1) ON CONFLICT(id) DO NOTHING",
 }
-# an alert kept by a rule, upserted by id: times and counts only grow, an acknowledgement
-# is never undone by a later change; the new state goes to the outbox
+# an alert kept by a rule, upserted by id: times and counts only grow; an acknowledgement
+# (made through the store, unknown to the rules) is kept by a later change, unless the
+# change is a reopening (a higher count: trouble again, to be acknowledged again); the
+# new state goes to the outbox
+_KEEP_ACK = "CASE WHEN excluded.count > count THEN excluded.{0} ELSE {1} END"
 ALERT_UPSERT = (
     "INSERT INTO alerts (id, kind, subject, message, camera, zone, ts, last_seen, count, "
     "resolved_at, acknowledged_at, acknowledged_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT(id) DO UPDATE SET message = excluded.message, "
     "last_seen = max(last_seen, excluded.last_seen), count = max(count, excluded.count), "
     "resolved_at = excluded.resolved_at, "
-    "acknowledged_by = CASE WHEN acknowledged_at IS NULL THEN excluded.acknowledged_by "
-    "ELSE acknowledged_by END, "
-    "acknowledged_at = COALESCE(acknowledged_at, excluded.acknowledged_at) "
+    "acknowledged_by = " + _KEEP_ACK.format(
+        "acknowledged_by",
+        "CASE WHEN acknowledged_at IS NULL THEN excluded.acknowledged_by ELSE acknowledged_by END",
+    ) + ", "
+    "acknowledged_at = " + _KEEP_ACK.format(
+        "acknowledged_at", "COALESCE(acknowledged_at, excluded.acknowledged_at)"
+    ) + " "
     "RETURNING id, kind, subject, camera, zone, ts, last_seen, count, resolved_at, acknowledged_at"
 )
 ALERT_COLS = ("id", "kind", "subject", "camera", "zone", "ts", "last_seen", "count",

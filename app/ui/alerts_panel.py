@@ -3,7 +3,8 @@
 The rules run in the engine (app/alert_monitor.py); this list shows what they decided:
 the store's open alerts (read with the dashboard's figures) merged with the changes that
 arrive live from the bus. An alert leaves the list when it resolves; one acknowledged
-stays (greyed) until it does, except a notice (no rule resolves it), which goes.
+stays (greyed) until it does, except a notice (no rule resolves it), which goes; one
+reopened (trouble again within its rule's cooldown) asks to be acknowledged again.
 `open_count_changed` gives the number of open alerts nobody acknowledged yet: the
 badge on the Dashboard page.
 """
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.alerts import RULE_KINDS, AlertRecord, AlertResolved
+from app.alerts import RULE_KINDS, AlertOpened, AlertRecord, AlertResolved
 from app.events import Alert
 from app.ui import style
 from app.ui.dashboard_data import AlertItem
@@ -81,9 +82,11 @@ class AlertsPanel(QWidget):
             self.gone.add(ev.id)
             self.live.pop(ev.id, None)
         else:
-            self.gone.discard(ev.id)  # reopened
+            self.gone.discard(ev.id)
             self.live[ev.id] = item
-            if item.acknowledged:
+            if isinstance(ev, AlertOpened):
+                self.acked.discard(ev.id)  # new, or trouble again: to be acknowledged again
+            elif item.acknowledged:
                 self.acked.add(ev.id)
         self._show()
 

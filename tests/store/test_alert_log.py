@@ -114,3 +114,18 @@ def test_acknowledge_unknown_or_resolved_ids_does_nothing(store: Store) -> None:
     store.writer.ingest(AlertResolved(**{**opened().__dict__, "resolved_at": T0 + 1}))
     store.writer.flush()
     assert alert_log.acknowledge(store, ["r-1", "nope"], "x").result(10).ids == []
+
+
+def test_a_reopened_alert_is_to_be_acknowledged_again(store: Store) -> None:
+    w = store.writer
+    w.ingest(opened())
+    w.flush()
+    alert_log.acknowledge(store, ["r-1"], "manager", now=T0 + 5).result(10)
+    w.ingest(AlertResolved(**{**opened().__dict__, "resolved_at": T0 + 70}))
+    w.ingest(opened(count=2, last_seen=T0 + 200))  # back within the cooldown
+    w.flush()
+    with store.read_session() as s:
+        (rec,) = alert_log.list_alerts(s)
+    assert (rec.count, rec.acknowledged_at, rec.acknowledged_by) == (2, None, "")
+    (data,) = outbox(store)
+    assert data["count"] == 2 and data["acknowledged_at"] is None

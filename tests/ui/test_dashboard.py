@@ -143,7 +143,7 @@ def test_rule_alerts_live_badge_count_and_acknowledge_all(qtbot) -> None:  # noq
     view.on_alert(_rule_alert(AlertOpened, "r1"))
     view.on_alert(_rule_alert(AlertOpened, "r2", subject="Bags", message="Bags: 5 people"))
     assert counts[-1] == 3 and set(view.visible_alert_ids()) == {"s1", "r1", "r2"}
-    view.on_alert(_rule_alert(AlertUpdated, "r1", count=2))  # reopened: still one line
+    view.on_alert(_rule_alert(AlertUpdated, "r1", count=2))  # changed: still one line
     assert len(view.visible_alert_ids()) == 3
     view.on_alert(_rule_alert(AlertResolved, "r2", resolved_at=time.time()))
     assert counts[-1] == 2 and "r2" not in view.visible_alert_ids()
@@ -159,6 +159,10 @@ def test_rule_alerts_live_badge_count_and_acknowledge_all(qtbot) -> None:  # noq
     assert not view.alerts.ack_all.isEnabled()
     # acknowledged rule alerts stay listed (greyed) until they resolve
     assert {a.id for a in view.alerts.open_items()} == {"s1", "r1"}
+    view.on_alert(_rule_alert(AlertUpdated, "r1", count=1))  # seen again: still acknowledged
+    assert "r1" not in view.visible_alert_ids()
+    view.on_alert(_rule_alert(AlertOpened, "r1", count=3))  # trouble again: ask again
+    assert "r1" in view.visible_alert_ids() and counts[-1] == 1
     view.on_alert(_rule_alert(AlertResolved, "r1", resolved_at=time.time()))
     assert {a.id for a in view.alerts.open_items()} == {"s1"}
 
