@@ -91,7 +91,10 @@ def _tables() -> None:
         sa.Column("region", sa.String(80), nullable=True),
         sa.Column("disabled", sa.Boolean(), server_default="false", nullable=False),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.CheckConstraint("role IN ('admin', 'analyst', 'regional')", name="ck_hq_users_role"),
     )
@@ -99,12 +102,18 @@ def _tables() -> None:
         "hq_sessions",
         sa.Column("token_hash", sa.String(64), primary_key=True),
         sa.Column(
-            "user_id", sa.Integer(), sa.ForeignKey("hq_users.id", ondelete="CASCADE"), nullable=False
+            "user_id",
+            sa.Integer(),
+            sa.ForeignKey("hq_users.id", ondelete="CASCADE"),
+            nullable=False,
         ),
         sa.Column("csrf", sa.String(64), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
     )
     op.create_table(
@@ -187,5 +196,12 @@ def downgrade() -> None:
         op.execute(f"ALTER TABLE {t}_flat RENAME TO {t}")
         _keys(t)
     op.execute("DROP FUNCTION vitrine_ensure_partitions(date, date)")
-    for t in ("store_days", "promotions", "enrolments", "store_profiles", "hq_sessions", "hq_users"):
+    for t in (
+        "store_days",
+        "promotions",
+        "enrolments",
+        "store_profiles",
+        "hq_sessions",
+        "hq_users",
+    ):
         op.drop_table(t)
