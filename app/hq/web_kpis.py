@@ -14,7 +14,6 @@ from fastapi.responses import HTMLResponse, Response
 from app.hq import html, kpi_report, stores
 from app.hq.dash_queries import StoreInfo
 from app.hq.kpi_report import KpiRow
-
 from app.hq.web import PageSession
 
 if TYPE_CHECKING:
