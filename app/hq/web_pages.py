@@ -221,9 +221,9 @@ def add_routes(app: FastAPI, dash: Dash) -> None:
         return render(f"Store {prov['store_id']} created", provisioning_body(prov), s, "/hq/stores")
 
     @app.get("/hq/stores/{store_id}", include_in_schema=False)
-    def store_page(s: PageSession, store_id: str, msg: str = "") -> HTMLResponse:
+    def store_page(request: Request, s: PageSession, store_id: str, msg: str = "") -> HTMLResponse:
         st = store_for(dash.engine, s, store_id)
-        a, b = _period(None, None)
+        a, b = _period(request.query_params.get("from"), request.query_params.get("to"))
         return render(st.name, store_body(dash, st, s, a, b, msg), s, "/hq/stores")
 
     _add_store_actions(app, dash, render)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from fastapi.routing import APIRoute
@@ -26,34 +26,7 @@ from app.hq import db
 from app.hq.app import create_app
 from app.hq.testing_pg import TempPostgres
 from app.paths import REPO_ROOT
-from tests.sync.hq_dash_data import PASSWORD, Day, add_store, add_users, send_days
-
-P_FROM, P_TO = date(2026, 3, 2), date(2026, 3, 8)  # Monday .. Sunday
-BASE = {"N1": 100, "N2": 50, "S1": 80}
-DURING = {"N1": 1.2, "N2": 1.2, "S1": 1.1}
-
-
-def figures(store: str, d: date) -> Day:
-    """Known days: a weekday baseline (Saturdays double), the promotion week higher."""
-    base = BASE[store] * (2 if d.weekday() == 5 else 1)
-    during = P_FROM <= d <= P_TO
-    last_year = d.year == 2025
-    entries = int(round(base * (DURING[store] if during else 0.5 if last_year else 1.0)))
-    occ = (46 if d.weekday() >= 5 else 20) if during else 10
-    return Day(entries, passersby=3 * entries, transactions=entries // 10,
-               revenue=entries * 5.0, occupancy=occ)  # fmt: skip
-
-
-def seed(engine: Engine) -> None:
-    add_users(engine)
-    add_store(engine, "N1", "North", 50, name="North One")
-    add_store(engine, "N2", "North", None, name="North Two")
-    add_store(engine, "S1", "South", 40, name='=HYPERLINK("http://x")')
-    first = P_FROM - timedelta(weeks=8)
-    days = [first + timedelta(days=i) for i in range((P_TO - first).days + 1)]
-    ly = [P_FROM - timedelta(days=364) + timedelta(days=i) for i in range(7)]
-    for s in BASE:
-        send_days(engine, s, {d: figures(s, d) for d in days + ly})
+from tests.sync.hq_dash_data import PASSWORD, Day, seed
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +35,7 @@ def engine(pg_server: TempPostgres) -> Iterator[Engine]:
     url = pg_server.create_database(name)
     eng = db.make_engine(url, pool_size=4)
     db.migrate(eng)
-    seed(eng)
+    seed(eng, s1_name='=HYPERLINK("http://x")')
     yield eng
     eng.dispose()
     pg_server.drop_database(name)
