@@ -257,3 +257,24 @@ def test_cli_adds_the_first_admin(engine: Engine) -> None:
     listed = subprocess.run([*run, "list", "--database-url", url], capture_output=True,
                             text=True, env=env, timeout=120)  # fmt: skip
     assert "root\tadmin" in listed.stdout
+
+
+def test_migration_partitions_the_data_and_fills_store_days(hq_engine: Engine) -> None:
+    from sqlalchemy import text
+
+    db.downgrade(hq_engine, "0001")
+    with hq_engine.begin() as conn:
+        conn.execute(text("INSERT INTO stores (store_id, name, key_hash, timezone) "
+                          "VALUES ('old', 'Old', 'x', 'Europe/Paris')"))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO rollups (store_id, scope, name, bucket_start, camera, entries, exits, "
+            "passersby, occupancy_peak, dwell_count, dwell_sum_s, dwell_max_s, seq, batch_id) "
+            "VALUES ('old', 'entrance', 'main', '2019-05-04 23:00+00', 'door', 9, 9, 27, 0, 0, "
+            "0, 0, 1, 1)"))  # fmt: skip
+    db.migrate(hq_engine)
+    with hq_engine.connect() as conn:
+        day = conn.execute(text("SELECT day, footfall, passersby FROM store_days")).one()
+        kind = conn.execute(text("SELECT relkind FROM pg_class WHERE relname = 'rollups'")).scalar()
+        where = conn.execute(text("SELECT tableoid::regclass::text FROM rollups")).scalar()
+    assert (day.day, day.footfall, day.passersby) == (date(2019, 5, 5), 9, 27)  # Paris time
+    assert kind == "p" and where == "rollups_default"  # 2019: before the monthly partitions

@@ -13,8 +13,12 @@ Revises: 0001
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
+
+from app.hq.daily import BACKFILL_SQL
 
 revision = "0002_dashboard"
 down_revision = "0001"
@@ -186,6 +190,10 @@ def upgrade() -> None:
     )
     for t in PARTITIONED:
         _move_rows(t)
+    # the first fill of store_days from the data HQ already holds
+    conn = op.get_bind()
+    conn.execute(BACKFILL_SQL, {"lo": datetime(2000, 1, 1, tzinfo=UTC),
+                                "hi": datetime(3000, 1, 1, tzinfo=UTC)})  # fmt: skip
 
 
 def downgrade() -> None:
