@@ -40,8 +40,8 @@ class NewPromotion(BaseModel):
 
 
 class Enrol(BaseModel):
-    store_id: str = Field(max_length=64)
-    enrolment_token: str = Field(max_length=200)
+    store_id: str = Field(pattern=auth.STORE_ID_RE.pattern)
+    enrolment_token: str = Field(pattern=r"^vet_[A-Za-z0-9_-]{20,100}$")
 
 
 def add_routes(app: FastAPI, dash: Dash) -> None:

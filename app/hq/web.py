@@ -18,8 +18,15 @@ from urllib.parse import parse_qs, quote
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 
 from app.hq import html, users
@@ -138,6 +145,11 @@ def install(app: FastAPI, engine: Engine) -> Dash:
         nxt = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         return RedirectResponse(f"/hq/login?next={nxt}", 303)
 
+    @app.exception_handler(DataError)
+    async def bad_text(request: Request, exc: DataError) -> Response:
+        # e.g. a NUL character, which PostgreSQL text cannot hold
+        return JSONResponse({"detail": "a field holds characters HQ cannot store"}, 422)
+
     @app.exception_handler(HTTPException)
     async def html_errors(request: Request, exc: HTTPException) -> Response:
         path = request.url.path
@@ -208,6 +220,8 @@ def _add_login(app: FastAPI, dash: Dash) -> None:
 
         if not cookie_tok or not secrets.compare_digest(cookie_tok, form.get("login_token", "")):
             return again("Your login form expired; please try again.", 403)
+        if not users.USERNAME_RE.match(username):
+            return again("Wrong user name or password.", 401)
         if dash.throttle.blocked(username, client):
             return again("Too many failed attempts; wait 15 minutes and try again.", 429)
         user = await run_in_threadpool(users.verify, dash.engine, username, password)
