@@ -111,3 +111,11 @@ PROFILES: Table = HqBase.metadata.tables["store_profiles"]
 ENROLMENTS: Table = HqBase.metadata.tables["enrolments"]
 PROMOTIONS: Table = HqBase.metadata.tables["promotions"]
 STORE_DAYS: Table = HqBase.metadata.tables["store_days"]
+
+# BRIN indexes of the time-partitioned tables (migration 0002_dashboard)
+for _name in ("rollups", "session_aggs", "sales_aggs", "camera_health"):
+    Index(
+        f"ix_{_name}_bucket_brin",
+        HqBase.metadata.tables[_name].c.bucket_start,
+        postgresql_using="brin",
+    )
