@@ -109,14 +109,14 @@ def add_routes(app: FastAPI, dash: Dash, render: Any) -> None:
 
     def compute(
         s: Any, first: str | None, last: str | None, region: str, store: list[str], sort: str
-    ) -> tuple[date, date, list[KpiRow], KpiRow]:
+    ) -> tuple[date, date, list[StoreInfo], list[KpiRow], KpiRow]:
         try:
             a, b = kpi_report.parse_period(first, last, datetime.now(UTC).date())
         except kpi_report.PeriodError as exc:
             raise HTTPException(422, str(exc)) from None
         chosen = selection(dash, s.user, region, store)
         rows, chain = kpi_report.report(dash.engine, chosen, a, b)
-        return a, b, kpi_report.sort_rows(rows, sort), chain
+        return a, b, chosen, kpi_report.sort_rows(rows, sort), chain
 
     @app.get("/hq/kpis", include_in_schema=False)
     def kpis_page(
@@ -124,20 +124,19 @@ def add_routes(app: FastAPI, dash: Dash, render: Any) -> None:
         store: list[str] = Query(default=[]),  # noqa: B008
     ) -> HTMLResponse:  # fmt: skip
         q = request.query_params
-        a, b, rows, chain = compute(s, q.get("from"), q.get("to"), region, store, sort)
+        a, b, chosen, rows, chain = compute(s, q.get("from"), q.get("to"), region, store, sort)
         query = {"from": a.isoformat(), "to": b.isoformat(), "region": region, "store": store}
         regions = sorted({x.region for x in stores.visible_stores(dash.engine, s.user) if x.region})
         opts = "".join(f'<option{" selected" if r == region else ""}>{esc(r)}</option>'
                        for r in regions)  # fmt: skip
         sel = f"<label>Region <select name=region><option value=''>all</option>{opts}</select></label>"
         csv_q = urlencode({**query, "sort": sort}, doseq=True)
-        chosen = [r for r in rows]
-        compare = side_by_side(chosen) if len(store) >= 2 else ""
+        compare = side_by_side(rows) if len(store) >= 2 else ""
         from app.hq.web_pages import period_form
 
         body = (
             f"{period_form(a, b, sel)}<h2>Visitors per day, {a} – {b}</h2>"
-            f"{chart_for(dash, selection(dash, s.user, region, store), a, b)}"
+            f"{chart_for(dash, chosen, a, b)}"
             f"{'<h2>Side by side</h2>' + compare if compare else ''}"
             f'<h2>Ranking</h2><p><a class=button href="/hq/kpis.csv?{esc(csv_q)}">Export CSV</a></p>'
             f"{ranking(rows, chain, sort, query)}"
@@ -150,7 +149,7 @@ def add_routes(app: FastAPI, dash: Dash, render: Any) -> None:
         store: list[str] = Query(default=[]),  # noqa: B008
     ) -> Response:  # fmt: skip
         q = request.query_params
-        a, b, rows, chain = compute(s, q.get("from"), q.get("to"), region, store, sort)
+        a, b, _, rows, chain = compute(s, q.get("from"), q.get("to"), region, store, sort)
         return Response(
             kpi_report.to_csv(rows, chain),
             media_type="text/csv; charset=utf-8",
