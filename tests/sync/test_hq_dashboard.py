@@ -278,3 +278,15 @@ def test_migration_partitions_the_data_and_fills_store_days(hq_engine: Engine) -
         where = conn.execute(text("SELECT tableoid::regclass::text FROM rollups")).scalar()
     assert (day.day, day.footfall, day.passersby) == (date(2019, 5, 5), 9, 27)  # Paris time
     assert kind == "p" and where == "rollups_default"  # 2019: before the monthly partitions
+
+
+def test_the_session_cookie_is_secure_over_https(engine: Engine) -> None:
+    app = create_app(engine)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        page = client.get("/hq/login")
+        token = re.search(r'name=login_token value="([^"]+)"', page.text)
+        assert token
+        r = client.post("/hq/login", data={"login_token": token[1], "username": "ana",
+                                           "password": PASSWORD})  # fmt: skip
+        assert r.status_code == 303
+        assert "; secure" in r.headers["set-cookie"].lower()
