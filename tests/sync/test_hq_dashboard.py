@@ -290,3 +290,21 @@ def test_the_session_cookie_is_secure_over_https(engine: Engine) -> None:
                                            "password": PASSWORD})  # fmt: skip
         assert r.status_code == 303
         assert "; secure" in r.headers["set-cookie"].lower()
+
+
+def test_an_admin_adds_and_disables_a_user(engine: Engine) -> None:
+    with TestClient(create_app(engine), follow_redirects=False) as admin, \
+            TestClient(create_app(engine), follow_redirects=False) as other:  # fmt: skip
+        csrf = login(admin, "admin")
+        form = {"csrf": csrf, "username": "wes", "role": "regional", "region": "East",
+                "password": "short"}  # fmt: skip
+        weak = admin.post("/hq/users", data=form)
+        assert weak.status_code == 422 and "at least 10 characters" in weak.text
+        assert admin.post("/hq/users", data={**form, "password": PASSWORD}).status_code == 303
+        login(other, "wes")
+        assert other.get("/hq/api/me").json() == {
+            "username": "wes", "role": "regional", "region": "East",
+            "csrf": other.get("/hq/api/me").json()["csrf"]}  # fmt: skip
+        assert other.get("/hq/api/stores").json() == []  # no store in East
+        assert admin.post("/hq/users/wes/disable", data={"csrf": csrf}).status_code == 303
+        assert other.get("/hq/api/me").status_code == 401  # its sessions ended
