@@ -5,6 +5,9 @@
     hq rotate-key --database-url ... --store-id ID              a new key; the old one dies
     hq list-stores --database-url ...
     hq migrate --database-url ...                               only upgrade the schema
+    hq users add NAME --role admin|analyst|regional [--region R]  a dashboard user
+    hq users list | disable NAME | enable NAME | passwd NAME      (password: prompt, or
+                                                   $VITRINE_HQ_PASSWORD for scripts)
 
 The database URL may also come from VITRINE_HQ_DATABASE_URL.
 """
@@ -62,6 +65,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _db_arg(p, sub=True)
     p = sub.add_parser("migrate", help="upgrade the HQ schema and exit")
     _db_arg(p, sub=True)
+    _add_user_arguments(sub)
+
+
+def _add_user_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("users", help="the dashboard's users (admin, analyst, regional)")
+    _db_arg(p, sub=True)
+    usub = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    a = usub.add_parser("add", help="add a user (asks for the password)")
+    a.add_argument("username")
+    a.add_argument("--role", required=True, choices=("admin", "analyst", "regional"))
+    a.add_argument("--region", default=None, help="the region of a regional manager")
+    _db_arg(a, sub=True)
+    _db_arg(usub.add_parser("list", help="list the users"), sub=True)
+    for name, text in (("disable", "refuse this user's logins"), ("enable", "allow again"),
+                       ("passwd", "set a new password")):  # fmt: skip
+        u = usub.add_parser(name, help=text)
+        u.add_argument("username")
+        _db_arg(u, sub=True)
 
 
 def _engine(args: argparse.Namespace) -> Engine:
@@ -120,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
     cmd = args.hq_command
     if cmd is None:
         return _serve(args)
+    if cmd == "users":
+        return _users(args)
     engine = _engine(args)
     try:
         if cmd == "migrate":
@@ -139,6 +162,52 @@ def run(args: argparse.Namespace) -> int:
                 flag = " (disabled)" if s.disabled else ""
                 print(f"{s.store_id}\t{s.name}\t{s.timezone}\tlast batch: {last}{flag}")
     except auth.ProvisioningError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        engine.dispose()
+    return 0
+
+
+PASSWORD_ENV = "VITRINE_HQ_PASSWORD"
+
+
+def _password() -> str:
+    import getpass
+
+    pw = os.environ.get(PASSWORD_ENV)
+    if pw:
+        return pw
+    try:
+        first = getpass.getpass("Password (10+ characters): ")
+        again = getpass.getpass("Again: ")
+    except (EOFError, KeyboardInterrupt):
+        raise CliError(f"no password given (type it, or set {PASSWORD_ENV})") from None
+    if first != again:
+        raise CliError("the two passwords differ")
+    return first
+
+
+def _users(args: argparse.Namespace) -> int:
+    from app.hq import users
+
+    engine = _engine(args)
+    try:
+        act = args.users_command
+        if act == "add":
+            u = users.add_user(engine, args.username, _password(), args.role, args.region)
+            where = f" of region {u.region}" if u.region else ""
+            print(f"user {u.username} added ({u.role}{where})")
+        elif act == "list":
+            for u in users.list_users(engine):
+                flag = " (disabled)" if u.disabled else ""
+                print(f"{u.username}\t{u.role}\t{u.region or '-'}{flag}")
+        elif act in ("disable", "enable"):
+            users.set_disabled(engine, args.username, act == "disable")
+            print(f"user {args.username} {act}d")
+        elif act == "passwd":
+            users.set_password(engine, args.username, _password())
+            print(f"password of {args.username} changed; their sessions were closed")
+    except users.UserError as exc:
         raise CliError(str(exc)) from None
     finally:
         engine.dispose()

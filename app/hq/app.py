@@ -122,6 +122,9 @@ def create_app(
 
     _add_upload_route(app, engine, max_body, max_inflated)
     _add_query_routes(app, engine, analyst_token)
+    from app.hq import web  # the dashboard under /hq/ (app.hq.web)
+
+    web.install(app, engine)
     return app
 
 

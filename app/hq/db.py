@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -19,6 +20,12 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "hq_alembic_version"
 MIGRATION_LOCK = 0x56_49_54_52  # pg_advisory_xact_lock key: "VITR"
+PARTITION_RE = re.compile(r"^(rollups|session_aggs|sales_aggs|camera_health)_(\d{6}|default)$")
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's filter: the monthly partitions are not model tables."""
+    return not (type_ == "table" and name is not None and PARTITION_RE.match(name))
 
 
 class HqDatabaseError(RuntimeError):
@@ -87,8 +94,20 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         with engine.begin() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
             command.upgrade(alembic_config(conn), revision)
+            if revision == "head":
+                _ensure_partitions(conn)
     except OperationalError as exc:
         raise HqDatabaseError(describe_db_error(engine, exc)) from None
+
+
+def _ensure_partitions(conn: Connection) -> None:
+    """Monthly partitions from last month to a year ahead (the migration's function)."""
+    conn.execute(
+        text(
+            "SELECT vitrine_ensure_partitions((now() - interval '1 month')::date, "
+            "(now() + interval '12 months')::date)"
+        )
+    )
 
 
 def downgrade(engine: Engine, revision: str) -> None:

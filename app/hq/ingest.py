@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from app.hq import daily
 from app.hq.models import TABLES, TIME_COLUMNS, Batch, Store
 from app.wire import NATURAL_KEYS
 
@@ -139,6 +140,9 @@ def ingest_batch(
         applied = 0
         for kind, krows in by_kind.items():
             applied += _upsert(conn, TABLES[kind], db_rows(kind, krows, store_id, inserted))
+        days = daily.touched_days(rows, batch["timezone"])
+        if days is not None:
+            daily.refresh(conn, store_id, batch["timezone"], *days)
         conn.execute(
             update(Store)
             .where(Store.store_id == store_id)

@@ -76,7 +76,9 @@ def test_health_and_migrations_match_the_models(hq: Hq) -> None:
     assert r.status_code == 200
     assert r.json() == {"status": "ok", "database": "ok", "schema": db.head_revision()}
     with hq.engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"version_table": db.VERSION_TABLE})
+        ctx = MigrationContext.configure(
+            conn, opts={"version_table": db.VERSION_TABLE, "include_name": db.include_name}
+        )
         assert compare_metadata(ctx, HqBase.metadata) == []
 
 

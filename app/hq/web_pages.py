@@ -1,0 +1,295 @@
+"""Dashboard pages: the stores list with health, one store, creating a store and its
+provisioning file, key rotation and revocation, the KPI ranking / comparison and its
+CSV export."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.hq import auth, html, kpi_report, promotions, stores
+from app.hq.dash_queries import StoreInfo, daily_footfall
+from app.hq.users import Session
+from app.hq.web import PageSession, form_data, require_admin, store_for
+
+if TYPE_CHECKING:
+    from app.hq.web import Dash
+
+esc = html.esc
+
+
+def age(ts: datetime | None, now: datetime) -> str:
+    if ts is None:
+        return "never"
+    s = max((now - ts).total_seconds(), 0)
+    if s < 120:
+        return f"{int(s)} s ago"
+    if s < 7200:
+        return f"{int(s // 60)} min ago"
+    if s < 172800:
+        return f"{int(s // 3600)} h ago"
+    return f"{int(s // 86400)} days ago"
+
+
+def stores_body(rows: list[StoreInfo], session: Session, region: str) -> str:
+    now = datetime.now(UTC)
+    regions = sorted({s.region for s in rows if s.region})
+    opts = "".join(
+        f'<option value="{esc(r)}"{" selected" if r == region else ""}>{esc(r)}</option>'
+        for r in regions
+    )
+    shown = [s for s in rows if not region or s.region == region]
+    table = html.table(
+        ["Store", "Region", "Last sync", "Data until", "Cameras live", "Open alerts",
+         "Capacity", "Opening hours", "Key"],
+        [
+            [
+                f'<a href="/hq/stores/{quote(s.store_id)}">{esc(s.name)}</a>'
+                f"<br><small>{esc(s.store_id)}</small>",
+                esc(s.region or "–"),
+                esc(age(s.last_batch_at, now)),
+                esc(s.data_until or "–"),
+                f"{s.cameras_live}/{s.cameras_total}" if s.cameras_total else "–",
+                f'<span class="{"warn" if s.open_alerts else ""}">{s.open_alerts}</span>',
+                esc(s.capacity or "–"),
+                esc(s.opening_hours or "–"),
+                "revoked" if s.disabled else "active",
+            ]
+            for s in shown
+        ],
+        "stores",
+    )  # fmt: skip
+    new = (
+        '<p><a class=button href="/hq/stores/new">New store</a></p>'
+        if session.user.is_admin
+        else ""
+    )
+    return (
+        f"<form method=get class=filters><label>Region <select name=region>"
+        f"<option value=''>all</option>{opts}</select></label><button>Filter</button></form>"
+        f"{new}<p class=muted>{len(shown)} stores</p>{table}"
+    )
+
+
+def kpi_summary(row: kpi_report.KpiRow) -> str:
+    return html.table(
+        ["KPI", "This period", "Previous period", "Last year"],
+        [
+            ["Visitors", html.num(row.visitors), html.num(row.visitors_prev),
+             html.num(row.visitors_last_year)],
+            ["Traffic index", html.num(row.traffic_index, 2), "", ""],
+            ["Capture rate", html.pct(row.capture_rate), html.pct(row.capture_rate_prev),
+             html.pct(row.capture_rate_last_year)],
+            ["Sales conversion", html.pct(row.conversion), html.pct(row.conversion_prev),
+             html.pct(row.conversion_last_year)],
+            ["Revenue", html.num(row.revenue, 2), html.signed_pct(row.revenue_vs_prev),
+             html.signed_pct(row.revenue_vs_last_year)],
+            ["Utilisation (peak / capacity)", html.pct(row.utilisation), "", ""],
+            ["Congestion (days >= 90 % capacity)", html.pct(row.congestion), "", ""],
+            ["Growth momentum (4 weeks)", html.signed_pct(row.growth_momentum), "", ""],
+        ],
+        "kpi",
+    )  # fmt: skip
+
+
+def chart_for(dash: Dash, stores_: list[StoreInfo], a: date, b: date) -> str:
+    ids = [s.store_id for s in stores_]
+    daily = daily_footfall(dash.engine, ids, a, b)
+    series = [(a + timedelta(days=i), float(daily.get(a + timedelta(days=i), 0)))
+              for i in range((b - a).days + 1)]  # fmt: skip
+    promos = promotions.visible(promotions.list_all(dash.engine, a, b), stores_)
+    bands = [(p.starts_on, p.ends_on, f"{p.kind}: {p.title}") for p in promos]
+    return html.line_chart(series, bands)
+
+
+def _admin_forms(s: StoreInfo, session: Session) -> str:
+    if not session.user.is_admin:
+        return ""
+    c = html.csrf_field(session)
+    sid = quote(s.store_id)
+    revoke = (
+        f'<form method=post action="/hq/stores/{sid}/reinstate">{c}<button>Reinstate</button></form>'
+        if s.disabled
+        else f'<form method=post action="/hq/stores/{sid}/revoke">{c}'
+        "<button class=danger>Revoke key</button></form>"
+    )
+    return (
+        f'<h2>Administration</h2><form method=post action="/hq/stores/{sid}/profile">{c}'
+        f"{html.field('region', 'Region', s.region)}"
+        f"{html.field('capacity', 'Capacity (people)', s.capacity or '')}"
+        f"{html.field('opening_hours', 'Opening hours', s.opening_hours)}"
+        f"<button>Save</button></form><div class=row>"
+        f'<form method=post action="/hq/stores/{sid}/rotate-key">{c}<button>Rotate key</button>'
+        f'</form><form method=post action="/hq/stores/{sid}/provisioning">{c}'
+        f"<button>New provisioning file</button></form>{revoke}</div>"
+    )
+
+
+def store_body(dash: Dash, s: StoreInfo, session: Session, a: date, b: date, msg: str) -> str:
+    rows, _ = kpi_report.report(dash.engine, [s], a, b)
+    now = datetime.now(UTC)
+    facts = html.table(
+        ["Region", "Time zone", "Last sync", "Data until", "Cameras live", "Open alerts",
+         "Capacity", "Opening hours", "Key"],
+        [[esc(s.region or "–"), esc(s.timezone), esc(age(s.last_batch_at, now)),
+          esc(s.data_until or "–"),
+          f"{s.cameras_live}/{s.cameras_total}" if s.cameras_total else "–",
+          str(s.open_alerts), esc(s.capacity or "–"), esc(s.opening_hours or "–"),
+          "revoked" if s.disabled else "active"]],
+    )  # fmt: skip
+    return (
+        f"{html.notice_box(msg)}{facts}<h2>{a} – {b}</h2>{period_form(a, b)}"
+        f"{chart_for(dash, [s], a, b)}{kpi_summary(rows[0])}{_admin_forms(s, session)}"
+    )
+
+
+def period_form(a: date, b: date, extra: str = "") -> str:
+    return (
+        f"<form method=get class=filters>{html.field('from', 'From', a, 'date')}"
+        f"{html.field('to', 'To', b, 'date')}{extra}<button>Show</button></form>"
+    )
+
+
+def provisioning_body(prov: dict[str, Any], key_note: str = "") -> str:
+    text = json.dumps(prov, indent=2)
+    href = "data:application/json;charset=utf-8," + quote(text)
+    name = f"vitrine-provisioning-{prov['store_id']}.json"
+    return (
+        f"{html.notice_box(key_note)}<p>Give this file to the store's installer. It holds a "
+        "one-time enrolment token (no store key), valid until "
+        f"{esc(prov['expires_at'])}.</p><pre id=provisioning>{esc(text)}</pre>"
+        f'<p><a class=button download="{esc(name)}" href="{esc(href)}">Download {esc(name)}</a></p>'
+    )
+
+
+def new_store_body(
+    session: Session, error: str | None = None, form: dict[str, str] | None = None
+) -> str:
+    f = form or {}
+    return (
+        f'{html.error_box(error)}<form method=post action="/hq/stores/new">'
+        f"{html.csrf_field(session)}"
+        f"{html.field('store_id', 'Store id', f.get('store_id', ''), required='')}"
+        f"{html.field('name', 'Name', f.get('name', ''), required='')}"
+        f"{html.field('timezone', 'Time zone', f.get('timezone', 'Europe/Paris'))}"
+        f"{html.field('region', 'Region', f.get('region', ''))}"
+        f"{html.field('capacity', 'Capacity (people)', f.get('capacity', ''))}"
+        f"{html.field('opening_hours', 'Opening hours', f.get('opening_hours', ''))}"
+        "<button>Create store</button></form>"
+    )
+
+
+def hq_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def add_routes(app: FastAPI, dash: Dash) -> None:
+
+    def render(title: str, body: str, s: Session, active: str, status: int = 200) -> HTMLResponse:
+        return HTMLResponse(html.page(title, body, s, active=active), status)
+
+    @app.get("/hq/stores", include_in_schema=False)
+    def stores_page(s: PageSession, region: str = "") -> HTMLResponse:
+        rows = stores.visible_stores(dash.engine, s.user)
+        return render("Stores", stores_body(rows, s, region), s, "/hq/stores")
+
+    @app.get("/hq/stores/new", include_in_schema=False)
+    def new_store_form(s: PageSession) -> HTMLResponse:
+        require_admin(s)
+        return render("New store", new_store_body(s), s, "/hq/stores")
+
+    @app.post("/hq/stores/new", include_in_schema=False)
+    async def new_store(request: Request, s: PageSession) -> HTMLResponse:
+        require_admin(s)
+        f = await form_data(request)
+        try:
+            profile = stores.parse_profile(f.get("region", ""), f.get("capacity", ""),
+                                           f.get("opening_hours", ""))  # fmt: skip
+            prov = await run_in_threadpool(
+                stores.create_store, dash.engine, f.get("store_id", "").strip(),
+                f.get("name", ""), f.get("timezone", "UTC").strip() or "UTC", profile,
+                hq_url(request),
+            )  # fmt: skip
+        except auth.ProvisioningError as exc:
+            return render("New store", new_store_body(s, str(exc), f), s, "/hq/stores", 422)
+        return render(f"Store {prov['store_id']} created", provisioning_body(prov), s, "/hq/stores")
+
+    @app.get("/hq/stores/{store_id}", include_in_schema=False)
+    def store_page(request: Request, s: PageSession, store_id: str, msg: str = "") -> HTMLResponse:
+        st = store_for(dash.engine, s, store_id)
+        a, b = _period(request.query_params.get("from"), request.query_params.get("to"))
+        return render(st.name, store_body(dash, st, s, a, b, msg), s, "/hq/stores")
+
+    _add_store_actions(app, dash, render)
+    _add_kpi_pages(app, dash, render)
+
+
+def _period(first: str | None, last: str | None) -> tuple[date, date]:
+    try:
+        return kpi_report.parse_period(first, last, datetime.now(UTC).date())
+    except kpi_report.PeriodError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+def _add_store_actions(app: FastAPI, dash: Dash, render: Any) -> None:
+    def _redirect(store_id: str, msg: str) -> Response:
+        from fastapi.responses import RedirectResponse
+
+        return RedirectResponse(f"/hq/stores/{quote(store_id)}?{urlencode({'msg': msg})}", 303)
+
+    @app.post("/hq/stores/{store_id}/profile", include_in_schema=False)
+    async def profile(request: Request, s: PageSession, store_id: str) -> Response:
+        require_admin(s)
+        store_for(dash.engine, s, store_id)
+        f = await form_data(request)
+        try:
+            p = stores.parse_profile(f.get("region", ""), f.get("capacity", ""),
+                                     f.get("opening_hours", ""))  # fmt: skip
+        except auth.ProvisioningError as exc:
+            raise HTTPException(422, str(exc)) from None
+        await run_in_threadpool(stores.save_profile, dash.engine, store_id, p)
+        return _redirect(store_id, "Saved.")
+
+    @app.post("/hq/stores/{store_id}/rotate-key", include_in_schema=False)
+    def rotate(s: PageSession, store_id: str) -> HTMLResponse:
+        require_admin(s)
+        store_for(dash.engine, s, store_id)
+        key = auth.rotate_key(dash.engine, store_id)
+        body = (
+            "<p>The old key no longer works. Put this key in the store's settings "
+            "([sync] store_key); it is shown only now.</p>"
+            f"<pre id=store-key>{esc(key)}</pre>"
+            f'<p><a href="/hq/stores/{quote(store_id)}">Back to the store</a></p>'
+        )
+        return render(f"New key for {store_id}", body, s, "/hq/stores")
+
+    @app.post("/hq/stores/{store_id}/provisioning", include_in_schema=False)
+    def reprovision(request: Request, s: PageSession, store_id: str) -> HTMLResponse:
+        require_admin(s)
+        st = store_for(dash.engine, s, store_id)
+        token, expires = stores.new_enrolment(dash.engine, store_id)
+        prov = stores.provisioning_file(store_id, st.name, hq_url(request), token, expires)
+        return render(f"Provisioning file for {store_id}", provisioning_body(prov), s, "/hq/stores")
+
+    for action, disabled in (("revoke", True), ("reinstate", False)):
+
+        def handler(s: PageSession, store_id: str, _d: bool = disabled) -> Response:
+            require_admin(s)
+            store_for(dash.engine, s, store_id)
+            auth.set_disabled(dash.engine, store_id, _d)
+            return _redirect(store_id, "Key revoked: the store's uploads are refused."
+                             if _d else "Store reinstated.")  # fmt: skip
+
+        app.post(f"/hq/stores/{{store_id}}/{action}", include_in_schema=False)(handler)
+
+
+def _add_kpi_pages(app: FastAPI, dash: Dash, render: Any) -> None:
+    from app.hq import web_kpis
+
+    web_kpis.add_routes(app, dash, render)
