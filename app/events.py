@@ -141,7 +141,10 @@ class FrameStats:
 
 @dataclass(frozen=True)
 class Alert:
-    kind: str  # camera_offline, over_capacity, disk_full, ...
+    """A one-off notice (lan_unavailable, disk_full): no rule resolves it, it is over
+    once acknowledged. The alert rules' alerts are app.alerts.AlertOpened and kin."""
+
+    kind: str
     message: str
     camera: str = ""
     zone: str = ""
