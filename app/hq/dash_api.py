@@ -12,12 +12,12 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from app.hq import auth, kpi_report, promotions, stores
-from app.hq.web import ApiSession, require_admin, store_for
 from app.hq.web_kpis import selection
 from app.hq.web_pages import hq_url
+from app.hq.web_session import ApiSession, require_admin, store_for
 
 if TYPE_CHECKING:
-    from app.hq.web import Dash
+    from app.hq.web_session import Dash
 
 
 class NewStore(BaseModel):

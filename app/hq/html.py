@@ -144,3 +144,11 @@ def line_chart(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def period_form(a: date, b: date, extra: str = "") -> str:
+    """The From/To filter of a page that shows a period."""
+    return (
+        f"<form method=get class=filters>{field('from', 'From', a, 'date')}"
+        f"{field('to', 'To', b, 'date')}{extra}<button>Show</button></form>"
+    )

@@ -148,5 +148,3 @@ STORES: Table = HqBase.metadata.tables["stores"]
 # columns holding epoch seconds on the wire and timestamptz here
 TIME_COLUMNS = frozenset({"bucket_start", "ts", "acknowledged_at", "last_seen", "resolved_at"})
 
-# the dashboard's tables join HqBase.metadata (migrations compare against it)
-from app.hq import dash_models as _dash_models  # noqa: E402,F401

@@ -4,20 +4,20 @@ comparison of chosen stores, and the CSV export of the same table."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.hq import html, kpi_report, stores
-from app.hq.dash_queries import StoreInfo
+from app.hq import html, kpi_report, promotions, stores
+from app.hq.dash_queries import StoreInfo, daily_footfall
 from app.hq.kpi_report import KpiRow
-from app.hq.web import PageSession
+from app.hq.web_session import PageSession
 
 if TYPE_CHECKING:
-    from app.hq.web import Dash
+    from app.hq.web_session import Dash
 
 esc = html.esc
 SHOWN = (
@@ -105,7 +105,6 @@ def side_by_side(rows: list[KpiRow]) -> str:
 
 
 def add_routes(app: FastAPI, dash: Dash, render: Any) -> None:
-    from app.hq.web_pages import chart_for
 
     def compute(
         s: Any, first: str | None, last: str | None, region: str, store: list[str], sort: str
@@ -132,10 +131,9 @@ def add_routes(app: FastAPI, dash: Dash, render: Any) -> None:
         sel = f"<label>Region <select name=region><option value=''>all</option>{opts}</select></label>"
         csv_q = urlencode({**query, "sort": sort}, doseq=True)
         compare = side_by_side(rows) if len(store) >= 2 else ""
-        from app.hq.web_pages import period_form
 
         body = (
-            f"{period_form(a, b, sel)}<h2>Visitors per day, {a} – {b}</h2>"
+            f"{html.period_form(a, b, sel)}<h2>Visitors per day, {a} – {b}</h2>"
             f"{chart_for(dash, chosen, a, b)}"
             f"{'<h2>Side by side</h2>' + compare if compare else ''}"
             f'<h2>Ranking</h2><p><a class=button href="/hq/kpis.csv?{esc(csv_q)}">Export CSV</a></p>'
@@ -155,3 +153,13 @@ def add_routes(app: FastAPI, dash: Dash, render: Any) -> None:
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="vitrine-kpis-{a}-{b}.csv"'},
         )
+
+
+def chart_for(dash: Dash, stores_: list[StoreInfo], a: date, b: date) -> str:
+    ids = [s.store_id for s in stores_]
+    daily = daily_footfall(dash.engine, ids, a, b)
+    series = [(a + timedelta(days=i), float(daily.get(a + timedelta(days=i), 0)))
+              for i in range((b - a).days + 1)]  # fmt: skip
+    promos = promotions.visible(promotions.list_all(dash.engine, a, b), stores_)
+    bands = [(p.starts_on, p.ends_on, f"{p.kind}: {p.title}") for p in promos]
+    return html.line_chart(series, bands)

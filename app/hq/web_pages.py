@@ -5,7 +5,7 @@ CSV export."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -13,13 +13,13 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.hq import auth, html, kpi_report, promotions, stores
-from app.hq.dash_queries import StoreInfo, daily_footfall
+from app.hq import auth, html, kpi_report, stores, web_kpis
+from app.hq.dash_queries import StoreInfo
 from app.hq.users import Session
-from app.hq.web import PageSession, form_data, require_admin, store_for
+from app.hq.web_session import PageSession, form_data, require_admin, store_for
 
 if TYPE_CHECKING:
-    from app.hq.web import Dash
+    from app.hq.web_session import Dash
 
 esc = html.esc
 
@@ -98,16 +98,6 @@ def kpi_summary(row: kpi_report.KpiRow) -> str:
     )  # fmt: skip
 
 
-def chart_for(dash: Dash, stores_: list[StoreInfo], a: date, b: date) -> str:
-    ids = [s.store_id for s in stores_]
-    daily = daily_footfall(dash.engine, ids, a, b)
-    series = [(a + timedelta(days=i), float(daily.get(a + timedelta(days=i), 0)))
-              for i in range((b - a).days + 1)]  # fmt: skip
-    promos = promotions.visible(promotions.list_all(dash.engine, a, b), stores_)
-    bands = [(p.starts_on, p.ends_on, f"{p.kind}: {p.title}") for p in promos]
-    return html.line_chart(series, bands)
-
-
 def _admin_forms(s: StoreInfo, session: Session) -> str:
     if not session.user.is_admin:
         return ""
@@ -144,15 +134,8 @@ def store_body(dash: Dash, s: StoreInfo, session: Session, a: date, b: date, msg
           "revoked" if s.disabled else "active"]],
     )  # fmt: skip
     return (
-        f"{html.notice_box(msg)}{facts}<h2>{a} – {b}</h2>{period_form(a, b)}"
-        f"{chart_for(dash, [s], a, b)}{kpi_summary(rows[0])}{_admin_forms(s, session)}"
-    )
-
-
-def period_form(a: date, b: date, extra: str = "") -> str:
-    return (
-        f"<form method=get class=filters>{html.field('from', 'From', a, 'date')}"
-        f"{html.field('to', 'To', b, 'date')}{extra}<button>Show</button></form>"
+        f"{html.notice_box(msg)}{facts}<h2>{a} – {b}</h2>{html.period_form(a, b)}"
+        f"{web_kpis.chart_for(dash, [s], a, b)}{kpi_summary(rows[0])}{_admin_forms(s, session)}"
     )
 
 
@@ -290,6 +273,5 @@ def _add_store_actions(app: FastAPI, dash: Dash, render: Any) -> None:
 
 
 def _add_kpi_pages(app: FastAPI, dash: Dash, render: Any) -> None:
-    from app.hq import web_kpis
 
     web_kpis.add_routes(app, dash, render)

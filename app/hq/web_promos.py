@@ -13,10 +13,10 @@ from starlette.concurrency import run_in_threadpool
 
 from app.hq import html, promotions, stores, users
 from app.hq.users import Session
-from app.hq.web import PageSession, form_data, require_admin
+from app.hq.web_session import PageSession, form_data, require_admin
 
 if TYPE_CHECKING:
-    from app.hq.web import Dash
+    from app.hq.web_session import Dash
 
 esc = html.esc
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from app.hq import dash_models  # noqa: F401  (the dashboard's tables join HqBase.metadata)
 from app.hq.db import VERSION_TABLE
 from app.hq.models import HqBase
 
