@@ -96,7 +96,9 @@ class Totals:
     converted_sessions: int = 0
     occupancy_peak: int = 0
     days: int = 0
-    busy_days: int = 0  # days whose peak occupancy reached 90 % of the capacity
+    # days whose peak occupancy reached 90 % of the capacity: kpis.congestion's numerator,
+    # counted in SQL so that no per-day rows leave the database
+    busy_days: int = 0
 
     def __add__(self, o: Totals) -> Totals:
         return Totals(

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.hq import auth
@@ -130,13 +130,3 @@ def enrol(engine: Engine, store_id: str, token: str) -> str | None:
     if used is None:
         return None
     return auth.rotate_key(engine, store_id)
-
-
-def store_exists(engine: Engine, store_id: str) -> bool:
-    from app.hq.models import STORES
-
-    with engine.connect() as conn:
-        return (
-            conn.execute(select(STORES.c.store_id).where(STORES.c.store_id == store_id)).first()
-            is not None
-        )

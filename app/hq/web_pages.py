@@ -260,16 +260,20 @@ def _add_store_actions(app: FastAPI, dash: Dash, render: Any) -> None:
         prov = stores.provisioning_file(store_id, st.name, hq_url(request), token, expires)
         return render(f"Provisioning file for {store_id}", provisioning_body(prov), s, "/hq/stores")
 
-    for action, disabled in (("revoke", True), ("reinstate", False)):
+    def set_revoked(s: Session, store_id: str, revoked: bool) -> Response:
+        require_admin(s)
+        store_for(dash.engine, s, store_id)
+        auth.set_disabled(dash.engine, store_id, revoked)
+        return _redirect(store_id, "Key revoked: the store's uploads are refused."
+                         if revoked else "Store reinstated.")  # fmt: skip
 
-        def handler(s: PageSession, store_id: str, _d: bool = disabled) -> Response:
-            require_admin(s)
-            store_for(dash.engine, s, store_id)
-            auth.set_disabled(dash.engine, store_id, _d)
-            return _redirect(store_id, "Key revoked: the store's uploads are refused."
-                             if _d else "Store reinstated.")  # fmt: skip
+    @app.post("/hq/stores/{store_id}/revoke", include_in_schema=False)
+    def revoke(s: PageSession, store_id: str) -> Response:
+        return set_revoked(s, store_id, True)
 
-        app.post(f"/hq/stores/{{store_id}}/{action}", include_in_schema=False)(handler)
+    @app.post("/hq/stores/{store_id}/reinstate", include_in_schema=False)
+    def reinstate(s: PageSession, store_id: str) -> Response:
+        return set_revoked(s, store_id, False)
 
 
 def _add_kpi_pages(app: FastAPI, dash: Dash, render: Any) -> None:

@@ -139,12 +139,16 @@ def add_routes(app: FastAPI, dash: Dash) -> None:
             )
         return RedirectResponse("/hq/users", 303)
 
-    for action, disabled in (("disable", True), ("enable", False)):
+    def set_disabled(s: Session, username: str, disabled: bool) -> Response:
+        require_admin(s)
+        with contextlib.suppress(users.UserError):
+            users.set_disabled(dash.engine, username, disabled)
+        return RedirectResponse("/hq/users", 303)
 
-        def handler(s: PageSession, username: str, _d: bool = disabled) -> Response:
-            require_admin(s)
-            with contextlib.suppress(users.UserError):
-                users.set_disabled(dash.engine, username, _d)
-            return RedirectResponse("/hq/users", 303)
+    @app.post("/hq/users/{username}/disable", include_in_schema=False)
+    def disable(s: PageSession, username: str) -> Response:
+        return set_disabled(s, username, True)
 
-        app.post(f"/hq/users/{{username}}/{action}", include_in_schema=False)(handler)
+    @app.post("/hq/users/{username}/enable", include_in_schema=False)
+    def enable(s: PageSession, username: str) -> Response:
+        return set_disabled(s, username, False)

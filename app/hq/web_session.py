@@ -4,7 +4,6 @@ the cookie, CSRF, role and store checks, form parsing, cookies."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qs
 
@@ -18,10 +17,11 @@ from starlette.concurrency import run_in_threadpool
 from app.hq import users
 from app.hq.dash_queries import StoreInfo, all_stores
 from app.hq.users import LoginThrottle, Session
+from app.paths import RESOURCES_DIR
 
 COOKIE = "vitrine_hq_session"
 LOGIN_COOKIE = "vitrine_hq_login"
-STATIC_DIR = Path(__file__).resolve().parents[2] / "resources" / "hq"
+STATIC_DIR = RESOURCES_DIR / "hq"
 MAX_FORM = 64_000
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

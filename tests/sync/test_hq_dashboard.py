@@ -235,6 +235,8 @@ def test_store_creation_provisioning_enrolment_rotation_revocation(app_client: T
     assert _upload(app_client, "W9", key) == 401 and _upload(app_client, "W9", new_key) == 200
     assert app_client.post("/hq/api/stores/W9/revoke", headers=h).status_code == 200
     assert _upload(app_client, "W9", new_key) == 403
+    back = app_client.post("/hq/stores/W9/reinstate", data={"csrf": csrf})  # the page's form
+    assert back.status_code == 303 and _upload(app_client, "W9", new_key) == 200
     dup = app_client.post("/hq/api/stores", json=new, headers=h)
     assert dup.status_code == 422 and "already exists" in dup.json()["detail"]
 
