@@ -12,6 +12,8 @@ from pathlib import Path
 import keyring
 import pytest
 
+from app.hq.testing_pg import PostgresUnavailable, TempPostgres
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 MODELS_DIR = SHARED / "models"
@@ -55,3 +57,18 @@ def _no_leaked_threads() -> Iterator[None]:
             break
         time.sleep(0.05)
     assert not leaked, f"test left threads running: {[t.name for t in leaked]}"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[TempPostgres]:
+    """A real PostgreSQL server (Debian's binaries), started once per test session in a
+    temporary directory; the HQ tests create a database each in it."""
+    try:
+        pg = TempPostgres()
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))
+    pg.start()
+    try:
+        yield pg
+    finally:
+        pg.stop()

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from app.hq import db
-from app.hq.testing_pg import HqProcess, PostgresUnavailable, TempPostgres
+from app.hq.testing_pg import HqProcess, TempPostgres
 from tests.conftest import REPO
 from tests.sync.hq_dash_data import PASSWORD, Day, day_rows, seed, send_health
 
@@ -41,28 +41,20 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def hq() -> Iterator[HqProcess]:
+def hq(pg_server: TempPostgres) -> Iterator[HqProcess]:
+    url = pg_server.create_database(f"hq_e2e_{uuid.uuid4().hex[:8]}")
+    engine = db.make_engine(url, pool_size=2)
+    db.migrate(engine)
+    seed(engine)
+    send_health(engine, "N1", {"door": "live", "floor": "live"}, 0)
+    send_health(engine, "N2", {"door": "live", "till": "stalled"}, 2)
+    send_health(engine, "S1", {"door": "live"}, 0)
+    engine.dispose()
+    proc = HqProcess(url).start()
     try:
-        pg = TempPostgres()
-    except PostgresUnavailable as exc:
-        pytest.skip(str(exc))
-    pg.start()
-    try:
-        url = pg.create_database("hq_e2e")
-        engine = db.make_engine(url, pool_size=2)
-        db.migrate(engine)
-        seed(engine)
-        send_health(engine, "N1", {"door": "live", "floor": "live"}, 0)
-        send_health(engine, "N2", {"door": "live", "till": "stalled"}, 2)
-        send_health(engine, "S1", {"door": "live"}, 0)
-        engine.dispose()
-        proc = HqProcess(url).start()
-        try:
-            yield proc
-        finally:
-            proc.stop()
+        yield proc
     finally:
-        pg.stop()
+        proc.stop()
 
 
 @pytest.fixture(scope="module")

@@ -13,22 +13,9 @@ import pytest
 from sqlalchemy import Engine, text
 
 from app.hq import auth, db
-from app.hq.testing_pg import HqProcess, PostgresUnavailable, TempPostgres
+from app.hq.testing_pg import HqProcess, TempPostgres
 from app.store.db import Store, open_store
 from app.store.writer import WriterOptions
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[TempPostgres]:
-    try:
-        pg = TempPostgres()
-    except PostgresUnavailable as exc:
-        pytest.skip(str(exc))
-    pg.start()
-    try:
-        yield pg
-    finally:
-        pg.stop()
 
 
 @pytest.fixture
