@@ -9,7 +9,9 @@ Nothing is lost and no half-restored store is ever left:
    migrated there if it is older;
 3. the current store is backed up (`backups/...-before-restore`);
 4. the staging file replaces the store in one `os.replace`; leftover -wal/-shm of the old
-   file are removed first (the old store's pages must never be replayed into the new).
+   file are removed first (the old store's pages must never be replayed into the new);
+5. config.toml beside the store (which wins over the store's copy at start) is rewritten
+   from the restored settings, the old file kept beside the pre-restore backup.
 
 The store must be closed (no engine, no desktop, no `serve`) while `restore_backup` runs.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import hmac
+import json
 import logging
 import os
 import shutil
@@ -25,12 +28,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from app import settings
+from app.config import ConfigError, parse_config
 from app.store import migrate
 from app.store.backup import backup_file, backups_dir, default_backup_path
 from app.store.connect import SQLITE_HEADER, raw_connect
 from app.store.errors import StoreCorrupt, StoreError, StoreTooNew, WrongKey
 from app.store.fileperms import narrow, private_file
 from app.store.keys import copy_header, header_path, key_check, read_header
+from app.store.settings_store import SETTING_KEY
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +62,7 @@ class RestoreResult:
     revision: str  # the schema of the store now (after migrating an older backup)
     backup_revision: str  # the schema the backup had
     previous_saved_to: Path | None  # the pre-restore backup of the store it replaced
+    settings_file: Path | None = None  # config.toml, rewritten from the restored settings
 
 
 def list_backups(db_path: Path) -> list[BackupEntry]:
@@ -225,7 +232,34 @@ def restore_backup(db_path: Path, backup: Path, key: bytes) -> RestoreResult:
     if read_header(db_path) is None:  # restoring onto a machine without the store
         copy_header(backup, db_path)
     log.info("store %s restored from %s (saved before: %s)", db_path, backup, previous)
-    return RestoreResult(backup, revision, backup_rev, previous)
+    config_file = mirror_settings(db_path, key, previous)
+    return RestoreResult(backup, revision, backup_rev, previous, config_file)
+
+
+def mirror_settings(db_path: Path, key: bytes, previous: Path | None) -> Path | None:
+    """Make config.toml beside the store say what the restored store's settings say (the
+    file wins at start); the replaced file is kept beside `previous`. None: no such file
+    or no settings in the backup."""
+    path = settings.default_path(db_path.parent)
+    if not path.is_file():
+        return None
+    conn = raw_connect(db_path, key)
+    try:
+        row = conn.execute("SELECT value FROM settings WHERE key = ?", (SETTING_KEY,)).fetchone()
+    finally:
+        conn.close()
+    if row is None or not row[0]:
+        return None
+    try:
+        cfg = parse_config(json.loads(row[0]), "restored settings")
+    except (ConfigError, ValueError) as exc:
+        log.warning("the restored settings cannot be used (%s): config.toml kept", exc)
+        return None
+    if previous is not None:
+        kept = previous.with_suffix(".toml")
+        private_file(kept)
+        shutil.copyfile(path, kept)
+    return settings.write_file(cfg, path)
 
 
 def describe(entry: BackupEntry) -> str:
