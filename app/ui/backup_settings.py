@@ -107,7 +107,7 @@ class BackupGroup(QGroupBox):
         lay.addLayout(row)
         lay.addWidget(QLabel("Recent backups"))
         self.recent = QListWidget()
-        self.recent.setMaximumHeight(120)
+        self.recent.setMaximumHeight(100)
         lay.addWidget(self.recent)
         row = QHBoxLayout()
         self.restore = QPushButton("Restore from a backup…")

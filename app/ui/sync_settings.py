@@ -102,18 +102,20 @@ class SyncGroup(QGroupBox):
         self.url.setPlaceholderText("https://hq.example.com")
         self.url_error = QLabel("")
         self.url_error.setObjectName("Error")
+        self.url_error.setWordWrap(True)
+        self.url_error.setVisible(False)
         self.key = QLineEdit()
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key.setPlaceholderText(KEY_NONE)
         self.key.setToolTip("Kept in this computer's secret vault, never in config.toml.")
-        f.addRow("HQ address", _with(self.url, self.url_error))
+        f.addRow("HQ address", _with(self.url, self.url_error, stretch_first=False))
         f.addRow("Store key", self.key)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setMinimumWidth(300)
         self.send_now = QPushButton("Send now")
         self.send_now.clicked.connect(self.sync_now)
-        f.addRow("Status", _with(self.status, self.send_now, stretch_first=True))
+        f.addRow("Status", _with(self.status, self.send_now))
         lay.addLayout(f)
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
@@ -154,12 +156,12 @@ class SyncGroup(QGroupBox):
         self.key.clear()
         has_key = bool(cfg.sync.store_key.get_secret_value())
         self.key.setPlaceholderText(KEY_SAVED if has_key else KEY_NONE)
-        self.url_error.setText("")
+        self._url_problem("")
         self.refresh_status()
 
     def apply(self, sync: dict[str, Any]) -> None:
         """Write the form into the `sync` part of a config dict; ValueError naming the field."""
-        self.url_error.setText("")
+        self._url_problem("")
         typed = self.key.text().strip()
         sync.update(enabled=self.enabled.isChecked(), hq_url=self.url.text().strip())
         sync["store_key"] = typed or self.cfg.sync.store_key.get_secret_value()
@@ -176,15 +178,20 @@ class SyncGroup(QGroupBox):
                 field = SYNC_LABELS.get(".".join(["sync", *map(str, e["loc"])]), "HQ address")
                 problem = f"{field}: {e['msg'].removeprefix('Value error, ')}"
         if problem is not None:
-            self.url_error.setText(problem.split(": ", 1)[1] if problem[0] == "H" else "")
+            self._url_problem(problem.split(": ", 1)[1] if problem[0] == "H" else "")
             raise ValueError(problem)
 
+    def _url_problem(self, text: str) -> None:
+        """What is wrong with the address, beside it (hidden when nothing is)."""
+        self.url_error.setText(text)
+        self.url_error.setVisible(bool(text))
 
-def _with(first: QWidget, second: QWidget, stretch_first: bool = False) -> QWidget:
-    """Two widgets side by side in one form row."""
+
+def _with(first: QWidget, second: QWidget, stretch_first: bool = True) -> QWidget:
+    """Two widgets side by side in one form row (equal shares unless `stretch_first`)."""
     box = QWidget()
     row = QHBoxLayout(box)
     row.setContentsMargins(0, 0, 0, 0)
-    row.addWidget(first, 1 if stretch_first else 2)
-    row.addWidget(second, 0 if stretch_first else 3)
+    row.addWidget(first, 1)
+    row.addWidget(second, 0 if stretch_first else 1)
     return box
