@@ -42,6 +42,11 @@ def restore(
     backup: Path = args.backup
     if not backup.exists():
         raise CliError(f"no backup file at {backup}")
+    if Path(f"{path}-shm").exists():  # SQLite's shared memory: a connection is open
+        raise CliError(
+            f"the store seems to be in use ({path.name}-shm exists): {STOP_FIRST} (if neither "
+            "runs, 'python main.py store info' once tidies it up)"
+        )
     key: bytes = with_passphrase(lambda pp: _key(path, backup, pp))
     try:
         revision = verify_backup(backup, key)

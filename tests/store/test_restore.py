@@ -230,3 +230,15 @@ def test_cli_restore_asks_without_yes(
     assert main(["store", "restore", str(backup)]) == 2  # no terminal to confirm on
     assert "add --yes" in capsys.readouterr().err
     assert _digest(db_path) == before
+
+
+def test_cli_restore_refuses_while_the_store_is_open(
+    db_path: Path, with_backup: tuple[Path, bytes], capsys: pytest.CaptureFixture[str]
+) -> None:
+    backup, key = with_backup
+    with open_store(db_path) as s, s.read_session() as rs:  # as the desktop or serve would
+        rs.connection().exec_driver_sql("SELECT 1").scalar()
+        assert main(["store", "restore", str(backup), "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "seems to be in use" in err and "stop the desktop app" in err
+    assert len(_rows(db_path, key)) == 2

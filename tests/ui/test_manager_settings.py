@@ -68,6 +68,10 @@ def test_hq_key_typed_in_the_page_goes_to_the_vault_not_to_config_toml(
     qtbot.addWidget(view)
     view.set_config(AppConfig())
     assert view.sync.key.placeholderText() == KEY_NONE
+    view.show()  # the status is refreshed only while the page is seen
+    assert view.sync.timer.isActive()
+    view.hide()
+    assert not view.sync.timer.isActive()
     view.sync.enabled.setChecked(True)
     view.sync.url.setText("https://hq.example.com")
     view.sync.key.setText(KEY)
@@ -155,6 +159,7 @@ def test_back_up_now_with_progress_then_restore_request(qtbot, store: Store) -> 
     with qtbot.waitSignal(group.restore_requested, timeout=10000) as req:
         group.restore_from(dest)
     assert req.args[0] == dest and "backed up first" in asked[0]
+    group.background.shutdown()
 
 
 def qtbot_button():  # noqa: ANN201
@@ -175,6 +180,7 @@ def test_a_bad_backup_is_refused_in_the_page(qtbot, store: Store, tmp_path: Path
     qtbot.waitUntil(lambda: group.restore_error.text().startswith("Not restored:"), timeout=10000)
     assert "holiday.db" in group.restore_error.text()
     assert asked == [] and requested == []
+    group.background.shutdown()
 
 
 def test_desktop_restore_closes_restores_and_says_so(
