@@ -147,7 +147,8 @@ class BackupGroup(QGroupBox):
         self.last_written = dest
         self.progress.setVisible(False)
         self.back_up.setEnabled(True)
-        self.result.setText(f"Saved: {dest.name} ({dest.stat().st_size / 1e6:.1f} MB)")
+        size = dest.stat().st_size / 1e6
+        self.result.setText(f"Saved: {dest.name} ({size:.1f} MB) in {dest.parent}")
         self.result.setToolTip(str(dest))
         self.show_folder.setVisible(True)
         self.refresh_list()
