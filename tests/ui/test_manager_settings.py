@@ -213,3 +213,12 @@ def test_desktop_restore_closes_restores_and_says_so(
     assert 'name = "Before"' in (db.parent / "config.toml").read_text()  # the file wins at start
     kept = list((db.parent / "backups").glob("*before-restore*.toml"))
     assert len(kept) == 1 and 'name = "After"' in kept[0].read_text()
+
+
+def test_send_now_without_a_sender_says_what_to_do(qtbot) -> None:  # noqa: ANN001
+    view = SettingsView()  # no engine: nothing to wake
+    qtbot.addWidget(view)
+    view.set_config(AppConfig())
+    assert not view.sync.send_now.isEnabled()
+    assert not view.sync.sync_now()
+    assert view.sync.status.text() == "Not sending: save the settings with sync on first."
