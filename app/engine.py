@@ -40,7 +40,7 @@ from app.vision.scheduler import AnalysisScheduler, CameraSlot
 if TYPE_CHECKING:
     from app.store.db import Store
     from app.sync.lan.server import LanServer
-    from app.sync.outbox_sender import SyncWorker
+    from app.sync.outbox_sender import SyncStatus, SyncWorker
     from app.vision.detector import Detector
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,19 @@ class Engine:
         if self.sync_worker is None:
             return "not configured (set the HQ address and store key)"
         return self.sync_worker.status().summary()
+
+    def sync_status(self) -> SyncStatus | None:
+        """The HQ sender's state (None: sync is off or not configured)."""
+        worker = self.sync_worker
+        return worker.status() if worker is not None else None
+
+    def sync_now(self) -> bool:
+        """Wake the HQ sender to send at once; False when no sender runs."""
+        worker = self.sync_worker
+        if worker is None:
+            return False
+        worker.wake()
+        return True
 
     # --- steps ---------------------------------------------------------------------------
 
@@ -304,6 +317,7 @@ class Engine:
         cameras added, removed or re-pointed. Detector changes need a restart."""
         if cfg.analysis.detector != self.cfg.analysis.detector:
             log.warning("detector settings changed: they apply after a restart")
+        restart_sync = _sync_changed(self.cfg, cfg)
         self.alerts.apply_config(cfg)
         with self._lock:
             self.cfg = cfg
@@ -324,6 +338,9 @@ class Engine:
                 slot.pipeline.apply_config(cfg)
                 slot.period = 1.0 / analysis_fps(cfg, name)
         self.scheduler.notify()
+        if restart_sync:  # a new HQ address or key: a new sender (the old one is joined)
+            self._stop_sync()
+            self._start_sync()
 
     # --- state for the UI ------------------------------------------------------------
 
@@ -370,3 +387,12 @@ class Engine:
 def _source_changed(old: CameraConfig, new: CameraConfig) -> bool:
     fields_ = ("type", "url", "usb_index", "username", "password", "loop", "realtime")
     return any(getattr(old, f) != getattr(new, f) for f in fields_)
+
+
+def _sync_changed(old: AppConfig, new: AppConfig) -> bool:
+    """Whether the HQ sender must restart to use `new` (its settings or the store's id)."""
+    return (old.sync, old.store.id, old.store.timezone) != (
+        new.sync,
+        new.store.id,
+        new.store.timezone,
+    )

@@ -53,6 +53,7 @@ def demo_config(tz: str):  # noqa: ANN201 - AppConfig, imported late
     return AppConfig.model_validate(
         {
             "store": {"name": "Rivoli — Paris 1er", "timezone": tz},
+            "sync": {"hq_url": "https://hq.example.com"},  # off: no upload from a demo
             "cameras": [
                 {
                     "name": "Shop front",
@@ -261,6 +262,21 @@ def wizard_shots(app) -> None:  # noqa: ANN001
     bg.shutdown()
 
 
+def settings_lower_shot(app, win) -> None:  # noqa: ANN001
+    """The Settings page scrolled to HQ sync and Backup and restore, after a backup."""
+    from PySide6.QtWidgets import QScrollArea
+
+    group = win.settings.backup
+    group.start_backup()
+    deadline = time.monotonic() + 60
+    while group.last_written is None and time.monotonic() < deadline:
+        pump(app, 0.2)
+    area = win.settings.findChild(QScrollArea)
+    area.verticalScrollBar().setValue(area.verticalScrollBar().maximum())
+    pump(app, 0.5)
+    shot(win, "settings-hq-backup")
+
+
 def main() -> int:
     ensure_display()
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
@@ -312,6 +328,7 @@ def main() -> int:
         win.nav.setCurrentRow(3)
         pump(app, 0.5)
         shot(win, "settings")
+        settings_lower_shot(app, win)
     finally:
         desktop.close()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""`python main.py store info|migrate|retention|backup|unlock|recovery-key`: the local
+"""`python main.py store info|migrate|retention|backup|restore|unlock|recovery-key`: the local
 encrypted store."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from app.cli import store_unlock
+from app.cli import store_restore, store_unlock
 from app.cli.main import CliError
 
 T = TypeVar("T")
@@ -43,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     bk = sub.add_parser("backup", help="write an encrypted copy of the store")
     bk.add_argument("--out", type=Path, default=None, help="backup file (default: backups/)")
     store_unlock.add_subcommands(sub)
+    store_restore.add_subcommand(sub)
 
 
 def with_passphrase(fn: Callable[[str | None], T]) -> T:
@@ -205,9 +206,11 @@ def run(args: argparse.Namespace) -> int:
         "backup": _backup,
         "unlock": lambda a: store_unlock.unlock(a, with_passphrase),
         "recovery-key": lambda a: store_unlock.recovery_key(a, with_passphrase),
+        "restore": lambda a: store_restore.restore(a, with_passphrase),
     }
     if args.action not in actions:
         raise CliError(
-            "choose one of: store info | migrate | retention | backup | unlock | recovery-key"
+            "choose one of: store info | migrate | retention | backup | restore | unlock | "
+            "recovery-key"
         )
     return actions[args.action](args)

@@ -194,6 +194,11 @@ class Store:
         if not self.writer.closed:
             self.writer.ingest(event)
 
+    @property
+    def key(self) -> bytes | None:
+        """The store's raw key (to check and restore its backups after closing it)."""
+        return self._key
+
     def revision(self) -> str | None:
         with self._read_engine.connect() as conn:
             row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchone()

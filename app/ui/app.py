@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 from app.errors import CliError
 from app.events import EventBus
 from app.paths import data_dir
+from app.ui import restore_flow
 from app.ui.bridge import EngineBridge
 from app.ui.config_store import load_startup_config, save_config
 from app.ui.engine_host import EngineFactory, EngineHost
@@ -208,10 +210,28 @@ class DesktopApp:
         self.bridge = EngineBridge(self.bus)
         self.window = MainWindow(self.host, self.bridge, self.background, self.store)
         self.window.show()
+        self.window.settings.backup.restore_requested.connect(self.restore_and_quit)
         self.bridge.start()
         if self.cfg.cameras:
             self.host.start()
         return self.window
+
+    def restore_and_quit(self, backup: Path) -> bool:
+        """Settings > Restore, confirmed: stop the engine, close the store, restore, tell
+        the outcome, close (the next start opens the restored store)."""
+        store, window = self.store, self.window
+        if store is None or store.key is None or window is None:
+            return False
+        key, path = store.key, store.path
+        window.shutdown()
+        self.background.shutdown()
+        store.close()
+        self.store = None
+        restored, text = restore_flow.run_restore(path, backup, key, window)
+        restore_flow.tell(window, restored, text)
+        window.close()
+        QApplication.quit()
+        return restored
 
     def close(self) -> None:
         """Stop everything (window, engine, workers) then the store; idempotent."""

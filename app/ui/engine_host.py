@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from app.engine import TileState
     from app.store.db import Store
     from app.sync.lan.server import LanServer
+    from app.sync.outbox_sender import SyncStatus
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,16 @@ class EngineHost(QObject):
         """The HQ sync's state in one line (empty without an engine)."""
         engine = self.engine
         return engine.sync_state() if engine is not None else ""
+
+    def sync_status(self) -> SyncStatus | None:
+        """The HQ sender's state (None without an engine or without sync)."""
+        engine = self.engine
+        return engine.sync_status() if engine is not None else None
+
+    def sync_now(self) -> bool:
+        """Wake the HQ sender at once; False when none runs."""
+        engine = self.engine
+        return engine.sync_now() if engine is not None else False
 
     def lan_server(self) -> LanServer | None:
         """The tablets' server, when the engine runs it."""

@@ -107,7 +107,12 @@ class MainWindow(QMainWindow):
         self.reports_holder = QWidget()
         QVBoxLayout(self.reports_holder).setContentsMargins(0, 0, 0, 0)
         self._reports_loaded = False
-        self.settings = SettingsView(provider=self.host.provider)
+        self.settings = SettingsView(
+            provider=self.host.provider,
+            sync=self.host,
+            backups=self.store,
+            background=self.background,
+        )
         self.stack = QStackedWidget()
         for w in (self.wall, self.dashboard, self.reports_holder, self.settings):
             self.stack.addWidget(w)

@@ -17,12 +17,21 @@ from app.sync.store_protocol import StoreLike
 
 if TYPE_CHECKING:
     from app.engine import TileState
+    from app.store.backup import Progress
     from app.store.db import Store
     from app.sync.lan.server import LanServer
+    from app.sync.outbox_sender import SyncStatus
 
 
 class StorePort(StoreLike, Protocol):
-    """The open store as the windows use it: reads, the single writer, closing."""
+    """The open store as the windows use it: reads, the single writer, backups, closing."""
+
+    path: Path
+
+    @property
+    def key(self) -> bytes | None: ...
+
+    def backup(self, dest: Path | None = None, progress: Progress | None = None) -> Path: ...
 
     def close(self) -> None: ...
 
@@ -41,6 +50,10 @@ class EnginePort(Protocol):
     def tile_state(self, camera: str) -> TileState | None: ...
 
     def sync_state(self) -> str: ...
+
+    def sync_status(self) -> SyncStatus | None: ...
+
+    def sync_now(self) -> bool: ...
 
     @property
     def detector_provider(self) -> str: ...

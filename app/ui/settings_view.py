@@ -1,5 +1,5 @@
 """Settings: store identity, privacy mode, retention, models and execution provider,
-analysis rate, alert thresholds. The form is checked against the settings tree (pydantic) on Save; a bad
+analysis rate, alert thresholds, HQ sync; backup and restore. The form is checked against the settings tree (pydantic) on Save; a bad
 value is refused with a message naming the field, and nothing is applied."""
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
 
 from app.config import AppConfig
 from app.ui.alerts_settings import ALERT_LABELS, AlertsGroup
+from app.ui.backup_settings import BackupGroup, BackupStore
+from app.ui.sync_settings import SYNC_LABELS, SyncGroup, SyncPort
 from app.ui.wizard import (
     ANON_TEXT,
     RECOGNITION_AVAILABLE,
@@ -37,6 +39,7 @@ from app.ui.wizard import (
     recognition_text,
     timezone_problem,
 )
+from app.ui.workers import Background
 
 FIELD_LABELS = {
     "store.name": "Store name",
@@ -49,6 +52,7 @@ FIELD_LABELS = {
     "analysis.detector.provider": "Run the detector on",
     "analysis.detector.confidence": "Detection confidence",
     **ALERT_LABELS,
+    **SYNC_LABELS,
 }
 PROVIDERS = [
     ("Automatic (the fastest this computer has)", "auto"),
@@ -128,7 +132,13 @@ class SettingsView(QWidget):
     save_requested = Signal(object)  # AppConfig
 
     def __init__(
-        self, provider: Callable[[], str] | None = None, parent: QWidget | None = None
+        self,
+        provider: Callable[[], str] | None = None,
+        parent: QWidget | None = None,
+        *,
+        sync: SyncPort | None = None,
+        backups: BackupStore | None = None,
+        background: Background | None = None,
     ) -> None:
         super().__init__(parent)
         self.provider = provider or (lambda: "")
@@ -214,6 +224,8 @@ class SettingsView(QWidget):
         lay.addWidget(models)
         self.alerts = AlertsGroup()
         lay.addWidget(self.alerts)
+        self.sync = SyncGroup(sync)
+        lay.addWidget(self.sync)
 
         row = QHBoxLayout()
         self.error = QLabel("")
@@ -231,6 +243,9 @@ class SettingsView(QWidget):
         row.addWidget(revert)
         row.addWidget(save)
         lay.addLayout(row)
+        lay.addSpacing(8)
+        self.backup = BackupGroup(backups, background)  # acts at once: not part of Save
+        lay.addWidget(self.backup)
         lay.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -257,6 +272,7 @@ class SettingsView(QWidget):
         )
         self.models_dir.setText(cfg.models.dir)
         self.alerts.set_config(cfg)
+        self.sync.set_config(cfg)
         self.error.setText("")
         self.refresh_provider()
 
@@ -289,6 +305,7 @@ class SettingsView(QWidget):
         )
         data["models"]["dir"] = self.models_dir.text().strip()
         self.alerts.apply(data["alerts"])
+        self.sync.apply(data["sync"])
         if not data["analysis"]["detector"]["model"]:
             raise ValueError("People detector: give a model name (e.g. yolox_nano) or a file path")
         try:

@@ -43,6 +43,12 @@ class ScriptedEngine:
     def sync_state(self) -> str:
         return "never synced with HQ"
 
+    def sync_status(self) -> None:
+        return None
+
+    def sync_now(self) -> bool:
+        return False
+
     def start(self) -> None:
         self.started = True
 

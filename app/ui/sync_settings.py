@@ -1,0 +1,197 @@
+"""The Settings page's "HQ sync" group: on/off, HQ address, store key (kept in the secret
+vault by the settings code, never shown back), what the sender is doing, "Send now"."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.config import AppConfig, SyncConfig
+from app.sync.outbox_sender import SyncStatus
+
+SYNC_LABELS = {"sync": "HQ address", "sync.hq_url": "HQ address", "sync.store_key": "Store key"}
+KEY_SAVED = "saved (type a new key to replace it)"
+KEY_NONE = "the key HQ issued for this store"
+REFRESH_MS = 3000
+UNREACHABLE = (
+    "cannot reach hq",
+    "did not accept a connection",
+    "cannot find hq",
+    "did not answer",
+    "connection to hq broke",
+    "temporarily unavailable",
+)
+
+
+class SyncPort(Protocol):
+    """What the group needs of the engine (app.ui.engine_host.EngineHost)."""
+
+    def sync_status(self) -> SyncStatus | None: ...
+
+    def sync_now(self) -> bool: ...
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 90:
+        return "just now"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min ago"
+    if seconds < 2 * 86400:
+        return f"{round(seconds / 3600)} h ago"
+    return f"{round(seconds / 86400)} days ago"
+
+
+def problem_headline(error: str) -> str:
+    """The kind of trouble, in a few words, from the sender's last error."""
+    low = error.lower()
+    if "refused this store's key" in low:
+        return "HQ refused the store key"
+    if "refused this store" in low:
+        return "HQ refused this store"
+    if any(s in low for s in UNREACHABLE):
+        return "HQ unreachable"
+    return "Sync problem"
+
+
+def status_text(enabled: bool, status: SyncStatus | None, now: float | None = None) -> str:
+    """One or two plain sentences about the HQ sync for the Settings page."""
+    if not enabled:
+        return "Off: this store's figures stay on this computer."
+    if status is None:
+        return "Not sending: sync starts when the settings are saved and the cameras run."
+    now = time.time() if now is None else now
+    last = (
+        "nothing sent yet"
+        if status.last_success_at is None
+        else f"last upload {_ago(now - status.last_success_at)}"
+    )
+    waiting = "all sent" if status.backlog == 0 else f"{status.backlog} rows waiting"
+    if status.last_error and status.state != "sending":
+        return f"{problem_headline(status.last_error)}: {status.last_error}. ({last}, {waiting})"
+    if status.state == "sending":
+        return f"Sending to HQ now… ({last}, {waiting})"
+    return f"Working: {last}, {waiting}."
+
+
+class SyncGroup(QGroupBox):
+    def __init__(self, port: SyncPort | None = None, clock: Callable[[], float] = time.time):
+        super().__init__("HQ sync")
+        self.port, self.clock = port, clock
+        self.cfg = AppConfig()
+        lay = QVBoxLayout(self)
+        self.enabled = QCheckBox("Send aggregates to HQ (counts and sales totals, no images)")
+        lay.addWidget(self.enabled)
+        f = QFormLayout()
+        self.url = QLineEdit()
+        self.url.setPlaceholderText("https://hq.example.com")
+        self.url_error = QLabel("")
+        self.url_error.setObjectName("Error")
+        self.url_error.setWordWrap(True)
+        self.url_error.setVisible(False)
+        self.key = QLineEdit()
+        self.key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key.setPlaceholderText(KEY_NONE)
+        self.key.setToolTip("Kept in this computer's secret vault, never in config.toml.")
+        f.addRow("HQ address", _with(self.url, self.url_error, stretch_first=False))
+        f.addRow("Store key", self.key)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setMinimumWidth(300)
+        self.send_now = QPushButton("Send now")
+        self.send_now.clicked.connect(self.sync_now)
+        f.addRow("Status", _with(self.status, self.send_now))
+        lay.addLayout(f)
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.refresh_status)
+        self.enabled.toggled.connect(self.refresh_status)
+
+    # --- visible only: the status is read every few seconds ---------------------------
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        self.refresh_status()
+        self.timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt's name)
+        self.timer.stop()
+        super().hideEvent(event)
+
+    def refresh_status(self) -> None:
+        status = self.port.sync_status() if self.port is not None else None
+        if self.enabled.isChecked() != self.cfg.sync.enabled:
+            self.status.setText("Save the settings to apply this.")
+        else:
+            self.status.setText(status_text(self.cfg.sync.enabled, status, self.clock()))
+        self.send_now.setEnabled(status is not None)
+
+    def sync_now(self) -> bool:
+        woke = self.port.sync_now() if self.port is not None else False
+        if woke:
+            self.status.setText("Sending to HQ now…")
+        else:
+            self.status.setText("Not sending: save the settings with sync on first.")
+        return woke
+
+    # --- the form ---------------------------------------------------------------------
+    def set_config(self, cfg: AppConfig) -> None:
+        self.cfg = cfg
+        self.enabled.setChecked(cfg.sync.enabled)
+        self.url.setText(cfg.sync.hq_url)
+        self.key.clear()
+        has_key = bool(cfg.sync.store_key.get_secret_value())
+        self.key.setPlaceholderText(KEY_SAVED if has_key else KEY_NONE)
+        self._url_problem("")
+        self.refresh_status()
+
+    def apply(self, sync: dict[str, Any]) -> None:
+        """Write the form into the `sync` part of a config dict; ValueError naming the field."""
+        self._url_problem("")
+        typed = self.key.text().strip()
+        sync.update(enabled=self.enabled.isChecked(), hq_url=self.url.text().strip())
+        sync["store_key"] = typed or self.cfg.sync.store_key.get_secret_value()
+        problem = None
+        if sync["enabled"] and not sync["hq_url"]:
+            problem = "HQ address: give the address HQ gave you (https://…) to send to"
+        elif sync["enabled"] and not sync["store_key"]:
+            problem = "Store key: type the key HQ issued for this store"
+        else:
+            try:
+                SyncConfig.model_validate(sync)
+            except ValidationError as err:
+                e = err.errors()[0]
+                field = SYNC_LABELS.get(".".join(["sync", *map(str, e["loc"])]), "HQ address")
+                problem = f"{field}: {e['msg'].removeprefix('Value error, ')}"
+        if problem is not None:
+            self._url_problem(problem.split(": ", 1)[1] if problem[0] == "H" else "")
+            raise ValueError(problem)
+
+    def _url_problem(self, text: str) -> None:
+        """What is wrong with the address, beside it (hidden when nothing is)."""
+        self.url_error.setText(text)
+        self.url_error.setVisible(bool(text))
+
+
+def _with(first: QWidget, second: QWidget, stretch_first: bool = True) -> QWidget:
+    """Two widgets side by side in one form row (equal shares unless `stretch_first`)."""
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(first, 1)
+    row.addWidget(second, 0 if stretch_first else 1)
+    return box
