@@ -42,10 +42,13 @@ class AlertsGroup(QGroupBox):
         self.enabled["over_capacity"] = capacity
         for rule, field, label, suffix, lo, hi, decimals, _ in ROWS:
             row = QHBoxLayout()
+            row.setSpacing(8)
             box = self.enabled.get(rule)
             if box is None:
                 box = self.enabled[rule] = QCheckBox()
                 row.addWidget(box)
+            else:  # a second limit of the same rule: in line with the first one's field
+                row.addSpacing(box.sizeHint().width() + row.spacing())
             spin = QDoubleSpinBox()
             spin.setRange(lo, hi)
             spin.setDecimals(decimals)
