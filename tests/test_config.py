@@ -317,3 +317,31 @@ def test_without_camera_takes_its_zones_lines_and_entrances() -> None:
     assert [z.name for z in cfg.zones] == ["zb"] and [ln.name for ln in cfg.lines] == ["lb"]
     assert cfg.entrances == []
     assert _store_with_two_cameras().without_camera("b").entrances[0].name == "ea"
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("rtsp://10.0.0.5:554/stream", True),
+        ("rtsp://admin:pw@cam.local/x", True),
+        ("http://[::1]:8080/video", True),
+        ("rtsp://", False),
+        ("rtsp://admin:pw@", False),
+        ("rtsp://u:p@h:99999/x", False),
+        ("rtsp://admin:x@host:port/x", False),
+        ("http://[::1", False),
+        ("http://admin:secret2@[::1/x", False),
+        ("ftp://cam/x", False),
+    ],
+)
+def test_an_ip_camera_needs_an_address_that_opens(url: str, accepted: bool) -> None:
+    """Refused when added (desktop, `cameras add`, a file), not later by the engine; the
+    message never repeats a password typed in the address."""
+    data = {"cameras": [{"name": "Door", "type": "rtsp", "url": url}]}
+    if accepted:
+        assert parse_config(data).cameras[0].url
+        return
+    with pytest.raises(ConfigError) as err:
+        parse_config(data)
+    assert "cameras.0" in str(err.value) and "address" in str(err.value)
+    assert "secret2" not in str(err.value) and ":pw" not in str(err.value)

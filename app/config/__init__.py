@@ -90,6 +90,10 @@ class CameraConfig(Strict):
             raise ValueError("a video file camera needs a file: choose the video to play")
         if self.type == "rtsp" and not self.url:
             raise ValueError("an IP camera needs its address (rtsp://… or http://…)")
+        if self.type == "rtsp":
+            problem = camera_url_problem(self.url)
+            if problem:
+                raise ValueError(f"the camera's address {problem}")
         return self
 
 
@@ -367,12 +371,37 @@ def split_url_credentials(url: str) -> tuple[str, str, str]:
     try:
         parts = urlsplit(url)
     except ValueError:
+        # not a URL anyone can open (say "rtsp://u:pw@[::1/x"): still, what looks like a
+        # password never stays in it (the address is refused by the camera's check)
+        scheme, sep, rest = url.partition("://")
+        if sep and "@" in rest.split("/", 1)[0] and scheme.lower() in NETWORK_SCHEMES:
+            userinfo, host = rest.split("/", 1)[0].rsplit("@", 1)
+            user, _, password = userinfo.partition(":")
+            tail = rest[len(userinfo) + 1 :]
+            return f"{scheme}{sep}{tail}", unquote(user), unquote(password)
         return url, "", ""
     if "@" not in parts.netloc or parts.scheme.lower() not in NETWORK_SCHEMES:
         return url, "", ""
     userinfo, host = parts.netloc.rsplit("@", 1)
     user, _, password = userinfo.partition(":")
     return urlunsplit(parts._replace(netloc=host)), unquote(user), unquote(password)
+
+
+def camera_url_problem(url: str) -> str:
+    """What is wrong with an IP camera's address ("" when nothing): a network scheme, a
+    host and a valid port are needed. The message never repeats the address."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        return f"cannot be read ({exc}): check the brackets, the host and the port"
+    if parts.scheme.lower() not in NETWORK_SCHEMES:
+        return "must start with rtsp://, rtsps://, http:// or https://"
+    if not parts.hostname:
+        return "has no host: give the camera's IP address or name after ://"
+    if port == 0:
+        return "has port 0: leave the port out or give the camera's port (1-65535)"
+    return ""
 
 
 def is_loopback_url(url: str) -> bool:

@@ -67,6 +67,22 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
+MIN_FREE_SCRUB = 4  # secrets this long are masked wherever they appear in a message
+
+
+def scrub_secrets(text: str, secrets: set[str]) -> str:
+    """`text` with every secret masked: in a URL's user info (`user:SECRET@`) or after
+    `password=` always; elsewhere only when it is at least `MIN_FREE_SCRUB` characters
+    long, so that a short password ("p") does not mangle the message ("rts***://")."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        s = re.escape(secret)
+        text = re.sub(rf"(?<=:){s}(?=@)", "***", text)
+        text = re.sub(rf"(?i)\b(pass|passwd|password|pwd)={s}(?=[&\s]|$)", r"\1=***", text)
+        if len(secret) >= MIN_FREE_SCRUB:
+            text = text.replace(secret, "***")
+    return text
+
+
 def url_credentials(url: str) -> tuple[str, str]:
     """The user name and password typed into the URL, percent-decoded ("" when absent)."""
     parts = urlsplit(url)
@@ -308,9 +324,7 @@ class RtspSource(CameraSource):
         return redact(self.url)
 
     def scrub(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        return scrub_secrets(text, self._secrets)
 
     @property
     def nominal_fps(self) -> float:

@@ -731,3 +731,24 @@ def test_a_camera_that_accepts_but_never_answers_is_called_hung_not_unreachable(
         assert "S3cr3t" not in exc.value.message
     finally:
         listener.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "secrets", "expected"),
+    [
+        # a one-letter password does not mangle the words around it
+        ("rtsp://h:99999/x: not a valid rtsp:// camera URL", {"p"},
+         "rtsp://h:99999/x: not a valid rtsp:// camera URL"),
+        ("cannot open rtsp://admin:p@h/x", {"p"}, "cannot open rtsp://admin:***@h/x"),
+        ("http://h/x?password=p&user=a", {"p"}, "http://h/x?password=***&user=a"),
+        # a longer one is masked wherever it appears
+        ("rtsp://admin:hunter9@h/x said hunter9", {"hunter9"}, "rtsp://admin:***@h/x said ***"),
+        ("nothing secret here", {"hunter9"}, "nothing secret here"),
+    ],
+)
+def test_scrub_masks_secrets_without_mangling_messages(
+    text: str, secrets: set[str], expected: str
+) -> None:
+    from app.vision.camera_net import scrub_secrets
+
+    assert scrub_secrets(text, secrets) == expected
