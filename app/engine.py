@@ -68,6 +68,14 @@ class TileState:
     held: Detections = field(default_factory=Detections.empty)  # just lost, still counted
 
 
+def _unusable_tile(camera: str, why: str) -> TileState:
+    return TileState(
+        camera=camera, frame=None, frame_index=-1, detections=Detections.empty(),
+        analysed_index=-1, occupancy={}, line_counts={}, queues={}, status="offline",
+        message=why, source_fps=0.0, analysed_fps=0.0, detector_ms=0.0, lag_s=0.0,
+    )  # fmt: skip
+
+
 class Engine:
     """Runs the cameras and their analysis; see the module docstring."""
 
@@ -92,6 +100,7 @@ class Engine:
         self.workers = workers or max(1, min(2, os.cpu_count() or 1))
         self.scheduler = AnalysisScheduler(bus, self.workers)
         self._today: dict[str, TodayCounts] = {}  # the tiles' line counts: today's
+        self._unusable: dict[str, str] = {}  # cameras whose source could not be made: why
         self._lock = threading.RLock()
         self._running = False
         self.lan_server: LanServer | None = None
@@ -253,6 +262,7 @@ class Engine:
         with self._lock:
             slots = self.scheduler.remove_all()
             self._today.clear()
+            self._unusable.clear()
         for slot in slots:
             slot.pipeline.flush()
 
@@ -268,8 +278,10 @@ class Engine:
             source = self._source_factory(cam)
         except Exception as exc:  # one bad camera must not stop the others
             log.error("camera %s cannot be used: %s", cam.name, exc)
+            self._unusable[cam.name] = str(exc)
             self.bus.publish(CameraStatus(camera=cam.name, status="offline", message=str(exc)))
             return
+        self._unusable.pop(cam.name, None)
         reader = CameraReader(source, self.bus, cam.name)
         fps = analysis_fps(self.cfg, cam.name)
         pipeline = CameraPipeline(cam.name, self.cfg, self._detector, self.bus, fps=fps)
@@ -300,6 +312,7 @@ class Engine:
             return {}
 
     def _remove_camera(self, name: str) -> None:
+        self._unusable.pop(name, None)
         slot = self.scheduler.get(name)
         if slot is None:
             return
@@ -346,6 +359,8 @@ class Engine:
 
     def tile_state(self, camera: str) -> TileState | None:
         slot, today = self.scheduler.get(camera), self._today.get(camera)
+        if camera in self._unusable:  # its tile says why instead of "starting" for ever
+            return _unusable_tile(camera, self._unusable[camera])
         if slot is None or today is None:
             return None
         frame = slot.reader.latest()

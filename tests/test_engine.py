@@ -250,3 +250,23 @@ def test_the_engine_runs_the_alert_rules() -> None:
     finally:
         engine.stop()
     assert not [t for t in threading.enumerate() if t.name == "alert-monitor"]
+
+
+def test_a_camera_that_cannot_be_used_says_why_on_its_tile() -> None:
+    """Not "starting" for ever: the tile gets the reason at once, and loses it when the
+    camera is removed."""
+    from app.vision.detector import FakeDetector
+
+    bus = EventBus()
+    good = {"name": "a", "type": "fake", "url": "fake://320x240@20", "realtime": True}
+    broken = {"name": "b", "type": "fake", "url": "fake://nonsense"}
+    cfg = pets_config([], cameras=[good, broken])
+    engine = Engine(cfg, bus, detector=FakeDetector())
+    engine.start()
+    try:
+        tile = engine.tile_state("b")
+        assert tile is not None and tile.status == "offline" and "fake camera url" in tile.message
+        engine.apply_config(cfg.model_copy(update={"cameras": cfg.cameras[:1]}))
+        assert engine.tile_state("b") is None
+    finally:
+        engine.stop()
