@@ -339,6 +339,8 @@ class Engine:
             wanted = {c.name: c for c in cfg.cameras if c.enabled}
             for name in [n for n in self.scheduler.names() if n not in wanted]:
                 self._remove_camera(name)
+            for name in [n for n in self._unusable if n not in wanted]:
+                del self._unusable[name]
             for name, cam in wanted.items():
                 slot = self.scheduler.get(name)
                 if slot is not None and slot.cfg != cam and _source_changed(slot.cfg, cam):
