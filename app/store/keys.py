@@ -124,6 +124,9 @@ def _keyring_user(db_path: Path) -> str:
     return "store-" + hashlib.sha256(str(db_path.resolve()).encode()).hexdigest()[:16]
 
 
+MIN_PASSPHRASE = 8  # characters of a new store's passphrase (the desktop asks the same)
+
+
 def _new_key(db_path: Path, passphrase: str | None) -> tuple[bytes, KeyHeader]:
     if passphrase:
         salt = secrets.token_bytes(16)
@@ -227,6 +230,12 @@ def resolve_key(db_path: Path, passphrase: str | None = None, *, create: bool) -
     if not exists:  # a new store (a header left from a deleted store is replaced)
         if not create:
             raise StoreError(f"no store at {db_path}")
+        if passphrase is None and pp is not None and len(pp) < MIN_PASSPHRASE:
+            # from the environment, on a machine nobody watches: as strict as the desktop
+            raise StoreError(
+                f"a new store needs a passphrase of at least {MIN_PASSPHRASE} characters: "
+                f"{PASSPHRASE_ENV} has {len(pp)}"
+            )
         key, header = _new_key(db_path, pp)
         write_header(db_path, header)
         return key

@@ -108,9 +108,9 @@ def test_passphrase_header_holds_salt_not_key(db_path: Path) -> None:
 def test_two_stores_get_different_salts(tmp_path: Path) -> None:
     a, b = tmp_path / "a.db", tmp_path / "b.db"
     for p in (a, b):
-        with open_store(p, "same"):
+        with open_store(p, "same-passphrase"):
             pass
-    assert keys.resolve_key(a, "same", create=False) != keys.resolve_key(b, "same", create=False)
+    assert keys.resolve_key(a, "same-passphrase", create=False) != keys.resolve_key(b, "same-passphrase", create=False)
 
 
 def test_env_passphrase_and_data_dir(
@@ -128,3 +128,21 @@ def test_production_scrypt_cost() -> None:
     assert defaults is not None
     n, r, _ = defaults
     assert n >= 2**15 and r >= 8
+
+
+def test_a_new_store_refuses_a_short_passphrase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Headless (VITRINE_STORE_PASSPHRASE) as in the desktop: at least 8 characters for a
+    new store; nothing is created."""
+    from app.store.errors import StoreError
+    from app.store.keys import resolve_key
+
+    db = tmp_path / "new" / "vitrine.db"
+    db.parent.mkdir()
+    monkeypatch.setenv("VITRINE_STORE_PASSPHRASE", "abc")
+    with pytest.raises(StoreError, match="at least 8 characters"):
+        resolve_key(db, create=True)
+    assert list(db.parent.iterdir()) == []
+    monkeypatch.setenv("VITRINE_STORE_PASSPHRASE", "long enough")
+    assert len(resolve_key(db, create=True)) == 32
