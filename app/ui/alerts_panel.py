@@ -130,7 +130,9 @@ class AlertsPanel(QWidget):
         shown = self.open_items()[:MAX_SHOWN]
         count = self.open_count()
         self.ack_all.setEnabled(count > 0)
-        self.summary.setText(f"{count} open" if count else "")
+        total = len(self.open_items())
+        seen = f" · {total - count} acknowledged" if total > count else ""
+        self.summary.setText(f"{total} open{seen}" if total else "")
         if count != self._count:
             self._count = count
             self.open_count_changed.emit(count)

@@ -152,11 +152,13 @@ def test_rule_alerts_live_badge_count_and_acknowledge_all(qtbot) -> None:  # noq
          AlertItem("r2", "over_capacity", "Bags: 5 people", "", "Bags", 2.0)]
     )  # fmt: skip
     assert set(view.visible_alert_ids()) == {"s1", "r1"}
+    assert view.alerts.summary.text() == "2 open"
     with qtbot.waitSignal(view.alerts.acknowledge_requested) as sig:
         view.alerts.ack_all.click()
     assert sorted(sig.args[0]) == ["r1", "s1"] and sig.args[1] == "desktop"
     assert counts[-1] == 0 and view.visible_alert_ids() == []
     assert not view.alerts.ack_all.isEnabled()
+    assert view.alerts.summary.text() == "2 open · 2 acknowledged"  # both still listed
     # acknowledged rule alerts stay listed (greyed) until they resolve
     assert {a.id for a in view.alerts.open_items()} == {"s1", "r1"}
     view.on_alert(_rule_alert(AlertUpdated, "r1", count=1))  # seen again: still acknowledged
