@@ -54,6 +54,7 @@ class AlertsGroup(QGroupBox):
             spin.setDecimals(decimals)
             spin.setSuffix(suffix)
             self.values[(rule, field)] = spin
+            box.toggled.connect(spin.setEnabled)  # one switch per rule, for all its limits
             row.addWidget(spin, 1)
             f.addRow(label, row)
         f.addRow("", capacity)
@@ -66,6 +67,7 @@ class AlertsGroup(QGroupBox):
             value = getattr(getattr(a, rule), field)
             spin = self.values[(rule, field)]
             spin.setValue(float(value) / scale)
+            spin.setEnabled(self.enabled[rule].isChecked())
 
     def apply(self, alerts: dict[str, Any]) -> None:
         """Write the form into the `alerts` part of a config dict."""

@@ -29,6 +29,13 @@ def test_alert_thresholds_show_and_save(qtbot) -> None:  # noqa: ANN001
     view.set_config(sig.args[0])
     assert not group.enabled["over_capacity"].isChecked()
     assert group.values[("queue", "max_wait_s")].value() == 2.5
+    # the queue's switch turns both of its limits off (length and wait), visibly
+    group.enabled["queue"].setChecked(False)
+    assert not group.values[("queue", "max_length")].isEnabled()
+    assert not group.values[("queue", "max_wait_s")].isEnabled()
+    view.set_config(AppConfig.model_validate({"alerts": {"queue": {"enabled": False}}}))
+    assert not group.values[("queue", "max_wait_s")].isEnabled()
+    assert group.values[("disk", "min_free_pct")].isEnabled()
 
 
 def test_an_alert_threshold_out_of_range_is_refused_with_its_name(qtbot) -> None:  # noqa: ANN001
