@@ -11,6 +11,7 @@ store recovery-key        prints a new recovery key (the previous one stops work
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,8 @@ def add_subcommands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     un.add_argument(
         "--auto", choices=["on", "off"], help="on: no passphrase at start on this computer"
     )
-    sub.add_parser("recovery-key", help="print a new recovery key (the old one stops working)")
+    rk = sub.add_parser("recovery-key", help="print a new recovery key (the old one stops working)")
+    rk.add_argument("--yes", action="store_true", help="do not ask before replacing the old key")
 
 
 def _path(args: argparse.Namespace) -> Path:
@@ -69,5 +71,13 @@ def recovery_key(args: argparse.Namespace, with_passphrase: Asker) -> int:
     from app.store import unattended
 
     path = _path(args)
+    if not args.yes:
+        question = "A new recovery key replaces the one written down: the old one stops working."
+        if not sys.stdin.isatty():
+            raise CliError(f"{question} Run it again with --yes to go ahead.")
+        print(question)
+        if input("Make a new recovery key? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("nothing changed")
+            return 1
     print_recovery(with_passphrase(lambda pp: unattended.new_recovery_key(path, pp)))
     return 0

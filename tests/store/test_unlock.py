@@ -212,7 +212,9 @@ def test_store_unlock_commands(made: Path, capsys: pytest.CaptureFixture[str]) -
     assert unlock.looks_like_recovery_key(first) and "shown only now" in out
     assert main(["store", "unlock", "--auto", "on"]) == 0  # again: no new recovery key
     assert "recovery key" not in capsys.readouterr().out
-    assert main(["store", "recovery-key"]) == 0
+    assert main(["store", "recovery-key"]) == 2  # no terminal to ask: --yes is needed
+    assert "--yes" in capsys.readouterr().err
+    assert main(["store", "recovery-key", "--yes"]) == 0
     second = capsys.readouterr().out.split("recovery key: ")[1].split()[0]
     assert second != first
     open_store(made, second, create=False).close()
