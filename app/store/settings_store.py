@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -108,30 +109,43 @@ def _parsed(raw: str, default: AppConfig) -> AppConfig:
         return settings.without_secrets(default)
 
 
-def _sync_shapes(s: Session, cfg: AppConfig, now: float) -> None:
-    existing = {c.name: c for c in s.scalars(select(Camera))}
-    for cam in cfg.cameras:
-        row = existing.pop(cam.name, None) or Camera(name=cam.name, created_at=now)
-        row.type, row.url, row.enabled, row.removed_at = cam.type, cam.url, cam.enabled, None
+def _mirror(
+    s: Session,
+    model: Any,
+    items: Sequence[Any],
+    make: Callable[[Any], Any],
+    fill: Callable[[Any, Any], None],
+    now: float,
+) -> None:
+    """Rows of `model` (by name) follow `items`: made or updated, the others marked
+    removed (kept for the history of reports)."""
+    rows = {r.name: r for r in s.scalars(select(model))}
+    for item in items:
+        row = rows.pop(item.name, None) or make(item)
+        fill(row, item)
+        row.removed_at = None
         s.add(row)
-    for row in existing.values():
+    for row in rows.values():
         row.removed_at = row.removed_at or now
-    zones = {z.name: z for z in s.scalars(select(Zone))}
-    for z in cfg.zones:
-        zrow = zones.pop(z.name, None) or Zone(name=z.name)
-        zrow.camera, zrow.kind, zrow.capacity = z.camera, z.kind, z.capacity
-        zrow.polygon_json, zrow.removed_at = json.dumps(z.polygon), None
-        s.add(zrow)
-    for zrow in zones.values():
-        zrow.removed_at = zrow.removed_at or now
-    lines = {ln.name: ln for ln in s.scalars(select(Line))}
-    for ln in cfg.lines:
-        lrow = lines.pop(ln.name, None) or Line(name=ln.name)
-        lrow.camera, lrow.removed_at = ln.camera, None
-        lrow.start_json, lrow.end_json = json.dumps(ln.start), json.dumps(ln.end)
-        s.add(lrow)
-    for lrow in lines.values():
-        lrow.removed_at = lrow.removed_at or now
+
+
+def _camera_row(row: Camera, cam: Any) -> None:
+    row.type, row.url, row.enabled = cam.type, cam.url, cam.enabled
+
+
+def _zone_row(row: Zone, z: Any) -> None:
+    row.camera, row.kind, row.capacity = z.camera, z.kind, z.capacity
+    row.polygon_json = json.dumps(z.polygon)
+
+
+def _line_row(row: Line, ln: Any) -> None:
+    row.camera, row.start_json, row.end_json = ln.camera, json.dumps(ln.start), json.dumps(ln.end)
+
+
+def _sync_shapes(s: Session, cfg: AppConfig, now: float) -> None:
+    _mirror(s, Camera, cfg.cameras, lambda c: Camera(name=c.name, created_at=now), _camera_row, now)
+    _mirror(s, Zone, cfg.zones, lambda z: Zone(name=z.name), _zone_row, now)
+    _mirror(s, Line, cfg.lines, lambda ln: Line(name=ln.name), _line_row, now)
 
 
 def save_in_session(s: Session, cfg: AppConfig, author: str) -> int:
