@@ -55,7 +55,7 @@ class SyncStatus:
         if self.last_success_at is None:
             last = "never synced with HQ"
         else:
-            last = f"last sync with HQ {_ago(now - self.last_success_at)}"
+            last = f"last sync with HQ {ago(now - self.last_success_at)}"
         waiting = "all sent" if self.backlog == 0 else f"{self.backlog} rows waiting"
         parts = [last, waiting] + ([self.last_error] if self.last_error else [])
         return "; ".join(parts)
@@ -354,7 +354,8 @@ def prune_sent(s: Session, cutoff: float) -> int:
     return int(getattr(res, "rowcount", 0) or 0)
 
 
-def _ago(seconds: float) -> str:
+def ago(seconds: float) -> str:
+    """How long ago, in a few words ("just now", "5 min ago", "3 h ago", "2 days ago")."""
     if seconds < 90:
         return "just now"
     if seconds < 5400:

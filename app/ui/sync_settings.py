@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import AppConfig, SyncConfig
-from app.sync.outbox_sender import SyncStatus
+from app.sync.outbox_sender import SyncStatus, ago
 
 SYNC_LABELS = {"sync": "HQ address", "sync.hq_url": "HQ address", "sync.store_key": "Store key"}
 KEY_SAVED = "saved (type a new key to replace it)"
@@ -45,16 +45,6 @@ class SyncPort(Protocol):
     def sync_status(self) -> SyncStatus | None: ...
 
     def sync_now(self) -> bool: ...
-
-
-def _ago(seconds: float) -> str:
-    if seconds < 90:
-        return "just now"
-    if seconds < 5400:
-        return f"{round(seconds / 60)} min ago"
-    if seconds < 2 * 86400:
-        return f"{round(seconds / 3600)} h ago"
-    return f"{round(seconds / 86400)} days ago"
 
 
 def problem_headline(error: str) -> str:
@@ -79,7 +69,7 @@ def status_text(enabled: bool, status: SyncStatus | None, now: float | None = No
     last = (
         "nothing sent yet"
         if status.last_success_at is None
-        else f"last upload {_ago(now - status.last_success_at)}"
+        else f"last upload {ago(now - status.last_success_at)}"
     )
     waiting = "all sent" if status.backlog == 0 else f"{status.backlog} rows waiting"
     if status.last_error and status.state != "sending":
