@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 
 def _env(data: Path) -> dict[str, str]:
-    return {**os.environ, "VITRINE_DATA_DIR": str(data), "VITRINE_STORE_PASSPHRASE": "pw",
+    return {**os.environ, "VITRINE_DATA_DIR": str(data), "VITRINE_STORE_PASSPHRASE": "test-pw-1234",
             "PYTHONPATH": str(REPO)}  # fmt: skip
 
 

@@ -50,7 +50,7 @@ def _free_port() -> int:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     port = _free_port()
-    env = {**os.environ, "VITRINE_DATA_DIR": str(tmp_path), "VITRINE_STORE_PASSPHRASE": "pw"}
+    env = {**os.environ, "VITRINE_DATA_DIR": str(tmp_path), "VITRINE_STORE_PASSPHRASE": "test-pw-1234"}
     argv = [sys.executable, "main.py", "serve", "--no-engine", "--http", "--port", str(port)]
     proc = subprocess.Popen(
         [*argv, "--host", "127.0.0.1"],

@@ -23,7 +23,7 @@ def _free_port() -> int:
 
 
 def _env(tmp: Path) -> dict[str, str]:
-    return {**os.environ, "VITRINE_DATA_DIR": str(tmp), "VITRINE_STORE_PASSPHRASE": "pw"}
+    return {**os.environ, "VITRINE_DATA_DIR": str(tmp), "VITRINE_STORE_PASSPHRASE": "test-pw-1234"}
 
 
 def test_serve_runs_until_sigterm(tmp_path: Path) -> None:
