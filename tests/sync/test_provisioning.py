@@ -199,7 +199,7 @@ def test_provision_command_then_uploads_are_accepted(
             assert s.execute(text("SELECT id FROM store_info")).scalar_one() == store_id
         produce(store, 0, 20)
         before = _batches(hq_server, store_id)
-        worker = start_sync(store, cfg, options=SyncOptions(**FAST))
+        worker = start_sync(store, cfg, options=SyncOptions(**FAST))  # type: ignore[arg-type]
         assert worker is not None
         try:
             wait_until(lambda: worker.status().backlog == 0 and worker.status().rows_sent > 0)
