@@ -160,8 +160,7 @@ def enrol(p: Provisioning, transport: httpx.BaseTransport | None = None) -> str:
     except httpx.ConnectError as exc:
         if _is_tls(exc):
             raise ProvisioningError(
-                f"the secure connection to HQ at {p.hq_url} failed (its certificate is not "
-                f"trusted by this computer): {_reason(exc)}"
+                f"the secure (TLS) connection to HQ at {p.hq_url} failed: {_reason(exc)}"
             ) from None
         raise ProvisioningError(f"cannot reach HQ at {p.hq_url}: {_reason(exc)}") from None
     except httpx.TimeoutException:

@@ -225,7 +225,7 @@ def test_provision_command_then_uploads_are_accepted(
     [
         ("wrong-id", "refused the enrolment of store 'someone-else' (HTTP 401"),
         ("unreachable", "cannot reach HQ at http://127.0.0.1:"),
-        ("tls", "the secure connection to HQ at https://127.0.0.1:"),
+        ("tls", "the secure (TLS) connection to HQ at https://127.0.0.1:"),
     ],
 )
 def test_hq_refusals_are_one_line(
