@@ -6,6 +6,7 @@ Plus the file checks as a case table, and refusals that make no request."""
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -239,7 +240,7 @@ def test_hq_refusals_are_one_line(
     _, f = _hq_file(hq_server, tmp_path, base)
     if how == "wrong-id":
         f.write_text(json.dumps({**json.loads(f.read_text()), "store_id": "someone-else"}))
-    with pytest.raises(ProvisioningError, match=problem.replace("(", r"\(")) as err:
+    with pytest.raises(ProvisioningError, match=re.escape(problem)) as err:
         provision(f, local_store, AppConfig())
     assert "\n" not in str(err.value)
     assert local_store.path.exists() and not holds_data(local_store)
