@@ -6,6 +6,7 @@ Plus the file checks as a case table, and refusals that make no request."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import uuid
@@ -180,10 +181,11 @@ def _batches(hq_server: HqServer, store_id: str) -> int:
 
 def test_provision_command_then_uploads_are_accepted(
     hq_server: HqServer, tmp_path: Path, _isolated_data_dir: Path,
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
+    caplog.set_level(logging.DEBUG)
     store_id, f = _hq_file(hq_server, tmp_path)
-    assert main(["provision", str(f)]) == 0
+    assert main(["-v", "provision", str(f)]) == 0
     out = capsys.readouterr().out.strip()
     assert out == (
         f"enrolled with HQ at {hq_server.process.base_url} as store {store_id}; sync is on"
@@ -212,6 +214,7 @@ def test_provision_command_then_uploads_are_accepted(
     for p in _isolated_data_dir.rglob("*"):  # the key is in the vault, nowhere in clear
         if p.is_file():
             assert key.encode() not in p.read_bytes(), p
+    assert key not in caplog.text and key not in out  # never logged nor printed
     assert 'store_key = ""' in (_isolated_data_dir / "config.toml").read_text()
     # the same file a second time: HQ refuses the spent token, one line
     assert main(["provision", str(f)]) == 2
