@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "selftest": ("app.cli.selftest", "check this machine: models, cameras, store"),
     "cameras": ("app.cli.cameras", "list, add, remove and test the store's cameras"),
     "alerts": ("app.cli.alerts", "list the store's open alerts, acknowledge them"),
+    "provision": ("app.cli.provision", "enrol this store with HQ from its provisioning file"),
 }
 
 # third-party loggers whose debug lines `-v` leaves out

@@ -10,7 +10,8 @@ Provisioning file (JSON, format "vitrine-provisioning", version 1):
      "expires_at": "2026-12-13T10:00:00+00:00"}
 
 The store (its installer) POSTs {"store_id", "enrolment_token"} to hq_url + enrol_path
-once and receives {"store_id", "store_key"}; the token then stops working. The file
+once and receives {"store_id", "store_key"}; the token then stops working (the store's
+side: app/sync/provisioning.py, `main.py provision FILE` or the Settings button). The file
 holds no store key, so a file left on a USB stick is worthless after enrolment or
 expiry. Readers refuse a version they do not know.
 """

@@ -224,7 +224,8 @@ class SettingsView(QWidget):
         lay.addWidget(models)
         self.alerts = AlertsGroup()
         lay.addWidget(self.alerts)
-        self.sync = SyncGroup(sync)
+        self.sync = SyncGroup(sync, store=backups, background=background)
+        self.sync.provisioned.connect(self._provisioned)
         lay.addWidget(self.sync)
 
         row = QHBoxLayout()
@@ -312,6 +313,12 @@ class SettingsView(QWidget):
             return AppConfig.model_validate(data)
         except ValidationError as err:
             raise ValueError(describe_error(err)) from None
+
+    def _provisioned(self, cfg: AppConfig) -> None:
+        """Enrolled from a provisioning file: saved at once (the key goes to the vault)."""
+        self.set_config(cfg)
+        self.saved.setText("Saved ✓")
+        self.save_requested.emit(cfg)
 
     def save(self) -> bool:
         self.saved.setText("")

@@ -1,17 +1,20 @@
 """The Settings page's "HQ sync" group: on/off, HQ address, store key (kept in the secret
-vault by the settings code, never shown back), what the sender is doing, "Send now"."""
+vault by the settings code, never shown back), what the sender is doing, "Send now", and
+"Use a provisioning file…" (app.sync.provisioning, off the GUI thread)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import ValidationError
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -24,6 +27,8 @@ from PySide6.QtWidgets import (
 
 from app.config import AppConfig, SyncConfig
 from app.sync.outbox_sender import SyncStatus, ago
+from app.sync.provisioning import Enrolled, ProvisioningError, provision
+from app.ui.workers import Background
 
 SYNC_LABELS = {"sync": "HQ address", "sync.hq_url": "HQ address", "sync.store_key": "Store key"}
 KEY_SAVED = "saved (type a new key to replace it)"
@@ -79,10 +84,27 @@ def status_text(enabled: bool, status: SyncStatus | None, now: float | None = No
     return f"Working: {last}, {waiting}."
 
 
+def downloads_or_home() -> Path:
+    """Where the provisioning file picker starts: a file from HQ is usually downloaded."""
+    downloads = Path.home() / "Downloads"
+    return downloads if downloads.is_dir() else Path.home()
+
+
 class SyncGroup(QGroupBox):
-    def __init__(self, port: SyncPort | None = None, clock: Callable[[], float] = time.time):
+    provisioned = Signal(object)  # AppConfig enrolled with HQ (holds the key): to be saved
+
+    def __init__(
+        self,
+        port: SyncPort | None = None,
+        clock: Callable[[], float] = time.time,
+        *,
+        store: Any = None,
+        background: Background | None = None,
+    ):
         super().__init__("HQ sync")
         self.port, self.clock = port, clock
+        self.store = store
+        self.background = background or Background(1, self, name="vitrine-provision")
         self.cfg = AppConfig()
         lay = QVBoxLayout(self)
         self.enabled = QCheckBox("Send aggregates to HQ (counts and sales totals, no images)")
@@ -106,6 +128,13 @@ class SyncGroup(QGroupBox):
         self.send_now = QPushButton("Send now")
         self.send_now.clicked.connect(self.sync_now)
         f.addRow("Status", _with(self.status, self.send_now))
+        self.use_file = QPushButton("Use a provisioning file…")
+        self.use_file.setToolTip("The file HQ made for this store: enrols it and turns sync on.")
+        self.use_file.clicked.connect(self.choose_provisioning_file)
+        self.use_file.setEnabled(store is not None)
+        self.outcome = QLabel("")
+        self.outcome.setWordWrap(True)
+        f.addRow("From HQ", _with(self.use_file, self.outcome, stretch_first=False))
         lay.addLayout(f)
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
@@ -137,6 +166,43 @@ class SyncGroup(QGroupBox):
         else:
             self.status.setText("Not sending: save the settings with sync on first.")
         return woke
+
+    # --- provisioning file ------------------------------------------------------------
+    def choose_provisioning_file(self) -> None:
+        store = self.store
+        if store is None:
+            return
+        chosen, _ = QFileDialog.getOpenFileName(
+            self,
+            "Provisioning file from HQ",
+            str(downloads_or_home()),
+            "Provisioning files (*.json);;All files (*)",
+        )
+        if not chosen:
+            return
+        cfg = self.cfg
+        self.use_file.setEnabled(False)
+        self._outcome("Enrolling with HQ…", "")
+        self.background.submit(
+            lambda: provision(Path(chosen), store, cfg), self._enrolled, self._not_enrolled
+        )
+
+    def _enrolled(self, done: Enrolled) -> None:
+        self.use_file.setEnabled(True)
+        self.set_config(done.cfg)
+        self._outcome(done.message, "Success")
+        self.provisioned.emit(done.cfg)
+
+    def _not_enrolled(self, exc: BaseException) -> None:
+        self.use_file.setEnabled(True)
+        why = str(exc) if isinstance(exc, ProvisioningError) else f"enrolment failed: {exc}"
+        self._outcome(why, "Error")
+
+    def _outcome(self, text: str, kind: str) -> None:
+        self.outcome.setObjectName(kind)
+        self.outcome.setText(text)
+        self.outcome.style().unpolish(self.outcome)
+        self.outcome.style().polish(self.outcome)
 
     # --- the form ---------------------------------------------------------------------
     def set_config(self, cfg: AppConfig) -> None:
