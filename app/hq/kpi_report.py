@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from app.csv_cells import neutralise
 from app.hq import kpis
 from app.hq.dash_queries import StoreInfo, Totals, expected_footfall, period_totals
 
@@ -151,10 +152,7 @@ def safe_cell(value: object) -> str:
         return str(value).lower()
     if isinstance(value, int | float):
         return repr(round(value, 4)) if isinstance(value, float) else str(value)
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+    return neutralise(str(value))
 
 
 def to_csv(rows: Sequence[KpiRow], chain: KpiRow) -> str:

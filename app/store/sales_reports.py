@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, distinct, func, select
 from sqlalchemy.orm import Session
 
+from app.csv_cells import neutralise
 from app.store import reports
 from app.store.models import ItemScan, Product, Purchase, Rollup, Salesperson, ServiceSession
 
@@ -421,15 +422,10 @@ def shown_cell(row: Any, name: str) -> Any:
     return value
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP "CSV injection"
-
-
 def safe_cell(value: Any) -> Any:
     """A cell a spreadsheet shows as text, never runs: a text starting (after spaces)
     with = + - @ tab or CR gets a leading apostrophe. Numbers are left as they are."""
-    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return neutralise(value) if isinstance(value, str) else value
 
 
 def export_csv(rows: Sequence[Any], path: str | Path, row_type: type | None = None) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.store import sales_reports as sr
+from app.csv_cells import FORMULA_STARTS
 from app.store.db import Store, open_store
 from app.store.models import Purchase
 from app.sync.catalog import upsert_product
@@ -50,5 +50,5 @@ def test_desktop_export_of_a_formula_named_product_is_text(
     with out.open(encoding="utf-8", newline="") as fh:
         cells = [c for row in csv.reader(fh) for c in row]
     assert "'" + EVIL in cells and "'+cmd|' /C calc'!A0" in cells
-    assert not any(c.startswith(sr.FORMULA_STARTS) for c in cells), cells
+    assert not any(c.startswith(FORMULA_STARTS) for c in cells), cells
     view.shutdown()
