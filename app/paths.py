@@ -12,6 +12,15 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 RESOURCES_DIR = REPO_ROOT / "resources"
 
 
+def private_dir(path: Path) -> Path:
+    """Create `path` (0700) or narrow an existing one to 0700; returns it."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not sys.platform.startswith("win") and path.stat().st_mode & 0o777 != 0o700:
+        with contextlib.suppress(PermissionError):  # not ours: leave it as it is
+            path.chmod(0o700)
+    return path
+
+
 def data_dir() -> Path:
     """The per-user data directory (store, crops, settings); VITRINE_DATA_DIR overrides it."""
     env = os.environ.get("VITRINE_DATA_DIR")
@@ -24,11 +33,7 @@ def data_dir() -> Path:
     else:
         base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
         path = Path(base) / "vitrine"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not sys.platform.startswith("win") and path.stat().st_mode & 0o777 != 0o700:
-        with contextlib.suppress(PermissionError):  # not ours: leave it as it is
-            path.chmod(0o700)  # the store, its keys and backups: for this user only
-    return path
+    return private_dir(path)  # the store, its keys and backups: for this user only
 
 
 def shared_dir() -> Path:

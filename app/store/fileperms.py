@@ -13,19 +13,11 @@ import os
 import sys
 from pathlib import Path
 
+from app.paths import private_dir as private_dir
+
 FILE_MODE = 0o600
-DIR_MODE = 0o700
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 POSIX = not sys.platform.startswith("win")
-
-
-def private_dir(path: Path) -> Path:
-    """Create `path` (0700) or narrow an existing one to 0700; returns it."""
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    if POSIX and path.stat().st_mode & 0o777 != DIR_MODE:
-        with contextlib.suppress(PermissionError):  # not ours: leave it as it is
-            path.chmod(DIR_MODE)
-    return path
 
 
 def private_file(path: Path) -> Path:

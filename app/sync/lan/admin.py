@@ -12,10 +12,11 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from app.store.fileperms import write_private
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +39,8 @@ class AdminInfo:
 def write_admin_file(directory: Path, info: AdminInfo) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / ADMIN_FILE
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"port": info.port, "scheme": info.scheme, "token": info.token}, fh)
-    os.replace(tmp, path)
+    doc = {"port": info.port, "scheme": info.scheme, "token": info.token}
+    write_private(path, json.dumps(doc).encode("utf-8"))
     return path
 
 

@@ -42,6 +42,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from app.store.fileperms import write_private
+
 log = logging.getLogger(__name__)
 
 CERT_NAME = "lan-cert.pem"
@@ -170,14 +172,6 @@ def renewal_reason(
     return ""
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
 def _write_public(path: Path, data: bytes) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(data)
@@ -285,7 +279,7 @@ def _ensure_ca(
         return ca, ca_key
     log.info("making the store's LAN certificate authority (tablets install it once)")
     ca, ca_key = _make_ca(store_name, now)
-    _write_private(directory / CA_KEY_NAME, _key_pem(ca_key))
+    write_private(directory / CA_KEY_NAME, _key_pem(ca_key))
     _write_public(directory / CA_NAME, ca.public_bytes(serialization.Encoding.PEM))
     return ca, ca_key
 
@@ -336,7 +330,7 @@ def ensure_certificate(
         log.info("renewing the LAN certificate: %s", reason or "its key changed")
     if key is None:
         key = ec.generate_private_key(ec.SECP256R1())
-        _write_private(key_path, _key_pem(key))
+        write_private(key_path, _key_pem(key))
     leaf = _make_leaf(ca, ca_key, key, names, ips, at)
     pem = leaf.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(
         serialization.Encoding.PEM
