@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from app.errors import CliError
 from app.events import EventBus
 from app.paths import data_dir
+from app.store.keys import MIN_PASSPHRASE
 from app.ui import restore_flow
 from app.ui.bridge import EngineBridge
 from app.ui.config_store import load_startup_config, save_config
@@ -60,7 +61,8 @@ class PassphraseDialog(QDialog):
         self.creating = creating
         lay = QVBoxLayout(self)
         intro = QLabel(
-            "Choose a passphrase of at least 8 characters for this store's encrypted data. "
+            f"Choose a passphrase of at least {MIN_PASSPHRASE} characters for this store's "
+            "encrypted data. "
             "Write it down and keep it safe: without it the data cannot be read, not even by "
             "us."
             if creating
@@ -99,8 +101,8 @@ class PassphraseDialog(QDialog):
 
     def _ok(self) -> None:
         p = self.passphrase.text()
-        if len(p) < 8:
-            self.error.setText("Use at least 8 characters.")
+        if len(p) < MIN_PASSPHRASE:
+            self.error.setText(f"Use at least {MIN_PASSPHRASE} characters.")
         elif self.creating and p != self.confirm.text():
             self.error.setText("The two passphrases differ.")
         else:
