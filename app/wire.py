@@ -247,9 +247,16 @@ def wire_row(kind: str, seq: int, payload_json: str) -> bytes:
 
 
 def envelope_bytes(
-    store_id: str, timezone: str, batch_id: str, rows: Iterable[bytes], sent_at: float
+    store_id: str,
+    timezone: str,
+    batch_id: str,
+    rows: Iterable[bytes],
+    sent_at: float,
+    backlog: tuple[int, float | None] | None = None,
 ) -> bytes:
-    head = {
+    """The batch as bytes; `backlog` is (rows still waiting after this batch, the time the
+    oldest of them was made), so HQ can show how far behind a store is."""
+    head: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "store_id": store_id,
         "batch_id": batch_id,
@@ -257,6 +264,12 @@ def envelope_bytes(
         "sent_at": round(sent_at, 3),
         "app_version": __version__,
     }
+    if backlog is not None:
+        waiting, oldest = backlog
+        head["backlog"] = {
+            "rows": waiting,
+            "oldest_at": None if oldest is None or waiting == 0 else round(oldest, 3),
+        }
     return dumps(head)[:-1].encode() + b',"rows":[' + b",".join(rows) + b"]}"
 
 

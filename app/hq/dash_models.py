@@ -53,6 +53,21 @@ class HqSession(HqBase):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class LoginFailure(HqBase):
+    """A failed dashboard login (migration 0004): the throttle counts these in the
+    database, so it holds across HQ restarts and between several HQ processes."""
+
+    __tablename__ = "hq_login_failures"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (
+        Index("ix_hq_login_failures_who", "username", "client", "at"),
+        Index("ix_hq_login_failures_at", "at"),
+    )
+
+
 def _store_fk() -> ForeignKey:
     return ForeignKey("stores.store_id", ondelete="CASCADE")
 
@@ -107,6 +122,7 @@ class StoreDay(HqBase):
 
 USERS: Table = HqBase.metadata.tables["hq_users"]
 SESSIONS: Table = HqBase.metadata.tables["hq_sessions"]
+LOGIN_FAILURES: Table = HqBase.metadata.tables["hq_login_failures"]
 PROFILES: Table = HqBase.metadata.tables["store_profiles"]
 ENROLMENTS: Table = HqBase.metadata.tables["enrolments"]
 PROMOTIONS: Table = HqBase.metadata.tables["promotions"]

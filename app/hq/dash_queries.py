@@ -31,6 +31,7 @@ al AS (
 ),
 last_day AS (SELECT store_id, MAX(day) AS data_until FROM store_days GROUP BY store_id)
 SELECT s.store_id, s.name, s.timezone, s.last_batch_at, s.disabled,
+       s.backlog_rows, s.backlog_oldest_at,
        COALESCE(p.region, '') AS region, p.capacity, COALESCE(p.opening_hours, '') AS hours,
        COALESCE(cam.live, 0) AS cams_live, COALESCE(cam.total, 0) AS cams_total,
        COALESCE(al.open_alerts, 0) AS open_alerts, last_day.data_until
@@ -55,6 +56,8 @@ class StoreInfo:
     cameras_total: int
     open_alerts: int
     data_until: date | None
+    backlog_rows: int | None = None  # None: the store does not report it (older version)
+    backlog_oldest_at: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -70,6 +73,10 @@ class StoreInfo:
             "cameras_total": self.cameras_total,
             "open_alerts": self.open_alerts,
             "data_until": self.data_until.isoformat() if self.data_until else None,
+            "backlog_rows": self.backlog_rows,
+            "backlog_oldest_at": (
+                self.backlog_oldest_at.isoformat() if self.backlog_oldest_at else None
+            ),
         }
 
 
@@ -80,7 +87,7 @@ def all_stores(engine: Engine) -> list[StoreInfo]:
         StoreInfo(
             r.store_id, r.name, r.timezone, r.region, r.capacity, r.hours, r.last_batch_at,
             bool(r.disabled), int(r.cams_live), int(r.cams_total), int(r.open_alerts),
-            r.data_until,
+            r.data_until, r.backlog_rows, r.backlog_oldest_at,
         )
         for r in rows
     ]  # fmt: skip

@@ -12,6 +12,7 @@ import functools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -113,6 +114,19 @@ def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
     return len(conn.exec_driver_sql(sql, params).all())
 
 
+def _backlog(batch: Mapping[str, Any]) -> dict[str, Any]:
+    """The stores row's backlog columns from a batch (a store that does not report it:
+    NULL, shown as "not reported")."""
+    b = batch.get("backlog")
+    if b is None:
+        return {"backlog_rows": None, "backlog_oldest_at": None}
+    oldest = b.get("oldest_at")
+    return {
+        "backlog_rows": int(b["rows"]),
+        "backlog_oldest_at": None if oldest is None else datetime.fromtimestamp(oldest, UTC),
+    }
+
+
 def ingest_batch(
     engine: Engine, store_id: str, batch: Mapping[str, Any], batch_key: str, body_bytes: int
 ) -> IngestResult:
@@ -146,7 +160,7 @@ def ingest_batch(
         conn.execute(
             update(Store)
             .where(Store.store_id == store_id)
-            .values(last_batch_at=func.now(), timezone=batch["timezone"])
+            .values(last_batch_at=func.now(), timezone=batch["timezone"], **_backlog(batch))
         )
     log.info("store %s batch %s: %d rows, %d applied", store_id, batch_key, len(rows), applied)
     return IngestResult("stored", batch_key, len(rows), applied)

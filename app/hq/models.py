@@ -38,6 +38,11 @@ class Store(HqBase):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_batch_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     disabled: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # what still waited at the store when its last batch left (None: not reported)
+    backlog_rows: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    backlog_oldest_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
 
 
 class Batch(HqBase):
@@ -147,4 +152,3 @@ TABLES: dict[str, Table] = {
 STORES: Table = HqBase.metadata.tables["stores"]
 # columns holding epoch seconds on the wire and timestamptz here
 TIME_COLUMNS = frozenset({"bucket_start", "ts", "acknowledged_at", "last_seen", "resolved_at"})
-

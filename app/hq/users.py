@@ -3,8 +3,9 @@
 Passwords are argon2id hashes (argon2-cffi's defaults, rehashed on login when the
 parameters change). A session is 256 random bits in an HttpOnly cookie; HQ keeps only
 its SHA-256 with the user, an expiry and the session's CSRF token. Failed logins are
-counted per (username, client address): after MAX_FAILURES within WINDOW_S further
-attempts are refused until the window has passed (a correct password included).
+counted per (username, client address) in the database: after MAX_FAILURES within
+WINDOW_S further attempts are refused until the window has passed (a correct password
+included), whichever HQ process answers and across restarts.
 """
 
 from __future__ import annotations
@@ -13,18 +14,16 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.hq.dash_models import ROLES, SESSIONS, USERS
+from app.hq.dash_models import LOGIN_FAILURES, ROLES, SESSIONS, USERS
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 MIN_PASSWORD = 10
@@ -202,35 +201,41 @@ def csrf_ok(session: Session, sent: str | None) -> bool:
     return bool(sent) and hmac.compare_digest(session.csrf, sent or "")
 
 
-def throttled(failures: deque[float], now: float, max_failures: int, window_s: float) -> bool:
-    """Pure: whether another attempt is refused, given recent failure times (pruned)."""
-    while failures and failures[0] <= now - window_s:
-        failures.popleft()
-    return len(failures) >= max_failures
-
-
 class LoginThrottle:
-    """Failed logins per (username, client address), in this process's memory."""
+    """Failed logins per (username, client address), counted in HQ's database: the limit
+    holds across restarts and between several HQ processes behind one address."""
 
-    def __init__(self, max_failures: int = MAX_FAILURES, window_s: float = WINDOW_S) -> None:
+    def __init__(
+        self, engine: Engine, max_failures: int = MAX_FAILURES, window_s: float = WINDOW_S
+    ) -> None:
+        self.engine = engine
         self.max_failures = max_failures
-        self.window_s = window_s
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
+        self.window = timedelta(seconds=window_s)
+
+    def _who(self, username: str, client: str) -> Any:
+        f = LOGIN_FAILURES.c
+        return (f.username == username.lower()[:64]) & (f.client == client[:64])
 
     def blocked(self, username: str, client: str) -> bool:
-        with self._lock:
-            q = self._failures.get((username.lower(), client))
-            if q is None:
-                return False
-            return throttled(q, time.monotonic(), self.max_failures, self.window_s)
+        f = LOGIN_FAILURES.c
+        with self.engine.connect() as conn:
+            n = conn.execute(
+                select(func.count())
+                .select_from(LOGIN_FAILURES)
+                .where(self._who(username, client), f.at > func.now() - self.window)
+            ).scalar_one()
+        return int(n) >= self.max_failures
 
     def failed(self, username: str, client: str) -> None:
-        with self._lock:
-            if len(self._failures) > 100_000:
-                self._failures.clear()
-            self._failures.setdefault((username.lower(), client), deque()).append(time.monotonic())
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(LOGIN_FAILURES).values(username=username.lower()[:64], client=client[:64])
+            )
+            # what has left every window is of no use: keep the table small
+            conn.execute(
+                delete(LOGIN_FAILURES).where(LOGIN_FAILURES.c.at < func.now() - self.window)
+            )
 
     def succeeded(self, username: str, client: str) -> None:
-        with self._lock:
-            self._failures.pop((username.lower(), client), None)
+        with self.engine.begin() as conn:
+            conn.execute(delete(LOGIN_FAILURES).where(self._who(username, client)))

@@ -37,6 +37,16 @@ def age(ts: datetime | None, now: datetime) -> str:
     return f"{int(s // 86400)} days ago"
 
 
+def backlog(s: StoreInfo, now: datetime) -> str:
+    """What still waited at the store when its last batch left."""
+    if s.backlog_rows is None:
+        return "not reported"
+    if s.backlog_rows == 0:
+        return "all sent"
+    rows = f"{s.backlog_rows:,} row{'s' if s.backlog_rows != 1 else ''}"
+    return f"{rows}, oldest made {age(s.backlog_oldest_at, now)}" if s.backlog_oldest_at else rows
+
+
 def stores_body(rows: list[StoreInfo], session: Session, region: str) -> str:
     now = datetime.now(UTC)
     regions = sorted({s.region for s in rows if s.region})
@@ -46,7 +56,7 @@ def stores_body(rows: list[StoreInfo], session: Session, region: str) -> str:
     )
     shown = [s for s in rows if not region or s.region == region]
     table = html.table(
-        ["Store", "Region", "Last sync", "Data until", "Cameras live", "Open alerts",
+        ["Store", "Region", "Last sync", "Backlog", "Data until", "Cameras live", "Open alerts",
          "Capacity", "Opening hours", "Key"],
         [
             [
@@ -54,6 +64,7 @@ def stores_body(rows: list[StoreInfo], session: Session, region: str) -> str:
                 f"<br><small>{esc(s.store_id)}</small>",
                 esc(s.region or "–"),
                 esc(age(s.last_batch_at, now)),
+                esc(backlog(s, now)),
                 esc(s.data_until or "–"),
                 f"{s.cameras_live}/{s.cameras_total}" if s.cameras_total else "–",
                 f'<span class="{"warn" if s.open_alerts else ""}">{s.open_alerts}</span>',
@@ -125,10 +136,11 @@ def store_body(dash: Dash, s: StoreInfo, session: Session, a: date, b: date, msg
     rows, _ = kpi_report.report(dash.engine, [s], a, b)
     now = datetime.now(UTC)
     facts = html.table(
-        ["Region", "Time zone", "Last sync", "Data until", "Cameras live", "Open alerts",
+        ["Region", "Time zone", "Last sync", "Backlog", "Data until", "Cameras live",
+         "Open alerts",
          "Capacity", "Opening hours", "Key"],
         [[esc(s.region or "–"), esc(s.timezone), esc(age(s.last_batch_at, now)),
-          esc(s.data_until or "–"),
+          esc(backlog(s, now)), esc(s.data_until or "–"),
           f"{s.cameras_live}/{s.cameras_total}" if s.cameras_total else "–",
           str(s.open_alerts), esc(s.capacity or "–"), esc(s.opening_hours or "–"),
           "revoked" if s.disabled else "active"]],

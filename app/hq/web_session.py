@@ -36,7 +36,10 @@ class LoginRequired(Exception):
 @dataclass
 class Dash:
     engine: Engine
-    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    throttle: LoginThrottle = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.throttle = LoginThrottle(self.engine)
 
 
 async def form_data(request: Request) -> dict[str, str]:

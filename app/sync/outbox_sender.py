@@ -277,6 +277,7 @@ class SyncWorker:
             batch.batch_id,
             (i.wire() for i in batch.items),
             self.clock(),
+            self._waiting_after(batch.batch_id),
         )
         body = encode_body(raw)
         with self._lock:
@@ -290,6 +291,22 @@ class SyncWorker:
             self._p.last_success_at = self.clock()
             self._p.rows_sent += len(batch.items)
             self._p.failures = 0
+
+    def _waiting_after(self, batch_id: str) -> tuple[int, float | None] | None:
+        """Rows still waiting once `batch_id` is sent, and when the oldest was made."""
+        try:
+            with self.store.read_session() as s:
+                n, oldest = s.execute(
+                    text(
+                        "SELECT count(*), min(created_at) FROM sync_outbox WHERE sent_at IS NULL "
+                        "AND (batch_id IS NULL OR batch_id != :b)"
+                    ),
+                    {"b": batch_id},
+                ).one()
+        except Exception:  # the figure is for HQ's health view: never stop an upload for it
+            log.exception("cannot count the rows waiting for HQ")
+            return None
+        return int(n), None if oldest is None else float(oldest)
 
     def _read_last_sent(self) -> float | None:
         try:

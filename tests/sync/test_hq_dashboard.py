@@ -14,12 +14,13 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from starlette.routing import Route
 
 from app.hq import db
@@ -75,7 +76,9 @@ def test_login_sets_a_strict_httponly_session_cookie(app_client: TestClient) -> 
     assert "script-src 'self'" in app_client.get("/hq/stores").headers["content-security-policy"]
 
 
-def test_login_needs_the_form_token_and_is_throttled(app_client: TestClient) -> None:
+def test_login_needs_the_form_token_and_is_throttled(
+    app_client: TestClient, engine: Engine
+) -> None:
     r = app_client.post("/hq/login", data={"username": "ana", "password": PASSWORD})
     assert r.status_code == 403  # no double-submit token: a cross-site login is refused
     page = app_client.get("/hq/login")
@@ -90,6 +93,16 @@ def test_login_needs_the_form_token_and_is_throttled(app_client: TestClient) -> 
     blocked = app_client.post("/hq/login", data={**form, "password": PASSWORD})
     assert blocked.status_code == 429  # even the right password, until the window passes
     assert login(app_client, "admin")  # another user from the same client is not blocked
+    # HQ restarted (a new app on the same database): still blocked
+    with TestClient(create_app(engine), follow_redirects=False) as again:
+        page = again.get("/hq/login")
+        tok2 = re.search(r'name=login_token value="([^"]+)"', page.text)
+        assert tok2
+        r = again.post("/hq/login", data={"login_token": tok2[1], "username": "ana",
+                                           "password": PASSWORD})  # fmt: skip
+        assert r.status_code == 429
+    with engine.begin() as conn:  # the window has passed (for the other tests)
+        conn.execute(text("DELETE FROM hq_login_failures"))
 
 
 def test_state_changes_need_the_csrf_token(app_client: TestClient) -> None:
@@ -310,3 +323,62 @@ def test_an_admin_adds_and_disables_a_user(engine: Engine) -> None:
         assert other.get("/hq/api/stores").json() == []  # no store in East
         assert admin.post("/hq/users/wes/disable", data={"csrf": csrf}).status_code == 303
         assert other.get("/hq/api/me").status_code == 401  # its sessions ended
+
+
+def test_backlog_in_words() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from app.hq.dash_queries import StoreInfo
+    from app.hq.web_pages import backlog
+
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    base = StoreInfo("s", "S", "UTC", "", None, "", now, False, 0, 0, 0, None)
+    assert backlog(base, now) == "not reported"
+    assert backlog(replace(base, backlog_rows=0), now) == "all sent"
+    late = replace(base, backlog_rows=1234, backlog_oldest_at=now - timedelta(hours=3))
+    assert backlog(late, now) == "1,234 rows, oldest made 3 h ago"
+    assert backlog(replace(base, backlog_rows=1, backlog_oldest_at=now), now) == (
+        "1 row, oldest made 0 s ago"
+    )
+
+
+@pytest.mark.parametrize(
+    ("ages", "blocked"),
+    [
+        ([], False),
+        ([10, 20, 30, 40], False),  # 4 recent failures: one more try allowed
+        ([10, 20, 30, 40, 50], True),
+        ([1000, 20, 30, 40, 50], False),  # the oldest is outside the window (900 s)
+    ],
+)
+def test_login_throttle_counts_in_the_database(
+    engine: Engine, ages: list[float], blocked: bool
+) -> None:
+    """The failures live in PostgreSQL: a second throttle (another HQ process, or HQ after
+    a restart) sees them; another client address or user name is not blocked; a success
+    clears them."""
+    from app.hq.users import LoginThrottle
+
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM hq_login_failures"))
+        for a in ages:
+            conn.execute(
+                text(
+                    "INSERT INTO hq_login_failures (username, client, at) "
+                    "VALUES ('ann', '10.0.0.9', now() - make_interval(secs => :a))"
+                ),
+                {"a": a},
+            )
+    first, second = LoginThrottle(engine, 5, 900), LoginThrottle(engine, 5, 900)
+    assert second.blocked("Ann", "10.0.0.9") is blocked
+    assert not second.blocked("ann", "10.0.0.10")
+    assert not second.blocked("bob", "10.0.0.9")
+    first.failed("ann", "10.0.0.9")
+    assert second.blocked("ann", "10.0.0.9") is (len([a for a in ages if a < 900]) + 1 >= 5)
+    with engine.connect() as conn:  # failures out of every window are pruned
+        old = conn.execute(
+            text("SELECT count(*) FROM hq_login_failures WHERE at < now() - interval '900 s'")
+        ).scalar()
+    assert old == 0
+    first.succeeded("ann", "10.0.0.9")
+    assert not second.blocked("ann", "10.0.0.9")

@@ -1,16 +1,15 @@
 """Case tables of the HQ dashboard's pure decisions: KPI formulas, the weekday
-baseline, a promotion's uplift, CSV cell neutralisation, login throttling, roles."""
+baseline, a promotion's uplift, CSV cell neutralisation, roles."""
 
 from __future__ import annotations
 
-from collections import deque
 from datetime import date, timedelta
 
 import pytest
 
 from app.hq import kpis
 from app.hq.kpi_report import PeriodError, parse_period, safe_cell
-from app.hq.users import User, throttled
+from app.hq.users import User
 
 
 @pytest.mark.parametrize(
@@ -135,21 +134,6 @@ def test_uplift_without_control_stores_has_no_comparison() -> None:
 )  # fmt: skip
 def test_csv_cells_cannot_run_as_formulas(value: object, cell: str) -> None:
     assert safe_cell(value) == cell
-
-
-@pytest.mark.parametrize(
-    ("ages", "blocked"),
-    [
-        ([], False),
-        ([10, 20, 30, 40], False),  # 4 recent failures: one more try allowed
-        ([10, 20, 30, 40, 50], True),
-        ([1000, 20, 30, 40, 50][::-1], False),  # the oldest is outside the window (900 s)
-    ],
-)
-def test_login_throttle(ages: list[float], blocked: bool) -> None:
-    now = 10_000.0
-    failures = deque(sorted(now - a for a in ages))
-    assert throttled(failures, now, max_failures=5, window_s=900) is blocked
 
 
 @pytest.mark.parametrize(

@@ -319,3 +319,49 @@ def test_status_summary_in_plain_words() -> None:
         .summary(now)
         .startswith("last sync with HQ 3 days ago")
     )
+
+
+def test_hq_sees_how_far_behind_a_store_is(hq: Hq, local_store: Store, worker_factory) -> None:
+    """Each batch says what still waits at the store; HQ keeps the last one per store and
+    its stores page shows it."""
+    produce(local_store, 0, 30)  # 90 rows
+    w = worker_factory(hq.base_url, hq.store_id, hq.key, start=False, max_rows=40)
+    first = local_store.writer.submit(lambda s: take_batch(s, new_batch_id(), 40, 10**6)).result(30)
+    assert first is not None
+    w._upload(first)  # the upload step alone: the batch is not yet recorded as sent
+
+    def stores_row() -> Any:
+        with hq.engine.connect() as conn:
+            return conn.execute(
+                text("SELECT backlog_rows, backlog_oldest_at FROM stores WHERE store_id = :s"),
+                {"s": hq.store_id},
+            ).one()
+
+    row = stores_row()
+    oldest = min(
+        r.created_at for r in store_rows(local_store, "SELECT created_at FROM sync_outbox")
+    )
+    assert row.backlog_rows == 50
+    assert row.backlog_oldest_at is not None
+    assert abs(row.backlog_oldest_at.timestamp() - oldest) < 1.0
+    w.start()
+    wait_until(lambda: w.status().backlog == 0, what="drain")
+    wait_until(lambda: stores_row().backlog_rows == 0, what="HQ told: all sent")
+    assert stores_row().backlog_oldest_at is None
+
+
+def test_a_batch_without_backlog_is_still_accepted(
+    hq: Hq, local_store: Store, worker_factory
+) -> None:
+    """Stores on an older version do not report a backlog: HQ stores NULL ("not reported")."""
+    produce(local_store, 0, 2)
+    w = worker_factory(hq.base_url, hq.store_id, hq.key, start=False)
+    b = local_store.writer.submit(lambda s: take_batch(s, new_batch_id(), 40, 10**6)).result(30)
+    assert b is not None
+    raw = pl.envelope_bytes(hq.store_id, "UTC", b.batch_id, [i.wire() for i in b.items], T0)
+    assert w.client.send(b.batch_id, pl.encode_body(raw)).status == "stored"
+    with hq.engine.connect() as conn:
+        n = conn.execute(
+            text("SELECT backlog_rows FROM stores WHERE store_id = :s"), {"s": hq.store_id}
+        ).scalar()
+    assert n is None
