@@ -40,8 +40,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": sc.Problem, "description": "Not allowed for this salesperson."},
 }
 
-PAIRING_KEY = Annotated[str, Path(pattern=sc.KEY_PATTERN)]
-ERRORS: dict[int | str, dict[str, Any]] = {
+PAIRING_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": sc.Problem, "description": "Wrong or expired pairing code, or wrong PIN."},
     429: {
         "model": sc.Problem,
