@@ -21,7 +21,7 @@ def check_digit(body: str) -> int:
 
 
 def code_kind(code: str) -> Kind:
-    """"ean_13", "upc_a" or "ean_8" for a valid retail code; "bad_check_digit" for 8, 12
+    """ "ean_13", "upc_a" or "ean_8" for a valid retail code; "bad_check_digit" for 8, 12
     or 13 digits whose check digit is wrong (a mistyped or misread code); "other" for
     anything else (an in-store code, a QR text, a typo like "abc")."""
     if not (code.isascii() and code.isdigit()) or len(code) not in LENGTHS:

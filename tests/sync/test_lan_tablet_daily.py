@@ -124,7 +124,9 @@ def test_a_wrong_scan_is_removed_and_its_purchase_relinked(
     assert scan(client, anna, sid, TOTE).status_code == 200
 
     def _buy(s: Session) -> None:
-        s.add(Purchase(transaction_id="T9", line_no=1, ts=time.time() + 5, barcode=TRAIL, amount=129))
+        s.add(
+            Purchase(transaction_id="T9", line_no=1, ts=time.time() + 5, barcode=TRAIL, amount=129)
+        )
 
     write(store, _buy)
     assert scan(client, anna, sid, TRAIL).status_code == 200  # links the purchase

@@ -275,9 +275,7 @@ def sessions_router() -> APIRouter:
         responses=nf,
         summary="Say how a service ended (outcome) and add a note",
     )
-    async def outcome(
-        c: AppCtx, d: Device, session_id: SESSION_ID, body: sc.OutcomeIn
-    ) -> dict:
+    async def outcome(c: AppCtx, d: Device, session_id: SESSION_ID, body: sc.OutcomeIn) -> dict:
         return await c.run(c.service.set_outcome, d, session_id, body.outcome, body.note)
 
     @r.post(

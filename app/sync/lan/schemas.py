@@ -137,9 +137,7 @@ Outcome = Literal["", "bought", "coming_back", "just_looking", "not_in_stock"]
 
 
 class OutcomeIn(Body):
-    outcome: Outcome = Field(
-        "", description="How the service ended ('' = not said)."
-    )
+    outcome: Outcome = Field("", description="How the service ended ('' = not said).")
     note: str = Field("", max_length=500, description="A free note of the salesperson.")
 
 

@@ -60,8 +60,6 @@ class DeviceCtx:
     zones: frozenset[str]
 
 
-
-
 def _minutes(seconds: float) -> str:
     m = max(1, round(seconds / 60))
     return "1 minute" if m == 1 else f"{m} minutes"
