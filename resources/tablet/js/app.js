@@ -94,8 +94,14 @@ function setMode(m) {
   renderNet();
 }
 
+const SLOW_MS = 1500; // an action the server has not taken after this shows as waiting
+
 function renderNet() {
-  const waiting = queue.pending().length;
+  // a scan sent at once never flashes "1 to send": only what waits is counted
+  const pending = queue.pending();
+  const waiting = pending.filter((a) => Date.now() - a.queuedAt >= SLOW_MS).length;
+  clearTimeout(renderNet.t);
+  if (pending.length > waiting) renderNet.t = setTimeout(renderNet, SLOW_MS);
   let state;
   if (mode === "customers") state = liveState === "live" ? "live" : reachable ? "connecting" : "offline";
   else if (mode === "service") state = reachable ? "serving" : "offline";
