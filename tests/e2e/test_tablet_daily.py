@@ -229,13 +229,14 @@ def _walk(page: Any, server: LanServer, bus: EventBus, db: Store, tmp: Path, siz
     page.wait_for_selector(".item[data-barcode='abc'] .name:text-is('Not in the catalogue')")
     assert _scans(db) == [TRAIL, TRAIL, TOTE, "abc"]
     page.click(".item[data-barcode='abc'] .remove")
+    _until(page, "localStorage.getItem('vitrine.queue') === '[]'")
+    page.wait_for_selector("#toast", state="hidden", timeout=10_000)
+    _shot(page, tmp, _name(size, "session"))
     page.click(f".item[data-barcode='{TRAIL}'] .remove")  # ×2 -> one
     _until(page, "localStorage.getItem('vitrine.queue') === '[]'")
     assert page.locator(f".item[data-barcode='{TRAIL}'] .qty").count() == 0
+    assert page.text_content("#items-value") == "339.00"
     assert sorted(_scans(db)) == sorted([TRAIL, TOTE])
-    page.wait_for_selector("#toast", state="hidden", timeout=10_000)
-    page.wait_for_timeout(1100)  # the timer ticks
-    _shot(page, tmp, _name(size, "session"))
 
     # --- no camera: the sheet closes, the field says why ------------------------------------
     page.click("#camera-btn")
