@@ -52,21 +52,22 @@ function toast(text, bad = false, action = null, ms = 3200) {
   toast.t = setTimeout(() => { toastEl.hidden = true; }, ms);
 }
 
-// A question with two answers, above everything; resolves true for `ok`.
-function confirmSheet({ title, text, ok, cancel = "Cancel", danger = false }) {
+// A question with two answers, above everything; resolves true for `ok`. `safe`: the
+// focus starts on the cancel button (a scanner's Enter must not say yes by accident).
+function confirmSheet({ title, text, ok, cancel = "Cancel", danger = false, safe = false }) {
   return new Promise((resolve) => {
     const done = (v) => { back.remove(); document.removeEventListener("keydown", onKey, true); resolve(v); };
     const onKey = (e) => { if (e.key === "Escape") { e.stopPropagation(); done(false); } };
     const okBtn = h("button", { class: `btn ${danger ? "danger" : "primary"}`, id: "confirm-ok", onclick: () => done(true) }, ok);
+    const cancelBtn = h("button", { class: "btn", id: "confirm-cancel", onclick: () => done(false) }, cancel);
     const back = h("div", { class: "sheet-backdrop" },
       h("div", { class: "sheet", role: "alertdialog", "aria-modal": "true", "aria-labelledby": "confirm-title" },
         h("h2", { id: "confirm-title" }, title),
         h("div", { class: "sheet-text", id: "confirm-text" }, text),
-        h("div", { class: "bar" },
-          h("button", { class: "btn", id: "confirm-cancel", onclick: () => done(false) }, cancel), okBtn)));
+        h("div", { class: "bar" }, cancelBtn, okBtn)));
     document.addEventListener("keydown", onKey, true);
     document.body.append(back);
-    okBtn.focus();
+    (safe ? cancelBtn : okBtn).focus();
   });
 }
 
@@ -410,7 +411,7 @@ async function scanCode(barcode) {
   }
   if (product) return addScan(code, { product });
   const yes = await confirmSheet({
-    title: "Add this code?", text: codeDoubt(code), ok: "Add anyway", cancel: "Don't add",
+    title: "Add this code?", text: codeDoubt(code), ok: "Add anyway", cancel: "Don't add", safe: true,
   });
   return yes && store.get("session") ? addScan(code, { confirmed: true }) : null;
 }
@@ -724,7 +725,7 @@ async function unpair() {
   const yes = await confirmSheet({
     title: "Unpair this tablet?",
     text: `${me.salesperson_name} will need a new pairing code from the store computer, and their PIN, to use this tablet again.`,
-    ok: "Unpair", cancel: "Keep it paired", danger: true,
+    ok: "Unpair", cancel: "Keep it paired", danger: true, safe: true,
   });
   if (!yes) return;
   setToken("");
