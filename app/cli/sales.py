@@ -36,7 +36,7 @@ from app.errors import CliError
 from app.paths import data_dir
 
 P = TypeVar("P")
-REPORTS = ("items", "categories", "salespeople", "zones")
+REPORTS = ("items", "categories", "salespeople", "zones", "services")
 MAX_ERRORS_SHOWN = 50
 
 
@@ -430,6 +430,8 @@ def _report(store: Any, cfg: AppConfig, args: argparse.Namespace) -> int:
             rows = sr.category_report(s, f, sr.item_report(s, f))
         elif args.kind == "salespeople":
             rows = sr.salesperson_report(s, f)
+        elif args.kind == "services":
+            rows = sr.service_report(s, f, tz)
         else:
             rows = sr.zone_report(s, f)
     took = time.perf_counter() - t0
@@ -438,6 +440,7 @@ def _report(store: Any, cfg: AppConfig, args: argparse.Namespace) -> int:
         "categories": sr.CategoryRow,
         "salespeople": sr.SalespersonRow,
         "zones": sr.ZoneRow,
+        "services": sr.ServiceRow,
     }[args.kind]
     if args.csv:
         try:

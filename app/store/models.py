@@ -250,6 +250,15 @@ class Product(Base):
 # --- services and purchases ---------------------------------------------------------
 
 
+# how a service ended, as the salesperson says it on the tablet: stored key -> label
+SERVICE_OUTCOMES = {
+    "bought": "Bought",
+    "coming_back": "Will come back",
+    "just_looking": "Just looking",
+    "not_in_stock": "Not in stock",
+}
+
+
 class ServiceSession(Base):
     __tablename__ = "service_sessions"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -259,6 +268,9 @@ class ServiceSession(Base):
     started_at: Mapped[float] = mapped_column(Float, index=True)
     ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     device_id: Mapped[str] = mapped_column(String(36), default="")
+    # how it ended (SERVICE_OUTCOMES key or "") and a free note (revision 0005)
+    outcome: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    note: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
 
 class ItemScan(Base):

@@ -13,7 +13,10 @@ Definitions (one place, so the three reports agree):
 - conversion (salespeople, zones): services with at least one linked purchase / services;
 - revenue: amount of the purchase lines counted as bought (items), or linked to the
   services in scope (salespeople, zones);
-- visitors and mean dwell (zones): from the zone rollups (entries; dwell sum / count).
+- visitors and mean dwell (zones): from the zone rollups (entries; dwell sum / count);
+- services (one row each): items shown and value shown count each item once per
+  service (the tablet's rule: scanned twice is one item, shown "x2"), value at catalogue
+  prices; outcome and note as the salesperson gave them on the tablet.
 
 The rows keep numbers (conversion 0..1, durations in seconds): `export_csv` writes them
 so, with column titles that say "(s)", and an empty cell for a conversion over no
@@ -45,7 +48,15 @@ from sqlalchemy.orm import Session
 
 from app.csv_cells import neutralise
 from app.store import reports
-from app.store.models import ItemScan, Product, Purchase, Rollup, Salesperson, ServiceSession
+from app.store.models import (
+    SERVICE_OUTCOMES,
+    ItemScan,
+    Product,
+    Purchase,
+    Rollup,
+    Salesperson,
+    ServiceSession,
+)
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +152,20 @@ def footfall_report(s: Session, f: ReportFilter, tz: ZoneInfo) -> list[DayRow]:
             )
         day += timedelta(days=1)
     return out
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    """One service, as the salesperson left it on the tablet."""
+
+    started: str  # the store's local time, e.g. "2026-12-04 14:05"
+    salesperson: str
+    zone: str
+    duration_s: float
+    items_shown: int
+    value_shown: float
+    outcome: str
+    note: str
 
 
 def _ratio(a: float, b: float) -> float:
@@ -357,6 +382,61 @@ def zone_report(s: Session, f: ReportFilter) -> list[ZoneRow]:
     return rows
 
 
+SERVICE_ROWS_MAX = 5000
+
+
+def service_report(s: Session, f: ReportFilter, tz: ZoneInfo) -> list[ServiceRow]:
+    """The services in scope, newest first (at most SERVICE_ROWS_MAX)."""
+    scope = _scope(f)
+    sessions = s.execute(
+        select(
+            ServiceSession.id,
+            ServiceSession.salesperson_id,
+            ServiceSession.zone,
+            ServiceSession.started_at,
+            ServiceSession.ended_at,
+            ServiceSession.outcome,
+            ServiceSession.note,
+        )
+        .where(ServiceSession.id.in_(select(scope.c.id)))
+        .order_by(ServiceSession.started_at.desc())
+        .limit(SERVICE_ROWS_MAX)
+    ).all()
+    ids = [r[0] for r in sessions]
+    shown: dict[str, tuple[int, float]] = {}
+    for i in range(0, len(ids), 500):
+        pairs = (
+            select(ItemScan.session_id.label("sid"), ItemScan.barcode.label("barcode"))
+            .where(ItemScan.session_id.in_(ids[i : i + 500]))
+            .distinct()
+            .subquery("pairs")
+        )
+        q = (
+            select(pairs.c.sid, func.count(), func.sum(func.coalesce(Product.price, 0.0)))
+            .select_from(pairs)
+            .outerjoin(Product, Product.barcode == pairs.c.barcode)
+            .group_by(pairs.c.sid)
+        )
+        shown.update({sid: (int(n), float(v or 0)) for sid, n, v in s.execute(q)})
+    names = {i: n for i, n in s.execute(select(Salesperson.id, Salesperson.name))}
+    rows = []
+    for sid, sp, zone, started, ended, outcome, note in sessions:
+        n, value = shown.get(sid, (0, 0.0))
+        rows.append(
+            ServiceRow(
+                datetime.fromtimestamp(started, tz).strftime("%Y-%m-%d %H:%M"),
+                names.get(sp, f"#{sp}"),
+                zone,
+                round(max(0.0, ended - started), 1) if ended is not None else 0.0,
+                n,
+                round(value, 2),
+                SERVICE_OUTCOMES.get(outcome or "", outcome or ""),
+                note or "",
+            )
+        )
+    return rows
+
+
 HEADERS = {
     "day": "Day",
     "entries": "Entries",
@@ -380,6 +460,13 @@ HEADERS = {
     "services": "Services",
     "services_per_visitor": "Services per visitor",
     "mean_dwell_s": "Mean dwell (s)",
+    "started": "Started",
+    "salesperson": "Salesperson",
+    "duration_s": "Duration (s)",
+    "items_shown": "Items shown",
+    "value_shown": "Value shown",
+    "outcome": "Outcome",
+    "note": "Note",
 }
 
 

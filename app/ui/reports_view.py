@@ -46,10 +46,11 @@ TABS: list[tuple[str, type]] = [
     ("Categories", sr.CategoryRow),
     ("Salespeople", sr.SalespersonRow),
     ("Zones", sr.ZoneRow),
+    ("Services", sr.ServiceRow),
     ("Footfall", sr.DayRow),
 ]
 TOP_ITEMS = 10
-TEXT = {"day", "barcode", "name", "category", "zone"}
+TEXT = {"day", "barcode", "name", "category", "zone", "started", "salesperson", "outcome", "note"}
 # what an empty table means (the Items tab says it in its chart)
 EMPTY = {
     "Footfall": (
@@ -65,6 +66,10 @@ EMPTY = {
         "longer period or another zone or salesperson."
     ),
     "Zones": "No zone had visitors or services in this period.",
+    "Services": (
+        "No service in this period. Each service a salesperson runs on a tablet is "
+        "listed here, with the outcome and note they gave it."
+    ),
 }
 
 
@@ -106,7 +111,8 @@ class ReportsView(QWidget):
         )
         for title, kind in TABS:
             cols = sr.shown_fields(kind)
-            t = make_table([sr.shown_header(c) for c in cols], stretch=1 if "name" in cols else 0)
+            stretch = cols.index("note") if "note" in cols else 1 if "name" in cols else 0
+            t = make_table([sr.shown_header(c) for c in cols], stretch=stretch)
             self.tables[title] = t
             if title == "Items":  # a picture first: what was shown and what sold
                 page = QWidget()
@@ -205,6 +211,7 @@ class ReportsView(QWidget):
                 "Categories": sr.category_report(s, f, items),
                 "Salespeople": sr.salesperson_report(s, f),
                 "Zones": sr.zone_report(s, f),
+                "Services": sr.service_report(s, f, self.tz),
             }
 
     def refresh(self, wait: bool = False) -> None:

@@ -179,6 +179,24 @@ def test_a_scan_on_a_tablet_then_a_pos_import_shows_in_the_item_report(
     # as the desktop shows it: the name (no internal id), durations m:ss, conversion in %
     assert head[:4] == ["Name", "Services", "Average duration", "Items shown per service"]
     assert row[:4] == ["Anna", "1", "0:00", "1.00"] and row[4] == "100.0 %"
+    r = client.put(
+        f"/api/v1/sessions/{sess['id']}/outcome",
+        json={"outcome": "bought", "note": "gift wrap"},
+        headers=auth(token),
+    )
+    assert r.status_code == 200, r.text
+    assert _sales(db, "report", "services") == 0
+    head, row = (re.split(r"\s{2,}", x) for x in capsys.readouterr().out.splitlines()[:2])
+    assert head[1:] == [
+        "Salesperson",
+        "Zone",
+        "Duration",
+        "Items shown",
+        "Value shown",
+        "Outcome",
+        "Note",
+    ]
+    assert row[1:] == ["Anna", "Shoes", "0:00", "1", "129.00", "Bought", "gift wrap"]
     assert _sales(db, "report", "zones", "--from", "2026-13-01") == 2
     assert "is not a date" in capsys.readouterr().err
 

@@ -603,3 +603,32 @@ def test_reports_show_footfall_day_by_day(qtbot, store: Store, tmp_path: Path) -
     assert view.export_current(str(out)) == 2
     exported = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [r["Entries"] for r in exported] == ["3", "2"] and exported[0]["Capture rate"] == ""
+
+
+def test_reports_services_tab_shows_outcome_and_note(qtbot, store: Store) -> None:  # type: ignore[no-untyped-def]
+    """Issue 23: a service's outcome and note, given on the tablet, are in the reports;
+    an item scanned twice is one item shown and its price counts once (the tablet's rule)."""
+    sp = create_salesperson(store, "Anna", "E100", "1234", ["Shoes"])
+    upsert_product(store, "A1", "Trail runner", "Footwear", 129)
+    now = time.time()
+
+    def fill(s):  # type: ignore[no-untyped-def]
+        _service_showing_a1(s, sp, now, ended_at=now - 425)
+        s.add(ItemScan(session_id="sess-0001", barcode="A1", ts=now - 480, idempotency_key="k-2"))
+        ss = s.get(ServiceSession, "sess-0001")
+        ss.outcome, ss.note = "not_in_stock", "asked for size 44"
+
+    store.writer.submit(fill).result()
+    view = ReportsView(store, zones=["Shoes"])
+    qtbot.addWidget(view)
+    view.refresh(wait=True)
+    assert "Services" in dict(TABS)
+    t = view.tables["Services"]
+    heads = [t.horizontalHeaderItem(c).text() for c in range(t.columnCount())]
+    row = {h: t.item(0, c).text() for c, h in enumerate(heads)}
+    assert t.rowCount() == 1
+    assert (row["Salesperson"], row["Zone"], row["Duration"]) == ("Anna", "Shoes", "2:55")
+    assert (row["Items shown"], row["Value shown"]) == ("1", "129.00")
+    assert (row["Outcome"], row["Note"]) == ("Not in stock", "asked for size 44")
+    assert view.tables["Salespeople"].item(0, 3).text() == "1.00"  # items per service
+    view.shutdown()

@@ -34,6 +34,7 @@ KEEPALIVE_S = 15.0
 REAUTH_S = 5.0  # how often an open live stream re-checks its tablet's token
 ZONE = Annotated[str, Path(min_length=1, max_length=80)]
 SESSION_ID = Annotated[str, Path(pattern=sc.ID_PATTERN)]
+KEY = Annotated[str, Path(pattern=sc.KEY_PATTERN)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": sc.Problem, "description": "Missing, wrong or revoked token."},
     403: {"model": sc.Problem, "description": "Not allowed for this salesperson."},
@@ -198,6 +199,18 @@ def tablet_router() -> APIRouter:
         )
 
     @r.get(
+        "/me/services",
+        response_model=sc.SessionList,
+        summary="This salesperson's services since a time (the tablet's midnight)",
+    )
+    async def my_services(
+        c: AppCtx,
+        d: Device,
+        since: Annotated[float | None, Query(ge=0, le=4102444800.0)] = None,
+    ) -> dict:
+        return {"sessions": await c.run(c.service.my_services, d, since)}
+
+    @r.get(
         "/products/{barcode}",
         response_model=sc.ProductOut,
         responses={404: {"model": sc.Problem}},
@@ -214,6 +227,14 @@ def tablet_router() -> APIRouter:
 def sessions_router() -> APIRouter:
     r = APIRouter(prefix="/api/v1/sessions", tags=["services"], responses=ERRORS)
     nf: dict[int | str, dict[str, Any]] = {404: {"model": sc.Problem}, 409: {"model": sc.Problem}}
+    scan_errors: dict[int | str, dict[str, Any]] = {
+        **nf,
+        422: {
+            "model": sc.Problem | sc.InvalidBody,
+            "description": "A code neither a valid EAN/UPC nor in the catalogue, not confirmed "
+            "(or a body that is not valid).",
+        },
+    }
 
     @r.get("", response_model=sc.SessionList, summary="This device's open services")
     async def open_sessions(c: AppCtx, d: Device) -> dict:
@@ -230,12 +251,32 @@ def sessions_router() -> APIRouter:
     @r.post(
         "/{session_id}/scans",
         response_model=sc.ScanOut,
-        responses=nf,
+        responses=scan_errors,
         summary="Record an item shown (idempotent by key)",
     )
     async def scan(c: AppCtx, d: Device, session_id: SESSION_ID, body: sc.ScanIn) -> JSONResponse:
-        job = c.service.scan_job(d, session_id, body.barcode, body.idempotency_key, body.ts)
+        job = c.service.scan_job(
+            d, session_id, body.barcode, body.idempotency_key, body.ts, body.confirmed
+        )
         return JSONResponse(await c.write(job))  # the documented shape: skip re-validation
+
+    @r.delete(
+        "/{session_id}/scans/{key}",
+        response_model=sc.SessionOut,
+        responses=nf,
+        summary="Remove a wrong scan from an open service (idempotent); returns the service",
+    )
+    async def remove_scan(c: AppCtx, d: Device, session_id: SESSION_ID, key: KEY) -> dict:
+        return await c.run(c.service.remove_scan, d, session_id, key)
+
+    @r.put(
+        "/{session_id}/outcome",
+        response_model=sc.SessionOut,
+        responses=nf,
+        summary="Say how a service ended (outcome) and add a note",
+    )
+    async def outcome(c: AppCtx, d: Device, session_id: SESSION_ID, body: sc.OutcomeIn) -> dict:
+        return await c.run(c.service.set_outcome, d, session_id, body.outcome, body.note)
 
     @r.post(
         "/{session_id}/end",

@@ -58,7 +58,7 @@ class _Stream:
 class LiveHub:
     def __init__(
         self,
-        keep_left_s: float = 60.0,
+        keep_left_s: float = 120.0,  # as long as the tablet shows "Just left" (live.js)
         max_crops: int = 2000,
         clock: Callable[[], float] = time.time,
     ) -> None:

@@ -16,11 +16,12 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from app.store.models import ItemScan, Product, Purchase, ServiceSession
+from app.sync import gtin
 from app.sync.linking import relink_for_scans
 
 _SCANS = cast(Table, ItemScan.__table__)
@@ -61,6 +62,24 @@ class ScanRefused(Exception):
         self.status, self.detail = status, detail
 
 
+def unconfirmed_problem(s: Session, barcode: str, key: str) -> str:
+    """Why a code sent without `confirmed` is refused (422), or "": it must be a valid
+    EAN/UPC, or in the catalogue, or the retry of a scan already recorded. Anything else
+    (a typo like "abc", a misread check digit) is recorded only once the salesperson
+    confirmed it."""
+    if gtin.is_valid_gtin(barcode):
+        return ""
+    conn = s.connection()
+    if conn.execute(_PRODUCT, {"barcode": barcode}).first() is not None:
+        return ""
+    if conn.execute(_PRIOR, {"key": key}).first() is not None:
+        return ""
+    return gtin.problem(barcode) or (
+        f"{barcode} is not an EAN or UPC barcode and is not in the catalogue: "
+        "check it, and confirm to add it anyway."
+    )
+
+
 def product_json(s: Session, barcode: str) -> dict[str, Any] | None:
     row = s.connection().execute(_PRODUCT, {"barcode": barcode}).first()
     if row is None:
@@ -77,9 +96,11 @@ def record_scan(
     key: str,
     scanned: float,
     link_window_s: float,
+    confirmed: bool = False,
 ) -> dict[str, Any]:
     """Record one scan in the writer's transaction (idempotent by `key`); returns the
-    scan as the API shows it. Raises `ScanRefused` (404, 403, 409)."""
+    scan as the API shows it. Raises `ScanRefused` (404, 403, 409, and 422 for a code
+    that is neither a valid EAN/UPC nor in the catalogue, unless `confirmed`)."""
     conn = s.connection()
     ss = conn.execute(_SESSION, {"session_id": session_id}).first()
     if ss is None:
@@ -87,6 +108,10 @@ def record_scan(
     owner, started, ended = ss
     if owner != salesperson_id:
         raise ScanRefused(403, "this service session belongs to someone else")
+    if not confirmed and ended is None:
+        problem = unconfirmed_problem(s, barcode, key)
+        if problem:
+            raise ScanRefused(422, problem)
     new_id = None
     ts = max(scanned, started)
     if ended is None:
@@ -110,8 +135,34 @@ def record_scan(
         "barcode": barcode,
         "ts": ts,
         "duplicate": duplicate,
+        "key": key,
         "product": product_json(s, barcode),
     }
+
+
+def remove_scan(
+    s: Session, *, salesperson_id: int, session_id: str, key: str, link_window_s: float
+) -> bool:
+    """Remove a wrong scan (by its idempotency key) from an open service; True if it was
+    there (removing it twice is not an error: a retried request). Purchases of its
+    barcode linked through it are linked again by the rule (maybe to nothing)."""
+    conn = s.connection()
+    ss = conn.execute(_SESSION, {"session_id": session_id}).first()
+    if ss is None:
+        raise ScanRefused(404, "no such service session")
+    owner, started, ended = ss
+    if owner != salesperson_id:
+        raise ScanRefused(403, "this service session belongs to someone else")
+    prior = conn.execute(_PRIOR, {"key": key}).first()
+    if prior is None:
+        return False
+    if prior[1] != session_id:
+        raise ScanRefused(409, "this idempotency key was used for another session")
+    if ended is not None:
+        raise ScanRefused(409, "this service has ended: its items can no longer be removed")
+    conn.execute(delete(_SCANS).where(_SCANS.c.id == prior[0]))
+    relink_for_scans(s, [prior[2]], started, link_window_s)
+    return True
 
 
 def scan_job(
@@ -121,6 +172,7 @@ def scan_job(
     key: str,
     scanned: float,
     link_window_s: float,
+    confirmed: bool = False,
 ) -> Callable[[Session], dict[str, Any]]:
     """`record_scan` as a job for `store.writer.submit` (resolved after COMMIT)."""
     return partial(
@@ -131,4 +183,5 @@ def scan_job(
         key=key,
         scanned=scanned,
         link_window_s=link_window_s,
+        confirmed=confirmed,
     )

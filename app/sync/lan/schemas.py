@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -30,6 +30,10 @@ class Body(BaseModel):
 
 class Problem(BaseModel):
     detail: str = Field(..., description="What went wrong, for a person.")
+
+
+class InvalidBody(BaseModel):
+    detail: list[dict[str, Any]] = Field(..., description="FastAPI's list of body problems.")
 
 
 class PairingPerson(BaseModel):
@@ -102,6 +106,12 @@ class StartSession(Body):
 class ScanIn(Body):
     barcode: str = Field(..., pattern=BARCODE_PATTERN)
     idempotency_key: str = Field(..., pattern=KEY_PATTERN)
+    confirmed: bool = Field(
+        False,
+        strict=True,
+        description="The salesperson confirmed a code that is neither a valid EAN/UPC "
+        "nor in the catalogue (without it such a code is refused with 422).",
+    )
     ts: float | None = Field(
         None, strict=True, description="When it was scanned on the tablet (epoch s)."
     )
@@ -119,7 +129,16 @@ class ScanOut(BaseModel):
     barcode: str
     ts: float
     duplicate: bool = Field(False, description="This key was already recorded: nothing added.")
+    key: str = Field("", description="The scan's idempotency key (to remove it).")
     product: ProductOut | None
+
+
+Outcome = Literal["", "bought", "coming_back", "just_looking", "not_in_stock"]
+
+
+class OutcomeIn(Body):
+    outcome: Outcome = Field("", description="How the service ended ('' = not said).")
+    note: str = Field("", max_length=500, description="A free note of the salesperson.")
 
 
 class SessionOut(BaseModel):
@@ -130,9 +149,14 @@ class SessionOut(BaseModel):
     started_at: float
     ended_at: float | None
     duration_s: float
-    items: list[ScanOut]
-    total: float = Field(..., description="Sum of the catalog prices of the items shown.")
+    items: list[ScanOut] = Field(..., description="Every scan; one item may be scanned twice.")
+    items_shown: int = Field(..., description="Items shown: each barcode once per service.")
+    total: float = Field(
+        ..., description="Catalogue prices of the items shown, each barcode counted once."
+    )
     purchases_linked: int
+    outcome: Outcome
+    note: str
 
 
 class SessionList(BaseModel):

@@ -60,8 +60,6 @@ class DeviceCtx:
     zones: frozenset[str]
 
 
-
-
 def _minutes(seconds: float) -> str:
     m = max(1, round(seconds / 60))
     return "1 minute" if m == 1 else f"{m} minutes"
@@ -399,18 +397,36 @@ class TabletService:
         return ss
 
     def add_scan(
-        self, ctx: DeviceCtx, session_id: str, barcode: str, key: str, ts: float | None
+        self,
+        ctx: DeviceCtx,
+        session_id: str,
+        barcode: str,
+        key: str,
+        ts: float | None,
+        confirmed: bool = False,
     ) -> dict[str, Any]:
-        return write(self.store, self.scan_job(ctx, session_id, barcode, key, ts))
+        return write(self.store, self.scan_job(ctx, session_id, barcode, key, ts, confirmed))
 
     def scan_job(
-        self, ctx: DeviceCtx, session_id: str, barcode: str, key: str, ts: float | None
+        self,
+        ctx: DeviceCtx,
+        session_id: str,
+        barcode: str,
+        key: str,
+        ts: float | None,
+        confirmed: bool = False,
     ) -> Callable[[Session], dict[str, Any]]:
         """The writer job that records a scan (idempotent by `key`, see
         `app.sync.lan.scans`); the API submits it to the writer itself and awaits the
         commit without a pool thread."""
         job = scans.scan_job(
-            ctx.salesperson_id, session_id, barcode, key, self.client_ts(ts), self.link_window_s
+            ctx.salesperson_id,
+            session_id,
+            barcode,
+            key,
+            self.client_ts(ts),
+            self.link_window_s,
+            confirmed,
         )
 
         def _scan(s: Session) -> dict[str, Any]:
@@ -420,6 +436,54 @@ class TabletService:
                 raise ApiError(exc.status, exc.detail) from None
 
         return _scan
+
+    def remove_scan(self, ctx: DeviceCtx, session_id: str, key: str) -> dict[str, Any]:
+        """Remove a wrong scan from an open service (idempotent); returns the service."""
+
+        def _remove(s: Session) -> dict[str, Any]:
+            try:
+                scans.remove_scan(
+                    s,
+                    salesperson_id=ctx.salesperson_id,
+                    session_id=session_id,
+                    key=key,
+                    link_window_s=self.link_window_s,
+                )
+            except scans.ScanRefused as exc:
+                raise ApiError(exc.status, exc.detail) from None
+            return session_json(s, self._own_session(s, ctx, session_id), self._clock())
+
+        return write(self.store, _remove)
+
+    def set_outcome(
+        self, ctx: DeviceCtx, session_id: str, outcome: str, note: str
+    ) -> dict[str, Any]:
+        """Say how a service ended and add a note (open or ended, the salesperson's own)."""
+
+        def _set(s: Session) -> dict[str, Any]:
+            ss = self._own_session(s, ctx, session_id)
+            ss.outcome, ss.note = outcome, note.strip()[:500]
+            s.flush()
+            return session_json(s, ss, self._clock())
+
+        return write(self.store, _set)
+
+    def my_services(self, ctx: DeviceCtx, since: float | None) -> list[dict[str, Any]]:
+        """The salesperson's services started since `since` (the tablet's midnight; at
+        most a day back), newest first, on any of their tablets."""
+        now = self._clock()
+        start = now - MAX_PAST_S if since is None else max(since, now - MAX_PAST_S)
+        with self.store.read_session() as s:
+            rows = s.execute(
+                select(ServiceSession)
+                .where(
+                    ServiceSession.salesperson_id == ctx.salesperson_id,
+                    ServiceSession.started_at >= start,
+                )
+                .order_by(ServiceSession.started_at.desc())
+                .limit(100)
+            ).scalars()
+            return [session_json(s, ss, now) for ss in rows]
 
     def end_session(self, ctx: DeviceCtx, session_id: str, ts: float | None) -> dict[str, Any]:
         ended = self.client_ts(ts)

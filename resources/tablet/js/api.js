@@ -67,6 +67,7 @@ export const api = {
   product: (barcode) => request("GET", `/api/v1/products/${encodeURIComponent(barcode)}`),
   session: (id) => request("GET", `/api/v1/sessions/${id}`),
   openSessions: () => request("GET", "/api/v1/sessions"),
+  myServices: (since) => request("GET", `/api/v1/me/services?since=${Math.floor(since)}`),
 };
 
 // A v4 UUID; crypto.randomUUID exists only in secure contexts.

@@ -6,9 +6,11 @@ import * as queue from "./queue.js";
 import { CameraError, CameraScanner } from "./scanner.js";
 import { h, clear, money } from "./ui.js";
 
-// addScan(code) -> item | null; findItem(key) -> the session's item (with its product once
-// the server answered); prefer: "auto" | "zxing". Returns close(); onClosed runs once.
-export function openCameraSheet({ addScan, findItem, prefer = "auto", onClosed = () => {} }) {
+// addScan(code) -> item | null (or a promise of it: the app may ask first); findItem(key)
+// -> the session's item (with its product once the server answered); prefer: "auto" |
+// "zxing". Returns close(); onClosed runs once. If the camera cannot start, the sheet
+// closes by itself (an empty viewfinder helps nobody) and onError(message) says why.
+export function openCameraSheet({ addScan, findItem, prefer = "auto", onClosed = () => {}, onError = () => {} }) {
   const video = h("video", { muted: true, playsinline: true, autoplay: true });
   const status = h("div", { class: "cam-status", id: "cam-status", "data-state": "starting" }, "Starting the camera…");
   const last = h("div", { class: "cam-last", id: "cam-last", hidden: true });
@@ -32,8 +34,9 @@ export function openCameraSheet({ addScan, findItem, prefer = "auto", onClosed =
     prefer,
     onState: (state, text) => { status.dataset.state = state; status.textContent = text; },
     onCode: (code) => {
-      const item = addScan(code);
-      if (item) { added += 1; showLast(item); }
+      Promise.resolve(addScan(code)).then((item) => {
+        if (item && !closed) { added += 1; showLast(item); }
+      });
     },
   });
   const unwatch = queue.onChange((evt) => {
@@ -56,8 +59,9 @@ export function openCameraSheet({ addScan, findItem, prefer = "auto", onClosed =
   window.addEventListener("pagehide", close);
   document.body.append(overlay);
   scanner.start().catch((err) => {
-    status.dataset.state = "error";
-    status.textContent = err instanceof CameraError ? err.message : `The camera could not start (${err.message}).`;
+    if (closed) return;
+    close();
+    onError(err instanceof CameraError ? err.message : `The camera could not start (${err.message}).`);
   });
   return close;
 }

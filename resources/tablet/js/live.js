@@ -4,6 +4,9 @@
 
 import { api, authHeaders } from "./api.js";
 
+// A "Just left" card stays this long (the server forgets them after as long: LiveHub).
+export const LEFT_KEEP_S = 120;
+
 export class LiveZone {
   constructor(zone, { onList, onState, onAuthLost }) {
     this.zone = zone;
@@ -32,9 +35,11 @@ export class LiveZone {
   }
 
   list() {
-    // people who left after only a few seconds were passing through: not worth a card
+    // people who left after only a few seconds were passing through: not worth a card;
+    // those who left more than LEFT_KEEP_S ago are gone for good
+    const now = this.now();
     return [...this.customers.values()].filter(
-      (c) => c.present || (c.left_at || 0) - c.entered_at >= 10
+      (c) => c.present || ((c.left_at || 0) - c.entered_at >= 10 && now - (c.left_at || now) < LEFT_KEEP_S)
     ).sort(
       (a, b) => (b.present - a.present) || (b.entered_at - a.entered_at)
     );
@@ -56,8 +61,10 @@ export class LiveZone {
         const r = await api.customers(this.zone);
         this.setServerTime(r.server_time);
         this.replace(r.customers);
+        this.onState("reachable");
       } catch (err) {
         if (err.status === 401 || err.status === 403) this.onAuthLost(err);
+        else if (err.status === 0) this.onState("unreachable");
       }
     };
     poll();
@@ -71,7 +78,7 @@ export class LiveZone {
 
   async connect(attempt) {
     if (this.stopped) return;
-    this.onState(attempt ? "connecting" : "connecting");
+    this.onState("connecting");
     this.ctrl = new AbortController();
     try {
       const res = await fetch(`/api/v1/zones/${encodeURIComponent(this.zone)}/events`, {
