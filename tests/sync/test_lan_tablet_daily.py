@@ -94,10 +94,10 @@ def _scan(client: httpx.Client, token: str, sid: str, code: str, **extra: object
 def test_unknown_codes_need_a_confirmation(client: httpx.Client, anna: str) -> None:
     sid = start_session(client, anna, "Shoes")["id"]
     bad = _scan(client, anna, sid, "4006381333932")
-    assert bad.status_code == 422
+    assert bad.status_code == 409
     assert bad.json()["detail"].startswith("4006381333932 is not a valid EAN-13 barcode")
     typo = _scan(client, anna, sid, "abc")
-    assert typo.status_code == 422
+    assert typo.status_code == 409
     assert typo.json()["detail"] == (
         "abc is not an EAN or UPC barcode and is not in the catalogue: "
         "check it, and confirm to add it anyway."
