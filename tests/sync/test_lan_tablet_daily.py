@@ -27,6 +27,7 @@ from app.store.sales_reports import (
     shown_cell,
 )
 from app.sync import gtin
+from app.sync.aggregates import load_outbox_entries
 from app.sync.lan import schemas
 from app.sync.lan.server import LanServer
 from app.sync.store_protocol import write
@@ -167,6 +168,10 @@ def test_an_item_scanned_twice_counts_once_here_and_in_the_reports(
     assert items == {TOTE: 1, TRAIL: 1}
     assert person.items_per_session == 2
     assert (svc.items_shown, svc.value_shown) == (2, 339.0)
+    with store.read_session() as s:  # and what HQ is sent
+        sent = [e.data for e in load_outbox_entries(s, window.start, window.end)]
+    (agg,) = [p for p in sent if "items_scanned" in p]
+    assert agg["items_scanned"] == 2
 
 
 def test_outcome_and_note_are_stored_and_reported(
