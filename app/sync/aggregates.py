@@ -160,7 +160,9 @@ def entries(kind: str, rows: Iterable[dict[str, Any]]) -> list[OutboxEntry]:
 SESSIONS_SQL = text(
     """
 SELECT s.id, s.zone, COALESCE(sp.employee_code, '') AS code, s.started_at, s.ended_at,
-       (SELECT count(*) FROM item_scans i WHERE i.session_id = s.id) AS scans,
+       -- items shown: an item scanned twice in a service is one (the tablet's and the
+       -- store reports' rule, app/sync/lan/session_json.py)
+       (SELECT count(DISTINCT i.barcode) FROM item_scans i WHERE i.session_id = s.id) AS scans,
        (SELECT count(*) FROM purchases p WHERE p.session_id = s.id) AS lines,
        (SELECT COALESCE(sum(p.amount), 0) FROM purchases p WHERE p.session_id = s.id) AS revenue
 FROM service_sessions s LEFT JOIN salespersons sp ON sp.id = s.salesperson_id

@@ -27,6 +27,7 @@ from app.store.sales_reports import (
     shown_cell,
 )
 from app.sync import gtin
+from app.sync.aggregates import load_outbox_entries
 from app.sync.lan import schemas
 from app.sync.lan.server import LanServer
 from app.sync.store_protocol import write
@@ -94,10 +95,10 @@ def _scan(client: httpx.Client, token: str, sid: str, code: str, **extra: object
 def test_unknown_codes_need_a_confirmation(client: httpx.Client, anna: str) -> None:
     sid = start_session(client, anna, "Shoes")["id"]
     bad = _scan(client, anna, sid, "4006381333932")
-    assert bad.status_code == 422
+    assert bad.status_code == 409
     assert bad.json()["detail"].startswith("4006381333932 is not a valid EAN-13 barcode")
     typo = _scan(client, anna, sid, "abc")
-    assert typo.status_code == 422
+    assert typo.status_code == 409
     assert typo.json()["detail"] == (
         "abc is not an EAN or UPC barcode and is not in the catalogue: "
         "check it, and confirm to add it anyway."
@@ -167,6 +168,10 @@ def test_an_item_scanned_twice_counts_once_here_and_in_the_reports(
     assert items == {TOTE: 1, TRAIL: 1}
     assert person.items_per_session == 2
     assert (svc.items_shown, svc.value_shown) == (2, 339.0)
+    with store.read_session() as s:  # and what HQ is sent
+        sent = [e.data for e in load_outbox_entries(s, window.start, window.end)]
+    (agg,) = [p for p in sent if "items_scanned" in p]
+    assert agg["items_scanned"] == 2
 
 
 def test_outcome_and_note_are_stored_and_reported(

@@ -229,10 +229,10 @@ def sessions_router() -> APIRouter:
     nf: dict[int | str, dict[str, Any]] = {404: {"model": sc.Problem}, 409: {"model": sc.Problem}}
     scan_errors: dict[int | str, dict[str, Any]] = {
         **nf,
-        422: {
-            "model": sc.Problem | sc.InvalidBody,
-            "description": "A code neither a valid EAN/UPC nor in the catalogue, not confirmed "
-            "(or a body that is not valid).",
+        409: {
+            "model": sc.Problem,
+            "description": "The service has ended, the key belongs to another service, or the "
+            "code is neither a valid EAN/UPC nor in the catalogue and was not `confirmed`.",
         },
     }
 

@@ -63,7 +63,7 @@ class ScanRefused(Exception):
 
 
 def unconfirmed_problem(s: Session, barcode: str, key: str) -> str:
-    """Why a code sent without `confirmed` is refused (422), or "": it must be a valid
+    """Why a code sent without `confirmed` is refused (409), or "": it must be a valid
     EAN/UPC, or in the catalogue, or the retry of a scan already recorded. Anything else
     (a typo like "abc", a misread check digit) is recorded only once the salesperson
     confirmed it."""
@@ -99,8 +99,9 @@ def record_scan(
     confirmed: bool = False,
 ) -> dict[str, Any]:
     """Record one scan in the writer's transaction (idempotent by `key`); returns the
-    scan as the API shows it. Raises `ScanRefused` (404, 403, 409, and 422 for a code
-    that is neither a valid EAN/UPC nor in the catalogue, unless `confirmed`)."""
+    scan as the API shows it. Raises `ScanRefused` (404, 403, 409: an ended service, a
+    key of another session, or a code that is neither a valid EAN/UPC nor in the
+    catalogue and not `confirmed`: a conflict with the catalogue the salesperson settles)."""
     conn = s.connection()
     ss = conn.execute(_SESSION, {"session_id": session_id}).first()
     if ss is None:
@@ -111,7 +112,7 @@ def record_scan(
     if not confirmed and ended is None:
         problem = unconfirmed_problem(s, barcode, key)
         if problem:
-            raise ScanRefused(422, problem)
+            raise ScanRefused(409, problem)
     new_id = None
     ts = max(scanned, started)
     if ended is None:

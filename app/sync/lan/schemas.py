@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -30,10 +30,6 @@ class Body(BaseModel):
 
 class Problem(BaseModel):
     detail: str = Field(..., description="What went wrong, for a person.")
-
-
-class InvalidBody(BaseModel):
-    detail: list[dict[str, Any]] = Field(..., description="FastAPI's list of body problems.")
 
 
 class PairingPerson(BaseModel):
@@ -110,7 +106,7 @@ class ScanIn(Body):
         False,
         strict=True,
         description="The salesperson confirmed a code that is neither a valid EAN/UPC "
-        "nor in the catalogue (without it such a code is refused with 422).",
+        "nor in the catalogue (without it such a code is refused with 409).",
     )
     ts: float | None = Field(
         None, strict=True, description="When it was scanned on the tablet (epoch s)."
