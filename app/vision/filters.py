@@ -173,7 +173,8 @@ class StationaryWatcher:
         for s in self.tracks.values():
             if s.seen >= t or t - s.seen > self.handoff_s:
                 continue
-            if moved(s.anchor, box, self.rules.move_frac) or moved(box, s.anchor, self.rules.move_frac):
+            frac = self.rules.move_frac
+            if moved(s.anchor, box, frac) or moved(box, s.anchor, frac):
                 continue
             if best is None or s.since < best.since:
                 best = s
