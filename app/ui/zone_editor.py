@@ -239,7 +239,7 @@ class ZoneEditor(QDialog):
         form.addRow("", self.show_size)
         return form
 
-    def size(self) -> tuple[float, float]:
+    def person_size_range(self) -> tuple[float, float]:
         return round(self.min_size.value() / 100.0, 4), round(self.max_size.value() / 100.0, 4)
 
     def _load_size(self) -> None:
@@ -250,7 +250,7 @@ class ZoneEditor(QDialog):
         self._loading = False
 
     def _size_edited(self) -> None:
-        self.canvas.size_guides = self.size() if self.show_size.isChecked() else None
+        self.canvas.size_guides = self.person_size_range() if self.show_size.isChecked() else None
         self.canvas.update()
         if not self._loading:
             self._edited()
@@ -405,7 +405,9 @@ class ZoneEditor(QDialog):
             )
             return False
         try:
-            new_cfg = apply_shapes(self.cfg, self.camera, self.canvas.shapes, self.size())
+            new_cfg = apply_shapes(
+                self.cfg, self.camera, self.canvas.shapes, self.person_size_range()
+            )
         except ValueError as exc:
             self.error.setText(str(exc))
             return False
@@ -415,7 +417,7 @@ class ZoneEditor(QDialog):
             return False
         self.cfg = new_cfg
         self._applied = copy.deepcopy(self.canvas.shapes)
-        self._applied_size = self.size()
+        self._applied_size = self.person_size_range()
         self.error.setText("")
         self.status.setText("Applied to the live camera ✓")
         return True
@@ -429,7 +431,11 @@ class ZoneEditor(QDialog):
         """Whether closing now would lose work: shapes not applied, or one being drawn."""
         d = self.canvas.drawing
         drawing = d is not None and bool(d.points or d.line)
-        return drawing or self.canvas.shapes != self._applied or self.size() != self._applied_size
+        return (
+            drawing
+            or self.canvas.shapes != self._applied
+            or self.person_size_range() != self._applied_size
+        )
 
     def ask_before_closing(self) -> CloseChoice:
         """Apply / Discard / Cancel about the changes not applied yet (Esc: Cancel)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from app.config import AppConfig
@@ -43,7 +44,7 @@ def test_draw_a_mask_around_the_sign_and_save(qtbot, pets_frames) -> None:  # no
     corners = [(10, 60), (40, 60), (40, 98), (10, 98)]
     for x, y in corners:
         click(ed, x, y)
-    QTest.keyClick(ed, "\r")  # Enter closes it
+    QTest.keyClick(ed, Qt.Key.Key_Return)  # Enter closes it
     assert ed.canvas.drawing is None and [s.kind for s in ed.canvas.shapes] == ["mask"]
     assert "Ignore mask" in ed.list.item(0).text()
     assert not ed.capacity.isVisible() and not ed.in_store.isVisible()
@@ -54,7 +55,11 @@ def test_draw_a_mask_around_the_sign_and_save(qtbot, pets_frames) -> None:  # no
     cfg = applied[-1]
     (mask,) = camera(cfg).ignore_masks
     assert mask.name == "Sign" and len(mask.polygon) == 4
-    assert all(abs(a - b) <= 2 for p, q in zip(mask.polygon, corners) for a, b in zip(p, q))
+    assert all(
+        abs(a - b) <= 2
+        for p, q in zip(mask.polygon, corners, strict=True)
+        for a, b in zip(p, q, strict=True)
+    )
     assert camera(cfg, "back").ignore_masks == [] and not cfg.zones_of("plaza")
     # the saved mask drops the sign's detection, and comes back in the editor
     sign = Detections.create([SIGN, [200, 100, 220, 160]])

@@ -210,7 +210,8 @@ def run_looped(
         for f, d in frames:
             t = loop * period + f.t
             r = p.consume(F(f.image, loop * len(frames) + f.index, t, 1000.0 + t), d)
-            out.append((t, r, float(p.analytics.heatmap.grid[SIGN_CELL])))
+            heat = p.analytics.heatmap
+            out.append((t, r, float(heat.grid[SIGN_CELL]) if heat is not None else 0.0))
         loop += 1
     return p, out
 
