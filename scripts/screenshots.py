@@ -277,6 +277,43 @@ def settings_lower_shot(app, win) -> None:  # noqa: ANN001
     shot(win, "settings-hq-backup")
 
 
+def mask_editor_shot(app) -> None:  # noqa: ANN001
+    """The zone editor on the PETS view: the sign on a post the engine flagged as not
+    moving (grey dashed box), "Ignore what does not move" pressed (the grey hatched
+    mask), and the person size guides shown at a walker's feet."""
+    import cv2
+    import numpy as np
+
+    from app.config import AppConfig
+    from app.ui.zone_editor import ZoneEditor
+
+    cap = cv2.VideoCapture(str(PETS))
+    ok, frame = cap.read()
+    cap.release()
+    if not ok:
+        sys.exit(f"error: cannot read {PETS}")
+    cfg = AppConfig.model_validate(
+        {
+            "cameras": [{"name": "Plaza", "type": "file", "url": str(PETS), "loop": True}],
+            "zones": [{"name": "Lawn", "polygon": [[10, 150], [230, 150], [230, 350], [10, 350]]}],
+        }
+    )
+    sign = np.array([[19.0, 68.0, 30.0, 89.0]], np.float32)
+    editor = ZoneEditor(cfg, "Plaza", lambda _cfg: None, frame, still_boxes=sign)
+    editor.resize(1180, 720)
+    editor.show()
+    pump(app, 0.3)
+    editor.ignore_still.click()
+    editor.max_size.setValue(45.0)
+    editor.show_size.setChecked(True)
+    editor.canvas._hover = (168.0, 192.0)  # the guides stand at the mouse: a walker's feet
+    editor.canvas.update()
+    pump(app, 0.3)
+    shot(editor, "zone-editor-mask")
+    editor.ask_before_closing = lambda: "discard"  # type: ignore[method-assign]
+    editor.reject()
+
+
 def main() -> int:
     ensure_display()
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
@@ -296,6 +333,9 @@ def main() -> int:
 
     app = QApplication(sys.argv)
     apply_style(app)
+    mask_editor_shot(app)
+    if os.environ.get("SHOTS_ONLY") == "mask-editor":
+        return 0
     wizard_shots(app)
 
     store = open_store()

@@ -281,7 +281,10 @@ class ShapeCanvas(QWidget):
             return
         w, h = self.img_size
         foot = self._hover if self._hover is not None else (w / 2, h * 0.8)
-        for frac, label in zip(self.size_guides, ("smallest", "largest"), strict=True):
+        low, high = self.size_guides
+        for frac, label in ((low, "smallest"), (high, "largest")):
+            if frac <= 0.0 or frac >= 1.0:  # no limit: nothing to show
+                continue
             ph = frac * h
             pw = ph * PERSON_ASPECT
             a = self.to_widget((foot[0] - pw / 2, foot[1] - ph))
@@ -289,7 +292,15 @@ class ShapeCanvas(QWidget):
             p.setPen(QPen(QColor("#fbbf24"), 2, Qt.PenStyle.DashLine))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(QRectF(a, b))
-            p.drawText(QPointF(b.x() + 4, a.y() + 12), f"{label} person")
+            text = f"{label} person"
+            tw, th = p.fontMetrics().horizontalAdvance(text) + 8, p.fontMetrics().height() + 2
+            r = self.image_rect()
+            x = b.x() + 4 if label == "largest" else a.x() - tw - 4
+            x = max(r.left() + 2, min(x, r.right() - tw - 2))
+            tag = QRectF(x, max(r.top() + 2, b.y() - th if label == "smallest" else a.y()), tw, th)
+            p.fillRect(tag, QColor(15, 23, 42, 200))
+            p.setPen(QColor("#fbbf24"))
+            p.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_shape(
         self, p: QPainter, s: Shape, col: QColor, selected: bool, live: bool = False

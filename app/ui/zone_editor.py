@@ -142,7 +142,7 @@ class ZoneEditor(QDialog):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentRowChanged.connect(self._row_changed)
         side.addWidget(self.list, 1)
-        form = QFormLayout()
+        form = self._props = QFormLayout()
         self.name = QLineEdit()
         self.name.textEdited.connect(self._name_edited)
         self.kind = QComboBox()
@@ -334,7 +334,7 @@ class ZoneEditor(QDialog):
             w.setEnabled(s is not None)
         self.door.setVisible(s is not None and s.kind == "line")
         self.in_store.setVisible(s is not None and s.kind in ("zone", "queue"))
-        self.capacity.setVisible(s is None or s.kind != "mask")
+        self._props.setRowVisible(self.capacity, s is None or s.kind != "mask")
         self.kind.clear()
         if s is not None:
             self.name.setText(s.name)

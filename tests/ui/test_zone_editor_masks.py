@@ -48,6 +48,7 @@ def test_draw_a_mask_around_the_sign_and_save(qtbot, pets_frames) -> None:  # no
     assert ed.canvas.drawing is None and [s.kind for s in ed.canvas.shapes] == ["mask"]
     assert "Ignore mask" in ed.list.item(0).text()
     assert not ed.capacity.isVisible() and not ed.in_store.isVisible()
+    assert not ed._props.isRowVisible(ed.capacity)
     ed.name.clear()
     QTest.keyClicks(ed.name, "Sign")
     ed.save_and_close()
