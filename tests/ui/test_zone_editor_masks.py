@@ -101,3 +101,18 @@ def test_ignore_what_does_not_move_puts_a_mask_around_it(qtbot, pets_frames) -> 
     assert ed.apply(), ed.error.text()
     rules = FilterRules.of(camera(applied[-1]))
     assert len(DetectionFilter(rules).apply(Detections.create([SIGN]), (360, 480))) == 0
+
+
+def test_a_tile_draws_a_still_object_apart_in_grey(qtbot, pets_frames) -> None:  # noqa: ANN001
+    from app.vision.detections import Detections as D
+    from tests.ui.test_widgets import painted_before_and_after
+
+    still = D.create([[300, 60, 340, 160]], tracker_id=[9])
+    before, after = painted_before_and_after(qtbot, pets_frames, stationary=still)
+    # the dashed grey outline along the box's left edge (the tile is 480 x 360, 1:1)
+    edge = [after.pixelColor(300, y) for y in range(70, 150)]
+    changed = [
+        c for c, y in zip(edge, range(70, 150), strict=True) if c != before.pixelColor(300, y)
+    ]
+    assert len(changed) > 20
+    assert all(c.saturation() < 40 and c.lightness() > 180 for c in changed)
