@@ -71,7 +71,7 @@ def test_draw_a_mask_around_the_sign_and_save(qtbot, pets_frames) -> None:  # no
 
 def test_person_size_range_is_saved_with_the_camera(qtbot, pets_frames) -> None:  # noqa: ANN001
     ed, applied = open_editor(qtbot, pets_frames[0])
-    assert ed.min_size.value() == pytest.approx(3.0) and ed.max_size.value() == 100.0
+    assert ed.min_size.value() == pytest.approx(2.0) and ed.max_size.value() == 100.0
     ed.min_size.setValue(4.0)
     ed.max_size.setValue(60.0)
     assert ed.has_changes()
