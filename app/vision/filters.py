@@ -116,6 +116,10 @@ class _Still:
     box: np.ndarray  # smoothed box now
     seen: float  # t last seen
     flagged: bool = False
+    spell: int = 0  # id of the still spell (shared by the tracks it was handed to)
+
+
+Cell = tuple[int, int]
 
 
 def moved(anchor: np.ndarray, box: np.ndarray, move_frac: float) -> bool:
@@ -139,6 +143,11 @@ class StationaryWatcher:
     # box, continues its still spell: the tracker gives a sign a new id each time a
     # passer-by hides it, and the spell must survive that
     handoff_s: float = 10.0
+    # heatmap presence (seconds per cell) each unflagged spell added: taken back when
+    # the spell is flagged, so that a sign leaves no hot spot
+    heat: dict[int, dict[Cell, float]] = field(default_factory=dict)
+    _flagged_heat: list[dict[Cell, float]] = field(default_factory=list)
+    _spells: int = 0
 
     def update(self, tracked: Detections, t: float) -> np.ndarray:
         """(N,) bool: the rows of `tracked` that are stationary now."""
@@ -149,6 +158,28 @@ class StationaryWatcher:
             out[i] = self._observe(int(tid), np.asarray(box, np.float64), t)
         if len(self.tracks) > 2 * len(tracked) + 32:
             self.tracks = {k: v for k, v in self.tracks.items() if t - v.seen <= self.forget_s}
+            alive = {s.spell for s in self.tracks.values()}
+            self.heat = {k: v for k, v in self.heat.items() if k in alive}
+        return out
+
+    def _new_spell(self) -> int:
+        self._spells += 1
+        return self._spells
+
+    def note_heat(self, track_ids: list[int], cells: list[Cell | None], dt: float) -> None:
+        """Record the heatmap presence the moving tracks just added (their cells, `dt`
+        seconds each), against their still spells."""
+        if dt <= 0 or self.rules.after_s <= 0:
+            return
+        for tid, cell in zip(track_ids, cells, strict=True):
+            s = self.tracks.get(tid)
+            if s is not None and cell is not None and not s.flagged:
+                spent = self.heat.setdefault(s.spell, {})
+                spent[cell] = spent.get(cell, 0.0) + dt
+
+    def take_flagged_heat(self) -> list[dict[Cell, float]]:
+        """The presence of the spells flagged since the last call (each given once)."""
+        out, self._flagged_heat = self._flagged_heat, []
         return out
 
     def _observe(self, tid: int, box: np.ndarray, t: float) -> bool:
@@ -156,13 +187,15 @@ class StationaryWatcher:
         if s is None or t - s.seen > self.forget_s:
             s = self._spot(box, t)
             self.tracks[tid] = s
-            return s.flagged
-        s.box = (1.0 - SMOOTHING) * s.box + SMOOTHING * box
-        s.seen = t
-        if moved(s.anchor, s.box, self.rules.move_frac):
-            s.anchor, s.since, s.flagged = s.box.copy(), t, False
-        elif t - s.since >= self.rules.after_s:
+        else:
+            s.box = (1.0 - SMOOTHING) * s.box + SMOOTHING * box
+            s.seen = t
+            if moved(s.anchor, s.box, self.rules.move_frac):
+                s.anchor, s.since, s.flagged = s.box.copy(), t, False
+                s.spell = self._new_spell()
+        if not s.flagged and t - s.since >= self.rules.after_s:
             s.flagged = True
+            self._flagged_heat.append(self.heat.pop(s.spell, {}))
         return s.flagged
 
     def _spot(self, box: np.ndarray, t: float) -> _Still:
@@ -179,9 +212,8 @@ class StationaryWatcher:
             if best is None or s.since < best.since:
                 best = s
         if best is None:
-            return _Still(box, t, box, t)
-        flagged = t - best.since >= self.rules.after_s
-        return _Still(best.anchor.copy(), best.since, box, t, flagged)
+            return _Still(box, t, box, t, spell=self._new_spell())
+        return _Still(best.anchor.copy(), best.since, box, t, best.flagged, best.spell)
 
     def stationary_ids(self) -> set[int]:
         return {tid for tid, s in self.tracks.items() if s.flagged}

@@ -308,7 +308,9 @@ class CameraPipeline:
                         origins[pid] = ((x0 + x1) / 2.0, y1)
             self._last_tracked = tracked
             moving, still = self.stationary.split(tracked, stamp.t)
+            self._take_back_heat()
             result = self._analyse(frame, stamp, moving, detector_ms, skipped, origins)
+            self._note_heat(moving)
             if len(still):
                 result = replace(result, stationary=still)
             self._last = stamp
@@ -316,6 +318,20 @@ class CameraPipeline:
         self._publish(result.events)
         self._publish(self._queue_statuses(stamp, result.queues))
         return result
+
+    def _take_back_heat(self) -> None:
+        """Objects just flagged stationary leave no hot spot: the presence their still
+        spell added to the heatmap is taken back."""
+        heat = self.analytics.heatmap
+        for spent in self.stationary.take_flagged_heat():
+            if heat is not None:
+                heat.take_back(spent)
+
+    def _note_heat(self, moving: Detections) -> None:
+        heat = self.analytics.heatmap
+        if heat is not None and len(moving):
+            cells = heat.cells(bottom_centers(moving.xyxy))
+            self.stationary.note_heat(moving.tracker_id.tolist(), cells, self.analytics.last_dt)
 
     def _visitor_ids(self, tracked: Detections, t: float) -> dict[int, str]:
         ids: dict[int, str] = {}
