@@ -273,3 +273,48 @@ def test_a_mask_over_the_pets_sign_removes_it_from_the_start(
     assert run[-1][2] == 0.0  # no heat at the sign
     # the people on the plaza are still there
     assert np.median([len(r.detections) for _, r, _ in run]) >= 3
+
+
+@pytest.mark.slow
+def test_live_engine_flags_the_sign_then_a_mask_applied_live_removes_it() -> None:
+    """The real engine on the PETS clip at real-time pace, with the stationary time cut
+    to 8 s to keep the test short: the tile state shows the sign apart, then an ignore
+    mask applied live (as the editor's Apply does) takes it out altogether."""
+    import time
+
+    from app.engine import Engine
+    from app.events import EventBus
+
+    def config(masks: list[dict[str, Any]]) -> AppConfig:
+        cam = {"name": "plaza", "type": "file", "url": str(PETS_CLIP), "realtime": True}
+        return AppConfig.model_validate(
+            {
+                "cameras": [{**cam, "ignore_masks": masks}],
+                "zones": [{"name": "plaza", "polygon": EVERYWHERE}],
+                "analysis": {"stationary": {"after_s": 8}},
+                "models": {"dir": str(MODELS_DIR), "allow_download": False},
+            }
+        )
+
+    def wait_for(pred: Any, timeout: float) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = engine.tile_state("plaza")
+            if state is not None and pred(state):
+                return state
+            time.sleep(0.2)
+        return None
+
+    engine = Engine(config([]), EventBus())
+    engine.start()
+    try:
+        state = wait_for(lambda s: at_sign(s.stationary).any(), 40)
+        assert state is not None, "the sign was never flagged"
+        assert not at_sign(state.detections).any()
+        engine.apply_config(config([{"name": "sign", "polygon": SIGN_MASK}]))
+        index = state.analysed_index
+        later = wait_for(lambda s: s.analysed_index > index + 25, 30)
+        assert later is not None and len(later.detections) >= 1
+        assert not at_sign(later.stationary).any() and not at_sign(later.detections).any()
+    finally:
+        engine.stop()
