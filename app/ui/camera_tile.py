@@ -271,8 +271,11 @@ class CameraTile(QWidget):
             p.setPen(QPen(grey, 1.5, Qt.PenStyle.DashLine))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(rect)
+            text = "ignored: not moving"
+            tag = QRectF(rect.x(), rect.bottom() + 2, fm.horizontalAdvance(text) + 8, fm.height())
+            p.fillRect(tag, QColor(15, 23, 42, 190))
             p.setPen(grey)
-            p.drawText(QPointF(rect.x(), rect.bottom() + fm.ascent() + 2), "ignored: not moving")
+            p.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
         boxes = self._motion.at(v)  # where the people are in the frame on screen
         for box, tid in zip(boxes.tolist(), v.track_ids.tolist(), strict=False):
             x1, y1, x2, y2 = box
