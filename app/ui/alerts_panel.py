@@ -109,7 +109,9 @@ class AlertsPanel(QWidget):
 
     def open_items(self) -> list[AlertItem]:
         items = {**self.stored, **self.live}
-        return sorted((a for a in items.values() if a.id not in self.gone), key=lambda a: -a.ts)
+        return sorted(
+            (a for a in items.values() if a.id not in self.gone), key=lambda a: -a.ts
+        )
 
     def open_count(self) -> int:
         return len([a for a in self.open_items() if a.id not in self.acked])
