@@ -18,6 +18,7 @@ shifting their weight, an arm reaching for a shelf.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import cv2
@@ -60,6 +61,17 @@ class DetectionFilter:
         self._shape: tuple[int, int] = (0, 0)
         self._inside = np.zeros((0, 0), bool)
         self._sat = np.zeros((1, 1), np.int64)
+        pts = [p for m in rules.masks for p in m]
+        self._extent = (  # the masks' bounding box: most boxes are far from every mask
+            (
+                min(x for x, _ in pts),
+                min(y for _, y in pts),
+                max(x for x, _ in pts),
+                max(y for _, y in pts),
+            )
+            if pts
+            else (0.0, 0.0, 0.0, 0.0)
+        )
 
     def _raster(self, h: int, w: int) -> None:
         if self._shape == (h, w):
@@ -80,17 +92,24 @@ class DetectionFilter:
             return np.zeros(n, bool)
         h, w = shape
         self._raster(h, w)
-        x0 = np.clip(np.floor(xyxy[:, 0]), 0, w).astype(np.int64)
-        y0 = np.clip(np.floor(xyxy[:, 1]), 0, h).astype(np.int64)
-        x1 = np.clip(np.ceil(xyxy[:, 2]), 0, w).astype(np.int64)
-        y1 = np.clip(np.ceil(xyxy[:, 3]), 0, h).astype(np.int64)
-        s = self._sat
-        covered = s[y1, x1] - s[y0, x1] - s[y1, x0] + s[y0, x0]
-        area = np.maximum((x1 - x0) * (y1 - y0), 1)
-        fx = np.clip(((xyxy[:, 0] + xyxy[:, 2]) / 2).astype(np.int64), 0, w - 1)
-        fy = np.clip(xyxy[:, 3].astype(np.int64), 0, h - 1)
-        foot = self._inside[fy, fx]
-        return foot | (covered > MASKED_BOX_SHARE * area)
+        s, inside = self._sat, self._inside
+        out = np.zeros(n, bool)
+        ex0, ey0, ex1, ey1 = self._extent
+        near = np.flatnonzero(
+            (xyxy[:, 2] >= ex0) & (xyxy[:, 0] <= ex1) & (xyxy[:, 3] >= ey0) & (xyxy[:, 1] <= ey1)
+        )
+        # a few boxes near a mask: plain Python beats a dozen small numpy operations
+        for i, (bx0, by0, bx1, by1) in zip(near.tolist(), xyxy[near].tolist(), strict=True):
+            fx = min(max(int((bx0 + bx1) / 2), 0), w - 1)
+            fy = min(max(int(by1), 0), h - 1)
+            if inside[fy, fx]:
+                out[i] = True
+                continue
+            x0, y0 = min(max(math.floor(bx0), 0), w), min(max(math.floor(by0), 0), h)
+            x1, y1 = min(max(math.ceil(bx1), 0), w), min(max(math.ceil(by1), 0), h)
+            covered = int(s[y1, x1] - s[y0, x1] - s[y1, x0] + s[y0, x0])
+            out[i] = covered > MASKED_BOX_SHARE * max((x1 - x0) * (y1 - y0), 1)
+        return out
 
     def keep(self, d: Detections, shape: tuple[int, int]) -> np.ndarray:
         """(N,) bool: the detections that may be people of this camera."""
@@ -109,11 +128,14 @@ class DetectionFilter:
 # --- stationary tracks ----------------------------------------------------------------
 
 
+Box = tuple[float, float, float, float]
+
+
 @dataclass
 class _Still:
-    anchor: np.ndarray  # smoothed box when this still spell began
+    anchor: Box  # smoothed box when this still spell began
     since: float  # t the spell began
-    box: np.ndarray  # smoothed box now
+    box: Box  # smoothed box now
     seen: float  # t last seen
     flagged: bool = False
     spell: int = 0  # id of the still spell (shared by the tracks it was handed to)
@@ -122,14 +144,23 @@ class _Still:
 Cell = tuple[int, int]
 
 
-def moved(anchor: np.ndarray, box: np.ndarray, move_frac: float) -> bool:
+def moved(anchor: Box, box: Box, move_frac: float) -> bool:
     """Whether `box` is away from `anchor` by more than `move_frac` box heights: its foot
     point (bottom-centre) moved that far, or its height changed that much."""
-    h = max(float(anchor[3] - anchor[1]), 1.0)
-    fx0, fx1 = (anchor[0] + anchor[2]) / 2, (box[0] + box[2]) / 2
-    foot = float(np.hypot(fx1 - fx0, box[3] - anchor[3]))
-    grow = abs(float(box[3] - box[1]) - h)
+    h = max(anchor[3] - anchor[1], 1.0)
+    foot = math.hypot((box[0] + box[2] - anchor[0] - anchor[2]) / 2, box[3] - anchor[3])
+    grow = abs(box[3] - box[1] - h)
     return foot > move_frac * h or grow > move_frac * h
+
+
+def _smooth(old: Box, new: Box) -> Box:
+    k = SMOOTHING
+    return (
+        old[0] + k * (new[0] - old[0]),
+        old[1] + k * (new[1] - old[1]),
+        old[2] + k * (new[2] - old[2]),
+        old[3] + k * (new[3] - old[3]),
+    )
 
 
 @dataclass
@@ -148,15 +179,18 @@ class StationaryWatcher:
     heat: dict[int, dict[Cell, float]] = field(default_factory=dict)
     _flagged_heat: list[dict[Cell, float]] = field(default_factory=list)
     _spells: int = 0
+    _pruned_at: float = 0.0
 
     def update(self, tracked: Detections, t: float) -> np.ndarray:
         """(N,) bool: the rows of `tracked` that are stationary now."""
         out = np.zeros(len(tracked), bool)
         if self.rules.after_s <= 0:
             return out
-        for i, (box, tid) in enumerate(zip(tracked.xyxy, tracked.tracker_id.tolist(), strict=True)):
-            out[i] = self._observe(int(tid), np.asarray(box, np.float64), t)
-        if len(self.tracks) > 2 * len(tracked) + 32:
+        rows = zip(tracked.xyxy.tolist(), tracked.tracker_id.tolist(), strict=True)
+        for i, (box, tid) in enumerate(rows):
+            out[i] = self._observe(tid, (box[0], box[1], box[2], box[3]), t)
+        if len(self.tracks) > 2 * len(tracked) + 32 and abs(t - self._pruned_at) > 5.0:
+            self._pruned_at = t
             self.tracks = {k: v for k, v in self.tracks.items() if t - v.seen <= self.forget_s}
             alive = {s.spell for s in self.tracks.values()}
             self.heat = {k: v for k, v in self.heat.items() if k in alive}
@@ -182,23 +216,23 @@ class StationaryWatcher:
         out, self._flagged_heat = self._flagged_heat, []
         return out
 
-    def _observe(self, tid: int, box: np.ndarray, t: float) -> bool:
+    def _observe(self, tid: int, box: Box, t: float) -> bool:
         s = self.tracks.get(tid)
         if s is None or t - s.seen > self.forget_s:
             s = self._spot(box, t)
             self.tracks[tid] = s
         else:
-            s.box = (1.0 - SMOOTHING) * s.box + SMOOTHING * box
+            s.box = _smooth(s.box, box)
             s.seen = t
             if moved(s.anchor, s.box, self.rules.move_frac):
-                s.anchor, s.since, s.flagged = s.box.copy(), t, False
+                s.anchor, s.since, s.flagged = s.box, t, False
                 s.spell = self._new_spell()
         if not s.flagged and t - s.since >= self.rules.after_s:
             s.flagged = True
             self._flagged_heat.append(self.heat.pop(s.spell, {}))
         return s.flagged
 
-    def _spot(self, box: np.ndarray, t: float) -> _Still:
+    def _spot(self, box: Box, t: float) -> _Still:
         """The state of a new track: the still spell of a track recently lost at the same
         place (the longest one), else a new spell. The lost track's state is copied,
         not taken: a passer-by who takes it over and walks off leaves it to the next."""
@@ -213,7 +247,7 @@ class StationaryWatcher:
                 best = s
         if best is None:
             return _Still(box, t, box, t, spell=self._new_spell())
-        return _Still(best.anchor.copy(), best.since, box, t, best.flagged, best.spell)
+        return _Still(best.anchor, best.since, box, t, best.flagged, best.spell)
 
     def stationary_ids(self) -> set[int]:
         return {tid for tid, s in self.tracks.items() if s.flagged}
