@@ -9,6 +9,8 @@ The person size range (smallest and largest box height, in % of the picture's he
 drops detections of other sizes; "Show on the picture" draws both at the mouse.
 "Apply" hands the new config to `on_apply(cfg) -> str | None` (the engine applies it
 live and the store keeps the version); an error string is shown, never raised.
+Undo (Ctrl+Z or the Undo button) steps back through the edits since the editor opened
+(shapes, masks and person sizes; while drawing, it cancels the shape being drawn).
 Closing with changes not applied yet (Close, Esc, the window's close button) asks first:
 apply them, discard them, or keep editing. Esc while placing corners only cancels that
 shape.
@@ -22,7 +24,7 @@ from typing import Literal
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -71,6 +73,9 @@ NAME_BASE = {
     "mask": "Mask",
 }
 ApplyFn = Callable[[AppConfig], str | None]
+UNDO_STEPS = 200
+Box = tuple[float, float, float, float]
+EditorState = tuple[list[Shape], tuple[float, float], list[Box]]
 CloseChoice = Literal["apply", "discard", "cancel"]
 
 
@@ -100,6 +105,8 @@ class ZoneEditor(QDialog):
         self._applied = copy.deepcopy(self.canvas.shapes)  # what the camera has now
         self._applied_size = person_size(cfg, camera)
         self._loading = False
+        self._restoring = True  # no undo history until the editor is loaded
+        self._history: list[EditorState] = []
         self._build()
         self.canvas.changed.connect(self._refresh_list)
         self.canvas.changed.connect(self._edited)
@@ -109,6 +116,8 @@ class ZoneEditor(QDialog):
         self.canvas.drawing_incomplete.connect(self.hint.setText)
         self._refresh_list()
         self._load_size()
+        self._history = [self._state()]
+        self._restoring = False
 
     def set_snapshot(self, image: np.ndarray | None, message: str = "") -> None:
         self.canvas.message = message
@@ -196,9 +205,13 @@ class ZoneEditor(QDialog):
         save.clicked.connect(self.save_and_close)
         close = QPushButton("Close")
         close.clicked.connect(self.reject)
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setToolTip("Undo the last edit (Ctrl+Z)")
+        self.undo_button.clicked.connect(self.undo)
         bottom = QHBoxLayout()
         bottom.addWidget(self.hint, 1)
         bottom.addWidget(self.status)
+        bottom.addWidget(self.undo_button)
         bottom.addWidget(close)
         bottom.addWidget(apply)
         bottom.addWidget(save)
@@ -387,7 +400,46 @@ class ZoneEditor(QDialog):
             self._relabel(s)
 
     def _edited(self) -> None:
-        """Something changed since the last Apply: "Applied ✓" is no longer true."""
+        """Something changed since the last Apply: "Applied ✓" is no longer true. The
+        new state goes on the undo history."""
+        self.status.setText("")
+        if self._restoring:
+            return
+        state = self._state()
+        if state != self._history[-1]:
+            self._history.append(state)
+            del self._history[:-UNDO_STEPS]
+
+    # --- undo -------------------------------------------------------------------
+    def _state(self) -> EditorState:
+        shapes = copy.deepcopy(self.canvas.shapes)
+        return shapes, self.person_size_range(), list(self.canvas.still_boxes)
+
+    def can_undo(self) -> bool:
+        return self.canvas.drawing is not None or len(self._history) > 1
+
+    def undo(self) -> None:
+        """Step back one edit; while drawing, cancel the shape being drawn."""
+        if self.canvas.drawing is not None:
+            self.canvas.cancel_drawing()
+            return
+        if len(self._history) < 2:
+            return
+        self._history.pop()
+        shapes, (low, high), still = copy.deepcopy(self._history[-1])
+        self._restoring = True
+        try:
+            self.error.setText("")
+            self.canvas.selected = -1
+            self.canvas.set_shapes(shapes)
+            self.canvas.still_boxes = still
+            self.ignore_still.setVisible(bool(still))
+            self.min_size.setValue(low * 100.0)
+            self.max_size.setValue(high * 100.0)
+            self._refresh_list()
+            self.canvas.update()
+        finally:
+            self._restoring = False
         self.status.setText("")
 
     def _relabel(self, s: Shape) -> None:
@@ -467,7 +519,9 @@ class ZoneEditor(QDialog):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
         key = event.key()
-        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):  # closes a shape, not the dialog
+        if event.matches(QKeySequence.StandardKey.Undo):  # Ctrl+Z, from the canvas too
+            self.undo()
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):  # closes a shape, not the dialog
             self.canvas.try_finish()
         elif key == Qt.Key.Key_Escape and self.canvas.drawing is not None:
             self.canvas.cancel_drawing()  # cancels the shape only

@@ -116,3 +116,44 @@ def test_a_tile_draws_a_still_object_apart_in_grey(qtbot, pets_frames) -> None: 
     ]
     assert len(changed) > 20
     assert all(c.saturation() < 40 and c.lightness() > 180 for c in changed)
+
+
+def test_undo_steps_back_through_masks_zones_and_sizes(qtbot, pets_frames) -> None:  # noqa: ANN001
+    ed, applied = open_editor(qtbot, pets_frames[0])
+    assert not ed.can_undo()
+    ed.draw_buttons["mask"].click()
+    for x, y in [(10, 60), (40, 60), (40, 98)]:
+        click(ed, x, y)
+    QTest.keyClick(ed.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert ed.canvas.drawing is None and ed.canvas.shapes == []  # cancels the drawing
+    ed.draw_buttons["mask"].click()
+    for x, y in [(10, 60), (40, 60), (40, 98), (10, 98)]:
+        click(ed, x, y)
+    QTest.keyClick(ed.canvas, Qt.Key.Key_Return)
+    ed.draw_buttons["zone"].click()
+    for x, y in [(100, 150), (200, 150), (200, 300)]:
+        click(ed, x, y)
+    QTest.keyClick(ed.canvas, Qt.Key.Key_Return)
+    ed.max_size.setValue(50.0)
+    ed.canvas.select(0)
+    ed.delete_selected()  # the mask
+    assert [s.kind for s in ed.canvas.shapes] == ["zone"]
+    ed.undo()  # the mask is back
+    assert [s.kind for s in ed.canvas.shapes] == ["mask", "zone"]
+    ed.undo()  # the size
+    assert ed.max_size.value() == 100.0 and len(ed.canvas.shapes) == 2
+    QTest.keyClick(ed.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [s.kind for s in ed.canvas.shapes] == ["mask"]
+    ed.undo_button.click()
+    assert ed.canvas.shapes == [] and not ed.can_undo() and not ed.has_changes()
+    ed.undo()  # nothing left: no harm
+    assert ed.list.count() == 0 and applied == []
+
+
+def test_undo_brings_back_the_still_objects_offer(qtbot, pets_frames) -> None:  # noqa: ANN001
+    ed, _ = open_editor(qtbot, pets_frames[0], still=np.array([SIGN], np.float32))
+    ed.ignore_still.click()
+    assert len(ed.canvas.shapes) == 1 and not ed.ignore_still.isVisible()
+    ed.undo()
+    assert ed.canvas.shapes == [] and ed.ignore_still.isVisible()
+    assert ed.canvas.still_boxes == [SIGN]
