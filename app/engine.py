@@ -66,6 +66,7 @@ class TileState:
     lag_s: float  # capture-to-result latency of the last analysed frame
     heatmap: np.ndarray | None = field(default=None, repr=False)
     held: Detections = field(default_factory=Detections.empty)  # just lost, still counted
+    stationary: Detections = field(default_factory=Detections.empty)  # not moving: ignored
 
 
 def _unusable_tile(camera: str, why: str) -> TileState:
@@ -385,6 +386,7 @@ class Engine:
             lag_s=slot.lag_s,
             heatmap=heat.normalized() if heat is not None else None,
             held=r.held if r else Detections.empty(),
+            stationary=r.stationary if r else Detections.empty(),
         )
 
     def stats(self, camera: str) -> dict[str, Any]:

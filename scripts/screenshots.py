@@ -277,6 +277,88 @@ def settings_lower_shot(app, win) -> None:  # noqa: ANN001
     shot(win, "settings-hq-backup")
 
 
+def mask_editor_shot(app) -> None:  # noqa: ANN001
+    """The zone editor on the PETS view: the sign on a post the engine flagged as not
+    moving (grey dashed box), "Ignore what does not move" pressed (the grey hatched
+    mask), and the person size guides shown at a walker's feet."""
+    import cv2
+    import numpy as np
+
+    from app.config import AppConfig
+    from app.ui.zone_editor import ZoneEditor
+
+    cap = cv2.VideoCapture(str(PETS))
+    ok, frame = cap.read()
+    cap.release()
+    if not ok:
+        sys.exit(f"error: cannot read {PETS}")
+    cfg = AppConfig.model_validate(
+        {
+            "cameras": [{"name": "Plaza", "type": "file", "url": str(PETS), "loop": True}],
+            "zones": [{"name": "Lawn", "polygon": [[10, 150], [230, 150], [230, 350], [10, 350]]}],
+        }
+    )
+    sign = np.array([[19.0, 68.0, 30.0, 89.0]], np.float32)
+    editor = ZoneEditor(cfg, "Plaza", lambda _cfg: None, frame, still_boxes=sign)
+    editor.resize(1180, 720)
+    editor.show()
+    pump(app, 0.3)
+    editor.ignore_still.click()
+    editor.max_size.setValue(45.0)
+    editor.show_size.setChecked(True)
+    editor.canvas._hover = (168.0, 192.0)  # the guides stand at the mouse: a walker's feet
+    editor.canvas.update()
+    pump(app, 0.3)
+    shot(editor, "zone-editor-mask")
+    editor.ask_before_closing = lambda: "discard"  # type: ignore[method-assign]
+    editor.reject()
+
+
+def still_tile_shot(app) -> None:  # noqa: ANN001
+    """A tile of the PETS camera where the sign on a post has been flagged as not moving
+    (the real pipeline and detector on the clip; the stationary time cut to 20 s so that
+    the shot takes one pass of the clip instead of ten minutes)."""
+    from app.config import AppConfig, DetectorConfig
+    from app.engine import TileState
+    from app.ui.camera_tile import CameraTile
+    from app.ui.tile_model import build_view, shapes_for
+    from app.vision.detector import create_detector
+    from app.vision.models import ModelManager
+    from app.vision.pipeline import CameraPipeline
+    from app.vision.video_io import iter_video
+
+    cfg = AppConfig.model_validate(
+        {
+            "cameras": [{"name": "Plaza", "type": "file", "url": str(PETS), "loop": True}],
+            "zones": [{"name": "Lawn", "polygon": [[10, 150], [230, 150], [230, 350], [10, 350]]}],
+            "analysis": {"stationary": {"after_s": 20}},
+        }
+    )
+    det = create_detector(DetectorConfig(), ModelManager(SHARED / "models", allow_download=False))
+    pipe = CameraPipeline("Plaza", cfg, det, motion=False, crops=False)
+    result, frame = None, None
+    for frame in iter_video(PETS, fps=5.0):
+        result = pipe.process(frame)
+        near_sign = (result.detections.xyxy[:, 0] < 90) & (result.detections.xyxy[:, 1] < 200)
+        if frame.t >= 26.0 and len(result.stationary) and not near_sign.any():
+            break  # nobody walking past the sign in the shot
+    assert result is not None and frame is not None and len(result.stationary)
+    state = TileState(
+        camera="Plaza", frame=frame, frame_index=frame.index, detections=result.detections,
+        analysed_index=frame.index, occupancy=result.occupancy, line_counts={}, queues={},
+        status="live", message="", source_fps=10.0, analysed_fps=5.0, detector_ms=0.0,
+        lag_s=0.0, held=result.held, stationary=result.stationary,
+    )  # fmt: skip
+    tile = CameraTile("Plaza")
+    tile.resize(720, 540)
+    tile.show()
+    zones, lines = shapes_for(cfg, "Plaza")
+    tile.set_view(build_view("Plaza", state, zones, lines))
+    pump(app, 0.3)
+    shot(tile, "tile-not-moving")
+    tile.close()
+
+
 def main() -> int:
     ensure_display()
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
@@ -296,6 +378,10 @@ def main() -> int:
 
     app = QApplication(sys.argv)
     apply_style(app)
+    mask_editor_shot(app)
+    still_tile_shot(app)
+    if os.environ.get("SHOTS_ONLY") == "not-people":
+        return 0
     wizard_shots(app)
 
     store = open_store()

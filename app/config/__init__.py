@@ -45,6 +45,26 @@ class StoreIdentity(Strict):
     )
 
 
+class IgnoreMask(Strict):
+    """An area of a camera's picture where nobody is counted: a sign, a mannequin, a
+    poster, a screen. A detection is dropped before tracking when its foot point, or most
+    of its box, lies inside."""
+
+    name: str = Field("Mask", min_length=1, max_length=80, description="Name in the editor.")
+    polygon: list[Point] = Field(
+        ..., min_length=3, max_length=64, description="Vertices in image pixels."
+    )
+
+    @field_validator("polygon")
+    @classmethod
+    def _simple_polygon(cls, polygon: list[Point], info: ValidationInfo) -> list[Point]:
+        problem = polygon_problem(polygon)
+        if problem:
+            name = info.data.get("name")
+            raise ValueError(f"ignore mask {name!r}: {problem}" if name else problem)
+        return polygon
+
+
 class CameraConfig(Strict):
     name: str = Field(..., min_length=1, max_length=80, description="Unique camera name.")
     type: Literal["file", "rtsp", "usb", "fake"] = Field(
@@ -66,6 +86,32 @@ class CameraConfig(Strict):
         None, gt=0, le=30, description="Analysis rate for this camera; default: analysis.fps."
     )
     enabled: bool = Field(True, description="Whether the camera runs.")
+    ignore_masks: list[IgnoreMask] = Field(
+        default_factory=list, max_length=32, description="Areas where nobody is counted."
+    )
+    min_person_height: float = Field(
+        0.02,
+        ge=0,
+        lt=1,
+        description="Smallest person box counted, as a fraction of the frame height "
+        "(0.02: 7 px of a 360 px frame, 22 px of 1080); smaller detections are dropped.",
+    )
+    max_person_height: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="Largest person box counted, as a fraction of the frame height "
+        "(1: no limit); taller detections are dropped.",
+    )
+
+    @model_validator(mode="after")
+    def _person_sizes_ordered(self) -> CameraConfig:
+        if self.min_person_height >= self.max_person_height:
+            raise ValueError(
+                f"the smallest person size ({self.min_person_height:.0%} of the picture's "
+                f"height) must be below the largest ({self.max_person_height:.0%})"
+            )
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -203,6 +249,24 @@ class MotionConfig(Strict):
     )
 
 
+class StationaryConfig(Strict):
+    after_s: float = Field(
+        600.0,
+        ge=0,
+        le=86400,
+        description="A track that has not moved for this long is flagged stationary (a "
+        "sign, a mannequin) and left out of counts, occupancy, dwell and heatmaps until "
+        "it moves (0: off). Long enough that a customer at a shelf is never left out.",
+    )
+    move_frac: float = Field(
+        0.2,
+        gt=0,
+        le=2,
+        description="Movement, in box heights (of the foot point or of the height), "
+        "that counts as moving; smaller changes are detector jitter.",
+    )
+
+
 class AnalysisConfig(Strict):
     fps: float = Field(5.0, gt=0, le=30, description="Default analysis rate per camera.")
     revisit_s: float = Field(
@@ -230,6 +294,7 @@ class AnalysisConfig(Strict):
         le=100,
         description="Analysed frames on the other side of a zone edge that also flip it.",
     )
+    stationary: StationaryConfig = Field(default_factory=StationaryConfig)
 
 
 class ModelsConfig(Strict):

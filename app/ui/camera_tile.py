@@ -265,6 +265,17 @@ class CameraTile(QWidget):
             p.setPen(QPen(style.track_color(tid), 2, Qt.PenStyle.DashLine))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(rect)
+        # objects that have not moved for a long time (a sign, a mannequin): ignored
+        for x1, y1, x2, y2 in v.still_boxes.tolist():
+            rect = QRectF(o.x() + x1 * s, o.y() + y1 * s, (x2 - x1) * s, (y2 - y1) * s)
+            p.setPen(QPen(grey, 1.5, Qt.PenStyle.DashLine))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(rect)
+            text = "ignored: not moving"
+            tag = QRectF(rect.x(), rect.bottom() + 2, fm.horizontalAdvance(text) + 8, fm.height())
+            p.fillRect(tag, QColor(15, 23, 42, 190))
+            p.setPen(grey)
+            p.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
         boxes = self._motion.at(v)  # where the people are in the frame on screen
         for box, tid in zip(boxes.tolist(), v.track_ids.tolist(), strict=False):
             x1, y1, x2, y2 = box

@@ -405,7 +405,10 @@ class MainWindow(QMainWindow):
             return None
         state = self.host.tile_state(camera)
         image = state.frame.image if state is not None and state.frame is not None else None
-        editor = ZoneEditor(self.host.cfg, camera, self._apply_from_editor, image, parent=self)
+        still = state.stationary.xyxy if state is not None else None
+        editor = ZoneEditor(
+            self.host.cfg, camera, self._apply_from_editor, image, parent=self, still_boxes=still
+        )
         if image is None:
             cam = next((c for c in self.host.cfg.cameras if c.name == camera), None)
             if cam is not None:

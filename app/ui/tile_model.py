@@ -57,6 +57,8 @@ class TileView:
     # ago), at their last box
     held_boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
     held_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # objects flagged stationary (not moving for a long time): ignored, drawn apart
+    still_boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
 
 
 def _counts(value: Mapping[str, int] | None) -> tuple[int | None, int | None]:
@@ -93,6 +95,8 @@ def build_view(
     if len(held):
         view.held_boxes = np.asarray(held.xyxy, np.float32).reshape(-1, 4)
         view.held_ids = np.asarray(held.tracker_id, np.int64).reshape(-1)
+    if len(state.stationary):
+        view.still_boxes = np.asarray(state.stationary.xyxy, np.float32).reshape(-1, 4)
     view.analysed_index = state.analysed_index
     occ = state.occupancy
     view.zones = [

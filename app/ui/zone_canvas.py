@@ -3,7 +3,9 @@
 Click to place vertices; click the first vertex (or double-click, or press Enter) to
 close a polygon; a counting line takes two clicks; an entrance takes its two outer-line
 points then its zone. Drag any vertex to move it. Coordinates are kept in source-image
-pixels, whatever the widget's size.
+pixels, whatever the widget's size. Ignore masks are drawn grey and hatched; objects the
+engine found not moving are drawn as grey dashed boxes; the person size guides show the
+smallest and largest person box counted, standing where the mouse is.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
+    QBrush,
     QColor,
     QImage,
     QKeyEvent,
@@ -29,6 +32,9 @@ from app.ui.tile_paint import draw_arrow, fit_rect, in_normal
 from app.ui.zone_model import Point, Shape, orient_entrance
 
 HANDLE_PX = 9.0
+MASK_COLOR = QColor("#9ca3af")
+STILL_COLOR = QColor("#d1d5db")
+PERSON_ASPECT = 0.4  # width / height of the guide figures
 
 
 class ShapeCanvas(QWidget):
@@ -52,6 +58,11 @@ class ShapeCanvas(QWidget):
         self._drag: tuple[int, str, int] | None = None
         self._hover: Point | None = None
         self.message = ""
+        # objects not moving (x0, y0, x1, y1), from the engine; drawn as hints
+        self.still_boxes: list[tuple[float, float, float, float]] = []
+        # (smallest, largest) person height in fractions of the picture height, drawn
+        # at the mouse (or the picture's centre) when set
+        self.size_guides: tuple[float, float] | None = None
 
     # --- data -------------------------------------------------------------------
     def set_image(self, image: np.ndarray | None) -> None:
@@ -248,17 +259,54 @@ class ShapeCanvas(QWidget):
                 Qt.AlignmentFlag.AlignCenter,
                 self.message or "Waiting for a picture from the camera…",
             )
+        self._paint_still(p)
         for i, s in enumerate(self.shapes):
-            self._paint_shape(p, s, style.shape_color(i), i == self.selected)
+            col = MASK_COLOR if s.kind == "mask" else style.shape_color(i)
+            self._paint_shape(p, s, col, i == self.selected)
         if self.drawing is not None:
             self._paint_shape(p, self.drawing, QColor("#ffffff"), True, live=True)
+        self._paint_size_guides(p)
         p.end()
+
+    def _paint_still(self, p: QPainter) -> None:
+        for x0, y0, x1, y1 in self.still_boxes:
+            a, b = self.to_widget((x0, y0)), self.to_widget((x1, y1))
+            p.setPen(QPen(STILL_COLOR, 2, Qt.PenStyle.DashLine))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(QRectF(a, b))
+            p.drawText(QPointF(a.x(), b.y() + 14), "not moving")
+
+    def _paint_size_guides(self, p: QPainter) -> None:
+        if self.size_guides is None:
+            return
+        w, h = self.img_size
+        foot = self._hover if self._hover is not None else (w / 2, h * 0.8)
+        low, high = self.size_guides
+        for frac, label in ((low, "smallest"), (high, "largest")):
+            if frac <= 0.0 or frac >= 1.0:  # no limit: nothing to show
+                continue
+            ph = frac * h
+            pw = ph * PERSON_ASPECT
+            a = self.to_widget((foot[0] - pw / 2, foot[1] - ph))
+            b = self.to_widget((foot[0] + pw / 2, foot[1]))
+            p.setPen(QPen(QColor("#fbbf24"), 2, Qt.PenStyle.DashLine))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(QRectF(a, b))
+            text = f"{label} person"
+            tw, th = p.fontMetrics().horizontalAdvance(text) + 8, p.fontMetrics().height() + 2
+            r = self.image_rect()
+            x = b.x() + 4 if label == "largest" else a.x() - tw - 4
+            x = max(r.left() + 2, min(x, r.right() - tw - 2))
+            tag = QRectF(x, max(r.top() + 2, b.y() - th if label == "smallest" else a.y()), tw, th)
+            p.fillRect(tag, QColor(15, 23, 42, 200))
+            p.setPen(QColor("#fbbf24"))
+            p.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_shape(
         self, p: QPainter, s: Shape, col: QColor, selected: bool, live: bool = False
     ) -> None:
         pts = [self.to_widget(q) for q in s.points]
-        if s.kind in ("zone", "queue", "entrance") and pts:
+        if s.kind in ("zone", "queue", "entrance", "mask") and pts:
             poly = QPolygonF(
                 pts
                 + ([self.to_widget(self._hover)] if live and self._hover and s.line_ready() else [])
@@ -266,10 +314,14 @@ class ShapeCanvas(QWidget):
             fill = QColor(col)
             fill.setAlpha(60)
             pen = QPen(col, 2.5 if selected else 2)
-            if s.kind == "queue":
+            if s.kind in ("queue", "mask"):
                 pen.setStyle(Qt.PenStyle.DashLine)
             p.setPen(pen)
-            p.setBrush(fill)
+            if s.kind == "mask":  # grey and hatched: nobody is counted here
+                fill.setAlpha(150)
+                p.setBrush(QBrush(fill, Qt.BrushStyle.BDiagPattern))
+            else:
+                p.setBrush(fill)
             if live:
                 p.drawPolyline(poly)
             else:

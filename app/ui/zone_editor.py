@@ -3,8 +3,14 @@
 Draws on a snapshot of the camera (the engine's newest frame, or one grabbed in a
 worker thread). The side panel lists the shapes, names them, picks their kind
 (zone, queue area, counting line, entrance), capacity, and flips a line's direction.
+Ignore masks (grey, hatched) are areas where nobody is counted (a sign, a mannequin);
+"Ignore what does not move" puts one around each object the engine flagged as not moving.
+The person size range (smallest and largest box height, in % of the picture's height)
+drops detections of other sizes; "Show on the picture" draws both at the mouse.
 "Apply" hands the new config to `on_apply(cfg) -> str | None` (the engine applies it
 live and the store keeps the version); an error string is shown, never raised.
+Undo (Ctrl+Z or the Undo button) steps back through the edits since the editor opened
+(shapes, masks and person sizes; while drawing, it cancels the shape being drawn).
 Closing with changes not applied yet (Close, Esc, the window's close button) asks first:
 apply them, discard them, or keep editing. Esc while placing corners only cancels that
 shape.
@@ -18,11 +24,12 @@ from typing import Literal
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
+    QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
@@ -43,6 +50,8 @@ from app.ui.zone_model import (
     Shape,
     apply_shapes,
     flip,
+    mask_around,
+    person_size,
     shapes_from_config,
     unique_name,
 )
@@ -52,11 +61,21 @@ HINTS = {
     "queue": "Click to place the corners of the queue area. Click the first corner or press Enter to close it.",
     "line": "Click the two ends of the counting line. The green arrow shows the “in” direction.",
     "entrance": "First click the two ends of the outer line (street side), then the corners of the zone just inside the door.",
+    "mask": "Click the corners of the area to ignore (a sign, a mannequin): nobody standing in it is counted. Enter closes it.",
 }
 IDLE_HINT = "Drag a white handle to move a corner. Pick a shape in the list to rename it or change its kind."
 
-NAME_BASE = {"zone": "Zone", "queue": "Queue", "line": "Line", "entrance": "Entrance"}
+NAME_BASE = {
+    "zone": "Zone",
+    "queue": "Queue",
+    "line": "Line",
+    "entrance": "Entrance",
+    "mask": "Mask",
+}
 ApplyFn = Callable[[AppConfig], str | None]
+UNDO_STEPS = 200
+Box = tuple[float, float, float, float]
+EditorState = tuple[list[Shape], tuple[float, float], list[Box]]
 CloseChoice = Literal["apply", "discard", "cancel"]
 
 
@@ -68,6 +87,7 @@ class ZoneEditor(QDialog):
         on_apply: ApplyFn,
         snapshot: np.ndarray | None = None,
         parent: QWidget | None = None,
+        still_boxes: np.ndarray | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Zones and lines — {camera}")
@@ -78,8 +98,15 @@ class ZoneEditor(QDialog):
         self.canvas = ShapeCanvas()
         self.canvas.set_image(snapshot)
         self.canvas.set_shapes(shapes_from_config(cfg, camera))
+        if still_boxes is not None:
+            self.canvas.still_boxes = [
+                (float(a), float(b), float(c), float(d)) for a, b, c, d in still_boxes.tolist()
+            ]
         self._applied = copy.deepcopy(self.canvas.shapes)  # what the camera has now
+        self._applied_size = person_size(cfg, camera)
         self._loading = False
+        self._restoring = True  # no undo history until the editor is loaded
+        self._history: list[EditorState] = []
         self._build()
         self.canvas.changed.connect(self._refresh_list)
         self.canvas.changed.connect(self._edited)
@@ -88,6 +115,9 @@ class ZoneEditor(QDialog):
         self.canvas.drawing_cancelled.connect(lambda: self.hint.setText(IDLE_HINT))
         self.canvas.drawing_incomplete.connect(self.hint.setText)
         self._refresh_list()
+        self._load_size()
+        self._history = [self._state()]
+        self._restoring = False
 
     def set_snapshot(self, image: np.ndarray | None, message: str = "") -> None:
         self.canvas.message = message
@@ -101,11 +131,19 @@ class ZoneEditor(QDialog):
         side.addWidget(title)
         grid = QGridLayout()
         self.draw_buttons: dict[str, QPushButton] = {}
-        for i, kind in enumerate(("zone", "queue", "line", "entrance")):
+        for i, kind in enumerate(("zone", "queue", "line", "entrance", "mask")):
             b = QPushButton(f"+ {KIND_LABELS[kind]}")
             b.clicked.connect(lambda _=False, k=kind: self.start(k))
             grid.addWidget(b, i // 2, i % 2)
             self.draw_buttons[kind] = b
+        self.ignore_still = QPushButton("Ignore what does not move")
+        self.ignore_still.setToolTip(
+            "Put an ignore mask around each object the camera has seen standing still for "
+            "a long time (grey dashed boxes): a sign, a mannequin."
+        )
+        self.ignore_still.clicked.connect(self.ignore_still_objects)
+        self.ignore_still.setVisible(bool(self.canvas.still_boxes))
+        grid.addWidget(self.ignore_still, 2, 1)
         side.addLayout(grid)
         self.list = QListWidget()
         self.list.setObjectName("Plain")
@@ -113,7 +151,7 @@ class ZoneEditor(QDialog):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentRowChanged.connect(self._row_changed)
         side.addWidget(self.list, 1)
-        form = QFormLayout()
+        form = self._props = QFormLayout()
         self.name = QLineEdit()
         self.name.textEdited.connect(self._name_edited)
         self.kind = QComboBox()
@@ -150,6 +188,7 @@ class ZoneEditor(QDialog):
         row.addWidget(self.flip_button)
         row.addWidget(self.delete_button)
         side.addLayout(row)
+        side.addLayout(self._build_size())
 
         self.hint = QLabel(IDLE_HINT)
         self.hint.setObjectName("Muted")
@@ -166,9 +205,13 @@ class ZoneEditor(QDialog):
         save.clicked.connect(self.save_and_close)
         close = QPushButton("Close")
         close.clicked.connect(self.reject)
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setToolTip("Undo the last edit (Ctrl+Z)")
+        self.undo_button.clicked.connect(self.undo)
         bottom = QHBoxLayout()
         bottom.addWidget(self.hint, 1)
         bottom.addWidget(self.status)
+        bottom.addWidget(self.undo_button)
         bottom.addWidget(close)
         bottom.addWidget(apply)
         bottom.addWidget(save)
@@ -184,6 +227,59 @@ class ZoneEditor(QDialog):
         lay.addLayout(top, 1)
         lay.addWidget(self.error)
         lay.addLayout(bottom)
+
+    def _build_size(self) -> QFormLayout:
+        """The person size range: the smallest and largest box counted."""
+        form = QFormLayout()
+        title = QLabel("Person size")
+        title.setObjectName("SectionTitle")
+        title.setToolTip(
+            "Detections smaller or taller than this (in % of the picture's height) are "
+            "not people of this camera and are ignored."
+        )
+        form.addRow(title)
+        self.min_size, self.max_size = QDoubleSpinBox(), QDoubleSpinBox()
+        for box, low, high in ((self.min_size, 0.0, 99.0), (self.max_size, 1.0, 100.0)):
+            box.setRange(low, high)
+            box.setDecimals(1)
+            box.setSuffix(" % of height")
+            box.valueChanged.connect(self._size_edited)
+        form.addRow("Smallest", self.min_size)
+        form.addRow("Largest", self.max_size)
+        self.show_size = QCheckBox("Show on the picture")
+        self.show_size.setToolTip("Draws the smallest and largest person where the mouse is.")
+        self.show_size.toggled.connect(self._size_edited)
+        form.addRow("", self.show_size)
+        return form
+
+    def person_size_range(self) -> tuple[float, float]:
+        return round(self.min_size.value() / 100.0, 4), round(self.max_size.value() / 100.0, 4)
+
+    def _load_size(self) -> None:
+        low, high = self._applied_size
+        self._loading = True
+        self.min_size.setValue(low * 100.0)
+        self.max_size.setValue(high * 100.0)
+        self._loading = False
+
+    def _size_edited(self) -> None:
+        self.canvas.size_guides = self.person_size_range() if self.show_size.isChecked() else None
+        self.canvas.update()
+        if not self._loading:
+            self._edited()
+
+    def ignore_still_objects(self) -> None:
+        """An ignore mask around each object the engine found not moving."""
+        for box in self.canvas.still_boxes:
+            name = unique_name(NAME_BASE["mask"], self.taken_names())
+            self.canvas.shapes.append(mask_around(box, name, self.canvas.img_size))
+        self.canvas.still_boxes = []
+        self.ignore_still.setVisible(False)
+        self.canvas.selected = len(self.canvas.shapes) - 1
+        self._edited()
+        self._refresh_list()
+        self.canvas.update()
+        self.hint.setText("Masks added: press Apply to stop counting these objects.")
 
     # --- drawing ----------------------------------------------------------------
     def taken_names(self) -> set[str]:
@@ -251,6 +347,7 @@ class ZoneEditor(QDialog):
             w.setEnabled(s is not None)
         self.door.setVisible(s is not None and s.kind == "line")
         self.in_store.setVisible(s is not None and s.kind in ("zone", "queue"))
+        self._props.setRowVisible(self.capacity, s is None or s.kind != "mask")
         self.kind.clear()
         if s is not None:
             self.name.setText(s.name)
@@ -259,7 +356,7 @@ class ZoneEditor(QDialog):
                 self.kind.addItem(KIND_LABELS[k], k)
             self.kind.setCurrentIndex(kinds.index(s.kind))
             self.capacity.setValue(s.capacity or 0)
-            self.capacity.setEnabled(s.kind != "line")
+            self.capacity.setEnabled(s.kind not in ("line", "mask"))
             self.door.setChecked(s.door)
             self.in_store.setChecked(s.in_store)
             self.flip_button.setEnabled(s.kind in ("line", "entrance"))
@@ -303,7 +400,46 @@ class ZoneEditor(QDialog):
             self._relabel(s)
 
     def _edited(self) -> None:
-        """Something changed since the last Apply: "Applied ✓" is no longer true."""
+        """Something changed since the last Apply: "Applied ✓" is no longer true. The
+        new state goes on the undo history."""
+        self.status.setText("")
+        if self._restoring:
+            return
+        state = self._state()
+        if state != self._history[-1]:
+            self._history.append(state)
+            del self._history[:-UNDO_STEPS]
+
+    # --- undo -------------------------------------------------------------------
+    def _state(self) -> EditorState:
+        shapes = copy.deepcopy(self.canvas.shapes)
+        return shapes, self.person_size_range(), list(self.canvas.still_boxes)
+
+    def can_undo(self) -> bool:
+        return self.canvas.drawing is not None or len(self._history) > 1
+
+    def undo(self) -> None:
+        """Step back one edit; while drawing, cancel the shape being drawn."""
+        if self.canvas.drawing is not None:
+            self.canvas.cancel_drawing()
+            return
+        if len(self._history) < 2:
+            return
+        self._history.pop()
+        shapes, (low, high), still = copy.deepcopy(self._history[-1])
+        self._restoring = True
+        try:
+            self.error.setText("")
+            self.canvas.selected = -1
+            self.canvas.set_shapes(shapes)
+            self.canvas.still_boxes = still
+            self.ignore_still.setVisible(bool(still))
+            self.min_size.setValue(low * 100.0)
+            self.max_size.setValue(high * 100.0)
+            self._refresh_list()
+            self.canvas.update()
+        finally:
+            self._restoring = False
         self.status.setText("")
 
     def _relabel(self, s: Shape) -> None:
@@ -321,7 +457,9 @@ class ZoneEditor(QDialog):
             )
             return False
         try:
-            new_cfg = apply_shapes(self.cfg, self.camera, self.canvas.shapes)
+            new_cfg = apply_shapes(
+                self.cfg, self.camera, self.canvas.shapes, self.person_size_range()
+            )
         except ValueError as exc:
             self.error.setText(str(exc))
             return False
@@ -331,6 +469,7 @@ class ZoneEditor(QDialog):
             return False
         self.cfg = new_cfg
         self._applied = copy.deepcopy(self.canvas.shapes)
+        self._applied_size = self.person_size_range()
         self.error.setText("")
         self.status.setText("Applied to the live camera ✓")
         return True
@@ -343,7 +482,12 @@ class ZoneEditor(QDialog):
     def has_changes(self) -> bool:
         """Whether closing now would lose work: shapes not applied, or one being drawn."""
         d = self.canvas.drawing
-        return (d is not None and bool(d.points or d.line)) or self.canvas.shapes != self._applied
+        drawing = d is not None and bool(d.points or d.line)
+        return (
+            drawing
+            or self.canvas.shapes != self._applied
+            or self.person_size_range() != self._applied_size
+        )
 
     def ask_before_closing(self) -> CloseChoice:
         """Apply / Discard / Cancel about the changes not applied yet (Esc: Cancel)."""
@@ -375,7 +519,9 @@ class ZoneEditor(QDialog):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
         key = event.key()
-        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):  # closes a shape, not the dialog
+        if event.matches(QKeySequence.StandardKey.Undo):  # Ctrl+Z, from the canvas too
+            self.undo()
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):  # closes a shape, not the dialog
             self.canvas.try_finish()
         elif key == Qt.Key.Key_Escape and self.canvas.drawing is not None:
             self.canvas.cancel_drawing()  # cancels the shape only

@@ -1,9 +1,11 @@
 """The zone editor's shapes and their translation to and from AppConfig (pure, no Qt).
 
-A shape is what the user draws: a zone, a queue area, a counting line, or an entrance
-(an outer line on the street side plus the zone just inside the door). Applying the
-shapes of one camera replaces that camera's zones, lines and entrances in the config
-and validates the whole config, so a bad edit is refused with a readable message.
+A shape is what the user draws: a zone, a queue area, a counting line, an entrance
+(an outer line on the street side plus the zone just inside the door), or an ignore mask
+(an area where nobody is counted: a sign, a mannequin; kept with the camera's settings).
+Applying the shapes of one camera replaces that camera's zones, lines, entrances and
+masks in the config and validates the whole config, so a bad edit is refused with a
+readable message.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from app.config import AppConfig, EntranceConfig, LineConfig, ZoneConfig
+from app.config import AppConfig, EntranceConfig, IgnoreMask, LineConfig, ZoneConfig
 from app.polygons import has_no_area, polygon_problem
 
 Point = tuple[float, float]
@@ -21,13 +23,16 @@ KIND_LABELS = {
     "queue": "Queue area",
     "line": "Counting line",
     "entrance": "Entrance",
+    "mask": "Ignore mask",
 }
+# an ignore mask made around a still object reaches this far (in box sizes) past its box
+MASK_MARGIN = 0.25
 
 
 @dataclass
 class Shape:
     name: str
-    kind: str  # zone | queue | line | entrance
+    kind: str  # zone | queue | line | entrance | mask
     points: list[Point] = field(default_factory=list)  # polygon, or the 2 ends of a line
     line: list[Point] = field(default_factory=list)  # entrance only: outer line
     capacity: int | None = None
@@ -40,8 +45,10 @@ class Shape:
         """The shape as the editor's list shows it."""
         if self.kind == "line" and not self.door:
             return f"{self.name}   —   In-store line"
+        if self.kind == "mask":
+            return f"{self.name}   —   Ignore mask  ·  nobody counted here"
         extra = f"  ·  max {self.capacity}" if self.capacity else ""
-        if self.kind != "line" and not self.in_store:
+        if self.kind in ("zone", "queue", "entrance") and not self.in_store:
             extra += "  ·  not in “In the store now”"
         return f"{self.name}   —   {KIND_LABELS[self.kind]}{extra}"
 
@@ -69,7 +76,12 @@ class Shape:
             return "A counting line needs its 2 ends: click where it ends."
         if not self.line_ready():
             return "An entrance needs its outer line first: click its 2 ends."
-        what = {"zone": "A zone", "queue": "A queue area", "entrance": "An entrance zone"}
+        what = {
+            "zone": "A zone",
+            "queue": "A queue area",
+            "entrance": "An entrance zone",
+            "mask": "An ignore mask",
+        }
         return (
             f"{what[self.kind]} needs at least 3 corners: click to place another one, "
             "or press Esc to cancel it."
@@ -127,7 +139,29 @@ def shapes_from_config(cfg: AppConfig, camera: str) -> list[Shape]:
         )
     for ln in lines.values():
         shapes.append(Shape(ln.name, "line", [ln.start, ln.end], door=ln.door))
+    cam = next((c for c in cfg.cameras if c.name == camera), None)
+    for m in cam.ignore_masks if cam is not None else []:
+        shapes.append(Shape(m.name, "mask", list(m.polygon)))
     return shapes
+
+
+def mask_around(box: tuple[float, float, float, float], name: str, size: tuple[int, int]) -> Shape:
+    """An ignore mask around a detection's box (x0, y0, x1, y1), with a margin so that
+    the detector's jitter stays inside, kept within the picture (width, height)."""
+    x0, y0, x1, y1 = box
+    mx, my = (x1 - x0) * MASK_MARGIN, (y1 - y0) * MASK_MARGIN
+    w, h = size
+    a = (round(max(x0 - mx, 0.0), 1), round(max(y0 - my, 0.0), 1))
+    b = (round(min(x1 + mx, float(w)), 1), round(min(y1 + my, float(h)), 1))
+    return Shape(name, "mask", [a, (b[0], a[1]), b, (a[0], b[1])])
+
+
+def person_size(cfg: AppConfig, camera: str) -> tuple[float, float]:
+    """The camera's (smallest, largest) person box, in fractions of the frame height."""
+    cam = next((c for c in cfg.cameras if c.name == camera), None)
+    if cam is None:
+        return 0.0, 1.0
+    return cam.min_person_height, cam.max_person_height
 
 
 def unique_name(base: str, taken: set[str]) -> str:
@@ -186,8 +220,14 @@ def _add_shapes(
             entrances.append(EntranceConfig(name=s.name, line=lname, zone=zname))
 
 
-def apply_shapes(cfg: AppConfig, camera: str, shapes: list[Shape]) -> AppConfig:
-    """A new config with `camera`'s shapes replaced; ValueError with a readable reason."""
+def apply_shapes(
+    cfg: AppConfig,
+    camera: str,
+    shapes: list[Shape],
+    size: tuple[float, float] | None = None,
+) -> AppConfig:
+    """A new config with `camera`'s shapes replaced (and its person size range, if
+    given); ValueError with a readable reason."""
     for s in shapes:
         if not s.name.strip():
             raise ValueError("every shape needs a name")
@@ -200,13 +240,19 @@ def apply_shapes(cfg: AppConfig, camera: str, shapes: list[Shape]) -> AppConfig:
     lines = [ln for ln in cfg.lines if ln.camera != camera]
     entrances = [e for e in cfg.entrances if e.line not in own_lines]
     try:  # e.g. a drawn zone whose edges cross: one readable line
-        _add_shapes(camera, shapes, zones, lines, entrances)
+        _add_shapes(camera, [s for s in shapes if s.kind != "mask"], zones, lines, entrances)
+        masks = [IgnoreMask(name=s.name, polygon=s.points) for s in shapes if s.kind == "mask"]
         data = cfg.model_dump()
         data.update(
             zones=[z.model_dump() for z in zones],
             lines=[ln.model_dump() for ln in lines],
             entrances=[e.model_dump() for e in entrances],
         )
+        for cam in data["cameras"]:
+            if cam["name"] == camera:
+                cam["ignore_masks"] = [m.model_dump() for m in masks]
+                if size is not None:
+                    cam["min_person_height"], cam["max_person_height"] = size
         return AppConfig.model_validate(data)
     except ValidationError as err:
         e = err.errors()[0]

@@ -35,6 +35,23 @@ class Heatmap:
             if 0 <= gx < cols and 0 <= gy < rows:  # a few people a frame: plain Python
                 self.grid[gy, gx] += step
 
+    def cells(self, points: np.ndarray) -> list[tuple[int, int] | None]:
+        """The (row, column) cell of each point (None outside the image), as `add` uses."""
+        rows, cols = self.grid.shape
+        out: list[tuple[int, int] | None] = []
+        for x, y in np.asarray(points, np.float64).reshape(-1, 2).tolist():
+            gx, gy = math.floor(x / self.cell), math.floor(y / self.cell)
+            out.append((gy, gx) if 0 <= gx < cols and 0 <= gy < rows else None)
+        return out
+
+    def take_back(self, seconds: dict[tuple[int, int], float]) -> None:
+        """Remove presence added earlier (seconds per cell), never below zero: an object
+        found not to be a person leaves no hot spot."""
+        rows, cols = self.grid.shape
+        for (gy, gx), s in seconds.items():
+            if 0 <= gy < rows and 0 <= gx < cols:
+                self.grid[gy, gx] = max(float(self.grid[gy, gx]) - s, 0.0)
+
     def normalized(self) -> np.ndarray:
         """The grid scaled to 0..1 (all zeros when empty)."""
         peak = float(self.grid.max()) if self.grid.size else 0.0
@@ -96,6 +113,7 @@ class Analytics:
         self.entries: dict[str, int] = {}
         self._queues: dict[str, _QueueHistory] = {}
         self._last_t: float | None = None
+        self.last_dt = 0.0  # presence each point of the last frame added to the heatmap
 
     def update(
         self, t: float, points: np.ndarray, shape: tuple[int, int], events: Iterable[Event]
@@ -106,6 +124,7 @@ class Analytics:
             self.heatmap = Heatmap(w, h, self.cell_px)
         dt = 0.0 if self._last_t is None else min(max(t - self._last_t, 0.0), 2.0)
         self._last_t = t
+        self.last_dt = dt
         self.heatmap.add(points, dt)
         for ev in events:
             self.on_event(ev)

@@ -1,6 +1,12 @@
 """CameraPipeline: one camera's analysis, frame by frame.
 
-    motion gate -> detector -> tracker -> zones / lines / entrances -> analytics -> bus
+    motion gate -> detector -> filters -> tracker -> stationary -> zones / lines /
+    entrances -> analytics -> bus
+
+The filters (app/vision/filters.py) drop detections in the camera's ignore masks or
+outside its person size range; tracks flagged stationary (still for
+analysis.stationary.after_s) are left out of the analysis and returned apart in
+`FrameResult.stationary`.
 
 `process(frame)` runs it all. The engine splits it in two so that frames of several
 cameras can share one batched inference: `needs_detection(frame)` (motion gate), then
@@ -19,7 +25,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -31,6 +37,7 @@ from app.vision.analytics import Analytics, QueueState
 from app.vision.crops import person_crop_jpeg
 from app.vision.detections import Detections
 from app.vision.entrance import EntranceWatcher
+from app.vision.filters import DetectionFilter, FilterRules, StationaryWatcher
 from app.vision.geometry import Point, bottom_centers
 from app.vision.lines import LineCounter
 from app.vision.stamp import Stamp
@@ -103,6 +110,9 @@ class FrameResult:
     # people a zone still counts though this frame did not show them (just lost by the
     # tracker), at their last box: so that a tile can show whom the count includes
     held: Detections = field(default_factory=Detections.empty)
+    # tracks that have not moved for analysis.stationary.after_s (a sign, a mannequin):
+    # not in `detections`, counts, occupancy or heatmaps; a tile draws them apart
+    stationary: Detections = field(default_factory=Detections.empty)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -182,6 +192,8 @@ class CameraPipeline:
         self.lines: dict[str, LineCounter] = {}
         self.entrances: dict[str, EntranceWatcher] = {}
         self.analytics = Analytics(cell_px=cfg.analysis.heatmap_cell_px)
+        self.filter = DetectionFilter(FilterRules())
+        self.stationary = StationaryWatcher(cfg.analysis.stationary)
         self._last: Stamp | None = None
         self.frames = 0
         self.apply_config(cfg)
@@ -194,6 +206,7 @@ class CameraPipeline:
         are flushed; their events are returned and published."""
         with self._lock:
             self.cfg = cfg
+            self._adopt_filters(cfg)
             rules = ZoneRules(
                 hysteresis_px=cfg.analysis.zone_hysteresis_px,
                 min_frames=cfg.analysis.zone_min_frames,
@@ -230,6 +243,13 @@ class CameraPipeline:
             self._occupancy = {n: self._occupancy.get(n, 0) for n in self.zones}
         self._publish(flushed)
         return flushed
+
+    def _adopt_filters(self, cfg: AppConfig) -> None:
+        cam = next((c for c in cfg.cameras if c.name == self.camera), None)
+        rules = FilterRules.of(cam)
+        if rules != self.filter.rules:
+            self.filter = DetectionFilter(rules)
+        self.stationary.rules = cfg.analysis.stationary
 
     def _build_entrances(self, cfg: AppConfig) -> None:
         zones = {z.name: z for z in cfg.zones}
@@ -274,6 +294,7 @@ class CameraPipeline:
                 people = detections
                 if (detections.class_id != PERSON).any():
                     people = detections[detections.class_id == PERSON]
+                people = self.filter.apply(people, frame.image.shape[:2])
                 tracked = self.tracker.update(people)
                 if (tracked.tracker_id < 0).any():
                     tracked = tracked[tracked.tracker_id >= 0]
@@ -286,12 +307,31 @@ class CameraPipeline:
                         x0, _, x1, y1 = (float(v) for v in first[tid])
                         origins[pid] = ((x0 + x1) / 2.0, y1)
             self._last_tracked = tracked
-            result = self._analyse(frame, stamp, tracked, detector_ms, skipped, origins)
+            moving, still = self.stationary.split(tracked, stamp.t)
+            self._take_back_heat()
+            result = self._analyse(frame, stamp, moving, detector_ms, skipped, origins)
+            self._note_heat(moving)
+            if len(still):
+                result = replace(result, stationary=still)
             self._last = stamp
             self.frames += 1
         self._publish(result.events)
         self._publish(self._queue_statuses(stamp, result.queues))
         return result
+
+    def _take_back_heat(self) -> None:
+        """Objects just flagged stationary leave no hot spot: the presence their still
+        spell added to the heatmap is taken back."""
+        heat = self.analytics.heatmap
+        for spent in self.stationary.take_flagged_heat():
+            if heat is not None:
+                heat.take_back(spent)
+
+    def _note_heat(self, moving: Detections) -> None:
+        heat = self.analytics.heatmap
+        if heat is not None and len(moving):
+            cells = heat.cells(bottom_centers(moving.xyxy))
+            self.stationary.note_heat(moving.tracker_id.tolist(), cells, self.analytics.last_dt)
 
     def _visitor_ids(self, tracked: Detections, t: float) -> dict[int, str]:
         ids: dict[int, str] = {}
