@@ -27,6 +27,8 @@ from pydantic import (
 from app.config.alerts import AlertRule as AlertRule
 from app.config.alerts import AlertsConfig
 from app.config.base import Strict as Strict
+from app.config.filters import IgnoreMask as IgnoreMask
+from app.config.filters import StationaryConfig as StationaryConfig
 from app.polygons import Point, polygon_problem
 
 NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
@@ -43,26 +45,6 @@ class StoreIdentity(Strict):
         description="anonymous keeps no biometrics; recognition (opt-in) recognises "
         "repeat visitors and excludes staff by face.",
     )
-
-
-class IgnoreMask(Strict):
-    """An area of a camera's picture where nobody is counted: a sign, a mannequin, a
-    poster, a screen. A detection is dropped before tracking when its foot point, or most
-    of its box, lies inside."""
-
-    name: str = Field("Mask", min_length=1, max_length=80, description="Name in the editor.")
-    polygon: list[Point] = Field(
-        ..., min_length=3, max_length=64, description="Vertices in image pixels."
-    )
-
-    @field_validator("polygon")
-    @classmethod
-    def _simple_polygon(cls, polygon: list[Point], info: ValidationInfo) -> list[Point]:
-        problem = polygon_problem(polygon)
-        if problem:
-            name = info.data.get("name")
-            raise ValueError(f"ignore mask {name!r}: {problem}" if name else problem)
-        return polygon
 
 
 class CameraConfig(Strict):
@@ -246,24 +228,6 @@ class MotionConfig(Strict):
     )
     max_skip_s: float = Field(
         2.0, ge=0, le=60, description="Run detection at least this often anyway."
-    )
-
-
-class StationaryConfig(Strict):
-    after_s: float = Field(
-        600.0,
-        ge=0,
-        le=86400,
-        description="A track that has not moved for this long is flagged stationary (a "
-        "sign, a mannequin) and left out of counts, occupancy, dwell and heatmaps until "
-        "it moves (0: off). Long enough that a customer at a shelf is never left out.",
-    )
-    move_frac: float = Field(
-        0.2,
-        gt=0,
-        le=2,
-        description="Movement, in box heights (of the foot point or of the height), "
-        "that counts as moving; smaller changes are detector jitter.",
     )
 
 

@@ -475,6 +475,10 @@ class CameraDialog(QDialog):
                 update={
                     "analysis_fps": self.original.analysis_fps,
                     "enabled": self.original.enabled,
+                    # drawn in the zone editor, kept like the camera's zones
+                    "ignore_masks": self.original.ignore_masks,
+                    "min_person_height": self.original.min_person_height,
+                    "max_person_height": self.original.max_person_height,
                 }
             )
         self.result_camera = cam

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
@@ -43,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import AppConfig
+from app.ui.person_size import PersonSizeBox
 from app.ui.questions import Role, ask, question
 from app.ui.zone_canvas import ShapeCanvas
 from app.ui.zone_model import (
@@ -115,7 +115,7 @@ class ZoneEditor(QDialog):
         self.canvas.drawing_cancelled.connect(lambda: self.hint.setText(IDLE_HINT))
         self.canvas.drawing_incomplete.connect(self.hint.setText)
         self._refresh_list()
-        self._load_size()
+        self.size_box.set_value(self._applied_size)
         self._history = [self._state()]
         self._restoring = False
 
@@ -188,7 +188,12 @@ class ZoneEditor(QDialog):
         row.addWidget(self.flip_button)
         row.addWidget(self.delete_button)
         side.addLayout(row)
-        side.addLayout(self._build_size())
+        self.size_box = PersonSizeBox()
+        self.min_size, self.max_size = self.size_box.min_size, self.size_box.max_size
+        self.show_size = self.size_box.show_size
+        self.size_box.edited.connect(self._edited)
+        self.size_box.guides_changed.connect(self._show_guides)
+        side.addWidget(self.size_box)
 
         self.hint = QLabel(IDLE_HINT)
         self.hint.setObjectName("Muted")
@@ -228,45 +233,12 @@ class ZoneEditor(QDialog):
         lay.addWidget(self.error)
         lay.addLayout(bottom)
 
-    def _build_size(self) -> QFormLayout:
-        """The person size range: the smallest and largest box counted."""
-        form = QFormLayout()
-        title = QLabel("Person size")
-        title.setObjectName("SectionTitle")
-        title.setToolTip(
-            "Detections smaller or taller than this (in % of the picture's height) are "
-            "not people of this camera and are ignored."
-        )
-        form.addRow(title)
-        self.min_size, self.max_size = QDoubleSpinBox(), QDoubleSpinBox()
-        for box, low, high in ((self.min_size, 0.0, 99.0), (self.max_size, 1.0, 100.0)):
-            box.setRange(low, high)
-            box.setDecimals(1)
-            box.setSuffix(" % of height")
-            box.valueChanged.connect(self._size_edited)
-        form.addRow("Smallest", self.min_size)
-        form.addRow("Largest", self.max_size)
-        self.show_size = QCheckBox("Show on the picture")
-        self.show_size.setToolTip("Draws the smallest and largest person where the mouse is.")
-        self.show_size.toggled.connect(self._size_edited)
-        form.addRow("", self.show_size)
-        return form
-
     def person_size_range(self) -> tuple[float, float]:
-        return round(self.min_size.value() / 100.0, 4), round(self.max_size.value() / 100.0, 4)
+        return self.size_box.value()
 
-    def _load_size(self) -> None:
-        low, high = self._applied_size
-        self._loading = True
-        self.min_size.setValue(low * 100.0)
-        self.max_size.setValue(high * 100.0)
-        self._loading = False
-
-    def _size_edited(self) -> None:
-        self.canvas.size_guides = self.person_size_range() if self.show_size.isChecked() else None
+    def _show_guides(self, size: tuple[float, float] | None) -> None:
+        self.canvas.size_guides = size
         self.canvas.update()
-        if not self._loading:
-            self._edited()
 
     def ignore_still_objects(self) -> None:
         """An ignore mask around each object the engine found not moving."""
@@ -434,8 +406,7 @@ class ZoneEditor(QDialog):
             self.canvas.set_shapes(shapes)
             self.canvas.still_boxes = still
             self.ignore_still.setVisible(bool(still))
-            self.min_size.setValue(low * 100.0)
-            self.max_size.setValue(high * 100.0)
+            self.size_box.set_value((low, high))
             self._refresh_list()
             self.canvas.update()
         finally:

@@ -157,3 +157,34 @@ def test_undo_brings_back_the_still_objects_offer(qtbot, pets_frames) -> None:  
     ed.undo()
     assert ed.canvas.shapes == [] and ed.ignore_still.isVisible()
     assert ed.canvas.still_boxes == [SIGN]
+
+
+def test_editing_a_camera_keeps_its_masks_and_person_sizes(qtbot) -> None:  # noqa: ANN001
+    from app.config import CameraConfig
+    from app.ui.camera_dialog import CameraDialog
+    from app.ui.workers import Background
+    from tests.conftest import PETS_CLIP
+
+    cam = CameraConfig.model_validate(
+        {
+            "name": "Plaza",
+            "type": "file",
+            "url": str(PETS_CLIP),
+            "ignore_masks": [{"name": "sign", "polygon": [[12, 60], [38, 60], [38, 96]]}],
+            "min_person_height": 0.05,
+            "max_person_height": 0.7,
+        }
+    )
+    bg = Background()
+    try:
+        dlg = CameraDialog(bg, {"Plaza"}, cam)
+        qtbot.addWidget(dlg)
+        dlg.form.name.setText("Plaza west")  # renamed: tested again, then saved
+        dlg._save()
+        qtbot.waitUntil(lambda: dlg.result_camera is not None, timeout=30000)
+        saved = dlg.result_camera
+        assert saved is not None and saved.name == "Plaza west"
+        assert saved.ignore_masks == cam.ignore_masks
+        assert (saved.min_person_height, saved.max_person_height) == (0.05, 0.7)
+    finally:
+        bg.shutdown()

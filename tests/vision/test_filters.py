@@ -317,3 +317,23 @@ def test_live_engine_flags_the_sign_then_a_mask_applied_live_removes_it() -> Non
         assert not at_sign(later.stationary).any() and not at_sign(later.detections).any()
     finally:
         engine.stop()
+
+
+def test_masks_sizes_and_the_stationary_rule_survive_the_settings_file(tmp_path: Any) -> None:
+    from app.settings import read_file, write_file
+
+    cfg = AppConfig.model_validate(
+        {
+            "cameras": [
+                {
+                    "name": "c",
+                    "type": "fake",
+                    "ignore_masks": [{"name": "sign", "polygon": SIGN_MASK}],
+                    "min_person_height": 0.05,
+                    "max_person_height": 0.8,
+                }
+            ],
+            "analysis": {"stationary": {"after_s": 300, "move_frac": 0.3}},
+        }
+    )
+    assert read_file(write_file(cfg, tmp_path / "config.toml")) == cfg
