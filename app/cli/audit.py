@@ -22,9 +22,8 @@ from typing import Any
 from app.cli.analyze import _load, _progress, build_detector
 from app.count_audit import TOLERANCE_S, AuditResult, Crossing, MarksError, parse_marks
 from app.errors import CliError
-from app.events import EventBus, LineCross
-from app.vision.offline import analyze_clip, as_batch_job, open_clip
-from app.vision.pipeline import CameraPipeline
+from app.vision.audit_clip import count_clip
+from app.vision.offline import as_batch_job
 from app.vision.video_io import VideoError
 
 
@@ -65,7 +64,8 @@ def read_marks(path: Path, line: str) -> list[Crossing]:
 
 
 def count_line(args: argparse.Namespace) -> tuple[list[Crossing], float]:
-    """The pipeline's crossings of `args.line` on the clip, and the clip's length in s."""
+    """The pipeline's crossings of `args.line` on the clip (app.vision.audit_clip, as
+    the desktop audit counts a clip), and the clip's length in seconds."""
     args.duration = None  # `analyze`'s loader reads it
     cfg, camera, plan = _load(args)
     names = [ln.name for ln in cfg.lines_of(camera)]
@@ -73,27 +73,21 @@ def count_line(args: argparse.Namespace) -> tuple[list[Crossing], float]:
         known = ", ".join(names) or "none"
         raise CliError(f"--line {args.line}: no such line for camera {camera} (lines: {known})")
     detector = build_detector(cfg)
-    pipeline = CameraPipeline(camera, cfg, detector, EventBus(), fps=plan.fps, crops=False)
-    counted: list[Crossing] = []
-
-    def keep(events: list[Any]) -> None:
-        counted.extend(
-            Crossing(e.line, e.direction, e.t, e.track_id)
-            for e in events
-            if isinstance(e, LineCross) and e.line == args.line
-        )
-
-    last_t = 0.0
+    fps = plan.fps if not plan.every_frame else plan.info.fps
+    job = count_clip(cfg, camera, args.line, plan.path, detector, fps)
     with _progress(plan, None, args.no_progress) as bar:
+        bar.total = 1000
         try:
-            for frame, result in analyze_clip(pipeline, plan, frames=open_clip(plan)):
-                last_t = frame.t
-                keep(result.events)
-                bar.update(1)
+            while True:
+                try:
+                    done = next(job)
+                except StopIteration as stop:
+                    counted: list[Crossing] = stop.value
+                    break
+                bar.update(int(done * 1000) - bar.n)
         except VideoError as exc:
             raise CliError(f"{exc}; nothing was audited") from None
-    keep(pipeline.flush())
-    return counted, last_t
+    return counted, plan.info.duration_s
 
 
 def result_dict(r: AuditResult, line: str, marks: int, counted: int) -> dict[str, Any]:

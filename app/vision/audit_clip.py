@@ -1,0 +1,144 @@
+"""The footage of a counting audit and Vitrine's own counts on it.
+
+A clip file is analysed exactly as `analyze` / `audit` analyse it (app/vision/offline.py),
+and its frames are decoded at the replay rate for the person marking the crossings.
+Frames recorded from a live camera (JPEG, kept encrypted in the store) are analysed
+with the same pipeline at the configured analysis rate. Both are generators that
+yield progress (0..1) and return the counted crossings of the audited line.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from app.config import AppConfig
+from app.count_audit import Crossing
+from app.events import EventBus, LineCross
+from app.vision.offline import analyze_clip, offline_detector_config, open_clip, plan_clip
+from app.vision.pipeline import CameraPipeline
+from app.vision.video_io import Frame, frame_selector, iter_video, probe_video
+
+REPLAY_FPS = 10.0  # frames a second shown to the person marking (and recorded live)
+THUMB_SIDE = 160
+
+
+@dataclass
+class AuditFootage:
+    """What is replayed: (t seconds, BGR picture) at about `fps` frames a second."""
+
+    frames: list[tuple[float, np.ndarray]]
+    fps: float
+    source: Path | None = None  # the clip file, if the footage is one
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames[-1][0] if self.frames else 0.0
+
+    def index_at(self, t: float) -> int:
+        """The frame shown at `t` seconds (the last one at or before it)."""
+        lo, hi = 0, len(self.frames) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.frames[mid][0] <= t + 1e-6:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+    def jpegs(self, quality: int = 85) -> list[tuple[float, bytes]]:
+        out = []
+        for t, img in self.frames:
+            ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            if ok:
+                out.append((t, buf.tobytes()))
+        return out
+
+
+def load_clip(
+    path: str | Path, fps: float = REPLAY_FPS, until_s: float | None = None
+) -> AuditFootage:
+    """A clip file's frames at about `fps` (raises VideoError)."""
+    probe_video(path)
+    frames = []
+    for f in iter_video(path, fps=fps, start_ts=0.0):
+        if until_s is not None and f.t > until_s:
+            break
+        frames.append((f.t, f.image))
+    return AuditFootage(frames, fps, Path(path))
+
+
+def from_jpegs(items: Sequence[tuple[float, bytes]], fps: float) -> AuditFootage:
+    frames = []
+    for t, jpeg in items:
+        img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+        if img is not None:
+            frames.append((t, img))
+    return AuditFootage(frames, fps)
+
+
+def thumbnail(image: np.ndarray, side: int = THUMB_SIDE) -> np.ndarray:
+    h, w = image.shape[:2]
+    s = side / max(h, w)
+    return np.asarray(cv2.resize(image, (max(1, int(w * s)), max(1, int(h * s)))))
+
+
+def make_detector(cfg: AppConfig) -> Any:
+    """The detector an offline analysis uses (raises ModelError / DetectorError)."""
+    from app.vision.detector import create_detector
+    from app.vision.models import ModelManager
+
+    return create_detector(
+        offline_detector_config(cfg.analysis.detector), ModelManager.from_config(cfg.models)
+    )
+
+
+def _crossings(events: Sequence[Any], line: str) -> list[Crossing]:
+    return [
+        Crossing(e.line, e.direction, e.t, e.track_id)
+        for e in events
+        if isinstance(e, LineCross) and e.line == line
+    ]
+
+
+def count_clip(
+    cfg: AppConfig, camera: str, line: str, path: Path, detector: Any, fps: float | None = None
+) -> Generator[float, None, list[Crossing]]:
+    """Vitrine's crossings of `line` on a clip file, as `audit` counts them."""
+    plan = plan_clip(path, fps or cfg.analysis.fps, False)
+    pipeline = CameraPipeline(camera, cfg, detector, EventBus(), fps=plan.fps, crops=False)
+    total = max(plan.expected_frames, 1)
+    out: list[Crossing] = []
+    for n, (_frame, result) in enumerate(
+        analyze_clip(pipeline, plan, frames=open_clip(plan)), start=1
+    ):
+        out += _crossings(result.events, line)
+        if n % 5 == 0:
+            yield min(n / total, 1.0)
+    out += _crossings(pipeline.flush(), line)
+    return out
+
+
+def count_footage(
+    cfg: AppConfig, camera: str, line: str, footage: AuditFootage, detector: Any
+) -> Generator[float, None, list[Crossing]]:
+    """Vitrine's crossings of `line` on recorded frames, at the analysis rate."""
+    fps = min(cfg.analysis.fps, footage.fps)
+    pipeline = CameraPipeline(camera, cfg, detector, EventBus(), fps=fps, crops=False)
+    keep = frame_selector(footage.fps, fps)
+    base = time.time()
+    out: list[Crossing] = []
+    total = max(len(footage.frames), 1)
+    for i, (t, img) in enumerate(footage.frames):
+        if next(keep):
+            out += _crossings(pipeline.process(Frame(img, i, t, base + t)).events, line)
+        if i % 5 == 0:
+            yield i / total
+    out += _crossings(pipeline.flush(), line)
+    return out
