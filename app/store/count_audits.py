@@ -7,20 +7,29 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app import wire
 from app.count_audit import AuditResult
-from app.store.access import StoreAccess
 from app.store.audit import audit
 from app.store.models import AuditFrame, AuditRecording, CountAudit, ViewReference, new_id
 from app.store.outbox import enqueue
 
 WRITE_TIMEOUT_S = 60.0
+
+
+class StoreAccess(Protocol):
+    """What these helpers need of an open store (app.store.db.Store has it)."""
+
+    @property
+    def writer(self) -> Any: ...
+
+    def read_session(self) -> AbstractContextManager[Session]: ...
 
 
 @dataclass(frozen=True)

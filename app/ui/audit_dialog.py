@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 from app.config import AppConfig
 from app.count_audit import AuditResult, Crossing, match_crossings
 from app.store import count_audits
-from app.store.access import StoreAccess
+from app.ui.ports import StorePort
 from app.ui.workers import Background
 from app.vision import audit_clip, view_drift
 from app.vision.audit_clip import REPLAY_FPS, AuditFootage
@@ -68,7 +68,7 @@ class AuditDialog(QDialog):
     def __init__(
         self,
         cfg: AppConfig,
-        store: StoreAccess | None,
+        store: StorePort | None,
         background: Background,
         tile_state: Callable[[str], Any] | None = None,
         parent: QWidget | None = None,
