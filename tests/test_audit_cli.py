@@ -18,7 +18,7 @@ sys.path.insert(0, str(REPO / "bench"))
 import eval_tud  # noqa: E402
 
 CLIP = TUD_DIR / "TUD-Stadtmitte.mp4"
-LINE = "v560"  # 5 true crossings, both directions
+LINE = "v480"  # 6 true crossings, both directions (one missed at 5 fps)
 
 
 def _config(tmp_path: Path) -> Path:
@@ -93,7 +93,7 @@ def test_unknown_line_and_missing_marks(tmp_path: Path, capsys: pytest.CaptureFi
     marks, _ = _marks(tmp_path)
     cfg = str(_config(tmp_path))
     assert main(["audit", str(CLIP), "--config", cfg, "--line", "nope", "--marks", str(marks)]) == 2
-    assert "--line nope: no such line for camera clip (lines: v560)" in capsys.readouterr().err
+    assert "--line nope: no such line for camera clip (lines: v480)" in capsys.readouterr().err
     missing = str(tmp_path / "none.csv")
     assert main(["audit", str(CLIP), "--config", cfg, "--line", LINE, "--marks", missing]) == 2
     assert "no such file" in capsys.readouterr().err

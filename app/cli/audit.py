@@ -15,7 +15,6 @@ import argparse
 import json
 import math
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +121,6 @@ def run(args: argparse.Namespace) -> int:
     marks = read_marks(args.marks, args.line)  # a bad marks file fails before the analysis
     from app.count_audit import match_crossings
 
-    t0 = time.perf_counter()
     with as_batch_job():
         counted, clip_s = count_line(args)
     late = [m for m in marks if m.t > clip_s + args.tolerance]
@@ -137,5 +135,4 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result_dict(result, args.line, len(marks), len(counted)), indent=2))
     else:
         print("\n".join(result_lines(result, args.line, len(marks), len(counted))))
-        print(f"(analysis {time.perf_counter() - t0:.1f} s)", file=sys.stderr)
     return 0

@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO / "bench"))
 import eval_tud  # noqa: E402
 
 CLIP = TUD_DIR / "TUD-Stadtmitte.mp4"
-LINE = "v560"
+LINE = "v480"
 
 
 def config() -> AppConfig:
