@@ -93,6 +93,10 @@ class AuditDialog(QDialog):
         self._rec_last = -1
         self._finish_wanted = False
         self._live = False  # the footage was recorded from the camera (not a clip file)
+        # the analysis: its own low-priority thread (the live cameras keep their budget,
+        # the window's other jobs do not wait behind it); closing the window stops it
+        self._analysis = Background(workers=1, parent=self, nice=10, name="vitrine-audit")
+        self._cancelled = False
         self._build()
         self._play_timer = QTimer(self)
         self._play_timer.timeout.connect(self._advance)
@@ -276,12 +280,15 @@ class AuditDialog(QDialog):
             else:
                 job = audit_clip.count_footage(cfg, cam, line, footage, detector)
             while True:
+                if self._cancelled:
+                    job.close()
+                    return []
                 try:
                     self._progress = next(job)
                 except StopIteration as done:
                     return list(done.value)
 
-        self.background.submit(count, self._counted, self._failed)
+        self._analysis.submit(count, self._counted, self._failed)
         self.finish_button.setEnabled(True)
         self._show_frame()
         self.video.setFocus()
@@ -493,4 +500,6 @@ class AuditDialog(QDialog):
     def done(self, r: int) -> None:
         for timer in (self._play_timer, self._rec_timer, self._poll):
             timer.stop()
+        self._cancelled = True  # the analysis stops at its next frame
+        self._analysis.shutdown()
         super().done(r)
