@@ -88,7 +88,8 @@ class AuditDialog(QDialog):
         self.frame_no = 0
         self.playing = False
         self._progress = 0.0
-        self._recorded: list[tuple[float, np.ndarray]] = []
+        self._recorded: list[tuple[float, bytes]] = []
+        self._rec_size = (0, 0)
         self._rec_started = 0.0
         self._rec_last = -1
         self._finish_wanted = False
@@ -216,11 +217,12 @@ class AuditDialog(QDialog):
         frame = getattr(state, "frame", None)
         if frame is not None and frame.index != self._rec_last:
             self._rec_last = frame.index
-            self._recorded.append((elapsed, frame.image.copy()))
+            self._recorded.append((elapsed, audit_clip.to_jpeg(frame.image)))
+            self._rec_size = (frame.image.shape[1], frame.image.shape[0])
         self._progress = min(elapsed / length, 1.0)
         if elapsed >= length:
             self._rec_timer.stop()
-            footage = AuditFootage(self._recorded, REPLAY_FPS)
+            footage = audit_clip.from_jpegs(self._recorded, REPLAY_FPS, self._rec_size)
             self._recorded = []
             if not footage.frames:
                 self._set_busy(False, "No picture came from the camera: is it live?")
@@ -233,7 +235,7 @@ class AuditDialog(QDialog):
         if store is None:
             return
         ttl = self.cfg.retention.person_crops_days * 86400.0
-        jpegs, size = footage.jpegs(), footage.frames[0][1].shape[1::-1]
+        jpegs, size = footage.frames, footage.size
         cam = self.camera.currentText()
 
         def keep() -> int:
@@ -358,7 +360,7 @@ class AuditDialog(QDialog):
     def _show_frame(self) -> None:
         if self.footage is None or not self.footage.frames:
             return
-        pix = to_pixmap(self._with_line(self.footage.frames[self.frame_no][1]))
+        pix = to_pixmap(self._with_line(self.footage.image(self.frame_no)))
         self.video.setPixmap(
             pix.scaled(self.video.size(), Qt.AspectRatioMode.KeepAspectRatio,
                        Qt.TransformationMode.SmoothTransformation)
@@ -444,7 +446,7 @@ class AuditDialog(QDialog):
         assert self.footage is not None
         for what, items in (("Missed", r.missed), ("Extra", r.extra)):
             for c in items:
-                img = self.footage.frames[self.footage.index_at(c.t)][1]
+                img = self.footage.image(self.footage.index_at(c.t))
                 label = f"{what}: {c.direction} at {c.t:.1f} s"
                 item = QListWidgetItem(QIcon(to_pixmap(audit_clip.thumbnail(img))), label)
                 item.setData(Qt.ItemDataRole.UserRole, c.t)
@@ -473,7 +475,8 @@ class AuditDialog(QDialog):
             count_audits.save_audit(store, cam, line, r, footage.duration_s, recording_id=rec_id)
             if live:  # the camera's view now is the drift check's new reference
                 step = max(1, len(footage.frames) // 9)
-                view = view_drift.background([img for _, img in footage.frames[::step]])
+                picks = range(0, len(footage.frames), step)
+                view = view_drift.background([footage.image(i) for i in picks])
                 count_audits.set_reference(store, cam, view_drift.encode_view(view), "audit")
 
         self.background.submit(keep, lambda _: self._kept(), self._failed)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +27,41 @@ from app.vision.video_io import Frame, frame_selector, iter_video, probe_video
 
 REPLAY_FPS = 10.0  # frames a second shown to the person marking (and recorded live)
 THUMB_SIDE = 160
+JPEG_QUALITY = 85
+
+
+def to_jpeg(image: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError("could not encode the frame")
+    return bytes(buf.tobytes())
 
 
 @dataclass
 class AuditFootage:
-    """What is replayed: (t seconds, BGR picture) at about `fps` frames a second."""
+    """What is replayed: (t seconds, JPEG bytes) at about `fps` frames a second. Kept
+    as JPEG (about 40 kB a 640x480 frame: 3 minutes at 10 fps is about 70 MB, where
+    decoded pictures would take 1.6 GB); `image(i)` decodes one."""
 
-    frames: list[tuple[float, np.ndarray]]
+    frames: list[tuple[float, bytes]]
     fps: float
     source: Path | None = None  # the clip file, if the footage is one
+    size: tuple[int, int] = (0, 0)  # width, height
+    _cache: tuple[int, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def duration_s(self) -> float:
         return self.frames[-1][0] if self.frames else 0.0
+
+    def image(self, i: int) -> np.ndarray:
+        cached = self._cache  # one read: the analysis thread decodes frames too
+        if cached is not None and cached[0] == i:
+            return cached[1]
+        img = cv2.imdecode(np.frombuffer(self.frames[i][1], np.uint8), cv2.IMREAD_COLOR)
+        if img is None:
+            raise ValueError(f"frame {i} cannot be decoded")
+        self._cache = (i, img)
+        return np.asarray(img)
 
     def index_at(self, t: float) -> int:
         """The frame shown at `t` seconds (the last one at or before it)."""
@@ -52,35 +74,24 @@ class AuditFootage:
                 hi = mid - 1
         return lo
 
-    def jpegs(self, quality: int = 85) -> list[tuple[float, bytes]]:
-        out = []
-        for t, img in self.frames:
-            ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
-            if ok:
-                out.append((t, buf.tobytes()))
-        return out
-
 
 def load_clip(
     path: str | Path, fps: float = REPLAY_FPS, until_s: float | None = None
 ) -> AuditFootage:
     """A clip file's frames at about `fps` (raises VideoError)."""
-    probe_video(path)
+    info = probe_video(path)
     frames = []
     for f in iter_video(path, fps=fps, start_ts=0.0):
         if until_s is not None and f.t > until_s:
             break
-        frames.append((f.t, f.image))
-    return AuditFootage(frames, fps, Path(path))
+        frames.append((f.t, to_jpeg(f.image)))
+    return AuditFootage(frames, fps, Path(path), (info.width, info.height))
 
 
-def from_jpegs(items: Sequence[tuple[float, bytes]], fps: float) -> AuditFootage:
-    frames = []
-    for t, jpeg in items:
-        img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
-        if img is not None:
-            frames.append((t, img))
-    return AuditFootage(frames, fps)
+def from_jpegs(
+    items: Sequence[tuple[float, bytes]], fps: float, size: tuple[int, int]
+) -> AuditFootage:
+    return AuditFootage(list(items), fps, None, size)
 
 
 def thumbnail(image: np.ndarray, side: int = THUMB_SIDE) -> np.ndarray:
@@ -135,9 +146,10 @@ def count_footage(
     base = time.time()
     out: list[Crossing] = []
     total = max(len(footage.frames), 1)
-    for i, (t, img) in enumerate(footage.frames):
+    for i, (t, _jpeg) in enumerate(footage.frames):
         if next(keep):
-            out += _crossings(pipeline.process(Frame(img, i, t, base + t)).events, line)
+            frame = Frame(footage.image(i), i, t, base + t)
+            out += _crossings(pipeline.process(frame).events, line)
         if i % 5 == 0:
             yield i / total
     out += _crossings(pipeline.flush(), line)
