@@ -18,7 +18,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QIcon, QImage, QKeyEvent, QPixmap
@@ -370,16 +369,7 @@ class AuditDialog(QDialog):
     def _with_line(self, image: np.ndarray) -> np.ndarray:
         """The frame with the audited line drawn on it (the manager marks its crossings)."""
         line = next((ln for ln in self.cfg.lines if ln.name == self.line.currentText()), None)
-        if line is None:
-            return image
-        out = image.copy()
-        a = (int(line.start[0]), int(line.start[1]))
-        b = (int(line.end[0]), int(line.end[1]))
-        cv2.line(out, a, b, (0, 0, 0), 4, cv2.LINE_AA)
-        cv2.line(out, a, b, (0, 220, 255), 2, cv2.LINE_AA)
-        cv2.putText(out, line.name, (a[0] + 4, a[1] + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                    (0, 220, 255), 1, cv2.LINE_AA)  # fmt: skip
-        return out
+        return audit_clip.draw_line(image, line) if line is not None else image
 
     def _show_clock(self) -> None:
         if self.footage is None:

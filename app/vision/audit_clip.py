@@ -18,7 +18,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from app.config import AppConfig
+from app.config import AppConfig, LineConfig
 from app.count_audit import Crossing
 from app.events import EventBus, LineCross
 from app.vision.offline import analyze_clip, offline_detector_config, open_clip, plan_clip
@@ -98,6 +98,18 @@ def thumbnail(image: np.ndarray, side: int = THUMB_SIDE) -> np.ndarray:
     h, w = image.shape[:2]
     s = side / max(h, w)
     return np.asarray(cv2.resize(image, (max(1, int(w * s)), max(1, int(h * s)))))
+
+
+def draw_line(image: np.ndarray, line: LineConfig) -> np.ndarray:
+    """A copy of `image` with the counting line and its name drawn on it."""
+    out = image.copy()
+    a = (int(line.start[0]), int(line.start[1]))
+    b = (int(line.end[0]), int(line.end[1]))
+    cv2.line(out, a, b, (0, 0, 0), 4, cv2.LINE_AA)
+    cv2.line(out, a, b, (0, 220, 255), 2, cv2.LINE_AA)
+    org = (a[0] + 4, a[1] + 16)
+    cv2.putText(out, line.name, org, cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 220, 255), 1, cv2.LINE_AA)
+    return out
 
 
 def make_detector(cfg: AppConfig) -> Any:
