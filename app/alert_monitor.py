@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from app import alerts as rules
 from app.alerts import AlertBook, Decision, Observation, RuleParams
 from app.config import AlertRule, AppConfig
+from app.drift_check import DriftCheck
 from app.events import CameraStatus, EventBus, Occupancy, QueueStatus
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TICK_S = 1.0
+DRIFT_EVERY_S = 300.0  # a camera's view and its counts' pattern are looked at this often
 # rules fed by events that only come on a change: after a restart their alerts cannot
 # be confirmed, so they resolve (and reopen if the trouble is still there)
 EVENT_FED = (rules.OVER_CAPACITY, rules.QUEUE_LENGTH, rules.QUEUE_WAIT)
@@ -56,6 +58,8 @@ def rule_params(cfg: AppConfig) -> dict[str, RuleParams]:
         rules.SYNC_BACKLOG: p(a.sync_backlog),
         rules.DISK_LOW: p(a.disk),
         rules.RETENTION_FAILING: p(a.retention),
+        rules.CAMERA_MOVED: p(a.camera_moved),
+        rules.COUNT_DRIFT: p(a.count_drift),
     }
 
 
@@ -70,6 +74,8 @@ class AlertMonitor:
         *,
         clock: Callable[[], float] = time.time,
         disk_usage: Callable[[Path], DiskUsage] | None = None,
+        views: Callable[[str], Any] | None = None,
+        drift_every_s: float = DRIFT_EVERY_S,
     ) -> None:
         self.cfg = cfg
         self.bus = bus
@@ -83,6 +89,8 @@ class AlertMonitor:
         self._unsubscribe: list[Callable[[], None]] = []
         self._started_at = clock()
         self._next_check = 0.0
+        # the drift check (app/drift_check.py): the cameras' current pictures, if any
+        self.drift = DriftCheck(views, drift_every_s)
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -191,6 +199,8 @@ class AlertMonitor:
         now = self.clock()
         due = now >= self._next_check
         found = self._store_checks(now) if due else []
+        if self.store is not None:
+            found += self.drift.observations(self.cfg, self.store, now)
         with self._lock:
             if due:
                 self._next_check = now + self.cfg.alerts.check_s
@@ -216,9 +226,7 @@ class AlertMonitor:
             msg = f"data for HQ has waited {age:.1f} h: check the HQ address, key and network"
             out.append(Observation(rules.SYNC_BACKLOG, rules.HQ_SUBJECT, old, msg))
         last = _last_retention(self.store)
-        failing = rules.retention_failing(
-            last, self._started_at, now, a.retention.max_age_h * 3600
-        )
+        failing = rules.retention_failing(last, self._started_at, now, a.retention.max_age_h * 3600)
         msg = "old images and events are not being deleted: retention has not run"
         out.append(Observation(rules.RETENTION_FAILING, rules.STORE_SUBJECT, failing, msg))
         return out
@@ -249,6 +257,8 @@ class AlertMonitor:
         capped = [z.name for z in cfg.zones if z.capacity is not None]
         queues = [z.name for z in cfg.zones if z.kind == "queue"]
         self._publish(self.book.forget(rules.CAMERA_OFFLINE, cams, now))
+        for kind in (rules.CAMERA_MOVED, rules.COUNT_DRIFT):
+            self._publish(self.book.forget(kind, cams, now))
         self._publish(self.book.forget(rules.OVER_CAPACITY, capped, now))
         for kind in (rules.QUEUE_LENGTH, rules.QUEUE_WAIT):
             self._publish(self.book.forget(kind, queues, now))
@@ -273,9 +283,11 @@ def _duration(s: float) -> str:
 
 def _oldest_unsent(store: Any) -> float | None:
     with store.read_session() as s:
-        row = s.connection().exec_driver_sql(
-            "SELECT min(created_at) FROM sync_outbox WHERE sent_at IS NULL"
-        ).first()
+        row = (
+            s.connection()
+            .exec_driver_sql("SELECT min(created_at) FROM sync_outbox WHERE sent_at IS NULL")
+            .first()
+        )
     return None if row is None or row[0] is None else float(row[0])
 
 

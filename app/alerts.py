@@ -30,6 +30,8 @@ QUEUE_WAIT: Final = "queue_wait"
 SYNC_BACKLOG: Final = "sync_backlog"
 DISK_LOW: Final = "disk_low"
 RETENTION_FAILING: Final = "retention_failing"
+CAMERA_MOVED: Final = "camera_moved"  # the view changed: a new counting audit is needed
+COUNT_DRIFT: Final = "count_drift"  # counts far from the usual pattern: audit again
 RULE_KINDS: Final = (
     CAMERA_OFFLINE,
     OVER_CAPACITY,
@@ -38,6 +40,8 @@ RULE_KINDS: Final = (
     SYNC_BACKLOG,
     DISK_LOW,
     RETENTION_FAILING,
+    CAMERA_MOVED,
+    COUNT_DRIFT,
 )
 # the subjects of the store-wide rules
 HQ_SUBJECT: Final = "hq"
@@ -137,6 +141,18 @@ def retention_failing(
 
 
 # --- the book of alerts -----------------------------------------------------------------
+
+
+def view_moved(similarity: float | None, min_similarity: float) -> bool | None:
+    """A camera's view against its reference (app/vision/view_drift.py): moved when
+    less alike than `min_similarity`; None without a view or reference to compare."""
+    return None if similarity is None else similarity < min_similarity
+
+
+def counts_off(z: float | None, max_z: float) -> bool | None:
+    """Today's entries against the usual pattern (app/count_pattern.py): off when the
+    robust z-score is beyond `max_z` either way; None when there is too little to judge."""
+    return None if z is None else abs(z) > max_z
 
 
 @dataclass(frozen=True)

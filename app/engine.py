@@ -106,7 +106,7 @@ class Engine:
         self._running = False
         self.lan_server: LanServer | None = None
         self.sync_worker: SyncWorker | None = None
-        self.alerts = AlertMonitor(cfg, bus, store)
+        self.alerts = AlertMonitor(cfg, bus, store, views=self.latest_image)
 
     # --- lifecycle: read these two like a table of contents --------------------------
 
@@ -359,6 +359,12 @@ class Engine:
             self._start_sync()
 
     # --- state for the UI ------------------------------------------------------------
+
+    def latest_image(self, camera: str) -> np.ndarray | None:
+        """The camera's newest picture (BGR), or None while it has none."""
+        slot = self.scheduler.get(camera)
+        frame = slot.reader.latest() if slot is not None else None
+        return frame.image if frame is not None else None
 
     def tile_state(self, camera: str) -> TileState | None:
         slot, today = self.scheduler.get(camera), self._today.get(camera)

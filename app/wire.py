@@ -40,7 +40,8 @@ SESSION_AGG = "session_agg"
 SALES_AGG = "sales_agg"
 ALERT = "alert"
 CAMERA_HEALTH = "camera_health"
-KINDS: Final = (ROLLUP, SESSION_AGG, SALES_AGG, ALERT, CAMERA_HEALTH)
+COUNT_AUDIT = "count_audit"
+KINDS: Final = (ROLLUP, SESSION_AGG, SALES_AGG, ALERT, CAMERA_HEALTH, COUNT_AUDIT)
 
 # The fields that identify a row at HQ (within one store): a later row replaces it.
 NATURAL_KEYS: Final[dict[str, tuple[str, ...]]] = {
@@ -49,6 +50,7 @@ NATURAL_KEYS: Final[dict[str, tuple[str, ...]]] = {
     SALES_AGG: ("bucket_start", "salesperson_code"),
     ALERT: ("alert_id",),
     CAMERA_HEALTH: ("camera", "bucket_start"),
+    COUNT_AUDIT: ("audit_id",),
 }
 
 
@@ -226,6 +228,36 @@ def alert_data(a: AlertRow) -> dict[str, Any]:
         "count": int(a.count or 1),
         "resolved_at": _time(a.resolved_at),
         "acknowledged_at": _time(a.acknowledged_at),
+    }
+
+
+class CountAuditRow(Protocol):
+    """What `count_audit_data` reads (app.store.models.CountAudit has it)."""
+
+    id: str
+    ts: float
+    camera: str
+    line: str
+    duration_s: float
+    matched: int
+    missed: int
+    extra: int
+    accuracy: float
+
+
+def count_audit_data(a: CountAuditRow) -> dict[str, Any]:
+    """A counting audit's figures: when, which line, matched / missed / extra and
+    accuracy (not the times of the misses, nor any picture)."""
+    return {
+        "audit_id": a.id,
+        "ts": float(a.ts),
+        "camera": a.camera or "",
+        "line": a.line,
+        "duration_s": _num(a.duration_s),
+        "matched": int(a.matched),
+        "missed": int(a.missed),
+        "extra": int(a.extra),
+        "accuracy": round(float(a.accuracy), 4),
     }
 
 

@@ -10,7 +10,7 @@ crossings of each drawn segment counted with `geometry.segment_crossing` (no
 hysteresis: the plain geometric answer). Counted: the real pipeline (YOLOX-Nano from
 ../shared/models, ByteTrack, stitching, LineCounter with its hysteresis) on the mp4. A
 counted crossing is right when it matches a true crossing of the same line and
-direction within --tolerance seconds (one-to-one, nearest in time). Reported for six
+direction within --tolerance seconds (one-to-one, optimal: app.count_audit). Reported for six
 drawn lines and for a line placement sweep (13 segments), plus IDF1 / MOTA of the
 tracks against gt (motmetrics, IoU >= 0.5) on the analysed frames. See docs/accuracy.md.
 """
@@ -21,7 +21,6 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from app.config import AppConfig  # noqa: E402
+from app.count_audit import Crossing, match_crossings  # noqa: E402
 from app.events import LineCross  # noqa: E402
 from app.vision.geometry import Point, segment_crossing  # noqa: E402
 from app.vision.pipeline import CameraPipeline  # noqa: E402
@@ -60,14 +60,6 @@ DENSE: dict[str, tuple[Point, Point]] = {
 }
 
 
-@dataclass(frozen=True)
-class Crossing:
-    line: str
-    direction: str
-    t: float
-    track: int
-
-
 def load_gt(path: Path) -> dict[int, list[tuple[int, float, float, float, float]]]:
     """id -> [(video frame 0-based, left, top, width, height)] sorted by frame."""
     rows = np.loadtxt(path, delimiter=",")
@@ -94,16 +86,10 @@ def true_crossings(
 
 
 def match(truth: list[Crossing], counted: list[Crossing], tol: float) -> tuple[int, int, int]:
-    """(right, missed, extra): one-to-one matches on line + direction within tol seconds."""
-    free = sorted(counted, key=lambda c: c.t)
-    right = 0
-    for tc in sorted(truth, key=lambda c: c.t):
-        cands = [c for c in free if (c.line, c.direction) == (tc.line, tc.direction)]
-        best = min(cands, key=lambda c: abs(c.t - tc.t), default=None)
-        if best is not None and abs(best.t - tc.t) <= tol:
-            free.remove(best)
-            right += 1
-    return right, len(truth) - right, len(free)
+    """(right, missed, extra): one-to-one matches on line + direction within tol seconds
+    (app.count_audit's optimal matcher, the one the `audit` command uses)."""
+    r = match_crossings(truth, counted, tol)
+    return r.matched, len(r.missed), len(r.extra)
 
 
 def eval_config(overrides: dict[str, Any]) -> AppConfig:
@@ -286,7 +272,7 @@ def main() -> int:
     if args.truth:
         truth = true_crossings(load_gt(TUD / "gt" / "gt.txt"), LINES)
         for c in sorted(truth, key=lambda c: c.t):
-            print(f"t={c.t:5.2f}s gt id {c.track:2d} {c.line} {c.direction}")
+            print(f"t={c.t:5.2f}s gt id {c.ref:2d} {c.line} {c.direction}")
         print(f"{len(truth)} true crossings")
         return 0
     rates = args.fps or [CLIP_FPS, 12.5, 10.0, 8.0, 5.0]

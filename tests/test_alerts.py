@@ -145,6 +145,8 @@ CONDITIONS: dict[str, Cond] = {
     r.SYNC_BACKLOG: lambda oldest, now: r.backlog_too_old(oldest, now, 6 * H),
     r.DISK_LOW: lambda free, now: r.disk_low(free, 100 * GB, 5, GB),
     r.RETENTION_FAILING: lambda last_ok, now: r.retention_failing(last_ok, 0, now, 36 * H),
+    r.CAMERA_MOVED: lambda sim, now: r.view_moved(sim, 0.5),
+    r.COUNT_DRIFT: lambda z, now: r.counts_off(z, 4.0),
 }
 DEFAULTS = AppConfig().alerts
 PARAMS = {
@@ -155,6 +157,8 @@ PARAMS = {
     r.SYNC_BACKLOG: DEFAULTS.sync_backlog,
     r.DISK_LOW: DEFAULTS.disk,
     r.RETENTION_FAILING: DEFAULTS.retention,
+    r.CAMERA_MOVED: DEFAULTS.camera_moved,
+    r.COUNT_DRIFT: DEFAULTS.count_drift,
 }
 
 
@@ -256,6 +260,24 @@ CASES: list[tuple[str, str, list[tuple[float, Any]], float, dict[str, Any], list
     ("retention: runs stop, then one succeeds", r.RETENTION_FAILING,
      [(0, 0.0), (50 * H, 50 * H)], 60 * H, {"tick_s": H},
      [(37 * H, "opened", 1, 1), (50 * H, "resolved", 1, 1)]),
+    # camera moved: the view under 0.5 of its reference for 15 min; back for 15 min resolves
+    ("moved: the same view (light changes) never", r.CAMERA_MOVED,
+     [(0, 0.95), (600, 0.82), (1200, 0.97)], 3600, {"tick_s": 60}, []),
+    ("moved: changed for 15 min opens, a new reference resolves", r.CAMERA_MOVED,
+     [(0, 0.95), (600, 0.41), (3000, 0.96)], 4500, {"tick_s": 60},
+     [(1500, "opened", 1, 1), (3900, "resolved", 1, 1)]),
+    ("moved: a crowd for 5 min is no alert", r.CAMERA_MOVED,
+     [(0, 0.95), (600, 0.45), (900, 0.95)], 3600, {"tick_s": 60}, []),
+    ("moved: no reference yet, nothing to say", r.CAMERA_MOVED, [(0, None)], 3600,
+     {"tick_s": 60}, []),
+    # counts off the pattern: |robust z| over 4 opens at once, back for an hour resolves
+    ("counts: within the pattern", r.COUNT_DRIFT, [(0, 1.5), (H, -3.9)], 3 * H,
+     {"tick_s": 600}, []),
+    ("counts: far below opens, back resolves after an hour", r.COUNT_DRIFT,
+     [(0, 0.5), (H, -6.0), (3 * H, -1.0)], 5 * H, {"tick_s": 600},
+     [(H, "opened", 1, 1), (4 * H, "resolved", 1, 1)]),
+    ("counts: too little history to judge", r.COUNT_DRIFT, [(0, None)], 3 * H,
+     {"tick_s": 600}, []),
 ]  # fmt: skip
 
 

@@ -77,6 +77,35 @@ class RetentionRule(AlertRule):
     )
 
 
+class CameraMovedRule(AlertRule):
+    """Per camera: its static background against the reference view taken at setup or
+    at the last counting audit (app/vision/view_drift.py)."""
+
+    min_similarity: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Similarity of the view to its reference (0..1) below which the camera "
+        "counts as moved: on the shared clips the same view scores 0.77-0.97 (0.62 with the "
+        "light at 60 %), a 5 % shift or a 10 % zoom under 0.45.",
+    )
+    delay_s: float = _seconds(900, "Seconds the view must stay changed before an alert opens.")
+    clear_s: float = _seconds(900, "Seconds back to its reference before it resolves.")
+
+
+class CountDriftRule(AlertRule):
+    """Per camera: today's entries against the same weekday of previous weeks
+    (app/count_pattern.py)."""
+
+    max_z: float = Field(
+        4.0, gt=0, le=100, description="Robust z-score beyond which today's entries are off."
+    )
+    clear_s: float = _seconds(3600, "Seconds back within the pattern before it resolves.")
+    cooldown_s: float = _seconds(
+        86400, "Off the pattern again within this reopens the last alert.", le=7 * 86400
+    )
+
+
 def _rule(cls: type[AlertRule], description: str) -> Any:
     return Field(default_factory=cls, description=description)
 
@@ -90,6 +119,12 @@ class AlertsConfig(Strict):
     sync_backlog: SyncBacklogRule = _rule(SyncBacklogRule, "Data waiting too long for HQ.")
     disk: DiskRule = _rule(DiskRule, "The data directory's disk nearly full.")
     retention: RetentionRule = _rule(RetentionRule, "Retention (deleting old data) not running.")
+    camera_moved: CameraMovedRule = _rule(
+        CameraMovedRule, "A camera's view changed (moved?): asks for a new counting audit."
+    )
+    count_drift: CountDriftRule = _rule(
+        CountDriftRule, "A camera's counts far from its usual pattern: asks for a new audit."
+    )
     check_s: float = Field(
         60, ge=1, le=3600, description="Seconds between checks of disk, sync and retention."
     )

@@ -29,14 +29,21 @@ al AS (
   SELECT store_id, COUNT(*) AS open_alerts FROM alerts
   WHERE acknowledged_at IS NULL GROUP BY store_id
 ),
-last_day AS (SELECT store_id, MAX(day) AS data_until FROM store_days GROUP BY store_id)
+last_day AS (SELECT store_id, MAX(day) AS data_until FROM store_days GROUP BY store_id),
+aud AS (
+  SELECT DISTINCT ON (store_id) store_id, ts AS audit_at, accuracy AS audit_accuracy,
+         line AS audit_line
+  FROM count_audits ORDER BY store_id, ts DESC
+)
 SELECT s.store_id, s.name, s.timezone, s.last_batch_at, s.disabled,
        s.backlog_rows, s.backlog_oldest_at,
        COALESCE(p.region, '') AS region, p.capacity, COALESCE(p.opening_hours, '') AS hours,
        COALESCE(cam.live, 0) AS cams_live, COALESCE(cam.total, 0) AS cams_total,
-       COALESCE(al.open_alerts, 0) AS open_alerts, last_day.data_until
+       COALESCE(al.open_alerts, 0) AS open_alerts, last_day.data_until,
+       aud.audit_at, aud.audit_accuracy, COALESCE(aud.audit_line, '') AS audit_line
 FROM stores s LEFT JOIN store_profiles p USING (store_id)
 LEFT JOIN cam USING (store_id) LEFT JOIN al USING (store_id) LEFT JOIN last_day USING (store_id)
+LEFT JOIN aud USING (store_id)
 ORDER BY s.store_id
 """
 )
@@ -58,6 +65,10 @@ class StoreInfo:
     data_until: date | None
     backlog_rows: int | None = None  # None: the store does not report it (older version)
     backlog_oldest_at: datetime | None = None
+    # the last counting audit (None: never audited)
+    last_audit_at: datetime | None = None
+    last_audit_accuracy: float | None = None
+    last_audit_line: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +88,9 @@ class StoreInfo:
             "backlog_oldest_at": (
                 self.backlog_oldest_at.isoformat() if self.backlog_oldest_at else None
             ),
+            "last_audit_at": self.last_audit_at.isoformat() if self.last_audit_at else None,
+            "last_audit_accuracy": self.last_audit_accuracy,
+            "last_audit_line": self.last_audit_line,
         }
 
 
@@ -87,7 +101,8 @@ def all_stores(engine: Engine) -> list[StoreInfo]:
         StoreInfo(
             r.store_id, r.name, r.timezone, r.region, r.capacity, r.hours, r.last_batch_at,
             bool(r.disabled), int(r.cams_live), int(r.cams_total), int(r.open_alerts),
-            r.data_until, r.backlog_rows, r.backlog_oldest_at,
+            r.data_until, r.backlog_rows, r.backlog_oldest_at, r.audit_at,
+            None if r.audit_accuracy is None else float(r.audit_accuracy), r.audit_line,
         )
         for r in rows
     ]  # fmt: skip

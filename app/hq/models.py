@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -141,6 +142,23 @@ class CameraHealthRow(_Row, HqBase):
     fps_min: Mapped[float] = mapped_column(Double)
 
 
+class CountAuditRow(_Row, HqBase):
+    """A store's counting audit: matched / missed / extra and accuracy of one line."""
+
+    __tablename__ = "count_audits"
+    store_id: Mapped[str] = mapped_column(String(64), _store_fk(), primary_key=True)
+    audit_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # audited at
+    camera: Mapped[str] = mapped_column(String(80))
+    line: Mapped[str] = mapped_column(String(80))
+    duration_s: Mapped[float] = mapped_column(Double)
+    matched: Mapped[int] = mapped_column(Integer)
+    missed: Mapped[int] = mapped_column(Integer)
+    extra: Mapped[int] = mapped_column(Integer)
+    accuracy: Mapped[float] = mapped_column(Double)
+    __table_args__ = (Index("ix_count_audits_store_ts", "store_id", "ts"),)
+
+
 # kind on the wire -> table
 TABLES: dict[str, Table] = {
     "rollup": HqBase.metadata.tables["rollups"],
@@ -148,6 +166,7 @@ TABLES: dict[str, Table] = {
     "sales_agg": HqBase.metadata.tables["sales_aggs"],
     "alert": HqBase.metadata.tables["alerts"],
     "camera_health": HqBase.metadata.tables["camera_health"],
+    "count_audit": HqBase.metadata.tables["count_audits"],
 }
 STORES: Table = HqBase.metadata.tables["stores"]
 # columns holding epoch seconds on the wire and timestamptz here

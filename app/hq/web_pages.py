@@ -47,6 +47,22 @@ def backlog(s: StoreInfo, now: datetime) -> str:
     return f"{rows}, oldest made {age(s.backlog_oldest_at, now)}" if s.backlog_oldest_at else rows
 
 
+AUDIT_TARGET = 0.95  # below this, the last audit's accuracy is shown as a warning
+
+
+def last_audit(s: StoreInfo, now: datetime) -> str:
+    """The last counting audit's accuracy and age ("never" without one)."""
+    if s.last_audit_at is None or s.last_audit_accuracy is None:
+        return '<span class="muted">never</span>'
+    warn = "warn" if s.last_audit_accuracy < AUDIT_TARGET else ""
+    line = f" ({esc(s.last_audit_line)})" if s.last_audit_line else ""
+    return (
+        f'<span class="{warn}">{100 * s.last_audit_accuracy:.1f} %</span>{line}'
+        f"<br><small>{esc(s.last_audit_at.date().isoformat())}, "
+        f"{esc(age(s.last_audit_at, now))}</small>"
+    )
+
+
 def stores_body(rows: list[StoreInfo], session: Session, region: str) -> str:
     now = datetime.now(UTC)
     regions = sorted({s.region for s in rows if s.region})
@@ -57,7 +73,7 @@ def stores_body(rows: list[StoreInfo], session: Session, region: str) -> str:
     shown = [s for s in rows if not region or s.region == region]
     table = html.table(
         ["Store", "Region", "Last sync", "Backlog", "Data until", "Cameras live", "Open alerts",
-         "Capacity", "Opening hours", "Key"],
+         "Last counting audit", "Capacity", "Opening hours", "Key"],
         [
             [
                 f'<a href="/hq/stores/{quote(s.store_id)}">{esc(s.name)}</a>'
@@ -68,6 +84,7 @@ def stores_body(rows: list[StoreInfo], session: Session, region: str) -> str:
                 esc(s.data_until or "–"),
                 f"{s.cameras_live}/{s.cameras_total}" if s.cameras_total else "–",
                 f'<span class="{"warn" if s.open_alerts else ""}">{s.open_alerts}</span>',
+                last_audit(s, now),
                 esc(s.capacity or "–"),
                 esc(s.opening_hours or "–"),
                 "revoked" if s.disabled else "active",
@@ -137,12 +154,11 @@ def store_body(dash: Dash, s: StoreInfo, session: Session, a: date, b: date, msg
     now = datetime.now(UTC)
     facts = html.table(
         ["Region", "Time zone", "Last sync", "Backlog", "Data until", "Cameras live",
-         "Open alerts",
-         "Capacity", "Opening hours", "Key"],
+         "Open alerts", "Last counting audit", "Capacity", "Opening hours", "Key"],
         [[esc(s.region or "–"), esc(s.timezone), esc(age(s.last_batch_at, now)),
           esc(backlog(s, now)), esc(s.data_until or "–"),
           f"{s.cameras_live}/{s.cameras_total}" if s.cameras_total else "–",
-          str(s.open_alerts), esc(s.capacity or "–"), esc(s.opening_hours or "–"),
+          str(s.open_alerts), last_audit(s, now), esc(s.capacity or "–"), esc(s.opening_hours or "–"),
           "revoked" if s.disabled else "active"]],
     )  # fmt: skip
     return (

@@ -409,3 +409,62 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(40))  # delete | export | view | ...
     target: Mapped[str] = mapped_column(String(200))  # what
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- counting audits (revision 0005) ---------------------------------------------------
+
+
+class CountAudit(Base):
+    """A counting audit's result: a person's marks of one line against Vitrine's counts.
+    Figures only (sent to HQ); the misses' and extras' times are in `detail` (JSON)."""
+
+    __tablename__ = "count_audits"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    ts: Mapped[float] = mapped_column(Float, index=True)  # when the audit was done
+    camera: Mapped[str] = mapped_column(String(80))
+    line: Mapped[str] = mapped_column(String(80))
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)  # footage audited
+    matched: Mapped[int] = mapped_column(Integer)
+    missed: Mapped[int] = mapped_column(Integer)
+    extra: Mapped[int] = mapped_column(Integer)
+    accuracy: Mapped[float] = mapped_column(Float)
+    tolerance_s: Mapped[float] = mapped_column(Float, default=1.0)
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+    recording_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class AuditRecording(Base):
+    """A few minutes of one camera recorded for an audit: encrypted JPEG frames (in
+    `audit_frames`) that expire like person crops."""
+
+    __tablename__ = "audit_recordings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    camera: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+    fps: Mapped[float] = mapped_column(Float)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    frames: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditFrame(Base):
+    __tablename__ = "audit_frames"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recording_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("audit_recordings.id", ondelete="CASCADE"), index=True
+    )
+    idx: Mapped[int] = mapped_column(Integer)
+    t: Mapped[float] = mapped_column(Float)  # seconds into the recording
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ViewReference(Base):
+    """A camera's reference view for the drift check: a small grayscale picture of the
+    static background (PNG), taken at setup or at the last audit."""
+
+    __tablename__ = "view_references"
+    camera: Mapped[str] = mapped_column(String(80), primary_key=True)
+    ts: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16), default="audit")  # audit | setup
+    png: Mapped[bytes] = mapped_column(LargeBinary)

@@ -2,7 +2,8 @@
 (the same slot refreshes the query planner's statistics: `Store.optimize()`).
 
 The rules are pure functions of (row times, now, RetentionConfig): person crops 7 days,
-face images 30 days, raw events 400 days, rollups kept. Deletions run in the writer's
+face images 30 days, raw events 400 days, rollups kept; the frames recorded for a
+counting audit go with the person crops. Deletions run in the writer's
 transaction together with their audit rows; then the freed pages are overwritten
 (`secure_delete=ON` on every connection), checkpointed out of the WAL and given back to
 the file system (`incremental_vacuum`), so expired image bytes are really gone.
@@ -40,7 +41,7 @@ RAW_EVENT_TABLES: dict[str, str] = {
     "camera_health": "ts",
     "visitors": "last_seen",
 }
-KEPT_CLASSES = ("rollups", "audit_log", "alerts", "purchases", "service_sessions")
+KEPT_CLASSES = ("rollups", "audit_log", "alerts", "purchases", "service_sessions", "count_audits")
 
 
 # --- the rules (pure) ------------------------------------------------------------------------
@@ -114,6 +115,16 @@ def apply_retention(
     rep = RetentionReport(now=now)
     rep.deleted["person_crops"] = _exec(
         session, "DELETE FROM person_crops WHERE expires_at <= ? OR created_at <= ?", (now, c.crops)
+    )
+    # an audit's recording is pictures of people too: it goes with the person crops
+    expired_rec = "SELECT id FROM audit_recordings WHERE expires_at <= ? OR created_at <= ?"
+    rep.deleted["audit_frames"] = _exec(
+        session, f"DELETE FROM audit_frames WHERE recording_id IN ({expired_rec})", (now, c.crops)
+    )
+    rep.deleted["audit_recordings"] = _exec(
+        session,
+        "DELETE FROM audit_recordings WHERE expires_at <= ? OR created_at <= ?",
+        (now, c.crops),
     )
     rep.deleted["face_images"] = _exec(
         session,

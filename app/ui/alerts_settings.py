@@ -16,6 +16,8 @@ ALERT_LABELS = {
     "alerts.sync_backlog.max_age_h": "Alerts: HQ data waiting more than",
     "alerts.disk.min_free_pct": "Alerts: free disk space under",
     "alerts.retention.max_age_h": "Alerts: retention not run for",
+    "alerts.camera_moved.min_similarity": "Alerts: camera view alike its reference under",
+    "alerts.count_drift.max_z": "Alerts: entries off their weekday pattern beyond",
 }
 # (settings rule, field, label, suffix, lo, hi, decimals, scale: shown = stored / scale);
 # the ranges may be wider than allowed: the settings tree says what is valid
@@ -26,7 +28,12 @@ ROWS: list[tuple[str, str, str, str, float, float, int, float]] = [
     ("sync_backlog", "max_age_h", "Data for HQ waits more than", " h", 0.1, 2160, 1, 1),
     ("disk", "min_free_pct", "The data disk has less free than", " %", 0, 99, 0, 1),
     ("retention", "max_age_h", "Old data is not deleted for", " h", 1, 2160, 0, 1),
-]
+    # the drift check: both ask for a new counting audit (README "Counting audit")
+    ("camera_moved", "min_similarity", "A camera's view is alike its reference under", "",
+     0, 1, 2, 1),
+    ("count_drift", "max_z", "A camera's entries are off their weekday pattern beyond",
+     " z", 0.5, 100, 1, 1),
+]  # fmt: skip
 
 
 class AlertsGroup(QGroupBox):

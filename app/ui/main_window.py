@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QSize, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&Cameras")
         m.addAction("Add camera…", self.add_camera)
         m.addAction("Edit zones and lines…", lambda: self.edit_zones(self.current_camera()))
+        m.addAction("Counting audit…", self.counting_audit)
         m.addAction(
             "Show heatmap", lambda: self.wall.set_heatmap(not self.wall.heat_button.isChecked())
         )
@@ -420,6 +421,17 @@ class MainWindow(QMainWindow):
                 )
         editor.open()
         return editor
+
+    def counting_audit(self) -> QDialog:
+        """Cameras > Counting audit: record a door line, mark it, compare (app/ui/audit_dialog)."""
+        from app.ui.audit_dialog import AuditDialog
+
+        dlg = AuditDialog(
+            self.host.cfg, self.store, self.background, self.host.tile_state, parent=self
+        )
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.open()
+        return dlg
 
     def _apply_from_editor(self, cfg: AppConfig) -> str | None:
         self.host.apply_config(cfg, "zone editor")

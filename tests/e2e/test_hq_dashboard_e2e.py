@@ -25,7 +25,7 @@ import pytest
 from app.hq import db
 from app.hq.testing_pg import HqProcess, TempPostgres
 from tests.conftest import REPO
-from tests.sync.hq_dash_data import PASSWORD, Day, day_rows, seed, send_health
+from tests.sync.hq_dash_data import PASSWORD, Day, day_rows, seed, send_audit, send_health
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -49,6 +49,8 @@ def hq(pg_server: TempPostgres) -> Iterator[HqProcess]:
     send_health(engine, "N1", {"door": "live", "floor": "live"}, 0)
     send_health(engine, "N2", {"door": "live", "till": "stalled"}, 2)
     send_health(engine, "S1", {"door": "live"}, 0)
+    send_audit(engine, "N1", 0.967, 3, "entrance")
+    send_audit(engine, "N2", 0.9, 12, "door")
     engine.dispose()
     proc = HqProcess(url).start()
     try:
@@ -109,6 +111,8 @@ def test_login_and_the_stores_page(page: Any, tmp_path: Path) -> None:
     assert rows.count() == 3
     n2 = page.locator("table.stores tr", has_text="North Two").inner_text()
     assert "1/2" in n2 and "\t2\t" in n2  # one camera of two live, two open alerts
+    assert "90.0 % (door)" in n2 and "12 days ago" in n2  # the last counting audit
+    assert "never" in page.locator("table.stores tr", has_text="S1").inner_text()
     _shot(page, tmp_path, "hq-stores.png")
     page.goto(f"/hq/stores/N1?{PERIOD}")
     assert "Traffic index" in page.inner_text("table.kpi")

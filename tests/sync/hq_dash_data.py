@@ -125,3 +125,17 @@ def send_health(
     batch = {"schema_version": 1, "batch_id": str(uuid.uuid4()), "store_id": store_id,
              "timezone": "Europe/Paris", "rows": rows}  # fmt: skip
     ingest_batch(engine, store_id, batch, batch["batch_id"], 100)
+
+
+def send_audit(engine: Engine, store_id: str, accuracy: float, days_ago: float, line: str) -> None:
+    """A counting audit of `line`, `days_ago` days ago, as a store sends it."""
+    now = datetime.now(UTC).timestamp()
+    total = 60
+    matched = round(accuracy * total)
+    row = {"kind": "count_audit", "seq": 1, "data": {
+        "audit_id": str(uuid.uuid4()), "ts": now - days_ago * 86400, "camera": "door",
+        "line": line, "duration_s": 600.0, "matched": matched, "missed": total - matched,
+        "extra": 0, "accuracy": round(matched / total, 4)}}  # fmt: skip
+    batch = {"schema_version": 1, "batch_id": str(uuid.uuid4()), "store_id": store_id,
+             "timezone": "Europe/Paris", "sent_at": now, "rows": [row]}  # fmt: skip
+    ingest_batch(engine, store_id, batch, batch["batch_id"], 100)

@@ -88,3 +88,15 @@ def add_sales(s: Session, t0: float = T0, sessions: int = 6) -> None:
 def populate(store: Store, t0: float = T0, minutes: int = 20) -> None:
     store.writer.ingest_many(vision_events(t0, minutes)).result(30)
     store.writer.submit(lambda s: add_sales(s, t0)).result(30)
+    add_count_audit(store, t0 + 60 * minutes)
+
+
+def add_count_audit(store: Store, ts: float) -> None:
+    """A counting audit of the door line: 19 matched, 1 missed, 2 extra."""
+    from app.count_audit import Crossing, match_crossings
+    from app.store.count_audits import save_audit
+
+    truth = [Crossing("entry", "in", float(i)) for i in range(0, 40, 2)]
+    counted = [Crossing("entry", "in", t.t + 0.2) for t in truth[:19]]
+    counted += [Crossing("entry", "out", 5.0), Crossing("entry", "out", 9.0)]
+    save_audit(store, "door", "entry", match_crossings(truth, counted), 180.0, ts=ts)

@@ -382,3 +382,32 @@ def test_login_throttle_counts_in_the_database(
     assert old == 0
     first.succeeded("ann", "10.0.0.9")
     assert not second.blocked("ann", "10.0.0.9")
+def test_stores_list_shows_the_last_counting_audit(app_client: TestClient, engine: Engine) -> None:
+    from datetime import UTC, datetime
+
+    from app.hq.ingest import ingest_batch
+
+    now = datetime.now(UTC).timestamp()
+
+    def audit(seq: int, ts: float, matched: int, accuracy: float) -> dict[str, object]:
+        return {"kind": "count_audit", "seq": seq, "data": {
+            "audit_id": str(uuid.uuid4()), "ts": ts, "camera": "door", "line": "entry",
+            "duration_s": 180.0, "matched": matched, "missed": 1, "extra": 2,
+            "accuracy": accuracy}}  # fmt: skip
+
+    rows = [audit(1, now - 10 * 86400, 40, 0.9302), audit(2, now - 3 * 86400, 19, 0.8636)]
+    batch = {"schema_version": 1, "batch_id": str(uuid.uuid4()), "store_id": "N2",
+             "timezone": "Europe/Paris", "sent_at": now, "rows": rows}  # fmt: skip
+    from app.wire import validate_envelope
+
+    validate_envelope(batch)
+    assert ingest_batch(engine, "N2", batch, str(batch["batch_id"]), 100).applied == 2
+    login(app_client, "admin")
+    api = {s["store_id"]: s for s in app_client.get("/hq/api/stores").json()}
+    assert api["N2"]["last_audit_accuracy"] == pytest.approx(0.8636)  # the newest audit
+    assert api["N2"]["last_audit_line"] == "entry"
+    assert api["N1"]["last_audit_at"] is None
+    page = app_client.get("/hq/stores").text
+    assert "Last counting audit" in page
+    assert '<span class="warn">86.4 %</span> (entry)' in page and "3 days ago" in page
+    assert "never" in page  # the stores never audited

@@ -131,6 +131,7 @@ def test_worker_sends_everything_once(
     assert_exactly_once(local_store, hq.engine, hq.store_id)
     for table in ("session_aggs", "sales_aggs", "alerts", "camera_health"):
         assert hq.count(table) > 0, table
+    assert hq.count("count_audits") == 1  # the door line's counting audit (hq_data.populate)
     # more traffic later is picked up by the running worker
     produce(local_store, 300, 50)
     wait_until(lambda: w.status().backlog == 0, what="second drain")

@@ -398,3 +398,18 @@ def test_help_menu_gets_a_new_manager_started(qtbot, desktop, monkeypatch) -> No
     monkeypatch.setattr(mw.QMessageBox, "about", lambda *a: shown.append(a[2]))
     win.about()
     assert __version__ in shown[0] and str(data_dir()) in shown[0] and "Test" in shown[0]
+
+
+def test_cameras_menu_opens_the_counting_audit(qtbot, desktop) -> None:  # noqa: ANN001
+    win = desktop.window
+    cams = next(a.menu() for a in win.menuBar().actions() if a.text() == "&Cameras")
+    act = next(a for a in cams.actions() if a.text() == "Counting audit…")
+    act.trigger()
+    from app.ui.audit_dialog import AuditDialog
+
+    dlg = win.findChild(AuditDialog)
+    assert dlg is not None and dlg.isVisible()
+    assert dlg.camera.currentText() == "Front" and dlg.line.count() == 0  # no lines yet
+    dlg.record()
+    assert "counting line" in dlg.status.text()
+    dlg.close()

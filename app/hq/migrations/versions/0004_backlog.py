@@ -2,7 +2,7 @@
 logins kept in the database (the throttle holds across restarts and HQ processes)
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0003_dashboard
 Create Date: 2026-12-06
 
 The backlog columns are nullable: stores on an older version do not send it; the
