@@ -405,14 +405,19 @@ async function scanCode(barcode) {
   }
   if (isValidGtin(code)) return addScan(code);
   let product = null;
+  let offline = false;
   try {
     product = await api.product(code);
   } catch (e) {
     if (e.status === 401) { authLost(); return null; }
+    offline = e.transient;
   }
   if (product) return addScan(code, { product });
+  const text = offline && codeDoubt(code).endsWith("not in the catalogue.")
+    ? `“${code}” is not an EAN or UPC barcode, and the catalogue cannot be checked now (no answer from the store server).`
+    : codeDoubt(code);
   const yes = await confirmSheet({
-    title: "Add this code?", text: codeDoubt(code), ok: "Add anyway", cancel: "Don't add", safe: true,
+    title: "Add this code?", text, ok: "Add anyway", cancel: "Don't add", safe: true,
   });
   return yes && store.get("session") ? addScan(code, { confirmed: true }) : null;
 }
