@@ -170,7 +170,7 @@ def _walk(page: Any, server: LanServer, bus: EventBus, db: Store, tmp: Path, siz
     page.click("#net")
     page.wait_for_selector("#confirm-title:text-is('What the light says')")
     assert "Serving" in page.text_content("#confirm-text")
-    page.click("#confirm-cancel")
+    page.click("#confirm-ok")
 
     # --- a service: pill, title and list on screen ---------------------------------------
     page.click(".customer[data-visitor='v-here-1']")

@@ -55,6 +55,7 @@ function toast(text, bad = false, action = null, ms = 3200) {
 // A question with two answers, above everything; resolves true for `ok`. `safe`: the
 // focus starts on the cancel button (a scanner's Enter must not say yes by accident).
 function confirmSheet({ title, text, ok, cancel = "Cancel", danger = false, safe = false }) {
+  // cancel = null: a notice with one button
   return new Promise((resolve) => {
     const done = (v) => { back.remove(); document.removeEventListener("keydown", onKey, true); resolve(v); };
     const onKey = (e) => { if (e.key === "Escape") { e.stopPropagation(); done(false); } };
@@ -64,7 +65,7 @@ function confirmSheet({ title, text, ok, cancel = "Cancel", danger = false, safe
       h("div", { class: "sheet", role: "alertdialog", "aria-modal": "true", "aria-labelledby": "confirm-title" },
         h("h2", { id: "confirm-title" }, title),
         h("div", { class: "sheet-text", id: "confirm-text" }, text),
-        h("div", { class: "bar" }, cancelBtn, okBtn)));
+        h("div", { class: "bar" }, cancel === null ? null : cancelBtn, okBtn)));
     document.addEventListener("keydown", onKey, true);
     document.body.append(back);
     (safe ? cancelBtn : okBtn).focus();
@@ -124,7 +125,7 @@ function showNetHelp() {
     text: h("dl", { class: "net-help" }, ...order.flatMap((k) => [
       h("dt", {}, h("span", { class: "net", "data-state": k }, h("i"), k === "waiting" ? "2 to send" : NET_STATES[k][0])),
       h("dd", {}, NET_STATES[k][1])])),
-    ok: "OK", cancel: "Close",
+    ok: "Got it", cancel: null,
   });
 }
 
@@ -404,14 +405,19 @@ async function scanCode(barcode) {
   }
   if (isValidGtin(code)) return addScan(code);
   let product = null;
+  let offline = false;
   try {
     product = await api.product(code);
   } catch (e) {
     if (e.status === 401) { authLost(); return null; }
+    offline = e.transient;
   }
   if (product) return addScan(code, { product });
+  const text = offline && codeDoubt(code).endsWith("not in the catalogue.")
+    ? `“${code}” is not an EAN or UPC barcode, and the catalogue cannot be checked now (no answer from the store server).`
+    : codeDoubt(code);
   const yes = await confirmSheet({
-    title: "Add this code?", text: codeDoubt(code), ok: "Add anyway", cancel: "Don't add", safe: true,
+    title: "Add this code?", text, ok: "Add anyway", cancel: "Don't add", safe: true,
   });
   return yes && store.get("session") ? addScan(code, { confirmed: true }) : null;
 }

@@ -2,6 +2,7 @@
 // ZXing decoder), a Bluetooth or USB scanner (a keyboard that types the code and Enter),
 // or typing by hand. Every code ends in the same place: the caller's onCode(code).
 
+import { checkDigit } from "./codes.js";
 import { createDecoder, DecoderError } from "./decoders.js";
 
 export const HOLD_MS = 2000; // the same code seen again within this time is the same scan
@@ -30,11 +31,9 @@ export function listenForScanner(onCode) {
 
 // --- rules on codes (pure) -----------------------------------------------------------------
 
+// the GTIN rule of codes.js (the same as the server's app/sync/gtin.py)
 function gtinOk(digits) {
-  if (!/^[0-9]+$/.test(digits)) return false;
-  let sum = 0;
-  for (let i = digits.length - 2, w = 3; i >= 0; i--, w = 4 - w) sum += Number(digits[i]) * w;
-  return (10 - (sum % 10)) % 10 === Number(digits[digits.length - 1]);
+  return /^[0-9]+$/.test(digits) && checkDigit(digits.slice(0, -1)) === Number(digits[digits.length - 1]);
 }
 
 // UPC-E (8 digits: number system, 6 data digits, check) written out as its UPC-A.
