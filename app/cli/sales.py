@@ -34,6 +34,7 @@ from app.cli.main import load_settings
 from app.config import AppConfig
 from app.errors import CliError
 from app.paths import data_dir
+from app.words import plural
 
 P = TypeVar("P")
 REPORTS = ("items", "categories", "salespeople", "zones")
@@ -77,7 +78,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "transaction_id, time, time_of_day (when the time has a column of its own beside "
         "the date), barcode, amount, salesperson_code",
     )
-    pos.add_argument("--time-format", help="strptime format of the time column (default: ISO)")
+    pos.add_argument(
+        "--time-format",
+        help="strptime format of the time column (default: ISO 8601, or day/month/year or "
+        "month/day/year as the file's dates show)",
+    )
     pos.add_argument("--check", action="store_true", help="only check the rows; import nothing")
     hook = sub.add_parser("webhook", help="the POS webhook's address and signing secret")
     hook.add_argument("--rotate", action="store_true", help="make a new secret (the old one stops)")
@@ -146,7 +151,7 @@ def _progress(items: Iterator[P], quiet: bool, what: str) -> Iterator[P]:
 
 
 def _n(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+    return plural(count, word)
 
 
 def _print_errors(errors: Sequence[Any]) -> None:
@@ -247,8 +252,12 @@ def _pos(store: Any, cfg: AppConfig, args: argparse.Namespace) -> int:
         if args.check:
             table = read_csv(args.file, args.encoding)
             rows, errors = pos.validate_rows(table, mapping, tz, args.time_format)
+            order = pos.file_date_order(table, mapping, tz)
+            if not args.time_format and order.order is not None:
+                print(order.how)
             print(
-                f"{table.path.name}: {_n(len(rows), 'valid row')}, {len(errors)} with problems (nothing imported)"
+                f"{table.path.name}: {_n(len(rows), 'valid row')}, "
+                f"{_n(len(errors), 'row')} with problems (nothing imported)"
             )
             _print_errors(errors)
             return 0
@@ -268,7 +277,8 @@ def _pos(store: Any, cfg: AppConfig, args: argparse.Namespace) -> int:
         raise CliError(f"{exc}; nothing was imported") from None
     assert result is not None
     print(
-        f"{result.filename}: {result.rows_total} rows, {result.imported} purchases imported, "
+        f"{result.filename}: {_n(result.rows_total, 'row')}, "
+        f"{_n(result.imported, 'purchase')} imported, "
         f"{result.duplicates} already there, {result.linked} linked to a service, "
         f"{_n(len(result.errors), 'row')} with problems"
     )

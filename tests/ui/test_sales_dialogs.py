@@ -25,7 +25,7 @@ pytest.importorskip("PySide6")
 
 import pyqtgraph as pg  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QMessageBox, QPushButton  # noqa: E402
+from PySide6.QtWidgets import QGroupBox, QMessageBox, QPushButton  # noqa: E402
 
 from app.ui.catalog_dialog import CatalogDialog  # noqa: E402
 from app.ui.dashboard_widgets import ChartCard  # noqa: E402
@@ -437,11 +437,12 @@ def test_pos_import_dialog_imports_day_first_dates(qtbot, store: Store, tmp_path
     assert dlg.mapping() == pos.PosMapping(
         "N° ticket", "Date/Heure", "Code-barres", "Montant", "Vendeur"
     )
-    dlg.check()
-    assert dlg.errors.rowCount() == 2 and "date format" in dlg.errors.item(0, 1).text()
-    dlg.time_format.setCurrentIndex(dlg.time_format.findText("day/month/year", Qt.MatchStartsWith))
-    dlg.check()
-    assert dlg.errors.rowCount() == 0
+    # checked on loading: the day 25 on line 3 says the file is day first
+    assert dlg.errors.rowCount() == 0 and dlg.valid_rows == 2
+    assert "day/month/year: line 3 (“25/11/2026 18:30”) has a day over 12" in (
+        dlg.date_order.text()
+    )
+    assert "%" not in dlg.status.text() and dlg.import_btn.isEnabled()
     dlg.start_import()
     qtbot.waitUntil(lambda: dlg.last_result is not None, timeout=15000)
     assert dlg.last_result.imported == 2 and not dlg.last_result.errors
@@ -603,3 +604,49 @@ def test_reports_show_footfall_day_by_day(qtbot, store: Store, tmp_path: Path) -
     assert view.export_current(str(out)) == 2
     exported = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [r["Entries"] for r in exported] == ["3", "2"] and exported[0]["Capture rate"] == ""
+
+
+def test_pos_import_dialog_reads_the_issues_day_first_file_and_greys_import_for_nothing(
+    qtbot, store: Store, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 23: a dd/mm/yyyy till export whose first rows read both ways imported 0 of
+    9 rows; problems showed format codes; the problem list was one row tall behind a
+    splitter; Import stayed enabled with nothing valid; Close sat above the webhook."""
+    days = [f"0{d}/11/2026 1{d}:00" for d in range(1, 9)] + ["13/11/2026 09:30"]
+    f = tmp_path / "till.csv"
+    f.write_text(
+        "Receipt;Date;EAN;Total\n" + "".join(f"T{i};{d};111;1,00\n" for i, d in enumerate(days)),
+        encoding="utf-8",
+    )
+    dlg = PosImportDialog(store, webhook_url="https://shop:8443/api/v1/pos/webhook")
+    qtbot.addWidget(dlg)
+    dlg.resize(980, 720)
+    dlg.show()
+    assert dlg.load(f)
+    assert dlg.valid_rows == 9 and dlg.errors.rowCount() == 0
+    assert dlg.status.text() == "9 valid rows, 0 rows with problems."
+    assert "line 10 (“13/11/2026 09:30”)" in dlg.date_order.text()
+    # the layout: a real problem list and preview, Close at the very bottom
+    assert dlg.errors.height() >= 150 and dlg.preview.width() >= 420
+    webhook = dlg.findChild(QGroupBox)
+    assert webhook is not None
+    assert dlg.close_btn.mapTo(dlg, dlg.close_btn.rect().topLeft()).y() > (
+        webhook.mapTo(dlg, webhook.rect().bottomLeft()).y()
+    )
+    # a file with no valid row: the problems in words, Import greyed
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Receipt;Date;EAN;Total\nT1;06/12/2026 ;111;1\nT2;31/02/2026 10:00;111;1\n")
+    assert dlg.load(bad)
+    assert dlg.valid_rows == 0 and not dlg.import_btn.isEnabled()
+    problems = [dlg.errors.item(r, 1).text() for r in range(dlg.errors.rowCount())]
+    assert problems == [
+        "time of sale “06/12/2026” is not a date and time: expected day/month/year with a "
+        "time, like 04/12/2026 10:00",
+        "time of sale “31/02/2026 10:00” is not a date and time: expected day/month/year "
+        "with a time, like 04/12/2026 10:00",
+    ]
+    assert dlg.status.text().startswith("No valid row: 2 rows with problems")
+    assert all("%" not in p for p in problems)
+    dlg.time_format.setCurrentIndex(1)  # another format: to be checked again
+    assert dlg.valid_rows is None and dlg.import_btn.isEnabled()
+    dlg.reject()
