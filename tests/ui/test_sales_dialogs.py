@@ -383,6 +383,10 @@ def test_pairing_dialog_code_qr_devices_and_revoke(qtbot, store: Store, monkeypa
     try:
         dlg = PairingDialog(server)
         qtbot.addWidget(dlg)
+        assert dlg.code is None and server.codes._codes == {}  # opening mints nothing
+        assert dlg.pair_btn.text() == "Pair a new tablet" and dlg.code_box.isHidden()
+        dlg.pair_btn.click()
+        assert not dlg.code_box.isHidden() and dlg.pair_btn.isHidden()
         code = dlg.code.code
         assert dlg.code_label.text().replace(" ", "") == code
         assert not dlg.qr.pixmap().isNull()
@@ -398,6 +402,8 @@ def test_pairing_dialog_code_qr_devices_and_revoke(qtbot, store: Store, monkeypa
             dlg._tick()  # a code pairs one tablet: the dialog says so and lists it
             assert "paired a tablet: press New code" in dlg.expiry.text()
             assert dlg.table.rowCount() == 1 and dlg.table.item(0, 0).text() == "iPad 1"
+            dlg.stop_pairing()  # revoking needs no code
+            assert dlg.code is None and not dlg.pair_btn.isHidden()
             me = {"Authorization": f"Bearer {token}"}
             dlg.table.selectRow(0)
             dlg.revoke_selected()  # Cancel: nothing happens
@@ -416,6 +422,9 @@ def test_pairing_dialog_code_qr_devices_and_revoke(qtbot, store: Store, monkeypa
             assert dlg.table.rowCount() == 0 and server.devices() == []
             assert "iPad 1 (Anna) can no longer connect" in dlg.status.text()
             assert c.get("/api/v1/me", headers=me).status_code == 401
+            assert server.codes._codes == {}  # revoked without minting a code
+        dlg.pair_btn.click()
+        code = dlg.code.code
         dlg.reject()
         # closing the dialog cancels its code
         assert not server.codes.is_valid(code)
@@ -649,4 +658,24 @@ def test_pos_import_dialog_reads_the_issues_day_first_file_and_greys_import_for_
     assert all("%" not in p for p in problems)
     dlg.time_format.setCurrentIndex(1)  # another format: to be checked again
     assert dlg.valid_rows is None and dlg.import_btn.isEnabled()
+    dlg.reject()
+
+
+def test_paired_tablets_show_whole_names(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Issue 23: the salesperson column read "Camil…"."""
+    from types import SimpleNamespace
+
+    device = SimpleNamespace(
+        id=1, label="iPad of the shoe department", salesperson_name="Camille Dupont-Laurent",
+        created_at=time.time(), last_seen=time.time(),
+    )  # fmt: skip
+    server = SimpleNamespace(devices=lambda: [device], url="https://shop:8443", cert=None)
+    dlg = PairingDialog(server)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    fm = dlg.table.fontMetrics()
+    for col, text in ((0, device.label), (1, device.salesperson_name)):
+        assert dlg.table.columnWidth(col) >= fm.horizontalAdvance(text), text
+    vis = dlg.table.viewport().width()
+    assert sum(dlg.table.columnWidth(c) for c in range(4)) <= vis + 2  # no scrolling
     dlg.reject()
