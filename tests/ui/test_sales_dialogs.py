@@ -679,3 +679,58 @@ def test_paired_tablets_show_whole_names(qtbot) -> None:  # type: ignore[no-unty
     vis = dlg.table.viewport().width()
     assert sum(dlg.table.columnWidth(c) for c in range(4)) <= vis + 2  # no scrolling
     dlg.reject()
+
+
+def test_catalogue_adds_and_edits_a_product_by_hand(qtbot, store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 23: a product could only come from a CSV. The form checks as the manager
+    types (Save greyed with the reason), refuses a wrong check digit and a barcode
+    already there, then the product is in the store and the list; editing keeps its
+    barcode."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from app.sync.catalog import get_product
+    from app.ui.product_dialog import ProductDialog
+
+    upsert_product(store, "4006381333931", "Pen", "Office", 2.5)
+    dlg = CatalogDialog(store)
+    qtbot.addWidget(dlg)
+    assert dlg.windowTitle() == "Product catalogue" and dlg.count.text() == "1 product"
+    forms: list[ProductDialog] = []
+
+    def fill(form: ProductDialog) -> int:
+        forms.append(form)
+        save = form.buttons.button(QDialogButtonBox.StandardButton.Save)
+        if form.editing:
+            assert not form.barcode.isEnabled() or form.barcode.isReadOnly()
+            form.price.setText("3,20")
+            form.name.setText("Pen, blue")
+        else:
+            assert not save.isEnabled() and form.problem.text() == ""  # nothing typed yet
+            form.barcode.setText("4006381333932")  # one digit wrong
+            form.name.setText("Bag")
+            assert not save.isEnabled() and "check digit" in form.problem.text()
+            form.barcode.setText("4006381333931")  # already there
+            form.price.setText("ten")
+            assert "price" in form.problem.text().lower()
+            form.price.setText("89.50")
+            assert save.isEnabled()
+            form.save()
+            assert "already in the catalogue" in form.problem.text() and form.saved is None
+            form.barcode.setText("5012345678900")
+            form.category.setCurrentText("Bags")
+        save.click()
+        return int(form.result())
+
+    monkeypatch.setattr(ProductDialog, "exec", fill)
+    dlg.add_btn.click()
+    bag = get_product(store, "5012345678900")
+    assert bag is not None and (bag.name, bag.category, bag.price) == ("Bag", "Bags", 89.5)
+    assert dlg.count.text() == "2 products" and "Bag (5012345678900) added" in dlg.status.text()
+    row = next(r for r in range(dlg.table.rowCount()) if dlg.table.item(r, 0).text().startswith("40"))
+    dlg.table.selectRow(row)
+    assert dlg.edit_btn.isEnabled()
+    dlg.edit_btn.click()
+    assert forms[-1].editing and forms[-1].category.findText("Bags") >= 0
+    pen = get_product(store, "4006381333931")
+    assert pen is not None and (pen.name, pen.price) == ("Pen, blue", 3.2)
+    dlg.reject()
