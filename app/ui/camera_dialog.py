@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from app.config import CameraConfig, LineConfig, ZoneConfig
 from app.paths import demo_clip
+from app.ui.camera_finder import CameraFinder, align_form_labels
 from app.ui.folders import last_folder, remember_folder
 from app.ui.questions import Role, ask, question
 from app.ui.snapshot import grab_snapshot, redact
@@ -129,9 +130,10 @@ class CameraForm(QWidget):
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("kept encrypted, never shown")
-        self.pages.addWidget(
-            self._rows([("Address", self.url), ("User", self.user), ("Password", self.password)])
-        )
+        self.finder = CameraFinder(background, lambda: (self.user.text(), self.password.text()))
+        self.finder.chosen.connect(self._found_camera)
+        ip_rows = [("", self.finder), ("Address", self.url), ("User", self.user)]
+        self.pages.addWidget(self._rows([*ip_rows, ("Password", self.password)]))
         self.usb_index = QSpinBox()
         self.usb_index.setRange(0, 63)
         self.pages.addWidget(self._rows([("Camera index", self.usb_index)]))
@@ -169,6 +171,8 @@ class CameraForm(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(form)
         lay.addWidget(self.pages)
+        pages = [self.pages.widget(i) for i in range(self.pages.count())]
+        align_form_labels([form] + [p.layout() for p in pages if p is not None])
         test_row = QHBoxLayout()
         test_row.addWidget(self.test_button)
         test_row.addWidget(self.result, 1)
@@ -181,6 +185,14 @@ class CameraForm(QWidget):
         self.usb_index.valueChanged.connect(self._forget_test)
         self.kind.currentIndexChanged.connect(self._forget_test)
         self.kind.currentIndexChanged.connect(self._new_source)
+
+    def _found_camera(self, url: str, name: str) -> None:
+        """A camera chosen among those found: its address, and its name if none typed."""
+        self.url.setText(url)
+        self._forget_test()
+        if self._suggested is not None and self.name.text() == self._suggested:
+            self._suggested = name
+            self.name.setText(name)
 
     @staticmethod
     def _rows(rows: list[tuple[str, QWidget]]) -> QWidget:
