@@ -139,8 +139,11 @@ class DashboardView(QWidget):
         al.addWidget(self.alerts)
         al.addStretch(1)
         grid.addWidget(alerts_card, 2, 1)
-        lay.addLayout(grid)
-        lay.addStretch(1)
+        for row in (0, 1):  # the charts take the window's height, no blank below them
+            grid.setRowStretch(row, 1)
+        for chart in (self.c_footfall, self.c_occ, self.c_dwell):
+            chart.plot.setMaximumHeight(16777215)
+        lay.addLayout(grid, 1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
@@ -297,13 +300,17 @@ class DashboardView(QWidget):
         c = self.c_occ
         c.show_empty(sum(d.occupancy_by_hour) == 0)
         c.plot.clear()
-        c.plot.plot(
-            list(range(24)),
-            d.occupancy_by_hour,
-            pen=pg.mkPen(style.ACCENT, width=2.5),
-            fillLevel=0,
-            brush=pg.mkBrush(*style.CHART_FILL),
-            stepMode=None,
+        # one bar per hour begun: a peak is an hour's, not a point joined to its
+        # neighbours (a lone busy hour drew a triangle), and hours to come are not 0
+        n = d.hours_so_far
+        c.plot.addItem(
+            pg.BarGraphItem(
+                x=list(range(n)),
+                height=d.occupancy_by_hour[:n],
+                width=0.65,
+                brush=pg.mkBrush(style.ACCENT),
+                pen=pg.mkPen(None),
+            )
         )
         hour_ticks(c.plot)
 
