@@ -20,7 +20,8 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
+from datetime import time as dtime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,7 +32,7 @@ from app.alert_monitor import AlertMonitor
 from app.config import AppConfig, CameraConfig, DetectorConfig
 from app.events import Alert, CameraStatus, EventBus
 from app.line_today import TodayCounts
-from app.vision.analytics import QueueState
+from app.vision.analytics import Heatmap, QueueState
 from app.vision.cameras import CameraReader, Frame, SourceFactory, create_source
 from app.vision.detections import Detections
 from app.vision.pipeline import CameraPipeline, analysis_fps
@@ -65,6 +66,7 @@ class TileState:
     detector_ms: float
     lag_s: float  # capture-to-result latency of the last analysed frame
     heatmap: np.ndarray | None = field(default=None, repr=False)
+    heatmap_since: float | None = None  # the start of the window the heatmap covers
     held: Detections = field(default_factory=Detections.empty)  # just lost, still counted
 
 
@@ -135,6 +137,7 @@ class Engine:
         self._stop_lan_server()
         self._stop_analysis()
         self._stop_cameras()
+        self._save_heatmaps()
         self._flush_pipelines()
         self._close_detector()
         self._running = False
@@ -257,6 +260,46 @@ class Engine:
         for slot in self.scheduler.slots():
             slot.reader.stop()
 
+    def _save_heatmaps(self) -> None:
+        """Keep each camera's heatmap (its aggregated grid) for the next start."""
+        if self.store is None:
+            return
+        from app.store.heatmaps import save_heatmaps
+
+        snaps = {}
+        for slot in self.scheduler.slots():
+            heat = slot.pipeline.analytics.heatmap
+            if heat is not None and heat.grid.any():
+                snaps[slot.cfg.name] = heat.snapshot()
+        try:
+            save_heatmaps(self.store, snaps)
+        except Exception as exc:  # a lost heatmap must not stop the engine stopping
+            log.warning("the heatmaps could not be saved: %s", exc)
+
+    def _restore_heatmap(self, camera: str, pipeline: CameraPipeline) -> None:
+        """Today's heatmap of a camera from before a restart (an older one is dropped)."""
+        if self.store is None:
+            return
+        from app.store.heatmaps import load_heatmap
+
+        try:
+            snap = load_heatmap(self.store, camera)
+            heat = Heatmap.from_snapshot(snap) if snap is not None else None
+        except Exception as exc:
+            log.warning("the heatmap of %s could not be read: %s", camera, exc)
+            return
+        if heat is not None and heat.since >= self._day_start():
+            pipeline.analytics.saved_heatmap = heat
+
+    def _day_start(self) -> float:
+        """The start of today in the store's time zone, epoch seconds."""
+        day = self._day()
+        try:
+            tz: tzinfo | None = ZoneInfo(self.cfg.store.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = None
+        return datetime.combine(day, dtime.min, tz).timestamp()
+
     def _flush_pipelines(self) -> None:
         """Close the visits still open (their events reach the store before it closes)."""
         with self._lock:
@@ -285,6 +328,7 @@ class Engine:
         reader = CameraReader(source, self.bus, cam.name)
         fps = analysis_fps(self.cfg, cam.name)
         pipeline = CameraPipeline(cam.name, self.cfg, self._detector, self.bus, fps=fps)
+        self._restore_heatmap(cam.name, pipeline)
         # spread the cameras over the period so that their analysis does not come in bursts
         phase = (len(self.scheduler.names()) * 0.618034 % 1.0) / fps
         self._today[cam.name] = TodayCounts(self._day(), self._stored_today(cam.name))
@@ -368,6 +412,8 @@ class Engine:
         frame = slot.reader.latest()
         r = slot.last_result
         heat = slot.pipeline.analytics.heatmap
+        if heat is not None and heat.since < self._day_start():  # a heatmap covers today
+            heat.reset(self._day_start())
         return TileState(
             camera=camera,
             frame=frame,
@@ -384,6 +430,7 @@ class Engine:
             detector_ms=r.detector_ms if r else 0.0,
             lag_s=slot.lag_s,
             heatmap=heat.normalized() if heat is not None else None,
+            heatmap_since=heat.since if heat is not None else None,
             held=r.held if r else Detections.empty(),
         )
 

@@ -476,3 +476,31 @@ def test_a_line_inside_the_store_is_drawn_dashed(qtbot, pets_frames) -> None:  #
     line_red = QColor(style.LINE_COLOR).red()
     assert all(abs(r - line_red) < 40 for r in solid)
     assert sum(abs(r - line_red) >= 40 for r in dashed) > len(dashed) // 5  # gaps
+
+
+def test_the_heatmap_has_a_key_and_says_its_time_window(qtbot, pets_frames) -> None:  # noqa: ANN001
+    """Issue 23: the heatmap had no legend and no time window."""
+    import dataclasses
+    from datetime import datetime
+
+    from app.ui.tile_paint import heat_window_text
+
+    tile, zones, lines = shown_tile(qtbot)
+    grid = np.zeros((45, 60), np.float32)
+    grid[30:40, 10:20] = 1.0
+    since = datetime.now().replace(hour=0, minute=5, second=0).timestamp()
+    state = dataclasses.replace(make_state(pets_frames[0], 1), heatmap=grid, heatmap_since=since)
+    tile.set_heatmap(True)
+    tile.set_view(build_view("plaza", state, zones, lines))
+    img = tile.grab().toImage()
+    box = tile.heat_legend
+    assert box is not None and box.bottom() <= tile.height() and box.width() > 100
+    centre = img.pixelColor(int(box.left() + 4), int(box.top() + 4))
+    assert centre.lightness() < 80  # the key's dark panel, readable on any picture
+    assert heat_window_text(since) == "since 00:05 today"
+    assert heat_window_text(since - 86400, now=since).startswith("since ")
+    assert "today" not in heat_window_text(since - 86400, now=since)
+    tile.set_heatmap(False)
+    tile.heat_legend = None
+    tile.grab()
+    assert tile.heat_legend is None  # no heatmap shown, no key
