@@ -227,7 +227,7 @@ def _catalog(store: Any, cfg: AppConfig, args: argparse.Namespace) -> int:
         raise CliError(f"{exc}; nothing was imported") from None
     assert result is not None
     print(
-        f"{result.filename}: {result.rows_total} rows, {result.added} products added, "
+        f"{result.filename}: {_n(result.rows_total, 'row')}, {_n(result.added, 'product')} added, "
         f"{result.updated} updated, {_n(len(result.errors), 'row')} with problems"
     )
     _print_errors(result.errors)
@@ -454,10 +454,10 @@ def _report(store: Any, cfg: AppConfig, args: argparse.Namespace) -> int:
             n = sr.export_csv(rows, args.csv, kind)
         except OSError as exc:
             raise CliError(f"cannot write {args.csv}: {exc.strerror}") from None
-        print(f"{n} rows written to {args.csv} ({first} to {last})")
+        print(f"{_n(n, 'row')} written to {args.csv} ({first} to {last})")
         return 0
     _table(rows, kind)
-    print(f"{len(rows)} rows, {first} to {last} ({took * 1000:.0f} ms)")
+    print(f"{_n(len(rows), 'row')}, {first} to {last} ({took * 1000:.0f} ms)")
     return 0
 
 

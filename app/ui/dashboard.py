@@ -40,6 +40,7 @@ from app.ui.dashboard_widgets import (
     fmt_duration,
     hour_ticks,
 )
+from app.words import plural
 
 EMPTY_FOOTFALL = (
     "Nobody has been counted today yet.\nDraw an entrance or a counting line on a camera "
@@ -232,7 +233,7 @@ class DashboardView(QWidget):
         )
         self.k_dwell.set(
             fmt_duration(mean) if mean is not None else "—",
-            f"over {n} visit{'s' if n != 1 else ''}" if n else "time spent in a zone",
+            f"over {plural(n, 'visit')}" if n else "time spent in a zone",
         )
         self._show_occupancy()
         self._plot_footfall(d)
@@ -354,7 +355,7 @@ class DashboardView(QWidget):
             bar.setFixedHeight(10)
             bar.setFixedWidth(max(6, int(220 * mean / top)))
             bar.setStyleSheet(f"background:{style.ACCENT};border-radius:5px;")
-            val = QLabel(f"{fmt_duration(mean)}  ·  {d.visits_by_zone.get(zone, 0)} visits")
+            val = QLabel(f"{fmt_duration(mean)}  ·  {plural(d.visits_by_zone.get(zone, 0), 'visit')}")
             val.setObjectName("Muted")
             row.addWidget(name)
             row.addWidget(bar)

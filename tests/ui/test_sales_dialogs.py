@@ -734,3 +734,22 @@ def test_catalogue_adds_and_edits_a_product_by_hand(qtbot, store: Store, monkeyp
     pen = get_product(store, "4006381333931")
     assert pen is not None and (pen.name, pen.price) == ("Pen, blue", 3.2)
     dlg.reject()
+
+
+def test_report_tables_stretch_a_name_never_a_number(qtbot, store: Store) -> None:  # type: ignore[no-untyped-def]
+    """Issue 23: the Salespeople report's "Services" column was stretched across the page."""
+    from PySide6.QtWidgets import QHeaderView
+
+    view = ReportsView(store, zones=["Shoes"])
+    qtbot.addWidget(view)
+    for title, _kind in TABS:
+        t = view.tables[title]
+        hh = t.horizontalHeader()
+        stretched = [
+            t.horizontalHeaderItem(c).text()
+            for c in range(t.columnCount())
+            if hh.sectionResizeMode(c) == QHeaderView.ResizeMode.Stretch
+        ]
+        assert len(stretched) <= 1 and not (set(stretched) & {"Services", "Visitors"}), title
+    people = view.tables["Salespeople"]
+    assert people.horizontalHeader().sectionResizeMode(0) == QHeaderView.ResizeMode.Stretch

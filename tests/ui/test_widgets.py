@@ -504,3 +504,16 @@ def test_the_heatmap_has_a_key_and_says_its_time_window(qtbot, pets_frames) -> N
     tile.heat_legend = None
     tile.grab()
     assert tile.heat_legend is None  # no heatmap shown, no key
+
+
+def test_a_retention_of_one_day_says_day(qtbot) -> None:  # noqa: ANN001
+    from app.ui.settings_view import DaysSpinBox
+
+    box = DaysSpinBox()
+    qtbot.addWidget(box)
+    box.setDecimals(1)
+    box.setRange(0, 100)
+    box.setValue(1)
+    assert box.text() == "1 day"
+    box.setValue(7)
+    assert box.text() == "7 days"
