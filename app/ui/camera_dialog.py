@@ -40,6 +40,7 @@ from app.ui.camera_finder import CameraFinder, align_form_labels
 from app.ui.folders import last_folder, remember_folder
 from app.ui.questions import Role, ask, question
 from app.ui.snapshot import grab_snapshot, redact
+from app.ui.snapshot_view import SnapshotView
 from app.ui.style import set_role
 from app.ui.workers import Background
 
@@ -161,11 +162,7 @@ class CameraForm(QWidget):
         self.test_button.clicked.connect(self.test_connection)
         self.result = QLabel("")
         self.result.setWordWrap(True)
-        self.preview = QLabel()
-        self.preview.setFixedSize(320, 200)
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setStyleSheet("background:#0b1120;border-radius:8px;color:#94a3b8;")
-        self.preview.setText(NO_SNAPSHOT)
+        self.preview = SnapshotView(NO_SNAPSHOT)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -242,8 +239,7 @@ class CameraForm(QWidget):
 
     def clear_snapshot(self) -> None:
         self.snapshot = None
-        self.preview.clear()
-        self.preview.setText(NO_SNAPSHOT)
+        self.preview.clear_image()
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -379,7 +375,7 @@ class CameraForm(QWidget):
     def _got_snapshot(self, img: np.ndarray) -> None:
         self.snapshot = img
         self._failed = None
-        self.preview.setPixmap(bgr_to_pixmap(img, self.preview.width(), self.preview.height()))
+        self.preview.set_image(img)
         h, w = img.shape[:2]
         self._show_result(True, f"Connected: {w}×{h} picture received.")
 

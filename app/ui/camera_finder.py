@@ -74,6 +74,7 @@ class CameraFinder(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setObjectName("Muted")
+        self.status.setVisible(False)  # no blank line before a search
         self.list = QListWidget()
         self.list.setVisible(False)
         self.list.setMaximumHeight(110)
@@ -82,6 +83,7 @@ class CameraFinder(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.button)
         row.addWidget(self.progress, 1)
+        row.addStretch(1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(row)
@@ -105,6 +107,7 @@ class CameraFinder(QWidget):
         self.job.start(run)
 
     def _on_progress(self, p: onvif.DiscoveryProgress) -> None:
+        self.status.setVisible(True)
         self.status.setText(p.message)
         set_role(self.status, "Muted")
         if p.total:
@@ -121,6 +124,7 @@ class CameraFinder(QWidget):
         self.cameras = cameras
         self.button.setEnabled(True)
         self.progress.setVisible(False)
+        self.status.setVisible(True)
         self.status.setText(message)
         set_role(self.status, "Muted" if cameras else "Error")
         self.list.clear()

@@ -251,7 +251,7 @@ class FirstRunWizard(QWizard):
         self.setTitleFormat(Qt.TextFormat.RichText)
         self.setSubTitleFormat(Qt.TextFormat.RichText)
         self.setPixmap(QWizard.WizardPixmap.LogoPixmap, logo_pixmap(48))
-        self.setMinimumSize(680, 560)
+        self.setMinimumSize(680, 640)  # an IP camera's fields and its snapshot, uncut
         self.store_page = StorePage(self.base)
         self.privacy_page = PrivacyPage(self.base)
         self.camera_page = CameraPage(background)

@@ -439,3 +439,29 @@ def test_find_cameras_on_the_network_fills_the_address(qtbot, background) -> Non
         assert abs(form.url.mapTo(form, form.url.rect().topLeft()).x() - x) <= 1
     finally:
         cam.close()
+
+
+@pytest.mark.parametrize("kind", ["rtsp", "demo"])
+def test_the_wizard_shows_the_whole_snapshot_at_its_smallest(qtbot, background, kind: str) -> None:  # noqa: ANN001
+    """Issue 23: the snapshot was cut off at the bottom of the wizard's camera page."""
+    from PySide6.QtWidgets import QWizard
+
+    from app.ui.wizard import FirstRunWizard
+
+    wiz = FirstRunWizard(background)
+    qtbot.addWidget(wiz)
+    wiz.resize(wiz.minimumSize())
+    wiz.show()
+    wiz.store_page.name.setText("Rivoli")
+    wiz.next()
+    wiz.next()
+    form = wiz.camera_page.form
+    form.set_kind(kind)
+    qtbot.wait(50)
+    preview_bottom = form.preview.mapTo(wiz, form.preview.rect().bottomLeft()).y()
+    nxt = wiz.button(QWizard.WizardButton.NextButton)
+    assert preview_bottom < nxt.mapTo(wiz, nxt.rect().topLeft()).y() - 10
+    assert form.preview.height() >= 150
+    if kind == "rtsp":  # the finder's button whole, not squeezed
+        assert form.finder.button.height() >= form.finder.button.minimumSizeHint().height()
+    wiz.ask_before_quitting = lambda: True  # type: ignore[method-assign]
