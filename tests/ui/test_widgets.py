@@ -517,3 +517,15 @@ def test_a_retention_of_one_day_says_day(qtbot) -> None:  # noqa: ANN001
     assert box.text() == "1 day"
     box.setValue(7)
     assert box.text() == "7 days"
+
+
+def test_the_desktop_draws_the_tablets_brand_mark(qtbot) -> None:  # noqa: ANN001
+    """Issue 23: a purple diamond on the desktop, a teal V on the tablets. One mark now:
+    the tablet app's icon.svg, drawn by the desktop (wizard, sidebar, window icon)."""
+    from app.ui.brand import MARK_SVG, logo_pixmap
+
+    assert MARK_SVG.name == "icon.svg" and MARK_SVG.parent.name == "tablet"
+    img = logo_pixmap(64).toImage()
+    assert img.pixelColor(4, 32).name() == "#10243e"  # the navy square
+    v = img.pixelColor(32, 47)  # the point of the V
+    assert v.name() == "#5eead4"
