@@ -147,16 +147,23 @@ class PosImportDialog(QDialog):
 
     def _mapping_box(self) -> QGroupBox:
         box = QGroupBox("Columns")
+        box.setMaximumWidth(420)  # the rest of the width is the file's preview
         form = QFormLayout(box)
         self.combos: dict[str, QComboBox] = {}
         for fld, label in LABELS.items():
             cb = QComboBox()
-            cb.setMinimumWidth(180)
+            cb.setMinimumWidth(160)
+            cb.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            cb.setMinimumContentsLength(14)
             cb.currentIndexChanged.connect(self._mapping_changed)
             self.combos[fld] = cb
             form.addRow(label, cb)
             if fld == "time_of_day":  # the date format, below the date and time columns
                 self.time_format = QComboBox()
+                self.time_format.setSizeAdjustPolicy(
+                    QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+                )
+                self.time_format.setMinimumContentsLength(14)
                 for text, fmt in pos_values.TIME_FORMATS:
                     self.time_format.addItem(text, fmt)
                 self.time_format.currentIndexChanged.connect(lambda _: self._mapping_changed())

@@ -100,8 +100,9 @@ def draw_heat_legend(p: QPainter, target: QRectF, window: str, font: QFont) -> Q
     pad, bar_w, bar_h = 6.0, 90.0, 8.0
     title = f"Time spent here, {window}"
     w = max(fm.horizontalAdvance(title), bar_w + fm.horizontalAdvance("less  more") + 8) + 2 * pad
-    h = fm.height() * 2 + bar_h / 2 + 2 * pad
-    box = QRectF(target.left() + 8, target.bottom() - h - 8, w, h)
+    h = fm.height() * 2 + 2 + 2 * pad
+    # above the tile's bottom strip (its rates), at the picture's left
+    box = QRectF(target.left() + 8, target.bottom() - h - fm.height() - 18, w, h)
     p.setPen(Qt.PenStyle.NoPen)
     p.setBrush(QColor(15, 23, 42, 190))
     p.drawRoundedRect(box, 6, 6)
