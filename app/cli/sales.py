@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--config", type=Path, help="settings file (default: config.toml in the data directory)"
     )
     sub = parser.add_subparsers(dest="action", required=True)
-    cat = sub.add_parser("catalog", help="import the product catalog from a CSV file")
+    cat = sub.add_parser("catalog", help="import the product catalogue from a CSV file")
     _import_args(cat, "barcode, name, category, price")
     people = sub.add_parser("people", help="list the salespeople")
     people.add_argument("--all", action="store_true", help="include deactivated ones")

@@ -131,7 +131,7 @@ class SessionOut(BaseModel):
     ended_at: float | None
     duration_s: float
     items: list[ScanOut]
-    total: float = Field(..., description="Sum of the catalog prices of the items shown.")
+    total: float = Field(..., description="Sum of the catalogue prices of the items shown.")
     purchases_linked: int
 
 
