@@ -187,6 +187,15 @@ class DashboardView(QWidget):
         self.live_occupancy = {k: n for k, n in self.live_occupancy.items() if k in self.zones}
         self._show_occupancy()
 
+    def live_head_count(self) -> int:
+        """People in the store's zones now, from the engine (cameras down left out)."""
+        zones = self.zones
+        return sum(
+            n
+            for (cam, z), n in self.live_occupancy.items()
+            if (zones is None or zones.get((cam, z))) and cam not in self.down
+        )
+
     def _show_occupancy(self) -> None:
         zones = self.zones
         counted = {k: n for k, n in self.live_occupancy.items() if zones is None or zones.get(k)}
@@ -299,15 +308,19 @@ class DashboardView(QWidget):
 
     def _plot_occupancy(self, d: DashboardData) -> None:
         c = self.c_occ
-        c.show_empty(sum(d.occupancy_by_hour) == 0)
-        c.plot.clear()
         # one bar per hour begun: a peak is an hour's, not a point joined to its
-        # neighbours (a lone busy hour drew a triangle), and hours to come are not 0
+        # neighbours (a lone busy hour drew a triangle), and hours to come are not 0;
+        # this hour's bar counts who is in now (the stored peaks come every 15 minutes)
         n = d.hours_so_far
+        peaks = list(d.occupancy_by_hour[:n])
+        if peaks and self.data is not None:
+            peaks[-1] = max(peaks[-1], self.live_head_count())
+        c.show_empty(sum(peaks) == 0)
+        c.plot.clear()
         c.plot.addItem(
             pg.BarGraphItem(
                 x=list(range(n)),
-                height=d.occupancy_by_hour[:n],
+                height=peaks,
                 width=0.65,
                 brush=pg.mkBrush(style.ACCENT),
                 pen=pg.mkPen(None),

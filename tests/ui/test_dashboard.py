@@ -374,3 +374,19 @@ def test_load_dashboard_counts_the_hours_begun(store) -> None:  # noqa: ANN001
     start, _ = day_bounds(CFG.store.timezone, time.time())
     assert load_dashboard(store, CFG, start + 14 * 3600 + 5).hours_so_far == 15
     assert load_dashboard(store, CFG, start + 60).hours_so_far == 1
+
+
+def test_this_hours_occupancy_bar_counts_who_is_in_now(qtbot) -> None:  # noqa: ANN001
+    """Walk-through finding: "In the store now: 4" beside "No zone occupancy yet today"
+    (the stored peaks come in 15-minute rollups)."""
+    import pyqtgraph as pg
+
+    from app.ui.dashboard_data import DashboardData
+
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.on_event(ev.Occupancy("a", time.time(), 1, 0.1, zone="Door", count=4))
+    view.set_data(DashboardData(day_start=0.0, hours_so_far=10))
+    assert view.k_occ.value.text() == "4" and not view.c_occ.is_empty
+    [bars] = [i for i in view.c_occ.plot.plotItem.items if isinstance(i, pg.BarGraphItem)]
+    assert list(bars.opts["height"]) == [0] * 9 + [4]
