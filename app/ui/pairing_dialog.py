@@ -54,7 +54,7 @@ def qr_pixmap(text: str, size: int = 260) -> QPixmap:
 def _when(ts: float | None) -> str:
     if not ts:
         return "never"
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+    return time.strftime("%d %b %Y %H:%M", time.localtime(ts))
 
 
 def revoke_question(device: Any, parent: QWidget | None = None) -> QMessageBox:
@@ -74,7 +74,7 @@ class PairingDialog(QDialog):
     def __init__(self, server: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Pair a tablet")
-        self.resize(920, 560)
+        self.resize(1040, 560)
         self.server = server
         self.code: Any = None
         self.devices: list[Any] = []
@@ -106,7 +106,7 @@ class PairingDialog(QDialog):
     def _code_panel(self) -> QWidget:
         w = QWidget()
         w.setObjectName("Card")
-        w.setFixedWidth(340)
+        w.setFixedWidth(320)
         outer = QVBoxLayout(w)
         self.pair_btn = QPushButton("Pair a new tablet")
         self.pair_btn.setObjectName("Primary")
