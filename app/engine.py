@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from app.vision.detector import Detector
 
 log = logging.getLogger(__name__)
+HEATMAP_SAVE_S = 300.0  # how often the heatmaps are saved while running
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ class Engine:
         self.lan_server: LanServer | None = None
         self.sync_worker: SyncWorker | None = None
         self.alerts = AlertMonitor(cfg, bus, store)
+        self._heat_stop = threading.Event()
+        self._heat_saver: threading.Thread | None = None
 
     # --- lifecycle: read these two like a table of contents --------------------------
 
@@ -124,6 +127,7 @@ class Engine:
             self._start_retention()
             self._start_lan_server()
             self._start_sync()
+            self._start_heatmap_saver()
         except BaseException:
             self.stop()
             raise
@@ -133,6 +137,7 @@ class Engine:
         if not self._running:
             return
         self.alerts.stop()  # first: cameras stopping are no outage
+        self._stop_heatmap_saver()
         self._stop_sync()
         self._stop_lan_server()
         self._stop_analysis()
@@ -259,6 +264,25 @@ class Engine:
     def _stop_cameras(self) -> None:
         for slot in self.scheduler.slots():
             slot.reader.stop()
+
+    def _start_heatmap_saver(self) -> None:
+        """Save the heatmaps every few minutes too: a power cut loses minutes, not a day."""
+        if self.store is None:
+            return
+        self._heat_stop.clear()
+
+        def run() -> None:
+            while not self._heat_stop.wait(HEATMAP_SAVE_S):
+                self._save_heatmaps()
+
+        self._heat_saver = threading.Thread(target=run, name="heatmap-saver", daemon=True)
+        self._heat_saver.start()
+
+    def _stop_heatmap_saver(self) -> None:
+        self._heat_stop.set()
+        if self._heat_saver is not None:
+            self._heat_saver.join(timeout=5)
+            self._heat_saver = None
 
     def _save_heatmaps(self) -> None:
         """Keep each camera's heatmap (its aggregated grid) for the next start."""

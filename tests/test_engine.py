@@ -272,7 +272,7 @@ def test_a_camera_that_cannot_be_used_says_why_on_its_tile() -> None:
         engine.stop()
 
 
-def test_the_heatmap_is_kept_across_a_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_heatmap_is_kept_across_a_restart(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Issue 23: the heatmap was lost when Vitrine restarted. Its aggregated grid (no
     picture) is saved in the encrypted store on stop and taken back on start, with the
     start of the window it covers."""
@@ -294,6 +294,9 @@ def test_the_heatmap_is_kept_across_a_restart(tmp_path) -> None:  # type: ignore
             time.sleep(0.05)
         raise AssertionError("no heatmap")
 
+    import app.engine
+
+    monkeypatch.setattr(app.engine, "HEATMAP_SAVE_S", 0.5)
     try:
         engine = Engine(cfg, EventBus(), store=store, detector=FakeDetector())
         engine.start()
@@ -303,6 +306,10 @@ def test_the_heatmap_is_kept_across_a_restart(tmp_path) -> None:  # type: ignore
             since = heat.since
             state = engine.tile_state("a")
             assert state is not None and state.heatmap_since == since
+            deadline = time.time() + 10  # saved while running too (a power cut)
+            while load_heatmap(store, "a") is None and time.time() < deadline:
+                time.sleep(0.1)
+            assert load_heatmap(store, "a") is not None
         finally:
             engine.stop()
         snap = load_heatmap(store, "a")
