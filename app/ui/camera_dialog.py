@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 from pydantic import SecretStr, ValidationError
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -66,18 +65,6 @@ def first_error(err: ValidationError) -> str:
     loc = ".".join(str(x) for x in e["loc"])
     msg = e["msg"].removeprefix("Value error, ")
     return f"{loc}: {msg}" if loc else msg
-
-
-def bgr_to_pixmap(img: np.ndarray, width: int, height: int) -> QPixmap:
-    h, w = img.shape[:2]
-    buf = np.ascontiguousarray(img)
-    qimg = QImage(buf.data, w, h, buf.strides[0], QImage.Format.Format_BGR888).copy()
-    return QPixmap.fromImage(qimg).scaled(
-        width,
-        height,
-        Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.SmoothTransformation,
-    )
 
 
 def default_name(kind: str) -> str:
