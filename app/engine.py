@@ -20,7 +20,8 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
+from datetime import time as dtime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,7 +32,7 @@ from app.alert_monitor import AlertMonitor
 from app.config import AppConfig, CameraConfig, DetectorConfig
 from app.events import Alert, CameraStatus, EventBus
 from app.line_today import TodayCounts
-from app.vision.analytics import QueueState
+from app.vision.analytics import Heatmap, QueueState
 from app.vision.cameras import CameraReader, Frame, SourceFactory, create_source
 from app.vision.detections import Detections
 from app.vision.pipeline import CameraPipeline, analysis_fps
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from app.vision.detector import Detector
 
 log = logging.getLogger(__name__)
+HEATMAP_SAVE_S = 300.0  # how often the heatmaps are saved while running
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class TileState:
     detector_ms: float
     lag_s: float  # capture-to-result latency of the last analysed frame
     heatmap: np.ndarray | None = field(default=None, repr=False)
+    heatmap_since: float | None = None  # the start of the window the heatmap covers
     held: Detections = field(default_factory=Detections.empty)  # just lost, still counted
     stationary: Detections = field(default_factory=Detections.empty)  # not moving: ignored
 
@@ -107,6 +110,8 @@ class Engine:
         self.lan_server: LanServer | None = None
         self.sync_worker: SyncWorker | None = None
         self.alerts = AlertMonitor(cfg, bus, store, views=self.latest_image)
+        self._heat_stop = threading.Event()
+        self._heat_saver: threading.Thread | None = None
 
     # --- lifecycle: read these two like a table of contents --------------------------
 
@@ -123,6 +128,7 @@ class Engine:
             self._start_retention()
             self._start_lan_server()
             self._start_sync()
+            self._start_heatmap_saver()
         except BaseException:
             self.stop()
             raise
@@ -132,10 +138,12 @@ class Engine:
         if not self._running:
             return
         self.alerts.stop()  # first: cameras stopping are no outage
+        self._stop_heatmap_saver()
         self._stop_sync()
         self._stop_lan_server()
         self._stop_analysis()
         self._stop_cameras()
+        self._save_heatmaps()
         self._flush_pipelines()
         self._close_detector()
         self._running = False
@@ -258,6 +266,65 @@ class Engine:
         for slot in self.scheduler.slots():
             slot.reader.stop()
 
+    def _start_heatmap_saver(self) -> None:
+        """Save the heatmaps every few minutes too: a power cut loses minutes, not a day."""
+        if self.store is None:
+            return
+        self._heat_stop.clear()
+
+        def run() -> None:
+            while not self._heat_stop.wait(HEATMAP_SAVE_S):
+                self._save_heatmaps()
+
+        self._heat_saver = threading.Thread(target=run, name="heatmap-saver", daemon=True)
+        self._heat_saver.start()
+
+    def _stop_heatmap_saver(self) -> None:
+        self._heat_stop.set()
+        if self._heat_saver is not None:
+            self._heat_saver.join(timeout=5)
+            self._heat_saver = None
+
+    def _save_heatmaps(self) -> None:
+        """Keep each camera's heatmap (its aggregated grid) for the next start."""
+        if self.store is None:
+            return
+        from app.store.heatmaps import save_heatmaps
+
+        snaps = {}
+        for slot in self.scheduler.slots():
+            heat = slot.pipeline.analytics.heatmap
+            if heat is not None and heat.grid.any():
+                snaps[slot.cfg.name] = heat.snapshot()
+        try:
+            save_heatmaps(self.store, snaps)
+        except Exception as exc:  # a lost heatmap must not stop the engine stopping
+            log.warning("the heatmaps could not be saved: %s", exc)
+
+    def _restore_heatmap(self, camera: str, pipeline: CameraPipeline) -> None:
+        """Today's heatmap of a camera from before a restart (an older one is dropped)."""
+        if self.store is None:
+            return
+        from app.store.heatmaps import load_heatmap
+
+        try:
+            snap = load_heatmap(self.store, camera)
+            heat = Heatmap.from_snapshot(snap) if snap is not None else None
+        except Exception as exc:
+            log.warning("the heatmap of %s could not be read: %s", camera, exc)
+            return
+        if heat is not None and heat.since >= self._day_start():
+            pipeline.analytics.saved_heatmap = heat
+
+    def _day_start(self) -> float:
+        """The start of today in the store's time zone, epoch seconds."""
+        day = self._day()
+        try:
+            tz: tzinfo | None = ZoneInfo(self.cfg.store.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = None
+        return datetime.combine(day, dtime.min, tz).timestamp()
+
     def _flush_pipelines(self) -> None:
         """Close the visits still open (their events reach the store before it closes)."""
         with self._lock:
@@ -286,6 +353,7 @@ class Engine:
         reader = CameraReader(source, self.bus, cam.name)
         fps = analysis_fps(self.cfg, cam.name)
         pipeline = CameraPipeline(cam.name, self.cfg, self._detector, self.bus, fps=fps)
+        self._restore_heatmap(cam.name, pipeline)
         # spread the cameras over the period so that their analysis does not come in bursts
         phase = (len(self.scheduler.names()) * 0.618034 % 1.0) / fps
         self._today[cam.name] = TodayCounts(self._day(), self._stored_today(cam.name))
@@ -375,6 +443,8 @@ class Engine:
         frame = slot.reader.latest()
         r = slot.last_result
         heat = slot.pipeline.analytics.heatmap
+        if heat is not None and heat.since < self._day_start():  # a heatmap covers today
+            heat.reset(self._day_start())
         return TileState(
             camera=camera,
             frame=frame,
@@ -391,6 +461,7 @@ class Engine:
             detector_ms=r.detector_ms if r else 0.0,
             lag_s=slot.lag_s,
             heatmap=heat.normalized() if heat is not None else None,
+            heatmap_since=heat.since if heat is not None else None,
             held=r.held if r else Detections.empty(),
             stationary=r.stationary if r else Detections.empty(),
         )

@@ -270,3 +270,56 @@ def test_a_camera_that_cannot_be_used_says_why_on_its_tile() -> None:
         assert engine.tile_state("b") is None
     finally:
         engine.stop()
+
+
+def test_the_heatmap_is_kept_across_a_restart(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 23: the heatmap was lost when Vitrine restarted. Its aggregated grid (no
+    picture) is saved in the encrypted store on stop and taken back on start, with the
+    start of the window it covers."""
+    from app.store.db import open_store
+    from app.store.heatmaps import load_heatmap
+    from app.vision.detector import FakeDetector
+
+    fake = {"name": "a", "type": "fake", "url": "fake://320x240@20", "realtime": True}
+    cfg = pets_config([], cameras=[fake]).model_copy(deep=True)
+    cfg.lan = cfg.lan.model_copy(update={"enabled": False})
+    store = open_store(tmp_path / "v.db", "pw")
+
+    def heatmap_of(engine: Engine):  # type: ignore[no-untyped-def]
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            slot = engine.scheduler.get("a")
+            if slot is not None and slot.pipeline.analytics.heatmap is not None:
+                return slot.pipeline.analytics.heatmap
+            time.sleep(0.05)
+        raise AssertionError("no heatmap")
+
+    import app.engine
+
+    monkeypatch.setattr(app.engine, "HEATMAP_SAVE_S", 0.5)
+    try:
+        engine = Engine(cfg, EventBus(), store=store, detector=FakeDetector())
+        engine.start()
+        try:
+            heat = heatmap_of(engine)
+            heat.grid[2, 3] += 42.0  # 42 s of presence in one cell
+            since = heat.since
+            state = engine.tile_state("a")
+            assert state is not None and state.heatmap_since == since
+            deadline = time.time() + 10  # saved while running too (a power cut)
+            while load_heatmap(store, "a") is None and time.time() < deadline:
+                time.sleep(0.1)
+            assert load_heatmap(store, "a") is not None
+        finally:
+            engine.stop()
+        snap = load_heatmap(store, "a")
+        assert snap is not None and set(snap) == {"width", "height", "cell", "since", "grid"}
+        again = Engine(cfg, EventBus(), store=store, detector=FakeDetector())
+        again.start()
+        try:
+            heat = heatmap_of(again)
+            assert heat.grid[2, 3] >= 42.0 and heat.since == since
+        finally:
+            again.stop()
+    finally:
+        store.close()

@@ -97,3 +97,14 @@ def test_no_import_cycle_inside_app() -> None:
     assert not cycles, "import cycles inside app/:\n" + "\n".join(
         describe(graph, g) for g in cycles
     )
+
+
+def test_counts_are_said_with_one_plural_rule() -> None:
+    """Issue 23: "1 days", "1 rows exported"."""
+    from app.words import plural
+
+    assert [plural(n, "day") for n in (0, 1, 2)] == ["0 days", "1 day", "2 days"]
+    assert plural(1, "row") + " exported" == "1 row exported"
+    assert plural(1200, "valid row") == "1,200 valid rows"
+    assert plural(2, "salesperson", "salespeople") == "2 salespeople"
+    assert plural(3, "category") == "3 categories" and plural(0.5, "day") == "0.5 days"

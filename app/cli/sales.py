@@ -34,6 +34,7 @@ from app.cli.main import load_settings
 from app.config import AppConfig
 from app.errors import CliError
 from app.paths import data_dir
+from app.words import plural
 
 P = TypeVar("P")
 REPORTS = ("items", "categories", "salespeople", "zones", "services")
@@ -46,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--config", type=Path, help="settings file (default: config.toml in the data directory)"
     )
     sub = parser.add_subparsers(dest="action", required=True)
-    cat = sub.add_parser("catalog", help="import the product catalog from a CSV file")
+    cat = sub.add_parser("catalog", help="import the product catalogue from a CSV file")
     _import_args(cat, "barcode, name, category, price")
     people = sub.add_parser("people", help="list the salespeople")
     people.add_argument("--all", action="store_true", help="include deactivated ones")
@@ -77,7 +78,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "transaction_id, time, time_of_day (when the time has a column of its own beside "
         "the date), barcode, amount, salesperson_code",
     )
-    pos.add_argument("--time-format", help="strptime format of the time column (default: ISO)")
+    pos.add_argument(
+        "--time-format",
+        help="strptime format of the time column (default: ISO 8601, or day/month/year or "
+        "month/day/year as the file's dates show)",
+    )
     pos.add_argument("--check", action="store_true", help="only check the rows; import nothing")
     hook = sub.add_parser("webhook", help="the POS webhook's address and signing secret")
     hook.add_argument("--rotate", action="store_true", help="make a new secret (the old one stops)")
@@ -146,7 +151,7 @@ def _progress(items: Iterator[P], quiet: bool, what: str) -> Iterator[P]:
 
 
 def _n(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+    return plural(count, word)
 
 
 def _print_errors(errors: Sequence[Any]) -> None:
@@ -222,7 +227,7 @@ def _catalog(store: Any, cfg: AppConfig, args: argparse.Namespace) -> int:
         raise CliError(f"{exc}; nothing was imported") from None
     assert result is not None
     print(
-        f"{result.filename}: {result.rows_total} rows, {result.added} products added, "
+        f"{result.filename}: {_n(result.rows_total, 'row')}, {_n(result.added, 'product')} added, "
         f"{result.updated} updated, {_n(len(result.errors), 'row')} with problems"
     )
     _print_errors(result.errors)
@@ -247,8 +252,12 @@ def _pos(store: Any, cfg: AppConfig, args: argparse.Namespace) -> int:
         if args.check:
             table = read_csv(args.file, args.encoding)
             rows, errors = pos.validate_rows(table, mapping, tz, args.time_format)
+            order = pos.file_date_order(table, mapping, tz)
+            if not args.time_format and order.order is not None:
+                print(order.how)
             print(
-                f"{table.path.name}: {_n(len(rows), 'valid row')}, {len(errors)} with problems (nothing imported)"
+                f"{table.path.name}: {_n(len(rows), 'valid row')}, "
+                f"{_n(len(errors), 'row')} with problems (nothing imported)"
             )
             _print_errors(errors)
             return 0
@@ -268,7 +277,8 @@ def _pos(store: Any, cfg: AppConfig, args: argparse.Namespace) -> int:
         raise CliError(f"{exc}; nothing was imported") from None
     assert result is not None
     print(
-        f"{result.filename}: {result.rows_total} rows, {result.imported} purchases imported, "
+        f"{result.filename}: {_n(result.rows_total, 'row')}, "
+        f"{_n(result.imported, 'purchase')} imported, "
         f"{result.duplicates} already there, {result.linked} linked to a service, "
         f"{_n(len(result.errors), 'row')} with problems"
     )
@@ -447,10 +457,10 @@ def _report(store: Any, cfg: AppConfig, args: argparse.Namespace) -> int:
             n = sr.export_csv(rows, args.csv, kind)
         except OSError as exc:
             raise CliError(f"cannot write {args.csv}: {exc.strerror}") from None
-        print(f"{n} rows written to {args.csv} ({first} to {last})")
+        print(f"{_n(n, 'row')} written to {args.csv} ({first} to {last})")
         return 0
     _table(rows, kind)
-    print(f"{len(rows)} rows, {first} to {last} ({took * 1000:.0f} ms)")
+    print(f"{_n(len(rows), 'row')}, {first} to {last} ({took * 1000:.0f} ms)")
     return 0
 
 

@@ -190,6 +190,17 @@ def list_products(store: StoreLike, search: str = "", limit: int = 500) -> list[
         return list(s.execute(q).scalars())
 
 
+def get_product(store: StoreLike, barcode: str) -> Product | None:
+    with store.read_session() as s:
+        return s.get(Product, barcode)
+
+
+def list_categories(store: StoreLike) -> list[str]:
+    with store.read_session() as s:
+        q = select(Product.category).where(Product.category != "").distinct()
+        return sorted(s.execute(q).scalars())
+
+
 def count_products(store: StoreLike) -> int:
     with store.read_session() as s:
         return int(s.scalar(select(func.count()).select_from(Product)) or 0)

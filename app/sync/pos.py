@@ -48,11 +48,12 @@ from app.sync.csvio import (
     require_columns,
 )
 from app.sync.linking import DEFAULT_WINDOW_S, link_purchase_rows
+from app.sync.pos_dates import DateOrder, detect_date_order, sale_time
 from app.sync.pos_values import MAX_SALE_AGE_DAYS as MAX_SALE_AGE_DAYS
 from app.sync.pos_values import MAX_SALE_AHEAD_S as MAX_SALE_AHEAD_S
 from app.sync.pos_values import TIME_FORMATS as TIME_FORMATS
 from app.sync.pos_values import decimal_mark as decimal_mark
-from app.sync.pos_values import file_decimal_mark, parse_time, sale_time_problem
+from app.sync.pos_values import file_decimal_mark, sale_time_problem
 from app.sync.pos_values import parse_amount as parse_amount
 from app.sync.store_protocol import StoreLike, write
 
@@ -172,6 +173,14 @@ def preview(path: str | Path, encoding: str = "utf-8", n: int = 20) -> Preview:
     return Preview(t.header, [f for _, f in t.rows], t.delimiter, guess_mapping(t.header))
 
 
+def file_date_order(table: CsvTable, mapping: PosMapping, tz: ZoneInfo) -> DateOrder:
+    """Whether the file's numeric dates are day or month first, from all its rows."""
+    cols = require_columns(table, mapping.as_dict())
+    return detect_date_order(
+        ((line, cell(f, cols["time"])) for line, f in table.rows), str(tz)
+    )
+
+
 def validate_rows(
     table: CsvTable,
     mapping: PosMapping,
@@ -185,6 +194,7 @@ def validate_rows(
     errors: list[RowError] = []
     seen: dict[str, int] = {}
     decimal = file_decimal_mark(cell(f, cols["amount"]) for _, f in table.rows)
+    order = file_date_order(table, mapping, tz)
     for line, fields in table.rows:
         if len(fields) != len(table.header):
             errors.append(
@@ -201,18 +211,12 @@ def validate_rows(
             reason = f"barcode {code!r} is empty or not printable text" if code else "no barcode"
         elif len(sp) > 40:
             reason = "salesperson code is too long"
-        when = cell(fields, cols["time"])
-        if "time_of_day" in cols:
-            when = f"{when} {cell(fields, cols['time_of_day'])}"
+        tod = cell(fields, cols["time_of_day"]) if "time_of_day" in cols else None
         try:
-            ts = parse_time(when, tz, time_format)
+            ts = sale_time(cell(fields, cols["time"]), tod, tz, time_format, order)
             reason = reason or sale_time_problem(ts, now)
-        except (ValueError, OverflowError, OSError):
-            reason = reason or f"time {when!r} is not a date and time" + (
-                f" in the chosen format ({time_format})"
-                if time_format
-                else " like 2026-12-04 10:00: choose the date format of the file"
-            )
+        except ValueError as exc:
+            reason = reason or str(exc)
         try:
             amount = parse_amount(cell(fields, cols["amount"]), decimal)
         except ValueError as exc:

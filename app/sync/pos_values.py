@@ -24,7 +24,8 @@ def _time_formats() -> tuple[tuple[str, str | None], ...]:
         ("day.month.year", "%d.%m.%Y %H:%M"),
         ("day-month-year", "%d-%m-%Y %H:%M"),
     ]
-    return (("automatic: ISO 8601 (2026-12-04 10:00) or epoch seconds", None),) + tuple(
+    auto = "automatic: read from the file (day or month first, ISO 8601, epoch seconds)"
+    return ((auto, None),) + tuple(
         (f"{name} ({day.strftime(fmt)})", fmt) for name, fmt in named
     )
 

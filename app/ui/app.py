@@ -265,6 +265,9 @@ def run_desktop() -> int:
     app.setApplicationName("Vitrine")
     app.setOrganizationName("Vitrine")
     apply_style(app)
+    from app.ui.brand import app_icon
+
+    app.setWindowIcon(app_icon())  # the same mark as the tablets
     log.info("data directory: %s", data_dir())
     store = open_store_interactive()
     if store is None:

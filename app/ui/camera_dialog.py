@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 from pydantic import SecretStr, ValidationError
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,9 +35,11 @@ from PySide6.QtWidgets import (
 
 from app.config import CameraConfig, LineConfig, ZoneConfig
 from app.paths import demo_clip
+from app.ui.camera_finder import CameraFinder, align_form_labels
 from app.ui.folders import last_folder, remember_folder
 from app.ui.questions import Role, ask, question
 from app.ui.snapshot import grab_snapshot, redact
+from app.ui.snapshot_view import SnapshotView
 from app.ui.style import set_role
 from app.ui.workers import Background
 
@@ -64,18 +65,6 @@ def first_error(err: ValidationError) -> str:
     loc = ".".join(str(x) for x in e["loc"])
     msg = e["msg"].removeprefix("Value error, ")
     return f"{loc}: {msg}" if loc else msg
-
-
-def bgr_to_pixmap(img: np.ndarray, width: int, height: int) -> QPixmap:
-    h, w = img.shape[:2]
-    buf = np.ascontiguousarray(img)
-    qimg = QImage(buf.data, w, h, buf.strides[0], QImage.Format.Format_BGR888).copy()
-    return QPixmap.fromImage(qimg).scaled(
-        width,
-        height,
-        Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.SmoothTransformation,
-    )
 
 
 def default_name(kind: str) -> str:
@@ -129,9 +118,10 @@ class CameraForm(QWidget):
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("kept encrypted, never shown")
-        self.pages.addWidget(
-            self._rows([("Address", self.url), ("User", self.user), ("Password", self.password)])
-        )
+        self.finder = CameraFinder(background, lambda: (self.user.text(), self.password.text()))
+        self.finder.chosen.connect(self._found_camera)
+        ip_rows = [("", self.finder), ("Address", self.url), ("User", self.user)]
+        self.pages.addWidget(self._rows([*ip_rows, ("Password", self.password)]))
         self.usb_index = QSpinBox()
         self.usb_index.setRange(0, 63)
         self.pages.addWidget(self._rows([("Camera index", self.usb_index)]))
@@ -159,16 +149,14 @@ class CameraForm(QWidget):
         self.test_button.clicked.connect(self.test_connection)
         self.result = QLabel("")
         self.result.setWordWrap(True)
-        self.preview = QLabel()
-        self.preview.setFixedSize(320, 200)
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setStyleSheet("background:#0b1120;border-radius:8px;color:#94a3b8;")
-        self.preview.setText(NO_SNAPSHOT)
+        self.preview = SnapshotView(NO_SNAPSHOT)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(form)
         lay.addWidget(self.pages)
+        pages = [self.pages.widget(i) for i in range(self.pages.count())]
+        align_form_labels([form] + [p.layout() for p in pages if p is not None])
         test_row = QHBoxLayout()
         test_row.addWidget(self.test_button)
         test_row.addWidget(self.result, 1)
@@ -181,6 +169,14 @@ class CameraForm(QWidget):
         self.usb_index.valueChanged.connect(self._forget_test)
         self.kind.currentIndexChanged.connect(self._forget_test)
         self.kind.currentIndexChanged.connect(self._new_source)
+
+    def _found_camera(self, url: str, name: str) -> None:
+        """A camera chosen among those found: its address, and its name if none typed."""
+        self.url.setText(url)
+        self._forget_test()
+        if self._suggested is not None and self.name.text() == self._suggested:
+            self._suggested = name
+            self.name.setText(name)
 
     @staticmethod
     def _rows(rows: list[tuple[str, QWidget]]) -> QWidget:
@@ -230,8 +226,7 @@ class CameraForm(QWidget):
 
     def clear_snapshot(self) -> None:
         self.snapshot = None
-        self.preview.clear()
-        self.preview.setText(NO_SNAPSHOT)
+        self.preview.clear_image()
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -367,7 +362,7 @@ class CameraForm(QWidget):
     def _got_snapshot(self, img: np.ndarray) -> None:
         self.snapshot = img
         self._failed = None
-        self.preview.setPixmap(bgr_to_pixmap(img, self.preview.width(), self.preview.height()))
+        self.preview.set_image(img)
         h, w = img.shape[:2]
         self._show_result(True, f"Connected: {w}×{h} picture received.")
 

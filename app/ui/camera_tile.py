@@ -31,7 +31,16 @@ from PySide6.QtWidgets import QMenu, QWidget
 from app.events import CAMERA_DOWN
 from app.ui import style
 from app.ui.tile_model import BoxMotion, LineView, TileView, ZoneView
-from app.ui.tile_paint import HeatAccumulator, Labels, draw_arrow, draw_pill, fit_rect, in_normal
+from app.ui.tile_paint import (
+    HeatAccumulator,
+    Labels,
+    draw_arrow,
+    draw_heat_legend,
+    draw_pill,
+    fit_rect,
+    heat_window_text,
+    in_normal,
+)
 
 DOWN = (*CAMERA_DOWN, "reconnecting")  # the last picture is old news
 
@@ -56,6 +65,7 @@ class CameraTile(QWidget):
         self._heat_version = -1
         self._last_analysed = -1
         self.show_heatmap = False
+        self.heat_legend: QRectF | None = None  # where the heatmap's key was last drawn
         self.focused = False
         self.smooth = True  # smooth scaling (the wall turns it off with many tiles)
         self._chrome: QPixmap | None = None
@@ -165,6 +175,8 @@ class CameraTile(QWidget):
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
             p.drawImage(target, self._heat_img)
             p.restore()
+            window = heat_window_text(v.heatmap_since if v.heatmap is not None else None)
+            self.heat_legend = draw_heat_legend(p, target, window, self._font(scale=0.85))
 
     def _font(self, bold: bool = False, scale: float = 1.0) -> QFont:
         f = QFont(self.font())

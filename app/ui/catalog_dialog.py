@@ -1,4 +1,5 @@
-"""The product catalog: import a CSV (barcode, name, category, price) and browse it.
+"""The product catalogue: add or edit a product by hand, import a CSV (barcode, name,
+category, price), and browse it.
 
 CatalogDialog(store).exec()
 """
@@ -25,7 +26,9 @@ from PySide6.QtWidgets import (
 
 from app.sync import catalog
 from app.sync.csvio import CsvRefused, read_csv
+from app.sync.product_form import ProductFields
 from app.sync.store_protocol import StoreLike
+from app.ui.product_dialog import ProductDialog
 from app.ui.sales_widgets import (
     ENCODINGS,
     ProgressJob,
@@ -37,6 +40,7 @@ from app.ui.sales_widgets import (
     make_table,
 )
 from app.ui.workers import Background
+from app.words import plural
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +51,7 @@ REQUIRED = ("barcode", "name")
 class CatalogDialog(QDialog):
     def __init__(self, store: StoreLike, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Product catalog")
+        self.setWindowTitle("Product catalogue")
         self.resize(900, 680)
         self.store = store
         self.path: Path | None = None
@@ -62,8 +66,8 @@ class CatalogDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addWidget(
             header(
-                "Product catalog",
-                "Tablets show the name and price of each scanned barcode from this catalog.",
+                "Product catalogue",
+                "Tablets show the name and price of each scanned barcode from this catalogue.",
             )
         )
         lay.addWidget(self._import_box())
@@ -75,8 +79,20 @@ class CatalogDialog(QDialog):
         self.count.setObjectName("Muted")
         search_row.addWidget(self.search, 1)
         search_row.addWidget(self.count)
+        self.add_btn = QPushButton("Add a product…")
+        self.add_btn.clicked.connect(lambda: self.edit_product(None))
+        self.edit_btn = QPushButton("Edit…")
+        self.edit_btn.setEnabled(False)
+        self.edit_btn.clicked.connect(self._edit_selected)
+        search_row.addWidget(self.add_btn)
+        search_row.addWidget(self.edit_btn)
         lay.addLayout(search_row)
         self.table = make_table(["Barcode", "Name", "Category", "Price"], stretch=1)
+        self.table.itemSelectionChanged.connect(
+            lambda: self.edit_btn.setEnabled(bool(self.table.selectionModel().selectedRows()))
+        )
+        self.table.doubleClicked.connect(lambda _: self._edit_selected())
+        self.products: list[Any] = []
         lay.addWidget(self.table, 1)
         self.errors = make_table(["Line", "Problem"], stretch=1)
         self.errors.setMaximumHeight(140)
@@ -136,7 +152,7 @@ class CatalogDialog(QDialog):
         return box
 
     def _choose(self) -> None:
-        path = choose_csv(self, "Catalog", self.path)
+        path = choose_csv(self, "Catalogue", self.path)
         if path is not None:
             self.load(path)
 
@@ -197,8 +213,8 @@ class CatalogDialog(QDialog):
         self.errors.setVisible(bool(r.errors))
         fill_table(self.errors, [(e.line, e.reason) for e in r.errors], numeric={0})
         self._message(
-            f"{r.added} products added, {r.updated} updated, "
-            f"{len(r.errors)} {'row' if len(r.errors) == 1 else 'rows'} with problems.",
+            f"{plural(r.added, 'product')} added, {r.updated} updated, "
+            f"{plural(len(r.errors), 'row')} with problems.",
             ok=True,
         )
         self.refresh()
@@ -210,10 +226,28 @@ class CatalogDialog(QDialog):
 
     def refresh(self) -> None:
         products = catalog.list_products(self.store, self.search.text().strip())
+        self.products = products
         fill_table(
             self.table, [(p.barcode, p.name, p.category, p.price) for p in products], numeric={3}
         )
-        self.count.setText(f"{catalog.count_products(self.store)} products")
+        self.count.setText(plural(catalog.count_products(self.store), "product"))
+
+    def _edit_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            p = self.products[rows[0].row()]
+            self.edit_product(ProductFields(p.barcode, p.name, p.category, p.price))
+
+    def product_dialog(self, product: ProductFields | None) -> ProductDialog:
+        return ProductDialog(self.store, product, catalog.list_categories(self.store), self)
+
+    def edit_product(self, product: ProductFields | None) -> None:
+        """Add (None) or edit a product by hand in a small form."""
+        dlg = self.product_dialog(product)
+        if dlg.exec() == QDialog.DialogCode.Accepted and dlg.saved is not None:
+            verb = "saved" if product else "added"
+            self._message(f"{dlg.saved.name} ({dlg.saved.barcode}) {verb}.", ok=True)
+            self.refresh()
 
     def _message(self, text: str, error: bool = False, ok: bool = False) -> None:
         self.status.setText(text)

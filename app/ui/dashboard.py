@@ -40,6 +40,7 @@ from app.ui.dashboard_widgets import (
     fmt_duration,
     hour_ticks,
 )
+from app.words import plural
 
 EMPTY_FOOTFALL = (
     "Nobody has been counted today yet.\nDraw an entrance or a counting line on a camera "
@@ -139,8 +140,11 @@ class DashboardView(QWidget):
         al.addWidget(self.alerts)
         al.addStretch(1)
         grid.addWidget(alerts_card, 2, 1)
-        lay.addLayout(grid)
-        lay.addStretch(1)
+        for row in (0, 1):  # the charts take the window's height, no blank below them
+            grid.setRowStretch(row, 1)
+        for chart in (self.c_footfall, self.c_occ, self.c_dwell):
+            chart.plot.setMaximumHeight(16777215)
+        lay.addLayout(grid, 1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
@@ -182,6 +186,15 @@ class DashboardView(QWidget):
         self.zones = {(z.camera, z.name): z.in_store for z in cfg.zones}
         self.live_occupancy = {k: n for k, n in self.live_occupancy.items() if k in self.zones}
         self._show_occupancy()
+
+    def live_head_count(self) -> int:
+        """People in the store's zones now, from the engine (cameras down left out)."""
+        zones = self.zones
+        return sum(
+            n
+            for (cam, z), n in self.live_occupancy.items()
+            if (zones is None or zones.get((cam, z))) and cam not in self.down
+        )
 
     def _show_occupancy(self) -> None:
         zones = self.zones
@@ -229,7 +242,7 @@ class DashboardView(QWidget):
         )
         self.k_dwell.set(
             fmt_duration(mean) if mean is not None else "—",
-            f"over {n} visit{'s' if n != 1 else ''}" if n else "time spent in a zone",
+            f"over {plural(n, 'visit')}" if n else "time spent in a zone",
         )
         self._show_occupancy()
         self._plot_footfall(d)
@@ -295,15 +308,23 @@ class DashboardView(QWidget):
 
     def _plot_occupancy(self, d: DashboardData) -> None:
         c = self.c_occ
-        c.show_empty(sum(d.occupancy_by_hour) == 0)
+        # one bar per hour begun: a peak is an hour's, not a point joined to its
+        # neighbours (a lone busy hour drew a triangle), and hours to come are not 0;
+        # this hour's bar counts who is in now (the stored peaks come every 15 minutes)
+        n = d.hours_so_far
+        peaks = list(d.occupancy_by_hour[:n])
+        if peaks and self.data is not None:
+            peaks[-1] = max(peaks[-1], self.live_head_count())
+        c.show_empty(sum(peaks) == 0)
         c.plot.clear()
-        c.plot.plot(
-            list(range(24)),
-            d.occupancy_by_hour,
-            pen=pg.mkPen(style.ACCENT, width=2.5),
-            fillLevel=0,
-            brush=pg.mkBrush(*style.CHART_FILL),
-            stepMode=None,
+        c.plot.addItem(
+            pg.BarGraphItem(
+                x=list(range(n)),
+                height=peaks,
+                width=0.65,
+                brush=pg.mkBrush(style.ACCENT),
+                pen=pg.mkPen(None),
+            )
         )
         hour_ticks(c.plot)
 
@@ -347,7 +368,7 @@ class DashboardView(QWidget):
             bar.setFixedHeight(10)
             bar.setFixedWidth(max(6, int(220 * mean / top)))
             bar.setStyleSheet(f"background:{style.ACCENT};border-radius:5px;")
-            val = QLabel(f"{fmt_duration(mean)}  ·  {d.visits_by_zone.get(zone, 0)} visits")
+            val = QLabel(f"{fmt_duration(mean)}  ·  {plural(d.visits_by_zone.get(zone, 0), 'visit')}")
             val.setObjectName("Muted")
             row.addWidget(name)
             row.addWidget(bar)

@@ -58,6 +58,7 @@ class DashboardData:
     # flat line at 0 would read as a week with nobody in)
     last_week_known: bool = False
     occupancy_by_hour: list[int] = field(default_factory=lambda: [0] * 24)
+    hours_so_far: int = 24  # today's hours begun (later ones are not plotted, not 0)
     dwell_by_zone: dict[str, float] = field(default_factory=dict)  # mean seconds
     visits_by_zone: dict[str, int] = field(default_factory=dict)
     dwell_hist: list[int] = field(default_factory=lambda: [0] * len(DWELL_BINS_S))
@@ -91,6 +92,7 @@ def load_dashboard(store: Any, cfg: AppConfig, now: float | None = None) -> Dash
     tz = ZoneInfo(cfg.store.timezone)
     start, end = day_bounds(cfg.store.timezone, now)
     data = DashboardData(day_start=start)
+    data.hours_so_far = min(24, int((now - start) // 3600) + 1)
     with store.read_session() as s:
         totals = reports.today_totals(s, tz, now)
         data.entries, data.passersby = totals.entries, totals.passersby

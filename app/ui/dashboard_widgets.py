@@ -4,7 +4,7 @@ labels they show (also used by the reports page)."""
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QFrame, QLabel, QStackedWidget, QVBoxLayout
 
 from app.ui import style
@@ -77,6 +77,14 @@ class Kpi(QFrame):
             self.hint.setText(hint)
 
 
+class _Plot(pg.PlotWidget):
+    """A plot that asks for little (pyqtgraph asks 640x480): a page's spare height goes
+    where the layout's stretch says, rather than to a scroll bar."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return QSize(320, 220)
+
+
 class ChartCard(QFrame):
     """A titled chart with an empty-state message instead of a blank plot."""
 
@@ -89,7 +97,7 @@ class ChartCard(QFrame):
         t.setObjectName("SectionTitle")
         lay.addWidget(t)
         self.stack = QStackedWidget()
-        self.plot = pg.PlotWidget()
+        self.plot = _Plot()
         self.plot.setMinimumHeight(200)
         self.plot.setMaximumHeight(260)
         self.plot.setMenuEnabled(False)

@@ -31,6 +31,7 @@ from app.config import AppConfig, CameraConfig
 from app.events import CameraStatus
 from app.paths import data_dir
 from app.ui import help as help_texts
+from app.ui.brand import logo_pixmap
 from app.ui.bridge import EngineBridge
 from app.ui.camera_dialog import CameraDialog
 from app.ui.camera_wall import CameraWall
@@ -87,8 +88,16 @@ class MainWindow(QMainWindow):
         side.setFixedWidth(220)
         sl = QVBoxLayout(side)
         sl.setContentsMargins(8, 20, 8, 12)
-        brand = QLabel("◆ Vitrine")
-        brand.setObjectName("Brand")
+        brand = QWidget()
+        bl = QHBoxLayout(brand)
+        bl.setContentsMargins(8, 0, 0, 0)
+        bl.setSpacing(2)
+        mark = QLabel()
+        mark.setPixmap(logo_pixmap(26))  # the tablets' mark: one brand
+        name = QLabel("Vitrine")
+        name.setObjectName("Brand")
+        bl.addWidget(mark)
+        bl.addWidget(name, 1)
         self.brand_sub = QLabel("")
         self.brand_sub.setObjectName("BrandSub")
         self.nav = QListWidget()

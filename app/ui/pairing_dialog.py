@@ -1,5 +1,6 @@
-"""Pair a tablet: a QR code and a short code valid 5 minutes, and the list of paired
-devices with revoke (asked first).
+"""Pair a tablet: the list of paired devices with revoke (asked first), and, only when
+the manager presses "Pair a new tablet", a QR code and a short code valid 5 minutes
+(opening the window to revoke a tablet mints no code).
 
     PairingDialog(lan_server).exec()     # lan_server: app.sync.lan.LanServer, started
 """
@@ -53,7 +54,7 @@ def qr_pixmap(text: str, size: int = 260) -> QPixmap:
 def _when(ts: float | None) -> str:
     if not ts:
         return "never"
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+    return time.strftime("%d %b %Y %H:%M", time.localtime(ts))
 
 
 def revoke_question(device: Any, parent: QWidget | None = None) -> QMessageBox:
@@ -73,7 +74,7 @@ class PairingDialog(QDialog):
     def __init__(self, server: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Pair a tablet")
-        self.resize(920, 560)
+        self.resize(1040, 560)
         self.server = server
         self.code: Any = None
         self.devices: list[Any] = []
@@ -82,8 +83,9 @@ class PairingDialog(QDialog):
         lay.addWidget(
             header(
                 "Pair a tablet",
-                "On the tablet, scan the QR code with the camera (or open the address and "
-                "type the code), pick your name and enter your PIN.",
+                "Press “Pair a new tablet”, then on the tablet scan the QR code with the "
+                "camera (or open the address and type the code), pick your name and enter "
+                "your PIN. Paired tablets are listed on the right.",
             )
         )
         body = QHBoxLayout()
@@ -99,13 +101,30 @@ class PairingDialog(QDialog):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
         self.timer.start(1000)
-        self.new_code()
         self.refresh()
 
     def _code_panel(self) -> QWidget:
         w = QWidget()
         w.setObjectName("Card")
-        v = QVBoxLayout(w)
+        w.setFixedWidth(320)
+        outer = QVBoxLayout(w)
+        self.pair_btn = QPushButton("Pair a new tablet")
+        self.pair_btn.setObjectName("Primary")
+        self.pair_btn.clicked.connect(self.new_code)
+        self.pair_hint = QLabel(
+            "A code and a QR code valid 5 minutes appear here; each pairs one tablet."
+        )
+        self.pair_hint.setObjectName("Muted")
+        self.pair_hint.setWordWrap(True)
+        outer.addStretch(1)
+        outer.addWidget(self.pair_btn)
+        outer.addWidget(self.pair_hint)
+        outer.addStretch(1)
+        self.code_box = QWidget()
+        self.code_box.setVisible(False)
+        v = QVBoxLayout(self.code_box)
+        v.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.code_box)
         self.qr = QLabel()
         self.qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.qr.setMinimumSize(270, 270)
@@ -134,10 +153,17 @@ class PairingDialog(QDialog):
                 "continue to the site. To never see the warning again, also after the "
                 f"yearly renewal, install {self.server.url}/ca.crt on the tablet."
             )
+        row = QHBoxLayout()
         again = QPushButton("New code")
         again.clicked.connect(self.new_code)
-        for x in (self.qr, self.code_label, self.expiry, self.url, again, self.fingerprint):
+        stop = QPushButton("Stop pairing")
+        stop.clicked.connect(self.stop_pairing)
+        row.addWidget(again)
+        row.addWidget(stop)
+        for x in (self.qr, self.code_label, self.expiry, self.url):
             v.addWidget(x)
+        v.addLayout(row)
+        v.addWidget(self.fingerprint)
         return w
 
     def _devices_panel(self) -> QWidget:
@@ -147,7 +173,9 @@ class PairingDialog(QDialog):
         t = QLabel("Paired tablets")
         t.setObjectName("SectionTitle")
         v.addWidget(t)
-        self.table = make_table(["Tablet", "Salesperson", "Paired", "Last seen"], stretch=0)
+        self.table = make_table(["Tablet", "Salesperson", "Paired", "Last seen"])
+        self.table.setMinimumWidth(480)  # whole names, not "Camil…"
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         v.addWidget(self.table, 1)
         row = QHBoxLayout()
         self.revoke_btn = QPushButton("Revoke")
@@ -165,15 +193,28 @@ class PairingDialog(QDialog):
         return w
 
     def new_code(self) -> None:
+        """Show a fresh code (the manager asked to pair a tablet)."""
         if self.code is not None:
             self.server.cancel_pairing_code(self.code.code)
         self.code = self.server.new_pairing_code()
+        for x in (self.pair_btn, self.pair_hint):
+            x.setVisible(False)
+        self.code_box.setVisible(True)
         url = self.server.pairing_url(self.code)
         self.qr.setPixmap(qr_pixmap(url))
         c = self.code.code
         self.code_label.setText(f"{c[:3]} {c[3:]}")
         self.url.setText(f"{self.server.url}/tablet/")
         self._tick()
+
+    def stop_pairing(self) -> None:
+        """Cancel the code shown: back to the "Pair a new tablet" button."""
+        if self.code is not None:
+            self.server.cancel_pairing_code(self.code.code)
+        self.code = None
+        self.code_box.setVisible(False)
+        for x in (self.pair_btn, self.pair_hint):
+            x.setVisible(True)
 
     def _tick(self) -> None:
         if self.code is None:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -25,7 +24,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -44,6 +42,7 @@ from app.ui.sales_widgets import (
     make_table,
 )
 from app.ui.workers import Background
+from app.words import plural
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +57,11 @@ LABELS = {
 REQUIRED = ("transaction_id", "time", "barcode", "amount")
 
 
+AUTO_CHECK_BYTES = 2_000_000  # files up to this size are checked as soon as they load
+
+
 def _rows(n: int) -> str:
-    return f"{n} {'row' if n == 1 else 'rows'}"
+    return plural(n, "row")
 
 
 class PosImportDialog(QDialog):
@@ -84,6 +86,7 @@ class PosImportDialog(QDialog):
         self.path: Path | None = None
         self.header_cols: list[str] = []
         self.last_result: pos.ImportResult | None = None
+        self.valid_rows: int | None = None  # the last check's count (None: not checked)
 
         lay = QVBoxLayout(self)
         lay.addWidget(
@@ -94,23 +97,32 @@ class PosImportDialog(QDialog):
             )
         )
         lay.addLayout(self._file_row())
-        split = QSplitter(Qt.Orientation.Vertical)
-        top = QWidget()
-        top_lay = QHBoxLayout(top)
-        top_lay.setContentsMargins(0, 0, 0, 0)
-        top_lay.addWidget(self._mapping_box(), 0)
+        top = QHBoxLayout()
+        top.addWidget(self._mapping_box(), 0)
         self.preview = make_table([])
-        top_lay.addWidget(self.preview, 1)
-        split.addWidget(top)
+        self.preview.setMinimumSize(420, 200)  # the file's columns, not a strip
+        top.addWidget(self.preview, 1)
+        lay.addLayout(top, 3)
+        self.date_order = QLabel("")
+        self.date_order.setObjectName("Muted")
+        self.date_order.setWordWrap(True)
+        lay.addWidget(self.date_order)
         self.errors = make_table(["Line", "Problem"], stretch=1)
-        split.addWidget(self.errors)
-        lay.addWidget(split, 1)
+        self.errors.setMinimumHeight(150)  # several problems at once, never one row
+        self.errors.setWordWrap(True)
+        lay.addWidget(self.errors, 2)
         self.status = QLabel("Choose a CSV file exported from your till.")
         self.status.setObjectName("Muted")
         self.status.setWordWrap(True)
         lay.addWidget(self.status)
         lay.addLayout(self._action_row())
         lay.addWidget(self._webhook_box(webhook_url))
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        self.close_btn = QPushButton("Close")
+        self.close_btn.clicked.connect(self.reject)
+        bottom.addWidget(self.close_btn)
+        lay.addLayout(bottom)
 
     # --- layout ----------------------------------------------------------------------
 
@@ -135,19 +147,26 @@ class PosImportDialog(QDialog):
 
     def _mapping_box(self) -> QGroupBox:
         box = QGroupBox("Columns")
+        box.setMaximumWidth(420)  # the rest of the width is the file's preview
         form = QFormLayout(box)
         self.combos: dict[str, QComboBox] = {}
         for fld, label in LABELS.items():
             cb = QComboBox()
-            cb.setMinimumWidth(180)
+            cb.setMinimumWidth(160)
+            cb.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            cb.setMinimumContentsLength(14)
             cb.currentIndexChanged.connect(self._mapping_changed)
             self.combos[fld] = cb
             form.addRow(label, cb)
             if fld == "time_of_day":  # the date format, below the date and time columns
                 self.time_format = QComboBox()
+                self.time_format.setSizeAdjustPolicy(
+                    QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+                )
+                self.time_format.setMinimumContentsLength(14)
                 for text, fmt in pos_values.TIME_FORMATS:
                     self.time_format.addItem(text, fmt)
-                self.time_format.currentIndexChanged.connect(lambda _: self.errors.setRowCount(0))
+                self.time_format.currentIndexChanged.connect(lambda _: self._mapping_changed())
                 form.addRow("Date format", self.time_format)
         self.mapping_hint = QLabel("")
         self.mapping_hint.setObjectName("Muted")
@@ -167,13 +186,11 @@ class PosImportDialog(QDialog):
         self.cancel_btn = QPushButton("Cancel")
         self.cancel_btn.clicked.connect(self.job.cancel)
         self.cancel_btn.setVisible(False)
-        close = QPushButton("Close")
-        close.clicked.connect(self.reject)
         for b in (self.check_btn, self.import_btn):
             b.setEnabled(False)
         row.addWidget(self.progress, 1)
         row.addStretch(0)
-        for b in (self.cancel_btn, self.check_btn, self.import_btn, close):
+        for b in (self.cancel_btn, self.check_btn, self.import_btn):
             row.addWidget(b)
         return row
 
@@ -224,7 +241,6 @@ class PosImportDialog(QDialog):
             return False
         self.path = path
         self.path_edit.setText(str(path))
-        self.errors.setRowCount(0)
         if not self.job.running:
             self._reset_progress()
         try:
@@ -241,7 +257,11 @@ class PosImportDialog(QDialog):
         self.preview.setHorizontalHeaderLabels(pv.header)
         fill_table(self.preview, pv.rows)
         self._set_columns(pv.header, pv.guess)
-        self._message(f"{path.name}: showing the first {len(pv.rows)} rows. Check the columns.")
+        self._message(
+            f"{path.name}: showing the first {plural(len(pv.rows), 'row')}. Check the columns."
+        )
+        if self.mapping() is not None and path.stat().st_size <= AUTO_CHECK_BYTES:
+            self.check()  # a till's day or month: checked at once, Import only if worth it
         return True
 
     def _set_columns(self, cols: list[str], guess: dict[str, str] | None = None) -> None:
@@ -259,28 +279,48 @@ class PosImportDialog(QDialog):
         return pos.PosMapping(**{f: cb.currentData() for f, cb in self.combos.items()})
 
     def _mapping_changed(self) -> None:
+        """A new file, column or date format: the last check no longer holds."""
+        self.valid_rows = None
+        self.errors.setRowCount(0)
+        self.date_order.setText("")
+        self._update_buttons()
+        self.mapping_hint.setText(self.mapping_problem())
+
+    def _update_buttons(self) -> None:
         ok = self.mapping() is not None and not self.job.running
         self.check_btn.setEnabled(ok)
-        self.import_btn.setEnabled(ok)
-        self.mapping_hint.setText(self.mapping_problem())
+        self.import_btn.setEnabled(ok and self.valid_rows != 0)  # nothing to import: greyed
+        self.import_btn.setToolTip(
+            "No valid row to import: see the problems listed" if self.valid_rows == 0 else ""
+        )
 
     def check(self) -> None:
         """Validate every row without writing anything; lists the problems."""
         m = self.mapping()
         if m is None or self.path is None:
             return
+        fmt = self.time_format.currentData()
         try:
             table = read_csv(self.path, self.encoding.currentData())
-            rows, errors = pos.validate_rows(
-                table, m, ZoneInfo(self.tz), self.time_format.currentData()
-            )
+            rows, errors = pos.validate_rows(table, m, ZoneInfo(self.tz), fmt)
+            order = pos.file_date_order(table, m, ZoneInfo(self.tz))
         except pos.PosImportError as exc:
             self._message(str(exc), error=True)
             return
         self._show_errors(errors)
+        self.date_order.setText("" if fmt else order.how)
+        self.valid_rows = len(rows)
+        self._update_buttons()
+        if not rows:
+            self._message(
+                f"No valid row: {plural(len(errors), 'row')} with problems (listed above). "
+                "Check the columns and the date format.",
+                error=True,
+            )
+            return
         self._message(
-            f"{len(rows)} valid rows, {len(errors)} with problems (listed above). "
-            "Import writes the valid rows only."
+            f"{plural(len(rows), 'valid row')}, {plural(len(errors), 'row')} with problems"
+            + (" (listed above). Import writes the valid rows only." if errors else ".")
         )
 
     def start_import(self) -> None:
@@ -333,7 +373,7 @@ class PosImportDialog(QDialog):
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
         self._message(
-            f"Imported {r.imported} sales ({r.linked} linked to a service); "
+            f"Imported {plural(r.imported, 'sale')} ({r.linked} linked to a service); "
             f"{r.duplicates} already imported; "
             f"{_rows(len(r.errors))} with problems.",
             ok=True,
@@ -351,7 +391,7 @@ class PosImportDialog(QDialog):
 
     def _end_job(self) -> None:
         self.cancel_btn.setVisible(False)
-        self._mapping_changed()
+        self._update_buttons()
 
     def _show_errors(self, errors: list[pos.RowError]) -> None:
         fill_table(self.errors, [(e.line, e.reason) for e in errors], numeric={0})

@@ -37,6 +37,7 @@ from app.ui.dashboard_widgets import ChartCard
 from app.ui.folders import last_folder, remember_folder
 from app.ui.sales_widgets import fill_table, header, make_table
 from app.ui.workers import Background
+from app.words import plural
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,15 @@ def _whole_step(top: float, most: int = 6) -> int:
         magnitude *= 10
 
 
+def text_column(cols: list[str]) -> int:
+    """The column that takes a table's spare width: its name (or category, zone, day),
+    never a number (the salespeople's "Services" was stretched across the page)."""
+    for name in ("name", "category", "zone", "day"):
+        if name in cols:
+            return cols.index(name)
+    return 0
+
+
 class ReportsView(QWidget):
     def __init__(
         self, store: StoreLike, zones: list[str], tz: str = "UTC", parent: QWidget | None = None
@@ -111,7 +121,7 @@ class ReportsView(QWidget):
         )
         for title, kind in TABS:
             cols = sr.shown_fields(kind)
-            stretch = cols.index("note") if "note" in cols else 1 if "name" in cols else 0
+            stretch = cols.index("note") if "note" in cols else text_column(cols)
             t = make_table([sr.shown_header(c) for c in cols], stretch=stretch)
             self.tables[title] = t
             if title == "Items":  # a picture first: what was shown and what sold
@@ -239,8 +249,9 @@ class ReportsView(QWidget):
         plot_shown_bought(self.chart, results["Items"])
         n = {k: len(v) for k, v in results.items()}
         self.status.setText(
-            f"{n['Items']} items, {n['Salespeople']} salespeople, {n['Zones']} zones, "
-            f"{n['Footfall']} days with footfall in this period."
+            f"{plural(n['Items'], 'item')}, {plural(n['Salespeople'], 'salesperson', 'salespeople')}, "
+            f"{plural(n['Zones'], 'zone')}, {plural(n['Footfall'], 'day')} with footfall in this "
+            "period."
         )
 
     def _show_empty(self, title: str, empty: bool) -> None:
@@ -260,7 +271,7 @@ class ReportsView(QWidget):
             remember_folder("reports", path)
         row_type = dict(TABS)[title]
         n = sr.export_csv(self.results.get(title, []), path, row_type)
-        self.status.setText(f"{n} rows exported to {path}")
+        self.status.setText(f"{plural(n, 'row')} exported to {path}")
         return n
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)

@@ -110,7 +110,11 @@ class FormComboBox(_WheelIfFocused, QComboBox):
 
 
 class DaysSpinBox(FormSpinBox):
-    """Days to one decimal, shown without a trailing zero: "7 days", "0.5 days"."""
+    """Days to one decimal, shown without a trailing zero: "7 days", "0.5 days", "1 day"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.valueChanged.connect(lambda v: self.setSuffix(" day" if v == 1 else " days"))
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt's name)
         text = super().textFromValue(value)

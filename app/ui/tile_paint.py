@@ -5,6 +5,8 @@ another, and the heatmap accumulator."""
 from __future__ import annotations
 
 import math
+import time
+from datetime import datetime
 
 import cv2
 import numpy as np
@@ -63,6 +65,57 @@ class HeatAccumulator:
         bgra = np.ascontiguousarray(np.dstack([bgr, alpha]))
         h, w = g8.shape
         return QImage(bgra.data, w, h, bgra.strides[0], QImage.Format.Format_ARGB32).copy()
+
+
+def heat_window_text(since: float | None, now: float | None = None) -> str:
+    """What the heatmap covers, in words: "since 09:12" today, else with the day."""
+    if since is None:
+        return "since the camera started"
+    now = time.time() if now is None else now
+    at = datetime.fromtimestamp(since)
+    if at.date() == datetime.fromtimestamp(now).date():
+        return f"since {at:%H:%M} today"
+    return f"since {at:%a %d %b %H:%M}"
+
+
+_LEGEND: QImage | None = None
+
+
+def _legend_gradient() -> QImage:
+    """The heatmap's colours from few to many seconds of presence, 128 x 1 pixels."""
+    global _LEGEND
+    if _LEGEND is None:
+        ramp = np.linspace(0, 255, 128, dtype=np.uint8).reshape(1, -1)
+        bgr = np.ascontiguousarray(cv2.applyColorMap(ramp, cv2.COLORMAP_TURBO))
+        _LEGEND = QImage(bgr.data, 128, 1, bgr.strides[0], QImage.Format.Format_BGR888).copy()
+    return _LEGEND
+
+
+def draw_heat_legend(p: QPainter, target: QRectF, window: str, font: QFont) -> QRectF:
+    """The heatmap's key in the picture's bottom-left corner: its colours from "less" to
+    "more" time spent, and the window it covers; returns where it was drawn."""
+    p.save()
+    p.setFont(font)
+    fm = p.fontMetrics()
+    pad, bar_w, bar_h = 6.0, 90.0, 8.0
+    title = f"Time spent here, {window}"
+    w = max(fm.horizontalAdvance(title), bar_w + fm.horizontalAdvance("less  more") + 8) + 2 * pad
+    h = fm.height() * 2 + 2 + 2 * pad
+    # above the tile's bottom strip (its rates), at the picture's left
+    box = QRectF(target.left() + 8, target.bottom() - h - fm.height() - 18, w, h)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(15, 23, 42, 190))
+    p.drawRoundedRect(box, 6, 6)
+    p.setPen(QColor("#f8fafc"))
+    p.drawText(QPointF(box.left() + pad, box.top() + pad + fm.ascent()), title)
+    y = box.top() + pad + fm.height() + 2
+    less_w = fm.horizontalAdvance("less ")
+    p.drawText(QPointF(box.left() + pad, y + fm.ascent()), "less")
+    bar = QRectF(box.left() + pad + less_w, y + (fm.height() - bar_h) / 2, bar_w, bar_h)
+    p.drawImage(bar, _legend_gradient())
+    p.drawText(QPointF(bar.right() + 4, y + fm.ascent()), "more")
+    p.restore()
+    return box
 
 
 def draw_pill(p: QPainter, rect: QRectF, text: str, bg: QColor, fg: QColor) -> None:

@@ -12,8 +12,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import ValidationError
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPixmap, QPolygonF
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 from app.config import AppConfig, CameraConfig, StoreIdentity
 from app.paths import demo_clip
 from app.ui import camera_dialog, style
+from app.ui.brand import logo_pixmap
 from app.ui.camera_dialog import CameraForm, demo_shapes, first_error
 from app.ui.questions import Role, ask, question
 from app.ui.workers import Background
@@ -84,24 +84,6 @@ def timezone_problem(name: str) -> str | None:
     except (KeyError, ValueError):
         return f"“{name}” is not a time zone: pick one in the list (e.g. Europe/Paris)."
     return None
-
-
-def logo_pixmap(size: int) -> QPixmap:
-    """The app mark: a white diamond on an indigo rounded square."""
-    pm = QPixmap(size, size)
-    pm.fill(Qt.GlobalColor.transparent)
-    p = QPainter(pm)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(QColor(style.ACCENT))
-    p.drawRoundedRect(QRectF(0, 0, size, size), size * 0.22, size * 0.22)
-    p.setBrush(QColor("white"))
-    c, r = size / 2, size * 0.24
-    p.drawPolygon(
-        QPolygonF([QPointF(c, c - r), QPointF(c + r, c), QPointF(c, c + r), QPointF(c - r, c)])
-    )
-    p.end()
-    return pm
 
 
 HEADER_ONLY = (
@@ -251,7 +233,7 @@ class FirstRunWizard(QWizard):
         self.setTitleFormat(Qt.TextFormat.RichText)
         self.setSubTitleFormat(Qt.TextFormat.RichText)
         self.setPixmap(QWizard.WizardPixmap.LogoPixmap, logo_pixmap(48))
-        self.setMinimumSize(680, 560)
+        self.setMinimumSize(680, 640)  # an IP camera's fields and its snapshot, uncut
         self.store_page = StorePage(self.base)
         self.privacy_page = PrivacyPage(self.base)
         self.camera_page = CameraPage(background)

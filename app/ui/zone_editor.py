@@ -319,7 +319,8 @@ class ZoneEditor(QDialog):
             w.setEnabled(s is not None)
         self.door.setVisible(s is not None and s.kind == "line")
         self.in_store.setVisible(s is not None and s.kind in ("zone", "queue"))
-        self._props.setRowVisible(self.capacity, s is None or s.kind != "mask")
+        # a line has no capacity: no greyed field for it (shown while nothing is chosen)
+        self._props.setRowVisible(self.capacity, s is None or s.kind in ("zone", "queue"))
         self.kind.clear()
         if s is not None:
             self.name.setText(s.name)
@@ -328,7 +329,7 @@ class ZoneEditor(QDialog):
                 self.kind.addItem(KIND_LABELS[k], k)
             self.kind.setCurrentIndex(kinds.index(s.kind))
             self.capacity.setValue(s.capacity or 0)
-            self.capacity.setEnabled(s.kind not in ("line", "mask"))
+            self.capacity.setEnabled(s.kind in ("zone", "queue"))
             self.door.setChecked(s.door)
             self.in_store.setChecked(s.in_store)
             self.flip_button.setEnabled(s.kind in ("line", "entrance"))

@@ -6,9 +6,13 @@ events); nothing reruns geometry.
 
 from __future__ import annotations
 
+import base64
 import math
+import time
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -17,12 +21,38 @@ from app.vision.zones import ZoneTracker
 
 
 class Heatmap:
-    """Seconds of presence per grid cell (cell size in pixels), from bottom-centre points."""
+    """Seconds of presence per grid cell (cell size in pixels), from bottom-centre points,
+    since `since` (epoch seconds: the start of the window it covers)."""
 
-    def __init__(self, width: int, height: int, cell_px: int) -> None:
+    def __init__(self, width: int, height: int, cell_px: int, since: float | None = None) -> None:
         self.cell = int(cell_px)
         self.width, self.height = int(width), int(height)
         self.grid = np.zeros((math.ceil(height / cell_px), math.ceil(width / cell_px)), np.float32)
+        self.since = time.time() if since is None else float(since)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The aggregated grid (no picture, nobody's path) as JSON-ready values."""
+        raw = zlib.compress(np.ascontiguousarray(self.grid, np.float32).tobytes())
+        return {
+            "width": self.width,
+            "height": self.height,
+            "cell": self.cell,
+            "since": self.since,
+            "grid": base64.b64encode(raw).decode(),
+        }
+
+    @classmethod
+    def from_snapshot(cls, snap: dict[str, Any]) -> Heatmap:
+        """A heatmap saved by `snapshot` (ValueError if it is not one)."""
+        try:
+            h = cls(
+                int(snap["width"]), int(snap["height"]), int(snap["cell"]), float(snap["since"])
+            )
+            grid = np.frombuffer(zlib.decompress(base64.b64decode(snap["grid"])), np.float32)
+            h.grid = grid.reshape(h.grid.shape).copy()
+        except (KeyError, TypeError, ValueError, zlib.error) as exc:
+            raise ValueError(f"not a saved heatmap: {exc}") from None
+        return h
 
     def add(self, points: np.ndarray, dt: float) -> None:
         """Add `dt` seconds of presence at each point (points outside the image are dropped)."""
@@ -57,8 +87,9 @@ class Heatmap:
         peak = float(self.grid.max()) if self.grid.size else 0.0
         return self.grid / peak if peak > 0 else np.zeros_like(self.grid)
 
-    def reset(self) -> None:
+    def reset(self, since: float | None = None) -> None:
         self.grid[:] = 0
+        self.since = time.time() if since is None else float(since)
 
 
 @dataclass
@@ -108,6 +139,7 @@ class Analytics:
         self.cell_px = cell_px
         self.queue_zones = set(queues)
         self.heatmap: Heatmap | None = Heatmap(width, height, cell_px) if width else None
+        self.saved_heatmap: Heatmap | None = None  # kept from before a restart, if any
         self.dwell: dict[str, DwellStats] = {}
         self.line_counts: dict[str, dict[str, int]] = {}
         self.entries: dict[str, int] = {}
@@ -121,7 +153,10 @@ class Analytics:
         """Accumulate one analysed frame: presence (heatmap) and its events."""
         h, w = shape
         if self.heatmap is None or (self.heatmap.width, self.heatmap.height) != (w, h):
-            self.heatmap = Heatmap(w, h, self.cell_px)
+            saved, self.saved_heatmap = self.saved_heatmap, None
+            if saved is None or (saved.width, saved.height, saved.cell) != (w, h, self.cell_px):
+                saved = Heatmap(w, h, self.cell_px)
+            self.heatmap = saved
         dt = 0.0 if self._last_t is None else min(max(t - self._last_t, 0.0), 2.0)
         self._last_t = t
         self.last_dt = dt

@@ -76,3 +76,23 @@ def test_a_file_without_a_price_column_keeps_known_prices(local_store, tmp_path)
         "222": ("Scarf", "Acc", 19.0),
         "333": ("Belt", "", 0.0),
     }
+
+
+def test_hand_typed_products_are_checked_in_words() -> None:
+    from app.sync.product_form import gtin_check_ok, read_product
+
+    assert gtin_check_ok("4006381333931") and gtin_check_ok("96385074")  # EAN-13, EAN-8
+    assert gtin_check_ok("036000291452") and not gtin_check_ok("036000291453")  # UPC-A
+    p = read_product(" SHOP-42 ", " Scarf ", "Accessories", "1 234,50")
+    assert (p.barcode, p.name, p.category, p.price) == ("SHOP-42", "Scarf", "Accessories", 1234.5)
+    assert read_product("SHOP-43", "Free sample", "", "").price == 0.0
+    for args, words in [
+        (("", "x", "", ""), "Type or scan"),
+        (("a b", "x", "", ""), "has a space"),
+        (("4006381333932", "x", "", ""), "not a valid EAN-13 code"),
+        (("SHOP-1", " ", "", ""), "Give the product a name"),
+        (("SHOP-1", "x", "", "-3"), "out of range"),
+        (("SHOP-1", "x", "", "abc"), "The price 'abc' is not a number."),
+    ]:
+        with pytest.raises(ValueError, match=words):
+            read_product(*args)

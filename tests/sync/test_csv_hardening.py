@@ -85,7 +85,7 @@ def test_sales_pos_with_encoding_utf16_on_the_command_line(
         main(["sales", "--db", str(db), "pos", str(f), "--encoding", "utf-16", "--no-progress"])
         == 0
     )
-    assert "1 purchases imported" in capsys.readouterr().out
+    assert "1 purchase imported" in capsys.readouterr().out
 
 
 def test_utf16_catalog_is_imported(store: Store, tmp_path: Path) -> None:

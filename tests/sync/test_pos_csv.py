@@ -5,7 +5,9 @@ from __future__ import annotations
 
 # ruff: noqa: F811  (fixtures imported from lan_fixtures are test parameters)
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -14,17 +16,22 @@ from sqlalchemy import func, select
 
 from app.store.db import Store
 from app.store.models import ItemScan, PosImport, Purchase, ServiceSession
+from app.sync.csvio import read_csv
 from app.sync.pos import (
     ImportResult,
     PosImportError,
     PosMapping,
+    file_date_order,
     guess_mapping,
     import_pos_csv,
     preview,
 )
+from app.sync.pos_dates import detect_date_order, sale_time
 from app.sync.pos_values import TIME_FORMATS, parse_amount
 from tests.sync.lan_fixtures import seeded, store  # noqa: F401
 
+UTC_TZ = ZoneInfo("UTC")
+NOW_DEC = datetime(2026, 12, 6, 12, 0, tzinfo=UTC).timestamp()
 MAP = PosMapping("Receipt", "Sold at", "EAN", "Amount", "Clerk")
 GOOD = """Receipt,Sold at,EAN,Amount,Clerk
 T1,2026-03-02 10:15:00,4006381333931,129.00,E100
@@ -374,7 +381,6 @@ def test_the_windows_date_formats_import_through_time_format(
     f = tmp_path / "pos.csv"
     f.write_text(f"Receipt,Sold at,EAN,Amount\nA,{text},111,1\n", encoding="utf-8")
     m = PosMapping("Receipt", "Sold at", "EAN", "Amount")
-    assert "choose the date format" in _run(store, f, m).errors[0].reason
     r = _run(store, f, m, time_format=fmt)
     assert r.imported == 1
     with store.read_session() as s:
@@ -399,7 +405,74 @@ def test_date_and_time_in_separate_columns(store: Store, tmp_path: Path) -> None
     r = _run(store, f, m, time_format=fmt)
     assert r.imported == 1
     assert [(e.line, e.reason) for e in r.errors] == [
-        (3, f"time '04/12/2026 ' is not a date and time in the chosen format ({fmt})")
+        (3, "time of sale missing: “04/12/2026” has no time of day (its column is empty)")
     ]
     with store.read_session() as s:
         assert s.execute(select(Purchase.ts)).scalar_one() == 1796378400.0  # 4 Dec 10:00 UTC
+
+
+def _dates_file(tmp_path: Path, dates: list[str]) -> Path:
+    f = tmp_path / "dates.csv"
+    rows = "".join(f"T{i},{d},111,1\n" for i, d in enumerate(dates))
+    f.write_text("Receipt,Sold at,EAN,Amount\n" + rows, encoding="utf-8")
+    return f
+
+
+def test_a_day_over_12_anywhere_in_the_file_decides_day_first(
+    store: Store, tmp_path: Path
+) -> None:
+    """The issue's file: day/month/year dates whose first rows read both ways; with the
+    automatic format every row imports, read day first because of one later row."""
+    dates = [f"0{d}/11/2026 1{d}:00" for d in range(1, 9)] + ["13/10/2026 09:30"]
+    f = _dates_file(tmp_path, dates)
+    order = file_date_order(read_csv(f), PosMapping("Receipt", "Sold at", "EAN", "Amount"), UTC_TZ)
+    assert order.order == "dmy"
+    assert "line 10 (“13/10/2026 09:30”) has a day over 12" in order.how
+    r = _run(store, f, PosMapping("Receipt", "Sold at", "EAN", "Amount"), now=NOW_DEC)
+    assert (r.imported, r.errors) == (9, [])
+    with store.read_session() as s:
+        first = s.execute(select(Purchase.ts).order_by(Purchase.ts)).scalars().first()
+    assert first == datetime(2026, 10, 13, 9, 30, tzinfo=UTC).timestamp()
+
+
+def test_a_month_first_file_is_read_month_first(store: Store, tmp_path: Path) -> None:
+    f = _dates_file(tmp_path, ["12/01/2026 10:00 AM", "11/30/2026 3:15 PM"])
+    order = file_date_order(read_csv(f), PosMapping("Receipt", "Sold at", "EAN", "Amount"), UTC_TZ)
+    assert order.order == "mdy" and "its second number" in order.how
+    r = _run(store, f, PosMapping("Receipt", "Sold at", "EAN", "Amount"), now=NOW_DEC)
+    assert (r.imported, r.errors) == (2, [])
+    with store.read_session() as s:
+        got = sorted(s.execute(select(Purchase.ts)).scalars())
+    assert got == [
+        datetime(2026, 11, 30, 15, 15, tzinfo=UTC).timestamp(),
+        datetime(2026, 12, 1, 10, 0, tzinfo=UTC).timestamp(),
+    ]
+
+
+def test_dates_that_read_both_ways_follow_the_store_time_zone_and_say_so() -> None:
+    dates = [(2, "04/12/2026 10:00"), (3, "05/12/2026 11:00")]
+    paris = detect_date_order(dates, "Europe/Paris")
+    assert paris.order == "dmy"
+    assert "assumed day/month/year, as in the store's time zone (Europe/Paris)" in paris.how
+    assert detect_date_order(dates, "America/Chicago").order == "mdy"
+    assert detect_date_order([(2, "2026-12-04 10:00")], "UTC").order is None
+    mixed = detect_date_order([(2, "13/12/2026 10:00"), (3, "12/13/2026 10:00")], "UTC")
+    assert "line 3 (“12/13/2026 10:00”) reads only as month/day/year" in mixed.how
+
+
+def test_date_problems_are_said_in_words_with_the_rows_text() -> None:
+    tz = ZoneInfo("UTC")
+    dmy = detect_date_order([(2, "13/12/2026 10:00")], "UTC")
+    with pytest.raises(ValueError) as e:
+        sale_time("31/02/2026 10:00", None, tz, None, dmy)
+    assert str(e.value) == (
+        "time of sale “31/02/2026 10:00” is not a date and time: expected day/month/year "
+        "with a time, like 04/12/2026 10:00"
+    )
+    fmt = next(f for name, f in TIME_FORMATS if name.startswith("day.month.year") and f)
+    with pytest.raises(ValueError) as e:
+        sale_time("06/12/2026", "", tz, fmt, dmy)
+    assert "%" not in str(e.value) and "“06/12/2026”" in str(e.value)
+    with pytest.raises(ValueError) as e:
+        sale_time("06/12/2026 10:00", None, tz, fmt, dmy)
+    assert str(e.value).endswith("expected day.month.year (04.12.2026 10:00)")

@@ -132,12 +132,12 @@ def test_pos_check_imports_nothing_then_import_once(
     db = tmp_path / "cli.db"
     till = _till(tmp_path, "2026-03-02")
     assert _sales(db, "pos", str(till), "--check") == 0
-    assert "2 valid rows, 1 with problems (nothing imported)" in capsys.readouterr().out
+    assert "2 valid rows, 1 row with problems (nothing imported)" in capsys.readouterr().out
     assert _count(db, Purchase) == 0
     assert _sales(db, "pos", str(till), "--no-progress") == 0
     out = capsys.readouterr().out
     assert "3 rows, 2 purchases imported, 0 already there" in out
-    assert "line 4: time 'yesterday' is not a date and time" in out
+    assert "line 4: time of sale “yesterday” is not a date and time" in out
     assert _sales(db, "pos", str(till), "--no-progress") == 0
     assert "0 purchases imported, 2 already there" in capsys.readouterr().out
     assert _count(db, Purchase) == 2
@@ -311,7 +311,7 @@ def test_pos_with_the_time_in_its_own_column(
     )
     args = ["pos", str(till), "--map", "time=Day", "--no-progress"]
     assert _sales(db, *args, "--map", "time_of_day=Clock") == 0
-    assert "1 purchases imported" in capsys.readouterr().out
+    assert "1 purchase imported" in capsys.readouterr().out
     with open_store(db, create=False) as s, s.read_session() as r:
         ts = r.scalar(select(Purchase.ts))
     assert ts == dt.datetime(2026, 3, 2, 10, 15, tzinfo=dt.UTC).timestamp()

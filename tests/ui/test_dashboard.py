@@ -338,3 +338,55 @@ def test_a_new_store_has_no_last_week_line(qtbot, store) -> None:  # noqa: ANN00
     assert data.last_week_known
     view.set_data(data)
     assert lines() == 1 and legend() == ["today", "same day last week"]
+
+
+def test_occupancy_is_one_bar_per_hour_begun_and_the_charts_fill_the_page(qtbot) -> None:  # noqa: ANN001
+    """Issue 23: a lone busy hour drew a triangle (a line through its neighbours at 0),
+    hours still to come were plotted as 0, and the cards left ~200 px blank below."""
+    import pyqtgraph as pg
+
+    from app.ui.dashboard_data import DashboardData
+
+    d = DashboardData(day_start=0.0, hours_so_far=15)
+    d.occupancy_by_hour[14] = 7
+    d.footfall_today[14] = 12
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.resize(1200, 1000)
+    view.show()
+    view.set_data(d)
+    items = view.c_occ.plot.plotItem.items
+    assert not [i for i in items if isinstance(i, pg.PlotDataItem)]  # no line, no triangle
+    [bars] = [i for i in items if isinstance(i, pg.BarGraphItem)]
+    assert list(bars.opts["x"]) == list(range(15))  # 00h to 14h, nothing after
+    assert list(bars.opts["height"])[-1] == 7
+    qtbot.wait(50)
+    inner = view.c_footfall.parentWidget()
+    bottom = max(w.geometry().bottom() for w in (view.c_occ, view.c_dwell, view.zones_card))
+    assert inner.height() - bottom < 60  # the cards reach the bottom of the page
+    assert view.c_footfall.plot.height() > 260  # taller than the old cap
+    assert inner.width() <= view.width()  # and no sideways scrolling
+
+
+def test_load_dashboard_counts_the_hours_begun(store) -> None:  # noqa: ANN001
+    from app.ui.dashboard_data import day_bounds
+
+    start, _ = day_bounds(CFG.store.timezone, time.time())
+    assert load_dashboard(store, CFG, start + 14 * 3600 + 5).hours_so_far == 15
+    assert load_dashboard(store, CFG, start + 60).hours_so_far == 1
+
+
+def test_this_hours_occupancy_bar_counts_who_is_in_now(qtbot) -> None:  # noqa: ANN001
+    """Walk-through finding: "In the store now: 4" beside "No zone occupancy yet today"
+    (the stored peaks come in 15-minute rollups)."""
+    import pyqtgraph as pg
+
+    from app.ui.dashboard_data import DashboardData
+
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.on_event(ev.Occupancy("a", time.time(), 1, 0.1, zone="Door", count=4))
+    view.set_data(DashboardData(day_start=0.0, hours_so_far=10))
+    assert view.k_occ.value.text() == "4" and not view.c_occ.is_empty
+    [bars] = [i for i in view.c_occ.plot.plotItem.items if isinstance(i, pg.BarGraphItem)]
+    assert list(bars.opts["height"]) == [0] * 9 + [4]

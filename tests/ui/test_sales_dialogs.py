@@ -25,7 +25,7 @@ pytest.importorskip("PySide6")
 
 import pyqtgraph as pg  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QMessageBox, QPushButton  # noqa: E402
+from PySide6.QtWidgets import QGroupBox, QMessageBox, QPushButton  # noqa: E402
 
 from app.ui.catalog_dialog import CatalogDialog  # noqa: E402
 from app.ui.dashboard_widgets import ChartCard  # noqa: E402
@@ -383,6 +383,10 @@ def test_pairing_dialog_code_qr_devices_and_revoke(qtbot, store: Store, monkeypa
     try:
         dlg = PairingDialog(server)
         qtbot.addWidget(dlg)
+        assert dlg.code is None and server.codes._codes == {}  # opening mints nothing
+        assert dlg.pair_btn.text() == "Pair a new tablet" and dlg.code_box.isHidden()
+        dlg.pair_btn.click()
+        assert not dlg.code_box.isHidden() and dlg.pair_btn.isHidden()
         code = dlg.code.code
         assert dlg.code_label.text().replace(" ", "") == code
         assert not dlg.qr.pixmap().isNull()
@@ -398,6 +402,8 @@ def test_pairing_dialog_code_qr_devices_and_revoke(qtbot, store: Store, monkeypa
             dlg._tick()  # a code pairs one tablet: the dialog says so and lists it
             assert "paired a tablet: press New code" in dlg.expiry.text()
             assert dlg.table.rowCount() == 1 and dlg.table.item(0, 0).text() == "iPad 1"
+            dlg.stop_pairing()  # revoking needs no code
+            assert dlg.code is None and not dlg.pair_btn.isHidden()
             me = {"Authorization": f"Bearer {token}"}
             dlg.table.selectRow(0)
             dlg.revoke_selected()  # Cancel: nothing happens
@@ -416,6 +422,9 @@ def test_pairing_dialog_code_qr_devices_and_revoke(qtbot, store: Store, monkeypa
             assert dlg.table.rowCount() == 0 and server.devices() == []
             assert "iPad 1 (Anna) can no longer connect" in dlg.status.text()
             assert c.get("/api/v1/me", headers=me).status_code == 401
+            assert server.codes._codes == {}  # revoked without minting a code
+        dlg.pair_btn.click()
+        code = dlg.code.code
         dlg.reject()
         # closing the dialog cancels its code
         assert not server.codes.is_valid(code)
@@ -437,11 +446,12 @@ def test_pos_import_dialog_imports_day_first_dates(qtbot, store: Store, tmp_path
     assert dlg.mapping() == pos.PosMapping(
         "N° ticket", "Date/Heure", "Code-barres", "Montant", "Vendeur"
     )
-    dlg.check()
-    assert dlg.errors.rowCount() == 2 and "date format" in dlg.errors.item(0, 1).text()
-    dlg.time_format.setCurrentIndex(dlg.time_format.findText("day/month/year", Qt.MatchStartsWith))
-    dlg.check()
-    assert dlg.errors.rowCount() == 0
+    # checked on loading: the day 25 on line 3 says the file is day first
+    assert dlg.errors.rowCount() == 0 and dlg.valid_rows == 2
+    assert "day/month/year: line 3 (“25/11/2026 18:30”) has a day over 12" in (
+        dlg.date_order.text()
+    )
+    assert "%" not in dlg.status.text() and dlg.import_btn.isEnabled()
     dlg.start_import()
     qtbot.waitUntil(lambda: dlg.last_result is not None, timeout=15000)
     assert dlg.last_result.imported == 2 and not dlg.last_result.errors
@@ -632,3 +642,141 @@ def test_reports_services_tab_shows_outcome_and_note(qtbot, store: Store) -> Non
     assert (row["Outcome"], row["Note"]) == ("Not in stock", "asked for size 44")
     assert view.tables["Salespeople"].item(0, 3).text() == "1.00"  # items per service
     view.shutdown()
+def test_pos_import_dialog_reads_the_issues_day_first_file_and_greys_import_for_nothing(
+    qtbot, store: Store, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 23: a dd/mm/yyyy till export whose first rows read both ways imported 0 of
+    9 rows; problems showed format codes; the problem list was one row tall behind a
+    splitter; Import stayed enabled with nothing valid; Close sat above the webhook."""
+    days = [f"0{d}/11/2026 1{d}:00" for d in range(1, 9)] + ["13/11/2026 09:30"]
+    f = tmp_path / "till.csv"
+    f.write_text(
+        "Receipt;Date;EAN;Total\n" + "".join(f"T{i};{d};111;1,00\n" for i, d in enumerate(days)),
+        encoding="utf-8",
+    )
+    dlg = PosImportDialog(store, webhook_url="https://shop:8443/api/v1/pos/webhook")
+    qtbot.addWidget(dlg)
+    dlg.resize(980, 720)
+    dlg.show()
+    assert dlg.load(f)
+    assert dlg.valid_rows == 9 and dlg.errors.rowCount() == 0
+    assert dlg.status.text() == "9 valid rows, 0 rows with problems."
+    assert "line 10 (“13/11/2026 09:30”)" in dlg.date_order.text()
+    # the layout: a real problem list and preview, Close at the very bottom
+    assert dlg.errors.height() >= 150 and dlg.preview.width() >= 420
+    webhook = dlg.findChild(QGroupBox)
+    assert webhook is not None
+    assert dlg.close_btn.mapTo(dlg, dlg.close_btn.rect().topLeft()).y() > (
+        webhook.mapTo(dlg, webhook.rect().bottomLeft()).y()
+    )
+    # a file with no valid row: the problems in words, Import greyed
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Receipt;Date;EAN;Total\nT1;06/12/2026 ;111;1\nT2;31/02/2026 10:00;111;1\n")
+    assert dlg.load(bad)
+    assert dlg.valid_rows == 0 and not dlg.import_btn.isEnabled()
+    problems = [dlg.errors.item(r, 1).text() for r in range(dlg.errors.rowCount())]
+    assert problems == [
+        "time of sale “06/12/2026” is not a date and time: expected day/month/year with a "
+        "time, like 04/12/2026 10:00",
+        "time of sale “31/02/2026 10:00” is not a date and time: expected day/month/year "
+        "with a time, like 04/12/2026 10:00",
+    ]
+    assert dlg.status.text().startswith("No valid row: 2 rows with problems")
+    assert all("%" not in p for p in problems)
+    dlg.time_format.setCurrentIndex(1)  # another format: to be checked again
+    assert dlg.valid_rows is None and dlg.import_btn.isEnabled()
+    dlg.reject()
+
+
+def test_paired_tablets_show_whole_names(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Issue 23: the salesperson column read "Camil…"."""
+    from types import SimpleNamespace
+
+    device = SimpleNamespace(
+        id=1, label="iPad of the shoe department", salesperson_name="Camille Dupont-Laurent",
+        created_at=time.time(), last_seen=time.time(),
+    )  # fmt: skip
+    server = SimpleNamespace(devices=lambda: [device], url="https://shop:8443", cert=None)
+    dlg = PairingDialog(server)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    fm = dlg.table.fontMetrics()
+    for col, text in ((0, device.label), (1, device.salesperson_name)):
+        assert dlg.table.columnWidth(col) >= fm.horizontalAdvance(text), text
+    vis = dlg.table.viewport().width()
+    assert sum(dlg.table.columnWidth(c) for c in range(4)) <= vis + 2  # no scrolling
+    dlg.reject()
+
+
+def test_catalogue_adds_and_edits_a_product_by_hand(qtbot, store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 23: a product could only come from a CSV. The form checks as the manager
+    types (Save greyed with the reason), refuses a wrong check digit and a barcode
+    already there, then the product is in the store and the list; editing keeps its
+    barcode."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from app.sync.catalog import get_product
+    from app.ui.product_dialog import ProductDialog
+
+    upsert_product(store, "4006381333931", "Pen", "Office", 2.5)
+    dlg = CatalogDialog(store)
+    qtbot.addWidget(dlg)
+    assert dlg.windowTitle() == "Product catalogue" and dlg.count.text() == "1 product"
+    forms: list[ProductDialog] = []
+
+    def fill(form: ProductDialog) -> int:
+        forms.append(form)
+        save = form.buttons.button(QDialogButtonBox.StandardButton.Save)
+        if form.editing:
+            assert not form.barcode.isEnabled() or form.barcode.isReadOnly()
+            form.price.setText("3,20")
+            form.name.setText("Pen, blue")
+        else:
+            assert not save.isEnabled() and form.problem.text() == ""  # nothing typed yet
+            form.barcode.setText("4006381333932")  # one digit wrong
+            form.name.setText("Bag")
+            assert not save.isEnabled() and "check digit" in form.problem.text()
+            form.barcode.setText("4006381333931")  # already there
+            form.price.setText("ten")
+            assert "price" in form.problem.text().lower()
+            form.price.setText("89.50")
+            assert save.isEnabled()
+            form.save()
+            assert "already in the catalogue" in form.problem.text() and form.saved is None
+            form.barcode.setText("5012345678900")
+            form.category.setCurrentText("Bags")
+        save.click()
+        return int(form.result())
+
+    monkeypatch.setattr(ProductDialog, "exec", fill)
+    dlg.add_btn.click()
+    bag = get_product(store, "5012345678900")
+    assert bag is not None and (bag.name, bag.category, bag.price) == ("Bag", "Bags", 89.5)
+    assert dlg.count.text() == "2 products" and "Bag (5012345678900) added" in dlg.status.text()
+    row = next(r for r in range(dlg.table.rowCount()) if dlg.table.item(r, 0).text().startswith("40"))
+    dlg.table.selectRow(row)
+    assert dlg.edit_btn.isEnabled()
+    dlg.edit_btn.click()
+    assert forms[-1].editing and forms[-1].category.findText("Bags") >= 0
+    pen = get_product(store, "4006381333931")
+    assert pen is not None and (pen.name, pen.price) == ("Pen, blue", 3.2)
+    dlg.reject()
+
+
+def test_report_tables_stretch_a_name_never_a_number(qtbot, store: Store) -> None:  # type: ignore[no-untyped-def]
+    """Issue 23: the Salespeople report's "Services" column was stretched across the page."""
+    from PySide6.QtWidgets import QHeaderView
+
+    view = ReportsView(store, zones=["Shoes"])
+    qtbot.addWidget(view)
+    for title, _kind in TABS:
+        t = view.tables[title]
+        hh = t.horizontalHeader()
+        stretched = [
+            t.horizontalHeaderItem(c).text()
+            for c in range(t.columnCount())
+            if hh.sectionResizeMode(c) == QHeaderView.ResizeMode.Stretch
+        ]
+        assert len(stretched) <= 1 and not (set(stretched) & {"Services", "Visitors"}), title
+    people = view.tables["Salespeople"]
+    assert people.horizontalHeader().sectionResizeMode(0) == QHeaderView.ResizeMode.Stretch

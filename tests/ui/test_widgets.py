@@ -476,3 +476,56 @@ def test_a_line_inside_the_store_is_drawn_dashed(qtbot, pets_frames) -> None:  #
     line_red = QColor(style.LINE_COLOR).red()
     assert all(abs(r - line_red) < 40 for r in solid)
     assert sum(abs(r - line_red) >= 40 for r in dashed) > len(dashed) // 5  # gaps
+
+
+def test_the_heatmap_has_a_key_and_says_its_time_window(qtbot, pets_frames) -> None:  # noqa: ANN001
+    """Issue 23: the heatmap had no legend and no time window."""
+    import dataclasses
+    from datetime import datetime
+
+    from app.ui.tile_paint import heat_window_text
+
+    tile, zones, lines = shown_tile(qtbot)
+    grid = np.zeros((45, 60), np.float32)
+    grid[30:40, 10:20] = 1.0
+    since = datetime.now().replace(hour=0, minute=5, second=0).timestamp()
+    state = dataclasses.replace(make_state(pets_frames[0], 1), heatmap=grid, heatmap_since=since)
+    tile.set_heatmap(True)
+    tile.set_view(build_view("plaza", state, zones, lines))
+    img = tile.grab().toImage()
+    box = tile.heat_legend
+    assert box is not None and box.bottom() <= tile.height() and box.width() > 100
+    centre = img.pixelColor(int(box.left() + 4), int(box.top() + 4))
+    assert centre.lightness() < 80  # the key's dark panel, readable on any picture
+    assert heat_window_text(since) == "since 00:05 today"
+    assert heat_window_text(since - 86400, now=since).startswith("since ")
+    assert "today" not in heat_window_text(since - 86400, now=since)
+    tile.set_heatmap(False)
+    tile.heat_legend = None
+    tile.grab()
+    assert tile.heat_legend is None  # no heatmap shown, no key
+
+
+def test_a_retention_of_one_day_says_day(qtbot) -> None:  # noqa: ANN001
+    from app.ui.settings_view import DaysSpinBox
+
+    box = DaysSpinBox()
+    qtbot.addWidget(box)
+    box.setDecimals(1)
+    box.setRange(0, 100)
+    box.setValue(1)
+    assert box.text() == "1 day"
+    box.setValue(7)
+    assert box.text() == "7 days"
+
+
+def test_the_desktop_draws_the_tablets_brand_mark(qtbot) -> None:  # noqa: ANN001
+    """Issue 23: a purple diamond on the desktop, a teal V on the tablets. One mark now:
+    the tablet app's icon.svg, drawn by the desktop (wizard, sidebar, window icon)."""
+    from app.ui.brand import MARK_SVG, logo_pixmap
+
+    assert MARK_SVG.name == "icon.svg" and MARK_SVG.parent.name == "tablet"
+    img = logo_pixmap(64).toImage()
+    assert img.pixelColor(4, 32).name() == "#10243e"  # the navy square
+    v = img.pixelColor(32, 47)  # the point of the V
+    assert v.name() == "#5eead4"

@@ -401,3 +401,67 @@ def test_a_missing_demo_clip_is_said_once(qtbot, background, monkeypatch) -> Non
     page.form.set_kind("rtsp")
     assert not page.validatePage()  # no address: that one is said by the page
     assert page.error.text() != ""
+
+
+def test_find_cameras_on_the_network_fills_the_address(qtbot, background) -> None:  # noqa: ANN001
+    """Issue 23: ONVIF discovery from the camera form, against a fake camera (a real UDP
+    WS-Discovery responder and a real SOAP server on 127.0.0.1)."""
+    from tests.vision.onvif_fake import FakeOnvifCamera
+
+    cam = FakeOnvifCamera(password="pw")
+    try:
+        form = CameraForm(background)
+        qtbot.addWidget(form)
+        form.resize(560, 600)
+        form.show()
+        form.set_kind("rtsp")
+        form.finder.target, form.finder.timeout_s = cam.probe_target, 0.6
+        assert form.finder.button.text() == "Find cameras on the network"
+        form.user.setText("admin")
+        form.password.setText("wrong")
+        form.finder.button.click()
+        assert not form.finder.button.isEnabled() and form.finder.progress.isVisible()
+        qtbot.waitUntil(lambda: form.finder.button.isEnabled(), timeout=10000)
+        assert form.finder.list.count() == 1
+        assert "refused the user name or password" in form.finder.list.item(0).text()
+        assert "type them and search again" in form.finder.status.text()
+        form.password.setText("pw")
+        form.finder.button.click()
+        qtbot.waitUntil(lambda: form.finder.button.isEnabled(), timeout=10000)
+        assert form.finder.status.text() == "Found 1 camera: choose one to fill in its address."
+        item = form.finder.list.item(0)
+        assert item.text() == "Shop door (127.0.0.1): rtsp://127.0.0.1:8554/Streaming/Channels/101"
+        form.finder.list.itemClicked.emit(item)
+        assert form.url.text() == "rtsp://127.0.0.1:8554/Streaming/Channels/101"
+        assert form.name.text() == "Shop door"  # the suggested name gives way to the camera's
+        # the kind's own fields line up with Name and Kind
+        x = form.name.mapTo(form, form.name.rect().topLeft()).x()
+        assert abs(form.url.mapTo(form, form.url.rect().topLeft()).x() - x) <= 1
+    finally:
+        cam.close()
+
+
+@pytest.mark.parametrize("kind", ["rtsp", "demo"])
+def test_the_wizard_shows_the_whole_snapshot_at_its_smallest(qtbot, background, kind: str) -> None:  # noqa: ANN001
+    """Issue 23: the snapshot was cut off at the bottom of the wizard's camera page."""
+    from PySide6.QtWidgets import QWizard
+
+    from app.ui.wizard import FirstRunWizard
+
+    wiz = FirstRunWizard(background)
+    qtbot.addWidget(wiz)
+    wiz.resize(wiz.minimumSize())
+    wiz.show()
+    wiz.store_page.name.setText("Rivoli")
+    wiz.next()
+    wiz.next()
+    form = wiz.camera_page.form
+    form.set_kind(kind)
+    qtbot.wait(50)
+    preview_bottom = form.preview.mapTo(wiz, form.preview.rect().bottomLeft()).y()
+    nxt = wiz.button(QWizard.WizardButton.NextButton)
+    assert preview_bottom < nxt.mapTo(wiz, nxt.rect().topLeft()).y() - 10
+    assert form.preview.height() >= 150
+    if kind == "rtsp":  # the finder's button whole, not squeezed
+        assert form.finder.button.height() >= form.finder.button.minimumSizeHint().height()
+    wiz.ask_before_quitting = lambda: True  # type: ignore[method-assign]

@@ -74,6 +74,11 @@ def test_draw_zone_and_line_with_clicks_then_apply(editor, qtbot) -> None:  # no
     click(ed, 240, 60)
     click(ed, 240, 340)
     assert len(ed.canvas.shapes) == 2
+    # a line has no capacity: its row is hidden, not greyed (issue 23); a zone's shows
+    assert ed.selected() is not None and ed.selected().kind == "line"
+    assert not ed._props.isRowVisible(ed.capacity)
+    ed.list.setCurrentRow(0)
+    assert ed._props.isRowVisible(ed.capacity) and ed.capacity.value() == 5
 
     assert ed.apply(), ed.error.text()
     cfg = applied[-1]
