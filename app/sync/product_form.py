@@ -6,20 +6,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.sync.gtin import LENGTHS, NAMES, code_kind
 from app.sync.pos_values import parse_amount
 
 _PRINTABLE = re.compile(r"^[\x21-\x7E]{1,64}$")
 MAX_PRICE = 1_000_000.0
-
-
-def gtin_check_ok(code: str) -> bool:
-    """True when an EAN-8, UPC-A (12) or EAN-13 code's last digit is its check digit."""
-    if not code.isdigit() or len(code) not in (8, 12, 13):
-        return False
-    digits = [int(c) for c in code]
-    body, check = digits[:-1], digits[-1]
-    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10 == check
 
 
 @dataclass(frozen=True)
@@ -40,8 +31,8 @@ def read_product(barcode: str, name: str, category: str, price: str) -> ProductF
             f"The barcode “{code}” has a space or a character a barcode cannot hold "
             "(1 to 64 letters, digits or signs)."
         )
-    if code.isdigit() and len(code) in (8, 12, 13) and not gtin_check_ok(code):
-        kind = {8: "EAN-8", 12: "UPC-A", 13: "EAN-13"}[len(code)]
+    if code_kind(code) == "bad_check_digit":
+        kind = NAMES[LENGTHS[len(code)]]
         raise ValueError(
             f"The barcode {code} is not a valid {kind} code: its last digit (the check "
             "digit) does not match. Check for a mistyped digit."

@@ -79,10 +79,11 @@ def test_a_file_without_a_price_column_keeps_known_prices(local_store, tmp_path)
 
 
 def test_hand_typed_products_are_checked_in_words() -> None:
-    from app.sync.product_form import gtin_check_ok, read_product
+    from app.sync.gtin import is_valid_gtin
+    from app.sync.product_form import read_product
 
-    assert gtin_check_ok("4006381333931") and gtin_check_ok("96385074")  # EAN-13, EAN-8
-    assert gtin_check_ok("036000291452") and not gtin_check_ok("036000291453")  # UPC-A
+    assert is_valid_gtin("4006381333931") and is_valid_gtin("96385074")  # EAN-13, EAN-8
+    assert is_valid_gtin("036000291452") and not is_valid_gtin("036000291453")  # UPC-A
     p = read_product(" SHOP-42 ", " Scarf ", "Accessories", "1 234,50")
     assert (p.barcode, p.name, p.category, p.price) == ("SHOP-42", "Scarf", "Accessories", 1234.5)
     assert read_product("SHOP-43", "Free sample", "", "").price == 0.0

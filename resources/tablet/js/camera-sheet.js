@@ -24,7 +24,7 @@ export function openCameraSheet({ addScan, findItem, prefer = "auto", onClosed =
     clear(last);
     last.append(h("span", { class: "tick" }, "✓"),
       h("div", {}, h("strong", {}, p ? p.name : item.barcode),
-        h("span", {}, p ? `${money(p.price)} · ${item.barcode}` : item.state === "queued" ? "Adding…" : "Not in the catalog")),
+        h("span", {}, p ? `${money(p.price)} · ${item.barcode}` : item.state === "queued" ? "Adding…" : "Not in the catalogue")),
       h("span", { class: "count" }, `${added} added`));
     last.dataset.barcode = item.barcode;
     last.dataset.key = item.key;
