@@ -27,6 +27,7 @@ from pydantic import (
 from app.config.alerts import AlertRule as AlertRule
 from app.config.alerts import AlertsConfig
 from app.config.base import Strict as Strict
+from app.config.kpis import KpiSettings
 from app.polygons import Point, polygon_problem
 
 NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
@@ -289,6 +290,7 @@ class AppConfig(Strict):
     lan: LanConfig = Field(default_factory=LanConfig)
     sync: SyncConfig = Field(default_factory=SyncConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    kpis: KpiSettings = Field(default_factory=KpiSettings)
 
     @model_validator(mode="after")
     def _names_resolve(self) -> AppConfig:

@@ -126,6 +126,14 @@ class ZoneVisit(Base):
         # the visits still open (the tablets' list after a restart): a small partial index
         # (revision 0003)
         Index("ix_zone_visits_open", "enter_ts", sqlite_where=text("exit_ts IS NULL")),
+        # finished visits by their end: the dwell histogram, queue waits (revision 0005)
+        Index(
+            "ix_zone_visits_exit",
+            "exit_ts",
+            "zone",
+            "dwell_s",
+            sqlite_where=text("exit_ts IS NOT NULL"),
+        ),
     )
 
 

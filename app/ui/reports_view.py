@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.store import figures
 from app.store import sales_reports as sr
 from app.sync import catalog
 from app.sync.store_protocol import StoreLike
@@ -66,6 +67,11 @@ EMPTY = {
     ),
     "Zones": "No zone had visitors or services in this period.",
 }
+
+
+# report columns that are figures of app/store/figures.py
+HEADER_FIGURES = {"visits": "finished_visits", "visitors": "zone_entries",
+                  "mean_dwell_s": "mean_dwell"}  # fmt: skip
 
 
 def _whole_step(top: float, most: int = 6) -> int:
@@ -107,6 +113,11 @@ class ReportsView(QWidget):
         for title, kind in TABS:
             cols = sr.shown_fields(kind)
             t = make_table([sr.shown_header(c) for c in cols], stretch=1 if "name" in cols else 0)
+            for i, c in enumerate(cols):  # what each figure counts (app/store/figures.py)
+                tip = figures.tooltip(HEADER_FIGURES.get(c, c))
+                item = t.horizontalHeaderItem(i)
+                if tip and item is not None:
+                    item.setToolTip(tip)
             self.tables[title] = t
             if title == "Items":  # a picture first: what was shown and what sold
                 page = QWidget()
