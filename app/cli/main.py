@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cameras": ("app.cli.cameras", "list, add, remove and test the store's cameras"),
     "alerts": ("app.cli.alerts", "list the store's open alerts, acknowledge them"),
     "provision": ("app.cli.provision", "enrol this store with HQ from its provisioning file"),
+    "report": ("app.cli.report", "the store's KPIs for any period, the weekly report"),
 }
 
 # third-party loggers whose debug lines `-v` leaves out
