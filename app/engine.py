@@ -39,6 +39,7 @@ from app.vision.scheduler import AnalysisScheduler, CameraSlot
 
 if TYPE_CHECKING:
     from app.store.db import Store
+    from app.store.weekly_report import WeeklyReportScheduler
     from app.sync.lan.server import LanServer
     from app.sync.outbox_sender import SyncStatus, SyncWorker
     from app.vision.detector import Detector
@@ -106,6 +107,7 @@ class Engine:
         self.lan_server: LanServer | None = None
         self.sync_worker: SyncWorker | None = None
         self.alerts = AlertMonitor(cfg, bus, store)
+        self._weekly: WeeklyReportScheduler | None = None  # the weekly report, on schedule
 
     # --- lifecycle: read these two like a table of contents --------------------------
 
@@ -137,6 +139,9 @@ class Engine:
         self._stop_cameras()
         self._flush_pipelines()
         self._close_detector()
+        if self._weekly is not None:
+            self._weekly.stop()
+            self._weekly = None
         self._running = False
         log.info("engine stopped")
 
@@ -210,6 +215,10 @@ class Engine:
         it belongs to the store and stops with `store.close()`."""
         if self.store is not None:
             self.store.start_retention(self.cfg.retention)
+            from app.store.weekly_report import WeeklyReportScheduler
+
+            self._weekly = WeeklyReportScheduler(self.store, self.cfg)
+            self._weekly.start()
 
     def _start_lan_server(self) -> None:
         """The tablets' HTTPS server on the store LAN (needs the store)."""

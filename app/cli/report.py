@@ -137,13 +137,13 @@ def _kpis(store: Any, cfg: Any, args: argparse.Namespace) -> int:
 
 
 def _weekly(store: Any, cfg: Any, args: argparse.Namespace) -> int:
-    from app.store import weekly_report
+    from app.store.weekly_report import write as write_weekly
 
     tz = ZoneInfo(cfg.store.timezone)
     today = dt.datetime.now(tz).date()
     day = _day(args.week_of, today - dt.timedelta(days=7))
     try:
-        path = weekly_report.write(store, cfg, day, args.out)
+        path = write_weekly(store, cfg, day, args.out)
     except OSError as exc:
         raise CliError(f"cannot write the weekly report: {exc.strerror or exc}") from None
     print(f"weekly report written to {path}")

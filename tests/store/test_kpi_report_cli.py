@@ -139,3 +139,40 @@ def test_a_period_ending_before_it_starts_is_one_line(
     rc = main(["report", "--db", str(db), "kpis", "--from", "2026-12-05", "--to", "2026-12-01"])
     assert rc == 2
     assert "--to is before --from" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_weekly_report_on_demand_and_on_schedule(
+    filled: tuple[Path, Path, dt.date], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.store import weekly_report
+
+    db, cfg_path, day = filled
+    out = tmp_path / "week.html"
+    args = ["report", "--db", str(db), "--config", str(cfg_path), "weekly"]
+    assert main([*args, "--week-of", str(day), "--out", str(out)]) == 0
+    assert str(out) in capsys.readouterr().out
+    page = out.read_text(encoding="utf-8")
+    monday = day - dt.timedelta(days=day.weekday())
+    assert f"week {monday} to {monday + dt.timedelta(days=6)}" in page
+    assert page.count("<svg") == 2 and "Sales conversion" in page and "Queue abandonment" in page
+    assert ">path<" in page  # the queue area's row
+    assert (out.stat().st_mode & 0o777) == 0o600
+    # on schedule: last week's report into the data folder, once
+    cfg = AppConfig.model_validate(json.loads(cfg_path.read_text()))
+    later = day + dt.timedelta(days=7)
+    with open_store(db, create=False) as store:
+        written = weekly_report.write_last_week_if_missing(store, cfg, later)
+        assert written is not None and written.name == f"weekly-{monday}.html"
+        assert weekly_report.write_last_week_if_missing(store, cfg, later) is None
+        sched = weekly_report.WeeklyReportScheduler(store, cfg)
+        written.unlink()
+        sched.start()
+        try:
+            deadline = dt.datetime.now() + dt.timedelta(seconds=30)
+            while not sched.written and dt.datetime.now() < deadline:
+                sched._stop.wait(0.1)
+        finally:
+            sched.stop()
+    # the scheduler writes the week before *today*, which is this clip's week or later
+    assert sched.written and sched.written[0].parent == written.parent
