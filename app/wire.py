@@ -40,7 +40,8 @@ SESSION_AGG = "session_agg"
 SALES_AGG = "sales_agg"
 ALERT = "alert"
 CAMERA_HEALTH = "camera_health"
-KINDS: Final = (ROLLUP, SESSION_AGG, SALES_AGG, ALERT, CAMERA_HEALTH)
+KPI_HOUR = "kpi_hour"
+KINDS: Final = (ROLLUP, SESSION_AGG, SALES_AGG, ALERT, CAMERA_HEALTH, KPI_HOUR)
 
 # The fields that identify a row at HQ (within one store): a later row replaces it.
 NATURAL_KEYS: Final[dict[str, tuple[str, ...]]] = {
@@ -49,6 +50,7 @@ NATURAL_KEYS: Final[dict[str, tuple[str, ...]]] = {
     SALES_AGG: ("bucket_start", "salesperson_code"),
     ALERT: ("alert_id",),
     CAMERA_HEALTH: ("camera", "bucket_start"),
+    KPI_HOUR: ("bucket_start",),
 }
 
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 
 from app.csv_cells import neutralise
-from app.hq import kpis
+from app.hq import kpi_hours, kpis
 from app.hq.dash_queries import StoreInfo, Totals, expected_footfall, period_totals
 
 LAST_YEAR = timedelta(days=364)
@@ -69,13 +69,19 @@ class KpiRow:
     utilisation: float | None
     congestion: float | None
     growth_momentum: float | None
+    # from the stores' hourly KPIs (app/hq/kpi_hours.py)
+    staffing_adequacy: float | None = None
+    understaffed_hours: int | None = None
+    bottleneck: float | None = None
+    bottleneck_zone: str = ""
+    bottleneck_hour: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
 COLUMNS: tuple[str, ...] = tuple(KpiRow.__dataclass_fields__)
-PERCENT = frozenset(c for c in COLUMNS if c.startswith(("capture", "conversion", "utilis", "congest"))
+PERCENT = frozenset(c for c in COLUMNS if c.startswith(("capture", "conversion", "utilis", "congest", "staffing"))
                     or c.endswith(("_vs_prev", "_vs_last_year")) or c == "growth_momentum")  # fmt: skip
 
 
@@ -120,18 +126,27 @@ def report(
     }
     totals = {k: period_totals(engine, ids, *p) for k, p in periods.items()}
     expected = expected_footfall(engine, ids, a, b)
+    hourly = kpi_hours.per_store(engine, ids, a, b)
     rows = [
-        _row(
+        _with_hours(_row(
             s.store_id, s.name, s.region,
             {k: totals[k].get(s.store_id, Totals()) for k in periods},
             expected.get(s.store_id), s.capacity,
-        )
+        ), hourly.get(s.store_id, kpi_hours.StaffingBottleneck()))
         for s in stores
     ]  # fmt: skip
     chain_t = {k: sum(totals[k].values(), Totals()) for k in periods}
     chain_exp = sum(expected.values()) if len(expected) == len(ids) and ids else None
     chain = _row("(chain)", f"{len(ids)} stores", "", chain_t, chain_exp, None)
-    return rows, chain
+    return rows, _with_hours(chain, kpi_hours.chain(list(hourly.values())))
+
+
+def _with_hours(row: KpiRow, h: kpi_hours.StaffingBottleneck) -> KpiRow:
+    return replace(
+        row, staffing_adequacy=h.staffing_adequacy, understaffed_hours=h.understaffed_hours,
+        bottleneck=h.bottleneck, bottleneck_zone=h.bottleneck_zone,
+        bottleneck_hour=h.bottleneck_hour,
+    )  # fmt: skip
 
 
 def sort_rows(rows: list[KpiRow], key: str, descending: bool = True) -> list[KpiRow]:

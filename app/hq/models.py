@@ -136,6 +136,26 @@ class CameraHealthRow(_Row, HqBase):
     fps_min: Mapped[float] = mapped_column(Double)
 
 
+class KpiHourRow(_Row, HqBase):
+    """A store's hourly KPIs (app/kpis.py, computed at the store): staffing adequacy and
+    the bottleneck score, one row per store and local hour (migration 0004)."""
+
+    __tablename__ = "kpi_hours"
+    store_id: Mapped[str] = mapped_column(String(64), _store_fk(), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    visitors: Mapped[int] = mapped_column(Integer)
+    people_peak: Mapped[int] = mapped_column(Integer)
+    on_duty: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    required_staff: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    staffing_adequacy: Mapped[float | None] = mapped_column(Double, nullable=True)
+    congestion: Mapped[float | None] = mapped_column(Double, nullable=True)
+    queue_waits: Mapped[int] = mapped_column(Integer)
+    queue_wait_sum_s: Mapped[float] = mapped_column(Double)
+    bottleneck: Mapped[float | None] = mapped_column(Double, nullable=True)
+    worst_zone: Mapped[str] = mapped_column(String(80))
+    worst_zone_score: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
 # kind on the wire -> table
 TABLES: dict[str, Table] = {
     "rollup": HqBase.metadata.tables["rollups"],
@@ -143,8 +163,8 @@ TABLES: dict[str, Table] = {
     "sales_agg": HqBase.metadata.tables["sales_aggs"],
     "alert": HqBase.metadata.tables["alerts"],
     "camera_health": HqBase.metadata.tables["camera_health"],
+    "kpi_hour": HqBase.metadata.tables["kpi_hours"],
 }
 STORES: Table = HqBase.metadata.tables["stores"]
 # columns holding epoch seconds on the wire and timestamptz here
 TIME_COLUMNS = frozenset({"bucket_start", "ts", "acknowledged_at", "last_seen", "resolved_at"})
-

@@ -39,7 +39,7 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dt.dat
     assert rc == 0
     with open_store(db, create=False) as store, store.read_session() as s:
         first = s.connection().exec_driver_sql("SELECT MIN(bucket_start) FROM rollups").scalar()
-    day = dt.datetime.fromtimestamp(float(first), dt.UTC).date()
+    day = dt.datetime.fromtimestamp(float(first or 0), dt.UTC).date()
     pos = d / "pos.csv"
     pos.write_text(
         "transaction_id,time,barcode,amount\n"
