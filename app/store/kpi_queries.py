@@ -257,23 +257,27 @@ def _zone_hours(
 
 def _on_duty(
     s: Session, start: float, end: float, hours: _Hours
-) -> tuple[dict[float, set[int]], dict[tuple[float, str], set[int]]]:
-    """Salespeople with a service session overlapping each local hour, store-wide and
-    per zone."""
-    store: dict[float, set[int]] = defaultdict(set)
-    zone: dict[tuple[float, str], set[int]] = defaultdict(set)
+) -> tuple[dict[float, int], dict[tuple[float, str], int]]:
+    """Salespeople with a service session in each local hour, store-wide and per zone:
+    a session counts in every hour from its start to its end (an open one: 15 minutes)."""
+    end_ts = "COALESCE(ended_at, started_at + 900)"
     rows = s.connection().exec_driver_sql(
-        "SELECT salesperson_id, zone, started_at, COALESCE(ended_at, started_at + 900) "
-        "FROM service_sessions WHERE started_at >= ? AND started_at < ?",
-        (start - 4 * 3600, end),
+        f"WITH RECURSIVE h(pid, zone, at, stop) AS ("
+        f" SELECT salesperson_id, zone, {hours.sql('MAX(started_at, ?)')}, MIN({end_ts}, ?)"
+        " FROM service_sessions WHERE started_at >= ? AND started_at < ?"
+        f" AND {end_ts} >= ?"
+        " UNION ALL SELECT pid, zone, at + 3600, stop FROM h WHERE at + 3600 < stop)"
+        " SELECT at, zone, COUNT(DISTINCT pid), NULL FROM h GROUP BY at, zone"
+        " UNION ALL SELECT at, NULL, COUNT(DISTINCT pid), 1 FROM h GROUP BY at",
+        (start, end, start - 4 * 3600, end, start),
     )
-    for pid, z, a, b in rows:
-        a, b = max(float(a), start), min(float(b), end)
-        h = a - ((a + hours.off) % 3600)
-        while h < b:
-            store[h].add(int(pid))
-            zone[(h, str(z))].add(int(pid))
-            h += 3600
+    store: dict[float, int] = {}
+    zone: dict[tuple[float, str], int] = {}
+    for at, z, n, whole in rows:
+        if whole:
+            store[float(at)] = int(n)
+        else:
+            zone[(float(at), str(z))] = int(n)
     return store, zone
 
 
@@ -400,7 +404,7 @@ def period_kpis(s: Session, p: KpiParams, first: date, last: date) -> PeriodKpis
         sched = p.schedule(*_local_hour(h, tz))
         if sched is not None:
             return sched
-        return len(duty_store.get(h, ()))
+        return duty_store.get(h, 0)
 
     for h in sorted(set(period_foot) | set(people)):
         visitors, passers = period_foot.get(h, (0, 0))
@@ -421,7 +425,7 @@ def period_kpis(s: Session, p: KpiParams, first: date, last: date) -> PeriodKpis
     for (h, z), (entries, peak) in sorted(_zone_hours(s, start, end, hours).items()):
         cong = kpis.congestion(peak, p.zone_capacity.get(z))
         wait = queue_by_zone_hour.get((h, z)) if z in p.queue_zones else None
-        duty = len(duty_zone.get((h, z), ())) if z in served_zones else None
+        duty = duty_zone.get((h, z), 0) if z in served_zones else None
         adequacy = (
             kpis.staffing_adequacy(duty, entries, p.visitors_per_salesperson)
             if duty is not None

@@ -310,6 +310,8 @@ class Purchase(Base):
         Index("ix_purchases_ts_barcode", "ts", "barcode", "amount"),
         Index("ix_purchases_barcode_ts", "barcode", "ts", "amount"),
         Index("ix_purchases_session_barcode", "session_id", "barcode", "amount"),
+        # distinct transactions and revenue of a period (revision 0005)
+        Index("ix_purchases_ts_transaction", "ts", "transaction_id", "amount"),
     )
 
 
@@ -367,6 +369,16 @@ class Rollup(Base):
     __table_args__ = (
         UniqueConstraint("scope", "name", "bucket_start", name="uq_rollup_bucket"),
         Index("ix_rollups_bucket", "bucket_start"),
+        # the period KPIs' scans of one scope over a range (revision 0005)
+        Index(
+            "ix_rollups_scope_bucket",
+            "scope",
+            "bucket_start",
+            "name",
+            "entries",
+            "passersby",
+            "occupancy_peak",
+        ),
     )
 
 

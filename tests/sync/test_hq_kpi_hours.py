@@ -81,7 +81,7 @@ def test_staffing_and_bottleneck_reach_hq(tmp_path: Path, hq_engine: Engine) -> 
     batch = {"schema_version": 1, "batch_id": str(uuid.uuid4()), "store_id": "S1",
              "timezone": TZ, "rows": [{"kind": r.kind, "seq": r.id, "data": json.loads(r.payload)}
                                       for r in rows]}  # fmt: skip
-    ingest_batch(hq_engine, "S1", batch, batch["batch_id"], 100)
+    ingest_batch(hq_engine, "S1", batch, str(batch["batch_id"]), 100)
     (row,), chain = kpi_report.report(hq_engine, all_stores(hq_engine), DAY, DAY)
     assert row.staffing_adequacy == pytest.approx(local.staffing_adequacy)
     assert row.understaffed_hours == 2
