@@ -321,10 +321,12 @@ def changed(db: Session, items: Sequence[OutboxEntry]) -> list[OutboxEntry]:
 
 
 def refresh(db: Session, start: float, end: float, kpi_params: kq.KpiParams | None = None) -> int:
-    """Recompute the window's aggregates (and hourly KPIs, with the store's KPI settings
-    when given) and queue the changed ones; returns how many."""
-    hour = pl.bucket_of(start) - pl.bucket_of(start) % 3600  # whole hours for the KPIs
-    found = [*load_outbox_entries(db, start, end), *load_kpi_entries(db, hour, end, kpi_params)]
+    """Recompute the window's aggregates (and, given the store's KPI settings, its
+    hourly KPIs) and queue the changed ones; returns how many."""
+    found = load_outbox_entries(db, start, end)
+    if kpi_params is not None:  # the app's worker always has them (from its settings)
+        hour = pl.bucket_of(start) - pl.bucket_of(start) % 3600  # whole hours
+        found += load_kpi_entries(db, hour, end, kpi_params)
     todo = changed(db, found)
     for e in todo:
         pl.validate_data(e.kind, e.data)

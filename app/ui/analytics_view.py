@@ -357,6 +357,8 @@ class AnalyticsView(QWidget):
 
     def refresh(self, wait: bool = False) -> None:
         first, last = self.period()
+        if self.kind.currentText() != "Custom":  # show the period the choice means
+            self.last.setDate(QDate(last.year, last.month, last.day))
         self.status.setText(f"Loading {first} to {last}…")
         if wait:
             self.show_data(self._query(first, last))
