@@ -55,6 +55,7 @@ class KpiParams:
     queue_service: dict[str, str] = field(default_factory=dict)
     outside_zones: tuple[str, ...] = ()
     zone_capacity: dict[str, int] = field(default_factory=dict)
+    zones: tuple[str, ...] = ()  # the configured zones (bottlenecks); () = every zone
     schedule: Callable[[int, int], int | None] = lambda weekday, hour: None
 
     @classmethod
@@ -69,6 +70,7 @@ class KpiParams:
             queue_service=dict(k.queue_service),
             outside_zones=tuple(z.name for z in cfg.zones if not z.in_store),
             zone_capacity={z.name: z.capacity for z in cfg.zones if z.capacity},
+            zones=tuple(z.name for z in cfg.zones),
             schedule=k.scheduled,
         )
 
@@ -244,13 +246,14 @@ def _people_per_hour(
 
 
 def _zone_hours(
-    s: Session, start: float, end: float, hours: _Hours
+    s: Session, start: float, end: float, hours: _Hours, only: Sequence[str] = ()
 ) -> dict[tuple[float, str], tuple[int, int]]:
+    some = f"AND name IN ({_marks(len(only))})" if only else ""
     rows = s.connection().exec_driver_sql(
         f"SELECT {hours.sql('bucket_start')} AS h, name, SUM(entries), MAX(occupancy_peak) "
-        "FROM rollups WHERE scope = 'zone' AND bucket_start >= ? AND bucket_start < ? "
+        f"FROM rollups WHERE scope = 'zone' AND bucket_start >= ? AND bucket_start < ? {some} "
         "GROUP BY h, name",
-        (start, end),
+        (start, end, *only),
     )
     return {(float(h), str(z)): (int(e or 0), int(p or 0)) for h, z, e, p in rows}
 
@@ -352,8 +355,12 @@ def _local_hour(h: float, tz: ZoneInfo) -> tuple[int, int]:
     return t.weekday(), t.hour
 
 
-def period_kpis(s: Session, p: KpiParams, first: date, last: date) -> PeriodKpis:
-    """Every KPI of the local days first..last (both included)."""
+def period_kpis(
+    s: Session, p: KpiParams, first: date, last: date, *, zones: bool = True
+) -> PeriodKpis:
+    """Every KPI of the local days first..last (both included). `zones=False` leaves out
+    the per-zone hours (the comparisons need the store's figures only): the bottleneck
+    is then the store's own per hour."""
     tz = p.tz
     start, end = day_start(first, tz), day_start(last + timedelta(days=1), tz)
     hist_first = min(first - timedelta(weeks=BASELINE_WEEKS), last - timedelta(days=27))
@@ -422,7 +429,8 @@ def period_kpis(s: Session, p: KpiParams, first: date, last: date) -> PeriodKpis
 
     served_zones = {z for (_, z) in duty_zone}
     queue_by_zone_hour = {(h, q.zone): m for q in out.queues for h, (_, m) in q.by_hour.items()}
-    for (h, z), (entries, peak) in sorted(_zone_hours(s, start, end, hours).items()):
+    per_zone = _zone_hours(s, start, end, hours, p.zones) if zones else {}
+    for (h, z), (entries, peak) in sorted(per_zone.items()):
         cong = kpis.congestion(peak, p.zone_capacity.get(z))
         wait = queue_by_zone_hour.get((h, z)) if z in p.queue_zones else None
         duty = duty_zone.get((h, z), 0) if z in served_zones else None
@@ -486,9 +494,13 @@ def compared(s: Session, p: KpiParams, first: date, last: date) -> Compared:
     ly_first, ly_last = first - LAST_YEAR, last - LAST_YEAR
     cur = period_kpis(s, p, first, last)
     prev = (
-        period_kpis(s, p, prev_first, prev_last)
+        period_kpis(s, p, prev_first, prev_last, zones=False)
         if since is not None and since <= prev_last
         else None
     )
-    ly = period_kpis(s, p, ly_first, ly_last) if since is not None and since <= ly_last else None
+    ly = (
+        period_kpis(s, p, ly_first, ly_last, zones=False)
+        if since is not None and since <= ly_last
+        else None
+    )
     return Compared(cur, prev, ly)

@@ -267,6 +267,10 @@ class ServiceSession(Base):
     started_at: Mapped[float] = mapped_column(Float, index=True)
     ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     device_id: Mapped[str] = mapped_column(String(36), default="")
+    # salespeople on duty per hour, the period KPIs (revision 0005)
+    __table_args__ = (
+        Index("ix_service_sessions_duty", "started_at", "ended_at", "salesperson_id", "zone"),
+    )
 
 
 class ItemScan(Base):

@@ -32,6 +32,12 @@ def upgrade() -> None:
             ["scope", "bucket_start", "name", "entries", "passersby", "occupancy_peak"],
             unique=False,
         )
+    with op.batch_alter_table("service_sessions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_service_sessions_duty",
+            ["started_at", "ended_at", "salesperson_id", "zone"],
+            unique=False,
+        )
     with op.batch_alter_table("purchases", schema=None) as batch_op:
         batch_op.create_index(
             "ix_purchases_ts_transaction", ["ts", "transaction_id", "amount"], unique=False
@@ -46,6 +52,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("service_sessions", schema=None) as batch_op:
+        batch_op.drop_index("ix_service_sessions_duty")
     with op.batch_alter_table("purchases", schema=None) as batch_op:
         batch_op.drop_index("ix_purchases_ts_transaction")
     with op.batch_alter_table("rollups", schema=None) as batch_op:
