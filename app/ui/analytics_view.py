@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pyqtgraph as pg
 from PySide6.QtCore import QDate, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -175,6 +175,19 @@ class FlowChart(QWidget):
             p.setPen(QPen(color, width))
             pa, pb = pos[a], pos[b]
             p.drawLine(pa, pb)
+            # an arrowhead two thirds of the way, pointing at the zone walked to
+            dx, dy = pb.x() - pa.x(), pb.y() - pa.y()
+            length = math.hypot(dx, dy) or 1.0
+            ux, uy = dx / length, dy / length
+            tip = QPointF(pa.x() + dx * 0.62, pa.y() + dy * 0.62)
+            size = 6 + width
+            p.setBrush(color)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.drawPolygon(QPolygonF([
+                tip,
+                QPointF(tip.x() - ux * size - uy * size / 2, tip.y() - uy * size + ux * size / 2),
+                QPointF(tip.x() - ux * size + uy * size / 2, tip.y() - uy * size - ux * size / 2),
+            ]))  # fmt: skip
             mid = QPointF(pa.x() * 0.35 + pb.x() * 0.65, pa.y() * 0.35 + pb.y() * 0.65)
             p.setPen(QPen(QColor(style.MUTED)))
             p.drawText(mid, str(n))
