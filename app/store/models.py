@@ -122,7 +122,16 @@ class ZoneVisit(Base):
     exit_ts: Mapped[float | None] = mapped_column(Float, nullable=True)
     dwell_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     __table_args__ = (
-        Index("ix_zone_visits_zone_enter", "zone", "enter_ts"),
+        # by zone and start, covering the visitor and the end: the queue KPIs (revision
+        # 0005 replaced the (zone, enter_ts) index by it)
+        Index(
+            "ix_zone_visits_zone_enter_cover",
+            "zone",
+            "enter_ts",
+            "visitor_id",
+            "exit_ts",
+            "dwell_s",
+        ),
         # the visits still open (the tablets' list after a restart): a small partial index
         # (revision 0003)
         Index("ix_zone_visits_open", "enter_ts", sqlite_where=text("exit_ts IS NULL")),
