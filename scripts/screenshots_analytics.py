@@ -138,7 +138,8 @@ def main() -> int:
     from app.ui.analytics_view import AnalyticsView
     from app.ui.style import apply_style
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     apply_style(app)
     cfg = AppConfig.model_validate(
         {

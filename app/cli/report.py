@@ -99,7 +99,9 @@ def print_kpis(c: Any, tz: ZoneInfo, took: float) -> None:
     if w is None:
         print("Bottleneck: – (needs a capacity, a queue area or a staffing target)")
     else:
-        print(f"Bottleneck: worst hour {_when(w.hour_start, tz)}, {w.zone}, score {w.score:.0f}/100")
+        print(
+            f"Bottleneck: worst hour {_when(w.hour_start, tz)}, {w.zone}, score {w.score:.0f}/100"
+        )
     for q in cur.queues:
         aband = fmt(q.abandonment, "%") if q.abandoned is not None else "– (no service zone set)"
         print(f"Queue {q.zone}: {q.waits} waits, mean {fmt(q.mean_wait_s, 's')}, "
