@@ -281,7 +281,7 @@ class AnalyticsView(QWidget):
         self.c_hours = ChartCard("Per hour of the day: congestion (bars, % of capacity) and "
                                  "staffing adequacy (line, %)",
                                  "No hourly figures in this period (set the store's capacity "
-                                 "and the staffing target in Settings > KPIs).")  # fmt: skip
+                                 "and the staffing target: [kpis] in config.toml).")  # fmt: skip
         lay.addWidget(self.c_days)
         lay.addWidget(self.c_hours)
         lay.addLayout(self._export_row(
