@@ -178,10 +178,15 @@ def write(store: Any, cfg: AppConfig, day: date, path: Path | None = None) -> Pa
 
 
 def write_last_week_if_missing(store: Any, cfg: AppConfig, today: date) -> Path | None:
-    """The scheduled job: last week's report, unless it was written already."""
-    first, _ = week_of(today - timedelta(days=7))
+    """The scheduled job: last week's report, unless it was written already or the
+    store has no data from that week or before."""
+    first, last = week_of(today - timedelta(days=7))
     path = default_path(first)
     if path.exists():
+        return None
+    with store.read_session() as s:  # a store without data that week: no empty report
+        since = kq.first_data_day(s, kq.KpiParams.from_config(cfg).tz)
+    if since is None or since > last:
         return None
     return write(store, cfg, first, path)
 
@@ -195,6 +200,7 @@ class WeeklyReportScheduler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="weekly-report", daemon=True)
         self.written: list[Path] = []
+        self.ran = threading.Event()  # set after each check (tests)
 
     def start(self) -> None:
         if self.cfg.kpis.weekly_report:
@@ -210,6 +216,7 @@ class WeeklyReportScheduler:
                     log.info("weekly report written to %s", p)
             except Exception:
                 log.exception("the weekly report could not be written")
+            self.ran.set()
             self._stop.wait(self.interval_s)
 
     def stop(self) -> None:
