@@ -40,6 +40,7 @@ from app.vision.scheduler import AnalysisScheduler, CameraSlot
 
 if TYPE_CHECKING:
     from app.store.db import Store
+    from app.store.weekly_report import WeeklyReportScheduler
     from app.sync.lan.server import LanServer
     from app.sync.outbox_sender import SyncStatus, SyncWorker
     from app.vision.detector import Detector
@@ -112,6 +113,7 @@ class Engine:
         self.alerts = AlertMonitor(cfg, bus, store, views=self.latest_image)
         self._heat_stop = threading.Event()
         self._heat_saver: threading.Thread | None = None
+        self._weekly: WeeklyReportScheduler | None = None  # the weekly report, on schedule
 
     # --- lifecycle: read these two like a table of contents --------------------------
 
@@ -146,6 +148,9 @@ class Engine:
         self._save_heatmaps()
         self._flush_pipelines()
         self._close_detector()
+        if self._weekly is not None:
+            self._weekly.stop()
+            self._weekly = None
         self._running = False
         log.info("engine stopped")
 
@@ -219,6 +224,10 @@ class Engine:
         it belongs to the store and stops with `store.close()`."""
         if self.store is not None:
             self.store.start_retention(self.cfg.retention)
+            from app.store.weekly_report import WeeklyReportScheduler
+
+            self._weekly = WeeklyReportScheduler(self.store, self.cfg)
+            self._weekly.start()
 
     def _start_lan_server(self) -> None:
         """The tablets' HTTPS server on the store LAN (needs the store)."""

@@ -41,7 +41,8 @@ SALES_AGG = "sales_agg"
 ALERT = "alert"
 CAMERA_HEALTH = "camera_health"
 COUNT_AUDIT = "count_audit"
-KINDS: Final = (ROLLUP, SESSION_AGG, SALES_AGG, ALERT, CAMERA_HEALTH, COUNT_AUDIT)
+KPI_HOUR = "kpi_hour"
+KINDS: Final = (ROLLUP, SESSION_AGG, SALES_AGG, ALERT, CAMERA_HEALTH, COUNT_AUDIT, KPI_HOUR)
 
 # The fields that identify a row at HQ (within one store): a later row replaces it.
 NATURAL_KEYS: Final[dict[str, tuple[str, ...]]] = {
@@ -51,6 +52,7 @@ NATURAL_KEYS: Final[dict[str, tuple[str, ...]]] = {
     ALERT: ("alert_id",),
     CAMERA_HEALTH: ("camera", "bucket_start"),
     COUNT_AUDIT: ("audit_id",),
+    KPI_HOUR: ("bucket_start",),
 }
 
 

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "alerts": ("app.cli.alerts", "list the store's open alerts, acknowledge them"),
     "provision": ("app.cli.provision", "enrol this store with HQ from its provisioning file"),
     "audit": ("app.cli.audit", "counting audit: a clip's hand marks against Vitrine's counts"),
+    "report": ("app.cli.report", "the store's KPIs for any period, the weekly report"),
 }
 
 # third-party loggers whose debug lines `-v` leaves out

@@ -29,6 +29,7 @@ from app.config.alerts import AlertsConfig
 from app.config.base import Strict as Strict
 from app.config.filters import IgnoreMask as IgnoreMask
 from app.config.filters import StationaryConfig as StationaryConfig
+from app.config.kpis import KpiSettings
 from app.polygons import Point, polygon_problem
 
 NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
@@ -318,6 +319,7 @@ class AppConfig(Strict):
     lan: LanConfig = Field(default_factory=LanConfig)
     sync: SyncConfig = Field(default_factory=SyncConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    kpis: KpiSettings = Field(default_factory=KpiSettings)
 
     @model_validator(mode="after")
     def _names_resolve(self) -> AppConfig:

@@ -3,7 +3,8 @@ period last year: the dashboard's KPI page, its API and its CSV export.
 
 Previous period: the same number of days just before. Last year: the period moved back
 364 days (52 weeks), so that weekdays line up. Traffic index: kpis.traffic_index with
-the weekday baseline of the 8 weeks before the period.
+the weekday baseline of the 8 weeks before the period. Growth momentum: app/kpis.py's
+slope of daily visitors over the 28 days up to the period's end (% per week).
 """
 
 from __future__ import annotations
@@ -11,15 +12,22 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 
+from app import kpis as shared_kpis
 from app.csv_cells import neutralise
-from app.hq import kpis
-from app.hq.dash_queries import StoreInfo, Totals, expected_footfall, period_totals
+from app.hq import kpi_hours, kpis
+from app.hq.dash_queries import (
+    StoreInfo,
+    Totals,
+    expected_footfall,
+    period_totals,
+    store_series,
+)
 
 LAST_YEAR = timedelta(days=364)
 MAX_DAYS = 732
@@ -69,19 +77,25 @@ class KpiRow:
     utilisation: float | None
     congestion: float | None
     growth_momentum: float | None
+    # from the stores' hourly KPIs (app/hq/kpi_hours.py)
+    staffing_adequacy: float | None = None
+    understaffed_hours: int | None = None
+    bottleneck: float | None = None
+    bottleneck_zone: str = ""
+    bottleneck_hour: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
 COLUMNS: tuple[str, ...] = tuple(KpiRow.__dataclass_fields__)
-PERCENT = frozenset(c for c in COLUMNS if c.startswith(("capture", "conversion", "utilis", "congest"))
+PERCENT = frozenset(c for c in COLUMNS if c.startswith(("capture", "conversion", "utilis", "congest", "staffing"))
                     or c.endswith(("_vs_prev", "_vs_last_year")) or c == "growth_momentum")  # fmt: skip
 
 
 def _row(
     sid: str, name: str, region: str, t: dict[str, Totals], exp: float | None,
-    capacity: int | None,
+    capacity: int | None, momentum: float | None,
 ) -> KpiRow:  # fmt: skip
     cur, prev, ly = t["cur"], t["prev"], t["ly"]
     return KpiRow(
@@ -101,7 +115,7 @@ def _row(
         revenue_vs_last_year=kpis.change(cur.revenue, ly.revenue),
         utilisation=kpis.utilisation(cur.occupancy_peak, capacity),
         congestion=kpis.ratio(cur.busy_days, cur.days) if capacity else None,
-        growth_momentum=kpis.growth_momentum(t["recent"].footfall, t["before"].footfall),
+        growth_momentum=momentum,
     )  # fmt: skip
 
 
@@ -115,23 +129,38 @@ def report(
         "cur": (a, b),
         "prev": (a - timedelta(days=n), a - timedelta(days=1)),
         "ly": (a - LAST_YEAR, b - LAST_YEAR),
-        "recent": (b - timedelta(days=27), b),
-        "before": (b - timedelta(days=55), b - timedelta(days=28)),
     }
     totals = {k: period_totals(engine, ids, *p) for k, p in periods.items()}
     expected = expected_footfall(engine, ids, a, b)
+    hourly = kpi_hours.per_store(engine, ids, a, b)
+    # growth momentum (app/kpis.py): the slope of daily visitors over the 4 weeks to b
+    series = store_series(engine, ids, b - timedelta(days=27), b)
+    chain_daily: dict[date, float] = {}
+    for daily in series.values():
+        for d, v in daily.items():
+            chain_daily[d] = chain_daily.get(d, 0.0) + v
     rows = [
-        _row(
+        _with_hours(_row(
             s.store_id, s.name, s.region,
             {k: totals[k].get(s.store_id, Totals()) for k in periods},
             expected.get(s.store_id), s.capacity,
-        )
+            shared_kpis.growth_momentum(series.get(s.store_id, {}), b),
+        ), hourly.get(s.store_id, kpi_hours.StaffingBottleneck()))
         for s in stores
     ]  # fmt: skip
     chain_t = {k: sum(totals[k].values(), Totals()) for k in periods}
     chain_exp = sum(expected.values()) if len(expected) == len(ids) and ids else None
-    chain = _row("(chain)", f"{len(ids)} stores", "", chain_t, chain_exp, None)
-    return rows, chain
+    chain = _row("(chain)", f"{len(ids)} stores", "", chain_t, chain_exp, None,
+                 shared_kpis.growth_momentum(chain_daily, b))  # fmt: skip
+    return rows, _with_hours(chain, kpi_hours.chain(list(hourly.values())))
+
+
+def _with_hours(row: KpiRow, h: kpi_hours.StaffingBottleneck) -> KpiRow:
+    return replace(
+        row, staffing_adequacy=h.staffing_adequacy, understaffed_hours=h.understaffed_hours,
+        bottleneck=h.bottleneck, bottleneck_zone=h.bottleneck_zone,
+        bottleneck_hour=h.bottleneck_hour,
+    )  # fmt: skip
 
 
 def sort_rows(rows: list[KpiRow], key: str, descending: bool = True) -> list[KpiRow]:

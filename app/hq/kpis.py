@@ -1,5 +1,11 @@
 """The chain's KPIs: pure functions of the figures HQ receives (no database here).
 
+The KPIs themselves are defined once, in app/kpis.py (re-exported here); what is HQ's
+own is the day-level reading of utilisation and congestion (HQ's daily table holds
+each day's peak occupancy; the stores' hourly congestion and staffing arrive as
+`kpi_hours`, app/hq/kpi_hours.py), the 4-weeks-on-4-weeks growth of the ranking, and
+a promotion's uplift.
+
 Every function returns None when its denominator is zero or unknown: "no data" is not
 "zero". Ratios are not rounded here; the pages and CSV round them for display.
 """
@@ -10,33 +16,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from app.kpis import (
+    capture_rate,
+    change,
+    days_between,
+    ratio,
+    sales_conversion,
+    service_conversion,
+    traffic_index,
+    weekday_baseline,
+)
 
-def ratio(num: float, den: float | None) -> float | None:
-    """num / den, None when den is 0 or None."""
-    return num / den if den else None
-
-
-def traffic_index(visitors: float, expected: float | None) -> float | None:
-    """Traffic index = visitors / expected visitors, where expected is the sum, over the
-    period's days, of the mean visitors of the same weekday during the weeks before
-    the period (see weekday_baseline). 1.0 = a usual period, 1.2 = 20 % busier."""
-    return ratio(visitors, expected)
-
-
-def capture_rate(entered: float, passed_by: float) -> float | None:
-    """Capture rate = entered / (entered + passed by): the share of people passing the
-    shop front who came in."""
-    return ratio(entered, entered + passed_by)
-
-
-def sales_conversion(transactions: float, visitors: float) -> float | None:
-    """Sales conversion = POS transactions / visitors counted at the entrance."""
-    return ratio(transactions, visitors)
-
-
-def service_conversion(converted_sessions: float, sessions: float) -> float | None:
-    """Service conversion = served sessions that led to a sale / served sessions."""
-    return ratio(converted_sessions, sessions)
+__all__ = [
+    "capture_rate", "change", "congestion", "days_between", "growth_momentum",
+    "promotion_uplift", "ratio", "sales_conversion", "service_conversion",
+    "traffic_index", "utilisation", "weekday_baseline", "Uplift",
+]  # fmt: skip
 
 
 def utilisation(peak_occupancy: float, capacity: int | None) -> float | None:
@@ -55,35 +50,9 @@ def congestion(
     return sum(1 for p in peaks if p >= level * capacity) / len(peaks)
 
 
-def change(current: float | None, previous: float | None) -> float | None:
-    """Relative change = current / previous - 1 (None without a previous value)."""
-    if current is None or not previous:
-        return None
-    return current / previous - 1.0
-
-
 def growth_momentum(recent_4w: float, previous_4w: float) -> float | None:
     """Growth momentum = visitors of the last 4 weeks / visitors of the 4 weeks before - 1."""
     return change(recent_4w, previous_4w)
-
-
-def weekday_baseline(history: Mapping[date, float], days: Iterable[date]) -> float | None:
-    """Expected total for `days`: for each day, the mean of `history` on the same weekday
-    (history holds the weeks before the period). None if a weekday has no history."""
-    by_dow: dict[int, list[float]] = {}
-    for d, v in history.items():
-        by_dow.setdefault(d.weekday(), []).append(v)
-    total = 0.0
-    for d in days:
-        vals = by_dow.get(d.weekday())
-        if not vals:
-            return None
-        total += sum(vals) / len(vals)
-    return total
-
-
-def days_between(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 @dataclass(frozen=True)

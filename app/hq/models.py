@@ -159,6 +159,26 @@ class CountAuditRow(_Row, HqBase):
     __table_args__ = (Index("ix_count_audits_store_ts", "store_id", "ts"),)
 
 
+class KpiHourRow(_Row, HqBase):
+    """A store's hourly KPIs (app/kpis.py, computed at the store): staffing adequacy and
+    the bottleneck score, one row per store and local hour (migration 0006_kpis)."""
+
+    __tablename__ = "kpi_hours"
+    store_id: Mapped[str] = mapped_column(String(64), _store_fk(), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    visitors: Mapped[int] = mapped_column(Integer)
+    people_peak: Mapped[int] = mapped_column(Integer)
+    on_duty: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    required_staff: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    staffing_adequacy: Mapped[float | None] = mapped_column(Double, nullable=True)
+    congestion: Mapped[float | None] = mapped_column(Double, nullable=True)
+    queue_waits: Mapped[int] = mapped_column(Integer)
+    queue_wait_sum_s: Mapped[float] = mapped_column(Double)
+    bottleneck: Mapped[float | None] = mapped_column(Double, nullable=True)
+    worst_zone: Mapped[str] = mapped_column(String(80))
+    worst_zone_score: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
 # kind on the wire -> table
 TABLES: dict[str, Table] = {
     "rollup": HqBase.metadata.tables["rollups"],
@@ -167,6 +187,7 @@ TABLES: dict[str, Table] = {
     "alert": HqBase.metadata.tables["alerts"],
     "camera_health": HqBase.metadata.tables["camera_health"],
     "count_audit": HqBase.metadata.tables["count_audits"],
+    "kpi_hour": HqBase.metadata.tables["kpi_hours"],
 }
 STORES: Table = HqBase.metadata.tables["stores"]
 # columns holding epoch seconds on the wire and timestamptz here

@@ -26,10 +26,16 @@ SHOWN = (
     ("capture_rate", "Capture"), ("conversion", "Conversion"), ("revenue", "Revenue"),
     ("revenue_vs_prev", "Rev. vs prev."), ("utilisation", "Utilisation"),
     ("congestion", "Congestion"), ("growth_momentum", "Momentum"),
+    ("staffing_adequacy", "Staffing"), ("bottleneck", "Worst hour"),
 )  # fmt: skip
 
 
-def fmt(col: str, value: Any) -> str:
+def fmt(col: str, value: Any, row: KpiRow | None = None) -> str:
+    if col == "bottleneck":  # the score, where and when
+        if value is None:
+            return "–"
+        where = f"{row.bottleneck_hour} {row.bottleneck_zone}" if row else ""
+        return f'{html.num(value)} <span class="muted">{esc(where)}</span>'
     if col in ("visitors_vs_prev", "visitors_vs_last_year", "revenue_vs_prev", "growth_momentum"):
         return html.signed_pct(value)
     if col in kpi_report.PERCENT:
@@ -73,7 +79,7 @@ def ranking(rows: list[KpiRow], chain: KpiRow, sort: str, query: dict[str, Any])
             )
         )
         rank = "" if is_chain else str(i + 1)
-        cells = "".join(f"<td>{fmt(c, getattr(r, c))}</td>" for c, _ in SHOWN)
+        cells = "".join(f"<td>{fmt(c, getattr(r, c), r)}</td>" for c, _ in SHOWN)
         cls = ' class="chain"' if is_chain else ""
         body.append(f"<tr{cls}><td>{rank}</td><td>{name}</td><td>{esc(r.region)}</td>{cells}</tr>")
     return (
@@ -94,7 +100,7 @@ def ranking(rows: list[KpiRow], chain: KpiRow, sort: str, query: dict[str, Any])
 
 def side_by_side(rows: list[KpiRow]) -> str:
     cols = [esc(r.name) for r in rows]
-    table_rows = [[esc(lbl), *[fmt(c, getattr(r, c)) for r in rows]] for c, lbl in SHOWN]
+    table_rows = [[esc(lbl), *[fmt(c, getattr(r, c), r) for r in rows]] for c, lbl in SHOWN]
     extra = [
         ["Capture prev.", *[html.pct(r.capture_rate_prev) for r in rows]],
         ["Capture last year", *[html.pct(r.capture_rate_last_year) for r in rows]],

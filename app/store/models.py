@@ -122,10 +122,27 @@ class ZoneVisit(Base):
     exit_ts: Mapped[float | None] = mapped_column(Float, nullable=True)
     dwell_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     __table_args__ = (
-        Index("ix_zone_visits_zone_enter", "zone", "enter_ts"),
+        # by zone and start, covering the visitor and the end: the queue KPIs (revision
+        # 0005 replaced the (zone, enter_ts) index by it)
+        Index(
+            "ix_zone_visits_zone_enter_cover",
+            "zone",
+            "enter_ts",
+            "visitor_id",
+            "exit_ts",
+            "dwell_s",
+        ),
         # the visits still open (the tablets' list after a restart): a small partial index
         # (revision 0003)
         Index("ix_zone_visits_open", "enter_ts", sqlite_where=text("exit_ts IS NULL")),
+        # finished visits by their end: the dwell histogram, queue waits (revision 0007)
+        Index(
+            "ix_zone_visits_exit",
+            "exit_ts",
+            "zone",
+            "dwell_s",
+            sqlite_where=text("exit_ts IS NOT NULL"),
+        ),
     )
 
 
@@ -271,6 +288,10 @@ class ServiceSession(Base):
     # how it ended (SERVICE_OUTCOMES key or "") and a free note (revision 0005)
     outcome: Mapped[str] = mapped_column(String(20), default="", server_default="")
     note: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # salespeople on duty per hour, the period KPIs (revision 0007)
+    __table_args__ = (
+        Index("ix_service_sessions_duty", "started_at", "ended_at", "salesperson_id", "zone"),
+    )
 
 
 class ItemScan(Base):
@@ -314,6 +335,8 @@ class Purchase(Base):
         Index("ix_purchases_ts_barcode", "ts", "barcode", "amount"),
         Index("ix_purchases_barcode_ts", "barcode", "ts", "amount"),
         Index("ix_purchases_session_barcode", "session_id", "barcode", "amount"),
+        # distinct transactions and revenue of a period (revision 0007)
+        Index("ix_purchases_ts_transaction", "ts", "transaction_id", "amount"),
     )
 
 
@@ -371,6 +394,16 @@ class Rollup(Base):
     __table_args__ = (
         UniqueConstraint("scope", "name", "bucket_start", name="uq_rollup_bucket"),
         Index("ix_rollups_bucket", "bucket_start"),
+        # the period KPIs' scans of one scope over a range (revision 0007)
+        Index(
+            "ix_rollups_scope_bucket",
+            "scope",
+            "bucket_start",
+            "name",
+            "entries",
+            "passersby",
+            "occupancy_peak",
+        ),
     )
 
 
@@ -411,7 +444,7 @@ class AuditLog(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
-# --- counting audits (revision 0005) ---------------------------------------------------
+# --- counting audits (revision 0006) ---------------------------------------------------
 
 
 class CountAudit(Base):

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.store import figures
 from app.store.models import AlertRow, OccupancySample, ZoneVisit
 
 TimeLike = datetime | date | float | int
@@ -94,7 +95,7 @@ def footfall_per_hour(
 class ZoneDwell:
     zone: str
     entries: int
-    visits: int  # closed visits with a dwell time
+    visits: int  # finished visits (app/store/figures.py)
     avg_dwell_s: float
     max_dwell_s: float
     occupancy_peak: int
@@ -103,27 +104,14 @@ class ZoneDwell:
 def dwell_by_zone(
     session: Session, start: TimeLike, end: TimeLike, tz: str | ZoneInfo = "UTC"
 ) -> list[ZoneDwell]:
+    """Per zone: zone entries and finished visits with their dwell (app/store/figures.py
+    says what each counts)."""
     s, e = to_epoch(start, tz), to_epoch(end, tz)
-    rows = session.connection().exec_driver_sql(
-        "SELECT name, SUM(entries), SUM(dwell_count), SUM(dwell_sum_s), MAX(dwell_max_s), "
-        "MAX(occupancy_peak) FROM rollups WHERE scope = 'zone' AND bucket_start >= ? "
-        "AND bucket_start < ? GROUP BY name ORDER BY name",
-        (s, e),
-    )
-    out = []
-    for name, entries, n, total, mx, peak in rows:
-        n = int(n or 0)
-        out.append(
-            ZoneDwell(
-                name,
-                int(entries or 0),
-                n,
-                (total or 0.0) / n if n else 0.0,
-                float(mx or 0.0),
-                int(peak or 0),
-            )
-        )
-    return out
+    return [
+        ZoneDwell(z.zone, z.zone_entries, z.finished_visits, z.mean_dwell_s, z.dwell_max_s,
+                  z.occupancy_peak)
+        for z in figures.zone_figures(session, s, e).values()
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ Definitions (one place, so the three reports agree):
 - conversion (salespeople, zones): services with at least one linked purchase / services;
 - revenue: amount of the purchase lines counted as bought (items), or linked to the
   services in scope (salespeople, zones);
-- visitors and mean dwell (zones): from the zone rollups (entries; dwell sum / count);
+- zone entries and mean dwell (zones): app/store/figures.py (zone entries; the mean
+  over the finished visits).
 - services (one row each): items shown and value shown count each item once per
   service (the tablet's rule: scanned twice is one item, shown "x2"), value at catalogue
   prices; outcome and note as the salesperson gave them on the tablet.
@@ -47,13 +48,12 @@ from sqlalchemy import Integer, distinct, func, select
 from sqlalchemy.orm import Session
 
 from app.csv_cells import neutralise
-from app.store import reports
+from app.store import figures, reports
 from app.store.models import (
     SERVICE_OUTCOMES,
     ItemScan,
     Product,
     Purchase,
-    Rollup,
     Salesperson,
     ServiceSession,
 )
@@ -349,19 +349,10 @@ def salesperson_report(s: Session, f: ReportFilter) -> list[SalespersonRow]:
 def zone_report(s: Session, f: ReportFilter) -> list[ZoneRow]:
     scope = _scope(f)
     stats = _session_stats(s, scope, scope.c.zone)
-    q = (
-        select(
-            Rollup.name,
-            func.sum(Rollup.entries),
-            func.sum(Rollup.dwell_sum_s),
-            func.sum(Rollup.dwell_count),
-        )
-        .where(Rollup.scope == "zone", Rollup.bucket_start >= f.start, Rollup.bucket_start < f.end)
-        .group_by(Rollup.name)
-    )
+    figs = figures.zone_figures(s, f.start, f.end)
     if f.zones:
-        q = q.where(Rollup.name.in_(f.zones))
-    visits = {z: (int(e or 0), float(d or 0), int(c or 0)) for z, e, d, c in s.execute(q).all()}
+        figs = {z: v for z, v in figs.items() if z in f.zones}
+    visits = {z: (v.zone_entries, v.dwell_sum_s, v.finished_visits) for z, v in figs.items()}
     rows = []
     for z in sorted(set(visits) | set(stats)):
         v, dwell, dn = visits.get(z, (0, 0.0, 0))
@@ -442,7 +433,7 @@ HEADERS = {
     "entries": "Entries",
     "passersby": "Passers-by",
     "capture_rate": "Capture rate",
-    "visits": "Zone visits",
+    "visits": "Finished visits",
     "barcode": "Barcode",
     "name": "Name",
     "category": "Category",
@@ -456,9 +447,9 @@ HEADERS = {
     "avg_duration_s": "Average duration (s)",
     "items_per_session": "Items shown per service",
     "zone": "Zone",
-    "visitors": "Visitors",
+    "visitors": "Zone entries",
     "services": "Services",
-    "services_per_visitor": "Services per visitor",
+    "services_per_visitor": "Services per zone entry",
     "mean_dwell_s": "Mean dwell (s)",
     "started": "Started",
     "salesperson": "Salesperson",

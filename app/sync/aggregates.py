@@ -16,12 +16,15 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app import kpis
 from app import wire as pl
+from app.store import kpi_queries as kq
 from app.store.models import AlertRow
 from app.store.outbox import enqueue
 
@@ -151,6 +154,62 @@ def health_aggs(samples: Iterable[HealthFact]) -> list[dict[str, Any]]:
     return out
 
 
+def kpi_hours(
+    k: kq.PeriodKpis, start: float, end: float, target: float | None
+) -> list[dict[str, Any]]:
+    """The hourly KPIs HQ keeps (staffing, bottleneck) of the hours starting in
+    [start, end): one row per local hour, with the zone of the hour's worst score."""
+    worst: dict[float, tuple[str, float]] = {}
+    for z in k.zone_hours:
+        if z.bottleneck is not None and z.bottleneck > worst.get(z.hour_start, ("", -1.0))[1]:
+            worst[z.hour_start] = (z.zone, z.bottleneck)
+    waits: dict[float, tuple[int, float]] = {}
+    for q in k.queues:
+        for hr, (n, m) in q.by_hour.items():
+            c, t = waits.get(hr, (0, 0.0))
+            waits[hr] = (c + n, t + n * m)
+
+    def r(x: float | None, nd: int = 4) -> float | None:
+        return None if x is None else round(x, nd)
+
+    out = []
+    for h in k.hours:
+        if not start <= h.hour_start < end:
+            continue
+        n, total = waits.get(h.hour_start, (0, 0.0))
+        wz, ws = worst.get(h.hour_start, ("", None))
+        out.append({
+            "bucket_start": pl.bucket_of(h.hour_start), "visitors": h.visitors,
+            "people_peak": h.people_peak, "on_duty": h.on_duty,
+            "required_staff": kpis.required_staff(h.visitors, target),
+            "staffing_adequacy": r(h.staffing_adequacy), "congestion": r(h.congestion),
+            "queue_waits": n, "queue_wait_sum_s": round(total, 3),
+            "bottleneck": r(h.bottleneck, 2), "worst_zone": wz, "worst_zone_score": r(ws, 2),
+        })  # fmt: skip
+    return out
+
+
+def store_kpi_params(db: Session) -> kq.KpiParams:
+    """KPI settings when the caller has none: the store's time zone, nothing else."""
+    from zoneinfo import ZoneInfo
+
+    tz = db.connection().exec_driver_sql("SELECT timezone FROM store_info LIMIT 1").scalar()
+    try:
+        return kq.KpiParams(tz=ZoneInfo(str(tz or "UTC")))
+    except (KeyError, ValueError):
+        return kq.KpiParams(tz=ZoneInfo("UTC"))
+
+
+def load_kpi_entries(
+    db: Session, start: float, end: float, params: kq.KpiParams | None = None
+) -> list[OutboxEntry]:
+    p = params or store_kpi_params(db)
+    first = datetime.fromtimestamp(start, p.tz).date()
+    last = datetime.fromtimestamp(end - 1, p.tz).date()
+    k = kq.period_kpis(db, p, first, last)
+    return entries(pl.KPI_HOUR, kpi_hours(k, start, end, p.visitors_per_salesperson))
+
+
 def entries(kind: str, rows: Iterable[dict[str, Any]]) -> list[OutboxEntry]:
     return [OutboxEntry(kind, pl.natural_key(kind, r), r) for r in rows]
 
@@ -212,9 +271,18 @@ def load_outbox_entries(db: Session, start: float, end: float) -> list[OutboxEnt
     ]
     alerts = [
         pl.alert_data(
-            AlertRow(id=r.id, kind=r.kind, subject=r.subject, camera=r.camera, zone=r.zone,
-                     ts=r.ts, last_seen=r.last_seen, count=r.count, resolved_at=r.resolved_at,
-                     acknowledged_at=r.acknowledged_at)
+            AlertRow(
+                id=r.id,
+                kind=r.kind,
+                subject=r.subject,
+                camera=r.camera,
+                zone=r.zone,
+                ts=r.ts,
+                last_seen=r.last_seen,
+                count=r.count,
+                resolved_at=r.resolved_at,
+                acknowledged_at=r.acknowledged_at,
+            )
         )  # fmt: skip
         for r in db.execute(ALERTS_SQL, p)
     ]
@@ -254,9 +322,14 @@ def changed(db: Session, items: Sequence[OutboxEntry]) -> list[OutboxEntry]:
     return out
 
 
-def refresh(db: Session, start: float, end: float) -> int:
-    """Recompute the window's aggregates and queue the changed ones; returns how many."""
-    todo = changed(db, load_outbox_entries(db, start, end))
+def refresh(db: Session, start: float, end: float, kpi_params: kq.KpiParams | None = None) -> int:
+    """Recompute the window's aggregates (and, given the store's KPI settings, its
+    hourly KPIs) and queue the changed ones; returns how many."""
+    found = load_outbox_entries(db, start, end)
+    if kpi_params is not None:  # the app's worker always has them (from its settings)
+        hour = pl.bucket_of(start) - pl.bucket_of(start) % 3600  # whole hours
+        found += load_kpi_entries(db, hour, end, kpi_params)
+    todo = changed(db, found)
     for e in todo:
         pl.validate_data(e.kind, e.data)
         enqueue(db, e.kind, e.key, e.data)

@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.config import AppConfig, SyncConfig
+from app.store.kpi_queries import KpiParams
 from app.sync import aggregates, batching
 from app.sync.batching import Batch, OutboxItem
 from app.sync.hq_client import HqClient, SyncError
@@ -102,8 +103,10 @@ class SyncWorker:
         timezone: str = "UTC",
         options: SyncOptions | None = None,
         clock: Callable[[], float] = time.time,
+        kpi_params: KpiParams | None = None,
     ) -> None:
         self.store = store
+        self.kpi_params = kpi_params  # the hourly KPIs' settings (None: the store's zone)
         self.client = client
         self.store_id = store_id
         self.timezone = timezone
@@ -224,7 +227,7 @@ class SyncWorker:
         try:
             if now - self._p.last_refresh >= self.opts.refresh_every_s:
                 start = now - self.opts.refresh_lookback_s
-                self._write(lambda s: aggregates.refresh(s, start, now + 900))
+                self._write(lambda s: aggregates.refresh(s, start, now + 900, self.kpi_params))
                 self._p.last_refresh = now
             if now - self._p.last_prune >= 3600:
                 cutoff = now - self.opts.prune_after_s
@@ -424,6 +427,8 @@ def start_sync(
     except SyncError as exc:
         log.error("HQ sync not started: %s", exc)
         return None
-    worker = SyncWorker(store, client, store_id=store_id, timezone=timezone or "UTC", options=opts)
+    params = KpiParams.from_config(cfg) if isinstance(cfg, AppConfig) else None
+    worker = SyncWorker(store, client, store_id=store_id, timezone=timezone or "UTC",
+                        options=opts, kpi_params=params)  # fmt: skip
     worker.start()
     return worker

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from app.alerts import AlertRecord
 from app.config import AppConfig
 from app.events import CAMERA_DOWN, Alert, CameraStatus, Occupancy
+from app.store import figures
 from app.ui import style
 from app.ui.alerts_panel import AlertsPanel
 from app.ui.dashboard_data import DWELL_BINS_S, DashboardData
@@ -107,6 +108,13 @@ class DashboardView(QWidget):
         self.k_pass = Kpi("Passers-by", "walked past the door")
         self.k_capture = Kpi("Capture rate", "entries ÷ people at the door")
         self.k_dwell = Kpi("Mean dwell", "time spent in a zone")
+        for k, fig in (
+            (self.k_entries, "entries"),
+            (self.k_pass, "passersby"),
+            (self.k_capture, "capture_rate"),
+            (self.k_dwell, "mean_dwell"),
+        ):
+            k.setToolTip(figures.tooltip(fig))  # fmt: skip
         for k in (
             self.k_entries,
             self.k_exits,
@@ -242,7 +250,7 @@ class DashboardView(QWidget):
         )
         self.k_dwell.set(
             fmt_duration(mean) if mean is not None else "—",
-            f"over {plural(n, 'visit')}" if n else "time spent in a zone",
+            f"over {plural(n, 'finished visit')}" if n else "time spent in a zone",
         )
         self._show_occupancy()
         self._plot_footfall(d)
@@ -368,7 +376,9 @@ class DashboardView(QWidget):
             bar.setFixedHeight(10)
             bar.setFixedWidth(max(6, int(220 * mean / top)))
             bar.setStyleSheet(f"background:{style.ACCENT};border-radius:5px;")
-            val = QLabel(f"{fmt_duration(mean)}  ·  {plural(d.visits_by_zone.get(zone, 0), 'visit')}")
+            n = d.visits_by_zone.get(zone, 0)
+            val = QLabel(f"{fmt_duration(mean)}  ·  {plural(n, 'finished visit')}")
+            val.setToolTip(figures.tooltip("finished_visits"))
             val.setObjectName("Muted")
             row.addWidget(name)
             row.addWidget(bar)

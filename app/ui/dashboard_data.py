@@ -3,8 +3,8 @@
 Entries, passers-by, capture rate and footfall per hour come from the store's
 report functions (`app.store.reports`, over the 15-minute rollups); exits and hourly
 occupancy peaks are read here from the rollups; dwell (the mean, per zone, the
-histogram) from today's visit rows, so that the three agree on how many visits there
-were. Days are the store's local days (its time zone). The open alerts come from
+histogram) from the finished visits of app/store/figures.py, the same definition as
+Reports', so that every screen agrees on how many visits there were. Days are the store's local days (its time zone). The open alerts come from
 `app.store.alert_log`.
 """
 
@@ -21,9 +21,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import AppConfig
-from app.store import alert_log, reports
+from app.store import alert_log, figures, reports
 from app.store.alert_log import Acknowledged, list_alerts
-from app.store.models import Rollup, ZoneVisit
+from app.store.models import Rollup
 from app.sync.store_protocol import StoreLike
 
 if TYPE_CHECKING:
@@ -124,23 +124,15 @@ def load_dashboard(store: Any, cfg: AppConfig, now: float | None = None) -> Dash
         for b, peak in peaks:
             h = datetime.fromtimestamp(float(b), tz).hour
             data.occupancy_by_hour[h] = max(data.occupancy_by_hour[h], int(peak or 0))
-        # today's visits that have ended (or paused: a return within the revisit window
-        # continues them): one source for the mean dwell card, the per-zone list and
-        # the histogram, so that their visit counts agree
-        visits = s.execute(
-            select(ZoneVisit.zone, ZoneVisit.dwell_s).where(
-                ZoneVisit.enter_ts >= start,
-                ZoneVisit.enter_ts < end,
-                ZoneVisit.dwell_s.is_not(None),
-            )
-        ).all()
-        total: dict[str, float] = {}
-        for zone, d in visits:
-            i = max(k for k, lo in enumerate(DWELL_BINS_S) if float(d) >= lo)
+        # finished visits (app/store/figures.py): one definition for the mean dwell
+        # card, the per-zone list and the histogram, the same as Reports'
+        for z in figures.zone_figures(s, start, end).values():
+            if z.finished_visits:
+                data.visits_by_zone[z.zone] = z.finished_visits
+                data.dwell_by_zone[z.zone] = z.mean_dwell_s
+        for _zone, d in figures.finished_visit_dwells(s, start, end):
+            i = max(k for k, lo in enumerate(DWELL_BINS_S) if d >= lo)
             data.dwell_hist[i] += 1
-            total[zone] = total.get(zone, 0.0) + float(d)
-            data.visits_by_zone[zone] = data.visits_by_zone.get(zone, 0) + 1
-        data.dwell_by_zone = {z: total[z] / n for z, n in data.visits_by_zone.items()}
         data.alerts = open_alert_items(s)
     return data
 

@@ -49,7 +49,8 @@ from app.ui.zone_editor import ZoneEditor
 
 log = logging.getLogger(__name__)
 
-PAGES = ["Cameras", "Dashboard", "Reports", "Settings"]
+PAGES = ["Cameras", "Dashboard", "Reports", "Analytics", "Settings"]
+ANALYTICS, SETTINGS = PAGES.index("Analytics"), PAGES.index("Settings")
 
 
 def _initial_size() -> QSize:
@@ -116,6 +117,9 @@ class MainWindow(QMainWindow):
         self.reports_holder = QWidget()
         QVBoxLayout(self.reports_holder).setContentsMargins(0, 0, 0, 0)
         self._reports_loaded = False
+        self.analytics_holder = QWidget()
+        QVBoxLayout(self.analytics_holder).setContentsMargins(0, 0, 0, 0)
+        self.analytics: QWidget | None = None
         self.settings = SettingsView(
             provider=self.host.provider,
             sync=self.host,
@@ -123,7 +127,8 @@ class MainWindow(QMainWindow):
             background=self.background,
         )
         self.stack = QStackedWidget()
-        for w in (self.wall, self.dashboard, self.reports_holder, self.settings):
+        for w in (self.wall, self.dashboard, self.reports_holder, self.analytics_holder,
+                  self.settings):  # fmt: skip
             self.stack.addWidget(w)
         central = QWidget()
         h = QHBoxLayout(central)
@@ -146,7 +151,7 @@ class MainWindow(QMainWindow):
     def _menus(self) -> None:
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        m.addAction("Settings", lambda: self.nav.setCurrentRow(3))
+        m.addAction("Settings", lambda: self.nav.setCurrentRow(SETTINGS))
         m.addSeparator()
         quit_ = QAction("Quit", self)
         quit_.setShortcut(QKeySequence.StandardKey.Quit)
@@ -206,7 +211,9 @@ class MainWindow(QMainWindow):
             self.refresh_dashboard()
         else:
             self.dashboard.timer.stop()
-        if index == 3:
+        if index == ANALYTICS:
+            self._load_analytics()
+        if index == SETTINGS:
             self.settings.refresh_provider()
 
     def apply_view_config(self, cfg: AppConfig) -> None:
@@ -323,6 +330,26 @@ class MainWindow(QMainWindow):
             widget = QLabel(f"Reports are not available: {exc}")
             widget.setObjectName("EmptyState")
         lay = self.reports_holder.layout()
+        if lay is not None:
+            lay.addWidget(widget)
+
+    def _load_analytics(self) -> None:
+        """The Analytics page (app/ui/analytics_view.py), made on first show."""
+        if self.analytics is not None:
+            return
+        widget: QWidget
+        try:
+            from app.ui.analytics_view import AnalyticsView
+
+            view = AnalyticsView(self._dialog_context().open_store(), self.host.cfg)
+            view.refresh()
+            widget = view
+        except Exception as exc:
+            log.exception("the analytics view failed to open")
+            widget = QLabel(f"Analytics are not available: {exc}")
+            widget.setObjectName("EmptyState")
+        self.analytics = widget
+        lay = self.analytics_holder.layout()
         if lay is not None:
             lay.addWidget(widget)
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.store import figures
 from app.store import sales_reports as sr
 from app.sync import catalog
 from app.sync.store_protocol import StoreLike
@@ -72,6 +73,11 @@ EMPTY = {
         "listed here, with the outcome and note they gave it."
     ),
 }
+
+
+# report columns that are figures of app/store/figures.py
+HEADER_FIGURES = {"visits": "finished_visits", "visitors": "zone_entries",
+                  "mean_dwell_s": "mean_dwell"}  # fmt: skip
 
 
 def _whole_step(top: float, most: int = 6) -> int:
@@ -123,6 +129,11 @@ class ReportsView(QWidget):
             cols = sr.shown_fields(kind)
             stretch = cols.index("note") if "note" in cols else text_column(cols)
             t = make_table([sr.shown_header(c) for c in cols], stretch=stretch)
+            for i, c in enumerate(cols):  # what each figure counts (app/store/figures.py)
+                tip = figures.tooltip(HEADER_FIGURES.get(c, c))
+                item = t.horizontalHeaderItem(i)
+                if tip and item is not None:
+                    item.setToolTip(tip)
             self.tables[title] = t
             if title == "Items":  # a picture first: what was shown and what sold
                 page = QWidget()

@@ -17,6 +17,7 @@ from app.store.models import (
     Rollup,
     Salesperson,
     ServiceSession,
+    ZoneVisit,
 )
 from app.store.sales_reports import (
     CategoryRow,
@@ -87,6 +88,13 @@ def _fill(s: Session) -> None:
             ),
         ]
     )
+    # the finished visits behind those rollups (app/store/figures.py reads the visits)
+    for i, (zone, exit_ts, dwell) in enumerate(
+        [("Shoes", 950 + k, 100.0) for k in range(4)]
+        + [("Toys", 1850, 20.0), ("Toys", 1860, 40.0), ("Shoes", 18_050, 5.0)]
+    ):
+        s.add(ZoneVisit(visitor_id=f"v{i}", camera="c", zone=zone, enter_ts=exit_ts - dwell,
+                        exit_ts=exit_ts, dwell_s=dwell))  # fmt: skip
 
 
 @pytest.fixture

@@ -8,12 +8,14 @@ import gzip
 import json
 from collections.abc import Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
 
 from app import wire as pl
 from app.store.db import Store
+from app.store.kpi_queries import KpiParams
 from app.sync import aggregates
 from app.sync.batching import OutboxItem
 from tests.sync.hq_data import MARKERS, T0, populate
@@ -63,7 +65,10 @@ def test_schema_is_valid_and_closed_everywhere() -> None:
 def _produced_batch(store: Store) -> tuple[bytes, dict[str, Any]]:
     """Everything the app queued for HQ from a realistic hour, as the worker sends it."""
     populate(store)
-    store.writer.submit(lambda s: aggregates.refresh(s, T0 - 3600, T0 + 4 * 3600)).result(30)
+    params = KpiParams(tz=ZoneInfo("Europe/Paris"), capacity=20, visitors_per_salesperson=5)
+    store.writer.submit(lambda s: aggregates.refresh(s, T0 - 3600, T0 + 4 * 3600, params)).result(
+        30
+    )
     with store.read_session() as s:
         rows = s.execute(text("SELECT id, kind, payload FROM sync_outbox ORDER BY id")).all()
     items = [OutboxItem(r.id, r.kind, r.payload) for r in rows]

@@ -212,7 +212,7 @@ def test_the_dwell_card_the_zone_list_and_the_histogram_count_the_same_visits(
     view = DashboardView()
     qtbot.addWidget(view)
     view.set_data(data)
-    assert view.k_dwell.hint.text() == "over 3 visits"
+    assert view.k_dwell.hint.text() == "over 3 finished visits"
 
 
 def test_with_an_entrance_exits_are_its_lines_not_every_line(store) -> None:  # noqa: ANN001

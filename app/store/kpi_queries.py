@@ -1,0 +1,512 @@
+"""Every KPI of a period, read from the store and computed by app/kpis.py.
+
+`period_kpis(session, params, first, last)` answers for the store's local days
+first..last: the headline KPIs, the KPIs per hour, the bottleneck scores per zone and
+hour (and the worst hour), the queues (waits, abandonment, alerts) and the daily
+visitors. It reads the 15-minute rollups (footfall, occupancy), the visit rows of the
+queue areas, the service sessions (salespeople on duty) and the POS purchases, a few
+grouped queries each; `python bench/bench_kpis.py` times it on 90 days of a busy store.
+
+Sources, one each:
+- visitors: the store's entries (app/store/reports.py: the entrance rollups, else the
+  door lines' in-crossings); passers-by: the entrance rollups;
+- people in the store per hour: the highest sum over a 15-minute bucket of the zones'
+  occupancy peaks (zones marked outside the store left out), as on the dashboard;
+- salespeople on duty per hour: the manager's schedule when there is one, else the
+  salespeople with a service session (a tablet) during the hour;
+- queue wait: the dwell of the finished visits of queue areas, by the hour they ended;
+  abandonment: queue visits whose person did not reach the queue's service zone
+  (settings `kpis.queue_service`) between entering the queue and a minute after leaving;
+- sales: POS purchase lines in the period (transactions = distinct transaction ids).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from app import kpis
+from app.alerts import QUEUE_LENGTH, QUEUE_WAIT
+from app.config import AppConfig
+from app.store import reports
+
+LAST_YEAR = timedelta(days=364)  # 52 weeks: weekdays line up
+BASELINE_WEEKS = 8
+WAIT_BINS_S = (0, 30, 60, 120, 180, 300, 600)
+SERVICE_GRACE_S = 60.0
+# a queue visit that ended in a period started at most this long before it (so that the
+# (zone, enter_ts) index bounds the scan)
+MAX_WAIT_S = 86400.0
+STORE = "(store)"
+
+
+@dataclass(frozen=True)
+class KpiParams:
+    """What the KPIs need from the settings."""
+
+    tz: ZoneInfo
+    capacity: int | None = None
+    visitors_per_salesperson: float | None = None
+    wait_target_s: float = kpis.DEFAULT_WAIT_TARGET_S
+    queue_zones: tuple[str, ...] = ()
+    queue_service: dict[str, str] = field(default_factory=dict)
+    outside_zones: tuple[str, ...] = ()
+    zone_capacity: dict[str, int] = field(default_factory=dict)
+    zones: tuple[str, ...] = ()  # the configured zones (bottlenecks); () = every zone
+    schedule: Callable[[int, int], int | None] = lambda weekday, hour: None
+
+    @classmethod
+    def from_config(cls, cfg: AppConfig) -> KpiParams:
+        k = cfg.kpis
+        return cls(
+            tz=ZoneInfo(cfg.store.timezone),
+            capacity=k.capacity,
+            visitors_per_salesperson=k.visitors_per_salesperson,
+            wait_target_s=k.wait_target_s,
+            queue_zones=tuple(z.name for z in cfg.zones if z.kind == "queue"),
+            queue_service=dict(k.queue_service),
+            outside_zones=tuple(z.name for z in cfg.zones if not z.in_store),
+            zone_capacity={z.name: z.capacity for z in cfg.zones if z.capacity},
+            zones=tuple(z.name for z in cfg.zones),
+            schedule=k.scheduled,
+        )
+
+
+@dataclass(frozen=True)
+class HourKpis:
+    hour_start: float  # epoch seconds of the local hour
+    visitors: int
+    passersby: int
+    people_peak: int
+    on_duty: int | None
+    queue_wait_s: float | None
+    congestion: float | None
+    utilisation: float | None
+    staffing_adequacy: float | None
+    bottleneck: float | None
+
+
+@dataclass(frozen=True)
+class ZoneHour:
+    hour_start: float
+    zone: str
+    zone_entries: int
+    people_peak: int
+    queue_wait_s: float | None
+    on_duty: int | None
+    congestion: float | None
+    staffing_adequacy: float | None
+    bottleneck: float | None
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    zone: str
+    service_zone: str
+    waits: int  # finished queue visits
+    mean_wait_s: float | None
+    wait_hist: list[int]  # per WAIT_BINS_S bin
+    abandoned: int | None  # None without a service zone
+    abandonment: float | None
+    alerts: int
+    by_hour: dict[float, tuple[int, float]]  # hour -> (waits, mean wait s)
+
+
+@dataclass(frozen=True)
+class Worst:
+    hour_start: float
+    zone: str
+    score: float
+
+
+@dataclass
+class PeriodKpis:
+    first: date
+    last: date
+    visitors: int = 0
+    passersby: int = 0
+    has_entrances: bool = False
+    transactions: int = 0
+    revenue: float = 0.0
+    traffic_index: float | None = None
+    capture_rate: float | None = None
+    sales_conversion: float | None = None
+    average_basket: float | None = None
+    sales_per_visitor: float | None = None
+    congestion_peak: float | None = None
+    congestion_mean: float | None = None
+    utilisation_peak: float | None = None
+    utilisation_mean: float | None = None
+    growth_momentum: float | None = None
+    staffing_adequacy: float | None = None
+    understaffed_hours: int | None = None
+    bottleneck_worst: Worst | None = None
+    mean_queue_wait_s: float | None = None
+    abandonment: float | None = None
+    hours: list[HourKpis] = field(default_factory=list)
+    zone_hours: list[ZoneHour] = field(default_factory=list)
+    queues: list[QueueStats] = field(default_factory=list)
+    daily_visitors: dict[date, int] = field(default_factory=dict)
+
+    HEADLINE = (
+        "visitors", "passersby", "transactions", "revenue", "traffic_index", "capture_rate",
+        "sales_conversion", "average_basket", "sales_per_visitor", "congestion_peak",
+        "congestion_mean", "utilisation_peak", "utilisation_mean", "growth_momentum",
+        "staffing_adequacy", "understaffed_hours", "mean_queue_wait_s", "abandonment",
+    )  # fmt: skip
+
+    def headline(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.HEADLINE}
+
+    def as_json(self, tz: ZoneInfo) -> dict[str, Any]:
+        def when(ts: float) -> str:
+            return datetime.fromtimestamp(ts, tz).isoformat(timespec="minutes")
+
+        def clean(d: dict[str, Any]) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for k, v in d.items():
+                if k == "hour_start":
+                    out["hour"] = when(v)
+                elif isinstance(v, float):
+                    out[k] = round(v, 4)
+                else:
+                    out[k] = v
+            return out
+
+        w = self.bottleneck_worst
+        return {
+            "first": self.first.isoformat(),
+            "last": self.last.isoformat(),
+            **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.headline().items()},
+            "bottleneck_worst": None if w is None else clean(asdict(w)),
+            "hours": [clean(asdict(h)) for h in self.hours],
+            "zone_hours": [clean(asdict(z)) for z in self.zone_hours if z.bottleneck is not None],
+            "queues": [
+                {
+                    **clean({k: v for k, v in asdict(q).items() if k != "by_hour"}),
+                    "by_hour": {
+                        when(h): {"waits": n, "mean_wait_s": round(m, 1)}
+                        for h, (n, m) in sorted(q.by_hour.items())
+                    },
+                }
+                for q in self.queues
+            ],  # fmt: skip
+            "daily_visitors": {d.isoformat(): v for d, v in sorted(self.daily_visitors.items())},
+        }
+
+
+def day_start(d: date, tz: ZoneInfo) -> float:
+    return datetime(d.year, d.month, d.day, tzinfo=tz).timestamp()
+
+
+class _Hours:
+    """Local hour keys computed in SQL: the zone's offset modulo one hour is the same all
+    year (daylight saving moves whole hours), so a local hour starts where
+    (epoch + offset) is a multiple of 3600."""
+
+    def __init__(self, tz: ZoneInfo, at: float) -> None:
+        off = datetime.fromtimestamp(at, tz).utcoffset()
+        self.off = int(off.total_seconds()) % 3600 if off else 0
+
+    def sql(self, col: str) -> str:
+        return f"(CAST(({col} + {self.off}) / 3600 AS INTEGER) * 3600 - {self.off})"
+
+
+def _hourly_footfall(
+    s: Session, start: float, end: float, hours: _Hours
+) -> tuple[dict[float, tuple[int, int]], bool]:
+    scope = reports._footfall_scope(s, start, end)
+    rows = s.connection().exec_driver_sql(
+        f"SELECT {hours.sql('bucket_start')} AS h, SUM(entries), SUM(passersby) FROM rollups "
+        "WHERE scope = ? AND bucket_start >= ? AND bucket_start < ? GROUP BY h",
+        (scope, start, end),
+    )
+    entrance = scope == "entrance"
+    return {float(h): (int(e or 0), int(p or 0) if entrance else 0) for h, e, p in rows}, entrance
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+def _people_per_hour(
+    s: Session, start: float, end: float, hours: _Hours, outside: Sequence[str]
+) -> dict[float, int]:
+    skip = f"AND name NOT IN ({_marks(len(outside))})" if outside else ""
+    rows = s.connection().exec_driver_sql(
+        f"SELECT {hours.sql('b')} AS h, MAX(n) FROM (SELECT bucket_start AS b, "
+        "SUM(occupancy_peak) AS n FROM rollups WHERE scope = 'zone' AND bucket_start >= ? "
+        f"AND bucket_start < ? {skip} GROUP BY bucket_start) GROUP BY h",
+        (start, end, *outside),
+    )
+    return {float(h): int(n or 0) for h, n in rows}
+
+
+def _zone_hours(
+    s: Session, start: float, end: float, hours: _Hours, only: Sequence[str] = ()
+) -> dict[tuple[float, str], tuple[int, int]]:
+    some = f"AND name IN ({_marks(len(only))})" if only else ""
+    rows = s.connection().exec_driver_sql(
+        f"SELECT {hours.sql('bucket_start')} AS h, name, SUM(entries), MAX(occupancy_peak) "
+        f"FROM rollups WHERE scope = 'zone' AND bucket_start >= ? AND bucket_start < ? {some} "
+        "GROUP BY h, name",
+        (start, end, *only),
+    )
+    return {(float(h), str(z)): (int(e or 0), int(p or 0)) for h, z, e, p in rows}
+
+
+def _on_duty(
+    s: Session, start: float, end: float, hours: _Hours
+) -> tuple[dict[float, int], dict[tuple[float, str], int]]:
+    """Salespeople with a service session in each local hour, store-wide and per zone:
+    a session counts in every hour from its start to its end (an open one: 15 minutes)."""
+    end_ts = "COALESCE(ended_at, started_at + 900)"
+    rows = s.connection().exec_driver_sql(
+        f"WITH RECURSIVE h(pid, zone, at, stop) AS ("
+        f" SELECT salesperson_id, zone, {hours.sql('MAX(started_at, ?)')}, MIN({end_ts}, ?)"
+        " FROM service_sessions WHERE started_at >= ? AND started_at < ?"
+        f" AND {end_ts} >= ?"
+        " UNION ALL SELECT pid, zone, at + 3600, stop FROM h WHERE at + 3600 < stop)"
+        " SELECT at, zone, COUNT(DISTINCT pid), NULL FROM h GROUP BY at, zone"
+        " UNION ALL SELECT at, NULL, COUNT(DISTINCT pid), 1 FROM h GROUP BY at",
+        (start, end, start - 4 * 3600, end, start),
+    )
+    store: dict[float, int] = {}
+    zone: dict[tuple[float, str], int] = {}
+    for at, z, n, whole in rows:
+        if whole:
+            store[float(at)] = int(n)
+        else:
+            zone[(float(at), str(z))] = int(n)
+    return store, zone
+
+
+def _queue_stats(
+    s: Session, p: KpiParams, start: float, end: float, hours: _Hours
+) -> list[QueueStats]:
+    if not p.queue_zones:
+        return []
+    conn = s.connection()
+    out = []
+    for qz in p.queue_zones:
+        rows = conn.exec_driver_sql(
+            f"SELECT {hours.sql('exit_ts')}, dwell_s, visitor_id, enter_ts, exit_ts "
+            "FROM zone_visits WHERE zone = ? AND enter_ts >= ? AND enter_ts < ? "
+            "AND exit_ts >= ? AND exit_ts < ? AND dwell_s IS NOT NULL",
+            (qz, start - MAX_WAIT_S, end, start, end),
+        ).all()
+        hist = [0] * len(WAIT_BINS_S)
+        per_hour: dict[float, list[float]] = defaultdict(list)
+        for h, d, *_ in rows:
+            hist[bisect_right(WAIT_BINS_S, d) - 1] += 1
+            per_hour[float(h)].append(float(d))
+        waits = [float(r[1]) for r in rows]
+        svc = p.queue_service.get(qz, "")
+        abandoned: int | None = None
+        if svc:  # a merge in memory: both reads are covered by the (zone, enter_ts) index
+            reached: dict[str, list[float]] = defaultdict(list)
+            for vid, t in conn.exec_driver_sql(
+                "SELECT visitor_id, enter_ts FROM zone_visits WHERE zone = ? AND enter_ts >= ? "
+                "AND enter_ts < ?",
+                (svc, start - MAX_WAIT_S, end + SERVICE_GRACE_S),
+            ):
+                reached[str(vid)].append(float(t))
+            abandoned = 0
+            for _, _, vid, a, b in rows:
+                ts = reached.get(str(vid), ())
+                if not any(a <= t <= float(b) + SERVICE_GRACE_S for t in ts):
+                    abandoned += 1
+        alerts = int(
+            conn.exec_driver_sql(
+                "SELECT COUNT(*) FROM alerts WHERE ts >= ? AND ts < ? AND kind IN (?, ?) "
+                "AND (zone = ? OR subject = ?)",
+                (start, end, QUEUE_LENGTH, QUEUE_WAIT, qz, qz),
+            ).scalar()
+            or 0
+        )
+        out.append(
+            QueueStats(
+                zone=qz, service_zone=svc, waits=len(waits),
+                mean_wait_s=kpis.mean(waits), wait_hist=hist, abandoned=abandoned,
+                abandonment=None if abandoned is None else kpis.abandonment(abandoned, len(waits)),
+                alerts=alerts,
+                by_hour={h: (len(v), sum(v) / len(v)) for h, v in per_hour.items()},
+            )
+        )  # fmt: skip
+    return out
+
+
+def _sales(s: Session, start: float, end: float) -> tuple[int, float]:
+    tx, revenue = (
+        s.connection()
+        .exec_driver_sql(
+            "SELECT COUNT(DISTINCT transaction_id), COALESCE(SUM(amount), 0) FROM purchases "
+            "WHERE ts >= ? AND ts < ?",
+            (start, end),
+        )
+        .one()
+    )
+    return int(tx or 0), float(revenue or 0.0)
+
+
+def _local_hour(h: float, tz: ZoneInfo) -> tuple[int, int]:
+    t = datetime.fromtimestamp(h, tz)
+    return t.weekday(), t.hour
+
+
+def period_kpis(
+    s: Session, p: KpiParams, first: date, last: date, *, zones: bool = True
+) -> PeriodKpis:
+    """Every KPI of the local days first..last (both included). `zones=False` leaves out
+    the per-zone hours (the comparisons need the store's figures only): the bottleneck
+    is then the store's own per hour."""
+    tz = p.tz
+    start, end = day_start(first, tz), day_start(last + timedelta(days=1), tz)
+    hist_first = min(first - timedelta(weeks=BASELINE_WEEKS), last - timedelta(days=27))
+    hours = _Hours(tz, start)
+    out = PeriodKpis(first, last)
+
+    # footfall per hour over the history too (traffic index, momentum)
+    foot, out.has_entrances = _hourly_footfall(s, day_start(hist_first, tz), end, hours)
+    daily: dict[date, int] = defaultdict(int)
+    for h, (e, _) in foot.items():
+        daily[datetime.fromtimestamp(h, tz).date()] += e
+    period_foot = {h: v for h, v in foot.items() if start <= h < end}
+    out.visitors = sum(e for e, _ in period_foot.values())
+    out.passersby = sum(x for _, x in period_foot.values())
+    out.daily_visitors = {d: v for d, v in daily.items() if first <= d <= last}
+    history = {
+        d: float(v)
+        for d, v in daily.items()
+        if first - timedelta(weeks=BASELINE_WEEKS) <= d < first
+    }
+    out.traffic_index = kpis.traffic_index(
+        out.visitors, kpis.weekday_baseline(history, kpis.days_between(first, last))
+    )
+    out.growth_momentum = kpis.growth_momentum({d: float(v) for d, v in daily.items()}, last)
+    out.capture_rate = kpis.capture_rate(out.visitors, out.passersby) if out.has_entrances else None
+
+    out.transactions, out.revenue = _sales(s, start, end)
+    out.sales_conversion = kpis.sales_conversion(out.transactions, out.visitors)
+    out.average_basket = kpis.average_basket(out.revenue, out.transactions)
+    out.sales_per_visitor = kpis.sales_per_visitor(out.revenue, out.visitors)
+
+    people = _people_per_hour(s, start, end, hours, p.outside_zones)
+    duty_store, duty_zone = _on_duty(s, start, end, hours)
+    out.queues = _queue_stats(s, p, start, end, hours)
+    waits_by_hour: dict[float, list[tuple[int, float]]] = defaultdict(list)
+    for q in out.queues:
+        for h, nm in q.by_hour.items():
+            waits_by_hour[h].append(nm)
+
+    def store_wait(h: float) -> float | None:
+        nm = waits_by_hour.get(h)
+        if not nm:
+            return None
+        n = sum(c for c, _ in nm)
+        return sum(c * m for c, m in nm) / n if n else None
+
+    def on_duty(h: float) -> int | None:
+        sched = p.schedule(*_local_hour(h, tz))
+        if sched is not None:
+            return sched
+        return duty_store.get(h, 0)
+
+    for h in sorted(set(period_foot) | set(people)):
+        visitors, passers = period_foot.get(h, (0, 0))
+        duty = on_duty(h)
+        cong = kpis.congestion(people.get(h, 0), p.capacity)
+        adequacy = kpis.staffing_adequacy(duty or 0, visitors, p.visitors_per_salesperson)
+        wait = store_wait(h)
+        out.hours.append(
+            HourKpis(
+                h, visitors, passers, people.get(h, 0), duty, wait, cong,
+                kpis.utilisation(visitors, p.capacity), adequacy,
+                kpis.bottleneck_score(cong, wait, adequacy, p.wait_target_s),
+            )
+        )  # fmt: skip
+
+    served_zones = {z for (_, z) in duty_zone}
+    queue_by_zone_hour = {(h, q.zone): m for q in out.queues for h, (_, m) in q.by_hour.items()}
+    per_zone = _zone_hours(s, start, end, hours, p.zones) if zones else {}
+    for (h, z), (entries, peak) in sorted(per_zone.items()):
+        cong = kpis.congestion(peak, p.zone_capacity.get(z))
+        wait = queue_by_zone_hour.get((h, z)) if z in p.queue_zones else None
+        duty = duty_zone.get((h, z), 0) if z in served_zones else None
+        adequacy = (
+            kpis.staffing_adequacy(duty, entries, p.visitors_per_salesperson)
+            if duty is not None
+            else None
+        )
+        out.zone_hours.append(
+            ZoneHour(h, z, entries, peak, wait, duty, cong, adequacy,
+                     kpis.bottleneck_score(cong, wait, adequacy, p.wait_target_s))
+        )  # fmt: skip
+
+    congs = [h.congestion for h in out.hours if h.congestion is not None]
+    utils = [h.utilisation for h in out.hours if h.visitors and h.utilisation is not None]
+    out.congestion_peak = max(congs, default=None)
+    out.congestion_mean = kpis.mean(congs)
+    out.utilisation_peak = max(utils, default=None)
+    out.utilisation_mean = kpis.mean(utils)
+    adequate = [h.staffing_adequacy for h in out.hours if h.staffing_adequacy is not None]
+    out.staffing_adequacy = kpis.mean(adequate)
+    out.understaffed_hours = sum(a < 1.0 for a in adequate) if adequate else None
+    scores = [kpis.HourScore(h.hour_start, STORE, h.bottleneck) for h in out.hours
+              if h.bottleneck is not None]  # fmt: skip
+    scores += [kpis.HourScore(z.hour_start, z.zone, z.bottleneck) for z in out.zone_hours
+               if z.bottleneck is not None]  # fmt: skip
+    worst = kpis.worst_hour(scores)
+    out.bottleneck_worst = (
+        None if worst is None else Worst(worst.hour_start, worst.zone, worst.score)
+    )
+    n_waits = sum(q.waits for q in out.queues)
+    out.mean_queue_wait_s = (
+        sum((q.mean_wait_s or 0.0) * q.waits for q in out.queues) / n_waits if n_waits else None
+    )
+    measured = [q for q in out.queues if q.abandoned is not None]
+    out.abandonment = kpis.abandonment(
+        sum(q.abandoned or 0 for q in measured), sum(q.waits for q in measured)
+    )
+    return out
+
+
+@dataclass(frozen=True)
+class Compared:
+    """A period with the period just before (same length) and the same days 52 weeks
+    earlier, each only when the store has data then."""
+
+    current: PeriodKpis
+    previous: PeriodKpis | None
+    last_year: PeriodKpis | None
+
+
+def first_data_day(s: Session, tz: ZoneInfo) -> date | None:
+    first = s.connection().exec_driver_sql("SELECT MIN(bucket_start) FROM rollups").scalar()
+    return None if first is None else datetime.fromtimestamp(float(first), tz).date()
+
+
+def compared(s: Session, p: KpiParams, first: date, last: date) -> Compared:
+    n = (last - first).days + 1
+    since = first_data_day(s, p.tz)
+    prev_first, prev_last = first - timedelta(days=n), first - timedelta(days=1)
+    ly_first, ly_last = first - LAST_YEAR, last - LAST_YEAR
+    cur = period_kpis(s, p, first, last)
+    prev = (
+        period_kpis(s, p, prev_first, prev_last, zones=False)
+        if since is not None and since <= prev_last
+        else None
+    )
+    ly = (
+        period_kpis(s, p, ly_first, ly_last, zones=False)
+        if since is not None and since <= ly_last
+        else None
+    )
+    return Compared(cur, prev, ly)
