@@ -123,7 +123,7 @@ class ZoneVisit(Base):
     dwell_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     __table_args__ = (
         # by zone and start, covering the visitor and the end: the queue KPIs (revision
-        # 0005 replaced the (zone, enter_ts) index by it)
+        # 0007 replaced the (zone, enter_ts) index by it)
         Index(
             "ix_zone_visits_zone_enter_cover",
             "zone",

@@ -37,7 +37,7 @@ def _objects(node: Any, path: str = "#") -> Iterator[tuple[str, dict[str, Any]]]
 # fields a store may leave out: added to version 1 later, so that HQ, upgraded first,
 # still takes the rows of stores not upgraded yet
 OPTIONAL = {
-    "#": {"app_version"},
+    "#": {"app_version", "backlog"},
     "#/$defs/alert": {"subject", "last_seen", "count", "resolved_at"},
 }
 

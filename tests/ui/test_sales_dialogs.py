@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.config import LanConfig
 from app.store import sales_reports as sr
 from app.store.db import Store, open_store
-from app.store.models import ItemScan, Purchase, Rollup, ServiceSession
+from app.store.models import ItemScan, Purchase, Rollup, ServiceSession, ZoneVisit
 from app.sync import pos
 from app.sync.catalog import create_salesperson, list_salespeople, upsert_product
 from app.sync.lan.server import LanServer
@@ -281,6 +281,10 @@ def test_reports_read_m_ss_and_no_rate_without_services_and_export_seconds(
                 dwell_sum_s=3 * 75.0,
             )
         )
+        for i, dwell in enumerate((60.0, 75.0, 90.0)):  # the mean over finished visits
+            enter = now - 3000 + 100 * i
+            s.add(ZoneVisit(visitor_id=f"v{i}", camera="cam", zone="Toys", enter_ts=enter,
+                            exit_ts=enter + dwell, dwell_s=dwell))  # fmt: skip
 
     store.writer.submit(fill).result()
     view = ReportsView(store, zones=["Shoes", "Toys"])
