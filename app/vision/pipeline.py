@@ -19,7 +19,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -77,6 +77,18 @@ class DetectorLike(Protocol):
 class TrackerLike(Protocol):
     def update(self, d: Detections) -> Detections: ...
     def reset(self) -> None: ...
+
+
+class FacesLike(Protocol):
+    """Opt-in recognition of one camera (app.vision.faces.recogniser.TrackFaces);
+    None in anonymous mode, where no face is ever looked for."""
+
+    @property
+    def tags(self) -> dict[int, str]: ...
+    def observe(
+        self, image: np.ndarray, tracked: Detections, t: float, visitor_of: Callable[[int], str]
+    ) -> dict[int, str]: ...
+    def flush(self, visitor_of: Callable[[int], str]) -> None: ...
 
 
 class GateLike(Protocol):
@@ -138,6 +150,16 @@ def default_gate(cfg: AppConfig) -> GateLike | None:
     return MotionGate(cfg.analysis.motion)
 
 
+def without_staff(tracked: Detections, tags: dict[int, str]) -> Detections:
+    """The tracks that count: staff are left out of entries, exits, occupancy, dwell
+    and queues (the recogniser counts them separately)."""
+    staff = [tid for tid, tag in tags.items() if tag == "staff"]
+    if not staff or not len(tracked):
+        return tracked
+    keep = ~np.isin(tracked.tracker_id, staff)
+    return tracked if keep.all() else tracked[keep]
+
+
 class CameraPipeline:
     """The analysis state of one camera. Not thread-safe for concurrent frames: the
     engine never analyses two frames of the same camera at once; `apply_config` may be
@@ -156,8 +178,10 @@ class CameraPipeline:
         crops: bool = True,
         stitcher: TrackStitcher | None | bool = True,
         clock: Callable[[], float] = time.time,
+        faces: FacesLike | None = None,
     ) -> None:
         self.camera = camera
+        self.faces = faces
         self.fps = float(fps or analysis_fps(cfg, camera))
         self.detector = detector
         self.bus = bus
@@ -286,12 +310,31 @@ class CameraPipeline:
                         x0, _, x1, y1 = (float(v) for v in first[tid])
                         origins[pid] = ((x0 + x1) / 2.0, y1)
             self._last_tracked = tracked
-            result = self._analyse(frame, stamp, tracked, detector_ms, skipped, origins)
+            tags = self._face_tags(frame, stamp, tracked, skipped)
+            counted = without_staff(tracked, tags)
+            result = self._analyse(frame, stamp, counted, detector_ms, skipped, origins)
+            if tags or counted is not tracked:  # staff are shown (tagged), not counted
+                result = replace(result, detections=tracked, extra={"face_tags": tags})
             self._last = stamp
             self.frames += 1
         self._publish(result.events)
         self._publish(self._queue_statuses(stamp, result.queues))
         return result
+
+    def _visitor_of(self, tid: int) -> str:
+        known = self._visitors.get(tid)
+        return known[0] if known is not None else ""
+
+    def _face_tags(
+        self, frame: FrameLike, stamp: Stamp, tracked: Detections, skipped: bool
+    ) -> dict[int, str]:
+        """Opt-in only: the recogniser's tags of this frame's tracks ("staff",
+        "returning", "new"); {} in anonymous mode."""
+        if self.faces is None:
+            return {}
+        if skipped:  # the boxes are the last frame's: no new look
+            return self.faces.tags
+        return self.faces.observe(frame.image, tracked, stamp.t, self._visitor_of)
 
     def _visitor_ids(self, tracked: Detections, t: float) -> dict[int, str]:
         ids: dict[int, str] = {}
@@ -446,6 +489,8 @@ class CameraPipeline:
             events.extend(self._occupancy_changes(stamp))
             for ev in events:
                 self.analytics.on_event(ev)
+            if self.faces is not None:
+                self.faces.flush(self._visitor_of)
         self._publish(events)
         return events
 
