@@ -104,8 +104,14 @@ def models() -> FaceRecogniser:
     return FaceRecogniser(det, emb, None, RecognitionRules("staff_exclusion", 0.45))  # type: ignore[arg-type]
 
 
-def _emb(models: FaceRecogniser, name: str) -> np.ndarray:
+def _read(name: str) -> np.ndarray:
     img = cv2.imread(str(FACES / name))
+    assert img is not None
+    return np.asarray(img)
+
+
+def _emb(models: FaceRecogniser, name: str) -> np.ndarray:
+    img = _read(name)
     return models.samples(img)[0].embedding
 
 
@@ -135,7 +141,7 @@ class _Sink:
 
 def _person_frame(photo: str) -> tuple[np.ndarray, Detections]:
     """The photo as a camera frame with the whole picture as one tracked person box."""
-    img = cv2.imread(str(FACES / photo))
+    img = _read(photo)
     h, w = img.shape[:2]
     k = 720 / h
     img = cv2.resize(img, (int(w * k), 720))
@@ -195,7 +201,7 @@ def test_track_tagging_on_a_real_face(
 
 
 def test_small_and_blurred_faces_are_skipped(models: FaceRecogniser) -> None:
-    img = cv2.imread(str(FACES / "obama__obama.jpg"))
+    img = _read("obama__obama.jpg")
     rules = QualityRules()
     rec = FaceRecogniser(
         models.detector,
