@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cameras": ("app.cli.cameras", "list, add, remove and test the store's cameras"),
     "alerts": ("app.cli.alerts", "list the store's open alerts, acknowledge them"),
     "provision": ("app.cli.provision", "enrol this store with HQ from its provisioning file"),
+    "faces": ("app.cli.faces", "opt-in recognition: enrol staff and opt-outs, erase by photo"),
 }
 
 # third-party loggers whose debug lines `-v` leaves out
