@@ -67,6 +67,8 @@ class TileState:
     lag_s: float  # capture-to-result latency of the last analysed frame
     heatmap: np.ndarray | None = field(default=None, repr=False)
     held: Detections = field(default_factory=Detections.empty)  # just lost, still counted
+    # opt-in recognition: track id -> "staff" / "returning" / "new" (never a name)
+    tags: dict[int, str] = field(default_factory=dict)
 
 
 def _unusable_tile(camera: str, why: str) -> TileState:
@@ -414,6 +416,7 @@ class Engine:
             lag_s=slot.lag_s,
             heatmap=heat.normalized() if heat is not None else None,
             held=r.held if r else Detections.empty(),
+            tags=dict(r.extra.get("face_tags", {})) if r else {},
         )
 
     def stats(self, camera: str) -> dict[str, Any]:

@@ -38,17 +38,22 @@ from app.ui.dashboard import DashboardView
 from app.ui.dashboard_data import DashboardData, acknowledge, load_dashboard, load_open_alerts
 from app.ui.dialog_factories import SALES_DIALOGS, DialogContext, Unavailable, reports_view
 from app.ui.engine_host import EngineHost
+from app.ui.faces_page import FacesPage
 from app.ui.ports import StorePort
 from app.ui.questions import KEEP_COUNTING, QUIT_AND_STOP, ask, quit_question
 from app.ui.settings_view import SettingsView
 from app.ui.snapshot import grab_snapshot
-from app.ui.wizard import RECOGNITION_AVAILABLE
 from app.ui.workers import Background
 from app.ui.zone_editor import ZoneEditor
 
 log = logging.getLogger(__name__)
 
-PAGES = ["Cameras", "Dashboard", "Reports", "Settings"]
+PAGES = ["Cameras", "Dashboard", "Reports", "Settings", "Faces"]
+PRIVACY_FOOT = {
+    "anonymous": "Anonymous counting · data stays in the store",
+    "staff_exclusion": "Staff exclusion · consented staff only, encrypted",
+    "repeat_visitors": "Repeat visitors · face templates encrypted, 30 days at most",
+}
 
 
 def _initial_size() -> QSize:
@@ -113,8 +118,9 @@ class MainWindow(QMainWindow):
             backups=self.store,
             background=self.background,
         )
+        self.faces = FacesPage(self.store, lambda: self.host.cfg, self.background)
         self.stack = QStackedWidget()
-        for w in (self.wall, self.dashboard, self.reports_holder, self.settings):
+        for w in (self.wall, self.dashboard, self.reports_holder, self.settings, self.faces):
             self.stack.addWidget(w)
         central = QWidget()
         h = QHBoxLayout(central)
@@ -198,6 +204,8 @@ class MainWindow(QMainWindow):
             self.dashboard.timer.stop()
         if index == 3:
             self.settings.refresh_provider()
+        if index == 4:
+            self.faces.refresh()
 
     def apply_view_config(self, cfg: AppConfig) -> None:
         self.wall.set_config(cfg)
@@ -207,14 +215,7 @@ class MainWindow(QMainWindow):
         self.dashboard.set_head_count_zones(cfg)
         self.brand_sub.setText(cfg.store.name)
         self.setWindowTitle(f"Vitrine — {cfg.store.name}")
-        recog = cfg.store.privacy_mode == "recognition"
-        if recog and not RECOGNITION_AVAILABLE:
-            foot = "Recognition is not in this version · counting anonymously"
-        elif recog:
-            foot = "Recognition mode · face data encrypted"
-        else:
-            foot = "Anonymous counting · data stays in the store"
-        self.privacy_foot.setText(foot)
+        self.privacy_foot.setText(PRIVACY_FOOT[cfg.store.privacy_mode])
 
     def on_display_tick(self, phase: int, phases: int) -> None:
         if self.stack.currentWidget() is self.wall:
