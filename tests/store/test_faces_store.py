@@ -137,3 +137,31 @@ def test_staff_records_keep_no_template(store: Store) -> None:
     with store.read_session() as s:
         assert s.scalar(select(func.count()).select_from(FaceRecord)) == 0
     assert sum(d["staff"] for d in fs.visits_by_day().values()) == 1
+
+
+def test_privacy_mode_changes_are_audited_and_leaving_repeat_forgets_visitors(
+    store: Store,
+) -> None:
+    from app.store.settings_store import save_in_session
+
+    cfg = AppConfig()
+    store.writer.submit(lambda s: save_in_session(s, cfg, "setup")).result(10)
+    on = cfg.model_copy(deep=True)
+    on.faces.notice_confirmed_at = T0
+    on.store.privacy_mode = "repeat_visitors"
+    store.writer.submit(lambda s: save_in_session(s, on, "manager")).result(10)
+    FaceStore(store).record("new", np.ones(128, np.float32), "v1", "door")
+    store.writer.submit(lambda s: save_in_session(s, cfg, "manager")).result(10)
+    with store.read_session() as s:
+        rows = s.execute(
+            select(AuditLog.actor, AuditLog.target, AuditLog.detail, AuditLog.ts).where(
+                AuditLog.action == "privacy_mode"
+            )
+        ).all()
+        assert s.scalar(select(func.count()).select_from(FaceRecord)) == 0
+    assert [(r.actor, r.target) for r in rows] == [
+        ("manager", "anonymous -> repeat_visitors"),
+        ("manager", "repeat_visitors -> anonymous"),
+    ]
+    assert "notice" in rows[0].detail and rows[0].ts > 0
+    assert "1 visitor face template(s) deleted" in rows[1].detail
