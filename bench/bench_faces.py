@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import statistics
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -155,7 +157,31 @@ def main() -> int:
     row("all but the 24 px rows", all_g, all_i)
     if misses:
         print("no usable face found in: " + ", ".join(misses))
+    print(attempt_cost(rec, args.faces / "obama__obama.jpg"))
     return 0
+
+
+def attempt_cost(rec: FaceRecogniser, photo: Path, runs: int = 30) -> str:
+    """What one face attempt on a track costs: YuNet on the upper part of a person box
+    the size a shop camera gives (~120x90 px), alignment, MobileFaceNet."""
+    img = cv2.imread(str(photo))
+    if img is None:
+        return "no photo for the timing"
+    s = rec.samples(img)[0]
+    x0, y0, x1, y1 = (int(v) for v in s.face.box)
+    pad = (x1 - x0) // 2
+    crop = img[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad]
+    crop = cv2.resize(crop, (120, int(120 * crop.shape[0] / crop.shape[1])))
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        rec.samples(crop)
+        times.append((time.perf_counter() - t0) * 1000)
+    return (
+        f"one face attempt ({crop.shape[1]}x{crop.shape[0]} px crop: detect, align, embed): "
+        f"median {statistics.median(times):.1f} ms, max {max(times):.1f} ms over {runs} runs "
+        "(shared CPU: indicative)"
+    )
 
 
 if __name__ == "__main__":
