@@ -363,6 +363,9 @@ class AppConfig(Strict):
                 raise ValueError(f"entrance {e.name!r} refers to unknown line {e.line!r}")
             if e.zone not in zones:
                 raise ValueError(f"entrance {e.name!r} refers to unknown zone {e.zone!r}")
+        for z in self.faces.staff_zones:
+            if z not in zones:
+                raise ValueError(f"faces.staff_zones names unknown zone {z!r}")
         return self._resolve_cameras()
 
     @model_validator(mode="after")

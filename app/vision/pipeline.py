@@ -33,6 +33,7 @@ from app.vision.detections import Detections
 from app.vision.entrance import EntranceWatcher
 from app.vision.geometry import Point, bottom_centers
 from app.vision.lines import LineCounter
+from app.vision.staff_zones import StaffZoneRule
 from app.vision.stamp import Stamp
 from app.vision.stitching import StitchRules, TrackStitcher
 from app.vision.zones import ZoneRules, ZoneTracker
@@ -182,6 +183,7 @@ class CameraPipeline:
     ) -> None:
         self.camera = camera
         self.faces = faces
+        self.staff_zones: StaffZoneRule | None = None
         self.fps = float(fps or analysis_fps(cfg, camera))
         self.detector = detector
         self.bus = bus
@@ -251,9 +253,21 @@ class CameraPipeline:
             self.lines = counters
             self._build_entrances(cfg)
             self.analytics.queue_zones = {n for n, z in self.zones.items() if z.is_queue}
+            self._staff_rule(cfg)
             self._occupancy = {n: self._occupancy.get(n, 0) for n in self.zones}
         self._publish(flushed)
         return flushed
+
+    def _staff_rule(self, cfg: AppConfig) -> None:
+        f = cfg.faces
+        zones = frozenset(z for z in f.staff_zones if z in self.zones)
+        if f.staff_zone_minutes <= 0 or not zones:
+            self.staff_zones = None
+        elif self.staff_zones is None or (self.staff_zones.zones, self.staff_zones.minutes) != (
+            zones,
+            f.staff_zone_minutes,
+        ):
+            self.staff_zones = StaffZoneRule(zones, f.staff_zone_minutes)
 
     def _build_entrances(self, cfg: AppConfig) -> None:
         zones = {z.name: z for z in cfg.zones}
@@ -330,11 +344,18 @@ class CameraPipeline:
     ) -> dict[int, str]:
         """Opt-in only: the recogniser's tags of this frame's tracks ("staff",
         "returning", "new"); {} in anonymous mode."""
-        if self.faces is None:
-            return {}
-        if skipped:  # the boxes are the last frame's: no new look
-            return self.faces.tags
-        return self.faces.observe(frame.image, tracked, stamp.t, self._visitor_of)
+        tags: dict[int, str] = {}
+        if self.faces is not None:
+            tags = (
+                self.faces.tags  # skipped: the boxes are the last frame's, no new look
+                if skipped
+                else self.faces.observe(frame.image, tracked, stamp.t, self._visitor_of)
+            )
+        if self.staff_zones is not None:  # the non-biometric rule: time in staff zones
+            inside = {n: z.inside_track_ids() for n, z in self.zones.items()}
+            for tid in self.staff_zones.update(stamp.t, inside):
+                tags = {**tags, tid: "staff"}
+        return tags
 
     def _visitor_ids(self, tracked: Detections, t: float) -> dict[int, str]:
         ids: dict[int, str] = {}

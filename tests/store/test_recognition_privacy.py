@@ -165,3 +165,22 @@ def test_the_hq_schema_names_no_face_data() -> None:
     """The HQ payload refuses unnamed fields; none of its names is about faces."""
     names = _keys(schema())
     assert not [n for n in names if any(w in n for w in ("face", "embed", "template", "biometric"))]
+
+
+def test_time_in_staff_only_zones_makes_a_track_staff_without_faces() -> None:
+    cfg = dict(CFG)
+    cfg["zones"] = [
+        *CFG["zones"],
+        {"name": "stockroom", "polygon": [[0, 0], [60, 0], [60, 300], [0, 300]]},
+    ]
+    cfg["faces"] = {"staff_zones": ["stockroom"], "staff_zone_minutes": 0.02}  # 1.2 s
+    worker = [person(7, 30, 200) for _ in range(12)]  # stands in the stockroom
+    p = CameraPipeline(
+        "cam", parse_config(cfg), ScriptedDetector(worker), None,
+        tracker=PassThroughTracker(), motion=False, stitcher=False,
+    )  # fmt: skip
+    assert p.faces is None  # no face is looked for: the rule is about time, not faces
+    results = [p.process(f) for f in frames(12)]
+    assert results[2].extra == {}  # not yet
+    assert results[-1].extra["face_tags"] == {7: "staff"}
+    assert results[-1].occupancy["stockroom"] == 0
