@@ -49,10 +49,16 @@ def _dims(model: onnx.ModelProto) -> tuple[list[int | str], list[int | str]]:
 
 
 def _norm_of(model: onnx.ModelProto) -> Normalisation:
-    """InsightFace's rule: a graph that starts with Sub and Mul normalises itself
-    (mean 0, std 1); otherwise (x - 127.5) / 127.5. RGB in both cases."""
-    first = [n.op_type for n in model.graph.node[:8]]
-    if "Sub" in first and "Mul" in first:
+    """InsightFace's own rule (model_zoo/arcface_onnx.py): a graph whose first 8 nodes
+    include a subtraction and a multiplication (named Sub* / _minus* and Mul* / _mul*,
+    as MXNet exports are) normalises itself (mean 0, std 1); otherwise the pixels go in
+    as (x - 127.5) / 127.5. RGB in both cases."""
+    first = model.graph.node[:8]
+
+    def has(op: str, prefixes: tuple[str, ...]) -> bool:
+        return any(n.op_type == op or n.name.startswith(prefixes) for n in first)
+
+    if has("Sub", ("Sub", "_minus")) and has("Mul", ("Mul", "_mul")):
         return Normalisation(rgb=True, scale=1.0, mean=(0.0,) * 3, std=(1.0,) * 3)
     return ARCFACE
 
