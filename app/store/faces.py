@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -219,9 +220,10 @@ class FaceStore:
 
     def record(
         self, outcome: str, template: np.ndarray | None, visitor_id: str, camera: str
-    ) -> None:
+    ) -> Future[None]:
         """A decided track: its count, and (new / returning visitors only) this visit's
-        template, kept until it expires."""
+        template, kept until it expires. Queued on the writer without waiting (the
+        analysis thread calls it); the future resolves after COMMIT."""
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
         now = self.clock()
@@ -239,7 +241,9 @@ class FaceStore:
                     )
                 )
 
-        self._write(job)
+        fut: Future[None] = self.store.writer.submit(job)
+        self._cache = None
+        return fut
 
     def erase_like(
         self, probe: np.ndarray, threshold: float, actor: str, *, dry_run: bool = False

@@ -93,7 +93,7 @@ def test_erasure_by_photo_finds_deletes_and_audits(store: Store, photo_faces: Ph
     fs = FaceStore(store)
     # two visits of Obama and one of Biden, each with its crop
     for vid, photo in (("v-o1", OBAMA[0]), ("v-o2", OBAMA[1]), ("v-b1", BIDEN[0])):
-        fs.record("new", photo_faces.sample(photo).embedding, vid, "door")
+        fs.record("new", photo_faces.sample(photo).embedding, vid, "door").result(10)
         _crop(store, vid)
     first = erase_by_photo(cfg, store, OBAMA[1], "manager", faces=photo_faces)
     assert (first.visitor_templates, first.crops) == (2, 2)
@@ -111,7 +111,7 @@ def test_visitor_templates_expire_with_a_fake_clock(store: Store) -> None:
     clock = Clock(T0)
     fs = FaceStore(store, visitor_days=30, clock=clock, cache_s=0)
     v = np.ones(128, np.float32) / np.sqrt(128)
-    fs.record("new", v, "v1", "door")
+    fs.record("new", v, "v1", "door").result(10)
     assert len(fs.templates().visitors) == 1
     clock.t = T0 + 29.9 * DAY
     assert len(fs.templates().visitors) == 1
@@ -126,14 +126,14 @@ def test_visitor_templates_expire_with_a_fake_clock(store: Store) -> None:
 def test_visitor_days_are_capped_at_30(store: Store) -> None:
     clock = Clock(T0)
     fs = FaceStore(store, visitor_days=90, clock=clock)
-    fs.record("returning", np.ones(128, np.float32), "v1", "door")
+    fs.record("returning", np.ones(128, np.float32), "v1", "door").result(10)
     with store.read_session() as s:
         assert s.scalar(select(FaceRecord.expires_at)) == T0 + 30 * DAY
 
 
 def test_staff_records_keep_no_template(store: Store) -> None:
     fs = FaceStore(store)
-    fs.record("staff", np.ones(128, np.float32), "v1", "door")
+    fs.record("staff", np.ones(128, np.float32), "v1", "door").result(10)
     with store.read_session() as s:
         assert s.scalar(select(func.count()).select_from(FaceRecord)) == 0
     assert sum(d["staff"] for d in fs.visits_by_day().values()) == 1
@@ -150,7 +150,7 @@ def test_privacy_mode_changes_are_audited_and_leaving_repeat_forgets_visitors(
     on.faces.notice_confirmed_at = T0
     on.store.privacy_mode = "repeat_visitors"
     store.writer.submit(lambda s: save_in_session(s, on, "manager")).result(10)
-    FaceStore(store).record("new", np.ones(128, np.float32), "v1", "door")
+    FaceStore(store).record("new", np.ones(128, np.float32), "v1", "door").result(10)
     store.writer.submit(lambda s: save_in_session(s, cfg, "manager")).result(10)
     with store.read_session() as s:
         rows = s.execute(
