@@ -18,10 +18,7 @@ LABELS: dict[Mode, str] = {
     "staff_exclusion": "Staff exclusion (opt-in)",
     "repeat_visitors": "Repeat visitors (opt-in)",
 }
-NOTICE = (
-    "The store displays a notice at every entrance telling visitors that faces are "
-    "recognised to count returning visitors, and how to opt out."
-)
+NOTICE = "The store displays the recognition notice at every entrance"
 
 
 def _days(x: float) -> str:
@@ -32,34 +29,32 @@ def _days(x: float) -> str:
 def describe(mode: Mode, cfg: AppConfig) -> str:
     """What a mode keeps, for how long, and who sees it (HTML, this store's figures)."""
     r, f = cfg.retention, cfg.faces
-    common = (
-        f"<b>Kept:</b> counts and times of entries, exits, visits and queues (the detail "
-        f"{_days(r.raw_events_days)}, hourly and daily totals for good); a picture of each "
-        f"visitor's body for {_days(r.person_crops_days)}, encrypted, so that salespeople "
-        "can find customers on the paired tablets. Each person gets a random number for "
-        "one visit only. <b>Seen by:</b> salespeople on the tablets (pictures) and the "
-        "manager on this computer (every picture viewed, exported or deleted is logged); "
-        "head office gets totals only."
-    )
     if mode == "anonymous":
-        return "No face is ever looked for or stored. " + common
-    staff = (
-        "Faces are looked for on people the cameras track and compared with the staff who "
-        "enrolled <i>with their consent</i>; a face that matches no staff member is "
-        "dropped at once (no face template, no face picture). Staff are left out of the "
-        "counts and of the tablets' list. People on the opt-out list are never recognised. "
-        "<b>Also kept:</b> each consenting staff member's face template (encrypted, on "
-        "this computer only, until removed) and how many staff were seen; the manager "
-        "sees names only, never a face. "
-    )
+        return (
+            "No face is ever looked for or stored. <b>Kept:</b> counts and times of entries, "
+            f"exits, visits and queues (the detail {_days(r.raw_events_days)}, hourly and "
+            f"daily totals for good); a picture of each visitor's body for "
+            f"{_days(r.person_crops_days)}, encrypted, so that salespeople can find customers "
+            "on the paired tablets. A person is a random number for one visit only. "
+            "<b>Seen by:</b> salespeople (pictures, on the tablets) and the manager on this "
+            "computer (every picture viewed is logged); head office gets totals only."
+        )
     if mode == "staff_exclusion":
-        return staff + common
+        return (
+            "<b>Kept:</b> everything Anonymous keeps, plus each consenting staff member's "
+            "face template (encrypted, on this computer only, until removed) and a count of "
+            "staff seen. Faces are compared with enrolled staff only: any other face is "
+            "dropped at once (no template, no picture); people on the opt-out list are "
+            "never recognised. Staff are left out of the counts and the tablets' list. "
+            "<b>Seen by:</b> the manager, names only, never a face."
+        )
     return (
-        staff + f"<b>And:</b> a face template of each visitor (never a name, never a face "
-        f"picture) is kept encrypted for {_days(f.visitor_days)} after their visit "
-        "(30 days at most) to tell new from returning visitors; only the words "
-        "“new” and “returning” and their counts are ever shown. Needs a notice at the "
-        "entrances; the choice is logged with its time. " + common
+        "<b>Kept:</b> everything Staff exclusion keeps, plus a face template of each "
+        "visitor (never a name, never a picture), encrypted, for "
+        f"{_days(f.visitor_days)} after their visit (30 days at most), to tell new from "
+        "returning visitors. <b>Seen by:</b> nobody as such: only “new” / “returning” and "
+        "their counts are shown. Needs a notice at the entrances; the choice is logged "
+        "with its time."
     )
 
 
