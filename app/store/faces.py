@@ -79,6 +79,22 @@ class Erasure:
         return len(self.staff) + self.visitor_templates + self.crops
 
 
+def visits_per_day(
+    s: Session, start: float, end: float, tz: ZoneInfo
+) -> dict[date, dict[str, int]]:
+    """Recognised tracks per local day and outcome (staff / new / returning) in
+    [start, end): counts only, for the reports."""
+    out: dict[date, dict[str, int]] = {}
+    rows = s.execute(
+        select(FaceVisit.ts, FaceVisit.outcome).where(FaceVisit.ts >= start, FaceVisit.ts < end)
+    )
+    for ts, outcome in rows:
+        d = datetime.fromtimestamp(ts, tz).date()
+        day = out.setdefault(d, dict.fromkeys(OUTCOMES, 0))
+        day[outcome] = day.get(outcome, 0) + 1
+    return dict(sorted(out.items()))
+
+
 class FaceStore:
     """The store side of recognition. Thread-safe (reads: sessions; writes: the writer)."""
 
@@ -149,14 +165,8 @@ class FaceStore:
 
     def visits_by_day(self, tz: str = "UTC") -> dict[date, dict[str, int]]:
         """Recognised tracks per local day and outcome (staff / new / returning)."""
-        zone = ZoneInfo(tz)
-        out: dict[date, dict[str, int]] = {}
         with self.store.read_session() as s:
-            for ts, outcome in s.execute(select(FaceVisit.ts, FaceVisit.outcome)):
-                d = datetime.fromtimestamp(ts, zone).date()
-                day = out.setdefault(d, dict.fromkeys(OUTCOMES, 0))
-                day[outcome] = day.get(outcome, 0) + 1
-        return out
+            return visits_per_day(s, 0.0, 1e300, ZoneInfo(tz))
 
     # --- writes --------------------------------------------------------------------
 

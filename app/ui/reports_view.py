@@ -30,12 +30,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.store import sales_reports as sr
+from app.store.faces import visits_per_day
 from app.sync import catalog
 from app.sync.store_protocol import StoreLike
 from app.ui import style
 from app.ui.dashboard_widgets import ChartCard
 from app.ui.folders import last_folder, remember_folder
 from app.ui.sales_widgets import fill_table, header, make_table
+from app.ui.visitors_report import VisitorsTab
 from app.ui.workers import Background
 
 log = logging.getLogger(__name__)
@@ -117,6 +119,8 @@ class ReportsView(QWidget):
                 self.tabs.addTab(page, title)
             else:
                 self.tabs.addTab(self._with_empty_state(title, t), title)
+        self.visitors = VisitorsTab()
+        self.tabs.addTab(self.visitors, "Repeat visitors")
         lay.addWidget(self.tabs, 1)
         self.status = QLabel("")
         self.status.setObjectName("Muted")
@@ -205,6 +209,7 @@ class ReportsView(QWidget):
                 "Categories": sr.category_report(s, f, items),
                 "Salespeople": sr.salesperson_report(s, f),
                 "Zones": sr.zone_report(s, f),
+                "Repeat visitors": [visits_per_day(s, f.start, f.end, self.tz)],
             }
 
     def refresh(self, wait: bool = False) -> None:
@@ -230,7 +235,8 @@ class ReportsView(QWidget):
             )
             self._show_empty(title, not rows)
         plot_shown_bought(self.chart, results["Items"])
-        n = {k: len(v) for k, v in results.items()}
+        self.visitors.show_days(results["Repeat visitors"][0])
+        n = {k: len(v) for k, v in results.items() if k != "Repeat visitors"}
         self.status.setText(
             f"{n['Items']} items, {n['Salespeople']} salespeople, {n['Zones']} zones, "
             f"{n['Footfall']} days with footfall in this period."
@@ -251,6 +257,10 @@ class ReportsView(QWidget):
             if not path:
                 return 0
             remember_folder("reports", path)
+        if title == "Repeat visitors":
+            n = self.visitors.export_csv(path)
+            self.status.setText(f"{n} rows exported to {path}")
+            return n
         row_type = dict(TABS)[title]
         n = sr.export_csv(self.results.get(title, []), path, row_type)
         self.status.setText(f"{n} rows exported to {path}")

@@ -86,3 +86,28 @@ def test_a_tile_shows_the_staff_tag(qtbot) -> None:  # noqa: ANN001
     grab = tile.grab().toImage()
     assert not grab.isNull()
     assert tile.view.tags == {3: "staff"}
+
+
+def test_reports_show_new_and_returning_visitors(qtbot, store, tmp_path) -> None:  # noqa: ANN001
+    import time
+
+    from app.store.faces import FaceStore
+    from app.ui.reports_view import ReportsView
+
+    fs = FaceStore(store)
+    v = np.ones(128, np.float32) / np.sqrt(128)
+    for outcome in ("new", "new", "returning", "staff"):
+        fs.record(outcome, None if outcome == "staff" else v, "vid", "door").result(10)
+    view = ReportsView(store, zones=[])
+    qtbot.addWidget(view)
+    view.refresh(wait=True)
+    t = view.visitors.table
+    assert t.rowCount() == 1
+    cells = [t.item(0, c).text() for c in range(5)]  # type: ignore[union-attr]
+    assert cells[0] == time.strftime("%Y-%m-%d %a", time.gmtime())
+    assert cells[1:] == ["2", "1", "33%", "1"]
+    assert not view.visitors.chart.is_empty
+    view.tabs.setCurrentWidget(view.visitors)
+    out = tmp_path / "visitors.csv"
+    assert view.export_current(str(out)) == 1
+    assert out.read_text().splitlines()[0] == "Day,New,Returning,Returning share,Staff seen"
