@@ -25,6 +25,7 @@ from app.vision.faces.quality import QualityRules
 from app.vision.faces.recogniser import FaceRecogniser, FaceSample, RecognitionRules, Tag
 
 Role = Literal["staff", "optout"]
+SAME_VISIT_S = 3600.0  # a return within the hour is the same visit
 
 
 class RecognitionError(ValueError):
@@ -55,8 +56,14 @@ class StoreGallery:
 
     def record(
         self, outcome: Tag, key: str, template: np.ndarray | None, visitor_id: str, camera: str
-    ) -> None:
+    ) -> Tag | None:
+        """A "returning" match on a template from this very visit (younger than
+        SAME_VISIT_S: the tracker lost and found the person again) is no return: it
+        is neither counted again nor stored twice, and the track is "new"."""
+        if outcome == "returning" and self.faces.template_age(key) < SAME_VISIT_S:
+            return "new"
         self.faces.record(outcome, template, visitor_id, camera)
+        return outcome
 
 
 def face_store(cfg: AppConfig, store: StoreAccess) -> FaceStore:
@@ -117,7 +124,7 @@ class _NoGallery:
     def gallery(self) -> Gallery:
         return Gallery()
 
-    def record(self, *_: object) -> None:
+    def record(self, *_: object) -> Tag | None:
         return None
 
 

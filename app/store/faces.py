@@ -141,6 +141,17 @@ class FaceStore:
         self._cache = (now, t)
         return t
 
+    def template_age(self, key: str) -> float:
+        """Seconds since a visitor template (a key of `templates()`) was made; inf when
+        it is gone."""
+        try:
+            rid = int(key)
+        except ValueError:
+            return float("inf")
+        with self.store.read_session() as s:
+            made = s.scalar(select(FaceRecord.created_at).where(FaceRecord.id == rid))
+        return float("inf") if made is None else self.clock() - float(made)
+
     def people(self) -> list[Person]:
         """Enrolled staff and opt-outs (names only; never a template)."""
         with self.store.read_session() as s:

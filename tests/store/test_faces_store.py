@@ -165,3 +165,21 @@ def test_privacy_mode_changes_are_audited_and_leaving_repeat_forgets_visitors(
     ]
     assert "notice" in rows[0].detail and rows[0].ts > 0
     assert "1 visitor face template(s) deleted" in rows[1].detail
+
+
+def test_a_return_within_the_hour_is_the_same_visit(store: Store) -> None:
+    clock = Clock(T0)
+    fs = FaceStore(store, clock=clock, cache_s=0)
+    g = StoreGallery(fs)
+    v = np.ones(128, np.float32) / np.sqrt(128)
+    assert g.record("new", "", v, "v1", "door") == "new"
+    fs.store.writer.flush()
+    key = fs.templates().visitor_keys[0]
+    clock.t = T0 + 600  # lost and found again by the tracker, ten minutes later
+    assert g.record("returning", key, v, "v2", "door") == "new"
+    clock.t = T0 + 3 * DAY  # back three days later: a return
+    assert g.record("returning", key, v, "v3", "door") == "returning"
+    fs.store.writer.flush()
+    days = fs.visits_by_day()
+    assert sum(d["new"] for d in days.values()) == 1
+    assert sum(d["returning"] for d in days.values()) == 1

@@ -40,7 +40,9 @@ class GallerySink(Protocol):
 
     def record(
         self, outcome: Tag, key: str, template: np.ndarray | None, visitor_id: str, camera: str
-    ) -> None: ...
+    ) -> Tag | None:
+        """Keep a decided track's outcome; may correct it (returns the final tag)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,9 @@ class TrackFaces:
             return
         template = _weighted_mean(tr.embeddings)
         tr.recorded, tr.embeddings = True, []
-        self.rec.sink.record(tr.tag, key, template, visitor_of(tid), self.camera)
+        # the gallery may find that this "returning" visitor's template is from this
+        # very visit (a person the tracker lost and found again): then they are new
+        tr.tag = self.rec.sink.record(tr.tag, key, template, visitor_of(tid), self.camera) or tr.tag
 
     def _finish_old(self, t: float, visitor_of: Callable[[int], str]) -> None:
         r = self.rec.rules
