@@ -401,6 +401,12 @@ def _faces(cfg: AppConfig, store: Any, camera: str) -> Any:
     from app.recognition import pipeline_recogniser
     from app.vision.models import ModelMissing
 
+    if store is None and cfg.store.privacy_mode != "anonymous":
+        print(
+            "note: recognition needs --store (the enrolled staff and the opt-out list live "
+            "there): this run looks for no face",
+            file=sys.stderr,
+        )
     try:
         rec = pipeline_recogniser(cfg, store)
     except ModelMissing as exc:
