@@ -365,7 +365,7 @@ class AppConfig(Strict):
                 raise ValueError(f"entrance {e.name!r} refers to unknown zone {e.zone!r}")
         for z in self.faces.staff_zones:
             if z not in zones:
-                raise ValueError(f"faces.staff_zones names unknown zone {z!r}")
+                raise ValueError(f"Staff-only zones: there is no zone called “{z}”")
         return self._resolve_cameras()
 
     @model_validator(mode="after")

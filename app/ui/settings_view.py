@@ -41,6 +41,8 @@ FIELD_LABELS = {
     "retention.person_crops_days": "Keep person pictures",
     "faces.visitor_days": "Keep visitor face templates",
     "faces.notice_confirmed_at": "Repeat visitors",
+    "faces.staff_zones": "Staff-only zones",
+    "faces.staff_zone_minutes": "Staff after",
     "retention.raw_events_days": "Keep detailed events",
     "analysis.fps": "Analysis rate",
     "analysis.detector.model": "People detector",
@@ -164,6 +166,21 @@ class SettingsView(QWidget):
         self.privacy = PrivacyChooser(self.cfg)
         self.anonymous = self.privacy.anonymous
         pv.addWidget(self.privacy)
+        staff = QFormLayout()
+        self.staff_zones = QLineEdit()
+        self.staff_zones.setPlaceholderText("e.g. Stock room, Back office")
+        self.staff_minutes = _spin(0, 100000, 0, " min")
+        self.staff_minutes.setToolTip("0: off. Works in every mode; no face is used.")
+        staff.addRow("Staff-only zones", self.staff_zones)
+        staff.addRow("Staff after", self.staff_minutes)
+        note = QLabel(
+            "Without faces: whoever spends more than these minutes in the staff-only zones "
+            "is treated as staff and left out of the counts."
+        )
+        note.setObjectName("Muted")
+        note.setWordWrap(True)
+        staff.addRow("", note)
+        pv.addLayout(staff)
         lay.addWidget(privacy)
 
         keep = QGroupBox("Retention")
@@ -253,6 +270,8 @@ class SettingsView(QWidget):
         self.privacy.set_config(cfg)
         self.crops.setValue(cfg.retention.person_crops_days)
         self.faces.setValue(cfg.faces.visitor_days)
+        self.staff_zones.setText(", ".join(cfg.faces.staff_zones))
+        self.staff_minutes.setValue(cfg.faces.staff_zone_minutes)
         self.events.setValue(cfg.retention.raw_events_days)
         self.fps.setValue(cfg.analysis.fps)
         self.model.setText(cfg.analysis.detector.model)
@@ -287,6 +306,8 @@ class SettingsView(QWidget):
         data["faces"].update(
             visitor_days=self.faces.value(),
             notice_confirmed_at=self.privacy.notice_time(time.time()),
+            staff_zones=[z.strip() for z in self.staff_zones.text().split(",") if z.strip()],
+            staff_zone_minutes=self.staff_minutes.value(),
         )
         data["retention"].update(
             person_crops_days=self.crops.value(),

@@ -111,3 +111,21 @@ def test_reports_show_new_and_returning_visitors(qtbot, store, tmp_path) -> None
     out = tmp_path / "visitors.csv"
     assert view.export_current(str(out)) == 1
     assert out.read_text().splitlines()[0] == "Day,New,Returning,Returning share,Staff seen"
+
+
+def test_settings_set_the_staff_zone_rule(qtbot) -> None:  # noqa: ANN001
+    from app.config import parse_config
+    from app.ui.settings_view import SettingsView
+
+    view = SettingsView(provider=lambda: "CPUExecutionProvider")
+    qtbot.addWidget(view)
+    base = parse_config({"zones": [{"name": "Stock room", "polygon": [[0, 0], [10, 0], [10, 10]]}]})
+    view.set_config(base)
+    view.staff_zones.setText("Stock room, Office")
+    view.staff_minutes.setValue(20)
+    assert not view.save() and "no zone called “Office”" in view.error.text()
+    view.staff_zones.setText("Stock room")
+    with qtbot.waitSignal(view.save_requested) as sig:
+        assert view.save()
+    cfg = sig.args[0]
+    assert cfg.faces.staff_zones == ["Stock room"] and cfg.faces.staff_zone_minutes == 20
