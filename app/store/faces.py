@@ -95,6 +95,32 @@ def visits_per_day(
     return dict(sorted(out.items()))
 
 
+def visit_frequency(s: Session, now: float, threshold: float) -> dict[int, int]:
+    """How many visitors came how many times, over the unexpired visitor templates
+    (one per visit): visits grouped greedily by similarity >= threshold, oldest first.
+    {visits: people}; counts only, nobody is named."""
+    rows = s.execute(
+        select(FaceRecord.embedding)
+        .where(FaceRecord.kind == "visitor", FaceRecord.expires_at > now)
+        .order_by(FaceRecord.created_at)
+    ).all()
+    heads: list[np.ndarray] = []
+    sizes: list[int] = []
+    for (blob,) in rows:
+        v = from_blob(blob)
+        sims = [float(h @ v) for h in heads]
+        best = int(np.argmax(sims)) if sims else -1
+        if best >= 0 and sims[best] >= threshold:
+            sizes[best] += 1
+        else:
+            heads.append(v)
+            sizes.append(1)
+    out: dict[int, int] = {}
+    for n in sizes:
+        out[n] = out.get(n, 0) + 1
+    return dict(sorted(out.items()))
+
+
 class FaceStore:
     """The store side of recognition. Thread-safe (reads: sessions; writes: the writer)."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.store import sales_reports as sr
-from app.store.faces import visits_per_day
+from app.store.faces import visit_frequency, visits_per_day
 from app.sync import catalog
 from app.sync.store_protocol import StoreLike
 from app.ui import style
@@ -82,9 +83,15 @@ def _whole_step(top: float, most: int = 6) -> int:
 
 class ReportsView(QWidget):
     def __init__(
-        self, store: StoreLike, zones: list[str], tz: str = "UTC", parent: QWidget | None = None
+        self,
+        store: StoreLike,
+        zones: list[str],
+        tz: str = "UTC",
+        parent: QWidget | None = None,
+        threshold: float = 0.45,  # faces.threshold: visits of one visitor are grouped by it
     ) -> None:
         super().__init__(parent)
+        self.threshold = threshold
         self.store, self.tz = store, ZoneInfo(tz)
         self._bg = Background(1, self)
         self.results: dict[str, list[Any]] = {}
@@ -209,7 +216,10 @@ class ReportsView(QWidget):
                 "Categories": sr.category_report(s, f, items),
                 "Salespeople": sr.salesperson_report(s, f),
                 "Zones": sr.zone_report(s, f),
-                "Repeat visitors": [visits_per_day(s, f.start, f.end, self.tz)],
+                "Repeat visitors": [
+                    visits_per_day(s, f.start, f.end, self.tz),
+                    visit_frequency(s, time.time(), self.threshold),
+                ],
             }
 
     def refresh(self, wait: bool = False) -> None:
@@ -236,6 +246,7 @@ class ReportsView(QWidget):
             self._show_empty(title, not rows)
         plot_shown_bought(self.chart, results["Items"])
         self.visitors.show_days(results["Repeat visitors"][0])
+        self.visitors.show_frequency(results["Repeat visitors"][1])
         n = {k: len(v) for k, v in results.items() if k != "Repeat visitors"}
         self.status.setText(
             f"{n['Items']} items, {n['Salespeople']} salespeople, {n['Zones']} zones, "

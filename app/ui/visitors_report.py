@@ -43,6 +43,9 @@ class VisitorsTab(QWidget):
         self.rows: list[list[object]] = []
         lay.addWidget(self.chart)
         lay.addWidget(self.table, 1)
+        self.frequency = make_table(["Visits in the last 30 days", "Visitors"])
+        self.frequency.setMaximumHeight(150)
+        lay.addWidget(self.frequency)
 
     def show_days(self, days: dict[date, dict[str, int]]) -> None:
         rows = self.rows = rows_of(days)
@@ -78,3 +81,10 @@ class VisitorsTab(QWidget):
             w.writerow(HEADER)
             w.writerows(self.rows)
         return len(self.rows)
+
+    def show_frequency(self, freq: dict[int, int]) -> None:
+        """How many visitors came once, twice, ... (from the kept templates)."""
+        rows: list[list[object]] = [
+            [f"{n} visit" + ("" if n == 1 else "s"), people] for n, people in freq.items()
+        ]
+        fill_table(self.frequency, rows, numeric={1})

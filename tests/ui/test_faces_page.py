@@ -96,8 +96,10 @@ def test_reports_show_new_and_returning_visitors(qtbot, store, tmp_path) -> None
 
     fs = FaceStore(store)
     v = np.ones(128, np.float32) / np.sqrt(128)
-    for outcome in ("new", "new", "returning", "staff"):
-        fs.record(outcome, None if outcome == "staff" else v, "vid", "door").result(10)
+    w = np.zeros(128, np.float32)
+    w[0] = 1.0  # another person
+    for outcome, t in (("new", v), ("new", w), ("returning", v), ("staff", None)):
+        fs.record(outcome, t, "vid", "door").result(10)
     view = ReportsView(store, zones=[])
     qtbot.addWidget(view)
     view.refresh(wait=True)
@@ -107,6 +109,11 @@ def test_reports_show_new_and_returning_visitors(qtbot, store, tmp_path) -> None
     assert cells[0] == time.strftime("%Y-%m-%d %a", time.gmtime())
     assert cells[1:] == ["2", "1", "33%", "1"]
     assert not view.visitors.chart.is_empty
+    f = view.visitors.frequency  # one visitor came twice, one once
+    assert [(f.item(r, 0).text(), f.item(r, 1).text()) for r in range(f.rowCount())] == [  # type: ignore[union-attr]
+        ("1 visit", "1"),
+        ("2 visits", "1"),
+    ]
     view.tabs.setCurrentWidget(view.visitors)
     out = tmp_path / "visitors.csv"
     assert view.export_current(str(out)) == 1
