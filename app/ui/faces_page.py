@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -56,11 +57,14 @@ class FacesPage(QWidget):
         background: Background,
         actor: str = "manager",
         parent: QWidget | None = None,
+        camera_frame: Callable[[str], np.ndarray | None] | None = None,
     ) -> None:
         super().__init__(parent)
+        # the newest picture of a live camera (enrolling someone standing in front of it)
+        self.camera_frame = camera_frame
         self.store, self.config, self.background, self.actor = store, config, background, actor
         self._faces: Any = None  # app.recognition.PhotoFaces, loaded on first use
-        self.photos: list[Path] = []
+        self.photos: list[Path | np.ndarray] = []
         self.erase_photo: Path | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(24, 20, 24, 20)
@@ -89,9 +93,15 @@ class FacesPage(QWidget):
         pick.clicked.connect(self.choose_photos)
         self.photo_label = QLabel("no photo chosen (2 to 5 clear photos work best)")
         self.photo_label.setObjectName("Muted")
+        self.camera_box = QComboBox()
+        self.camera_box.setToolTip("The person stands alone in front of this camera")
+        take = QPushButton("Take from camera")
+        take.clicked.connect(self.take_from_camera)
         row = QHBoxLayout()
         row.addWidget(pick)
         row.addWidget(self.photo_label, 1)
+        row.addWidget(self.camera_box)
+        row.addWidget(take)
         self.consent = QCheckBox(CONSENT)
         self.enrol_button = QPushButton("Enrol")
         self.enrol_button.setObjectName("Primary")
@@ -186,9 +196,24 @@ class FacesPage(QWidget):
         if files:
             self.set_photos([Path(f) for f in files])
 
-    def set_photos(self, photos: list[Path]) -> None:
+    def set_photos(self, photos: list[Path | np.ndarray]) -> None:
         self.photos = photos
-        self.photo_label.setText(", ".join(p.name for p in photos) or "no photo chosen")
+        names = [p.name if isinstance(p, Path) else "camera picture" for p in photos]
+        self.photo_label.setText(", ".join(names) or "no photo chosen")
+
+    def set_cameras(self, names: list[str]) -> None:
+        self.camera_box.clear()
+        self.camera_box.addItems(names)
+
+    def take_from_camera(self) -> None:
+        """Add the newest picture of the chosen camera to the photos (kept in memory
+        only, until the enrolment computed its template)."""
+        name = self.camera_box.currentText()
+        frame = self.camera_frame(name) if self.camera_frame and name else None
+        if frame is None:
+            self.enrol_result.setText("No picture from that camera yet: is it running?")
+            return
+        self.set_photos([*self.photos, frame.copy()])
 
     def choose_erase_photo(self) -> None:
         file, _ = QFileDialog.getOpenFileName(self, "Photo of the person to erase", "", IMAGES)

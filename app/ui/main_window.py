@@ -10,6 +10,7 @@ typed factories of `app.ui.dialog_factories` when opened.
 from __future__ import annotations
 
 import logging
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QSize, QTimer
@@ -118,7 +119,9 @@ class MainWindow(QMainWindow):
             backups=self.store,
             background=self.background,
         )
-        self.faces = FacesPage(self.store, lambda: self.host.cfg, self.background)
+        self.faces = FacesPage(
+            self.store, lambda: self.host.cfg, self.background, camera_frame=self._newest_frame
+        )
         self.stack = QStackedWidget()
         for w in (self.wall, self.dashboard, self.reports_holder, self.settings, self.faces):
             self.stack.addWidget(w)
@@ -205,7 +208,12 @@ class MainWindow(QMainWindow):
         if index == 3:
             self.settings.refresh_provider()
         if index == 4:
+            self.faces.set_cameras([c.name for c in self.host.cfg.cameras if c.enabled])
             self.faces.refresh()
+
+    def _newest_frame(self, camera: str) -> Any:
+        state = self.host.tile_state(camera)
+        return state.frame.image if state is not None and state.frame is not None else None
 
     def apply_view_config(self, cfg: AppConfig) -> None:
         self.wall.set_config(cfg)

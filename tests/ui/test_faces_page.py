@@ -136,3 +136,28 @@ def test_settings_set_the_staff_zone_rule(qtbot) -> None:  # noqa: ANN001
         assert view.save()
     cfg = sig.args[0]
     assert cfg.faces.staff_zones == ["Stock room"] and cfg.faces.staff_zone_minutes == 20
+
+
+def test_enrol_from_a_live_camera_picture(qtbot, store) -> None:  # noqa: ANN001
+    import cv2
+
+    frame = cv2.imread(str(F / "biden__biden2.jpg"))
+    bg = Background()
+    try:
+        page = FacesPage(
+            store, AppConfig, bg, camera_frame=lambda name: frame if name == "Door" else None
+        )
+        qtbot.addWidget(page)
+        page.set_cameras(["Door", "Back"])
+        page.camera_box.setCurrentText("Back")
+        page.take_from_camera()
+        assert "No picture" in page.enrol_result.text() and page.photos == []
+        page.camera_box.setCurrentText("Door")
+        page.take_from_camera()
+        assert "camera picture" in page.photo_label.text()
+        page.name.setText("Joe")
+        page.consent.setChecked(True)
+        page.enrol()
+        qtbot.waitUntil(lambda: "Enrolled Joe" in page.enrol_result.text(), timeout=30000)
+    finally:
+        bg.shutdown()
