@@ -43,6 +43,7 @@ def faces_page_shot(app, store) -> None:  # noqa: ANN001
     page = FacesPage(store, lambda: cfg, bg)
     page.resize(900, 860)
     page.show()
+    page.set_cameras(["Shop front", "Stage door"])
     page.name.setText("Julie Martin")
     page.set_photos([FACES / "kit_harington__john1.jpeg", FACES / "kit_harington__john2.jpeg"])
     page.consent.setChecked(True)
