@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from app.sync.lan.server import LanServer
     from app.sync.outbox_sender import SyncStatus, SyncWorker
     from app.vision.detector import Detector
+    from app.vision.faces.recogniser import FaceRecogniser
 
 log = logging.getLogger(__name__)
 HEATMAP_SAVE_S = 300.0  # how often the heatmaps are saved while running
@@ -71,6 +72,8 @@ class TileState:
     heatmap_since: float | None = None  # the start of the window the heatmap covers
     held: Detections = field(default_factory=Detections.empty)  # just lost, still counted
     stationary: Detections = field(default_factory=Detections.empty)  # not moving: ignored
+    # opt-in recognition: track id -> "staff" / "returning" / "new" (never a name)
+    tags: dict[int, str] = field(default_factory=dict)
 
 
 def _unusable_tile(camera: str, why: str) -> TileState:
@@ -114,6 +117,7 @@ class Engine:
         self._heat_stop = threading.Event()
         self._heat_saver: threading.Thread | None = None
         self._weekly: WeeklyReportScheduler | None = None  # the weekly report, on schedule
+        self.faces: FaceRecogniser | None = None  # opt-in recognition only
 
     # --- lifecycle: read these two like a table of contents --------------------------
 
@@ -125,6 +129,7 @@ class Engine:
             self._attach_store()
             self.alerts.start()
             self._load_detector()
+            self._load_recogniser()
             self._start_cameras()
             self._start_analysis()
             self._start_retention()
@@ -200,6 +205,17 @@ class Engine:
             )
             self._detector = create_detector(self._detector_config(), models)
         log.info("detector %s on %s", self._detector.name, self._detector.provider)
+
+    def _load_recogniser(self) -> None:
+        """Opt-in recognition: the face models and the store's gallery. Anonymous mode
+        (the default) loads nothing and no pipeline ever looks for a face."""
+        from app.recognition import pipeline_recogniser
+
+        try:
+            self.faces = pipeline_recogniser(self.cfg, self.store)
+        except Exception as exc:  # counting goes on without recognition, and says why
+            self.faces = None
+            log.error("recognition is off: %s", exc)
 
     def _detector_config(self) -> DetectorConfig:
         """Several workers run inferences side by side: unless the config fixes the
@@ -361,7 +377,10 @@ class Engine:
         self._unusable.pop(cam.name, None)
         reader = CameraReader(source, self.bus, cam.name)
         fps = analysis_fps(self.cfg, cam.name)
-        pipeline = CameraPipeline(cam.name, self.cfg, self._detector, self.bus, fps=fps)
+        faces = self.faces.for_camera(cam.name) if self.faces is not None else None
+        pipeline = CameraPipeline(
+            cam.name, self.cfg, self._detector, self.bus, fps=fps, faces=faces
+        )
         self._restore_heatmap(cam.name, pipeline)
         # spread the cameras over the period so that their analysis does not come in bursts
         phase = (len(self.scheduler.names()) * 0.618034 % 1.0) / fps
@@ -409,11 +428,23 @@ class Engine:
         if cfg.analysis.detector != self.cfg.analysis.detector:
             log.warning("detector settings changed: they apply after a restart")
         restart_sync = _sync_changed(self.cfg, cfg)
+        faces_changed = (cfg.store.privacy_mode, cfg.faces) != (
+            self.cfg.store.privacy_mode,
+            self.cfg.faces,
+        )
         self.alerts.apply_config(cfg)
         with self._lock:
             self.cfg = cfg
             if not self._running:
                 return
+            if faces_changed:
+                self._load_recogniser()
+                for name in self.scheduler.names():
+                    slot = self.scheduler.get(name)
+                    if slot is not None:
+                        slot.pipeline.faces = (
+                            self.faces.for_camera(name) if self.faces is not None else None
+                        )
             wanted = {c.name: c for c in cfg.cameras if c.enabled}
             for name in [n for n in self.scheduler.names() if n not in wanted]:
                 self._remove_camera(name)
@@ -473,6 +504,7 @@ class Engine:
             heatmap_since=heat.since if heat is not None else None,
             held=r.held if r else Detections.empty(),
             stationary=r.stationary if r else Detections.empty(),
+            tags=dict(r.extra.get("face_tags", {})) if r else {},
         )
 
     def stats(self, camera: str) -> dict[str, Any]:

@@ -4,6 +4,11 @@ and what a still scene costs per camera.
     python bench/bench_live.py                       # N = 4, 8, 12, 16, 20, 24 until one fails
     python bench/bench_live.py --n 16 --seconds 30   # one configuration
     python bench/bench_live.py --batch               # batched inference across cameras
+    python bench/bench_live.py --recognition staff_exclusion [--clip CLIP]
+                                                     # opt-in face recognition on (a
+                                                     # temporary encrypted store holds
+                                                     # its gallery); --clip: e.g. a clip
+                                                     # with faces
 
 Each camera is the PETS clip (480x360, 10 fps, people walking all the time) played
 looped at real-time pace by its own reader thread; the real engine (scheduler, worker
@@ -46,7 +51,13 @@ TARGET_FPS = 5.0
 SOURCE_FPS = 10.0
 
 
-def config(urls: list[str], batch: bool, threads: int = 0, motion: bool = True) -> AppConfig:
+def config(
+    urls: list[str],
+    batch: bool,
+    threads: int = 0,
+    motion: bool = True,
+    recognition: str = "anonymous",
+) -> AppConfig:
     cams = [
         {"name": f"cam{i:02d}", "type": "file", "url": u, "loop": True, "realtime": True}
         for i, u in enumerate(urls)
@@ -78,6 +89,8 @@ def config(urls: list[str], batch: bool, threads: int = 0, motion: bool = True) 
                 "motion": {"enabled": motion},
             },
             "models": {"dir": str(MODELS), "allow_download": False},
+            "store": {"privacy_mode": recognition},
+            "faces": {"notice_confirmed_at": time.time() if recognition != "anonymous" else None},
         }
     )
 
@@ -87,9 +100,34 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def _store(cfg: AppConfig, directory: Path) -> Any:
+    """Recognition keeps its gallery in the store: a temporary encrypted one (None when
+    the run is anonymous)."""
+    if cfg.store.privacy_mode == "anonymous":
+        return None
+    os.environ.setdefault("VITRINE_STORE_PASSPHRASE", "bench-live-only-passphrase")
+    from app.store.db import open_store
+
+    return open_store(directory / "bench.db")
+
+
 def measure(cfg: AppConfig, warmup: float, seconds: float, workers: int | None) -> dict[str, Any]:
-    engine = Engine(cfg, EventBus(), workers=workers)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = _store(cfg, Path(tmp))
+        try:
+            return _measure(cfg, warmup, seconds, workers, store)
+        finally:
+            if store is not None:
+                store.close()
+
+
+def _measure(
+    cfg: AppConfig, warmup: float, seconds: float, workers: int | None, store: Any
+) -> dict[str, Any]:
+    engine = Engine(cfg, EventBus(), store=store, workers=workers)
     engine.start()
+    if cfg.store.privacy_mode != "anonymous" and engine.faces is None:
+        raise SystemExit("recognition could not start (see the log): face models missing?")
     stop_wait = threading.Event()  # never set: a plain timed wait
     try:
         stop_wait.wait(warmup)
@@ -171,6 +209,13 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0: auto)")
     ap.add_argument("--workers", type=int, help="analysis worker threads (default: engine's)")
     ap.add_argument("--still-cameras", type=int, default=4)
+    ap.add_argument(
+        "--recognition",
+        choices=("anonymous", "staff_exclusion", "repeat_visitors"),
+        default="anonymous",
+        help="privacy mode (opt-in recognition looks for faces on every track)",
+    )
+    ap.add_argument("--clip", type=Path, default=PETS, help="the live cameras' clip")
     ap.add_argument("--skip-still", action="store_true")
     ap.add_argument("--skip-live", action="store_true")
     ap.add_argument(
@@ -191,7 +236,8 @@ def main() -> int:
         best = 0
         efficiency: list[float] = []
         for n in args.n or [4, 8, 12, 16, 20, 24]:
-            cfg = config([str(PETS)] * n, args.batch, args.threads)
+            cfg = config([str(args.clip)] * n, args.batch, args.threads,
+                         recognition=args.recognition)  # fmt: skip
             res = measure(cfg, args.warmup, args.seconds, args.workers)
             print(summary(n, res), flush=True)
             efficiency.append(per_cpu_second(res))
@@ -216,7 +262,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             still = str(still_video(Path(tmp)))
             n = args.still_cameras
-            cfg = config([still] * n, args.batch, args.threads)
+            cfg = config([still] * n, args.batch, args.threads, recognition=args.recognition)
             res = measure(cfg, args.warmup, args.seconds, args.workers)
             pct = 100 * res["cpu_s"] / res["wall_s"] / n
             print(

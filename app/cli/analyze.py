@@ -382,7 +382,7 @@ def _load(args: argparse.Namespace) -> tuple[AppConfig, str, ClipPlan]:
     return cfg, camera, plan
 
 
-def _open_store(path: Path, bus: EventBus, stack: ExitStack) -> None:
+def _open_store(path: Path, bus: EventBus, stack: ExitStack) -> Any:
     from app.store.db import open_store
     from app.store.errors import StoreError
 
@@ -392,6 +392,26 @@ def _open_store(path: Path, bus: EventBus, stack: ExitStack) -> None:
         raise CliError(str(exc)) from None
     stack.callback(store.close)
     store.attach(bus)
+    return store
+
+
+def _faces(cfg: AppConfig, store: Any, camera: str) -> Any:
+    """Opt-in recognition (with a store to keep its gallery); None in anonymous mode,
+    where no face model is loaded."""
+    from app.recognition import pipeline_recogniser
+    from app.vision.models import ModelMissing
+
+    if store is None and cfg.store.privacy_mode != "anonymous":
+        print(
+            "note: recognition needs --store (the enrolled staff and the opt-out list live "
+            "there): this run looks for no face",
+            file=sys.stderr,
+        )
+    try:
+        rec = pipeline_recogniser(cfg, store)
+    except ModelMissing as exc:
+        raise CliError(f"recognition needs its face models: {exc}") from None
+    return rec.for_camera(camera) if rec is not None else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -416,9 +436,10 @@ def _run(args: argparse.Namespace) -> int:
     )
     with ExitStack() as stack:
         outputs = Outputs(args, plan, stack)
-        if args.store:
-            _open_store(args.store, bus, stack)
-        pipeline = CameraPipeline(camera, cfg, detector, bus, fps=plan.fps)
+        store = _open_store(args.store, bus, stack) if args.store else None
+        pipeline = CameraPipeline(
+            camera, cfg, detector, bus, fps=plan.fps, faces=_faces(cfg, store, camera)
+        )
         bar = stack.enter_context(_progress(plan, args.duration, args.no_progress))
         try:
             clip = open_clip(plan, until_s=args.duration)

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "provision": ("app.cli.provision", "enrol this store with HQ from its provisioning file"),
     "audit": ("app.cli.audit", "counting audit: a clip's hand marks against Vitrine's counts"),
     "report": ("app.cli.report", "the store's KPIs for any period, the weekly report"),
+    "faces": ("app.cli.faces", "opt-in recognition: enrol staff and opt-outs, erase by photo"),
 }
 
 # third-party loggers whose debug lines `-v` leaves out

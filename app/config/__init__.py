@@ -41,11 +41,21 @@ class StoreIdentity(Strict):
     )
     name: str = Field("My store", min_length=1, max_length=120, description="Store name.")
     timezone: str = Field("UTC", description="IANA time zone used for daily reports.")
-    privacy_mode: Literal["anonymous", "recognition"] = Field(
+    privacy_mode: Literal["anonymous", "staff_exclusion", "repeat_visitors"] = Field(
         "anonymous",
-        description="anonymous keeps no biometrics; recognition (opt-in) recognises "
-        "repeat visitors and excludes staff by face.",
+        description="anonymous (default) detects no face and keeps no biometrics; "
+        "staff_exclusion (opt-in) recognises consented staff only, to leave them out of the "
+        "counts; repeat_visitors (opt-in, needs the store's notice confirmed) also keeps "
+        "visitor face templates (encrypted, faces.visitor_days at most) to tell new from "
+        "returning visitors.",
     )
+
+    @field_validator("privacy_mode", mode="before")
+    @classmethod
+    def _old_recognition(cls, v: Any) -> Any:
+        # "recognition" (before staff exclusion and repeat visitors were told apart) is
+        # the narrower of the two: staff only
+        return "staff_exclusion" if v == "recognition" else v
 
 
 class CameraConfig(Strict):
@@ -273,6 +283,46 @@ class RetentionConfig(Strict):
     raw_events_days: float = Field(400, gt=0, le=3650, description="Days raw events are kept.")
 
 
+class FacesConfig(Strict):
+    """Opt-in recognition settings (used only when store.privacy_mode is not anonymous)."""
+
+    threshold: float = Field(
+        0.45, ge=0.1, le=0.95, description="Cosine similarity at or above which two faces match."
+    )
+    visitor_days: float = Field(
+        30, gt=0, le=30, description="Days a visitor's face template is kept (30 at most)."
+    )
+    notice_confirmed_at: float | None = Field(
+        None,
+        description="When the manager confirmed that the store displays the recognition "
+        "notice (epoch seconds); repeat_visitors needs it.",
+    )
+    min_face_px: float = Field(32, ge=12, le=400, description="Smaller faces are skipped.")
+    min_sharpness: float = Field(
+        25, ge=0, le=10000, description="Blurrier faces (variance of the Laplacian) are skipped."
+    )
+    attempts_known: int = Field(3, ge=1, le=50, description="Face attempts per recognised track.")
+    attempts_unknown: int = Field(
+        10, ge=1, le=200, description="Face attempts per track while it is unrecognised."
+    )
+    staff_zones: list[str] = Field(
+        default_factory=list,
+        description="Staff-only zones (non-biometric staff rule, works in every mode).",
+    )
+    staff_zone_minutes: float = Field(
+        0,
+        ge=0,
+        le=24 * 60,
+        description="A person who spends more than this many minutes in staff-only zones "
+        "is treated as staff (0: off).",
+    )
+    pack_dir: str = Field(
+        "",
+        description="A licensed InsightFace model pack folder to use instead of the shipped "
+        "models (empty: YuNet + MobileFaceNet).",
+    )
+
+
 class LanConfig(Strict):
     enabled: bool = Field(True, description="Serve the tablet app on the store LAN.")
     host: str = Field("0.0.0.0", description="Address to listen on.")
@@ -316,6 +366,7 @@ class AppConfig(Strict):
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    faces: FacesConfig = Field(default_factory=FacesConfig)
     lan: LanConfig = Field(default_factory=LanConfig)
     sync: SyncConfig = Field(default_factory=SyncConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
@@ -343,7 +394,19 @@ class AppConfig(Strict):
                 raise ValueError(f"entrance {e.name!r} refers to unknown line {e.line!r}")
             if e.zone not in zones:
                 raise ValueError(f"entrance {e.name!r} refers to unknown zone {e.zone!r}")
+        for z in self.faces.staff_zones:
+            if z not in zones:
+                raise ValueError(f"Staff-only zones: there is no zone called “{z}”")
         return self._resolve_cameras()
+
+    @model_validator(mode="after")
+    def _notice_before_repeat_visitors(self) -> AppConfig:
+        if self.store.privacy_mode == "repeat_visitors" and self.faces.notice_confirmed_at is None:
+            raise ValueError(
+                "repeat visitors mode needs the manager to confirm that the store displays "
+                "the recognition notice (faces.notice_confirmed_at)"
+            )
+        return self
 
     def _resolve_cameras(self) -> AppConfig:
         """Give every zone and line without a camera the first camera's name, once, so that

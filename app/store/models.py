@@ -212,6 +212,17 @@ class FaceRecord(Base):
     image: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float, index=True)
+    kind: Mapped[str] = mapped_column(String(12), default="visitor")  # staff | visitor
+
+
+class FaceVisit(Base):
+    """A count, not a person: one recognised track's outcome (staff, new, returning)."""
+
+    __tablename__ = "face_visits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts: Mapped[float] = mapped_column(Float, index=True)
+    camera: Mapped[str] = mapped_column(String(80))
+    outcome: Mapped[str] = mapped_column(String(12))
 
 
 class OptOut(Base):
@@ -253,6 +264,8 @@ class Staff(Base):
     name: Mapped[str] = mapped_column(String(120))
     salesperson_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[float] = mapped_column(Float, default=now)
+    consent_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    consent_by: Mapped[str] = mapped_column(String(120), default="")
 
 
 class Product(Base):

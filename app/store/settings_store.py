@@ -20,7 +20,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app import settings
@@ -148,6 +148,28 @@ def _sync_shapes(s: Session, cfg: AppConfig, now: float) -> None:
     _mirror(s, Line, cfg.lines, lambda ln: Line(name=ln.name), _line_row, now)
 
 
+def _privacy_change(s: Session, old: str, cfg: AppConfig, author: str) -> None:
+    """A change of privacy mode is audited with its time (and, for repeat visitors, when
+    the notice was confirmed); leaving repeat visitors forgets every visitor template."""
+    from app.store.audit import audit
+    from app.store.models import FaceRecord
+
+    new = cfg.store.privacy_mode
+    if old == "recognition":  # the name before the two opt-in modes were told apart
+        old = "staff_exclusion"
+    if new == old:
+        return
+    detail = ""
+    if new == "repeat_visitors" and cfg.faces.notice_confirmed_at is not None:
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(cfg.faces.notice_confirmed_at))
+        detail = f"the store displays the recognition notice (confirmed {when})"
+    if old == "repeat_visitors":
+        res = s.execute(delete(FaceRecord).where(FaceRecord.kind == "visitor"))
+        n = int(getattr(res, "rowcount", 0) or 0)
+        detail = (detail + "; " if detail else "") + f"{n} visitor face template(s) deleted"
+    audit(s, author, "privacy_mode", f"{old} -> {new}", detail)
+
+
 def save_in_session(s: Session, cfg: AppConfig, author: str) -> int:
     """Write identity, settings (no secrets), shapes and a history row; returns the
     version id."""
@@ -156,6 +178,7 @@ def save_in_session(s: Session, cfg: AppConfig, author: str) -> int:
     if info is None:
         info = StoreInfo(id=cfg.store.id, created_at=now)
     info.name, info.timezone = cfg.store.name, cfg.store.timezone
+    _privacy_change(s, info.privacy_mode or "anonymous", cfg, author)
     info.privacy_mode = cfg.store.privacy_mode
     s.add(info)
     public = json.dumps(settings.public_dict(cfg))

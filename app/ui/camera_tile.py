@@ -42,7 +42,8 @@ from app.ui.tile_paint import (
     in_normal,
 )
 
-DOWN = (*CAMERA_DOWN, "reconnecting")  # the last picture is old news
+DOWN = (*CAMERA_DOWN, "reconnecting")
+STAFF_COLOUR = QColor("#cbd5e1")  # staff are drawn but not counted  # the last picture is old news
 
 
 class CameraTile(QWidget):
@@ -292,12 +293,15 @@ class CameraTile(QWidget):
         for box, tid in zip(boxes.tolist(), v.track_ids.tolist(), strict=False):
             x1, y1, x2, y2 = box
             rect = QRectF(o.x() + x1 * s, o.y() + y1 * s, (x2 - x1) * s, (y2 - y1) * s)
+            label = v.tags.get(tid, "")
             col = style.track_color(tid) if tid >= 0 else grey
+            if label == "staff":  # shown, not counted: a neutral colour
+                col = STAFF_COLOUR
             p.setPen(QPen(col, 2))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(rect)  # axis-aligned: no antialiasing needed, cheap
             if tid >= 0:
-                text = f"#{tid}"
+                text = f"#{tid} {label}" if label else f"#{tid}"
                 w, h = fm.horizontalAdvance(text) + 8, fm.height() + 2
                 tag = QRectF(rect.x() - 1, rect.y() - h, w, h)
                 p.fillRect(tag, col)

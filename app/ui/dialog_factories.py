@@ -43,7 +43,13 @@ def reports_view(ctx: DialogContext) -> QWidget:
     from app.ui.reports_view import ReportsView
 
     zones = [z.name for z in ctx.cfg.zones]
-    return ReportsView(ctx.open_store(), zones, ctx.cfg.store.timezone, parent=ctx.parent)
+    return ReportsView(
+        ctx.open_store(),
+        zones,
+        ctx.cfg.store.timezone,
+        parent=ctx.parent,
+        threshold=ctx.cfg.faces.threshold,
+    )
 
 
 def pos_import_dialog(ctx: DialogContext) -> QDialog:

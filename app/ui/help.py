@@ -34,10 +34,14 @@ while its window is open or minimized: closing it stops counting.</p>
 <p><b>5. Sales.</b> <i>Sales &gt; Salespeople</i> and <i>Pair a tablet</i> let
 salespeople see the customers in their zone on a tablet and record what they showed;
 <i>Sales &gt; Import POS sales</i> links the till's receipts to those services.</p>
-<p><b>Privacy.</b> By default Vitrine is anonymous: it keeps no faces and nothing that
-identifies anyone; pictures of people are encrypted and expire. Only totals (never
-pictures) are sent to head office, and only once your IT team has set up head-office
-synchronisation (the status bar says <i>Sync: off</i> until then).</p>
+<p><b>Privacy.</b> By default Vitrine is anonymous: it never looks for a face. It keeps
+a picture of each visitor's body for a few days (7 unless you change it) so that
+salespeople can find customers on their tablets; pictures are encrypted, expire, and
+every view is logged. <i>Settings &gt; Privacy</i> says exactly what each mode keeps,
+for how long and who sees it; the opt-in modes (staff exclusion, repeat visitors) are
+managed on the <i>Faces</i> page. Only totals (never pictures or faces) are sent to
+head office, and only once your IT team has set up head-office synchronisation (the
+status bar says <i>Sync: off</i> until then).</p>
 """
 
 

@@ -10,6 +10,7 @@ typed factories of `app.ui.dialog_factories` when opened.
 from __future__ import annotations
 
 import logging
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QSize, Qt, QTimer
@@ -39,18 +40,23 @@ from app.ui.dashboard import DashboardView
 from app.ui.dashboard_data import DashboardData, acknowledge, load_dashboard, load_open_alerts
 from app.ui.dialog_factories import SALES_DIALOGS, DialogContext, Unavailable, reports_view
 from app.ui.engine_host import EngineHost
+from app.ui.faces_page import FacesPage
 from app.ui.ports import StorePort
 from app.ui.questions import KEEP_COUNTING, QUIT_AND_STOP, ask, quit_question
 from app.ui.settings_view import SettingsView
 from app.ui.snapshot import grab_snapshot
-from app.ui.wizard import RECOGNITION_AVAILABLE
 from app.ui.workers import Background
 from app.ui.zone_editor import ZoneEditor
 
 log = logging.getLogger(__name__)
 
-PAGES = ["Cameras", "Dashboard", "Reports", "Analytics", "Settings"]
-ANALYTICS, SETTINGS = PAGES.index("Analytics"), PAGES.index("Settings")
+PAGES = ["Cameras", "Dashboard", "Reports", "Analytics", "Settings", "Faces"]
+ANALYTICS, SETTINGS, FACES = (PAGES.index(p) for p in ("Analytics", "Settings", "Faces"))
+PRIVACY_FOOT = {
+    "anonymous": "Anonymous counting · data stays in the store",
+    "staff_exclusion": "Staff exclusion · consented staff only, encrypted",
+    "repeat_visitors": "Repeat visitors · face templates encrypted, 30 days at most",
+}
 
 
 def _initial_size() -> QSize:
@@ -126,9 +132,12 @@ class MainWindow(QMainWindow):
             backups=self.store,
             background=self.background,
         )
+        self.faces = FacesPage(
+            self.store, lambda: self.host.cfg, self.background, camera_frame=self._newest_frame
+        )
         self.stack = QStackedWidget()
         for w in (self.wall, self.dashboard, self.reports_holder, self.analytics_holder,
-                  self.settings):  # fmt: skip
+                  self.settings, self.faces):  # fmt: skip
             self.stack.addWidget(w)
         central = QWidget()
         h = QHBoxLayout(central)
@@ -215,6 +224,13 @@ class MainWindow(QMainWindow):
             self._load_analytics()
         if index == SETTINGS:
             self.settings.refresh_provider()
+        if index == FACES:
+            self.faces.set_cameras([c.name for c in self.host.cfg.cameras if c.enabled])
+            self.faces.refresh()
+
+    def _newest_frame(self, camera: str) -> Any:
+        state = self.host.tile_state(camera)
+        return state.frame.image if state is not None and state.frame is not None else None
 
     def apply_view_config(self, cfg: AppConfig) -> None:
         self.wall.set_config(cfg)
@@ -224,14 +240,7 @@ class MainWindow(QMainWindow):
         self.dashboard.set_head_count_zones(cfg)
         self.brand_sub.setText(cfg.store.name)
         self.setWindowTitle(f"Vitrine — {cfg.store.name}")
-        recog = cfg.store.privacy_mode == "recognition"
-        if recog and not RECOGNITION_AVAILABLE:
-            foot = "Recognition is not in this version · counting anonymously"
-        elif recog:
-            foot = "Recognition mode · face data encrypted"
-        else:
-            foot = "Anonymous counting · data stays in the store"
-        self.privacy_foot.setText(foot)
+        self.privacy_foot.setText(PRIVACY_FOOT[cfg.store.privacy_mode])
 
     def on_display_tick(self, phase: int, phases: int) -> None:
         if self.stack.currentWidget() is self.wall:

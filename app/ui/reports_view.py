@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,12 +32,14 @@ from PySide6.QtWidgets import (
 
 from app.store import figures
 from app.store import sales_reports as sr
+from app.store.faces import visit_frequency, visits_per_day
 from app.sync import catalog
 from app.sync.store_protocol import StoreLike
 from app.ui import style
 from app.ui.dashboard_widgets import ChartCard
 from app.ui.folders import last_folder, remember_folder
 from app.ui.sales_widgets import fill_table, header, make_table
+from app.ui.visitors_report import VisitorsTab
 from app.ui.workers import Background
 from app.words import plural
 
@@ -101,9 +104,15 @@ def text_column(cols: list[str]) -> int:
 
 class ReportsView(QWidget):
     def __init__(
-        self, store: StoreLike, zones: list[str], tz: str = "UTC", parent: QWidget | None = None
+        self,
+        store: StoreLike,
+        zones: list[str],
+        tz: str = "UTC",
+        parent: QWidget | None = None,
+        threshold: float = 0.45,  # faces.threshold: visits of one visitor are grouped by it
     ) -> None:
         super().__init__(parent)
+        self.threshold = threshold
         self.store, self.tz = store, ZoneInfo(tz)
         self._bg = Background(1, self)
         self.results: dict[str, list[Any]] = {}
@@ -144,6 +153,8 @@ class ReportsView(QWidget):
                 self.tabs.addTab(page, title)
             else:
                 self.tabs.addTab(self._with_empty_state(title, t), title)
+        self.visitors = VisitorsTab()
+        self.tabs.addTab(self.visitors, "Repeat visitors")
         lay.addWidget(self.tabs, 1)
         self.status = QLabel("")
         self.status.setObjectName("Muted")
@@ -233,6 +244,10 @@ class ReportsView(QWidget):
                 "Salespeople": sr.salesperson_report(s, f),
                 "Zones": sr.zone_report(s, f),
                 "Services": sr.service_report(s, f, self.tz),
+                "Repeat visitors": [
+                    visits_per_day(s, f.start, f.end, self.tz),
+                    visit_frequency(s, time.time(), self.threshold),
+                ],
             }
 
     def refresh(self, wait: bool = False) -> None:
@@ -258,7 +273,9 @@ class ReportsView(QWidget):
             )
             self._show_empty(title, not rows)
         plot_shown_bought(self.chart, results["Items"])
-        n = {k: len(v) for k, v in results.items()}
+        self.visitors.show_days(results["Repeat visitors"][0])
+        self.visitors.show_frequency(results["Repeat visitors"][1])
+        n = {k: len(v) for k, v in results.items() if k != "Repeat visitors"}
         self.status.setText(
             f"{plural(n['Items'], 'item')}, {plural(n['Salespeople'], 'salesperson', 'salespeople')}, "
             f"{plural(n['Zones'], 'zone')}, {plural(n['Footfall'], 'day')} with footfall in this "
@@ -280,6 +297,10 @@ class ReportsView(QWidget):
             if not path:
                 return 0
             remember_folder("reports", path)
+        if title == "Repeat visitors":
+            n = self.visitors.export_csv(path)
+            self.status.setText(f"{n} rows exported to {path}")
+            return n
         row_type = dict(TABS)[title]
         n = sr.export_csv(self.results.get(title, []), path, row_type)
         self.status.setText(f"{plural(n, 'row')} exported to {path}")

@@ -4,6 +4,7 @@ value is refused with a message naming the field, and nothing is applied."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -13,7 +14,6 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QApplication,
-    QButtonGroup,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QRadioButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -31,21 +30,19 @@ from PySide6.QtWidgets import (
 from app.config import AppConfig
 from app.ui.alerts_settings import ALERT_LABELS, AlertsGroup
 from app.ui.backup_settings import BackupGroup, BackupStore
+from app.ui.privacy_modes import PrivacyChooser
 from app.ui.sync_settings import SYNC_LABELS, SyncGroup, SyncPort
-from app.ui.wizard import (
-    ANON_TEXT,
-    RECOGNITION_AVAILABLE,
-    fill_timezones,
-    recognition_text,
-    timezone_problem,
-)
+from app.ui.wizard import fill_timezones, timezone_problem
 from app.ui.workers import Background
 
 FIELD_LABELS = {
     "store.name": "Store name",
     "store.timezone": "Time zone",
     "retention.person_crops_days": "Keep person pictures",
-    "retention.face_images_days": "Keep face data",
+    "faces.visitor_days": "Keep visitor face templates",
+    "faces.notice_confirmed_at": "Repeat visitors",
+    "faces.staff_zones": "Staff-only zones",
+    "faces.staff_zone_minutes": "Staff after",
     "retention.raw_events_days": "Keep detailed events",
     "analysis.fps": "Analysis rate",
     "analysis.detector.model": "People detector",
@@ -170,31 +167,41 @@ class SettingsView(QWidget):
 
         privacy = QGroupBox("Privacy")
         pv = QVBoxLayout(privacy)
-        self.anonymous = QRadioButton("Anonymous")
-        self.recognition = QRadioButton("Recognition")
-        self.recognition.setEnabled(RECOGNITION_AVAILABLE)
-        group = QButtonGroup(self)
-        for b, text in ((self.anonymous, ANON_TEXT), (self.recognition, recognition_text())):
-            group.addButton(b)
-            pv.addWidget(b)
-            lab = QLabel(text)
-            lab.setWordWrap(True)
-            lab.setContentsMargins(28, 0, 0, 8)
-            lab.setEnabled(b.isEnabled())  # greyed with its option
-            pv.addWidget(lab)
+        self.privacy = PrivacyChooser(self.cfg)
+        self.anonymous = self.privacy.anonymous
+        pv.addWidget(self.privacy)
+        staff = QFormLayout()
+        self.staff_zones = QLineEdit()
+        self.staff_zones.setPlaceholderText("e.g. Stock room, Back office")
+        self.staff_minutes = _spin(0, 100000, 0, " min")
+        self.staff_minutes.setToolTip("0: off. Works in every mode; no face is used.")
+        staff.addRow("Staff-only zones", self.staff_zones)
+        staff.addRow("Staff after", self.staff_minutes)
+        note = QLabel(
+            "Without faces: whoever spends more than these minutes in the staff-only zones "
+            "is treated as staff and left out of the counts."
+        )
+        note.setObjectName("Muted")
+        note.setWordWrap(True)
+        staff.addRow("", note)
+        pv.addLayout(staff)
         lay.addWidget(privacy)
 
         keep = QGroupBox("Retention")
         f = QFormLayout(keep)
         self.crops = _spin(0, 100000, 1, " days", DaysSpinBox)
         self.faces = _spin(0, 100000, 1, " days", DaysSpinBox)
-        self.faces.setToolTip("Recognition mode only: anonymous counting keeps no face data.")
+        self.faces.setToolTip(
+            "Repeat visitors mode only (30 days at most): the other modes keep no visitor's face."
+        )
         self.events = _spin(0, 100000, 1, " days", DaysSpinBox)
         f.addRow("Keep person pictures", self.crops)
-        f.addRow("Keep face data", self.faces)
-        # face data exists in recognition mode only: greyed while counting anonymously
-        self.recognition.toggled.connect(self.faces.setEnabled)
-        self.faces.setEnabled(self.recognition.isChecked())
+        f.addRow("Keep visitor face templates", self.faces)
+        # visitor templates exist in repeat visitors mode only: greyed otherwise
+        self.privacy.changed.connect(
+            lambda: self.faces.setEnabled(self.privacy.mode() == "repeat_visitors")
+        )
+        self.faces.setEnabled(self.privacy.mode() == "repeat_visitors")
         f.addRow("Keep detailed events", self.events)
         note = QLabel("Hourly and daily totals are kept; only the detail behind them expires.")
         note.setObjectName("Muted")
@@ -264,11 +271,11 @@ class SettingsView(QWidget):
         self.name.setText(cfg.store.name)
         self.tz.setCurrentText(cfg.store.timezone)
         self.store_id.setText(cfg.store.id)
-        (
-            self.recognition if cfg.store.privacy_mode == "recognition" else self.anonymous
-        ).setChecked(True)
+        self.privacy.set_config(cfg)
         self.crops.setValue(cfg.retention.person_crops_days)
-        self.faces.setValue(cfg.retention.face_images_days)
+        self.faces.setValue(cfg.faces.visitor_days)
+        self.staff_zones.setText(", ".join(cfg.faces.staff_zones))
+        self.staff_minutes.setValue(cfg.faces.staff_zone_minutes)
         self.events.setValue(cfg.retention.raw_events_days)
         self.fps.setValue(cfg.analysis.fps)
         self.model.setText(cfg.analysis.detector.model)
@@ -293,15 +300,21 @@ class SettingsView(QWidget):
         problem = timezone_problem(tz)
         if problem is not None:
             raise ValueError(f"Time zone: {problem}")
+        problem = self.privacy.problem()
+        if problem is not None:
+            raise ValueError(problem)
         data: dict[str, Any] = self.cfg.model_dump()
         data["store"].update(
-            name=self.name.text().strip(),
-            timezone=tz,
-            privacy_mode="recognition" if self.recognition.isChecked() else "anonymous",
+            name=self.name.text().strip(), timezone=tz, privacy_mode=self.privacy.mode()
+        )
+        data["faces"].update(
+            visitor_days=self.faces.value(),
+            notice_confirmed_at=self.privacy.notice_time(time.time()),
+            staff_zones=[z.strip() for z in self.staff_zones.text().split(",") if z.strip()],
+            staff_zone_minutes=self.staff_minutes.value(),
         )
         data["retention"].update(
             person_crops_days=self.crops.value(),
-            face_images_days=self.faces.value(),
             raw_events_days=self.events.value(),
         )
         data["analysis"]["fps"] = self.fps.value()

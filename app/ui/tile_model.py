@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from app.engine import TileState
 
 Point = tuple[float, float]
+SHOWN_TAGS = ("staff", "returning")  # "new" is the default: not worth a label
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class TileView:
     held_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     # objects flagged stationary (not moving for a long time): ignored, drawn apart
     still_boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
+    # opt-in recognition: track id -> "staff" / "returning" (a tag, never a name)
+    tags: dict[int, str] = field(default_factory=dict)
 
 
 def _counts(value: Mapping[str, int] | None) -> tuple[int | None, int | None]:
@@ -99,6 +102,7 @@ def build_view(
     if len(state.stationary):
         view.still_boxes = np.asarray(state.stationary.xyxy, np.float32).reshape(-1, 4)
     view.analysed_index = state.analysed_index
+    view.tags = {t: tag for t, tag in state.tags.items() if tag in SHOWN_TAGS}
     occ = state.occupancy
     view.zones = [
         ZoneView(z.name, z.polygon, z.kind, int(occ.get(z.name, 0)), z.capacity) for z in zones

@@ -8,18 +8,15 @@ engine). Every page refuses bad input with a message on the page itself.
 from __future__ import annotations
 
 import time
-from typing import Literal
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import ValidationError
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QComboBox,
     QFormLayout,
     QLabel,
     QLineEdit,
-    QRadioButton,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -31,29 +28,12 @@ from app.paths import demo_clip
 from app.ui import camera_dialog, style
 from app.ui.brand import logo_pixmap
 from app.ui.camera_dialog import CameraForm, demo_shapes, first_error
+from app.ui.privacy_modes import Mode, PrivacyChooser
 from app.ui.questions import Role, ask, question
 from app.ui.workers import Background
 
-ANON_TEXT = (
-    "<b>Anonymous (recommended).</b> Vitrine counts people and measures how long they stay, "
-    "but keeps no faces and nothing that could identify anyone. Each person gets a random "
-    "number that means nothing outside this store."
-)
-RECOG_TEXT = (
-    "<b>Recognition (opt-in).</b> Vitrine also keeps a face signature so that it can "
-    "recognise returning customers and leave your staff out of the counts. Signatures are "
-    "encrypted, expire after the retention period you choose, and anyone can ask to be "
-    "forgotten. In many countries you must tell customers with a sign at the door and may "
-    "need their consent: check your local rules before turning this on."
-)
-# Face recognition is not in this version: the option is shown (so the choice is known)
-# but cannot be picked, and the app counts anonymously whatever the settings say.
-RECOGNITION_AVAILABLE = False
-RECOG_UNAVAILABLE = " <i>Not available in this version: Vitrine counts anonymously.</i>"
-
-
-def recognition_text() -> str:
-    return RECOG_TEXT + ("" if RECOGNITION_AVAILABLE else RECOG_UNAVAILABLE)
+# The mode descriptions (what each keeps, for how long, who sees it) live with the
+# chooser the wizard and Settings share: app/ui/privacy_modes.py.
 
 
 def local_timezone() -> str:
@@ -150,27 +130,22 @@ class PrivacyPage(QWizardPage):
     def __init__(self, cfg: AppConfig) -> None:
         super().__init__()
         self.setTitle(title("Privacy", "How much Vitrine may remember about the people it counts."))
-        self.anonymous = QRadioButton("Anonymous")
-        self.recognition = QRadioButton("Recognition")
-        group = QButtonGroup(self)
-        group.addButton(self.anonymous)
-        group.addButton(self.recognition)
-        (
-            self.recognition if cfg.store.privacy_mode == "recognition" else self.anonymous
-        ).setChecked(True)
         lay = QVBoxLayout(self)
-        self.recognition.setEnabled(RECOGNITION_AVAILABLE)
-        for button, text in ((self.anonymous, ANON_TEXT), (self.recognition, recognition_text())):
-            lay.addWidget(button)
-            lab = QLabel(text)
-            lab.setWordWrap(True)
-            lab.setContentsMargins(28, 0, 0, 12)
-            lab.setEnabled(button.isEnabled())  # greyed with its option
-            lay.addWidget(lab)
+        self.chooser = PrivacyChooser(cfg)
+        self.anonymous = self.chooser.anonymous
+        lay.addWidget(self.chooser)
+        self.error = _error_label()
+        lay.addWidget(self.error)
         lay.addStretch(1)
+        self.chooser.changed.connect(lambda: self.error.setText(""))
 
-    def mode(self) -> Literal["anonymous", "recognition"]:
-        return "recognition" if self.recognition.isChecked() else "anonymous"
+    def mode(self) -> Mode:
+        return self.chooser.mode()
+
+    def validatePage(self) -> bool:
+        problem = self.chooser.problem()
+        self.error.setText(problem or "")
+        return problem is None
 
 
 class CameraPage(QWizardPage):
@@ -251,7 +226,7 @@ class FirstRunWizard(QWizard):
             cam = cfg.cameras[0].name if cfg.cameras else "none"
             self.done_page.summary.setText(
                 f"<p><b>{cfg.store.name}</b> ({cfg.store.timezone}), "
-                f"{cfg.store.privacy_mode} mode.</p><p>First camera: <b>{cam}</b>.</p>"
+                f"{cfg.store.privacy_mode.replace('_', ' ')} mode.</p><p>First camera: <b>{cam}</b>.</p>"
                 "<p>Next: right-click the camera and choose <i>Edit zones and lines</i> to draw "
                 "your entrance line and the areas you want to measure.</p>"
             )
@@ -263,6 +238,9 @@ class FirstRunWizard(QWizard):
             timezone=self.store_page.tz.currentText().strip() or "UTC",
             privacy_mode=self.privacy_page.mode(),
         )
+        faces = self.base.faces.model_copy(
+            update={"notice_confirmed_at": self.privacy_page.chooser.notice_time(time.time())}
+        )
         cams = list(self.base.cameras)
         cam = self.camera_page.camera
         zones, lines = list(self.base.zones), list(self.base.lines)
@@ -273,7 +251,13 @@ class FirstRunWizard(QWizard):
                 zones, lines = demo_shapes(cam.name)
         try:
             return self.base.model_copy(
-                update={"store": store, "cameras": cams, "zones": zones, "lines": lines}
+                update={
+                    "store": store,
+                    "faces": faces,
+                    "cameras": cams,
+                    "zones": zones,
+                    "lines": lines,
+                }
             )
         except ValidationError as err:  # pragma: no cover - fields are checked per page
             raise ValueError(first_error(err)) from None

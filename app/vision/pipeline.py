@@ -40,6 +40,7 @@ from app.vision.entrance import EntranceWatcher
 from app.vision.filters import DetectionFilter, FilterRules, StationaryWatcher
 from app.vision.geometry import Point, bottom_centers
 from app.vision.lines import LineCounter
+from app.vision.staff_zones import StaffZoneRule
 from app.vision.stamp import Stamp
 from app.vision.stitching import StitchRules, TrackStitcher
 from app.vision.zones import ZoneRules, ZoneTracker
@@ -84,6 +85,18 @@ class DetectorLike(Protocol):
 class TrackerLike(Protocol):
     def update(self, d: Detections) -> Detections: ...
     def reset(self) -> None: ...
+
+
+class FacesLike(Protocol):
+    """Opt-in recognition of one camera (app.vision.faces.recogniser.TrackFaces);
+    None in anonymous mode, where no face is ever looked for."""
+
+    @property
+    def tags(self) -> dict[int, str]: ...
+    def observe(
+        self, image: np.ndarray, tracked: Detections, t: float, visitor_of: Callable[[int], str]
+    ) -> dict[int, str]: ...
+    def flush(self, visitor_of: Callable[[int], str]) -> None: ...
 
 
 class GateLike(Protocol):
@@ -148,6 +161,16 @@ def default_gate(cfg: AppConfig) -> GateLike | None:
     return MotionGate(cfg.analysis.motion)
 
 
+def without_staff(tracked: Detections, tags: dict[int, str]) -> Detections:
+    """The tracks that count: staff are left out of entries, exits, occupancy, dwell
+    and queues (the recogniser counts them separately)."""
+    staff = [tid for tid, tag in tags.items() if tag == "staff"]
+    if not staff or not len(tracked):
+        return tracked
+    keep = ~np.isin(tracked.tracker_id, staff)
+    return tracked if keep.all() else tracked[keep]
+
+
 class CameraPipeline:
     """The analysis state of one camera. Not thread-safe for concurrent frames: the
     engine never analyses two frames of the same camera at once; `apply_config` may be
@@ -166,8 +189,11 @@ class CameraPipeline:
         crops: bool = True,
         stitcher: TrackStitcher | None | bool = True,
         clock: Callable[[], float] = time.time,
+        faces: FacesLike | None = None,
     ) -> None:
         self.camera = camera
+        self.faces = faces
+        self.staff_zones: StaffZoneRule | None = None
         self.fps = float(fps or analysis_fps(cfg, camera))
         self.detector = detector
         self.bus = bus
@@ -240,6 +266,7 @@ class CameraPipeline:
             self.lines = counters
             self._build_entrances(cfg)
             self.analytics.queue_zones = {n for n, z in self.zones.items() if z.is_queue}
+            self._staff_rule(cfg)
             self._occupancy = {n: self._occupancy.get(n, 0) for n in self.zones}
         self._publish(flushed)
         return flushed
@@ -250,6 +277,17 @@ class CameraPipeline:
         if rules != self.filter.rules:
             self.filter = DetectionFilter(rules)
         self.stationary.rules = cfg.analysis.stationary
+
+    def _staff_rule(self, cfg: AppConfig) -> None:
+        f = cfg.faces
+        zones = frozenset(z for z in f.staff_zones if z in self.zones)
+        if f.staff_zone_minutes <= 0 or not zones:
+            self.staff_zones = None
+        elif self.staff_zones is None or (self.staff_zones.zones, self.staff_zones.minutes) != (
+            zones,
+            f.staff_zone_minutes,
+        ):
+            self.staff_zones = StaffZoneRule(zones, f.staff_zone_minutes)
 
     def _build_entrances(self, cfg: AppConfig) -> None:
         zones = {z.name: z for z in cfg.zones}
@@ -307,10 +345,14 @@ class CameraPipeline:
                         x0, _, x1, y1 = (float(v) for v in first[tid])
                         origins[pid] = ((x0 + x1) / 2.0, y1)
             self._last_tracked = tracked
+            tags = self._face_tags(frame, stamp, tracked, skipped)
             moving, still = self.stationary.split(tracked, stamp.t)
             self._take_back_heat()
-            result = self._analyse(frame, stamp, moving, detector_ms, skipped, origins)
-            self._note_heat(moving)
+            counted = without_staff(moving, tags)
+            result = self._analyse(frame, stamp, counted, detector_ms, skipped, origins)
+            self._note_heat(counted)
+            if tags or counted is not moving:  # staff are shown (tagged), not counted
+                result = replace(result, detections=moving, extra={"face_tags": tags})
             if len(still):
                 result = replace(result, stationary=still)
             self._last = stamp
@@ -332,6 +374,28 @@ class CameraPipeline:
         if heat is not None and len(moving):
             cells = heat.cells(bottom_centers(moving.xyxy))
             self.stationary.note_heat(moving.tracker_id.tolist(), cells, self.analytics.last_dt)
+
+    def _visitor_of(self, tid: int) -> str:
+        known = self._visitors.get(tid)
+        return known[0] if known is not None else ""
+
+    def _face_tags(
+        self, frame: FrameLike, stamp: Stamp, tracked: Detections, skipped: bool
+    ) -> dict[int, str]:
+        """Opt-in only: the recogniser's tags of this frame's tracks ("staff",
+        "returning", "new"); {} in anonymous mode."""
+        tags: dict[int, str] = {}
+        if self.faces is not None:
+            tags = (
+                self.faces.tags  # skipped: the boxes are the last frame's, no new look
+                if skipped
+                else self.faces.observe(frame.image, tracked, stamp.t, self._visitor_of)
+            )
+        if self.staff_zones is not None:  # the non-biometric rule: time in staff zones
+            inside = {n: z.inside_track_ids() for n, z in self.zones.items()}
+            for tid in self.staff_zones.update(stamp.t, inside):
+                tags = {**tags, tid: "staff"}
+        return tags
 
     def _visitor_ids(self, tracked: Detections, t: float) -> dict[int, str]:
         ids: dict[int, str] = {}
@@ -486,6 +550,8 @@ class CameraPipeline:
             events.extend(self._occupancy_changes(stamp))
             for ev in events:
                 self.analytics.on_event(ev)
+            if self.faces is not None:
+                self.faces.flush(self._visitor_of)
         self._publish(events)
         return events
 

@@ -354,13 +354,13 @@ def test_run_desktop_opens_and_closes_cleanly(qtbot, store, monkeypatch) -> None
     assert seen == ["Vitrine — Quiet store"]
 
 
-def test_recognition_in_a_config_file_is_not_claimed(qtbot, desktop) -> None:  # noqa: ANN001
+def test_the_sidebar_says_which_privacy_mode_runs(qtbot, desktop) -> None:  # noqa: ANN001
     win = desktop.window
     assert "Anonymous counting" in win.privacy_foot.text()
     cfg = desktop.cfg.model_copy(deep=True)
-    cfg.store.privacy_mode = "recognition"  # e.g. from a hand-edited config.toml
+    cfg.store.privacy_mode = "staff_exclusion"
     win.apply_view_config(cfg)
-    assert win.privacy_foot.text() == "Recognition is not in this version · counting anonymously"
+    assert win.privacy_foot.text().startswith("Staff exclusion")
 
 
 def test_help_menu_gets_a_new_manager_started(qtbot, desktop, monkeypatch) -> None:  # noqa: ANN001

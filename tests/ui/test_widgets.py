@@ -72,13 +72,18 @@ def test_settings_save_a_valid_change_and_show_the_provider(qtbot) -> None:  # n
     view.set_config(AppConfig())
     assert view.active.text() == "the main processor (CPU)"
     view.fps.setValue(8)
-    view.recognition.setChecked(True)
+    view.privacy.buttons["staff_exclusion"].setChecked(True)
+    assert not view.faces.isEnabled()  # visitor templates: repeat visitors mode only
+    view.privacy.buttons["repeat_visitors"].setChecked(True)
     assert view.faces.isEnabled()
+    assert not view.save() and "notice" in view.error.text()
+    view.privacy.notice.setChecked(True)
     view.crops.setValue(3)
     with qtbot.waitSignal(view.save_requested) as sig:
         assert view.save()
     cfg = sig.args[0]
-    assert cfg.analysis.fps == 8 and cfg.store.privacy_mode == "recognition"
+    assert cfg.analysis.fps == 8 and cfg.store.privacy_mode == "repeat_visitors"
+    assert cfg.faces.notice_confirmed_at is not None
     assert cfg.retention.person_crops_days == 3
 
 

@@ -48,12 +48,15 @@ def test_wizard_validates_each_page_and_saves_to_the_store(qtbot, store, backgro
     wiz.next()
     assert wiz.currentPage() is wiz.privacy_page
     assert wiz.privacy_page.anonymous.isChecked()  # anonymous is the default
-    # face recognition is not in this version: shown, explained, not selectable
-    assert not wiz.privacy_page.recognition.isEnabled()
-    notes = [w for w in wiz.privacy_page.findChildren(QLabel) if w.text()]
-    unavailable = [w for w in notes if "Not available in this version" in w.text()]
-    assert len(unavailable) == 1 and not unavailable[0].isEnabled()  # greyed with its option
-    assert all(w.isEnabled() for w in notes if w not in unavailable)
+    # every mode says what it keeps, for how long and who sees it; no false promise
+    notes = " ".join(w.text() for w in wiz.privacy_page.findChildren(QLabel) if w.text())
+    assert "keeps no faces and nothing that could identify anyone" not in notes
+    assert "7 days" in notes and "tablets" in notes and "30 days" in notes
+    # repeat visitors needs the notice confirmed
+    wiz.privacy_page.chooser.buttons["repeat_visitors"].setChecked(True)
+    wiz.next()
+    assert wiz.currentPage() is wiz.privacy_page and "notice" in wiz.privacy_page.error.text()
+    wiz.privacy_page.anonymous.setChecked(True)
     wiz.next()
     form = wiz.camera_page.form
     form.set_kind("file")
