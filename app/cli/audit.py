@@ -57,9 +57,15 @@ def read_marks(path: Path, line: str) -> list[Crossing]:
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"--marks {path}: cannot read it ({exc})") from None
     try:
-        return parse_marks(text, line)
+        marks = parse_marks(text, line)
     except MarksError as exc:
         raise CliError(f"--marks {path}: {exc}; nothing was audited") from None
+    if not marks:
+        raise CliError(
+            f"--marks {path}: no marks in it (one 't,direction' row per true crossing, "
+            "e.g. '12.5,in'); nothing was audited"
+        )
+    return marks
 
 
 def count_line(args: argparse.Namespace) -> tuple[list[Crossing], float]:

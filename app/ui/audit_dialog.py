@@ -403,12 +403,17 @@ class AuditDialog(QDialog):
 
     def mark(self, direction: str) -> None:
         self.marks.append(Crossing(self.line.currentText(), direction, self.t, len(self.marks) + 1))
-        self._show_clock()
+        self._marks_changed()
 
     def undo(self) -> None:
         if self.marks:
             self.marks.pop()
+        self._marks_changed()
+
+    def _marks_changed(self) -> None:
         self._show_clock()
+        if self.footage is not None:
+            self.finish_button.setEnabled(True)
 
     # --- the result ----------------------------------------------------------------
 
@@ -416,6 +421,13 @@ class AuditDialog(QDialog):
         if self.footage is None:
             return
         self.play(False)
+        if not self.marks:  # an audit of nothing would be kept (and sent) as 0 %
+            self.status.setText(
+                "No marks yet: press I for each person coming in and O for each going out "
+                "as they cross the line, then Finish and compare."
+            )
+            return
+        self.finish_button.setEnabled(False)  # kept once; a new mark enables it again
         if self.counted is None:
             self._finish_wanted = True
             self.status.setText("Comparing as soon as Vitrine has counted the footage…")
@@ -472,7 +484,10 @@ class AuditDialog(QDialog):
         self.background.submit(keep, lambda _: self._kept(), self._failed)
 
     def _kept(self) -> None:
-        self.status.setText("Audit kept; its figures go to HQ with the next sync.")
+        if self.cfg.sync.enabled:
+            self.status.setText("Audit kept; its figures go to HQ with the next sync.")
+        else:
+            self.status.setText("Audit kept (listed under Past audits).")
         self.refresh_history()
 
     def refresh_history(self) -> None:

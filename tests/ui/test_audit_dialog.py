@@ -99,6 +99,9 @@ def test_marks_by_key_on_a_replayed_clip(
         len(expected.extra),
     )
     assert f"{100 * r.accuracy:.1f} %" in dlg.summary.text()
+    # no HQ configured: the message promises no sync; kept once, finishing again is off
+    assert dlg.status.text() == "Audit kept (listed under Past audits)."
+    assert not dlg.finish_button.isEnabled()
     assert dlg.history.item(0, 2).text() == LINE
     assert dlg.history.item(0, 6).text() == f"{100 * r.accuracy:.1f} %"
     with store.read_session() as s:
@@ -119,6 +122,23 @@ def test_marks_by_key_on_a_replayed_clip(
         assert not dlg.playing and dlg.t == pytest.approx(max(0.0, t - 1.0), abs=0.11)
     else:
         assert dlg.issues.count() == 1
+
+
+@pytest.mark.slow
+def test_finishing_without_marks_keeps_nothing(
+    qtbot: QtBot, store: Store, background: Background
+) -> None:
+    dlg = AuditDialog(config(), store, background)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.use_clip(CLIP)
+    qtbot.waitUntil(lambda: dlg.footage is not None, timeout=60_000)
+    qtbot.mouseClick(dlg.finish_button, Qt.MouseButton.LeftButton)
+    assert dlg.outcome is None and "No marks yet" in dlg.status.text()
+    assert dlg.finish_button.isEnabled()  # mark, then finish
+    with store.read_session() as s:
+        assert count_audits.list_audits(s) == []
+    dlg.reject()
 
 
 class FakeTiles:
