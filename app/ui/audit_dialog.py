@@ -198,6 +198,11 @@ class AuditDialog(QDialog):
             return False
         return True
 
+    def _lock_inputs(self, locked: bool) -> None:
+        """While recording, loading or counting: the camera, line and length stay put."""
+        for w in (self.camera, self.line, self.minutes, self.record_button, self.clip_button):
+            w.setEnabled(not locked)
+
     def record(self) -> None:
         """Record `minutes` of the camera's live picture at the replay rate."""
         if not self._ready_to_start() or self._tile_state is None:
@@ -207,6 +212,7 @@ class AuditDialog(QDialog):
         self._recorded, self._rec_last = [], -1
         self._rec_started = time.monotonic()
         self._rec_timer.start(int(1000 / REPLAY_FPS))
+        self._lock_inputs(True)  # another camera's frames must not join the recording
         self._set_busy(True, "Recording the camera…")
 
     def _record_tick(self) -> None:
@@ -224,6 +230,7 @@ class AuditDialog(QDialog):
             footage = audit_clip.from_jpegs(self._recorded, REPLAY_FPS, self._rec_size)
             self._recorded = []
             if not footage.frames:
+                self._lock_inputs(False)
                 self._set_busy(False, "No picture came from the camera: is it live?")
                 return
             self._keep_recording(footage)
@@ -255,6 +262,7 @@ class AuditDialog(QDialog):
         """Take a clip file of the camera as the audit's recording."""
         if not self._ready_to_start():
             return
+        self._lock_inputs(True)
         self._set_busy(True, f"Opening {path.name}…")
         self.background.submit(
             lambda: audit_clip.load_clip(path), lambda f: self._start(f, live=False), self._failed
@@ -270,8 +278,7 @@ class AuditDialog(QDialog):
         self.summary.clear()
         cfg, cam, line = self.cfg, self.camera.currentText(), self.line.currentText()
         self._set_busy(True, "Vitrine is counting the footage while you mark it.")
-        for w in (self.camera, self.line, self.record_button, self.clip_button):
-            w.setEnabled(False)
+        self._lock_inputs(True)
 
         def count() -> list[Crossing]:
             detector = self._detector_factory(cfg)
@@ -306,8 +313,7 @@ class AuditDialog(QDialog):
     def _failed(self, exc: BaseException) -> None:
         log.warning("audit failed: %s", exc)
         self._set_busy(False, f"The audit could not go on: {str(exc).splitlines()[0]}")
-        for w in (self.camera, self.line, self.record_button, self.clip_button):
-            w.setEnabled(True)
+        self._lock_inputs(False)
 
     def _set_busy(self, busy: bool, text: str) -> None:
         self.status.setText(text)
@@ -455,8 +461,7 @@ class AuditDialog(QDialog):
                 self.issues.addItem(item)
         if not r.missed and not r.extra:
             self.issues.addItem("Every crossing counted, nothing extra.")
-        for w in (self.camera, self.line, self.record_button, self.clip_button):
-            w.setEnabled(True)
+        self._lock_inputs(False)
 
     def _jump(self, item: QListWidgetItem) -> None:
         t = item.data(Qt.ItemDataRole.UserRole)

@@ -432,7 +432,8 @@ class ZoneEditor(QDialog):
                 self.cfg, self.camera, self.canvas.shapes, self.person_size_range()
             )
         except ValueError as exc:
-            self.error.setText(str(exc))
+            message = str(exc)  # the config's words, a sentence here
+            self.error.setText(message[:1].upper() + message[1:])
             return False
         problem = self.on_apply(new_cfg)
         if problem:

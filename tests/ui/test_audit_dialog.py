@@ -164,6 +164,11 @@ def test_recording_a_live_camera_keeps_it_encrypted_and_sets_the_reference(
     dlg.minutes.setMinimum(0)
     monkeypatch.setattr(dlg.minutes, "value", lambda: 0.05)  # 3 seconds
     dlg.record()
+    # while it records, nobody switches camera (its frames would join) or restarts it
+    assert not any(
+        w.isEnabled()
+        for w in (dlg.camera, dlg.line, dlg.minutes, dlg.record_button, dlg.clip_button)
+    )
     qtbot.waitUntil(lambda: dlg.footage is not None, timeout=30_000)
     qtbot.waitUntil(
         lambda: dlg.recording_id is not None and dlg.counted is not None, timeout=30_000
@@ -172,6 +177,7 @@ def test_recording_a_live_camera_keeps_it_encrypted_and_sets_the_reference(
     qtbot.keyClick(dlg.video, Qt.Key.Key_I)
     dlg.finish()
     qtbot.waitUntil(lambda: dlg.history.rowCount() == 1, timeout=30_000)
+    assert dlg.record_button.isEnabled() and dlg.camera.isEnabled()
     assert dlg.outcome is not None
     assert dlg.outcome.matched + len(dlg.outcome.missed) == 1
     rec_id = dlg.recording_id
