@@ -43,6 +43,7 @@ from app.config import AppConfig
 from app.count_audit import AuditResult, Crossing, match_crossings
 from app.store import count_audits
 from app.ui.ports import StorePort
+from app.ui.questions import Role, ask, question
 from app.ui.workers import Background
 from app.vision import audit_clip, view_drift
 from app.vision.audit_clip import REPLAY_FPS, AuditFootage
@@ -509,6 +510,37 @@ class AuditDialog(QDialog):
             for j, text in enumerate(cells):
                 self.history.setItem(i, j, QTableWidgetItem(text))
         self.history.resizeColumnsToContents()
+
+    def work_at_stake(self) -> str:
+        """What closing now would lose ("" when nothing): a recording under way, or
+        marks not compared yet."""
+        if self._rec_timer.isActive():
+            return "the recording under way"
+        if self.marks and self.outcome is None:
+            n = len(self.marks)
+            return "your mark" if n == 1 else f"your {n} marks"
+        return ""
+
+    def ask_before_closing(self, what: str) -> bool:
+        """Stop (True) or keep auditing (False, also Esc)."""
+        chosen = ask(
+            question(
+                self,
+                "Stop the audit?",
+                f"Closing now loses {what}.",
+                "Nothing of this audit is kept. Keep auditing to finish it and compare.",
+                [("Stop the audit", Role.DestructiveRole), ("Keep auditing", Role.RejectRole)],
+                default="Keep auditing",
+            )
+        )
+        return chosen == "Stop the audit"
+
+    def reject(self) -> None:
+        """Close, Esc and the window's close button: ask first if work would be lost."""
+        what = self.work_at_stake()
+        if what and not self.ask_before_closing(what):
+            return
+        super().reject()
 
     def done(self, r: int) -> None:
         for timer in (self._play_timer, self._rec_timer, self._poll):

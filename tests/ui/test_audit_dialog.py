@@ -138,7 +138,16 @@ def test_finishing_without_marks_keeps_nothing(
     assert dlg.finish_button.isEnabled()  # mark, then finish
     with store.read_session() as s:
         assert count_audits.list_audits(s) == []
+    # Esc with marks not compared yet asks first; "Keep auditing" keeps them
+    asked: list[str] = []
+    dlg.ask_before_closing = lambda what: asked.append(what) or False  # type: ignore[method-assign]
+    qtbot.keyClick(dlg.video, Qt.Key.Key_I)
+    qtbot.keyClick(dlg.video, Qt.Key.Key_O)
+    qtbot.keyClick(dlg, Qt.Key.Key_Escape)
+    assert asked == ["your 2 marks"] and dlg.isVisible() and len(dlg.marks) == 2
+    dlg.ask_before_closing = lambda what: True  # type: ignore[method-assign]
     dlg.reject()
+    assert not dlg.isVisible()
 
 
 class FakeTiles:
@@ -164,6 +173,7 @@ def test_recording_a_live_camera_keeps_it_encrypted_and_sets_the_reference(
     dlg.minutes.setMinimum(0)
     monkeypatch.setattr(dlg.minutes, "value", lambda: 0.05)  # 3 seconds
     dlg.record()
+    assert dlg.work_at_stake() == "the recording under way"
     # while it records, nobody switches camera (its frames would join) or restarts it
     assert not any(
         w.isEnabled()
