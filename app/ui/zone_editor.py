@@ -51,6 +51,7 @@ from app.ui.zone_model import (
     apply_shapes,
     flip,
     mask_around,
+    masks_over_lines,
     person_size,
     shapes_from_config,
     unique_name,
@@ -102,6 +103,7 @@ class ZoneEditor(QDialog):
             self.canvas.still_boxes = [
                 (float(a), float(b), float(c), float(d)) for a, b, c, d in still_boxes.tolist()
             ]
+        self._cover_warned: set[tuple[str, str]] = set()  # (mask, line) shown
         self._applied = copy.deepcopy(self.canvas.shapes)  # what the camera has now
         self._applied_size = person_size(cfg, camera)
         self._loading = False
@@ -443,12 +445,25 @@ class ZoneEditor(QDialog):
         self._applied = copy.deepcopy(self.canvas.shapes)
         self._applied_size = self.person_size_range()
         self.error.setText("")
-        self.status.setText("Applied to the live camera ✓")
+        covered = masks_over_lines(self.canvas.shapes)
+        if covered:
+            mask, line = covered[0]
+            self.status.setText(
+                f"Applied ✓ — but the ignore mask “{mask}” covers part of the line “{line}”: "
+                "nobody crossing there is counted. Draw masks tight around the object."
+            )
+        else:
+            self.status.setText("Applied to the live camera ✓")
         return True
 
     def save_and_close(self) -> None:
-        if self.apply():
-            self.accept()
+        if not self.apply():
+            return
+        covered = set(masks_over_lines(self.canvas.shapes))
+        if covered - self._cover_warned:  # applied; stay open once to show the warning
+            self._cover_warned |= covered
+            return
+        self.accept()
 
     # --- closing ----------------------------------------------------------------
     def has_changes(self) -> bool:
