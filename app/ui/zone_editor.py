@@ -446,14 +446,13 @@ class ZoneEditor(QDialog):
         self._applied_size = self.person_size_range()
         self.error.setText("")
         covered = masks_over_lines(self.canvas.shapes)
-        if covered:
+        if covered:  # applied, but said on its own (wrapped) line above the buttons
             mask, line = covered[0]
-            self.status.setText(
-                f"Applied ✓ — but the ignore mask “{mask}” covers part of the line “{line}”: "
-                "nobody crossing there is counted. Draw masks tight around the object."
+            self.error.setText(
+                f"The ignore mask “{mask}” covers part of the line “{line}”: nobody crossing "
+                "there is counted. Draw masks tight around the object, off the lines."
             )
-        else:
-            self.status.setText("Applied to the live camera ✓")
+        self.status.setText("Applied to the live camera ✓")
         return True
 
     def save_and_close(self) -> None:

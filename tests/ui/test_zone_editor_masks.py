@@ -217,7 +217,8 @@ def test_a_mask_over_a_counting_line_is_pointed_out(qtbot, pets_frames) -> None:
     QTest.keyClick(ed, Qt.Key.Key_Return)
     ed.save_and_close()  # applied, but it stays open once to say so
     assert applied and ed.isVisible()
-    assert "covers part of the line “Door”" in ed.status.text()
+    assert "covers part of the line “Door”" in ed.error.text()
+    assert ed.status.text() == "Applied to the live camera ✓"
     ed.save_and_close()  # seen: now it closes
     assert not ed.isVisible()
 
