@@ -199,6 +199,22 @@ class AuditDialog(QDialog):
             return False
         return True
 
+    def _size_note(self, footage: AuditFootage) -> str:
+        """A clip whose picture size is not the live camera's: its line (in the camera's
+        pixels) may not fall on the clip's door."""
+        state = self._tile_state(self.camera.currentText()) if self._tile_state else None
+        frame = getattr(getattr(state, "frame", None), "image", None)
+        if frame is None or footage.size == (0, 0):
+            return ""
+        live = (int(frame.shape[1]), int(frame.shape[0]))
+        if live == tuple(footage.size):
+            return ""
+        w, h = footage.size
+        return (
+            f" Careful: the clip is {w}x{h} but the camera's picture is {live[0]}x{live[1]}:"
+            " the line is drawn where it is on the camera; check it is on the clip's door."
+        )
+
     def _lock_inputs(self, locked: bool) -> None:
         """While recording, loading or counting: the camera, line and length stay put."""
         for w in (self.camera, self.line, self.minutes, self.record_button, self.clip_button):
@@ -278,7 +294,9 @@ class AuditDialog(QDialog):
         self.issues.clear()
         self.summary.clear()
         cfg, cam, line = self.cfg, self.camera.currentText(), self.line.currentText()
-        self._set_busy(True, "Vitrine is counting the footage while you mark it.")
+        self._set_busy(
+            True, "Vitrine is counting the footage while you mark it." + self._size_note(footage)
+        )
         self._lock_inputs(True)
 
         def count() -> list[Crossing]:

@@ -197,3 +197,25 @@ def test_recording_a_live_camera_keeps_it_encrypted_and_sets_the_reference(
     with store.read_session() as s:
         ref = count_audits.get_reference(s, "tud")
     assert ref is not None  # the live view at this audit: the drift check's reference
+
+
+@pytest.mark.slow
+def test_a_clip_not_the_cameras_size_is_pointed_out(
+    qtbot: QtBot, store: Store, background: Background
+) -> None:
+    import numpy as np
+
+    live = {"size": (360, 480)}  # the camera's picture: 480x360 (PETS-like)
+
+    def tiles(camera: str) -> Any:
+        return SimpleNamespace(frame=SimpleNamespace(image=np.zeros((*live["size"], 3), np.uint8)))
+
+    dlg = AuditDialog(config(), store, background, tile_state=tiles)
+    qtbot.addWidget(dlg)
+    dlg.use_clip(CLIP)  # TUD-Stadtmitte: 640x480
+    qtbot.waitUntil(lambda: dlg.footage is not None, timeout=60_000)
+    assert "the clip is 640x480 but the camera's picture is 480x360" in dlg.status.text()
+    assert dlg.footage is not None
+    live["size"] = (480, 640)
+    assert dlg._size_note(dlg.footage) == ""
+    dlg.reject()  # stops the analysis
