@@ -93,6 +93,7 @@ class AuditDialog(QDialog):
         self._rec_started = 0.0
         self._rec_last = -1
         self._finish_wanted = False
+        self._note = ""  # about the footage (a clip not the camera's size)
         self._live = False  # the footage was recorded from the camera (not a clip file)
         # the analysis: its own low-priority thread (the live cameras keep their budget,
         # the window's other jobs do not wait behind it); closing the window stops it
@@ -294,9 +295,8 @@ class AuditDialog(QDialog):
         self.issues.clear()
         self.summary.clear()
         cfg, cam, line = self.cfg, self.camera.currentText(), self.line.currentText()
-        self._set_busy(
-            True, "Vitrine is counting the footage while you mark it." + self._size_note(footage)
-        )
+        self._note = self._size_note(footage)  # said until the result replaces it
+        self._set_busy(True, "Vitrine is counting the footage while you mark it." + self._note)
         self._lock_inputs(True)
 
         def count() -> list[Crossing]:
@@ -325,7 +325,9 @@ class AuditDialog(QDialog):
         self.counted = crossings
         self._poll.stop()
         self.bar.setVisible(False)
-        self.status.setText("Vitrine has counted the footage. Mark every crossing, then Finish.")
+        self.status.setText(
+            "Vitrine has counted the footage. Mark every crossing, then Finish." + self._note
+        )
         if self._finish_wanted:
             self.finish()
 

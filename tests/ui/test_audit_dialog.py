@@ -215,6 +215,9 @@ def test_a_clip_not_the_cameras_size_is_pointed_out(
     dlg.use_clip(CLIP)  # TUD-Stadtmitte: 640x480
     qtbot.waitUntil(lambda: dlg.footage is not None, timeout=60_000)
     assert "the clip is 640x480 but the camera's picture is 480x360" in dlg.status.text()
+    qtbot.waitUntil(lambda: dlg.counted is not None, timeout=60_000)  # still said then
+    assert "has counted the footage" in dlg.status.text()
+    assert "the clip is 640x480 but the camera's picture is 480x360" in dlg.status.text()
     assert dlg.footage is not None
     live["size"] = (480, 640)
     assert dlg._size_note(dlg.footage) == ""
