@@ -122,10 +122,16 @@ class MarksError(ValueError):
 def parse_marks(text: str, line: str) -> list[Crossing]:
     """`t,direction` rows (seconds into the clip, in/out) as crossings of `line`. A
     header row (`t,direction`), blank lines and `#` comments are skipped. Any other
-    malformed row raises MarksError naming its row number (1-based): nothing partial."""
+    malformed row raises MarksError naming its row number (1-based): nothing partial.
+    A spreadsheet's `t;direction` export (semicolons, decimal comma: `12,5;in`) is read
+    too."""
     marks: list[Crossing] = []
-    for n, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    semicolon = _semicolon_separated(text)
+    reader = csv.reader(io.StringIO(text), delimiter=";" if semicolon else ",")
+    for n, row in enumerate(reader, start=1):
         cells = [c.strip() for c in row]
+        if semicolon and cells:
+            cells[0] = cells[0].replace(",", ".", 1)
         if not cells or not any(cells) or cells[0].startswith("#"):
             continue
         if n == 1 and cells[0].lower() in ("t", "time", "seconds") and len(cells) >= 2:
@@ -145,6 +151,16 @@ def parse_marks(text: str, line: str) -> list[Crossing]:
             raise MarksError(f"row {n}: direction {cells[1]!r} must be 'in' or 'out'")
         marks.append(Crossing(line, d, t, n))
     return marks
+
+
+def _semicolon_separated(text: str) -> bool:
+    """Whether the first data-bearing row is `;`-separated (and has no comma outside
+    a decimal time, as a spreadsheet in a decimal-comma locale writes it)."""
+    for raw in text.splitlines():
+        row = raw.strip()
+        if row and not row.startswith("#"):
+            return ";" in row and row.count(",") <= 1 and "," not in row.split(";", 1)[-1]
+    return False
 
 
 def format_marks(marks: Sequence[Crossing]) -> str:

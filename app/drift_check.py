@@ -110,8 +110,9 @@ class DriftCheck:
         sim = view_drift.similarity(reference, current)
         since = datetime.fromtimestamp(ref[0], store_zone(cfg)).date().isoformat()
         msg = (
-            f"{camera}: the view has changed since {since} (similarity {sim:.2f}): was the "
-            "camera moved? Check its lines and run a new counting audit"
+            f"{camera}: the picture no longer looks like it did on {since} ({sim:.0%} "
+            "alike): was the camera moved? Check its lines and run a new counting audit "
+            "(Cameras > Counting audit…)"
         )
         bad = rules.view_moved(sim, cfg.alerts.camera_moved.min_similarity)
         return [Observation(rules.CAMERA_MOVED, camera, bad, msg, camera)]
@@ -133,10 +134,11 @@ class DriftCheck:
         ]
         check = check_pattern(today, previous, hour)
         z = check.z if check.judged else None
+        way = "more" if check.z > 0 else "fewer"
         msg = (
             f"{camera}: {check.today} entries by {hour + 1}:00, usually {check.expected:.0f} "
-            f"on a {local:%A} (robust z {check.z:+.1f}): check the camera and its lines and "
-            "run a new counting audit"
+            f"on a {local:%A} (far {way} than usual): check the camera and its lines and "
+            "run a new counting audit (Cameras > Counting audit…)"
         )
         bad = rules.counts_off(z, cfg.alerts.count_drift.max_z)
         return [Observation(rules.COUNT_DRIFT, camera, bad, msg, camera)]

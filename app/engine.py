@@ -259,8 +259,8 @@ class Engine:
             self.bus.publish(
                 Alert(
                     kind="lan_unavailable",
-                    message=f"Tablets cannot connect: {exc}. "
-                    "Choose another port in Settings, or stop the program using it.",
+                    message=sentence(f"Tablets cannot connect: {exc}")
+                    + " Choose another port in Settings, or stop the program using it.",
                 )
             )
             return
@@ -533,3 +533,8 @@ def _sync_changed(old: AppConfig, new: AppConfig) -> bool:
         new.store.id,
         new.store.timezone,
     )
+
+
+def sentence(text: str) -> str:
+    """`text` ending as a sentence ends (a reason may already end with "?" or ".")."""
+    return text if text.endswith((".", "?", "!")) else text + "."

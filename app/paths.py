@@ -6,6 +6,7 @@ import contextlib
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 APP_NAME = "Vitrine"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -54,3 +55,42 @@ def demo_clip() -> Path | None:
         if c.is_file():
             return c.resolve()  # absolute: camera URLs are compared with it
     return None
+
+
+class InstanceLock:
+    """An exclusive lock on `<data dir>/vitrine.lock` for as long as it is held: one
+    program counting with a data directory at a time (two would count every person
+    twice into the same store). The operating system drops it when the process ends,
+    however it ends."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.path = (directory or data_dir()) / "vitrine.lock"
+        self._file: Any = None
+
+    def acquire(self) -> bool:
+        """True when this process now holds it; False when another one does."""
+        f = open(self.path, "a+")  # noqa: SIM115 - held open for the lock's lifetime
+        try:
+            if sys.platform.startswith("win"):
+                import msvcrt
+
+                f.seek(0)
+                msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+            else:
+                import fcntl
+
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.close()
+            return False
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        self._file = f
+        return True
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # closing drops the lock
+            self._file = None

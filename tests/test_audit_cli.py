@@ -74,6 +74,8 @@ def test_audit_matches_eval_tud_on_the_same_line(
     [
         ("t,direction\n1.0,in\n2.5,up\n", "row 3: direction 'up' must be 'in' or 'out'"),
         ("1.0,in\nsoon,out\n", "row 2: time 'soon' is not a number of seconds"),
+        ("", "no marks in it"),
+        ("t,direction\n# nobody came\n", "no marks in it"),
     ],
 )
 def test_malformed_marks_fail_before_analysis(

@@ -62,6 +62,17 @@ def test_parse_marks_reads_rows_skips_header_comments_blanks() -> None:
     ]
 
 
+def test_parse_marks_reads_a_spreadsheets_semicolon_export() -> None:
+    """A spreadsheet in a decimal-comma locale saves `t;direction` and `12,5;in`."""
+    text = "t;direction\r\n1,5;in\r\n2;Out\r\n"
+    assert [(m.t, m.direction, m.ref) for m in parse_marks(text, "door")] == [
+        (1.5, "in", 2),
+        (2.0, "out", 3),
+    ]
+    with pytest.raises(MarksError, match="row 2: direction 'up'"):
+        parse_marks("1,5;in\n2;up\n", "door")
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

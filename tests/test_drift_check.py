@@ -134,7 +134,7 @@ def test_a_moved_camera_raises_an_alert_asking_for_an_audit(store: Store) -> Non
         t += 60
     (alert,) = rig.opened(rules.CAMERA_MOVED)
     assert alert.subject == "door" and "run a new counting audit" in alert.message
-    assert "was the camera moved?" in alert.message
+    assert "was the camera moved?" in alert.message and "% alike" in alert.message
     open_kinds = {a.kind for a in rig.monitor.open_alerts()}
     assert rules.CAMERA_MOVED in open_kinds
 
@@ -187,4 +187,5 @@ def test_counts_far_from_the_pattern_raise_an_alert(
     if alert:
         assert opened[0].subject == "door"
         assert "entries by 15:00, usually" in opened[0].message
+        assert "than usual" in opened[0].message and "robust z" not in opened[0].message
         assert "run a new counting audit" in opened[0].message

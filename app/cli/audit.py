@@ -57,9 +57,15 @@ def read_marks(path: Path, line: str) -> list[Crossing]:
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"--marks {path}: cannot read it ({exc})") from None
     try:
-        return parse_marks(text, line)
+        marks = parse_marks(text, line)
     except MarksError as exc:
         raise CliError(f"--marks {path}: {exc}; nothing was audited") from None
+    if not marks:
+        raise CliError(
+            f"--marks {path}: no marks in it (one 't,direction' row per true crossing, "
+            "e.g. '12.5,in'); nothing was audited"
+        )
+    return marks
 
 
 def count_line(args: argparse.Namespace) -> tuple[list[Crossing], float]:
@@ -75,7 +81,7 @@ def count_line(args: argparse.Namespace) -> tuple[list[Crossing], float]:
     fps = plan.fps if not plan.every_frame else plan.info.fps
     job = count_clip(cfg, camera, args.line, plan.path, detector, fps)
     with _progress(plan, None, args.no_progress) as bar:
-        bar.total = 1000
+        total = bar.total or 1000  # the frames analysed, as `analyze` shows them
         try:
             while True:
                 try:
@@ -83,7 +89,7 @@ def count_line(args: argparse.Namespace) -> tuple[list[Crossing], float]:
                 except StopIteration as stop:
                     counted: list[Crossing] = stop.value
                     break
-                bar.update(int(done * 1000) - bar.n)
+                bar.update(min(total, round(done * total)) - bar.n)
         except VideoError as exc:
             raise CliError(f"{exc}; nothing was audited") from None
     return counted, plan.info.duration_s

@@ -18,7 +18,7 @@ from typing import Any
 from app.cli.main import CliError, load_settings
 from app.config import AppConfig
 from app.events import CAMERA_DOWN, CameraStatus, EventBus
-from app.paths import data_dir
+from app.paths import InstanceLock, data_dir
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,20 @@ class _LivePrinter:
 
 
 def run(args: argparse.Namespace) -> int:
+    lock = InstanceLock()
+    if not lock.acquire():
+        raise CliError(
+            f"Vitrine is already running with this data directory ({data_dir()}): a "
+            "desktop window or another 'serve'. Two would count every person twice; "
+            "stop that one first"
+        )
+    try:
+        return _serve(args)
+    finally:
+        lock.release()
+
+
+def _serve(args: argparse.Namespace) -> int:
     from app.sync.lan.server import LanServer
 
     store = _open_store()

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.errors import CliError
 from app.events import EventBus
-from app.paths import data_dir
+from app.paths import InstanceLock, data_dir
 from app.store.keys import MIN_PASSPHRASE
 from app.ui import restore_flow
 from app.ui.bridge import EngineBridge
@@ -269,15 +269,33 @@ def run_desktop() -> int:
 
     app.setWindowIcon(app_icon())  # the same mark as the tablets
     log.info("data directory: %s", data_dir())
-    store = open_store_interactive()
-    if store is None:
+    lock = InstanceLock()
+    if not lock.acquire():
+        already_running()
         return 1
-    desktop = DesktopApp(store)
     try:
-        if desktop.first_run and not desktop.run_wizard():
-            return 0
-        window = desktop.open_window()
-        window.raise_()
-        return int(app.exec())
+        store = open_store_interactive()
+        if store is None:
+            return 1
+        desktop = DesktopApp(store)
+        try:
+            if desktop.first_run and not desktop.run_wizard():
+                return 0
+            window = desktop.open_window()
+            window.raise_()
+            return int(app.exec())
+        finally:
+            desktop.close()
     finally:
-        desktop.close()
+        lock.release()
+
+
+def already_running() -> None:
+    """Another Vitrine (a window, or `serve`) counts with this data directory."""
+    QMessageBox.warning(
+        None,
+        "Vitrine is already open",
+        "Vitrine is already running on this computer, with the same store.\n\n"
+        "Two would count every person twice. Switch to the Vitrine window that is open "
+        f"(or stop 'python main.py serve'), then try again.\n\nData: {data_dir()}",
+    )

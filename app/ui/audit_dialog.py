@@ -43,6 +43,7 @@ from app.config import AppConfig
 from app.count_audit import AuditResult, Crossing, match_crossings
 from app.store import count_audits
 from app.ui.ports import StorePort
+from app.ui.questions import Role, ask, question
 from app.ui.workers import Background
 from app.vision import audit_clip, view_drift
 from app.vision.audit_clip import REPLAY_FPS, AuditFootage
@@ -92,6 +93,7 @@ class AuditDialog(QDialog):
         self._rec_started = 0.0
         self._rec_last = -1
         self._finish_wanted = False
+        self._note = ""  # about the footage (a clip not the camera's size)
         self._live = False  # the footage was recorded from the camera (not a clip file)
         # the analysis: its own low-priority thread (the live cameras keep their budget,
         # the window's other jobs do not wait behind it); closing the window stops it
@@ -198,6 +200,27 @@ class AuditDialog(QDialog):
             return False
         return True
 
+    def _size_note(self, footage: AuditFootage) -> str:
+        """A clip whose picture size is not the live camera's: its line (in the camera's
+        pixels) may not fall on the clip's door."""
+        state = self._tile_state(self.camera.currentText()) if self._tile_state else None
+        frame = getattr(getattr(state, "frame", None), "image", None)
+        if frame is None or footage.size == (0, 0):
+            return ""
+        live = (int(frame.shape[1]), int(frame.shape[0]))
+        if live == tuple(footage.size):
+            return ""
+        w, h = footage.size
+        return (
+            f" Careful: the clip is {w}x{h} but the camera's picture is {live[0]}x{live[1]}:"
+            " the line is drawn where it is on the camera; check it is on the clip's door."
+        )
+
+    def _lock_inputs(self, locked: bool) -> None:
+        """While recording, loading or counting: the camera, line and length stay put."""
+        for w in (self.camera, self.line, self.minutes, self.record_button, self.clip_button):
+            w.setEnabled(not locked)
+
     def record(self) -> None:
         """Record `minutes` of the camera's live picture at the replay rate."""
         if not self._ready_to_start() or self._tile_state is None:
@@ -207,6 +230,7 @@ class AuditDialog(QDialog):
         self._recorded, self._rec_last = [], -1
         self._rec_started = time.monotonic()
         self._rec_timer.start(int(1000 / REPLAY_FPS))
+        self._lock_inputs(True)  # another camera's frames must not join the recording
         self._set_busy(True, "Recording the camera…")
 
     def _record_tick(self) -> None:
@@ -224,6 +248,7 @@ class AuditDialog(QDialog):
             footage = audit_clip.from_jpegs(self._recorded, REPLAY_FPS, self._rec_size)
             self._recorded = []
             if not footage.frames:
+                self._lock_inputs(False)
                 self._set_busy(False, "No picture came from the camera: is it live?")
                 return
             self._keep_recording(footage)
@@ -255,6 +280,7 @@ class AuditDialog(QDialog):
         """Take a clip file of the camera as the audit's recording."""
         if not self._ready_to_start():
             return
+        self._lock_inputs(True)
         self._set_busy(True, f"Opening {path.name}…")
         self.background.submit(
             lambda: audit_clip.load_clip(path), lambda f: self._start(f, live=False), self._failed
@@ -269,9 +295,9 @@ class AuditDialog(QDialog):
         self.issues.clear()
         self.summary.clear()
         cfg, cam, line = self.cfg, self.camera.currentText(), self.line.currentText()
-        self._set_busy(True, "Vitrine is counting the footage while you mark it.")
-        for w in (self.camera, self.line, self.record_button, self.clip_button):
-            w.setEnabled(False)
+        self._note = self._size_note(footage)  # said until the result replaces it
+        self._set_busy(True, "Vitrine is counting the footage while you mark it." + self._note)
+        self._lock_inputs(True)
 
         def count() -> list[Crossing]:
             detector = self._detector_factory(cfg)
@@ -299,15 +325,16 @@ class AuditDialog(QDialog):
         self.counted = crossings
         self._poll.stop()
         self.bar.setVisible(False)
-        self.status.setText("Vitrine has counted the footage. Mark every crossing, then Finish.")
+        self.status.setText(
+            "Vitrine has counted the footage. Mark every crossing, then Finish." + self._note
+        )
         if self._finish_wanted:
             self.finish()
 
     def _failed(self, exc: BaseException) -> None:
         log.warning("audit failed: %s", exc)
         self._set_busy(False, f"The audit could not go on: {str(exc).splitlines()[0]}")
-        for w in (self.camera, self.line, self.record_button, self.clip_button):
-            w.setEnabled(True)
+        self._lock_inputs(False)
 
     def _set_busy(self, busy: bool, text: str) -> None:
         self.status.setText(text)
@@ -403,12 +430,17 @@ class AuditDialog(QDialog):
 
     def mark(self, direction: str) -> None:
         self.marks.append(Crossing(self.line.currentText(), direction, self.t, len(self.marks) + 1))
-        self._show_clock()
+        self._marks_changed()
 
     def undo(self) -> None:
         if self.marks:
             self.marks.pop()
+        self._marks_changed()
+
+    def _marks_changed(self) -> None:
         self._show_clock()
+        if self.footage is not None:
+            self.finish_button.setEnabled(True)
 
     # --- the result ----------------------------------------------------------------
 
@@ -416,6 +448,13 @@ class AuditDialog(QDialog):
         if self.footage is None:
             return
         self.play(False)
+        if not self.marks:  # an audit of nothing would be kept (and sent) as 0 %
+            self.status.setText(
+                "No marks yet: press I for each person coming in and O for each going out "
+                "as they cross the line, then Finish and compare."
+            )
+            return
+        self.finish_button.setEnabled(False)  # kept once; a new mark enables it again
         if self.counted is None:
             self._finish_wanted = True
             self.status.setText("Comparing as soon as Vitrine has counted the footage…")
@@ -443,8 +482,7 @@ class AuditDialog(QDialog):
                 self.issues.addItem(item)
         if not r.missed and not r.extra:
             self.issues.addItem("Every crossing counted, nothing extra.")
-        for w in (self.camera, self.line, self.record_button, self.clip_button):
-            w.setEnabled(True)
+        self._lock_inputs(False)
 
     def _jump(self, item: QListWidgetItem) -> None:
         t = item.data(Qt.ItemDataRole.UserRole)
@@ -472,7 +510,10 @@ class AuditDialog(QDialog):
         self.background.submit(keep, lambda _: self._kept(), self._failed)
 
     def _kept(self) -> None:
-        self.status.setText("Audit kept; its figures go to HQ with the next sync.")
+        if self.cfg.sync.enabled:
+            self.status.setText("Audit kept; its figures go to HQ with the next sync.")
+        else:
+            self.status.setText("Audit kept (listed under Past audits).")
         self.refresh_history()
 
     def refresh_history(self) -> None:
@@ -489,6 +530,37 @@ class AuditDialog(QDialog):
             for j, text in enumerate(cells):
                 self.history.setItem(i, j, QTableWidgetItem(text))
         self.history.resizeColumnsToContents()
+
+    def work_at_stake(self) -> str:
+        """What closing now would lose ("" when nothing): a recording under way, or
+        marks not compared yet."""
+        if self._rec_timer.isActive():
+            return "the recording under way"
+        if self.marks and self.outcome is None:
+            n = len(self.marks)
+            return "your mark" if n == 1 else f"your {n} marks"
+        return ""
+
+    def ask_before_closing(self, what: str) -> bool:
+        """Stop (True) or keep auditing (False, also Esc)."""
+        chosen = ask(
+            question(
+                self,
+                "Stop the audit?",
+                f"Closing now loses {what}.",
+                "Nothing of this audit is kept. Keep auditing to finish it and compare.",
+                [("Stop the audit", Role.DestructiveRole), ("Keep auditing", Role.RejectRole)],
+                default="Keep auditing",
+            )
+        )
+        return chosen == "Stop the audit"
+
+    def reject(self) -> None:
+        """Close, Esc and the window's close button: ask first if work would be lost."""
+        what = self.work_at_stake()
+        if what and not self.ask_before_closing(what):
+            return
+        super().reject()
 
     def done(self, r: int) -> None:
         for timer in (self._play_timer, self._rec_timer, self._poll):

@@ -51,6 +51,7 @@ from app.ui.zone_model import (
     apply_shapes,
     flip,
     mask_around,
+    masks_over_lines,
     person_size,
     shapes_from_config,
     unique_name,
@@ -102,6 +103,7 @@ class ZoneEditor(QDialog):
             self.canvas.still_boxes = [
                 (float(a), float(b), float(c), float(d)) for a, b, c, d in still_boxes.tolist()
             ]
+        self._cover_warned: set[tuple[str, str]] = set()  # (mask, line) shown
         self._applied = copy.deepcopy(self.canvas.shapes)  # what the camera has now
         self._applied_size = person_size(cfg, camera)
         self._loading = False
@@ -433,7 +435,8 @@ class ZoneEditor(QDialog):
                 self.cfg, self.camera, self.canvas.shapes, self.person_size_range()
             )
         except ValueError as exc:
-            self.error.setText(str(exc))
+            message = str(exc)  # the config's words, a sentence here
+            self.error.setText(message[:1].upper() + message[1:])
             return False
         problem = self.on_apply(new_cfg)
         if problem:
@@ -443,12 +446,24 @@ class ZoneEditor(QDialog):
         self._applied = copy.deepcopy(self.canvas.shapes)
         self._applied_size = self.person_size_range()
         self.error.setText("")
+        covered = masks_over_lines(self.canvas.shapes)
+        if covered:  # applied, but said on its own (wrapped) line above the buttons
+            mask, line = covered[0]
+            self.error.setText(
+                f"The ignore mask “{mask}” covers part of the line “{line}”: nobody crossing "
+                "there is counted. Draw masks tight around the object, off the lines."
+            )
         self.status.setText("Applied to the live camera ✓")
         return True
 
     def save_and_close(self) -> None:
-        if self.apply():
-            self.accept()
+        if not self.apply():
+            return
+        covered = set(masks_over_lines(self.canvas.shapes))
+        if covered - self._cover_warned:  # applied; stay open once to show the warning
+            self._cover_warned |= covered
+            return
+        self.accept()
 
     # --- closing ----------------------------------------------------------------
     def has_changes(self) -> bool:

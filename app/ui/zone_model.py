@@ -257,3 +257,44 @@ def apply_shapes(
     except ValidationError as err:
         e = err.errors()[0]
         raise ValueError(e["msg"].removeprefix("Value error, ")) from None
+
+
+def _crosses(p1: Point, p2: Point, q1: Point, q2: Point) -> bool:
+    """Whether segments p1-p2 and q1-q2 cross or touch."""
+
+    def orient(a: Point, b: Point, c: Point) -> float:
+        return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+
+    d1, d2 = orient(q1, q2, p1), orient(q1, q2, p2)
+    d3, d4 = orient(p1, p2, q1), orient(p1, p2, q2)
+    return (d1 * d2 <= 0) and (d3 * d4 <= 0) and (d1, d2, d3, d4) != (0, 0, 0, 0)
+
+
+def _inside(p: Point, poly: list[Point]) -> bool:
+    """Ray casting: whether `p` is inside the polygon."""
+    inside = False
+    for (x1, y1), (x2, y2) in zip(poly, poly[1:] + poly[:1], strict=True):
+        if (y1 > p[1]) != (y2 > p[1]) and p[0] < x1 + (p[1] - y1) * (x2 - x1) / (y2 - y1):
+            inside = not inside
+    return inside
+
+
+def masks_over_lines(shapes: list[Shape]) -> list[tuple[str, str]]:
+    """(mask, line) pairs where an ignore mask covers part of a counting line (or an
+    entrance's outer line): people crossing there have their feet in the mask and are
+    not counted, which is seldom what was meant."""
+    lines = [(s.name, s.points) for s in shapes if s.kind == "line" and len(s.points) == 2]
+    lines += [
+        (s.line_name or s.name, s.line) for s in shapes if s.kind == "entrance" and len(s.line) == 2
+    ]
+    found = []
+    for m in (s for s in shapes if s.kind == "mask" and len(s.points) >= 3):
+        edges = list(zip(m.points, m.points[1:] + m.points[:1], strict=True))
+        for name, (a, b) in lines:
+            if (
+                _inside(a, m.points)
+                or _inside(b, m.points)
+                or any(_crosses(a, b, e1, e2) for e1, e2 in edges)
+            ):
+                found.append((m.name, name))
+    return found

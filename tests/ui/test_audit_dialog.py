@@ -99,6 +99,9 @@ def test_marks_by_key_on_a_replayed_clip(
         len(expected.extra),
     )
     assert f"{100 * r.accuracy:.1f} %" in dlg.summary.text()
+    # no HQ configured: the message promises no sync; kept once, finishing again is off
+    assert dlg.status.text() == "Audit kept (listed under Past audits)."
+    assert not dlg.finish_button.isEnabled()
     assert dlg.history.item(0, 2).text() == LINE
     assert dlg.history.item(0, 6).text() == f"{100 * r.accuracy:.1f} %"
     with store.read_session() as s:
@@ -119,6 +122,32 @@ def test_marks_by_key_on_a_replayed_clip(
         assert not dlg.playing and dlg.t == pytest.approx(max(0.0, t - 1.0), abs=0.11)
     else:
         assert dlg.issues.count() == 1
+
+
+@pytest.mark.slow
+def test_finishing_without_marks_keeps_nothing(
+    qtbot: QtBot, store: Store, background: Background
+) -> None:
+    dlg = AuditDialog(config(), store, background)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.use_clip(CLIP)
+    qtbot.waitUntil(lambda: dlg.footage is not None, timeout=60_000)
+    qtbot.mouseClick(dlg.finish_button, Qt.MouseButton.LeftButton)
+    assert dlg.outcome is None and "No marks yet" in dlg.status.text()
+    assert dlg.finish_button.isEnabled()  # mark, then finish
+    with store.read_session() as s:
+        assert count_audits.list_audits(s) == []
+    # Esc with marks not compared yet asks first; "Keep auditing" keeps them
+    asked: list[str] = []
+    dlg.ask_before_closing = lambda what: asked.append(what) or False  # type: ignore[method-assign]
+    qtbot.keyClick(dlg.video, Qt.Key.Key_I)
+    qtbot.keyClick(dlg.video, Qt.Key.Key_O)
+    qtbot.keyClick(dlg, Qt.Key.Key_Escape)
+    assert asked == ["your 2 marks"] and dlg.isVisible() and len(dlg.marks) == 2
+    dlg.ask_before_closing = lambda what: True  # type: ignore[method-assign]
+    dlg.reject()
+    assert not dlg.isVisible()
 
 
 class FakeTiles:
@@ -144,6 +173,12 @@ def test_recording_a_live_camera_keeps_it_encrypted_and_sets_the_reference(
     dlg.minutes.setMinimum(0)
     monkeypatch.setattr(dlg.minutes, "value", lambda: 0.05)  # 3 seconds
     dlg.record()
+    assert dlg.work_at_stake() == "the recording under way"
+    # while it records, nobody switches camera (its frames would join) or restarts it
+    assert not any(
+        w.isEnabled()
+        for w in (dlg.camera, dlg.line, dlg.minutes, dlg.record_button, dlg.clip_button)
+    )
     qtbot.waitUntil(lambda: dlg.footage is not None, timeout=30_000)
     qtbot.waitUntil(
         lambda: dlg.recording_id is not None and dlg.counted is not None, timeout=30_000
@@ -152,6 +187,7 @@ def test_recording_a_live_camera_keeps_it_encrypted_and_sets_the_reference(
     qtbot.keyClick(dlg.video, Qt.Key.Key_I)
     dlg.finish()
     qtbot.waitUntil(lambda: dlg.history.rowCount() == 1, timeout=30_000)
+    assert dlg.record_button.isEnabled() and dlg.camera.isEnabled()
     assert dlg.outcome is not None
     assert dlg.outcome.matched + len(dlg.outcome.missed) == 1
     rec_id = dlg.recording_id
@@ -161,3 +197,28 @@ def test_recording_a_live_camera_keeps_it_encrypted_and_sets_the_reference(
     with store.read_session() as s:
         ref = count_audits.get_reference(s, "tud")
     assert ref is not None  # the live view at this audit: the drift check's reference
+
+
+@pytest.mark.slow
+def test_a_clip_not_the_cameras_size_is_pointed_out(
+    qtbot: QtBot, store: Store, background: Background
+) -> None:
+    import numpy as np
+
+    live = {"size": (360, 480)}  # the camera's picture: 480x360 (PETS-like)
+
+    def tiles(camera: str) -> Any:
+        return SimpleNamespace(frame=SimpleNamespace(image=np.zeros((*live["size"], 3), np.uint8)))
+
+    dlg = AuditDialog(config(), store, background, tile_state=tiles)
+    qtbot.addWidget(dlg)
+    dlg.use_clip(CLIP)  # TUD-Stadtmitte: 640x480
+    qtbot.waitUntil(lambda: dlg.footage is not None, timeout=60_000)
+    assert "the clip is 640x480 but the camera's picture is 480x360" in dlg.status.text()
+    qtbot.waitUntil(lambda: dlg.counted is not None, timeout=60_000)  # still said then
+    assert "has counted the footage" in dlg.status.text()
+    assert "the clip is 640x480 but the camera's picture is 480x360" in dlg.status.text()
+    assert dlg.footage is not None
+    live["size"] = (480, 640)
+    assert dlg._size_note(dlg.footage) == ""
+    dlg.reject()  # stops the analysis

@@ -85,7 +85,7 @@ def test_person_size_range_is_saved_with_the_camera(qtbot, pets_frames) -> None:
     assert not ed.has_changes()
     ed.min_size.setValue(70.0)  # above the largest: refused, in words
     assert not ed.apply()
-    assert "smallest person size" in ed.error.text()
+    assert ed.error.text().startswith("The smallest person size")
 
 
 def test_ignore_what_does_not_move_puts_a_mask_around_it(qtbot, pets_frames) -> None:  # noqa: ANN001
@@ -188,3 +188,46 @@ def test_editing_a_camera_keeps_its_masks_and_person_sizes(qtbot) -> None:  # no
         assert (saved.min_person_height, saved.max_person_height) == (0.05, 0.7)
     finally:
         bg.shutdown()
+
+
+def test_a_mask_over_a_counting_line_is_pointed_out(qtbot, pets_frames) -> None:  # noqa: ANN001
+    cfg = base_config().model_copy(
+        update={
+            "lines": [
+                *base_config().lines,
+                *AppConfig.model_validate(
+                    {
+                        "lines": [
+                            {
+                                "name": "Door",
+                                "camera": "plaza",
+                                "start": [240, 50],
+                                "end": [240, 300],
+                            }
+                        ]
+                    }  # fmt: skip
+                ).lines,
+            ]
+        }
+    )
+    ed, applied = open_editor(qtbot, pets_frames[0], cfg)
+    ed.draw_buttons["mask"].click()
+    for x, y in [(200, 150), (300, 150), (300, 250), (200, 250)]:  # across the line
+        click(ed, x, y)
+    QTest.keyClick(ed, Qt.Key.Key_Return)
+    ed.save_and_close()  # applied, but it stays open once to say so
+    assert applied and ed.isVisible()
+    assert "covers part of the line “Door”" in ed.error.text()
+    assert ed.status.text() == "Applied to the live camera ✓"
+    ed.save_and_close()  # seen: now it closes
+    assert not ed.isVisible()
+
+
+def test_a_tight_mask_away_from_lines_says_nothing(qtbot, pets_frames) -> None:  # noqa: ANN001
+    from app.ui.zone_model import Shape, masks_over_lines
+
+    line = Shape("Door", "line", [(240.0, 50.0), (240.0, 300.0)])
+    tight = Shape("Sign", "mask", [(10.0, 60.0), (40.0, 60.0), (40.0, 98.0), (10.0, 98.0)])
+    around_end = Shape("End", "mask", [(230.0, 290.0), (250.0, 290.0), (250.0, 310.0)])
+    assert masks_over_lines([line, tight]) == []
+    assert masks_over_lines([line, tight, around_end]) == [("End", "Door")]
