@@ -49,6 +49,12 @@ class AuditRecord:
     detail: dict[str, Any] = field(default_factory=dict)
     recording_id: int | None = None
 
+    @property
+    def source(self) -> str:
+        """"camera" (recorded from the live camera) or "clip" (a clip file, which may
+        show another view: kept in the store, not sent to HQ as the camera's audit)."""
+        return str(self.detail.get("source", "camera"))
+
 
 def _record(r: CountAudit) -> AuditRecord:
     try:
@@ -71,9 +77,13 @@ def save_audit(
     recording_id: int | None = None,
     ts: float | None = None,
     actor: str = "manager",
+    from_camera: bool = True,
 ) -> AuditRecord:
-    """Keep an audit's result and queue its figures for HQ (same transaction)."""
-    detail = {
+    """Keep an audit's result and queue its figures for HQ (same transaction). An audit
+    of a clip file (`from_camera=False`) is kept but not sent: the clip may not be the
+    camera's view, so it says nothing of the camera's counting at HQ."""
+    detail: dict[str, Any] = {
+        "source": "camera" if from_camera else "clip",
         "missed": [{"t": round(c.t, 3), "direction": c.direction} for c in result.missed],
         "extra": [{"t": round(c.t, 3), "direction": c.direction} for c in result.extra],
     }
@@ -94,8 +104,9 @@ def save_audit(
 
     def job(s: Session) -> AuditRecord:
         s.add(row)
-        data = wire.count_audit_data(row)
-        enqueue(s, wire.COUNT_AUDIT, wire.natural_key(wire.COUNT_AUDIT, data), data)
+        if from_camera:
+            data = wire.count_audit_data(row)
+            enqueue(s, wire.COUNT_AUDIT, wire.natural_key(wire.COUNT_AUDIT, data), data)
         figures = f"{row.matched}/{row.missed}/{row.extra} accuracy {row.accuracy:.3f}"
         audit(s, actor, "count_audit", f"{camera}/{line}", f"matched/missed/extra {figures}")
         s.flush()

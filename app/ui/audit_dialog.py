@@ -500,7 +500,9 @@ class AuditDialog(QDialog):
         )  # fmt: skip
 
         def keep() -> None:
-            count_audits.save_audit(store, cam, line, r, footage.duration_s, recording_id=rec_id)
+            count_audits.save_audit(
+                store, cam, line, r, footage.duration_s, recording_id=rec_id, from_camera=live
+            )
             if live:  # the camera's view now is the drift check's new reference
                 step = max(1, len(footage.frames) // 9)
                 picks = range(0, len(footage.frames), step)
@@ -510,7 +512,12 @@ class AuditDialog(QDialog):
         self.background.submit(keep, lambda _: self._kept(), self._failed)
 
     def _kept(self) -> None:
-        if self.cfg.sync.enabled:
+        if not self._live:
+            self.status.setText(
+                "Audit of a clip file kept (listed under Past audits; not sent to HQ: "
+                "only an audit recorded from the camera stands for its counting)."
+            )
+        elif self.cfg.sync.enabled:
             self.status.setText("Audit kept; its figures go to HQ with the next sync.")
         else:
             self.status.setText("Audit kept (listed under Past audits).")
@@ -524,7 +531,8 @@ class AuditDialog(QDialog):
         self.history.setRowCount(len(rows))
         for i, a in enumerate(rows):
             cells = [
-                datetime.fromtimestamp(a.ts).strftime("%Y-%m-%d %H:%M"), a.camera, a.line,
+                datetime.fromtimestamp(a.ts).strftime("%Y-%m-%d %H:%M"),
+                a.camera if a.source == "camera" else f"{a.camera} (clip file)", a.line,
                 str(a.matched), str(a.missed), str(a.extra), f"{100 * a.accuracy:.1f} %",
             ]  # fmt: skip
             for j, text in enumerate(cells):

@@ -33,8 +33,9 @@ def test_audit_kept_listed_and_queued_for_hq(store: Store) -> None:
     rec = ca.save_audit(store, "entrance", "door", result, 180.0, ts=NOW)  # type: ignore[arg-type]
     assert (rec.matched, rec.missed, rec.extra) == (1, 1, 1)
     assert rec.accuracy == 1 / 3
-    assert rec.detail == {"missed": [{"t": 5.0, "direction": "out"}],
+    assert rec.detail == {"source": "camera", "missed": [{"t": 5.0, "direction": "out"}],
                           "extra": [{"t": 9.0, "direction": "in"}]}  # fmt: skip
+    assert rec.source == "camera"
     with store.read_session() as s:
         assert [a.id for a in ca.list_audits(s)] == [rec.id]
         assert ca.list_audits(s, camera="other") == []
@@ -76,3 +77,13 @@ def test_reference_view_round_trip(store: Store) -> None:
     with store.read_session() as s:
         assert ca.get_reference(s, "entrance") == (NOW + 1, b"png-2")
         assert ca.get_reference(s, "other") is None
+
+
+def test_an_audit_of_a_clip_file_is_kept_but_not_sent(store: Store) -> None:
+    """A clip file may show another view than the camera's: its audit is listed at the
+    store, never queued for HQ as the camera's counting accuracy."""
+    rec = ca.save_audit(store, "entrance", "door", _result(), 60.0, ts=NOW, from_camera=False)  # type: ignore[arg-type]
+    assert rec.source == "clip"
+    with store.read_session() as s:
+        assert [a.source for a in ca.list_audits(s)] == ["clip"]
+        assert s.scalars(select(OutboxRow).where(OutboxRow.kind == wire.COUNT_AUDIT)).all() == []

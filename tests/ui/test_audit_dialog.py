@@ -99,8 +99,9 @@ def test_marks_by_key_on_a_replayed_clip(
         len(expected.extra),
     )
     assert f"{100 * r.accuracy:.1f} %" in dlg.summary.text()
-    # no HQ configured: the message promises no sync; kept once, finishing again is off
-    assert dlg.status.text() == "Audit kept (listed under Past audits)."
+    # a clip file: kept and listed as such, never sent to HQ as the camera's audit (the
+    # clip may show another view); finishing again is off
+    assert dlg.status.text().startswith("Audit of a clip file kept")
     assert not dlg.finish_button.isEnabled()
     assert dlg.history.item(0, 2).text() == LINE
     assert dlg.history.item(0, 6).text() == f"{100 * r.accuracy:.1f} %"
@@ -109,7 +110,8 @@ def test_marks_by_key_on_a_replayed_clip(
         queued = s.scalars(select(OutboxRow).where(OutboxRow.kind == wire.COUNT_AUDIT)).all()
         reference = count_audits.get_reference(s, "tud")
     assert (kept.camera, kept.line, kept.matched) == ("tud", LINE, r.matched)
-    assert kept.duration_s == pytest.approx(7.1, abs=0.2) and len(queued) == 1
+    assert kept.duration_s == pytest.approx(7.1, abs=0.2) and queued == []
+    assert kept.source == "clip" and dlg.history.item(0, 1).text() == "tud (clip file)"
     assert reference is None  # a clip file is not the camera's view now
     # each miss and extra is listed with a thumbnail; clicking one jumps to it
     issues = len(r.missed) + len(r.extra)
