@@ -20,13 +20,14 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
 from app.config import AppConfig
 from app.events import Event, EventBus, NewVisitor, Occupancy, QueueStatus, ZoneEnter
 from app.vision import kernels
+from app.vision.adaptive import NearLines
 from app.vision.analytics import Analytics, QueueState
 from app.vision.crops import person_crop_jpeg
 from app.vision.detections import Detections
@@ -225,6 +226,7 @@ class CameraPipeline:
                 else:
                     counters[ln.name] = LineCounter(ln, track_end_s=rules.lost_s)
             self.lines = counters
+            self.near = NearLines(cfg.analysis.adaptive, [(ln.start, ln.end) for ln in lines])
             self._build_entrances(cfg)
             self.analytics.queue_zones = {n for n, z in self.zones.items() if z.is_queue}
             self._occupancy = {n: self._occupancy.get(n, 0) for n in self.zones}
@@ -245,6 +247,17 @@ class CameraPipeline:
         self.entrances = entrances
 
     # --- per frame -----------------------------------------------------------------
+
+    def fast(self, t: float) -> bool:
+        """Whether the adaptive rate wants the frame at stream time `t` analysed: somebody
+        was near a counting line (or heading for one) at the last analysed frames
+        (`app.vision.adaptive`)."""
+        return self.near.fast(t)
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether this camera's analysis rate adapts (enabled and it has lines)."""
+        return self.near.active
 
     def needs_detection(self, frame: FrameLike) -> bool:
         """The motion gate's verdict (always True without a gate)."""
@@ -274,7 +287,10 @@ class CameraPipeline:
                 people = detections
                 if (detections.class_id != PERSON).any():
                     people = detections[detections.class_id == PERSON]
-                tracked = self.tracker.update(people)
+                if getattr(self.tracker, "timed", False):
+                    tracked = cast(Any, self.tracker).update(people, t=stamp.t)
+                else:
+                    tracked = self.tracker.update(people)
                 if (tracked.tracker_id < 0).any():
                     tracked = tracked[tracked.tracker_id >= 0]
                 first = getattr(self.tracker, "origins", {})
@@ -285,6 +301,10 @@ class CameraPipeline:
                     if tid in first:
                         x0, _, x1, y1 = (float(v) for v in first[tid])
                         origins[pid] = ((x0 + x1) / 2.0, y1)
+                xyxy = tracked.xyxy
+                self.near.update(
+                    stamp.t, tracked.tracker_id, bottom_centers(xyxy), xyxy[:, 3] - xyxy[:, 1]
+                )
             self._last_tracked = tracked
             result = self._analyse(frame, stamp, tracked, detector_ms, skipped, origins)
             self._last = stamp
