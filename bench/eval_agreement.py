@@ -125,11 +125,18 @@ class Run:
     video_s: float
 
 
-def run_mode(clip: Path, lines: dict[str, tuple[Point, Point]], mode: str, det: Any) -> Run:
+def run_mode(
+    clip: Path,
+    lines: dict[str, tuple[Point, Point]],
+    mode: str,
+    det: Any,
+    adaptive: dict[str, Any] | None = None,
+) -> Run:
     data: dict[str, Any] = {
         "cameras": [{"name": "clip", "type": "file", "url": str(clip)}],
         "lines": [{"name": n, "start": list(s), "end": list(e)} for n, (s, e) in lines.items()],
         "models": {"dir": str(MODELS), "allow_download": False},
+        "analysis": {"adaptive": adaptive or {}},
     }
     cfg = AppConfig.model_validate(data)
     plan = plan_clip(clip, cfg.analysis.fps, mode == "every frame", mode.startswith("default"))
@@ -207,14 +214,25 @@ def row(label: str, run: Run, ref: list[Crossing], tol: float, m: dict[str, floa
     prec = right / max(right + extra, 1)
     rec = right / max(right + missed, 1)
     acc = right / max(right + missed + extra, 1)
-    mcols = f"{100 * m['idf1']:.1f} | {100 * m['mota']:.1f}" if m else "- | -"
+    mcols = (
+        f"{100 * m['idf1']:.1f} | {100 * m['mota']:.1f} | {100 * m['precision']:.1f}"
+        if m
+        else "- | - | -"
+    )
     return (
         f"| {label} | {run.frames / run.video_s:.1f} | {right} / {missed} / {extra} "
         f"| {prec:.3f} | {rec:.3f} | **{acc:.3f}** | {mcols} |"
     )
 
 
-def evaluate(clip: str, variant: str, work: Path, det: Any, tol: float) -> list[str]:
+def evaluate(
+    clip: str,
+    variant: str,
+    work: Path,
+    det: Any,
+    tol: float,
+    others: list[dict[str, Any]] | None = None,
+) -> list[str]:
     from app.vision.video_io import probe_video
 
     src, gt = CLIPS[clip]
@@ -224,7 +242,7 @@ def evaluate(clip: str, variant: str, work: Path, det: Any, tol: float) -> list[
     lines = sweep_lines(info.width, info.height, clip)
     cached = CachedDetector(det)
     t0 = time.perf_counter()
-    runs = {mode: run_mode(path, lines, mode, cached) for mode in MODES[:3]}
+    runs: dict[str, Run] = {mode: run_mode(path, lines, mode, cached) for mode in MODES[:3]}
     # a camera usually has one door line: the adaptive rate then follows that line only
     alone = [run_mode(path, {n: seg}, MODES[2], cached) for n, seg in lines.items()]
     runs[MODES[3]] = Run(
@@ -233,6 +251,15 @@ def evaluate(clip: str, variant: str, work: Path, det: Any, tol: float) -> list[
         round(sum(r.frames for r in alone) / len(alone)),
         alone[0].video_s,
     )
+    for over in others or []:  # other adaptive settings (sensitivity), one line at a time
+        label = "adaptive " + ", ".join(f"{k}={v}" for k, v in over.items()) + ", one line"
+        alone = [run_mode(path, {n: seg}, MODES[2], cached, over) for n, seg in lines.items()]
+        runs[label] = Run(
+            [c for r in alone for c in r.counted],
+            {},
+            round(sum(r.frames for r in alone) / len(alone)),
+            alone[0].video_s,
+        )
     ref_label = "ground truth" if gt else "every-frame counts"
     if gt is not None:
         truth, rows = gt_crossings(gt, info.width / orig.width, info.fps, lines)
@@ -243,12 +270,14 @@ def evaluate(clip: str, variant: str, work: Path, det: Any, tol: float) -> list[
         f"{len(lines)} lines, reference: {ref_label}, {len(truth)} crossings)",
         "",
         "| mode | frames/s of video | right / missed / extra | precision | recall "
-        "| accuracy | IDF1 % | MOTA % |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| accuracy | IDF1 % | MOTA % | box precision % |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for mode, run in runs.items():
         if gt is None and mode == "every frame":
-            out.append(f"| {mode} | {run.frames / run.video_s:.1f} | (reference) | | | | - | - |")
+            out.append(
+                f"| {mode} | {run.frames / run.video_s:.1f} | (reference) | | | | - | - | - |"
+            )
             continue
         m = mot(rows, run) if rows is not None and run.tracks else None
         out.append(row(mode, run, truth, tol, m))
@@ -264,7 +293,18 @@ def main() -> int:
     ap.add_argument("--work", type=Path, default=Path("/tmp/vitrine-eval"))
     ap.add_argument("--tolerance", type=float, default=1.0)
     ap.add_argument("--markdown", type=Path)
+    ap.add_argument(
+        "--adaptive",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE,...",
+        help="also run these analysis.adaptive settings, e.g. near_heights=0.5,horizon_s=0.5",
+    )
     args = ap.parse_args()
+    others = [
+        {k: float(v) for k, v in (kv.split("=") for kv in spec.split(","))}
+        for spec in args.adaptive
+    ]
     from app.vision.detector import create_detector
     from app.vision.models import ModelManager
 
@@ -272,7 +312,7 @@ def main() -> int:
     lines: list[str] = []
     for clip in args.clips.split(","):
         for variant in args.variants.split(","):
-            lines += evaluate(clip, variant, args.work, det, args.tolerance)
+            lines += evaluate(clip, variant, args.work, det, args.tolerance, others)
     if args.markdown:
         args.markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 0

@@ -10,7 +10,9 @@ One thread wakes every camera at its analysis period (shorter while the adaptive
 wants the camera fast: someone near one of its counting lines, `CameraSlot.due_period`)
 and hands the due frames to a small
 worker pool. Only as many jobs as there are idle workers are handed out (a job that
-waited in a queue would analyse a stale frame), most overdue cameras first. A camera is
+waited in a queue would analyse a stale frame), most overdue cameras first, those due at
+their base period before those due only at the adaptive rate (so that under load every
+camera keeps its base rate and the fast frames take the spare capacity). A camera is
 never analysed twice at once, and a camera that falls behind skips to its newest frame
 instead of building a backlog. With `batch` (a detector that runs real batches) the
 frames due together go through one `detect_batch` inference.
@@ -80,6 +82,11 @@ class CameraSlot:
         if not rates:
             return self.period
         return min(self.period, 1.0 / min(rates))
+
+    def base_due(self, now: float) -> bool:
+        """Whether a base period has passed since this camera's last frame was handed
+        out (or none was yet)."""
+        return self.last_index < 0 or now - self.dispatched >= self.period * 0.999
 
     def due_period(self) -> float:
         """The period to the next analysis: `fast_period` while the pipeline's adaptive
@@ -207,7 +214,9 @@ class AnalysisScheduler:
             return []
         with self._lock:
             due = [s for s in self._slots.values() if not s.busy and now >= s.next_due]
-        due.sort(key=lambda s: s.next_due)
+        # the adaptive rate's extra frames take only spare capacity: a camera due at its
+        # base period goes before one due sooner only because it is fast
+        due.sort(key=lambda s: (not s.base_due(now), s.next_due))
         jobs: list[Job] = []
         for slot in due:
             if len(jobs) >= free * self._per_job:

@@ -188,3 +188,38 @@ def test_default_rate_agrees_with_every_frame_on_pets() -> None:
     assert len(every) >= 8  # people do cross them in the first 20 s
     assert adaptive == every
     assert n_adaptive < n_every  # the base rate away from the lines
+
+
+class FastPipeline:
+    """A pipeline stub whose adaptive rate always says fast."""
+
+    near = NearLines(AdaptiveRateConfig(), [LINE])
+
+    def fast(self, t: float) -> bool:
+        return True
+
+
+class LatestReader:
+    source_fps = 25.0
+
+    def __init__(self) -> None:
+        self.index = 10
+
+    def latest(self) -> Frame:
+        self.index += 1
+        return Frame(image=np.zeros((4, 4, 3), np.uint8), index=self.index, t=0.0, ts=0.0)
+
+
+def test_under_load_the_base_rate_goes_before_the_fast_frames() -> None:
+    """One worker; a fast camera due now (its last frame 0.05 s ago) and a camera due at
+    its base period later than that: the base-rate camera goes first."""
+    sch = AnalysisScheduler(EventBus(), 1)
+    fast = CameraSlot(CameraConfig(name="fast", type="fake"), LatestReader(), FastPipeline(), 0.2)  # type: ignore[arg-type]
+    slow = CameraSlot(CameraConfig(name="slow", type="fake"), LatestReader(), FastPipeline(), 0.2)  # type: ignore[arg-type]
+    now = 10.0
+    fast.last_index, fast.dispatched, fast.next_due = 5, now - 0.05, now - 0.01
+    slow.last_index, slow.dispatched, slow.next_due = 5, now - 0.2, now
+    for s in (fast, slow):
+        sch.add(s)
+    groups = sch.due_groups(now)
+    assert [[s.cfg.name for s, _ in g] for g in groups] == [["slow"]]
