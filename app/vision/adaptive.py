@@ -10,6 +10,12 @@ feet (bottom-centre) are within `near_heights` of their box height of a counting
 line, or will be within `horizon_s` seconds on their current velocity. Otherwise the
 camera falls back to its base rate. The offline analysis (`app.vision.offline`) and the
 live scheduler (`app.vision.scheduler`) read `hot_until`.
+
+It also says while somebody tracked is walking (`moving_until`): the motion gate
+(`app.vision.motion`) must not skip those frames. The gate compares a small grey copy
+of the picture, where a person far from the camera changes too few pixels, and a
+skipped frame repeats the last boxes: a walking person's box would stand still for a
+moment and jump.
 """
 
 from __future__ import annotations
@@ -30,6 +36,9 @@ FORGET_S = 2.0  # a person unseen this long is dropped from the trails
 # offline analysis's decision lag, `offline.ADAPTIVE_LAG_S`); while fast, every frame
 # renews it
 HOLD_S = 0.4
+# a tracked person moving at least this many box heights a second is walking (people
+# walk at about 0.7 heights/s; a standing person's box jitters far less)
+MOVING_HEIGHTS_S = 0.25
 
 
 def segment_distances(points: np.ndarray, start: Point, end: Point) -> np.ndarray:
@@ -49,6 +58,7 @@ class NearLines:
         self.cfg = cfg
         self.lines = list(lines)
         self.hot_until = -math.inf
+        self.moving_until = -math.inf
         self._trails: dict[int, deque[tuple[float, float, float]]] = {}
 
     @property
@@ -59,13 +69,22 @@ class NearLines:
         """Whether the frame at stream time `t` should be analysed at the full rate."""
         return self.active and t <= self.hot_until
 
+    def busy(self, t: float) -> bool:
+        """Whether the frame at `t` must be detected whatever the motion gate says:
+        someone is walking, or near a line."""
+        return self.cfg.enabled and (t <= self.moving_until or self.fast(t))
+
     def update(self, t: float, ids: np.ndarray, points: np.ndarray, heights: np.ndarray) -> bool:
         """An analysed frame's tracked people (ids, bottom-centres, box heights); returns
         whether one of them is near a line or heading for one (then `hot_until` moves to
         `t + HOLD_S`)."""
-        if not self.active:
+        if not self.cfg.enabled:
             return False
         velocities = self._velocities(t, ids, points)
+        if len(ids):
+            speed = np.hypot(velocities[:, 0], velocities[:, 1]) / np.maximum(heights, 1.0)
+            if float(speed.max()) >= MOVING_HEIGHTS_S:
+                self.moving_until = t + HOLD_S
         near = False
         h = self.cfg.horizon_s
         steps = np.linspace(0.0, h, PATH_SAMPLES) if h > 0 else np.zeros(1)

@@ -12,6 +12,7 @@ in bursts (`_Flow`).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -194,18 +195,28 @@ def _staged(detector: DetectorLike | None) -> Detector | None:
     return _Whole(detector)
 
 
+# the adaptive rate's verdict on a frame: analyse it?, and (asked only when the motion
+# gate would skip it) must it be detected anyway?
+Selected = tuple[bool, Callable[[], bool]]
+
+
 def _gated(
     pipeline: CameraPipeline,
     detector: Detector | None,
     frames: Iterable[Frame],
-    select: Callable[[Frame], bool] | None = None,
+    select: Callable[[Frame], Selected] | None = None,
 ) -> Iterator[_Work]:
-    """Decoder thread: `select` (the adaptive rate) says which frames are analysed, the
-    motion gate which of them need detection."""
+    """Decoder thread: `select` (the adaptive rate) says which frames are analysed and
+    which must be detected whatever the motion gate says (someone walking), the motion
+    gate which of the others need detection."""
     for frame in frames:
-        if select is not None and not select(frame):
-            continue
-        yield _Work(frame, detector is not None and pipeline.needs_detection(frame))
+        force: Callable[[], bool] | bool = False
+        if select is not None:
+            wanted, force = select(frame)
+            if not wanted:
+                continue
+        detect = detector is not None and pipeline.needs_detection(frame, force)
+        yield _Work(frame, detect)
 
 
 def _inferred(detector: Detector, item: _Work) -> _Work:
@@ -254,35 +265,42 @@ class _Flow:
         # last frame the caller finished and each finished frame's `hot_until`
         self._sent: deque[int] = deque()
         self._finished = -1
-        self._hot: dict[int, float] = {}
+        self._hot: dict[int, tuple[float, float]] = {}  # (hot_until, moving_until)
         self._decoder_waits = False
 
-    def adaptive(self, pipeline: CameraPipeline, plan: ClipPlan) -> Callable[[Frame], bool]:
-        """The decoder's `select` for the adaptive rate: a frame is analysed when it is on
-        the base rate's grid, or when the pipeline, as of the last analysed frame at
-        least `ADAPTIVE_LAG_S` before it, wanted the full rate (someone near a line).
-        The decoder waits for that frame's analysis if it is not done yet."""
+    def adaptive(self, pipeline: CameraPipeline, plan: ClipPlan) -> Callable[[Frame], Selected]:
+        """The decoder's `select` for the adaptive rate. A frame is analysed when it is
+        on the base rate's grid, or when the pipeline, as of the last analysed frame at
+        least `ADAPTIVE_LAG_S` before it, wanted the full rate (someone near a line). It
+        is detected whatever the motion gate says when, as of that frame, someone was
+        walking or near a line (`NearLines.busy`; asked only when the gate would skip
+        it). The decoder waits for that frame's analysis if it is not done yet."""
         base = frame_selector(plan.info.fps, plan.fps)
         top = pipeline.near.cfg.max_fps
         fast = frame_selector(plan.info.fps, top if top > 0 else None)
         lag = max(1, round(ADAPTIVE_LAG_S * plan.info.fps))
+        never: tuple[float, float] = (-math.inf, -math.inf)
 
-        def select(frame: Frame) -> bool:
+        def select(frame: Frame) -> Selected:
             on_grid, on_fast = next(base), next(fast)
             sent = self._sent
             while len(sent) > 1 and sent[1] <= frame.index - lag:
                 sent.popleft()
-            wanted = on_grid
-            if not on_grid and on_fast and sent and sent[0] <= frame.index - lag:
-                wanted = frame.t <= self._hot_after(sent[0])
+            known = sent[0] if sent and sent[0] <= frame.index - lag else None
+
+            def state() -> tuple[float, float]:
+                return never if known is None else self._hot_after(known)
+
+            wanted = on_grid or (on_fast and frame.t <= state()[0])
             if wanted:
                 sent.append(frame.index)
-            return wanted
+            return wanted, lambda: frame.t <= max(state())
 
         return select
 
-    def _hot_after(self, index: int) -> float:
-        """(decoder thread) The pipeline's `hot_until` once frame `index` is analysed."""
+    def _hot_after(self, index: int) -> tuple[float, float]:
+        """(decoder thread) The pipeline's `hot_until` and `moving_until` once frame
+        `index` is analysed."""
         with self._space:
             if self._finished < index:
                 self._decoder_waits = True
@@ -292,13 +310,13 @@ class _Flow:
                 self._decoder_waits = False
             for k in [k for k in self._hot if k < index]:
                 del self._hot[k]
-            return self._hot.get(index, -float("inf"))
+            return self._hot.get(index, (-math.inf, -math.inf))
 
-    def finished(self, index: int, hot_until: float) -> None:
+    def finished(self, index: int, hot_until: float, moving_until: float) -> None:
         """Caller: frame `index` is analysed (the adaptive rate waits for this)."""
         with self._space:
             self._finished = index
-            self._hot[index] = hot_until
+            self._hot[index] = (hot_until, moving_until)
             if self._decoder_waits:
                 self._space.notify_all()
 
@@ -424,7 +442,10 @@ def analyze_clip(
     flow = _Flow(inferring)
     if frames is None:
         frames = _frames(plan, start_ts, until_s)
-    select = flow.adaptive(pipeline, plan) if plan.adaptive and not plan.every_frame else None
+    # the adaptive rate (and, every frame, its override of the motion gate), unless the
+    # config turned it off; a fixed rate (`--fixed-rate`) analyses as before
+    adapt = (plan.adaptive or plan.every_frame) and pipeline.near.cfg.enabled
+    select = flow.adaptive(pipeline, plan) if adapt else None
     works = _gated(pipeline, staged, frames, select)
     threads = [threading.Thread(target=flow.decode, args=(works, frames), name="clip-decoder")]
     if staged is not None:
@@ -442,7 +463,8 @@ def analyze_clip(
                     raise item
                 result = _finish(pipeline, staged, item)
                 if select is not None:
-                    flow.finished(item.frame.index, pipeline.near.hot_until)
+                    near = pipeline.near
+                    flow.finished(item.frame.index, near.hot_until, near.moving_until)
                 yield item.frame, result
     finally:  # also when the consumer stops early: every thread stops and is joined
         flow.stop()

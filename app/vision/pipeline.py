@@ -259,9 +259,25 @@ class CameraPipeline:
         """Whether this camera's analysis rate adapts (enabled and it has lines)."""
         return self.near.active
 
-    def needs_detection(self, frame: FrameLike) -> bool:
-        """The motion gate's verdict (always True without a gate)."""
-        return self.gate is None or self.gate.should_detect(frame.image, frame.t)
+    def needs_detection(
+        self, frame: FrameLike, force: bool | Callable[[], bool] | None = None
+    ) -> bool:
+        """The motion gate's verdict (always True without a gate), overridden by `force`
+        (a value, or a function asked only when the gate would skip the frame; default:
+        whether someone tracked is walking or near a line as of the last analysed frame,
+        `NearLines.busy`): a walking person far from the camera may change too few
+        pixels for the gate."""
+        if self.gate is None or self.gate.should_detect(frame.image, frame.t):
+            return True
+        if force is None:
+            force = self.near.busy(frame.t)
+        elif callable(force):
+            force = force()
+        if force:
+            renew = getattr(self.gate, "renew", None)
+            if renew is not None:
+                renew(frame.image, frame.t)
+        return force
 
     def process(self, frame: FrameLike) -> FrameResult:
         """Gate, detect, track and analyse one frame."""
