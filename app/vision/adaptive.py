@@ -74,9 +74,18 @@ class NearLines:
         someone is walking, or near a line."""
         return self.cfg.enabled and (t <= self.moving_until or self.fast(t))
 
-    def update(self, t: float, ids: np.ndarray, points: np.ndarray, heights: np.ndarray) -> bool:
-        """An analysed frame's tracked people (ids, bottom-centres, box heights); returns
-        whether one of them is near a line or heading for one (then `hot_until` moves to
+    def update(
+        self,
+        t: float,
+        ids: np.ndarray,
+        points: np.ndarray,
+        heights: np.ndarray,
+        seen: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> bool:
+        """An analysed frame's tracked people (ids, bottom-centres, box heights) and the
+        people detected but not (yet) tracked (`seen`: bottom-centres, heights; a
+        track is reported from its second sighting); returns whether one of them is
+        near a line or (tracked) heading for one (then `hot_until` moves to
         `t + HOLD_S`)."""
         if not self.cfg.enabled:
             return False
@@ -86,9 +95,14 @@ class NearLines:
             if float(speed.max()) >= MOVING_HEIGHTS_S:
                 self.moving_until = t + HOLD_S
         near = False
+        if seen is not None and len(seen[0]) and self.lines:
+            reach = self.cfg.near_heights * np.maximum(seen[1], 1.0)
+            near = any(
+                bool((segment_distances(seen[0], s, e) <= reach).any()) for s, e in self.lines
+            )
         h = self.cfg.horizon_s
         steps = np.linspace(0.0, h, PATH_SAMPLES) if h > 0 else np.zeros(1)
-        for i in range(len(ids)):
+        for i in range(0 if near or not self.lines else len(ids)):
             reach = self.cfg.near_heights * max(float(heights[i]), 1.0)
             path = points[i][None, :] + steps[:, None] * velocities[i][None, :]
             if any(float(segment_distances(path, s, e).min()) <= reach for s, e in self.lines):

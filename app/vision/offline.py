@@ -279,7 +279,7 @@ class _Flow:
         top = pipeline.near.cfg.max_fps
         fast = frame_selector(plan.info.fps, top if top > 0 else None)
         lag = max(1, round(ADAPTIVE_LAG_S * plan.info.fps))
-        never: tuple[float, float] = (-math.inf, -math.inf)
+        start: tuple[float, float] = (math.inf, math.inf)
 
         def select(frame: Frame) -> Selected:
             on_grid, on_fast = next(base), next(fast)
@@ -289,7 +289,9 @@ class _Flow:
             known = sent[0] if sent and sent[0] <= frame.index - lag else None
 
             def state() -> tuple[float, float]:
-                return never if known is None else self._hot_after(known)
+                # nothing analysed long enough before (the clip's first ADAPTIVE_LAG_S):
+                # fast, someone may be crossing already
+                return start if known is None else self._hot_after(known)
 
             wanted = on_grid or (on_fast and frame.t <= state()[0])
             if wanted:

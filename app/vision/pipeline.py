@@ -318,8 +318,13 @@ class CameraPipeline:
                         x0, _, x1, y1 = (float(v) for v in first[tid])
                         origins[pid] = ((x0 + x1) / 2.0, y1)
                 xyxy = tracked.xyxy
+                sure = people.xyxy[people.confidence >= self.cfg.analysis.tracker.new_track_thresh]
                 self.near.update(
-                    stamp.t, tracked.tracker_id, bottom_centers(xyxy), xyxy[:, 3] - xyxy[:, 1]
+                    stamp.t,
+                    tracked.tracker_id,
+                    bottom_centers(xyxy),
+                    xyxy[:, 3] - xyxy[:, 1],
+                    seen=(bottom_centers(sure), sure[:, 3] - sure[:, 1]),
                 )
             self._last_tracked = tracked
             result = self._analyse(frame, stamp, tracked, detector_ms, skipped, origins)
