@@ -12,7 +12,8 @@ and hands the due frames to a small
 worker pool. Only as many jobs as there are idle workers are handed out (a job that
 waited in a queue would analyse a stale frame), most overdue cameras first, those due at
 their base period before those due only at the adaptive rate (so that under load every
-camera keeps its base rate and the fast frames take the spare capacity). A camera is
+camera keeps its base rate and the fast frames take the spare capacity; with two or more
+workers, one is always left for base-rate frames). A camera is
 never analysed twice at once, and a camera that falls behind skips to its newest frame
 instead of building a backlog. With `batch` (a detector that runs real batches) the
 frames due together go through one `detect_batch` inference.
@@ -217,13 +218,21 @@ class AnalysisScheduler:
         # the adaptive rate's extra frames take only spare capacity: a camera due at its
         # base period goes before one due sooner only because it is fast
         due.sort(key=lambda s: (not s.base_due(now), s.next_due))
+        # ... and leave a worker idle for the next base-rate frame (with 2 or more
+        # workers): a base frame never waits for a fast one to finish
+        fast_room = (free - (self.workers > 1)) * self._per_job
         jobs: list[Job] = []
         for slot in due:
             if len(jobs) >= free * self._per_job:
                 break
+            extra = not slot.base_due(now)
+            if extra and fast_room <= 0:
+                break  # the rest are fast-only too (sorted)
             frame = slot.reader.latest()
             if frame is None or frame.index <= slot.last_index:
                 continue
+            if extra:
+                fast_room -= 1
             slot.busy = True
             slot.last_index = frame.index
             slot.dispatched = now

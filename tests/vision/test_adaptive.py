@@ -229,3 +229,23 @@ def test_under_load_the_base_rate_goes_before_the_fast_frames() -> None:
         sch.add(s)
     groups = sch.due_groups(now)
     assert [[s.cfg.name for s, _ in g] for g in groups] == [["slow"]]
+
+
+def test_fast_frames_leave_a_worker_for_the_base_rate() -> None:
+    """Two idle workers and two cameras due only because they are fast: one goes, the
+    other worker stays free for the next base-rate frame; with one worker, fast frames
+    use it."""
+    now = 10.0
+
+    def fast_slot(name: str) -> CameraSlot:
+        s = CameraSlot(CameraConfig(name=name, type="fake"), LatestReader(), FastPipeline(), 0.2)  # type: ignore[arg-type]
+        s.last_index, s.dispatched, s.next_due = 5, now - 0.05, now - 0.01
+        return s
+
+    two = AnalysisScheduler(EventBus(), 2)
+    for name in ("a", "b"):
+        two.add(fast_slot(name))
+    assert sum(len(g) for g in two.due_groups(now)) == 1
+    one = AnalysisScheduler(EventBus(), 1)
+    one.add(fast_slot("a"))
+    assert sum(len(g) for g in one.due_groups(now)) == 1
