@@ -45,13 +45,16 @@ def test_analyze_writes_events_tracks_and_annotated_video(tmp_path: Path) -> Non
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     # summary: crossings per line and direction, visits and mean dwell per zone
-    assert "analysed 151 frames" in proc.stdout  # 30 s at the default 5 fps, frame 0 included
+    # the default adaptive rate: 5 fps, every frame (10 fps) while someone is near the line
+    analysed = int(proc.stdout.split("analysed ")[1].split(" frames")[0])
+    assert 151 < analysed < 301  # 30 s, frame 0 included
+    assert "adaptive rate: " in proc.stdout
     assert "line plaza: in " in proc.stdout and "zone lawn: " in proc.stdout
     events = [json.loads(line) for line in out.read_text().splitlines()]
     kinds = {e["type"] for e in events}
     assert {"line_cross", "zone_enter", "zone_exit", "visit_closed", "new_visitor"} <= kinds
     for e in events:
-        assert isinstance(e["frame"], int) and e["frame"] % 2 == 0  # 10 fps clip at 5 fps
+        assert isinstance(e["frame"], int) and 0 <= e["frame"] <= 300
         assert e["t"] == pytest.approx(e["frame"] / 10.0)
     crossings = [e for e in events if e["type"] == "line_cross"]
     assert crossings and all(e["line"] == "plaza" for e in crossings)
@@ -66,16 +69,18 @@ def test_analyze_writes_events_tracks_and_annotated_video(tmp_path: Path) -> Non
     rows = [line.split(",") for line in tracks.read_text().splitlines()]
     assert rows and all(len(r) == 10 and r[7:] == ["-1", "-1", "-1"] for r in rows)
     frames = sorted({int(r[0]) for r in rows})
-    assert frames[0] >= 1 and all((f - 1) % 2 == 0 for f in frames)  # 0-based even = 1-based odd
+    assert frames[0] >= 1 and frames[-1] <= 301
+    assert len(frames) > 151 and any(f % 2 == 0 for f in frames)  # odd 0-based frames too
     assert all(float(r[4]) > 0 and float(r[5]) > 0 and int(r[1]) >= 1 for r in rows)
-    # the annotated video opens and has one frame per analysed frame
+    # the annotated video opens and runs at the clip's rate (an analysed frame stands
+    # until the next one)
     probe = subprocess.run(
         ["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
          "stream=codec_name,width,height,nb_read_frames", "-of", "json", str(video)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     stream = json.loads(probe.stdout)["streams"][0]
-    assert (stream["width"], stream["height"], int(stream["nb_read_frames"])) == (480, 360, 151)
+    assert (stream["width"], stream["height"], int(stream["nb_read_frames"])) == (480, 360, 301)
 
 
 @pytest.mark.slow
@@ -86,8 +91,12 @@ def test_every_frame_and_fps_options(tmp_path: Path, capsys: pytest.CaptureFixtu
     args = ["analyze", str(PETS_CLIP), "--config", str(cfg), "--no-progress"]
     assert main([*args, "--every-frame", "--duration", "3", "--out", str(out)]) == 0
     assert "analysed 31 frames" in capsys.readouterr().out
-    assert main([*args, "--fps", "2", "--duration", "3"]) == 0
+    assert main([*args, "--fps", "2", "--duration", "3", "--fixed-rate"]) == 0
     assert "analysed 7 frames" in capsys.readouterr().out
+    assert main([*args, "--fps", "2", "--duration", "3"]) == 0  # 2 fps base, adaptive
+    text = capsys.readouterr().out
+    assert 7 < int(text.split("analysed ")[1].split(" frames")[0]) <= 31
+    assert "adaptive rate: " in text and "(base 2, source 10)" in text
 
 
 @pytest.mark.slow

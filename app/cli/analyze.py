@@ -2,9 +2,11 @@
 
 Outputs (all optional): `--out` events as JSON lines, `--tracks` MOTChallenge tracks
 (frames 1-based), `--annotate` an mp4 with boxes, ids, zones, lines and counts,
-`--store` events persisted through the store writer. Analysis rate: analysis.fps from
-the config (default 5 frames per second of video), `--fps N` to override it,
-`--every-frame` to analyse every source frame (for evaluation).
+`--store` events persisted through the store writer. Analysis rate: adaptive by default
+(every frame while someone is near a counting line or heading for one, analysis.fps
+from the config elsewhere: 5 frames per second of video; `app.vision.adaptive`),
+`--fps N` to change that base rate, `--fixed-rate` to analyse at the base rate only,
+`--every-frame` to analyse every source frame.
 """
 
 from __future__ import annotations
@@ -59,6 +61,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--fps", type=float, help="analysed frames per second of video (default: analysis.fps)"
     )
     rate.add_argument("--every-frame", action="store_true", help="analyse every frame")
+    p.add_argument(
+        "--fixed-rate",
+        action="store_true",
+        help="analyse at the base rate only (default: every frame while someone is near a line)",
+    )
     p.add_argument(
         "--duration", type=float, help="analyse only the first DURATION seconds of the clip"
     )
@@ -295,7 +302,10 @@ def _video_writer(path: Path, final: Path, plan: ClipPlan) -> Any:
 
     fourcc = cv2.VideoWriter.fourcc(*"mp4v")
     size = (plan.info.width, plan.info.height)
-    writer = cv2.VideoWriter(str(path), fourcc, plan.fps, size)
+    # the adaptive rate's frames come unevenly: the video runs at the source rate and
+    # each analysed frame stands until the next (see `_run`)
+    fps = plan.info.fps if plan.adaptive else plan.fps
+    writer = cv2.VideoWriter(str(path), fourcc, fps, size)
     if not writer.isOpened():
         raise CliError(f"cannot write {final}: the mp4 encoder did not open")
     return writer
@@ -309,8 +319,20 @@ def _annotated(frame: Frame, result: FrameResult, cfg: AppConfig, camera: str) -
     )
 
 
-def summary_lines(pipeline: CameraPipeline, frames: int, wall_s: float) -> list[str]:
+def summary_lines(
+    pipeline: CameraPipeline,
+    frames: int,
+    wall_s: float,
+    plan: ClipPlan | None = None,
+    last_t: float | None = None,
+) -> list[str]:
     out = [f"analysed {frames} frames in {wall_s:.1f} s ({frames / max(wall_s, 1e-9):.1f} fps)"]
+    if plan is not None and plan.adaptive and last_t is not None:
+        video_s = last_t + 1.0 / plan.info.fps
+        out.append(
+            f"adaptive rate: {frames / video_s:.1f} frames per second of video on average "
+            f"(base {plan.fps:g}, source {plan.info.fps:g})"
+        )
     for name, line in pipeline.lines.items():
         c = line.counts
         out.append(f"line {name}: in {c['in']}, out {c['out']}")
@@ -330,8 +352,9 @@ class _Bar(tqdm):
 
 def _progress(plan: ClipPlan, duration: float | None, quiet: bool) -> tqdm[Any]:
     total = plan.expected_frames
+    rate = plan.info.fps if plan.adaptive else plan.fps  # the bar counts frames of video
     if duration is not None:
-        total = min(total, int(duration * plan.fps) + 1) if total else int(duration * plan.fps) + 1
+        total = min(total, int(duration * rate) + 1) if total else int(duration * rate) + 1
     return _Bar(
         total=total or None,
         unit="frame",
@@ -357,7 +380,8 @@ def _load(args: argparse.Namespace) -> tuple[AppConfig, str, ClipPlan]:
             "the app or `main.py serve` (add it to the config's cameras)"
         )
     try:
-        plan = plan_clip(args.video, args.fps or cfg.analysis.fps, args.every_frame)
+        adaptive = cfg.analysis.adaptive.enabled and not args.fixed_rate
+        plan = plan_clip(args.video, args.fps or cfg.analysis.fps, args.every_frame, adaptive)
     except VideoError as exc:
         raise CliError(str(exc)) from None
     cfg, camera = clip_config(cfg, plan.path, args.camera)
@@ -447,14 +471,19 @@ def _run(args: argparse.Namespace) -> int:
             # pipeline's compiled kernels, ~0.2 s the first time, opening the clip) is
             # not in it
             t0 = time.perf_counter()
+            shown = -1  # the progress bar counts frames of video (the rate may vary)
             for frame, result in analyze_clip(pipeline, plan, frames=clip):
                 frames += 1
                 last_t = frame.t
+                step = frame.index - shown if plan.adaptive else 1
+                shown = frame.index
                 outputs.write_events(result.events)
                 outputs.write_tracks(result)
                 if outputs.video is not None:
-                    outputs.video.write(_annotated(frame, result, cfg, camera))
-                bar.update(1)
+                    picture = _annotated(frame, result, cfg, camera)
+                    for _ in range(step):
+                        outputs.video.write(picture)
+                bar.update(step)
         except VideoError as exc:
             hint = (
                 f" (--duration {math.floor(last_t)} analyses the part before it)" if frames else ""
@@ -464,6 +493,6 @@ def _run(args: argparse.Namespace) -> int:
         if frames == 0:
             raise CliError(f"{plan.path}: no frames could be decoded")
         outputs.commit()
-    summary = summary_lines(pipeline, frames, time.perf_counter() - t0)
+    summary = summary_lines(pipeline, frames, time.perf_counter() - t0, plan, last_t)
     print("\n".join(summary), file=sys.stderr if outputs.to_stdout else sys.stdout)
     return 0

@@ -242,8 +242,28 @@ class MotionConfig(Strict):
     )
 
 
+class AdaptiveRateConfig(Strict):
+    """The adaptive analysis rate: a camera is analysed at its source rate (up to
+    `max_fps`) while a tracked person is near one of its counting lines or heading for
+    one, at its analysis rate otherwise."""
+
+    enabled: bool = Field(
+        True, description="Analyse at the source rate while someone is near a counting line."
+    )
+    max_fps: float = Field(
+        0.0, ge=0, le=60, description="Highest adaptive rate (0: the source's own rate)."
+    )
+    near_heights: float = Field(
+        1.0, gt=0, le=10, description="Near a line: within this many box heights of it."
+    )
+    horizon_s: float = Field(
+        1.0, ge=0, le=10, description="Heading for a line: near it within this many seconds."
+    )
+
+
 class AnalysisConfig(Strict):
     fps: float = Field(5.0, gt=0, le=30, description="Default analysis rate per camera.")
+    adaptive: AdaptiveRateConfig = Field(default_factory=AdaptiveRateConfig)
     revisit_s: float = Field(
         30.0, ge=0, le=3600, description="A return within this many seconds is the same visit."
     )

@@ -56,6 +56,12 @@ class MotionGate:
         diff = cv2.absdiff(small, self._ref)
         return float(np.count_nonzero(diff > self.cfg.pixel_delta)) / diff.size
 
+    def renew(self, frame: np.ndarray, t: float) -> None:
+        """The frame was detected anyway (the pipeline overrode the gate): it becomes
+        the reference."""
+        self._ref = self.small(frame)
+        self._last_detect_t = t
+
     def should_detect(self, frame: np.ndarray, t: float) -> bool:
         if not self.cfg.enabled:
             return True

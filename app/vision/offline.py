@@ -12,11 +12,12 @@ in bursts (`_Flow`).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
 from collections import deque
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +29,15 @@ from app.config import DetectorConfig
 from app.vision.detections import Detections
 from app.vision.detectors.base import Detector
 from app.vision.pipeline import CameraPipeline, DetectorLike, FrameResult
-from app.vision.video_io import Frame, VideoInfo, iter_video, probe_video
+from app.vision.video_io import Frame, VideoInfo, frame_selector, iter_video, probe_video
 
 log = logging.getLogger(__name__)
 
 CPU = "CPUExecutionProvider"
+# the adaptive rate decides about a frame from the analysis of the frames up to this
+# long before it (the analysis runs behind the decoder; a fixed lag keeps the decisions,
+# and so the counts, the same whatever the threads' timing)
+ADAPTIVE_LAG_S = 0.2
 MAX_SIDE_BY_SIDE = 8  # inferences at once (each holds its own buffers)
 # offline frames in flight (see _Flow): decoded ahead of inference, refilled in bursts,
 # handed to the caller in batches
@@ -47,13 +52,17 @@ class ClipPlan:
 
     path: Path
     info: VideoInfo
-    fps: float  # analysed frames per second of video
+    fps: float  # analysed frames per second of video (the base rate when adaptive)
     every_frame: bool
+    # the adaptive rate: every frame near a counting line, `fps` elsewhere (the pipeline
+    # decides, `CameraPipeline.fast`)
+    adaptive: bool = False
 
     @property
     def expected_frames(self) -> int:
-        """How many frames will be analysed (from the declared frame count)."""
-        if self.every_frame or self.fps >= self.info.fps:
+        """How many frames will be analysed (from the declared frame count; with the
+        adaptive rate at most this many)."""
+        if self.every_frame or self.adaptive or self.fps >= self.info.fps:
             return self.info.frame_count
         return int(self.info.frame_count * self.fps / self.info.fps + 0.999)
 
@@ -108,12 +117,15 @@ def side_by_side(detector: object, cpus: int | None = None) -> int:
     return max(1, min(MAX_SIDE_BY_SIDE, cpus or os.cpu_count() or 1))
 
 
-def plan_clip(path: str | Path, fps: float | None, every_frame: bool) -> ClipPlan:
-    """Probe the clip (raises `VideoError`) and settle the analysis rate."""
+def plan_clip(
+    path: str | Path, fps: float | None, every_frame: bool, adaptive: bool = False
+) -> ClipPlan:
+    """Probe the clip (raises `VideoError`) and settle the analysis rate: `fps`, or with
+    `adaptive` `fps` as the base rate and every frame while someone is near a line."""
     info = probe_video(path)
     if every_frame or fps is None or fps >= info.fps:
         return ClipPlan(Path(path), info, info.fps, True)
-    return ClipPlan(Path(path), info, float(fps), False)
+    return ClipPlan(Path(path), info, float(fps), False, adaptive)
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,7 +166,7 @@ def _starting_with(first: Frame, rest: Iterator[Frame]) -> Iterator[Frame]:
 
 
 def _frames(plan: ClipPlan, start_ts: float | None, until_s: float | None) -> Iterator[Frame]:
-    fps = None if plan.every_frame else plan.fps
+    fps = None if plan.every_frame or plan.adaptive else plan.fps
     frames = iter_video(plan.path, fps=fps, start_ts=start_ts)
     try:
         for frame in frames:
@@ -183,12 +195,28 @@ def _staged(detector: DetectorLike | None) -> Detector | None:
     return _Whole(detector)
 
 
+# the adaptive rate's verdict on a frame: analyse it?, and (asked only when the motion
+# gate would skip it) must it be detected anyway?
+Selected = tuple[bool, Callable[[], bool]]
+
+
 def _gated(
-    pipeline: CameraPipeline, detector: Detector | None, frames: Iterable[Frame]
+    pipeline: CameraPipeline,
+    detector: Detector | None,
+    frames: Iterable[Frame],
+    select: Callable[[Frame], Selected] | None = None,
 ) -> Iterator[_Work]:
-    """Decoder thread: the motion gate says which frames need detection."""
+    """Decoder thread: `select` (the adaptive rate) says which frames are analysed and
+    which must be detected whatever the motion gate says (someone walking), the motion
+    gate which of the others need detection."""
     for frame in frames:
-        yield _Work(frame, detector is not None and pipeline.needs_detection(frame))
+        force: Callable[[], bool] | bool = False
+        if select is not None:
+            wanted, force = select(frame)
+            if not wanted:
+                continue
+        detect = detector is not None and pipeline.needs_detection(frame, force)
+        yield _Work(frame, detect)
 
 
 def _inferred(detector: Detector, item: _Work) -> _Work:
@@ -233,6 +261,66 @@ class _Flow:
         self._taken = 0  # the number of the next frame for the caller
         self._ended = False  # the decoder has numbered its last frame
         self._stopped = False
+        # the adaptive rate (`select`): frames sent for analysis (index, in order), the
+        # last frame the caller finished and each finished frame's `hot_until`
+        self._sent: deque[int] = deque()
+        self._finished = -1
+        self._hot: dict[int, tuple[float, float]] = {}  # (hot_until, moving_until)
+        self._decoder_waits = False
+
+    def adaptive(self, pipeline: CameraPipeline, plan: ClipPlan) -> Callable[[Frame], Selected]:
+        """The decoder's `select` for the adaptive rate. A frame is analysed when it is
+        on the base rate's grid, or when the pipeline, as of the last analysed frame at
+        least `ADAPTIVE_LAG_S` before it, wanted the full rate (someone near a line). It
+        is detected whatever the motion gate says when, as of that frame, someone was
+        walking or near a line (`NearLines.busy`; asked only when the gate would skip
+        it). The decoder waits for that frame's analysis if it is not done yet."""
+        base = frame_selector(plan.info.fps, plan.fps)
+        top = pipeline.near.cfg.max_fps
+        fast = frame_selector(plan.info.fps, top if top > 0 else None)
+        lag = max(1, round(ADAPTIVE_LAG_S * plan.info.fps))
+        start: tuple[float, float] = (math.inf, math.inf)
+
+        def select(frame: Frame) -> Selected:
+            on_grid, on_fast = next(base), next(fast)
+            sent = self._sent
+            while len(sent) > 1 and sent[1] <= frame.index - lag:
+                sent.popleft()
+            known = sent[0] if sent and sent[0] <= frame.index - lag else None
+
+            def state() -> tuple[float, float]:
+                # nothing analysed long enough before (the clip's first ADAPTIVE_LAG_S):
+                # fast, someone may be crossing already
+                return start if known is None else self._hot_after(known)
+
+            wanted = on_grid or (on_fast and frame.t <= state()[0])
+            if wanted:
+                sent.append(frame.index)
+            return wanted, lambda: frame.t <= max(state())
+
+        return select
+
+    def _hot_after(self, index: int) -> tuple[float, float]:
+        """(decoder thread) The pipeline's `hot_until` and `moving_until` once frame
+        `index` is analysed."""
+        with self._space:
+            if self._finished < index:
+                self._decoder_waits = True
+                if self._caller_may_go():
+                    self._done_ready.notify()
+                self._space.wait_for(lambda: self._finished >= index or self._stopped)
+                self._decoder_waits = False
+            for k in [k for k in self._hot if k < index]:
+                del self._hot[k]
+            return self._hot.get(index, (-math.inf, -math.inf))
+
+    def finished(self, index: int, hot_until: float, moving_until: float) -> None:
+        """Caller: frame `index` is analysed (the adaptive rate waits for this)."""
+        with self._space:
+            self._finished = index
+            self._hot[index] = (hot_until, moving_until)
+            if self._decoder_waits:
+                self._space.notify_all()
 
     def decode(self, works: Iterator[_Work], frames: Iterator[Frame]) -> None:
         """Decoder thread: number the decoded frames and queue them for detection
@@ -286,6 +374,8 @@ class _Flow:
         last frames are inferring, whatever is ready: the caller's work on it then
         overlaps them instead of waiting for the last one."""
         ready = self._ready()
+        if self._decoder_waits and ready > 0:
+            return True  # the adaptive rate waits for these results
         if ready >= BATCH or not self._ended:
             return ready >= BATCH
         pending = self._numbered - self._taken - ready
@@ -354,7 +444,11 @@ def analyze_clip(
     flow = _Flow(inferring)
     if frames is None:
         frames = _frames(plan, start_ts, until_s)
-    works = _gated(pipeline, staged, frames)
+    # the adaptive rate (and, every frame, its override of the motion gate), unless the
+    # config turned it off; a fixed rate (`--fixed-rate`) analyses as before
+    adapt = (plan.adaptive or plan.every_frame) and pipeline.near.cfg.enabled
+    select = flow.adaptive(pipeline, plan) if adapt else None
+    works = _gated(pipeline, staged, frames, select)
     threads = [threading.Thread(target=flow.decode, args=(works, frames), name="clip-decoder")]
     if staged is not None:
         threads += [
@@ -369,7 +463,11 @@ def analyze_clip(
             for item in items:
                 if isinstance(item, BaseException):
                     raise item
-                yield item.frame, _finish(pipeline, staged, item)
+                result = _finish(pipeline, staged, item)
+                if select is not None:
+                    near = pipeline.near
+                    flow.finished(item.frame.index, near.hot_until, near.moving_until)
+                yield item.frame, result
     finally:  # also when the consumer stops early: every thread stops and is joined
         flow.stop()
         for t in threads:

@@ -26,13 +26,14 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
 from app.config import AppConfig
 from app.events import Event, EventBus, NewVisitor, Occupancy, QueueStatus, ZoneEnter
 from app.vision import kernels
+from app.vision.adaptive import NearLines
 from app.vision.analytics import Analytics, QueueState
 from app.vision.crops import person_crop_jpeg
 from app.vision.detections import Detections
@@ -264,6 +265,7 @@ class CameraPipeline:
                 else:
                     counters[ln.name] = LineCounter(ln, track_end_s=rules.lost_s)
             self.lines = counters
+            self.near = NearLines(cfg.analysis.adaptive, [(ln.start, ln.end) for ln in lines])
             self._build_entrances(cfg)
             self.analytics.queue_zones = {n for n, z in self.zones.items() if z.is_queue}
             self._staff_rule(cfg)
@@ -304,9 +306,36 @@ class CameraPipeline:
 
     # --- per frame -----------------------------------------------------------------
 
-    def needs_detection(self, frame: FrameLike) -> bool:
-        """The motion gate's verdict (always True without a gate)."""
-        return self.gate is None or self.gate.should_detect(frame.image, frame.t)
+    def fast(self, t: float) -> bool:
+        """Whether the adaptive rate wants the frame at stream time `t` analysed: somebody
+        was near a counting line (or heading for one) at the last analysed frames
+        (`app.vision.adaptive`)."""
+        return self.near.fast(t)
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether this camera's analysis rate adapts (enabled and it has lines)."""
+        return self.near.active
+
+    def needs_detection(
+        self, frame: FrameLike, force: bool | Callable[[], bool] | None = None
+    ) -> bool:
+        """The motion gate's verdict (always True without a gate), overridden by `force`
+        (a value, or a function asked only when the gate would skip the frame; default:
+        whether someone tracked is walking or near a line as of the last analysed frame,
+        `NearLines.busy`): a walking person far from the camera may change too few
+        pixels for the gate."""
+        if self.gate is None or self.gate.should_detect(frame.image, frame.t):
+            return True
+        if force is None:
+            force = self.near.busy(frame.t)
+        elif callable(force):
+            force = force()
+        if force:
+            renew = getattr(self.gate, "renew", None)
+            if renew is not None:
+                renew(frame.image, frame.t)
+        return force
 
     def process(self, frame: FrameLike) -> FrameResult:
         """Gate, detect, track and analyse one frame."""
@@ -333,7 +362,10 @@ class CameraPipeline:
                 if (detections.class_id != PERSON).any():
                     people = detections[detections.class_id == PERSON]
                 people = self.filter.apply(people, frame.image.shape[:2])
-                tracked = self.tracker.update(people)
+                if getattr(self.tracker, "timed", False):
+                    tracked = cast(Any, self.tracker).update(people, t=stamp.t)
+                else:
+                    tracked = self.tracker.update(people)
                 if (tracked.tracker_id < 0).any():
                     tracked = tracked[tracked.tracker_id >= 0]
                 first = getattr(self.tracker, "origins", {})
@@ -344,6 +376,15 @@ class CameraPipeline:
                     if tid in first:
                         x0, _, x1, y1 = (float(v) for v in first[tid])
                         origins[pid] = ((x0 + x1) / 2.0, y1)
+                xyxy = tracked.xyxy
+                sure = people.xyxy[people.confidence >= self.cfg.analysis.tracker.new_track_thresh]
+                self.near.update(
+                    stamp.t,
+                    tracked.tracker_id,
+                    bottom_centers(xyxy),
+                    xyxy[:, 3] - xyxy[:, 1],
+                    seen=(bottom_centers(sure), sure[:, 3] - sure[:, 1]),
+                )
             self._last_tracked = tracked
             tags = self._face_tags(frame, stamp, tracked, skipped)
             moving, still = self.stationary.split(tracked, stamp.t)

@@ -6,9 +6,14 @@
     ...
     scheduler.stop()
 
-One thread wakes every camera at its analysis period and hands the due frames to a small
+One thread wakes every camera at its analysis period (shorter while the adaptive rate
+wants the camera fast: someone near one of its counting lines, `CameraSlot.due_period`)
+and hands the due frames to a small
 worker pool. Only as many jobs as there are idle workers are handed out (a job that
-waited in a queue would analyse a stale frame), most overdue cameras first. A camera is
+waited in a queue would analyse a stale frame), most overdue cameras first, those due at
+their base period before those due only at the adaptive rate (so that under load every
+camera keeps its base rate and the fast frames take the spare capacity; with two or more
+workers, one is always left for base-rate frames). A camera is
 never analysed twice at once, and a camera that falls behind skips to its newest frame
 instead of building a backlog. With `batch` (a detector that runs real batches) the
 frames due together go through one `detect_batch` inference.
@@ -66,6 +71,32 @@ class CameraSlot:
     lag_s: float = 0.0
     analysed: int = 0
     lags: list[float] = field(default_factory=list)
+    dispatched: float = 0.0  # when its last frame was handed out (monotonic)
+
+    def fast_period(self) -> float:
+        """The period at the adaptive rate: the source's own (measured) rate, capped by
+        analysis.adaptive.max_fps; never slower than `period`."""
+        near = getattr(self.pipeline, "near", None)
+        top = near.cfg.max_fps if near is not None else 0.0
+        src = float(getattr(self.reader, "source_fps", 0.0) or 0.0)
+        rates = [r for r in (top, src) if r > 0]
+        if not rates:
+            return self.period
+        return min(self.period, 1.0 / min(rates))
+
+    def base_due(self, now: float) -> bool:
+        """Whether a base period has passed since this camera's last frame was handed
+        out (or none was yet)."""
+        return self.last_index < 0 or now - self.dispatched >= self.period * 0.999
+
+    def due_period(self) -> float:
+        """The period to the next analysis: `fast_period` while the pipeline's adaptive
+        rate wants this camera fast (as of its last result), else `period`."""
+        fast = getattr(self.pipeline, "fast", None)
+        last = self.last_result
+        if fast is None or last is None or not fast(last.t):
+            return self.period
+        return self.fast_period()
 
     def count_result(self, now: float) -> None:
         """A result at `now` (monotonic seconds): update the analysed rate, from the mean
@@ -184,18 +215,29 @@ class AnalysisScheduler:
             return []
         with self._lock:
             due = [s for s in self._slots.values() if not s.busy and now >= s.next_due]
-        due.sort(key=lambda s: s.next_due)
+        # the adaptive rate's extra frames take only spare capacity: a camera due at its
+        # base period goes before one due sooner only because it is fast
+        due.sort(key=lambda s: (not s.base_due(now), s.next_due))
+        # ... and leave a worker idle for the next base-rate frame (with 2 or more
+        # workers): a base frame never waits for a fast one to finish
+        fast_room = (free - (self.workers > 1)) * self._per_job
         jobs: list[Job] = []
         for slot in due:
             if len(jobs) >= free * self._per_job:
                 break
+            extra = not slot.base_due(now)
+            if extra and fast_room <= 0:
+                break  # the rest are fast-only too (sorted)
             frame = slot.reader.latest()
             if frame is None or frame.index <= slot.last_index:
                 continue
+            if extra:
+                fast_room -= 1
             slot.busy = True
             slot.last_index = frame.index
+            slot.dispatched = now
             # keep the rate without bursts of catch-up work after a stall
-            slot.next_due = max(slot.next_due + slot.period, now)
+            slot.next_due = max(slot.next_due + slot.due_period(), now)
             jobs.append((slot, frame))
         if not jobs:
             return []
@@ -261,6 +303,9 @@ class AnalysisScheduler:
     def _finish(self, slot: CameraSlot, frame: Frame, result: FrameResult) -> None:
         slot.count_result(self.clock())
         slot.last_result = result
+        # someone just came near a line: the next frame is due at the fast rate, not
+        # at the rest of the base period
+        slot.next_due = min(slot.next_due, slot.dispatched + slot.due_period())
         slot.lag_s = max(0.0, self.wall_clock() - frame.ts)
         slot.analysed += 1
         if len(slot.lags) < 100_000:

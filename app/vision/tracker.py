@@ -51,6 +51,7 @@ class Track:
     state: State = State.TENTATIVE
     track_id: int = -1  # assigned when confirmed
     first_box: np.ndarray | None = None  # the first hit's box (xyxy), until confirmed
+    last_t: float = 0.0  # stream time of the last hit (seconds)
 
     @property
     def confirmed(self) -> bool:
@@ -94,6 +95,8 @@ class ByteTracker:
         self.cfg = cfg
         self.fps = fps
         self.max_lost_frames = max(1, round(cfg.max_lost_s * fps))
+        # in stream time, as the frame count did at a steady rate
+        self._max_lost_s = (self.max_lost_frames + 1e-3) / fps
         self.reset()
 
     def reset(self) -> None:
@@ -103,20 +106,28 @@ class ByteTracker:
         self._mean = np.zeros((0, 8))
         self._var = np.zeros((0, 3, 4))
         self.frame = 0
+        self.now = 0.0  # stream time of the current update (seconds)
+        self._step = 1.0 / self.fps  # the time step the Kalman velocities are per
         self._next_id = 1
         self.origins: dict[int, np.ndarray] = {}
+
+    timed = True  # `update` takes the frame's time (`CameraPipeline` passes it)
 
     @property
     def active_ids(self) -> list[int]:
         """Ids of confirmed tracks currently tracked (not lost)."""
         return [t.track_id for t in self.tracks if t.confirmed and t.state is State.TRACKED]
 
-    def update(self, detections: Detections) -> Detections:
-        """Advance one analysed frame. Returns the input rows that belong to confirmed,
+    def update(self, detections: Detections, t: float | None = None) -> Detections:
+        """Advance one analysed frame (at stream time `t` seconds; default: one analysis
+        period after the last). Returns the input rows that belong to confirmed,
         currently matched tracks, with `tracker_id` set (boxes are the detections' own);
-        the input is never modified."""
+        the input is never modified. Frames may come at a varying rate (the adaptive
+        analysis rate): the Kalman velocities are rescaled to each step's length, and a
+        lost track is kept `max_lost_s` of stream time."""
         self.frame += 1
         self.origins = {}
+        self._advance(self.frame / self.fps if t is None else float(t))
         boxes = kernels.as_boxes(detections.xyxy)
         scores = np.asarray(detections.confidence, np.float64)
         high, low = kernels.score_rows(boxes, scores, self.cfg.high_thresh, self.cfg.low_thresh)
@@ -132,6 +143,21 @@ class ByteTracker:
         return detections[np.array(rows, np.int64)].with_tracker_id(np.array(ids, np.int64))
 
     # steps
+    def _advance(self, now: float) -> None:
+        """Move the clock to `now`; a step of another length than the last one rescales
+        the velocities (and their variances) to it, so that one Kalman step predicts
+        this step's motion."""
+        dt = now - self.now if self.frame > 1 else self._step
+        self.now = now
+        if dt <= 0 or abs(dt - self._step) <= 1e-6 * self._step:
+            return
+        r = dt / self._step
+        self._step = dt
+        if len(self.tracks):
+            self._mean[:, 4:] *= r
+            self._var[:, kalman.XV] *= r
+            self._var[:, kalman.VV] *= r * r
+
     def _predict(self) -> np.ndarray:
         """One Kalman step for every track; their predicted xyxy boxes."""
         lost = [i for i, t in enumerate(self.tracks) if t.state is State.LOST]
@@ -197,7 +223,7 @@ class ByteTracker:
         self._mean = np.concatenate([self._mean, mean])
         self._var = np.concatenate([self._var, var])
         for r in rows:
-            t = Track(float(scores[r]), self.frame, self.frame)
+            t = Track(float(scores[r]), self.frame, self.frame, last_t=self.now)
             t.first_box = boxes[r].copy()
             self.tracks.append(t)
             self._maybe_confirm(t)
@@ -223,6 +249,7 @@ class ByteTracker:
             t.hits = t.hits + 1 if t.last_frame == self.frame - 1 else 1
             t.score = float(scores[row])
             t.last_frame = self.frame
+            t.last_t = self.now
             if t.state is State.LOST:
                 t.state = State.TRACKED
             self._maybe_confirm(t)
@@ -247,7 +274,7 @@ class ByteTracker:
             [
                 i
                 for i, t in enumerate(self.tracks)
-                if t.state is not State.LOST or self.frame - t.last_frame <= self.max_lost_frames
+                if t.state is not State.LOST or self.now - t.last_t <= self._max_lost_s
             ]
         )
         live: list[int] = []

@@ -191,12 +191,23 @@ def test_queue_status_on_the_bus_when_the_length_changes_and_each_second() -> No
 
 def test_motion_gate_skip_keeps_tracks_without_detecting() -> None:
     gate = Gate([True, False, False, True])
-    p, _ = make(walk_in(), gate=gate)
+    fixed = {**CFG, "analysis": {"adaptive": {"enabled": False}}}  # the gate alone decides
+    p, _ = make(walk_in(), cfg=fixed, gate=gate)
     rs = [p.process(f) for f in frames(4)]
     assert [r.skipped_by_motion for r in rs] == [False, True, True, False]
     assert isinstance(p.detector, ScriptedDetector) and p.detector.calls == 2
     assert rs[1].detections.tracker_id.tolist() == [5]
     np.testing.assert_array_equal(rs[1].detections.xyxy, rs[0].detections.xyxy)
+
+
+def test_the_gate_does_not_skip_a_person_walking_near_a_line() -> None:
+    """By default (the adaptive rate) a frame the gate would skip is detected anyway
+    while someone tracked walks or is near a counting line."""
+    gate = Gate([True, False, False, True])
+    p, _ = make(walk_in(), gate=gate)
+    rs = [p.process(f) for f in frames(4)]
+    assert [r.skipped_by_motion for r in rs] == [False, False, False, False]
+    assert isinstance(p.detector, ScriptedDetector) and p.detector.calls == 4
 
 
 def test_apply_config_adds_a_line_live_and_keeps_counts() -> None:
