@@ -46,7 +46,7 @@ def test_audit_matches_eval_tud_on_the_same_line(
     assert main([*argv, "--marks", str(marks), "--json", "--no-progress"]) == 0
     got = json.loads(capsys.readouterr().out)
 
-    # bench/eval_tud.py's logic at the same (default, 5 fps) analysis rate
+    # bench/eval_tud.py's logic at the same default rate (adaptive, 5 fps base)
     from app.vision.detector import create_detector
     from app.vision.models import ModelManager
 
@@ -54,7 +54,7 @@ def test_audit_matches_eval_tud_on_the_same_line(
     detector = create_detector(
         cfg.analysis.detector, ModelManager(eval_tud.MODELS, allow_download=False)
     )
-    run = eval_tud.run_pipeline(cfg, cfg.analysis.fps, detector)
+    run = eval_tud.run_pipeline(cfg, cfg.analysis.fps, detector, adaptive=True)
     rows = eval_tud.table(truth, run["counted"], 1.0, {LINE: eval_tud.LINES[LINE]})
     true, right, extra = eval_tud.totals(rows)
     assert got["marks"] == true == len(truth)

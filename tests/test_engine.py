@@ -76,8 +76,10 @@ def test_engine_runs_real_pipeline_and_applies_config_live() -> None:
         assert state.frame.image.shape == (360, 480, 3)
         assert len(state.detections) >= 2 and (state.detections.tracker_id >= 0).all()
         assert "left" in state.occupancy and state.line_counts["mid"]["in"] >= 0
-        assert 2.0 <= state.analysed_fps <= 7.0, state.analysed_fps  # 5 fps analysis
+        # the 5 fps base, and up to every frame (10 fps) while people are near "mid", a
+        # line across the whole plaza (the adaptive rate)
         assert state.detector_ms > 0 and state.source_fps > 5
+        assert 2.0 <= state.analysed_fps <= state.source_fps + 0.5, state.analysed_fps
         assert state.heatmap is not None and float(np.max(state.heatmap)) == 1.0
         # add a line live: it starts counting without a restart, "mid" keeps its counts
         mid_before = dict(state.line_counts["mid"])

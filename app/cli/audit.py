@@ -46,6 +46,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--fps", type=float, help="analysed frames per second of video (default: analysis.fps)"
     )
     rate.add_argument("--every-frame", action="store_true", help="analyse every frame")
+    p.add_argument(
+        "--fixed-rate",
+        action="store_true",
+        help="only the base rate (default: the adaptive rate, as `analyze` and the cameras)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -78,8 +83,9 @@ def count_line(args: argparse.Namespace) -> tuple[list[Crossing], float]:
         known = ", ".join(names) or "none"
         raise CliError(f"--line {args.line}: no such line for camera {camera} (lines: {known})")
     detector = build_detector(cfg)
-    fps = plan.fps if not plan.every_frame else plan.info.fps
-    job = count_clip(cfg, camera, args.line, plan.path, detector, fps)
+    job = count_clip(
+        cfg, camera, args.line, plan.path, detector, plan.fps, plan.every_frame, plan.adaptive
+    )
     with _progress(plan, None, args.no_progress) as bar:
         total = bar.total or 1000  # the frames analysed, as `analyze` shows them
         try:

@@ -131,10 +131,21 @@ def _crossings(events: Sequence[Any], line: str) -> list[Crossing]:
 
 
 def count_clip(
-    cfg: AppConfig, camera: str, line: str, path: Path, detector: Any, fps: float | None = None
+    cfg: AppConfig,
+    camera: str,
+    line: str,
+    path: Path,
+    detector: Any,
+    fps: float | None = None,
+    every_frame: bool = False,
+    adaptive: bool | None = None,
 ) -> Generator[float, None, list[Crossing]]:
-    """Vitrine's crossings of `line` on a clip file, as `audit` counts them."""
-    plan = plan_clip(path, fps or cfg.analysis.fps, False)
+    """Vitrine's crossings of `line` on a clip file, as `analyze` counts them: by default
+    the settings' adaptive rate (`fps` its base), so that the audit measures what the
+    store runs."""
+    if adaptive is None:
+        adaptive = cfg.analysis.adaptive.enabled
+    plan = plan_clip(path, fps or cfg.analysis.fps, every_frame, adaptive and not every_frame)
     pipeline = CameraPipeline(camera, cfg, detector, EventBus(), fps=plan.fps, crops=False)
     total = max(plan.expected_frames, 1)
     out: list[Crossing] = []
@@ -151,7 +162,8 @@ def count_clip(
 def count_footage(
     cfg: AppConfig, camera: str, line: str, footage: AuditFootage, detector: Any
 ) -> Generator[float, None, list[Crossing]]:
-    """Vitrine's crossings of `line` on recorded frames, at the analysis rate."""
+    """Vitrine's crossings of `line` on recorded frames, at the analysis rate (and, with
+    the adaptive rate on, every recorded frame while someone is near a line)."""
     fps = min(cfg.analysis.fps, footage.fps)
     pipeline = CameraPipeline(camera, cfg, detector, EventBus(), fps=fps, crops=False)
     keep = frame_selector(footage.fps, fps)
@@ -159,7 +171,7 @@ def count_footage(
     out: list[Crossing] = []
     total = max(len(footage.frames), 1)
     for i, (t, _jpeg) in enumerate(footage.frames):
-        if next(keep):
+        if next(keep) or pipeline.fast(t):
             frame = Frame(footage.image(i), i, t, base + t)
             out += _crossings(pipeline.process(frame).events, line)
         if i % 5 == 0:

@@ -46,8 +46,8 @@ def hq(pg_server: TempPostgres) -> Iterator[HqProcess]:
     engine = db.make_engine(url, pool_size=2)
     db.migrate(engine)
     seed(engine)
-    send_health(engine, "N1", {"door": "live", "floor": "live"}, 0)
-    send_health(engine, "N2", {"door": "live", "till": "stalled"}, 2)
+    send_health(engine, "N1", {"door": "live", "floor": "live"}, 0, backlog=(0, None))
+    send_health(engine, "N2", {"door": "live", "till": "stalled"}, 2, backlog=(1234, 3 * 3600))
     send_health(engine, "S1", {"door": "live"}, 0)
     send_audit(engine, "N1", 0.967, 3, "entrance")
     send_audit(engine, "N2", 0.9, 12, "door")
@@ -112,7 +112,10 @@ def test_login_and_the_stores_page(page: Any, tmp_path: Path) -> None:
     n2 = page.locator("table.stores tr", has_text="North Two").inner_text()
     assert "1/2" in n2 and "\t2\t" in n2  # one camera of two live, two open alerts
     assert "90.0 % (door)" in n2 and "12 days ago" in n2  # the last counting audit
-    assert "never" in page.locator("table.stores tr", has_text="S1").inner_text()
+    assert "1,234 rows, oldest made 3 h ago" in n2  # what still waits at the store
+    assert "all sent" in page.locator("table.stores tr", has_text="North One").inner_text()
+    s1 = page.locator("table.stores tr", has_text="S1").inner_text()
+    assert "never" in s1 and "not reported" in s1  # no audit; an older store's batches
     _shot(page, tmp_path, "hq-stores.png")
     page.goto(f"/hq/stores/N1?{PERIOD}")
     assert "Traffic index" in page.inner_text("table.kpi")

@@ -106,9 +106,14 @@ def seed(engine: Engine, s1_name: str = "South One") -> None:
 
 
 def send_health(
-    engine: Engine, store_id: str, cameras: Mapping[str, str], open_alerts: int
+    engine: Engine,
+    store_id: str,
+    cameras: Mapping[str, str],
+    open_alerts: int,
+    backlog: tuple[int, float | None] | None = None,
 ) -> None:
-    """Camera health in the current 15-minute bucket and unacknowledged alerts."""
+    """Camera health in the current 15-minute bucket and unacknowledged alerts; with
+    `backlog` (rows still waiting, seconds since the oldest was made) as a store says."""
     now = datetime.now(UTC).timestamp()
     bucket = int(now // 900 * 900)
     rows: list[dict[str, Any]] = [
@@ -122,8 +127,11 @@ def send_health(
         rows.append({"kind": "alert", "seq": 100 + j, "data": {
             "alert_id": str(uuid.uuid4()), "kind": "camera_offline", "camera": "door",
             "zone": "", "ts": now - 60, "acknowledged_at": None}})  # fmt: skip
-    batch = {"schema_version": 1, "batch_id": str(uuid.uuid4()), "store_id": store_id,
-             "timezone": "Europe/Paris", "rows": rows}  # fmt: skip
+    batch: dict[str, Any] = {"schema_version": 1, "batch_id": str(uuid.uuid4()),
+                             "store_id": store_id, "timezone": "Europe/Paris", "rows": rows}  # fmt: skip
+    if backlog is not None:
+        waiting, age_s = backlog
+        batch["backlog"] = {"rows": waiting, "oldest_at": None if age_s is None else now - age_s}
     ingest_batch(engine, store_id, batch, batch["batch_id"], 100)
 
 

@@ -77,7 +77,7 @@ class Walker:
 
 def frame_at(i: int, fps: float = 25.0) -> Frame:
     t = i / fps
-    img = np.zeros((8, 8, 3), np.uint8)
+    img = np.zeros((400, 800, 3), np.uint8)  # the boxes (100 px) fit the picture
     img[0, 0, 0] = min(255, int(200.0 * t / 4.0))
     return Frame(image=img, index=i, t=t, ts=1000.0 + t)
 
