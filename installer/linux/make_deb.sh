@@ -12,8 +12,9 @@ install -m 0755 "$here/vitrine-launcher.sh" "$pkg/usr/bin/vitrine"
 install -m 0644 "$here/vitrine.desktop" "$pkg/usr/share/applications/vitrine.desktop"
 install -m 0644 "$here/vitrine.service" "$pkg/lib/systemd/system/vitrine.service"
 install -m 0644 "$here/install.conf.example" "$pkg/usr/share/doc/vitrine/install.conf.example"
-for s in postinst prerm postrm preinst; do
-  install -m 0755 "$here/$s" "$pkg/DEBIAN/$s"
+for s in postinst prerm postrm preinst; do  # common.sh is inlined where marked
+  sed -e "/^# @COMMON@/r $here/common.sh" -e "/^# @COMMON@/d" "$here/$s" > "$pkg/DEBIAN/$s"
+  chmod 0755 "$pkg/DEBIAN/$s"
 done
 installed_kb=$(du -sk "$pkg" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@SIZE@/$installed_kb/" "$here/control.in" > "$pkg/DEBIAN/control"
