@@ -3,6 +3,9 @@
 # are cached, see VITRINE_WHEELS):
 #
 #   bash installer/build.sh            dist/vitrine_VERSION_amd64.deb
+#   bash installer/build.sh --repack   re-pack the last frozen app (no PyInstaller run):
+#                                      with VITRINE_EXTRA_MIGRATIONS and VITRINE_PKG_VERSION,
+#                                      how the tests make an upgrade package quickly
 #
 # Steps: a build venv (.venv-build) from the app lock + the build lock (hashes checked);
 # the catalog's models copied from VITRINE_MODELS_DIR (default ../shared/models) with
@@ -16,8 +19,14 @@
 #   VITRINE_WHEELS         a folder of wheels: install the build venv from it, offline
 #   VITRINE_BUILD_VENV     the build venv (default .venv-build)
 #   VITRINE_PKG_VERSION    the package version (default: pyproject's version)
-#   VITRINE_EXTRA_MIGRATIONS  a folder of extra store migrations to freeze in (tests)
+#   VITRINE_EXTRA_MIGRATIONS  with --repack: extra store migrations to add (tests)
 set -euo pipefail
+repack=0
+case "${1:-}" in
+  --repack) repack=1 ;;
+  "") ;;
+  *) echo "usage: bash installer/build.sh [--repack]" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 root="$PWD"
 start=$(date +%s)
@@ -46,6 +55,18 @@ bpy="$root/$venv/bin/python"
 [ -x "$bpy" ] || bpy="$venv/bin/python"
 
 version="${VITRINE_PKG_VERSION:-$("$bpy" -c 'import tomllib;print(tomllib.load(open("pyproject.toml","rb"))["project"]["version"])')}"
+if [ "$repack" = 1 ]; then
+  [ -x "$build/dist/vitrine/vitrine" ] || { echo "nothing to re-pack: run installer/build.sh first" >&2; exit 2; }
+  frozen="$build/repack/vitrine"
+  rm -rf "$build/repack" && mkdir -p "$build/repack"
+  cp -a "$build/dist/vitrine" "$frozen"
+  if [ -n "${VITRINE_EXTRA_MIGRATIONS:-}" ]; then
+    cp "$VITRINE_EXTRA_MIGRATIONS"/*.py "$frozen/_internal/app/store/migrations/versions/"
+  fi
+  bash installer/linux/make_deb.sh "$frozen" "$version" "$build/deb" dist
+  say "done: dist/vitrine_${version}_amd64.deb (re-packed)"
+  exit 0
+fi
 rm -rf "$build"
 mkdir -p "$build/bundle/models" "$build/bundle/samples" dist
 
@@ -59,9 +80,6 @@ say "freezing the app with PyInstaller (onedir)"
 VITRINE_BUNDLE_EXTRA="$build/bundle" PYTHONPATH="$root" "$bpy" -m PyInstaller --noconfirm \
   --log-level WARN --distpath "$build/dist" --workpath "$build/work" installer/vitrine.spec
 frozen="$build/dist/vitrine"
-if [ -n "${VITRINE_EXTRA_MIGRATIONS:-}" ]; then
-  cp "$VITRINE_EXTRA_MIGRATIONS"/*.py "$frozen/_internal/app/store/migrations/versions/"
-fi
 
 # 5. the .deb
 say "packing the .deb"
