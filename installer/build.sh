@@ -19,6 +19,7 @@
 #   VITRINE_WHEELS         a folder of wheels: install the build venv from it, offline
 #   VITRINE_BUILD_VENV     the build venv (default .venv-build)
 #   VITRINE_PKG_VERSION    the package version (default: pyproject's version)
+#   VITRINE_DEB_COMPRESS   xz (default: smallest) or zstd (fast, what the tests use)
 #   VITRINE_EXTRA_MIGRATIONS  with --repack: extra store migrations to add (tests)
 set -euo pipefail
 repack=0
