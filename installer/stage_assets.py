@@ -68,7 +68,7 @@ def _figure(img: np.ndarray, x: int, y: int, h: int, colour: tuple[int, int, int
 def render_sample(path: Path) -> None:
     """A few seconds of figures walking across a floor, MJPG (OpenCV's own encoder)."""
     w, h = SAMPLE_SIZE
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), SAMPLE_FPS, (w, h))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), SAMPLE_FPS, (w, h))
     if not writer.isOpened():
         sys.exit("build: OpenCV cannot write the sample clip (MJPG)")
     floor = np.zeros((h, w, 3), np.uint8)

@@ -39,7 +39,8 @@ def built_deb() -> Iterator[BuiltPackage]:
         yield BuiltPackage(deb, deb.name.split("_")[1], 0.0)
         return
     t0 = time.monotonic()
-    proc = subprocess.run(["bash", "installer/build.sh"], cwd=REPO, capture_output=True,
+    env = {**os.environ, "VITRINE_DEB_COMPRESS": "zstd"}  # seconds, not xz's minutes
+    proc = subprocess.run(["bash", "installer/build.sh"], cwd=REPO, capture_output=True, env=env,
                           text=True, timeout=3000)  # fmt: skip
     build_s = time.monotonic() - t0
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]

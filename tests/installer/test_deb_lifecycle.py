@@ -25,7 +25,7 @@ from app.hq.testing_pg import HqProcess, TempPostgres
 from app.store import migrate
 from tests.installer.conftest import REPO, BuiltPackage
 
-pytestmark = [pytest.mark.slow, pytest.mark.installer]
+pytestmark = [pytest.mark.slow, pytest.mark.installer, pytest.mark.timeout(1800)]
 
 MIGRATION = '''"""installer test: a new table, to see an upgrade migrate the store
 
@@ -112,8 +112,12 @@ def _batches(engine: object, store_id: str) -> int:
         return int(conn.execute(q, {"s": store_id}).scalar_one())
 
 
-def _serve_until_synced(root: Path, engine: object, store_id: str, log: Path) -> str:
-    """Start `vitrine serve` headless; wait for the enrolment line and an HQ batch."""
+def _serve_until_synced(
+    root: Path, engine: object, store_id: str, log: Path, enrol: bool = True
+) -> str:
+    """Start `vitrine serve` headless; wait for the enrolment line (first start) and a new
+    batch at HQ."""
+    before = _batches(engine, store_id)
     env = _env(root, VITRINE_PROVISION_FILE=str(root / "etc/vitrine/provision.json"))
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -124,11 +128,12 @@ def _serve_until_synced(root: Path, engine: object, store_id: str, log: Path) ->
         try:
             deadline = time.monotonic() + 240
             while time.monotonic() < deadline and proc.poll() is None:
-                if "enrolled with HQ" in log.read_text() and _batches(engine, store_id) > 0:
+                enrolled = "enrolled with HQ" in log.read_text()
+                if enrolled == enrol and _batches(engine, store_id) > before:
                     break
                 time.sleep(1)
             assert proc.poll() is None, log.read_text()
-            assert _batches(engine, store_id) > 0, log.read_text()
+            assert _batches(engine, store_id) > before, log.read_text()
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -178,9 +183,10 @@ def test_install_selftest_enrol_sync_upgrade_remove(
     sample = root / "opt/vitrine/_internal/samples/sample.avi"
     _vitrine(root, "cameras", "add", "sample", str(sample))
     log = _serve_until_synced(root, engine, store_id, tmp_path / "serve1.log")
+    print(log)
     assert f"as store {store_id}; sync is on" in log
-    info = _vitrine(root, "store", "info")
-    assert store_id in info
+    config = root / "var/lib/vitrine/config.toml"
+    assert f'id = "{store_id}"' in config.read_text()
     marker = json.loads((root / "var/lib/vitrine/provisioned.json").read_text())
     assert marker["outcome"] == "enrolled"
 
@@ -194,7 +200,7 @@ def test_install_selftest_enrol_sync_upgrade_remove(
     dist = tmp_path / "dist"
     proc = subprocess.run(["bash", "installer/build.sh", "--repack"], cwd=REPO,
                           env={**os.environ, "VITRINE_PKG_VERSION": new_version,
-                               "VITRINE_EXTRA_MIGRATIONS": str(mig)},
+                               "VITRINE_EXTRA_MIGRATIONS": str(mig), "VITRINE_DEB_COMPRESS": "zstd"},
                           capture_output=True, text=True, timeout=900)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     deb2 = REPO / "dist" / f"vitrine_{new_version}_amd64.deb"
@@ -209,10 +215,12 @@ def test_install_selftest_enrol_sync_upgrade_remove(
     backups = set((root / "var/lib/vitrine/backups").glob("*")) - before
     assert backups, "no backup was made before the migration"
     info = _vitrine(root, "store", "info")
-    assert new_rev in info and store_id in info  # migrated, same store, same data
+    assert f"schema:     {new_rev}" in info  # migrated
+    assert f'id = "{store_id}"' in config.read_text()  # same store, same data
+    assert "sample" in _vitrine(root, "cameras", "list")
     # the second start does not spend the token again; sync still works
-    assert "enrolled with HQ" not in _serve_until_synced(root, engine, store_id,
-                                                         tmp_path / "serve2.log")  # fmt: skip
+    log = _serve_until_synced(root, engine, store_id, tmp_path / "serve2.log", enrol=False)
+    assert "enrolled with HQ" not in log and "provisioning file" not in log
 
     # remove: the program goes, the data and secrets stay
     _dpkg(root, "-r", "vitrine")
