@@ -25,7 +25,7 @@ from app.hq.testing_pg import HqProcess, TempPostgres
 from app.store import migrate
 from tests.installer.conftest import REPO, BuiltPackage
 
-pytestmark = [pytest.mark.slow, pytest.mark.installer, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.slow, pytest.mark.installer, pytest.mark.timeout(2700)]
 
 MIGRATION = '''"""installer test: a new table, to see an upgrade migrate the store
 
