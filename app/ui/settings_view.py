@@ -39,6 +39,7 @@ from app.ui.wizard import (
     recognition_text,
     timezone_problem,
 )
+from app.ui.capacity_row import CapacityRow
 from app.ui.workers import Background
 
 FIELD_LABELS = {
@@ -221,6 +222,8 @@ class SettingsView(QWidget):
         f.addRow("Run the detector on", self.provider_box)
         f.addRow("Running on now", self.active)
         f.addRow("Models folder", self.models_dir)
+        self.capacity = CapacityRow(background)
+        f.addRow("This machine", self.capacity)
         lay.addWidget(models)
         self.alerts = AlertsGroup()
         lay.addWidget(self.alerts)
@@ -256,6 +259,7 @@ class SettingsView(QWidget):
         outer.addWidget(scroll)
 
     def set_config(self, cfg: AppConfig) -> None:
+        self.capacity.cfg = cfg
         self.cfg = cfg
         self.name.setText(cfg.store.name)
         self.tz.setCurrentText(cfg.store.timezone)
