@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from app.config import AppConfig
 from app.ui.alerts_settings import ALERT_LABELS, AlertsGroup
 from app.ui.backup_settings import BackupGroup, BackupStore
+from app.ui.capacity_row import CapacityRow
 from app.ui.sync_settings import SYNC_LABELS, SyncGroup, SyncPort
 from app.ui.wizard import (
     ANON_TEXT,
@@ -39,7 +40,6 @@ from app.ui.wizard import (
     recognition_text,
     timezone_problem,
 )
-from app.ui.capacity_row import CapacityRow
 from app.ui.workers import Background
 
 FIELD_LABELS = {
