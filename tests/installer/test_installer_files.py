@@ -92,7 +92,11 @@ def test_postinst_provisioning_file(tmp_path: Path) -> None:
     out = _run(tmp_path, root, "postinst", "configure", "", VITRINE_PROVISION=str(f))
     assert "provisioning file installed" in out
     dest = root / "etc/vitrine/provision.json"
-    assert dest.read_text() == f.read_text() and dest.stat().st_mode & 0o777 == 0o640
+    assert dest.read_text() == f.read_text()
+    assert dest.stat().st_mode & 0o777 == 0o644  # the desktop user's app reads it
+    _run(tmp_path, root, "postinst", "configure", "", VITRINE_PROVISION=str(f),
+         VITRINE_AUTOSTART="serve")  # fmt: skip
+    assert dest.stat().st_mode & 0o777 == 0o640  # root and group vitrine only
     out = _run(tmp_path, root, "postinst", "configure", "", VITRINE_PROVISION="/nope.json")
     assert "no such file, ignored" in out
 
