@@ -1,5 +1,6 @@
 """The Linux package, built once per test session (`bash installer/build.sh`, a few
-minutes on 2 cores), or taken from VITRINE_TEST_DEB (a .deb built before)."""
+minutes on 2 cores), or taken from VITRINE_TEST_DEB (a .deb built before);
+VITRINE_SKIP_PACKAGE=1 skips the tests that need it (a quick local run)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ def _version() -> str:
 
 @pytest.fixture(scope="session")
 def built_deb() -> Iterator[BuiltPackage]:
+    if os.environ.get("VITRINE_SKIP_PACKAGE") == "1":
+        pytest.skip("VITRINE_SKIP_PACKAGE=1: the package is not built in this run")
     if not shutil.which("dpkg-deb") or not shutil.which("dpkg"):
         pytest.skip("dpkg is not on this machine (the Linux package is a .deb)")
     given = os.environ.get("VITRINE_TEST_DEB")
