@@ -37,6 +37,22 @@ def data_dir() -> Path:
     return private_dir(path)  # the store, its keys and backups: for this user only
 
 
+def bundle_dir() -> Path | None:
+    """The installed package's own files (models/, samples/) when running frozen (the
+    PyInstaller bundle of installer/), else None: a checkout has none."""
+    if not getattr(sys, "frozen", False):
+        return None
+    return Path(getattr(sys, "_MEIPASS", Path(sys.executable).resolve().parent))
+
+
+def sample_clip() -> Path | None:
+    """The package's synthetic sample clip (rendered at build time; `selftest` runs the
+    detector on it), if this is an installed package."""
+    bundle = bundle_dir()
+    clip = bundle / "samples" / "sample.avi" if bundle else None
+    return clip if clip and clip.is_file() else None
+
+
 def shared_dir() -> Path:
     """The sibling `shared/` folder of a development checkout (models and test footage)."""
     return REPO_ROOT.parent / "shared"

@@ -14,7 +14,7 @@ venv="$(cd "${VITRINE_VENV:-.venv}" && pwd)"
 export PATH="$venv/bin:$PATH"
 export VITRINE_MODELS_DIR="${VITRINE_MODELS_DIR:-$(cd .. && pwd)/shared/models}"
 export QT_QPA_PLATFORM=offscreen
-python -m ruff check app tests bench scripts main.py
+python -m ruff check app tests bench scripts installer main.py
 python -m mypy
 lint-imports
 python -m pytest -q -p no:cacheprovider "$@"

@@ -44,10 +44,10 @@ def project() -> dict:
     return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 
 
-@pytest.mark.parametrize("lock", ["app.txt", "test.txt"])
+@pytest.mark.parametrize("lock", ["app.txt", "test.txt", "build.txt"])
 def test_every_pin_has_hashes(lock: str) -> None:
     pins = read_lock(ROOT / "requirements" / lock)
-    assert len(pins) > 30
+    assert len(pins) > (5 if lock == "build.txt" else 30)
     assert [p for p, (_, hashes) in pins.items() if hashes == 0] == []
 
 
@@ -75,6 +75,14 @@ def test_tests_run_the_versions_the_app_installs() -> None:
         if version not in test_versions.get(name, set())
     }
     assert differ == {}
+
+
+def test_build_lock_pins_pyinstaller_at_the_app_lock_versions() -> None:
+    """installer/build.sh installs the app lock, then the build lock: one version each."""
+    build = read_lock(ROOT / "requirements" / "build.txt")
+    assert "pyinstaller" in {name for name, _ in build}
+    app = {name: version for (name, _), (version, _) in read_lock(ROOT / "requirements" / "app.txt").items()}
+    assert {n: v for (n, _), (v, _) in build.items() if n in app and app[n] != v} == {}
 
 
 def test_the_case_tables_above_can_fail(tmp_path: Path) -> None:

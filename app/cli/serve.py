@@ -134,10 +134,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from app.sync.autoprovision import auto_provision
     from app.sync.lan.server import LanServer
 
     store = _open_store()
     try:
+        auto = auto_provision(store, load_settings(args.config, store))
+        if auto is not None:  # first start with an installer's provisioning file
+            print(auto.message, flush=True)
         cfg = _load(args, store)
     except BaseException:
         store.close()

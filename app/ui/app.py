@@ -32,6 +32,7 @@ from app.errors import CliError
 from app.events import EventBus
 from app.paths import InstanceLock, data_dir
 from app.store.keys import MIN_PASSPHRASE
+from app.sync.autoprovision import auto_provision
 from app.ui import restore_flow
 from app.ui.bridge import EngineBridge
 from app.ui.config_store import load_startup_config, save_config
@@ -181,6 +182,11 @@ class DesktopApp:
         self.background = Background()
         self.bus = EventBus()
         cfg, self.first_run = load_startup_config(store)
+        self.provisioning = auto_provision(store, cfg)  # an installer's file, first start
+        if self.provisioning is not None:
+            log.info("%s", self.provisioning.message)
+            if self.provisioning.cfg is not None:
+                cfg = self.provisioning.cfg
         self.cfg = cfg
         self.engine_factory = engine_factory
         self.window: MainWindow | None = None

@@ -31,6 +31,7 @@ from app.config import AppConfig
 from app.ui.alerts_settings import ALERT_LABELS, AlertsGroup
 from app.ui.backup_settings import BackupGroup, BackupStore
 from app.ui.privacy_modes import PrivacyChooser
+from app.ui.capacity_row import CapacityRow
 from app.ui.sync_settings import SYNC_LABELS, SyncGroup, SyncPort
 from app.ui.wizard import fill_timezones, timezone_problem
 from app.ui.workers import Background
@@ -232,6 +233,8 @@ class SettingsView(QWidget):
         f.addRow("Run the detector on", self.provider_box)
         f.addRow("Running on now", self.active)
         f.addRow("Models folder", self.models_dir)
+        self.capacity = CapacityRow(background)
+        f.addRow("This machine", self.capacity)
         lay.addWidget(models)
         self.alerts = AlertsGroup()
         lay.addWidget(self.alerts)
@@ -267,6 +270,7 @@ class SettingsView(QWidget):
         outer.addWidget(scroll)
 
     def set_config(self, cfg: AppConfig) -> None:
+        self.capacity.cfg = cfg
         self.cfg = cfg
         self.name.setText(cfg.store.name)
         self.tz.setCurrentText(cfg.store.timezone)

@@ -107,6 +107,11 @@ class StorePage(QWizardPage):
         )
         self.error = _error_label()
         form = QFormLayout(self)
+        if cfg.sync.enabled and cfg.store.name != "My store":
+            # enrolled from HQ's provisioning file: HQ named the store, no need to ask
+            self.name.setReadOnly(True)
+            self.name.setToolTip("Given by HQ's provisioning file; change it later in Settings.")
+            form.addRow("", QLabel(f"Enrolled with HQ as store <b>{cfg.store.id}</b>."))
         form.addRow("Store name", self.name)
         form.addRow("Time zone", self.tz)
         form.addRow("", self.error)

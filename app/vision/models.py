@@ -2,7 +2,8 @@
 
 Look-up order for a catalog name: the configured models directory (the
 `VITRINE_MODELS_DIR` environment variable overrides the setting), then the user data
-directory (`data_dir()/models`), then a development checkout's `../shared/models`,
+directory (`data_dir()/models`), then an installed package's own `models/` (frozen), then
+a development checkout's `../shared/models`,
 then, when allowed, a download that streams to a temporary file, verifies the SHA-256
 and renames the file into the user data directory.
 A path to an `.onnx` file is used as it is (the user brought it, nothing to verify).
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from app.paths import data_dir, shared_dir
+from app.paths import bundle_dir, data_dir, shared_dir
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +181,9 @@ class ModelManager:
         if self.models_dir is not None:
             dirs.append(("models dir", self.models_dir))
         dirs.append(("user data dir", self.download_dir))
+        bundle = bundle_dir()
+        if bundle is not None:  # an installed package carries the default models
+            dirs.append(("package", bundle / "models"))
         dev = shared_dir() / "models"  # a development checkout's ../shared/models
         if dev.is_dir() and all(dev != d for _, d in dirs):
             dirs.append(("shared dir", dev))
