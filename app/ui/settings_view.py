@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 from app.config import AppConfig
 from app.ui.alerts_settings import ALERT_LABELS, AlertsGroup
 from app.ui.backup_settings import BackupGroup, BackupStore
-from app.ui.privacy_modes import PrivacyChooser
 from app.ui.capacity_row import CapacityRow
+from app.ui.privacy_modes import PrivacyChooser
 from app.ui.sync_settings import SYNC_LABELS, SyncGroup, SyncPort
 from app.ui.wizard import fill_timezones, timezone_problem
 from app.ui.workers import Background
