@@ -60,6 +60,7 @@ def config(
     threads: int = 0,
     motion: bool = True,
     recognition: str = "anonymous",
+    adaptive: bool = True,
 ) -> AppConfig:
     cams = [
         {"name": f"cam{i:02d}", "type": "file", "url": u, "loop": True, "realtime": True}
@@ -90,6 +91,7 @@ def config(
                 "fps": TARGET_FPS,
                 "detector": {"batch": batch, "threads": threads},
                 "motion": {"enabled": motion},
+                "adaptive": {"enabled": adaptive},
             },
             "models": {"dir": str(MODELS), "allow_download": False},
             "store": {"privacy_mode": recognition},
@@ -220,6 +222,9 @@ def main() -> int:
     )
     ap.add_argument("--clip", type=Path, default=PETS, help="the live cameras' clip")
     ap.add_argument("--skip-still", action="store_true")
+    ap.add_argument(
+        "--fixed-rate", action="store_true", help="the adaptive rate off (5 fps only)"
+    )
     ap.add_argument("--skip-live", action="store_true")
     ap.add_argument(
         "--opencv-pool",
@@ -240,7 +245,7 @@ def main() -> int:
         efficiency: list[float] = []
         for n in args.n or [4, 8, 12, 16, 20, 24]:
             cfg = config([str(args.clip)] * n, args.batch, args.threads,
-                         recognition=args.recognition)  # fmt: skip
+                         recognition=args.recognition, adaptive=not args.fixed_rate)  # fmt: skip
             res = measure(cfg, args.warmup, args.seconds, args.workers)
             print(summary(n, res), flush=True)
             efficiency.append(per_cpu_second(res))
