@@ -211,3 +211,25 @@ def mean(values: Iterable[float | None]) -> float | None:
 
 def days_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+NO_VALUE = "–"  # a KPI that cannot be measured (no data, a setting missing): never a 0
+
+
+def shown(value: float | int | None, kind: str) -> str:
+    """A KPI's value for a person, one rule for the desktop, the CLI and the weekly
+    report. `kind`: "%" (a ratio, 0.123 -> 12.3%), "+%" (a change, +12.3%), "x" (an
+    index, 1.23), "money" (1,234.50), "s" (seconds, 12 s), else a count (1,234)."""
+    if value is None:
+        return NO_VALUE
+    if kind == "%":
+        return f"{value:.1%}"
+    if kind == "+%":
+        return f"{value:+.1%}"
+    if kind == "x":
+        return f"{value:.2f}"
+    if kind == "money":
+        return f"{value:,.2f}"
+    if kind == "s":
+        return f"{value:.0f} s"
+    return f"{value:,}"

@@ -143,3 +143,21 @@ def test_worst_hour_is_the_highest_score_then_the_earliest() -> None:
 )
 def test_abandonment(abandoned: int, entered: int, rate: float | None) -> None:
     assert kpis.abandonment(abandoned, entered) == pytest.approx(rate)
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "text"),
+    [
+        (None, "%", "–"),  # cannot be measured: a dash, never a 0
+        (0.1234, "%", "12.3%"),
+        (0.0, "%", "0.0%"),
+        (-0.05, "+%", "-5.0%"),
+        (0.2, "+%", "+20.0%"),
+        (1.234, "x", "1.23"),
+        (1234.5, "money", "1,234.50"),
+        (75.4, "s", "75 s"),
+        (12345, "n", "12,345"),
+    ],
+)
+def test_shown(value: float | None, kind: str, text: str) -> None:
+    assert kpis.shown(value, kind) == text

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app import kpis
 from app.cli.main import load_settings
 from app.errors import CliError
 
@@ -66,22 +67,6 @@ def _day(text: str | None, default: dt.date) -> dt.date:
         raise CliError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def fmt(value: Any, kind: str) -> str:
-    if value is None:
-        return "–"
-    if kind == "%":
-        return f"{value:.1%}"
-    if kind == "+%":
-        return f"{value:+.1%}"
-    if kind == "x":
-        return f"{value:.2f}"
-    if kind == "money":
-        return f"{value:,.2f}"
-    if kind == "s":
-        return f"{value:.0f} s"
-    return f"{value:,}"
-
-
 def _when(ts: float, tz: ZoneInfo) -> str:
     return dt.datetime.fromtimestamp(ts, tz).strftime("%a %Y-%m-%d %H:00")
 
@@ -93,7 +78,7 @@ def print_kpis(c: Any, tz: ZoneInfo, took: float) -> None:
           f"{f'{ly.first} to {ly.last}' if ly else 'no data'})")  # fmt: skip
     print(f"{'':32}{'period':>14}{'previous':>14}{'last year':>14}")
     for key, (label, kind) in LABELS.items():
-        row = [fmt(getattr(p, key), kind) if p else "–" for p in (cur, prev, ly)]
+        row = [kpis.shown(getattr(p, key), kind) if p else "–" for p in (cur, prev, ly)]
         print(f"{label:32}{row[0]:>14}{row[1]:>14}{row[2]:>14}")
     w = cur.bottleneck_worst
     if w is None:
@@ -103,8 +88,8 @@ def print_kpis(c: Any, tz: ZoneInfo, took: float) -> None:
             f"Bottleneck: worst hour {_when(w.hour_start, tz)}, {w.zone}, score {w.score:.0f}/100"
         )
     for q in cur.queues:
-        aband = fmt(q.abandonment, "%") if q.abandoned is not None else "– (no service zone set)"
-        print(f"Queue {q.zone}: {q.waits} waits, mean {fmt(q.mean_wait_s, 's')}, "
+        aband = kpis.shown(q.abandonment, "%") if q.abandoned is not None else "– (no service zone set)"
+        print(f"Queue {q.zone}: {q.waits} waits, mean {kpis.shown(q.mean_wait_s, 's')}, "
               f"abandonment {aband}, {q.alerts} alerts")  # fmt: skip
     print(f"({took * 1000:.0f} ms)")
 

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from app import kpis
 from app.config import AppConfig
 from app.paths import data_dir
 from app.store import figures
@@ -28,14 +29,14 @@ log = logging.getLogger(__name__)
 ROWS: tuple[tuple[str, str, str], ...] = (
     ("visitors", "Visitors", "n"), ("capture_rate", "Capture rate", "%"),
     ("traffic_index", "Traffic index", "x"), ("transactions", "POS transactions", "n"),
-    ("sales_conversion", "Sales conversion", "%"), ("average_basket", "Average basket", "m"),
-    ("sales_per_visitor", "Sales per visitor", "m"), ("revenue", "Revenue", "m"),
+    ("sales_conversion", "Sales conversion", "%"), ("average_basket", "Average basket", "money"),
+    ("sales_per_visitor", "Sales per visitor", "money"), ("revenue", "Revenue", "money"),
     ("congestion_peak", "Congestion, worst hour", "%"),
     ("utilisation_mean", "Utilisation, mean open hour", "%"),
     ("growth_momentum", "Growth momentum per week", "+%"),
     ("staffing_adequacy", "Staffing adequacy", "%"),
     ("understaffed_hours", "Understaffed hours", "n"),
-    ("mean_queue_wait_s", "Mean queue wait (s)", "n1"), ("abandonment", "Queue abandonment", "%"),
+    ("mean_queue_wait_s", "Mean queue wait", "s"), ("abandonment", "Queue abandonment", "%"),
 )  # fmt: skip
 
 
@@ -46,22 +47,6 @@ def week_of(day: date) -> tuple[date, date]:
 
 def default_path(first: date) -> Path:
     return data_dir() / "reports" / f"weekly-{first.isoformat()}.html"
-
-
-def _fmt(v: Any, kind: str) -> str:
-    if v is None:
-        return "–"
-    if kind == "%":
-        return f"{v:.1%}"
-    if kind == "+%":
-        return f"{v:+.1%}"
-    if kind == "x":
-        return f"{v:.2f}"
-    if kind == "m":
-        return f"{v:,.2f}"
-    if kind == "n1":
-        return f"{v:.0f}"
-    return f"{v:,}"
 
 
 def bars_svg(values: list[float], labels: list[str], *, line: list[float] | None = None,
@@ -96,9 +81,9 @@ def render(cfg: AppConfig, c: kq.Compared, zones: dict[str, figures.ZoneFigures]
     tz = kq.KpiParams.from_config(cfg).tz
     esc = html.escape
     rows = "".join(
-        f"<tr><td>{esc(label)}</td><td>{_fmt(getattr(cur, k), kind)}</td>"
-        f"<td>{_fmt(getattr(prev, k), kind) if prev else '–'}</td>"
-        f"<td>{_fmt(getattr(ly, k), kind) if ly else '–'}</td></tr>"
+        f"<tr><td>{esc(label)}</td><td>{kpis.shown(getattr(cur, k), kind)}</td>"
+        f"<td>{kpis.shown(getattr(prev, k), kind) if prev else '–'}</td>"
+        f"<td>{kpis.shown(getattr(ly, k), kind) if ly else '–'}</td></tr>"
         for k, label, kind in ROWS
     )
     days = kq.kpis.days_between(cur.first, cur.last)
@@ -123,8 +108,8 @@ def render(cfg: AppConfig, c: kq.Compared, zones: dict[str, figures.ZoneFigures]
         for z in zones.values()
     )
     queue_rows = "".join(
-        f"<tr><td>{esc(q.zone)}</td><td>{q.waits}</td><td>{_fmt(q.mean_wait_s, 'n1')}</td>"
-        f"<td>{_fmt(q.abandonment, '%')}</td><td>{q.alerts}</td></tr>"
+        f"<tr><td>{esc(q.zone)}</td><td>{q.waits}</td><td>{kpis.shown(q.mean_wait_s, 's')}</td>"
+        f"<td>{kpis.shown(q.abandonment, '%')}</td><td>{q.alerts}</td></tr>"
         for q in cur.queues
     )
     tip = figures.FIGURES

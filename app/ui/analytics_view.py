@@ -55,31 +55,15 @@ CARDS: tuple[tuple[str, str, str, Any], ...] = (
     ("traffic_index", "Traffic index", "x", kpis.traffic_index),
     ("capture_rate", "Capture rate", "%", kpis.capture_rate),
     ("sales_conversion", "Sales conversion", "%", kpis.sales_conversion),
-    ("average_basket", "Average basket", "m", kpis.average_basket),
-    ("sales_per_visitor", "Sales per visitor", "m", kpis.sales_per_visitor),
+    ("average_basket", "Average basket", "money", kpis.average_basket),
+    ("sales_per_visitor", "Sales per visitor", "money", kpis.sales_per_visitor),
     ("congestion_peak", "Congestion (worst hour)", "%", kpis.congestion),
     ("utilisation_mean", "Utilisation (mean hour)", "%", kpis.utilisation),
-    ("growth_momentum", "Growth momentum", "+%", kpis.growth_momentum),
+    ("growth_momentum", "Growth momentum (per week)", "+%", kpis.growth_momentum),
     ("staffing_adequacy", "Staffing adequacy", "%", kpis.staffing_adequacy),
     ("mean_queue_wait_s", "Mean queue wait", "s", None),
     ("abandonment", "Queue abandonment", "%", kpis.abandonment),
 )
-
-
-def fmt(v: Any, kind: str) -> str:
-    if v is None:
-        return "—"
-    if kind == "%":
-        return f"{v:.0%}"
-    if kind == "+%":
-        return f"{v:+.1%}/wk"
-    if kind == "x":
-        return f"{v:.2f}"
-    if kind == "m":
-        return f"{v:,.2f}"
-    if kind == "s":
-        return f"{v:.0f} s"
-    return f"{v:,}"
 
 
 def period_of(kind: str, day: dt.date, last: dt.date | None = None) -> tuple[dt.date, dt.date]:
@@ -112,7 +96,7 @@ class KpiCard(QFrame):
         lay.setSpacing(2)
         t = QLabel(label)
         t.setObjectName("Muted")
-        self.value = QLabel("—")
+        self.value = QLabel(kpis.NO_VALUE)
         self.value.setObjectName("KpiValue")
         self.compare = QLabel("")
         self.compare.setObjectName("Muted")
@@ -132,7 +116,7 @@ def _change(cur: Any, old: Any) -> str:
         if isinstance(cur, int | float) and isinstance(old, int | float)
         else None
     )
-    return "—" if c is None else f"{c:+.0%}"
+    return kpis.NO_VALUE if c is None else f"{c:+.0%}"
 
 
 class FlowChart(QWidget):
@@ -392,7 +376,7 @@ class AnalyticsView(QWidget):
         for attr, _, kind, _ in CARDS:
             card = self.cards[attr]
             v = getattr(cur, attr)
-            card.value.setText(fmt(v, kind))
+            card.value.setText(kpis.shown(v, kind))
             parts = []
             if prev is not None:
                 parts.append(f"prev. {_change(v, getattr(prev, attr))}")
@@ -403,7 +387,7 @@ class AnalyticsView(QWidget):
         self.worst.setText(
             f"Worst hour: {self._hour(w.hour_start)}, {w.zone} (bottleneck score "
             f"{w.score:.0f}/100)" if w else
-            "Worst hour: — (set a capacity, draw a queue area or set a staffing target)"
+            "Worst hour: – (set a capacity, draw a queue area or set a staffing target)"
         )  # fmt: skip
         self._plot_days(cur, prev)
         self._plot_hours(cur)
@@ -473,7 +457,7 @@ class AnalyticsView(QWidget):
         for q in cur.queues:
             ab = (f"abandonment {q.abandonment:.0%} ({q.abandoned} left before {q.service_zone})"
                   if q.abandonment is not None else "abandonment: set the zone this queue serves")  # fmt: skip
-            mean = f"{q.mean_wait_s:.0f} s" if q.mean_wait_s is not None else "—"
+            mean = f"{q.mean_wait_s:.0f} s" if q.mean_wait_s is not None else kpis.NO_VALUE
             parts.append(f"{q.zone}: {q.waits} waits, mean {mean}, {ab}, {q.alerts} queue alerts")
         self.queue_summary.setText("\n".join(parts) or "No queue area is drawn (Zone editor).")
         rows = [[self._hour(h), q.zone, n, round(m)] for q in cur.queues
@@ -495,9 +479,9 @@ class AnalyticsView(QWidget):
                         key=lambda x: (-(x.bottleneck or 0.0), x.hour_start))[:200]:  # fmt: skip
             rows.append([
                 self._hour(h.hour_start), getattr(h, "zone", kq.STORE), round(h.bottleneck),
-                fmt(h.congestion, "%"),
-                "—" if h.queue_wait_s is None else round(h.queue_wait_s),
-                fmt(h.staffing_adequacy, "%"),
+                kpis.shown(h.congestion, "%"),
+                kpis.NO_VALUE if h.queue_wait_s is None else round(h.queue_wait_s),
+                kpis.shown(h.staffing_adequacy, "%"),
             ])  # fmt: skip
         self._bottle_rows = rows
         fill_table(self.t_bottle, rows, numeric={2})

@@ -90,11 +90,11 @@ def test_a_week_against_the_week_before(qtbot, filled: Store, tmp_path: Path) ->
     assert view.data.compared.last_year is None  # type: ignore[union-attr]
     assert view.cards["visitors"].value.text() == "140"
     assert view.cards["visitors"].compare.text() == "prev. +100%"
-    assert view.cards["sales_conversion"].value.text() == f"{14 / 140:.0%}"
+    assert view.cards["sales_conversion"].value.text() == f"{14 / 140:.1%}"
     assert (
         "Sales conversion = POS transactions / visitors" in view.cards["sales_conversion"].toolTip()
     )
-    assert view.cards["congestion_peak"].value.text() == f"{(9 + 2) / 12:.0%}"
+    assert view.cards["congestion_peak"].value.text() == f"{(9 + 2) / 12:.1%}"
     assert "Worst hour:" in view.worst.text() and "/100" in view.worst.text()
     # queues: 20 a day queued at the till, a third of them left before the bags
     (q,) = cur.queues
@@ -132,5 +132,5 @@ def test_a_day_without_data_explains_itself(qtbot, filled: Store) -> None:  # no
     view.set_period("Day", dt.date(2026, 10, 1))
     view.refresh(wait=True)
     assert view.c_days.is_empty and view.cards["visitors"].value.text() == "0"
-    assert view.cards["sales_conversion"].value.text() == "—"
+    assert view.cards["sales_conversion"].value.text() == "–"
     view.shutdown()
