@@ -27,10 +27,11 @@ from pydantic import (
 from app.config.alerts import AlertRule as AlertRule
 from app.config.alerts import AlertsConfig
 from app.config.base import Strict as Strict
+from app.config.base import simple_polygon
 from app.config.filters import IgnoreMask as IgnoreMask
 from app.config.filters import StationaryConfig as StationaryConfig
 from app.config.kpis import KpiSettings
-from app.polygons import Point, polygon_problem
+from app.polygons import Point
 
 NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
 
@@ -158,11 +159,7 @@ class ZoneConfig(Strict):
     @field_validator("polygon")
     @classmethod
     def _simple_polygon(cls, polygon: list[Point], info: ValidationInfo) -> list[Point]:
-        problem = polygon_problem(polygon)
-        if problem:
-            name = info.data.get("name")
-            raise ValueError(f"zone {name!r}: {problem}" if name else problem)
-        return polygon
+        return simple_polygon(polygon, info, "zone")
 
 
 class LineConfig(Strict):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from app.config.base import Strict
-from app.polygons import Point, polygon_problem
+from app.config.base import Strict, simple_polygon
+from app.polygons import Point
 
 
 class IgnoreMask(Strict):
@@ -22,11 +22,7 @@ class IgnoreMask(Strict):
     @field_validator("polygon")
     @classmethod
     def _simple_polygon(cls, polygon: list[Point], info: ValidationInfo) -> list[Point]:
-        problem = polygon_problem(polygon)
-        if problem:
-            name = info.data.get("name")
-            raise ValueError(f"ignore mask {name!r}: {problem}" if name else problem)
-        return polygon
+        return simple_polygon(polygon, info, "ignore mask")
 
 
 class StationaryConfig(Strict):
