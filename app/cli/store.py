@@ -80,6 +80,7 @@ def _retention_config(path: Path | None) -> object:
 def _info(args: argparse.Namespace) -> int:
     from app.store import migrate
     from app.store.db import default_path, open_store
+    from app.store.errors import check_summary
     from app.store.keys import read_header
     from app.store.retention import last_run
     from app.store.unattended import auto_unlock_state
@@ -107,7 +108,7 @@ def _info(args: argparse.Namespace) -> int:
             print(f"  {'outbox pending':<18} {pending}")
             if args.check:
                 res = conn.exec_driver_sql("PRAGMA integrity_check").scalar()
-                print(f"integrity:  {res}")
+                print(f"integrity:  {'ok' if res == 'ok' else check_summary(str(res))}")
                 cipher_ok, cipher = cipher_integrity(conn)
                 print(f"cipher:     {cipher}")
                 failed = res != "ok" or not cipher_ok

@@ -34,7 +34,7 @@ from app.store.backup import (
     prune_backups,
 )
 from app.store.connect import SQLITE_HEADER, init_new_database, make_engine, raw_connect
-from app.store.errors import StoreCorrupt, StoreError, StoreFull
+from app.store.errors import StoreCorrupt, StoreError, StoreFull, check_summary
 from app.store.fileperms import private_database, private_dir
 from app.store.ingest import VISION_EVENT_TYPES, IngestOptions
 from app.store.keys import resolve_key
@@ -87,7 +87,9 @@ def _probe(path: Path, key: bytes | None) -> str | None:
             if path.stat().st_size <= QUICK_CHECK_MAX_BYTES:
                 res = conn.execute("PRAGMA quick_check").fetchone()[0]
                 if res != "ok":
-                    raise StoreCorrupt(f"the store {path} is damaged ({res}); restore a backup")
+                    raise StoreCorrupt(
+                        f"the store {path} is damaged ({check_summary(res)}); restore a backup"
+                    )
             tables = {
                 r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }

@@ -29,3 +29,13 @@ class StoreFull(StoreError):
 
 class StoreClosed(StoreError):
     """The store was closed."""
+
+
+def check_summary(result: str) -> str:
+    """SQLite's integrity report (one problem a line, often hundreds) in one line for a
+    person: its first problem and how many more."""
+    lines = [ln.strip() for ln in str(result).splitlines() if ln.strip() and "***" not in ln]
+    if not lines:
+        return "integrity check failed"
+    more = f"; and {len(lines) - 1} more problems" if len(lines) > 1 else ""
+    return lines[0][:120] + more

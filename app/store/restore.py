@@ -33,7 +33,7 @@ from app.config import ConfigError, parse_config
 from app.store import migrate
 from app.store.backup import backup_file, backups_dir, default_backup_path
 from app.store.connect import SQLITE_HEADER, raw_connect
-from app.store.errors import StoreCorrupt, StoreError, StoreTooNew, WrongKey
+from app.store.errors import StoreCorrupt, StoreError, StoreTooNew, WrongKey, check_summary
 from app.store.fileperms import narrow, private_file
 from app.store.keys import copy_header, header_path, key_check, read_header
 from app.store.settings_store import SETTING_KEY
@@ -134,7 +134,7 @@ def _check_contents(conn: object, name: str, tables: set[str]) -> str:
     except Exception as exc:
         raise RestoreError(f"{name} is damaged ({exc})") from None
     if ok != "ok":
-        raise RestoreError(f"{name} is damaged (integrity check: {ok})")
+        raise RestoreError(f"{name} is damaged (integrity check: {check_summary(ok)})")
     if cipher:
         raise RestoreError(f"{name} is damaged (encryption check: {cipher[0]})")
     if row is None:
