@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib
 import logging
 import os
@@ -56,6 +57,16 @@ def load_settings(path: Path | None, store: Any = None) -> AppConfig:
         return load_config(p)
     except ConfigError as exc:
         raise CliError(str(exc)) from None
+
+
+def parse_day(text: str | None, default: dt.date) -> dt.date:
+    """A --from/--to style day (YYYY-MM-DD), or `default` when not given."""
+    if text is None:
+        return default
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def build_parser() -> argparse.ArgumentParser:

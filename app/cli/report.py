@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app import kpis
-from app.cli.main import load_settings
+from app.cli.main import load_settings, parse_day
 from app.errors import CliError
 
 LABELS = {
@@ -58,15 +58,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     w.add_argument("--out", type=Path, help="the HTML file (default: data folder/reports/)")
 
 
-def _day(text: str | None, default: dt.date) -> dt.date:
-    if text is None:
-        return default
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CliError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
 def _when(ts: float, tz: ZoneInfo) -> str:
     return dt.datetime.fromtimestamp(ts, tz).strftime("%a %Y-%m-%d %H:00")
 
@@ -99,8 +90,8 @@ def _kpis(store: Any, cfg: Any, args: argparse.Namespace) -> int:
 
     params = kq.KpiParams.from_config(cfg)
     today = dt.datetime.now(params.tz).date()
-    last = _day(args.date_to, today - dt.timedelta(days=1))
-    first = _day(args.date_from, last - dt.timedelta(days=6))
+    last = parse_day(args.date_to, today - dt.timedelta(days=1))
+    first = parse_day(args.date_from, last - dt.timedelta(days=6))
     if last < first:
         raise CliError("--to is before --from")
     if (last - first).days > 731:
@@ -128,7 +119,7 @@ def _weekly(store: Any, cfg: Any, args: argparse.Namespace) -> int:
 
     tz = ZoneInfo(cfg.store.timezone)
     today = dt.datetime.now(tz).date()
-    day = _day(args.week_of, today - dt.timedelta(days=7))
+    day = parse_day(args.week_of, today - dt.timedelta(days=7))
     try:
         path = write_weekly(store, cfg, day, args.out)
     except OSError as exc:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from app.cli.main import load_settings
+from app.cli.main import load_settings, parse_day
 from app.config import AppConfig
 from app.errors import CliError
 from app.paths import data_dir
@@ -410,22 +410,13 @@ def _pair(args: argparse.Namespace) -> int:
     return 0
 
 
-def _day(text: str | None, default: dt.date) -> dt.date:
-    if text is None:
-        return default
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CliError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
 def _report(store: Any, cfg: AppConfig, args: argparse.Namespace) -> int:
     from app.store import sales_reports as sr
 
     tz = ZoneInfo(cfg.store.timezone)
     today = dt.datetime.now(tz).date()
-    first = _day(args.date_from, today - dt.timedelta(days=29))
-    last = _day(args.date_to, today)
+    first = parse_day(args.date_from, today - dt.timedelta(days=29))
+    last = parse_day(args.date_to, today)
     if last < first:
         raise CliError("--to is before --from")
     start = dt.datetime.combine(first, dt.time(), tz).timestamp()
