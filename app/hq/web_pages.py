@@ -17,6 +17,7 @@ from app.hq import auth, html, kpi_report, stores, web_kpis
 from app.hq.dash_queries import StoreInfo
 from app.hq.users import Session
 from app.hq.web_session import PageSession, form_data, require_admin, store_for
+from app.words import plural
 
 if TYPE_CHECKING:
     from app.hq.web_session import Dash
@@ -43,7 +44,7 @@ def backlog(s: StoreInfo, now: datetime) -> str:
         return "not reported"
     if s.backlog_rows == 0:
         return "all sent"
-    rows = f"{s.backlog_rows:,} row{'s' if s.backlog_rows != 1 else ''}"
+    rows = plural(s.backlog_rows, "row")
     return f"{rows}, oldest made {age(s.backlog_oldest_at, now)}" if s.backlog_oldest_at else rows
 
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from app.config import AppConfig
 from app.ui.camera_tile import CameraTile
 from app.ui.tile_model import LineView, ZoneView, build_view, shapes_for
+from app.words import plural
 
 if TYPE_CHECKING:
     from app.engine import TileState
@@ -127,7 +128,7 @@ class CameraWall(QWidget):
         n = len(names)
         extra = len([c for c in cfg.cameras if c.enabled]) - n
         self.subtitle.setText(
-            f"{n} camera{'s' if n != 1 else ''} on this computer"
+            f"{plural(n, 'camera')} on this computer"
             + (f" ({extra} more not shown: the wall holds {MAX_TILES})" if extra > 0 else "")
             + ("  ·  double-click a tile to focus it, right-click to edit" if n else "")
         )

@@ -19,6 +19,7 @@ from app.events import EventBus
 from app.ui.config_store import save_config
 from app.ui.ports import EngineFactory, EnginePort
 from app.ui.workers import Background
+from app.words import plural
 
 if TYPE_CHECKING:
     from app.engine import TileState
@@ -109,7 +110,7 @@ class EngineHost(QObject):
 
     def _running_message(self) -> str:
         n = self.enabled_cameras()
-        return f"{n} camera{'s' if n != 1 else ''}"
+        return plural(n, "camera")
 
     def _started(self, engine: EnginePort) -> None:
         self._set_state("running", self._running_message())
