@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyqtgraph as pg
-from PySide6.QtCore import QDate, QPointF, QRectF, Qt
+from PySide6.QtCore import QDate, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QComboBox,
@@ -45,6 +45,7 @@ from app.sync.store_protocol import StoreLike
 from app.ui import style
 from app.ui.dashboard_widgets import ChartCard
 from app.ui.folders import last_folder, remember_folder
+from app.ui.kpi_hints import card_link, missing_settings
 from app.ui.sales_widgets import fill_table, header, make_table
 from app.ui.workers import Background
 
@@ -188,6 +189,9 @@ class FlowChart(QWidget):
 
 
 class AnalyticsView(QWidget):
+    # a link to a missing store setting was clicked: its key ("kpis.capacity"…)
+    settings_wanted = Signal(str)
+
     def __init__(self, store: StoreLike, cfg: AppConfig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store, self.cfg = store, cfg
@@ -207,9 +211,15 @@ class AnalyticsView(QWidget):
         self.cards: dict[str, KpiCard] = {}
         for i, (attr, label, _, fn) in enumerate(CARDS):
             card = KpiCard(label, _tip(fn))
+            card.compare.linkActivated.connect(self.settings_wanted.emit)
             self.cards[attr] = card
             grid.addWidget(card, i // 6, i % 6)
         lay.addLayout(grid)
+        self.hints = QLabel("")  # the settings a KPI misses, with links to them
+        self.hints.setWordWrap(True)
+        self.hints.setObjectName("Muted")
+        self.hints.linkActivated.connect(self.settings_wanted.emit)
+        lay.addWidget(self.hints)
         self.worst = QLabel("")
         self.worst.setWordWrap(True)
         lay.addWidget(self.worst)
@@ -265,7 +275,7 @@ class AnalyticsView(QWidget):
         self.c_hours = ChartCard("Per hour of the day: congestion (bars, % of capacity) and "
                                  "staffing adequacy (line, %)",
                                  "No hourly figures in this period (set the store's capacity "
-                                 "and the staffing target: [kpis] in config.toml).")  # fmt: skip
+                                 "and the staffing target: Settings > Store figures).")  # fmt: skip
         lay.addWidget(self.c_days)
         lay.addWidget(self.c_hours)
         lay.addLayout(self._export_row(
@@ -343,6 +353,13 @@ class AnalyticsView(QWidget):
         if last is not None:
             self.last.setDate(QDate(last.year, last.month, last.day))
 
+    def set_config(self, cfg: AppConfig) -> None:
+        """New settings (saved in Settings): the figures shown are computed again."""
+        self.cfg = cfg
+        self.tz = ZoneInfo(cfg.store.timezone)
+        if self.data is not None:
+            self.refresh()
+
     def _query(self, first: dt.date, last: dt.date) -> AnalyticsData:
         params = kq.KpiParams.from_config(self.cfg)
         with self.store.read_session() as s:
@@ -373,6 +390,9 @@ class AnalyticsView(QWidget):
         self.data = data
         c = data.compared
         cur, prev, ly = c.current, c.previous, c.last_year
+        hints = missing_settings(self.cfg, cur)
+        self.hints.setText("<br>".join(h.html() for h in hints))
+        self.hints.setVisible(bool(hints))
         for attr, _, kind, _ in CARDS:
             card = self.cards[attr]
             v = getattr(cur, attr)
@@ -382,7 +402,8 @@ class AnalyticsView(QWidget):
                 parts.append(f"prev. {_change(v, getattr(prev, attr))}")
             if ly is not None:
                 parts.append(f"last yr {_change(v, getattr(ly, attr))}")
-            card.compare.setText("  ·  ".join(parts) or "no earlier data")
+            link = card_link(attr, hints) if v is None or attr == "staffing_adequacy" else ""
+            card.compare.setText(link or "  ·  ".join(parts) or "no earlier data")
         w = cur.bottleneck_worst
         self.worst.setText(
             f"Worst hour: {self._hour(w.hour_start)}, {w.zone} (bottleneck score "

@@ -241,6 +241,9 @@ class MainWindow(QMainWindow):
         self.brand_sub.setText(cfg.store.name)
         self.setWindowTitle(f"Vitrine — {cfg.store.name}")
         self.privacy_foot.setText(PRIVACY_FOOT[cfg.store.privacy_mode])
+        set_analytics = getattr(self.analytics, "set_config", None)
+        if set_analytics is not None:  # the KPIs follow the store figures just saved
+            set_analytics(cfg)
 
     def on_display_tick(self, phase: int, phases: int) -> None:
         if self.stack.currentWidget() is self.wall:
@@ -351,6 +354,7 @@ class MainWindow(QMainWindow):
             from app.ui.analytics_view import AnalyticsView
 
             view = AnalyticsView(self._dialog_context().open_store(), self.host.cfg)
+            view.settings_wanted.connect(self.open_setting)
             view.refresh()
             widget = view
         except Exception as exc:
@@ -361,6 +365,11 @@ class MainWindow(QMainWindow):
         lay = self.analytics_holder.layout()
         if lay is not None:
             lay.addWidget(widget)
+
+    def open_setting(self, key: str) -> None:
+        """Settings, scrolled to the setting `key` (a link on the Analytics page)."""
+        self.nav.setCurrentRow(SETTINGS)
+        self.settings.show_setting(key)
 
     def open_external(self, key: str) -> QDialog | None:
         """Open one of the Sales menu's windows (modal)."""

@@ -1,5 +1,6 @@
-"""Settings: store identity, privacy mode, retention, models and execution provider,
-analysis rate, alert thresholds, HQ sync; backup and restore. The form is checked against the settings tree (pydantic) on Save; a bad
+"""Settings: store identity, privacy mode, retention, the store figures of the KPIs,
+models and execution provider, analysis rate, alert thresholds, HQ sync; backup and
+restore. The form is checked against the settings tree (pydantic) on Save; a bad
 value is refused with a message naming the field, and nothing is applied."""
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from app.config import AppConfig
 from app.ui.alerts_settings import ALERT_LABELS, AlertsGroup
 from app.ui.backup_settings import BackupGroup, BackupStore
 from app.ui.capacity_row import CapacityRow
+from app.ui.kpi_settings import KPI_LABELS, StoreFiguresGroup
 from app.ui.privacy_modes import PrivacyChooser
 from app.ui.sync_settings import SYNC_LABELS, SyncGroup, SyncPort
 from app.ui.wizard import fill_timezones, timezone_problem
@@ -51,6 +53,7 @@ FIELD_LABELS = {
     "analysis.detector.confidence": "Detection confidence",
     **ALERT_LABELS,
     **SYNC_LABELS,
+    **KPI_LABELS,
 }
 PROVIDERS = [
     ("Automatic (the fastest this computer has)", "auto"),
@@ -208,6 +211,8 @@ class SettingsView(QWidget):
         note.setObjectName("Muted")
         f.addRow("", note)
         lay.addWidget(keep)
+        self.figures = StoreFiguresGroup(_spin)
+        lay.addWidget(self.figures)
 
         models = QGroupBox("Analysis (for your IT team)")
         f = QFormLayout(models)
@@ -262,12 +267,21 @@ class SettingsView(QWidget):
         self.backup = BackupGroup(backups, background)  # acts at once: not part of Save
         lay.addWidget(self.backup)
         lay.addStretch(1)
-        scroll = QScrollArea()
+        self.page = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
+
+    def show_setting(self, key: str) -> QWidget:
+        """Scroll to the input of the setting `key` (e.g. "kpis.capacity") and focus it:
+        where a page that misses a setting sends the manager."""
+        widget = self.figures.widget_for(key) if key.startswith("kpis.") else self
+        self.page.ensureWidgetVisible(self.figures, 0, 0)  # the group's title first
+        self.page.ensureWidgetVisible(widget, 40, 40)
+        widget.setFocus(Qt.FocusReason.OtherFocusReason)
+        return widget
 
     def set_config(self, cfg: AppConfig) -> None:
         self.capacity.cfg = cfg
@@ -287,6 +301,7 @@ class SettingsView(QWidget):
             [k for _, k in PROVIDERS].index(cfg.analysis.detector.provider)
         )
         self.models_dir.setText(cfg.models.dir)
+        self.figures.set_config(cfg)
         self.alerts.set_config(cfg)
         self.sync.set_config(cfg)
         self.error.setText("")
@@ -326,6 +341,7 @@ class SettingsView(QWidget):
             model=self.model.text().strip(), provider=self.provider_box.currentData()
         )
         data["models"]["dir"] = self.models_dir.text().strip()
+        self.figures.apply(data["kpis"])
         self.alerts.apply(data["alerts"])
         self.sync.apply(data["sync"])
         if not data["analysis"]["detector"]["model"]:

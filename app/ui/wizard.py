@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -105,6 +106,15 @@ class StorePage(QWizardPage):
         fill_timezones(
             self.tz, cfg.store.timezone if cfg.store.timezone != "UTC" else local_timezone()
         )
+        self.capacity = QSpinBox()  # optional: the Analytics' congestion and utilisation
+        self.capacity.setRange(0, 100000)
+        self.capacity.setSuffix(" people")
+        self.capacity.setSpecialValueText("skip (set it later in Settings)")
+        self.capacity.setValue(cfg.kpis.capacity or 0)
+        self.capacity.setToolTip(
+            "How many people the store holds at once. Optional: the Analytics page "
+            "measures how full the store gets against it."
+        )
         self.error = _error_label()
         form = QFormLayout(self)
         if cfg.sync.enabled and cfg.store.name != "My store":
@@ -114,6 +124,7 @@ class StorePage(QWizardPage):
             form.addRow("", QLabel(f"Enrolled with HQ as store <b>{cfg.store.id}</b>."))
         form.addRow("Store name", self.name)
         form.addRow("Time zone", self.tz)
+        form.addRow("People it holds", self.capacity)
         form.addRow("", self.error)
         self.name.textEdited.connect(lambda _t: self.error.setText(""))
         self.tz.currentTextChanged.connect(lambda _t: self.error.setText(""))
@@ -232,7 +243,12 @@ class FirstRunWizard(QWizard):
             self.done_page.summary.setText(
                 f"<p><b>{cfg.store.name}</b> ({cfg.store.timezone}), "
                 f"{cfg.store.privacy_mode.replace('_', ' ')} mode.</p><p>First camera: <b>{cam}</b>.</p>"
-                "<p>Next: right-click the camera and choose <i>Edit zones and lines</i> to draw "
+                + (
+                    f"<p>The store holds {cfg.kpis.capacity} people.</p>"
+                    if cfg.kpis.capacity
+                    else ""
+                )
+                + "<p>Next: right-click the camera and choose <i>Edit zones and lines</i> to draw "
                 "your entrance line and the areas you want to measure.</p>"
             )
 
@@ -254,11 +270,15 @@ class FirstRunWizard(QWizard):
             clip = demo_clip()
             if clip is not None and cam.url == str(clip) and not zones and not lines:
                 zones, lines = demo_shapes(cam.name)
+        kpis = self.base.kpis.model_copy(
+            update={"capacity": self.store_page.capacity.value() or self.base.kpis.capacity}
+        )
         try:
             return self.base.model_copy(
                 update={
                     "store": store,
                     "faces": faces,
+                    "kpis": kpis,
                     "cameras": cams,
                     "zones": zones,
                     "lines": lines,

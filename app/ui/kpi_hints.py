@@ -1,0 +1,72 @@
+"""What the Analytics page says when a KPI cannot be computed because a store setting is
+missing: which setting, with a link ("kpis.capacity"…) that opens Settings at its
+input (app/ui/kpi_settings.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from app.config import AppConfig
+
+# a KPI card -> the setting without which it shows "–"
+CARD_SETTING = {
+    "congestion_peak": "kpis.capacity",
+    "utilisation_mean": "kpis.capacity",
+    "staffing_adequacy": "kpis.visitors_per_salesperson",
+    "abandonment": "kpis.queue_service",
+}
+
+
+@dataclass(frozen=True)
+class Hint:
+    key: str  # the setting, also the link's target
+    text: str
+    action: str  # the link's words
+
+    def html(self) -> str:
+        return f'{escape(self.text)}: <a href="{self.key}">{escape(self.action)}</a>.'
+
+
+def missing_settings(cfg: AppConfig, period: Any | None = None) -> list[Hint]:
+    """The settings the KPIs miss, in the order of the cards. With the `period`'s figures
+    (app.store.kpi_queries.PeriodKpis) also: nobody on duty at all while no schedule is
+    set, and the queue areas whose service zone is not set."""
+    k = cfg.kpis
+    out: list[Hint] = []
+    if k.capacity is None:
+        out.append(Hint("kpis.capacity", "Congestion and utilisation need the store's "
+                        "capacity", "set it in Settings"))  # fmt: skip
+    if k.visitors_per_salesperson is None:
+        out.append(Hint("kpis.visitors_per_salesperson", "Staffing adequacy needs how many "
+                        "visitors one salesperson looks after", "set it in Settings"))  # fmt: skip
+    elif (
+        not k.schedule
+        and period is not None
+        and period.visitors
+        and not any(h.on_duty for h in period.hours)
+    ):
+        out.append(Hint("kpis.schedule", "Nobody was on duty on the tablets in this period, "
+                        "so staffing adequacy is 0", "enter the staffing schedule"))  # fmt: skip
+    queues = {z.name for z in cfg.zones if z.kind == "queue"}
+    unserved = sorted(q for q in queues if not k.queue_service.get(q))
+    if unserved:
+        names = ", ".join(f"“{q}”" for q in unserved)
+        out.append(Hint("kpis.queue_service", f"Queue abandonment needs the zone {names} "
+                        f"{'serves' if len(unserved) == 1 else 'serve'}", "choose it in Settings"))  # fmt: skip
+    return out
+
+
+def card_link(attr: str, hints: list[Hint]) -> str:
+    """The link a card shows under its "–" when its setting is missing, else ""."""
+    keys = [CARD_SETTING.get(attr)]
+    if attr == "staffing_adequacy":
+        keys.append("kpis.schedule")  # no schedule and nobody on the tablets: a 0
+    key = next((h.key for h in hints if h.key in keys), None)
+    if key is None:
+        return ""
+    what = {"kpis.capacity": "Set the capacity", "kpis.queue_service": "Set the served zone",
+            "kpis.visitors_per_salesperson": "Set the staffing target",
+            "kpis.schedule": "Enter the schedule"}[key]  # fmt: skip
+    return f'<a href="{key}">{what}…</a>'
