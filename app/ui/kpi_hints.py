@@ -26,7 +26,7 @@ class Hint:
     action: str  # the link's words
 
     def html(self) -> str:
-        return f'{escape(self.text)}: <a href="{self.key}">{escape(self.action)}</a>.'
+        return f'{escape(self.text, quote=False)}: <a href="{self.key}">{escape(self.action, quote=False)}</a>.'
 
 
 def missing_settings(cfg: AppConfig, period: Any | None = None) -> list[Hint]:
