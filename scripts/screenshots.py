@@ -277,6 +277,28 @@ def settings_lower_shot(app, win) -> None:  # noqa: ANN001
     shot(win, "settings-hq-backup")
 
 
+def store_figures_shot(app, win) -> None:  # noqa: ANN001
+    """Settings > Store figures with a capacity, a staffing target and a week's schedule,
+    as the Analytics page's "set it in Settings" link opens it."""
+    from app.config.schedule_text import ScheduleRow
+
+    fig = win.settings.figures
+    fig.capacity.setValue(40)
+    fig.per_salesperson.setValue(12)
+    if "Kiosk queue" in fig.serves:
+        fig.serves["Kiosk queue"].setCurrentText("Path")
+    fig.set_rows([
+        ScheduleRow("Mon-Fri", "09:00", "19:00", "2"),
+        ScheduleRow("Mon-Fri", "12:00", "14:00", "1"),
+        ScheduleRow("Sat", "10:00", "20:00", "4"),
+    ])  # fmt: skip
+    win.nav.setCurrentRow(win.stack.indexOf(win.settings))
+    pump(app, 0.3)
+    win.settings.show_setting("kpis.schedule")
+    pump(app, 0.5)
+    shot(win, "settings-store-figures")
+
+
 def mask_editor_shot(app) -> None:  # noqa: ANN001
     """The zone editor on the PETS view: the sign on a post the engine flagged as not
     moving (grey dashed box), "Ignore what does not move" pressed (the grey hatched
@@ -414,6 +436,7 @@ def main() -> int:
         win.nav.setCurrentRow(3)
         pump(app, 0.5)
         shot(win, "settings")
+        store_figures_shot(app, win)
         settings_lower_shot(app, win)
     finally:
         desktop.close()
