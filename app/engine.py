@@ -433,6 +433,7 @@ class Engine:
             self.cfg.faces,
         )
         self.alerts.apply_config(cfg)
+        self._follow_kpi_settings(cfg)
         with self._lock:
             self.cfg = cfg
             if not self._running:
@@ -465,6 +466,17 @@ class Engine:
         if restart_sync:  # a new HQ address or key: a new sender (the old one is joined)
             self._stop_sync()
             self._start_sync()
+
+    def _follow_kpi_settings(self, cfg: AppConfig) -> None:
+        """New store figures (Settings > Store figures) reach the weekly report and the
+        hourly KPIs sent to HQ at once, without restarting either."""
+        if self._weekly is not None:
+            self._weekly.cfg = cfg
+        worker = self.sync_worker
+        if worker is not None and not _sync_changed(self.cfg, cfg):
+            from app.store.kpi_queries import KpiParams
+
+            worker.kpi_params = KpiParams.from_config(cfg)
 
     # --- state for the UI ------------------------------------------------------------
 
