@@ -111,6 +111,11 @@ def _kpis(store: Any, cfg: Any, args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=1, default=str))
     else:
         print_kpis(c, params.tz, took)
+        from app.ui.kpi_hints import missing_settings  # no Qt
+
+        for h in missing_settings(cfg, c.current):
+            print(f"Not measured: {h.text}: in config.toml [kpis], {h.toml()} "
+                  "(or Settings > Store figures)")  # fmt: skip
     return 0
 
 

@@ -1,6 +1,7 @@
-"""What the Analytics page says when a KPI cannot be computed because a store setting is
-missing: which setting, with a link ("kpis.capacity"…) that opens Settings at its
-input (app/ui/kpi_settings.py)."""
+"""What the Analytics page (and `report kpis`) says when a KPI cannot be computed because
+a store setting is missing: which setting, with a link ("kpis.capacity"…) that opens
+Settings at its input (app/ui/kpi_settings.py), or the config.toml line to write. No Qt
+here: the CLI uses it too."""
 
 from __future__ import annotations
 
@@ -19,11 +20,23 @@ CARD_SETTING = {
 }
 
 
+TOML = {
+    "kpis.capacity": "capacity = <people the store holds>",
+    "kpis.visitors_per_salesperson": "visitors_per_salesperson = <visitors an hour>",
+    "kpis.schedule": "schedule = [{ weekday = 0, start_hour = 9, end_hour = 18, staff = 2 }, …]",
+    "kpis.queue_service": 'queue_service = { "<queue area>" = "<the zone it serves>" }',
+}
+
+
 @dataclass(frozen=True)
 class Hint:
     key: str  # the setting, also the link's target
     text: str
     action: str  # the link's words
+
+    def toml(self) -> str:
+        """The line of config.toml's [kpis] that sets it, for a store without a window."""
+        return TOML[self.key]
 
     def html(self) -> str:
         return f'{escape(self.text, quote=False)}: <a href="{self.key}">{escape(self.action, quote=False)}</a>.'

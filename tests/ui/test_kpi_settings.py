@@ -208,3 +208,22 @@ def test_analytics_and_report_kpis_follow_the_saved_store_figures(
     assert period["congestion_peak"] == 0.5
     assert period["staffing_adequacy"] == 1.25
     assert {h["on_duty"] for h in period["hours"]} == {3}
+
+
+def test_report_kpis_says_which_setting_is_missing(
+    store: Store,
+    tmp_path,
+    capsys: pytest.CaptureFixture[str],  # noqa: ANN001
+) -> None:
+    store.writer.submit(fill).result(60)
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps({**BASE, "kpis": {}}), encoding="utf-8")
+    rc = main(["report", "--config", str(cfg), "kpis", "--from", str(WEEK2),
+               "--to", str(WEEK2 + dt.timedelta(6))])  # fmt: skip
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert (
+        "Not measured: Congestion and utilisation need the store's capacity: in config.toml "
+        "[kpis], capacity = <people the store holds> (or Settings > Store figures)" in out
+    )
+    assert "visitors_per_salesperson = " in out and 'queue_service = { "<queue area>"' in out
