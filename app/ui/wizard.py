@@ -125,6 +125,13 @@ class StorePage(QWizardPage):
         form.addRow("Store name", self.name)
         form.addRow("Time zone", self.tz)
         form.addRow("People it holds", self.capacity)
+        note = QLabel(
+            "Optional: how many people the store holds at once, for the Analytics page "
+            "(how full the store gets). Leave it to skip."
+        )
+        note.setObjectName("Muted")
+        note.setWordWrap(True)
+        form.addRow("", note)
         form.addRow("", self.error)
         self.name.textEdited.connect(lambda _t: self.error.setText(""))
         self.tz.currentTextChanged.connect(lambda _t: self.error.setText(""))
