@@ -115,7 +115,7 @@ class StoreFiguresGroup(QGroupBox):
             "How many visitors an hour one salesperson can look after. Staffing adequacy = "
             "salespeople on duty / (visitors / this, rounded up)."
         )
-        self.wait_target = spin(0, 120, 1, " min")
+        self.wait_target = spin(0.1, 120, 1, " min")
         self.wait_target.setToolTip(
             "A queue wait this long counts fully in the bottleneck score (3 min by default)."
         )
