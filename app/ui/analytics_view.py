@@ -354,10 +354,14 @@ class AnalyticsView(QWidget):
             self.last.setDate(QDate(last.year, last.month, last.day))
 
     def set_config(self, cfg: AppConfig) -> None:
-        """New settings (saved in Settings): the figures shown are computed again."""
-        self.cfg = cfg
+        """New settings (saved in Settings): the figures shown are computed again when
+        what they depend on changed (the store figures, the zones, the time zone)."""
+        old, self.cfg = self.cfg, cfg
         self.tz = ZoneInfo(cfg.store.timezone)
-        if self.data is not None:
+        def basis(c: AppConfig) -> tuple[Any, ...]:
+            return c.kpis, c.zones, c.store.timezone
+
+        if self.data is not None and basis(old) != basis(cfg):
             self.refresh()
 
     def _query(self, first: dt.date, last: dt.date) -> AnalyticsData:
