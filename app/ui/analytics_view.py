@@ -358,6 +358,7 @@ class AnalyticsView(QWidget):
         what they depend on changed (the store figures, the zones, the time zone)."""
         old, self.cfg = self.cfg, cfg
         self.tz = ZoneInfo(cfg.store.timezone)
+
         def basis(c: AppConfig) -> tuple[Any, ...]:
             return c.kpis, c.zones, c.store.timezone
 
