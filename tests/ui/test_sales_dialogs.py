@@ -712,6 +712,34 @@ def test_paired_tablets_show_whole_names(qtbot) -> None:  # type: ignore[no-unty
     dlg.reject()
 
 
+def test_revoke_is_enabled_only_with_a_tablet_selected(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Revoke acts on the selected tablet: greyed until one is selected, greyed again
+    when the selection goes (and after a refresh that empties the list)."""
+    from types import SimpleNamespace
+
+    devices = [
+        SimpleNamespace(
+            id=i, label=f"iPad {i}", salesperson_name="Anna",
+            created_at=time.time(), last_seen=None,
+        )
+        for i in (1, 2)
+    ]  # fmt: skip
+    server = SimpleNamespace(devices=lambda: list(devices), url="https://shop:8443", cert=None)
+    dlg = PairingDialog(server)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    assert dlg.table.rowCount() == 2 and not dlg.revoke_btn.isEnabled()
+    dlg.table.selectRow(1)
+    assert dlg.revoke_btn.isEnabled()
+    dlg.table.clearSelection()
+    assert not dlg.revoke_btn.isEnabled()
+    dlg.table.selectRow(0)
+    devices.clear()
+    dlg.refresh()
+    assert dlg.table.rowCount() == 0 and not dlg.revoke_btn.isEnabled()
+    dlg.reject()
+
+
 def test_catalogue_adds_and_edits_a_product_by_hand(qtbot, store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Issue 23: a product could only come from a CSV. The form checks as the manager
     types (Save greyed with the reason), refuses a wrong check digit and a barcode
