@@ -282,6 +282,9 @@ class AuditDialog(QDialog):
             return
         self._progress = min(elapsed / rec.length_s, 1.0) if rec.length_s > 0 else 1.0
         left = clock(math.ceil(rec.length_s - elapsed))
+        if not rec.frames and elapsed >= 2.0:  # nothing yet: say so rather than a black box
+            self.clock.setText(f"● Waiting for the camera's picture… {left} left")
+            return
         self.clock.setText(f"● Recording {clock(elapsed)} / {clock(rec.length_s)} · {left} left")
 
     def stop_recording(self) -> None:

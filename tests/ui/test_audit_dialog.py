@@ -255,6 +255,18 @@ def test_recording_shows_the_live_picture_and_stops_early(
     dlg.reject()
 
 
+def test_recording_a_camera_without_picture_says_so(
+    qtbot: QtBot, store: Store, background: Background
+) -> None:
+    dlg = AuditDialog(config(), store, background, tile_state=lambda cam: None)
+    qtbot.addWidget(dlg)
+    dlg.record()
+    qtbot.waitUntil(lambda: "Waiting for the camera's picture" in dlg.clock.text(), timeout=5_000)
+    dlg.stop_recording()
+    assert "Stopped after 0:00: too short to audit" in dlg.status.text()
+    assert dlg.footage is None and dlg.record_button.isEnabled()
+
+
 def test_the_clip_picker_lists_video_files(
     qtbot: QtBot, store: Store, background: Background, monkeypatch: pytest.MonkeyPatch
 ) -> None:
