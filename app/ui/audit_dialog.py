@@ -259,7 +259,7 @@ class AuditDialog(QDialog):
         self._set_busy(
             True,
             f"Recording {self.camera.currentText()} (live picture on the right). "
-            "Stop now keeps what is recorded so far.",
+            f"Stop now keeps what is recorded so far (at least {clock(self.min_record_s)}).",
         )
         self._show_recording(0.0)
 
