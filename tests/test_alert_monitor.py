@@ -170,7 +170,7 @@ def test_pipeline_and_monitor_together(rigs: list[Rig]) -> None:
             return Detections.create(boxes, [0.9] * 3, [0] * 3, [1, 2, 3])
 
     class Same:
-        def update(self, d: Detections) -> Detections:
+        def update(self, d: Detections, t: float) -> Detections:
             return d
 
         def reset(self) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import CliError
+from app.paths import InstanceLock
 
 STOP_FIRST = (
     "stop the desktop app and 'python main.py serve' first: the store must not be in use "
@@ -36,23 +37,36 @@ def restore(
     args: argparse.Namespace, with_passphrase: Callable[[Callable[[str | None], Any]], Any]
 ) -> int:
     from app.store.db import default_path
-    from app.store.restore import RestoreError, restore_backup, verify_backup
 
     path: Path = args.db or default_path()
     backup: Path = args.backup
     if not backup.exists():
         raise CliError(f"no backup file at {backup}")
-    if Path(f"{path}-shm").exists():  # SQLite's shared memory: a connection is open
-        raise CliError(
-            f"the store seems to be in use ({path.name}-shm exists): {STOP_FIRST} (if neither "
-            "runs, 'python main.py store info' once tidies it up)"
-        )
+    # the lock the desktop and `serve` hold on the store's data directory: held here
+    # too, so that neither starts while the store is replaced
+    lock = InstanceLock(path.parent)
+    if not lock.acquire():
+        raise CliError(f"Vitrine is running with this store ({path.parent}): {STOP_FIRST}")
+    try:
+        return _restore(path, backup, args.yes, with_passphrase)
+    finally:
+        lock.release()
+
+
+def _restore(
+    path: Path,
+    backup: Path,
+    yes: bool,
+    with_passphrase: Callable[[Callable[[str | None], Any]], Any],
+) -> int:
+    from app.store.restore import RestoreError, restore_backup, verify_backup
+
     key: bytes = with_passphrase(lambda pp: _key(path, backup, pp))
     try:
         revision = verify_backup(backup, key)
     except RestoreError as exc:
         raise CliError(str(exc)) from None
-    if not args.yes:
+    if not yes:
         if not sys.stdin.isatty():
             raise CliError("add --yes to restore without a terminal to confirm on")
         print(

@@ -271,7 +271,9 @@ class AnalyticsView(QWidget):
         page = QWidget()
         lay = QVBoxLayout(page)
         self.c_days = ChartCard("Visitors per day (bars) and the period before (line)",
-                                "Nobody was counted in this period.")  # fmt: skip
+                                "No visitors counted in this period.\nCounts appear once "
+                                "a camera with an entrance or a door line sees people "
+                                "come in.")  # fmt: skip
         self.c_hours = ChartCard("Per hour of the day: congestion (bars, % of capacity) and "
                                  "staffing adequacy (line, %)",
                                  "No hourly figures in this period (set the store's capacity "

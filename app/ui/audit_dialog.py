@@ -2,6 +2,8 @@
 replay it while the manager presses a key at each true crossing of a door line, then
 compare the marks with Vitrine's own counts (app/count_audit.py).
 
+While recording, the camera's live picture is shown with the time recorded and left;
+"Stop now" ends the recording early and keeps it (if it is long enough to audit).
 Keys while replaying: I = someone came in, O = someone went out, Backspace or Ctrl+Z =
 undo the last mark, Space = pause / play, Left / Right = one second back / forward.
 The result (matched / missed / extra, accuracy) is kept in the store, sent to HQ, and
@@ -12,6 +14,7 @@ recording stays encrypted in the store and expires with the person crops.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Generator
 from datetime import datetime
@@ -42,19 +45,21 @@ from PySide6.QtWidgets import (
 from app.config import AppConfig
 from app.count_audit import AuditResult, Crossing, match_crossings
 from app.store import count_audits
+from app.ui.folders import last_folder, remember_folder
 from app.ui.ports import StorePort
 from app.ui.questions import Role, ask, question
 from app.ui.workers import Background
 from app.vision import audit_clip, view_drift
-from app.vision.audit_clip import REPLAY_FPS, AuditFootage
+from app.vision.audit_clip import REPLAY_FPS, AuditFootage, LiveRecording, clock
 
 log = logging.getLogger(__name__)
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0)
 KEYS_HELP = (
     "I = in, O = out at each true crossing · Backspace / Ctrl+Z = undo · "
-    "Space = pause · ← / → = 1 s back / forward"
+    "Space = pause / play · ← / → = 1 s back / forward"
 )
+CLIP_FILTER = "Videos (*.mp4 *.mkv *.avi *.mov *.m4v *.ts);;All files (*)"
 
 
 def to_pixmap(image: np.ndarray) -> QPixmap:
@@ -65,6 +70,8 @@ def to_pixmap(image: np.ndarray) -> QPixmap:
 
 class AuditDialog(QDialog):
     """See the module docstring. `use_clip(path)` takes a clip file as the recording."""
+
+    min_record_s = audit_clip.MIN_RECORD_S  # Stop now keeps a recording at least this long
 
     def __init__(
         self,
@@ -88,10 +95,7 @@ class AuditDialog(QDialog):
         self.frame_no = 0
         self.playing = False
         self._progress = 0.0
-        self._recorded: list[tuple[float, bytes]] = []
-        self._rec_size = (0, 0)
-        self._rec_started = 0.0
-        self._rec_last = -1
+        self.recording: LiveRecording | None = None  # a live recording under way
         self._finish_wanted = False
         self._note = ""  # about the footage (a clip not the camera's size)
         self._live = False  # the footage was recorded from the camera (not a clip file)
@@ -143,6 +147,17 @@ class AuditDialog(QDialog):
         self.video.setStyleSheet("background:#111;")
         self.video.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.clock = QLabel("–")
+        # says what pressing it (or Space) will do, not the state it is in
+        self.play_button = QPushButton("▶ Play (Space)")
+        self.play_button.setEnabled(False)
+        self.play_button.clicked.connect(self.toggle_play)
+        self.stop_button = QPushButton("■ Stop now")
+        self.stop_button.setToolTip(
+            "End the recording here and replay what was recorded "
+            f"(at least {clock(self.min_record_s)} is needed)."
+        )
+        self.stop_button.setVisible(False)
+        self.stop_button.clicked.connect(self.stop_recording)
         self.mark_label = QLabel("Marks: none")
         help_ = QLabel(KEYS_HELP)
         help_.setWordWrap(True)
@@ -160,7 +175,8 @@ class AuditDialog(QDialog):
             ["Date", "Camera", "Line", "Matched", "Missed", "Extra", "Accuracy"]
         )
         self.history.verticalHeader().setVisible(False)
-        for b in (self.record_button, self.clip_button, self.finish_button):
+        buttons = (self.record_button, self.clip_button, self.finish_button)
+        for b in (*buttons, self.play_button, self.stop_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         left = QVBoxLayout()
         left.addLayout(form)
@@ -171,6 +187,8 @@ class AuditDialog(QDialog):
         right = QVBoxLayout()
         right.addWidget(self.video, 1)
         row = QHBoxLayout()
+        row.addWidget(self.play_button)
+        row.addWidget(self.stop_button)
         row.addWidget(self.clock)
         row.addStretch(1)
         row.addWidget(self.mark_label)
@@ -222,37 +240,92 @@ class AuditDialog(QDialog):
             w.setEnabled(not locked)
 
     def record(self) -> None:
-        """Record `minutes` of the camera's live picture at the replay rate."""
+        """Record `minutes` of the camera's live picture at the replay rate, showing it
+        as it comes; `stop_recording` may end it early."""
         if not self._ready_to_start() or self._tile_state is None:
             if self._tile_state is None:
                 self.status.setText("The cameras are not running: start them first.")
             return
-        self._recorded, self._rec_last = [], -1
-        self._rec_started = time.monotonic()
+        self.footage = None
+        self.video.clear()
+        self.recording = LiveRecording(
+            self.minutes.value() * 60.0, time.monotonic(), self.min_record_s
+        )
         self._rec_timer.start(int(1000 / REPLAY_FPS))
         self._lock_inputs(True)  # another camera's frames must not join the recording
-        self._set_busy(True, "Recording the camera…")
+        self.play_button.setVisible(False)
+        self.finish_button.setEnabled(False)
+        self.stop_button.setVisible(True)
+        self._set_busy(
+            True,
+            f"Recording {self.camera.currentText()} (live picture on the right). "
+            f"Stop now keeps what is recorded so far (at least {clock(self.min_record_s)}).",
+        )
+        self._show_recording(0.0)
 
     def _record_tick(self) -> None:
-        elapsed = time.monotonic() - self._rec_started
-        length = self.minutes.value() * 60
+        rec = self.recording
+        if rec is None:
+            return
+        now = time.monotonic()
         state = self._tile_state(self.camera.currentText()) if self._tile_state else None
         frame = getattr(state, "frame", None)
-        if frame is not None and frame.index != self._rec_last:
-            self._rec_last = frame.index
-            self._recorded.append((elapsed, audit_clip.to_jpeg(frame.image)))
-            self._rec_size = (frame.image.shape[1], frame.image.shape[0])
-        self._progress = min(elapsed / length, 1.0)
-        if elapsed >= length:
-            self._rec_timer.stop()
-            footage = audit_clip.from_jpegs(self._recorded, REPLAY_FPS, self._rec_size)
-            self._recorded = []
-            if not footage.frames:
-                self._lock_inputs(False)
-                self._set_busy(False, "No picture came from the camera: is it live?")
-                return
-            self._keep_recording(footage)
-            self._start(footage, live=True)
+        if frame is not None and rec.add(frame, now):
+            self._show_image(frame.image)  # the live picture, with the audited line
+        self._show_recording(rec.elapsed(now))
+        if rec.done(now):
+            self._end_recording()
+
+    def _show_recording(self, elapsed: float) -> None:
+        rec = self.recording
+        if rec is None:
+            return
+        self._progress = min(elapsed / rec.length_s, 1.0) if rec.length_s > 0 else 1.0
+        left = clock(math.ceil(rec.length_s - elapsed))
+        if not rec.frames and elapsed >= 2.0:  # nothing yet: say so rather than a black box
+            self.clock.setText(f"● Waiting for the camera's picture… {left} left")
+            return
+        self.clock.setText(f"● Recording {clock(elapsed)} / {clock(rec.length_s)} · {left} left")
+
+    def stop_recording(self) -> None:
+        """Stop now: the recording so far is the footage, if long enough to audit."""
+        rec = self.recording
+        if rec is None:
+            return
+        if rec.long_enough:
+            self._end_recording()
+            return
+        self._rec_timer.stop()
+        self.recording = None
+        self._recording_ui_off()
+        self._set_busy(
+            False,
+            f"Stopped after {clock(rec.recorded_s)}: too short to audit (at least "
+            f"{clock(rec.min_s)} is needed, a few minutes is best). Nothing was kept: "
+            "record again.",
+        )
+
+    def _recording_ui_off(self) -> None:
+        self.stop_button.setVisible(False)
+        self.play_button.setVisible(True)
+        self.clock.setText("–")
+        self._lock_inputs(False)
+
+    def _end_recording(self) -> None:
+        rec = self.recording
+        self._rec_timer.stop()
+        self.recording = None
+        if rec is None:
+            return
+        self.stop_button.setVisible(False)
+        self.play_button.setVisible(True)
+        footage = rec.footage()
+        if not footage.frames:
+            self._recording_ui_off()
+            self._set_busy(False, "No picture came from the camera: is it live?")
+            return
+        self._keep_recording(footage)
+        self._start(footage, live=True)
 
     def _keep_recording(self, footage: AuditFootage) -> None:
         store = self.store
@@ -272,8 +345,11 @@ class AuditDialog(QDialog):
         self.recording_id = rec_id
 
     def _pick_clip(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "A clip of the camera", "", "Video (*.*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "A clip of the camera", str(last_folder("videos")), CLIP_FILTER
+        )
         if path:
+            remember_folder("videos", path)
             self.use_clip(Path(path))
 
     def use_clip(self, path: Path) -> None:
@@ -317,6 +393,7 @@ class AuditDialog(QDialog):
 
         self._analysis.submit(count, self._counted, self._failed)
         self.finish_button.setEnabled(True)
+        self.play_button.setEnabled(True)
         self._show_frame()
         self.video.setFocus()
         self.play(True)
@@ -362,6 +439,16 @@ class AuditDialog(QDialog):
             self._play_timer.stop()
         self._show_clock()
 
+    def toggle_play(self) -> None:
+        """The play / pause button and Space; at the end, play replays from the start."""
+        if not self.playing and self.at_end:
+            self.seek(0.0)
+        self.play(not self.playing)
+
+    @property
+    def at_end(self) -> bool:
+        return self.footage is not None and self.frame_no >= len(self.footage.frames) - 1
+
     def _set_speed(self, *_: object) -> None:
         if self.footage is None:
             return
@@ -386,12 +473,15 @@ class AuditDialog(QDialog):
     def _show_frame(self) -> None:
         if self.footage is None or not self.footage.frames:
             return
-        pix = to_pixmap(self._with_line(self.footage.image(self.frame_no)))
+        self._show_image(self.footage.image(self.frame_no))
+        self._show_clock()
+
+    def _show_image(self, image: np.ndarray) -> None:
+        pix = to_pixmap(self._with_line(image))
         self.video.setPixmap(
             pix.scaled(self.video.size(), Qt.AspectRatioMode.KeepAspectRatio,
                        Qt.TransformationMode.SmoothTransformation)
         )  # fmt: skip
-        self._show_clock()
 
     def _with_line(self, image: np.ndarray) -> np.ndarray:
         """The frame with the audited line drawn on it (the manager marks its crossings)."""
@@ -401,8 +491,12 @@ class AuditDialog(QDialog):
     def _show_clock(self) -> None:
         if self.footage is None:
             return
-        state = "▶" if self.playing else "❚❚"
-        self.clock.setText(f"{state} {self.t:6.1f} / {self.footage.duration_s:.1f} s")
+        if self.playing:
+            action = "❚❚ Pause (Space)"
+        else:
+            action = "↻ Replay (Space)" if self.at_end else "▶ Play (Space)"
+        self.play_button.setText(action)
+        self.clock.setText(f"{self.t:6.1f} / {self.footage.duration_s:.1f} s")
         ins = sum(m.direction == "in" for m in self.marks)
         self.mark_label.setText(f"Marks: {ins} in, {len(self.marks) - ins} out")
 
@@ -420,7 +514,7 @@ class AuditDialog(QDialog):
         ):
             self.undo()
         elif key == Qt.Key.Key_Space:
-            self.play(not self.playing)
+            self.toggle_play()
         elif key == Qt.Key.Key_Left:
             self.seek(self.t - 1.0)
         elif key == Qt.Key.Key_Right:

@@ -128,6 +128,9 @@ class DashboardView(QWidget):
 
         grid = QGridLayout()
         grid.setSpacing(12)
+        self.grid = grid
+        for col in (0, 1):  # two halves, whatever the cards hold
+            grid.setColumnStretch(col, 1)
         self.c_footfall = ChartCard(
             "Footfall per hour — today vs. same day last week", EMPTY_FOOTFALL
         )
@@ -148,8 +151,6 @@ class DashboardView(QWidget):
         al.addWidget(self.alerts)
         al.addStretch(1)
         grid.addWidget(alerts_card, 2, 1)
-        for row in (0, 1):  # the charts take the window's height, no blank below them
-            grid.setRowStretch(row, 1)
         for chart in (self.c_footfall, self.c_occ, self.c_dwell):
             chart.plot.setMaximumHeight(16777215)
         lay.addLayout(grid, 1)
@@ -257,6 +258,7 @@ class DashboardView(QWidget):
         self._plot_occupancy(d)
         self._plot_dwell(d)
         self._show_zones(d)
+        self._fit_rows()
         if data is not None:
             self.alerts.set_stored(data.alerts)
 
@@ -269,6 +271,16 @@ class DashboardView(QWidget):
     def tz(self, tz: ZoneInfo | None) -> None:
         self._tz = tz
         self.alerts.tz = tz
+
+    def _fit_rows(self) -> None:
+        """The charts with data take the window's spare height (no blank below them); a
+        chart without data is a compact card saying so, its row does not grow (when no
+        chart has data, the zones and alerts below take the height)."""
+        rows = {0: [self.c_footfall], 1: [self.c_occ, self.c_dwell]}
+        growing = [r for r, charts in rows.items() if not all(c.is_empty for c in charts)]
+        for r in (0, 1):
+            self.grid.setRowStretch(r, 1 if r in growing else 0)
+        self.grid.setRowStretch(2, 0 if growing else 1)
 
     def _plot_footfall(self, d: DashboardData) -> None:
         c = self.c_footfall

@@ -3,9 +3,11 @@ labels they show (also used by the reports page)."""
 
 from __future__ import annotations
 
+import html
+
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QFrame, QLabel, QStackedWidget, QVBoxLayout
+from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout
 
 from app.ui import style
 
@@ -85,8 +87,18 @@ class _Plot(pg.PlotWidget):
         return QSize(320, 220)
 
 
+def empty_message(text: str) -> str:
+    """A chart's empty-state text as shown: its first line (what is missing) in bold,
+    the rest (why, and what to do) below it."""
+    head, _, rest = text.partition("\n")
+    body = f"<b>{html.escape(head)}</b>"
+    return f"{body}<br>{html.escape(rest)}" if rest else body
+
+
 class ChartCard(QFrame):
-    """A titled chart with an empty-state message instead of a blank plot."""
+    """A titled chart with an empty-state message instead of a blank plot: with no data
+    the card shrinks to its title and the message (a few lines, not a large blank card)
+    and does not grow with the page."""
 
     def __init__(self, title: str, empty_text: str) -> None:
         super().__init__()
@@ -96,7 +108,7 @@ class ChartCard(QFrame):
         t = QLabel(title)
         t.setObjectName("SectionTitle")
         lay.addWidget(t)
-        self.stack = QStackedWidget()
+        self._empty = False
         self.plot = _Plot()
         self.plot.setMinimumHeight(200)
         self.plot.setMaximumHeight(260)
@@ -107,20 +119,26 @@ class ChartCard(QFrame):
         for ax in ("left", "bottom"):
             self.plot.getAxis(ax).setPen(pg.mkPen(style.LINE))
             self.plot.getAxis(ax).setTextPen(pg.mkPen(style.MUTED))
-        self.empty = QLabel(empty_text)
-        self.empty.setObjectName("EmptyState")
+        self.empty = QLabel(empty_message(empty_text))
+        self.empty.setObjectName("ChartEmpty")
         self.empty.setWordWrap(True)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.stack.addWidget(self.plot)
-        self.stack.addWidget(self.empty)
-        lay.addWidget(self.stack)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.empty.setVisible(False)
+        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.empty)
+        self.show_empty(False)
 
     def show_empty(self, empty: bool) -> None:
-        self.stack.setCurrentWidget(self.empty if empty else self.plot)
+        self._empty = empty
+        self.plot.setVisible(not empty)
+        self.empty.setVisible(empty)
+        grow = QSizePolicy.Policy.Maximum if empty else QSizePolicy.Policy.Preferred
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, grow)
+        self.updateGeometry()
 
     @property
     def is_empty(self) -> bool:
-        return self.stack.currentWidget() is self.empty
+        return self._empty
 
 
 def hour_ticks(plot: pg.PlotWidget) -> None:

@@ -181,6 +181,9 @@ class PairingDialog(QDialog):
         self.revoke_btn = QPushButton("Revoke")
         self.revoke_btn.setObjectName("Danger")
         self.revoke_btn.clicked.connect(self.revoke_selected)
+        self.revoke_btn.setEnabled(False)  # until a tablet is selected
+        self.revoke_btn.setToolTip("Select a tablet in the list to revoke it.")
+        self.table.itemSelectionChanged.connect(self._selection_changed)
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh)
         row.addWidget(refresh)
@@ -248,7 +251,13 @@ class PairingDialog(QDialog):
                 for d in self.devices
             ],
         )
-        self.revoke_btn.setEnabled(bool(self.devices))
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        """Revoke is on only with a tablet selected (it acts on the selection)."""
+        model = self.table.selectionModel()
+        rows = model.selectedRows() if model is not None else []
+        self.revoke_btn.setEnabled(bool(rows) and bool(self.devices))
 
     def revoke_selected(self) -> None:
         rows = self.table.selectionModel().selectedRows()

@@ -137,6 +137,7 @@ QToolTip {{ background: {NAVY}; color: white; border: none; padding: 6px 8px; }}
 #KpiLabel {{ color: {MUTED}; font-size: 12px; font-weight: 600; text-transform: uppercase; }}
 #KpiHint {{ color: {MUTED}; font-size: 11px; }}
 #EmptyState {{ color: {MUTED}; font-size: 13px; padding: 24px; }}
+#ChartEmpty {{ color: {MUTED}; font-size: 13px; padding: 4px 2px; }}
 
 #Banner {{ background: #fef2f2; color: {BAD}; border: 1px solid #fecaca; border-radius: 8px;
     padding: 10px 14px; font-weight: 600; }}

@@ -94,6 +94,59 @@ def from_jpegs(
     return AuditFootage(list(items), fps, None, size)
 
 
+MIN_RECORD_S = 10.0  # a recording stopped earlier is too short to audit
+
+
+@dataclass
+class LiveRecording:
+    """A recording of a live camera under way: the new frames of the camera (one a
+    `frame.index`) as JPEG with their time since `started`, for up to `length_s`.
+    `stop()` may end it early: what was recorded is kept if it is `long_enough`."""
+
+    length_s: float
+    started: float
+    min_s: float = MIN_RECORD_S
+    frames: list[tuple[float, bytes]] = field(default_factory=list)
+    size: tuple[int, int] = (0, 0)
+    last_index: int = -1
+
+    def elapsed(self, now: float) -> float:
+        return min(max(0.0, now - self.started), self.length_s)
+
+    def remaining(self, now: float) -> float:
+        return self.length_s - self.elapsed(now)
+
+    def done(self, now: float) -> bool:
+        return now - self.started >= self.length_s
+
+    def add(self, frame: Frame, now: float) -> bool:
+        """Keep `frame` if it is a new one (True)."""
+        if frame.index == self.last_index:
+            return False
+        self.last_index = frame.index
+        self.frames.append((self.elapsed(now), to_jpeg(frame.image)))
+        self.size = (int(frame.image.shape[1]), int(frame.image.shape[0]))
+        return True
+
+    @property
+    def recorded_s(self) -> float:
+        """Seconds of picture kept (first to last frame)."""
+        return self.frames[-1][0] - self.frames[0][0] if len(self.frames) > 1 else 0.0
+
+    @property
+    def long_enough(self) -> bool:
+        return self.recorded_s >= self.min_s
+
+    def footage(self, fps: float = REPLAY_FPS) -> AuditFootage:
+        return from_jpegs(self.frames, fps, self.size)
+
+
+def clock(seconds: float) -> str:
+    """0:42, 3:00 (minutes:seconds)."""
+    s = max(0, int(seconds))
+    return f"{s // 60}:{s % 60:02d}"
+
+
 def thumbnail(image: np.ndarray, side: int = THUMB_SIDE) -> np.ndarray:
     h, w = image.shape[:2]
     s = side / max(h, w)

@@ -26,7 +26,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -84,7 +84,10 @@ class DetectorLike(Protocol):
 
 
 class TrackerLike(Protocol):
-    def update(self, d: Detections) -> Detections: ...
+    """Tracks one camera's people: `update` takes an analysed frame's detections and
+    its stream time `t` (seconds: frames may come at a varying rate)."""
+
+    def update(self, d: Detections, t: float) -> Detections: ...
     def reset(self) -> None: ...
 
 
@@ -362,10 +365,7 @@ class CameraPipeline:
                 if (detections.class_id != PERSON).any():
                     people = detections[detections.class_id == PERSON]
                 people = self.filter.apply(people, frame.image.shape[:2])
-                if getattr(self.tracker, "timed", False):
-                    tracked = cast(Any, self.tracker).update(people, t=stamp.t)
-                else:
-                    tracked = self.tracker.update(people)
+                tracked = self.tracker.update(people, stamp.t)
                 if (tracked.tracker_id < 0).any():
                     tracked = tracked[tracked.tracker_id >= 0]
                 first = getattr(self.tracker, "origins", {})

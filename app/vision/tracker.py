@@ -111,8 +111,6 @@ class ByteTracker:
         self._next_id = 1
         self.origins: dict[int, np.ndarray] = {}
 
-    timed = True  # `update` takes the frame's time (`CameraPipeline` passes it)
-
     @property
     def active_ids(self) -> list[int]:
         """Ids of confirmed tracks currently tracked (not lost)."""

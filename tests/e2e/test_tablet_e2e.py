@@ -99,7 +99,7 @@ class _GreedyTracker:
     def reset(self) -> None:
         self.tracks.clear()
 
-    def update(self, d: Detections) -> Detections:
+    def update(self, d: Detections, t: float) -> Detections:
         ids = np.full(len(d), -1, np.int64)
         free = set(self.tracks)
         for i, box in enumerate(d.xyxy):

@@ -232,13 +232,28 @@ def test_cli_restore_asks_without_yes(
     assert _digest(db_path) == before
 
 
-def test_cli_restore_refuses_while_the_store_is_open(
+def test_cli_restore_refuses_while_the_app_runs(
     db_path: Path, with_backup: tuple[Path, bytes], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The desktop and `serve` hold the data directory's lock: restore is refused while
+    it is held (the store unchanged), and goes ahead once it is released, even with a
+    leftover -shm of a store that was not closed cleanly."""
+    from app.paths import InstanceLock
+
     backup, key = with_backup
-    with open_store(db_path) as s, s.read_session() as rs:  # as the desktop or serve would
-        rs.connection().exec_driver_sql("SELECT 1").scalar()
+    running = InstanceLock(db_path.parent)  # as the desktop or serve holds it
+    assert running.acquire()
+    try:
+        before = _digest(db_path)
         assert main(["store", "restore", str(backup), "--yes"]) == 2
-    err = capsys.readouterr().err
-    assert "seems to be in use" in err and "stop the desktop app" in err
-    assert len(_rows(db_path, key)) == 2
+        err = capsys.readouterr().err
+        assert "Vitrine is running with this store" in err and "stop the desktop app" in err
+        assert err.count("\n") == 1 and _digest(db_path) == before
+    finally:
+        running.release()
+    Path(f"{db_path}-shm").write_bytes(b"\0" * 32768)  # left by a crash: no one runs
+    assert main(["store", "restore", str(backup), "--yes"]) == 0
+    assert len(_rows(db_path, key)) == 1
+    again = InstanceLock(db_path.parent)
+    assert again.acquire()  # restore let go of the lock
+    again.release()

@@ -28,19 +28,20 @@ from app.sync.pos import (
 )
 from app.sync.pos_dates import detect_date_order, sale_time
 from app.sync.pos_values import TIME_FORMATS, parse_amount
+from tests.sale_days import SALE_DAY, last_summer_day, sale_ts
 from tests.sync.lan_fixtures import seeded, store  # noqa: F401
 
 UTC_TZ = ZoneInfo("UTC")
 NOW_DEC = datetime(2026, 12, 6, 12, 0, tzinfo=UTC).timestamp()
 MAP = PosMapping("Receipt", "Sold at", "EAN", "Amount", "Clerk")
-GOOD = """Receipt,Sold at,EAN,Amount,Clerk
-T1,2026-03-02 10:15:00,4006381333931,129.00,E100
-T1,2026-03-02 10:15:00,5012345678900,"210,00",E100
-T2,2026-03-02T11:00:00+00:00,4006381333948,89.50,
+GOOD = f"""Receipt,Sold at,EAN,Amount,Clerk
+T1,{SALE_DAY} 10:15:00,4006381333931,129.00,E100
+T1,{SALE_DAY} 10:15:00,5012345678900,"210,00",E100
+T2,{SALE_DAY}T11:00:00+00:00,4006381333948,89.50,
 T3,not a time,4006381333948,89.50,
-T4,2026-03-02 12:00,,10,
-T5,2026-03-02 12:00,123,ten,
-T6,1772450000,7612345678904,45,E200
+T4,{SALE_DAY} 12:00,,10,
+T5,{SALE_DAY} 12:00,123,ten,
+T6,{int(sale_ts(11, 13, 20))},7612345678904,45,E200
 """
 
 
@@ -94,11 +95,13 @@ def test_reimport_adds_nothing(store: Store, tmp_path: Path) -> None:
 
 def test_naive_times_use_the_store_time_zone(store: Store, tmp_path: Path) -> None:
     f = tmp_path / "pos.csv"
-    f.write_text("Receipt,Sold at,EAN,Amount\nA,2026-07-01 12:00:00,111,1\n", encoding="utf-8")
+    summer = last_summer_day()  # 1 July: summer time in Paris
+    f.write_text(f"Receipt,Sold at,EAN,Amount\nA,{summer} 12:00:00,111,1\n", encoding="utf-8")
     _run(store, f, PosMapping("Receipt", "Sold at", "EAN", "Amount"), tz="Europe/Paris")
     with store.read_session() as s:
         ts = s.execute(select(Purchase.ts)).scalar_one()
-    assert ts == 1782900000.0  # 10:00 UTC (Paris is UTC+2 in summer)
+    ten_utc = datetime.combine(summer, datetime.min.time(), UTC).timestamp() + 10 * 3600
+    assert ts == ten_utc  # 10:00 UTC (Paris is UTC+2 in summer)
 
 
 @pytest.mark.parametrize(
@@ -124,7 +127,7 @@ def test_refused_files_import_nothing(
 
 def test_missing_mapped_column_is_refused(store: Store, tmp_path: Path) -> None:
     f = tmp_path / "pos.csv"
-    f.write_text("Receipt,Sold at,EAN\nT1,2026-03-02 10:00,111\n", encoding="utf-8")
+    f.write_text(f"Receipt,Sold at,EAN\nT1,{SALE_DAY} 10:00,111\n", encoding="utf-8")
     with pytest.raises(PosImportError, match="no column 'Amount'"):
         _run(store, f)
     assert _count(store) == 0
@@ -132,7 +135,7 @@ def test_missing_mapped_column_is_refused(store: Store, tmp_path: Path) -> None:
 
 def test_latin1_file_with_its_encoding_chosen(store: Store, tmp_path: Path) -> None:
     f = tmp_path / "pos.csv"
-    f.write_bytes("Reçu;Date;EAN;Montant\nT1;2026-03-02 10:00;111;12,5\n".encode("latin-1"))
+    f.write_bytes(f"Reçu;Date;EAN;Montant\nT1;{SALE_DAY} 10:00;111;12,5\n".encode("latin-1"))
     pv = preview(f, "latin-1")
     assert pv.delimiter == ";" and pv.header[0] == "Reçu"
     r = _run(store, f, PosMapping("Reçu", "Date", "EAN", "Montant"), encoding="latin-1")
@@ -208,7 +211,7 @@ def test_failure_during_write_leaves_nothing(
 
 _cells = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["T1", "2026-03-02 10:00", "123", "4,5", "", '"', "\n", ";", "\x00", "é"]),
+    st.sampled_from(["T1", f"{SALE_DAY} 10:00", "123", "4,5", "", '"', "\n", ";", "\x00", "é"]),
 )
 
 
@@ -292,7 +295,7 @@ def test_malformed_amounts_are_not_numbers(text: str) -> None:
 def test_ambiguous_amount_row_is_refused_by_its_line(store: Store, tmp_path: Path) -> None:
     f = tmp_path / "pos.csv"
     f.write_text(
-        'Receipt,Sold at,EAN,Amount\nA,2026-03-02 10:00,111,"1,234"\nB,2026-03-02 10:00,222,12\n',
+        f'Receipt,Sold at,EAN,Amount\nA,{SALE_DAY} 10:00,111,"1,234"\nB,{SALE_DAY} 10:00,222,12\n',
         encoding="utf-8",
     )
     r = _run(store, f, PosMapping("Receipt", "Sold at", "EAN", "Amount"))
@@ -316,7 +319,7 @@ def test_ambiguous_amount_read_with_the_files_decimal_separator(
     store: Store, tmp_path: Path, amounts: list[str], values: list[float]
 ) -> None:
     f = tmp_path / "pos.csv"
-    lines = [f'T{i};2026-03-02 10:00;11{i};"{a}"' for i, a in enumerate(amounts)]
+    lines = [f'T{i};{SALE_DAY} 10:00;11{i};"{a}"' for i, a in enumerate(amounts)]
     f.write_text("Receipt;Sold at;EAN;Amount\n" + "\n".join(lines) + "\n", encoding="utf-8")
     r = _run(store, f, PosMapping("Receipt", "Sold at", "EAN", "Amount"))
     assert r.errors == [] and r.imported == len(amounts)
@@ -328,9 +331,9 @@ def test_semicolon_file_with_a_short_row_reports_that_row(store: Store, tmp_path
     f = tmp_path / "pos.csv"
     f.write_text(
         "Ticket;Date;EAN;Montant\n"
-        "T1;2026-03-02 10:00;111;12,50\n"
-        "T2;2026-03-02 10:05\n"
-        "T3;2026-03-02 10:10;222;3\n",
+        f"T1;{SALE_DAY} 10:00;111;12,50\n"
+        f"T2;{SALE_DAY} 10:05\n"
+        f"T3;{SALE_DAY} 10:10;222;3\n",
         encoding="utf-8",
     )
     assert preview(f).delimiter == ";"
@@ -418,9 +421,7 @@ def _dates_file(tmp_path: Path, dates: list[str]) -> Path:
     return f
 
 
-def test_a_day_over_12_anywhere_in_the_file_decides_day_first(
-    store: Store, tmp_path: Path
-) -> None:
+def test_a_day_over_12_anywhere_in_the_file_decides_day_first(store: Store, tmp_path: Path) -> None:
     """The issue's file: day/month/year dates whose first rows read both ways; with the
     automatic format every row imports, read day first because of one later row."""
     dates = [f"0{d}/11/2026 1{d}:00" for d in range(1, 9)] + ["13/10/2026 09:30"]

@@ -4,7 +4,6 @@ tablet is involved): what a store with a screenless server does instead of the d
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import re
 import time
@@ -23,6 +22,7 @@ from app.sync.catalog import list_salespeople
 from app.sync.lan import admin
 from app.sync.lan.server import LanServer
 from app.sync.lan.service import CACHE_S
+from tests.sale_days import SALE_DAY, sale_ts
 from tests.sync.lan_fixtures import (  # noqa: F401  (fixtures)
     auth,
     bus,
@@ -130,7 +130,7 @@ def test_pos_check_imports_nothing_then_import_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "cli.db"
-    till = _till(tmp_path, "2026-03-02")
+    till = _till(tmp_path, SALE_DAY)
     assert _sales(db, "pos", str(till), "--check") == 0
     assert "2 valid rows, 1 row with problems (nothing imported)" in capsys.readouterr().out
     assert _count(db, Purchase) == 0
@@ -306,7 +306,7 @@ def test_pos_with_the_time_in_its_own_column(
     db = tmp_path / "cli.db"
     till = tmp_path / "till.csv"
     till.write_text(
-        "Receipt,Day,Clock,EAN,Amount\nR1,2026-03-02,10:15,4006381333931,12.00\n",
+        f"Receipt,Day,Clock,EAN,Amount\nR1,{SALE_DAY},10:15,4006381333931,12.00\n",
         encoding="utf-8",
     )
     args = ["pos", str(till), "--map", "time=Day", "--no-progress"]
@@ -314,7 +314,7 @@ def test_pos_with_the_time_in_its_own_column(
     assert "1 purchase imported" in capsys.readouterr().out
     with open_store(db, create=False) as s, s.read_session() as r:
         ts = r.scalar(select(Purchase.ts))
-    assert ts == dt.datetime(2026, 3, 2, 10, 15, tzinfo=dt.UTC).timestamp()
+    assert ts == sale_ts(10, 15)
     with pytest.raises(SystemExit):
         main(["sales", "pos", "--help"])
     assert "time_of_day" in capsys.readouterr().out  # the field is in the help

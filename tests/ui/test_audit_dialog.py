@@ -183,7 +183,7 @@ def test_recording_a_live_camera_keeps_it_encrypted_and_sets_the_reference(
     )
     qtbot.waitUntil(lambda: dlg.footage is not None, timeout=30_000)
     qtbot.waitUntil(
-        lambda: dlg.recording_id is not None and dlg.counted is not None, timeout=30_000
+        lambda: dlg.recording_id is not None and dlg.counted is not None, timeout=90_000
     )
     assert dlg.footage is not None and 2.5 <= dlg.footage.duration_s <= 3.5
     qtbot.keyClick(dlg.video, Qt.Key.Key_I)
@@ -199,6 +199,94 @@ def test_recording_a_live_camera_keeps_it_encrypted_and_sets_the_reference(
     with store.read_session() as s:
         ref = count_audits.get_reference(s, "tud")
     assert ref is not None  # the live view at this audit: the drift check's reference
+
+
+def test_recording_shows_the_live_picture_and_stops_early(
+    qtbot: QtBot, store: Store, background: Background
+) -> None:
+    """While recording: the camera's live picture, the time recorded and left with a
+    progress bar, and Stop now. Stopped too soon it says so and keeps nothing; stopped
+    later it keeps what was recorded and goes on to the replay."""
+    dlg = AuditDialog(config(), store, background, tile_state=FakeTiles())
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.min_record_s = 1.5
+    assert dlg.minutes.value() == 3 and dlg.stop_button.isHidden()
+    dlg.record()
+    assert dlg.stop_button.isVisible() and dlg.play_button.isHidden()
+    pix = dlg.video.pixmap
+    qtbot.waitUntil(lambda: not pix().isNull(), timeout=5_000)  # the live picture
+    assert dlg.clock.text().startswith("● Recording 0:0")
+    assert " / 3:00 · " in dlg.clock.text() and dlg.clock.text().endswith(" left")
+    qtbot.mouseClick(dlg.stop_button, Qt.MouseButton.LeftButton)  # at once: too short
+    assert "too short to audit (at least 0:01 is needed" in dlg.status.text()
+    assert dlg.footage is None and dlg.work_at_stake() == "" and dlg.stop_button.isHidden()
+    assert dlg.record_button.isEnabled() and not dlg.bar.isVisible()
+    with store.read_session() as s:
+        assert count_audits.list_audits(s) == []
+
+    tiles = FakeTiles()
+    dlg._tile_state = tiles
+    dlg.record()
+    assert dlg.work_at_stake() == "the recording under way"
+    qtbot.waitUntil(lambda: dlg.bar.value() > 0, timeout=5_000)  # 1/180 of 3 minutes
+    rec = dlg.recording
+    assert rec is not None
+    first = dlg.video.pixmap().cacheKey()
+    qtbot.waitUntil(lambda: dlg.video.pixmap().cacheKey() != first, timeout=5_000)  # live
+    qtbot.waitUntil(lambda: rec.recorded_s >= 2.0, timeout=10_000)
+    assert "2:5" in dlg.clock.text()  # 2:58 (or so) left
+    qtbot.mouseClick(dlg.stop_button, Qt.MouseButton.LeftButton)
+    assert dlg.recording is None and dlg.stop_button.isHidden()
+    assert dlg.footage is not None and 2.0 <= dlg.footage.duration_s < 3.5
+    assert dlg.playing and dlg.play_button.text() == "❚❚ Pause (Space)"
+    qtbot.mouseClick(dlg.play_button, Qt.MouseButton.LeftButton)
+    assert not dlg.playing and dlg.play_button.text() == "▶ Play (Space)"
+    qtbot.waitUntil(
+        lambda: dlg.recording_id is not None and dlg.counted is not None, timeout=90_000
+    )
+    dlg.seek(dlg.footage.duration_s)  # at the end, play replays from the start
+    dlg.play(False)
+    assert dlg.play_button.text() == "↻ Replay (Space)"
+    qtbot.keyClick(dlg.video, Qt.Key.Key_Space)
+    assert dlg.playing and dlg.frame_no <= 1
+    got = count_audits.load_recording(store, dlg.recording_id, "test")
+    assert got is not None and len(got[1]) == len(dlg.footage.frames)
+    dlg.reject()
+
+
+def test_recording_a_camera_without_picture_says_so(
+    qtbot: QtBot, store: Store, background: Background
+) -> None:
+    dlg = AuditDialog(config(), store, background, tile_state=lambda cam: None)
+    qtbot.addWidget(dlg)
+    dlg.record()
+    qtbot.waitUntil(lambda: "Waiting for the camera's picture" in dlg.clock.text(), timeout=5_000)
+    dlg.stop_recording()
+    assert "Stopped after 0:00: too short to audit" in dlg.status.text()
+    assert dlg.footage is None and dlg.record_button.isEnabled()
+
+
+def test_the_clip_picker_lists_video_files(
+    qtbot: QtBot, store: Store, background: Background, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.ui import audit_dialog
+
+    asked: list[str] = []
+
+    def pick(parent: Any, title: str, folder: str, filters: str) -> tuple[str, str]:
+        asked.append(filters)
+        return "", ""
+
+    monkeypatch.setattr(audit_dialog.QFileDialog, "getOpenFileName", pick)
+    dlg = AuditDialog(config(), store, background)
+    qtbot.addWidget(dlg)
+    dlg._pick_clip()
+    [filters] = asked
+    videos, everything = filters.split(";;")
+    for ext in ("mp4", "mkv", "avi", "mov", "m4v", "ts"):
+        assert f"*.{ext}" in videos.split("(")[1]
+    assert everything == "All files (*)" and dlg.footage is None
 
 
 @pytest.mark.slow

@@ -85,6 +85,29 @@ def test_empty_store_shows_explanations_not_blank_charts(qtbot, store) -> None: 
     assert view.k_entries.value.text() == "—"
 
 
+def test_charts_without_data_are_compact_cards(qtbot, store) -> None:  # noqa: ANN001
+    """A chart with no data is its title and a few lines saying why, not a large blank
+    card; with data it takes the page's spare height again."""
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.resize(1200, 1000)
+    view.show()
+    view.set_data(load_dashboard(store, CFG))
+    qtbot.wait(50)
+    for chart in (view.c_footfall, view.c_occ, view.c_dwell):
+        assert chart.is_empty and chart.empty.isVisible() and not chart.plot.isVisible()
+        assert chart.height() < 170, chart.height()  # title + two or three lines
+    assert "Nobody has been counted today yet" in view.c_footfall.empty.text()
+    inner = view.c_footfall.parentWidget()
+    bottom = max(w.geometry().bottom() for w in (view.c_occ, view.c_dwell, view.zones_card))
+    assert inner.height() - bottom < 60  # the cards below take the height: no blank
+    seed(store, time.time())
+    view.set_data(load_dashboard(store, CFG))
+    qtbot.wait(50)
+    assert not view.c_footfall.is_empty and view.c_footfall.plot.isVisible()
+    assert view.c_footfall.height() > 300
+
+
 def test_figures_come_from_the_store_and_alerts_can_be_acknowledged(qtbot, store) -> None:  # noqa: ANN001
     now = time.time()
     seed(store, now)

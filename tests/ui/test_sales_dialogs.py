@@ -33,10 +33,11 @@ from app.ui.pairing_dialog import PairingDialog  # noqa: E402
 from app.ui.pos_import_dialog import PosImportDialog  # noqa: E402
 from app.ui.reports_view import TABS, ReportsView, plot_shown_bought  # noqa: E402
 from app.ui.salespeople_dialog import SalespeopleDialog  # noqa: E402
+from tests.sale_days import SALE_DAY  # noqa: E402
 
-POS_CSV = """Receipt,Sold at,EAN,Total,Cashier
-T1,2026-03-02 10:15:00,4006381333931,129.00,E100
-T1,2026-03-02 10:15:00,5012345678900,210.00,E100
+POS_CSV = f"""Receipt,Sold at,EAN,Total,Cashier
+T1,{SALE_DAY} 10:15:00,4006381333931,129.00,E100
+T1,{SALE_DAY} 10:15:00,5012345678900,210.00,E100
 T2,yesterday,4006381333948,89.50,
 """
 
@@ -101,7 +102,7 @@ def test_pos_import_dialog_hides_the_progress_of_a_refused_file(
     good.write_text(POS_CSV, encoding="utf-8")
     bad.write_text(
         "Receipt,Sold at,EAN,Total,Cashier\nT7,yesterday,4006381333931,12.00,\n"
-        "T8,2026-03-02 11:00:00,4006381333931,lots,\n",
+        f"T8,{SALE_DAY} 11:00:00,4006381333931,lots,\n",
         encoding="utf-8",
     )
     dlg = PosImportDialog(store)
@@ -491,7 +492,7 @@ def test_pos_import_dialog_leaves_an_unmatched_column_unchosen(
     qtbot, store: Store, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     f = tmp_path / "till.csv"
-    f.write_text("Receipt,Sold at,EAN,Col4\nT1,2026-03-02 10:15:00,111,5\n", encoding="utf-8")
+    f.write_text(f"Receipt,Sold at,EAN,Col4\nT1,{SALE_DAY} 10:15:00,111,5\n", encoding="utf-8")
     dlg = PosImportDialog(store)
     qtbot.addWidget(dlg)
     assert dlg.load(f)
@@ -709,6 +710,34 @@ def test_paired_tablets_show_whole_names(qtbot) -> None:  # type: ignore[no-unty
         assert dlg.table.columnWidth(col) >= fm.horizontalAdvance(text), text
     vis = dlg.table.viewport().width()
     assert sum(dlg.table.columnWidth(c) for c in range(4)) <= vis + 2  # no scrolling
+    dlg.reject()
+
+
+def test_revoke_is_enabled_only_with_a_tablet_selected(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Revoke acts on the selected tablet: greyed until one is selected, greyed again
+    when the selection goes (and after a refresh that empties the list)."""
+    from types import SimpleNamespace
+
+    devices = [
+        SimpleNamespace(
+            id=i, label=f"iPad {i}", salesperson_name="Anna",
+            created_at=time.time(), last_seen=None,
+        )
+        for i in (1, 2)
+    ]  # fmt: skip
+    server = SimpleNamespace(devices=lambda: list(devices), url="https://shop:8443", cert=None)
+    dlg = PairingDialog(server)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    assert dlg.table.rowCount() == 2 and not dlg.revoke_btn.isEnabled()
+    dlg.table.selectRow(1)
+    assert dlg.revoke_btn.isEnabled()
+    dlg.table.clearSelection()
+    assert not dlg.revoke_btn.isEnabled()
+    dlg.table.selectRow(0)
+    devices.clear()
+    dlg.refresh()
+    assert dlg.table.rowCount() == 0 and not dlg.revoke_btn.isEnabled()
     dlg.reject()
 
 

@@ -39,7 +39,7 @@ class F:
 class PassThroughTracker:
     """Unit-test stand-in: the scripted detections already carry their track ids."""
 
-    def update(self, d: Detections) -> Detections:
+    def update(self, d: Detections, t: float) -> Detections:
         return d
 
     def reset(self) -> None:
