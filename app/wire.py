@@ -42,7 +42,17 @@ ALERT = "alert"
 CAMERA_HEALTH = "camera_health"
 COUNT_AUDIT = "count_audit"
 KPI_HOUR = "kpi_hour"
-KINDS: Final = (ROLLUP, SESSION_AGG, SALES_AGG, ALERT, CAMERA_HEALTH, COUNT_AUDIT, KPI_HOUR)
+VISIT_DAY = "visit_day"  # opt-in recognition: new / returning / staff counts of a local day
+KINDS: Final = (
+    ROLLUP,
+    SESSION_AGG,
+    SALES_AGG,
+    ALERT,
+    CAMERA_HEALTH,
+    COUNT_AUDIT,
+    KPI_HOUR,
+    VISIT_DAY,
+)
 
 # The fields that identify a row at HQ (within one store): a later row replaces it.
 NATURAL_KEYS: Final[dict[str, tuple[str, ...]]] = {
@@ -53,6 +63,7 @@ NATURAL_KEYS: Final[dict[str, tuple[str, ...]]] = {
     CAMERA_HEALTH: ("camera", "bucket_start"),
     COUNT_AUDIT: ("audit_id",),
     KPI_HOUR: ("bucket_start",),
+    VISIT_DAY: ("day",),
 }
 
 
@@ -260,6 +271,17 @@ def count_audit_data(a: CountAuditRow) -> dict[str, Any]:
         "missed": int(a.missed),
         "extra": int(a.extra),
         "accuracy": round(float(a.accuracy), 4),
+    }
+
+
+def visit_day_data(day: str, new: int, returning: int, staff: int) -> dict[str, Any]:
+    """Opt-in recognition's figures of one local day (YYYY-MM-DD): counts only, never a
+    template, an id, a name or a time finer than the day."""
+    return {
+        "day": day,
+        "new_visitors": int(new),
+        "returning_visitors": int(returning),
+        "staff_excluded": int(staff),
     }
 
 

@@ -114,8 +114,9 @@ def test_refresh_queues_only_what_changed(local_store: Store) -> None:
     populate(local_store)
     assert _refresh(local_store) > 0
     before = _queued(local_store)
-    # (hourly KPI rows come with the store's KPI settings: tests/sync/test_hq_kpi_hours.py)
-    assert {kind for kind, _ in before.values()} == set(pl.KINDS) - {pl.KPI_HOUR}
+    # (hourly KPI rows come with the store's KPI settings: tests/sync/test_hq_kpi_hours.py;
+    # daily recognition counts only from a store that recognises: test_hq_visit_days.py)
+    assert {kind for kind, _ in before.values()} == set(pl.KINDS) - {pl.KPI_HOUR, pl.VISIT_DAY}
     assert _refresh(local_store) == 0  # nothing changed: nothing queued
     assert _queued(local_store) == before
 
