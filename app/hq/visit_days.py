@@ -75,16 +75,18 @@ def load(engine: Engine, ids: Sequence[str], a: date, b: date) -> VisitDays:
     return VisitDays(by_day, by_store)
 
 
+OPEN_DAYS = 14  # a longer period's days are folded under the period's total
 HEADS = ["New", "Returning", "Returning share", "", "Staff left out", "Footfall"]
 
 
 def _cells(c: VisitCounts) -> list[str]:
     share = c.returning_share
+    # a bar of SVG attributes: the dashboard's CSP allows no inline style
     bar = (
         "" if share is None else
-        f'<span class=mixbar title="returning {html.pct(share)}" style="display:inline-block;'
-        f'width:80px;height:10px;background:#cfe0fb"><span style="display:block;height:10px;'
-        f'width:{round(80 * share)}px;background:#2563eb"></span></span>'
+        f'<svg class=mixbar width="80" height="10" role=img aria-label="returning '
+        f'{html.pct(share)}"><rect width="80" height="10" fill="#cfe0fb"/>'
+        f'<rect width="{round(80 * share)}" height="10" fill="#2563eb"/></svg>'
     )  # fmt: skip
     return [html.num(c.new), html.num(c.returning), html.pct(share), bar, html.num(c.staff),
             html.num(c.footfall)]  # fmt: skip
@@ -98,8 +100,10 @@ def day_table(v: VisitDays) -> str:
             "anonymously, or has not sent them yet).</p>"
         )
     rows = [[esc(d.isoformat()), *_cells(c)] for d, c in sorted(v.by_day.items())]
-    rows.append(["<b>Period</b>", *_cells(v.chain)])
-    return html.table(["Day", *HEADS], rows, "visits")
+    total = html.table(["", *HEADS], [["<b>Period</b>", *_cells(v.chain)]], "visits total")
+    days = html.table(["Day", *HEADS], rows, "visits days")
+    opened = " open" if len(rows) <= OPEN_DAYS else ""
+    return f"{total}<details{opened}><summary>Per day ({len(rows)})</summary>{days}</details>"
 
 
 def store_table(v: VisitDays, names: Iterable[tuple[str, str]]) -> str:

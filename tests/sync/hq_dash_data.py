@@ -147,3 +147,21 @@ def send_audit(engine: Engine, store_id: str, accuracy: float, days_ago: float, 
     batch = {"schema_version": 1, "batch_id": str(uuid.uuid4()), "store_id": store_id,
              "timezone": "Europe/Paris", "sent_at": now, "rows": [row]}  # fmt: skip
     ingest_batch(engine, store_id, batch, batch["batch_id"], 100)
+
+
+def send_visit_days(
+    engine: Engine,
+    store_id: str,
+    days: Mapping[date, tuple[int, int, int]],
+    tz: str = "Europe/Paris",
+) -> None:
+    """Opt-in recognition's counts per day (new, returning, staff left out), one batch."""
+    rows = [
+        {"kind": "visit_day", "seq": 100_000 + i, "data": {
+            "day": d.isoformat(), "new_visitors": n, "returning_visitors": r,
+            "staff_excluded": st}}
+        for i, (d, (n, r, st)) in enumerate(sorted(days.items()))
+    ]  # fmt: skip
+    batch = {"schema_version": 1, "batch_id": str(uuid.uuid4()), "store_id": store_id,
+             "timezone": tz, "rows": rows}  # fmt: skip
+    ingest_batch(engine, store_id, batch, batch["batch_id"], 100)

@@ -186,6 +186,7 @@ def test_hq_stores_and_shows_repeat_vs_new(store: Store, hq_engine: Engine) -> N
         page = client.get("/hq/stores/S1", params={"from": D1.isoformat(), "to": D2.isoformat()})
         assert page.status_code == 200
         assert "Repeat vs new visitors" in page.text
+        assert "<details open><summary>Per day (2)</summary>" in page.text
         day1 = page.text.split("2026-03-04</td>", 1)[1].split("</tr>", 1)[0]
         assert "<td>3</td><td>3</td><td>50.0 %</td>" in day1 and "<td>1</td>" in day1
         kpis = client.get("/hq/kpis", params={"from": D1.isoformat(), "to": D2.isoformat()})
