@@ -19,6 +19,7 @@ import logging
 import math
 import zlib
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from typing import Any, Final, Protocol
 
 import fastjsonschema
@@ -130,6 +131,16 @@ def validate_data(kind: str, data: Mapping[str, Any]) -> None:
         _fast_data(kind)(data)
     except fastjsonschema.JsonSchemaValueException as exc:
         raise PayloadError(f"{kind} row {exc.message.replace('data', 'row', 1)}") from None
+    if kind == VISIT_DAY:
+        _check_day(data["day"])
+
+
+def _check_day(day: str) -> None:
+    """A calendar date (the schema's pattern lets 2026-02-31 through)."""
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        raise PayloadError(f"visit_day row: day {day!r} is not a calendar date") from None
 
 
 def check_version(obj: object) -> int:
@@ -155,6 +166,9 @@ def validate_envelope(obj: object) -> dict[str, Any]:
     except fastjsonschema.JsonSchemaValueException as exc:
         msg = exc.message.replace("data", "batch", 1)
         raise PayloadError(f"batch does not follow schema v{SCHEMA_VERSION}: {msg}") from None
+    for row in obj["rows"]:
+        if row["kind"] == VISIT_DAY:
+            _check_day(row["data"]["day"])
     return obj
 
 

@@ -119,6 +119,17 @@ def test_the_store_queues_counts_per_local_day_and_resends_a_changed_day(store: 
     assert json.loads(rows[-1].payload)["returning_visitors"] == 3
 
 
+@pytest.mark.parametrize("day", ["2026-02-31", "2026-13-01", "0000-00-00", "2026-3-4", ""])
+def test_a_day_that_is_not_a_date_is_refused(day: str) -> None:
+    with pytest.raises(wire.PayloadError, match="day"):
+        wire.validate_data("visit_day", wire.visit_day_data(day, 1, 0, 0))
+    batch = {"schema_version": 1, "batch_id": str(uuid.uuid4()), "store_id": "S1",
+             "timezone": TZ, "sent_at": at(D1, 12),
+             "rows": [{"kind": "visit_day", "seq": 1, "data": wire.visit_day_data(day, 1, 0, 0)}]}  # fmt: skip
+    with pytest.raises(wire.PayloadError, match="day"):
+        wire.validate_envelope(batch)
+
+
 def test_an_anonymous_store_sends_no_visit_counts(store: Store) -> None:
     _refresh(store)
     assert _queued(store) == []
