@@ -162,6 +162,7 @@ def send_visit_days(
             "staff_excluded": st}}
         for i, (d, (n, r, st)) in enumerate(sorted(days.items()))
     ]  # fmt: skip
-    batch = {"schema_version": 1, "batch_id": str(uuid.uuid4()), "store_id": store_id,
+    batch_id = str(uuid.uuid4())
+    batch = {"schema_version": 1, "batch_id": batch_id, "store_id": store_id,
              "timezone": tz, "rows": rows}  # fmt: skip
-    ingest_batch(engine, store_id, batch, batch["batch_id"], 100)
+    ingest_batch(engine, store_id, batch, batch_id, 100)
