@@ -7,6 +7,7 @@ import json
 
 import pytest
 from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
 
 from app import wire as pl
 from app.store.db import Store
@@ -121,7 +122,7 @@ def test_refresh_queues_only_what_changed(local_store: Store) -> None:
     assert _queued(local_store) == before
 
     # a walk-in purchase gets linked to a session later (the POS import or relinking)
-    def link(s) -> None:  # type: ignore[no-untyped-def]
+    def link(s: Session) -> None:
         sid = s.execute(text("SELECT id FROM service_sessions ORDER BY started_at")).scalar()
         s.execute(update(Purchase).where(Purchase.transaction_id == "T-walkin")
                   .values(session_id=sid))  # fmt: skip
