@@ -504,7 +504,9 @@ class Engine:
             detections=r.detections if r else Detections.empty(),
             analysed_index=r.frame_index if r else -1,
             occupancy=dict(r.occupancy) if r else {},
-            line_counts=today.update(self._day(), r.line_counts if r else {}),
+            line_counts=today.update(
+                self._day(), r.line_counts if r else {}, r.lines_taken_back if r else {}
+            ),
             queues=dict(r.queues) if r else {},
             status=slot.reader.status,
             message=slot.reader.message,

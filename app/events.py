@@ -114,6 +114,46 @@ class NewVisitor(Event):
     crop_jpeg: bytes = field(repr=False, default=b"")
 
 
+@dataclass(frozen=True)
+class CountedLine:
+    """A line crossing taken back (see StaffRetracted)."""
+
+    line: str
+    direction: Literal["in", "out"]
+    door: bool
+    ts: float
+
+
+@dataclass(frozen=True)
+class CountedEntrance:
+    entrance: str
+    ts: float
+
+
+@dataclass(frozen=True)
+class CountedVisit:
+    """A zone visit taken back: its entry, and its exit and dwell if it had closed."""
+
+    zone: str
+    visit_id: str
+    enter_ts: float
+    exit_ts: float | None = None  # set when its VisitClosed was counted
+    dwell_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class StaffRetracted(Event):
+    """A track recognised as staff after it was counted (it crossed the door before its
+    face was matched, or spent the staff-only zones' minutes after coming in): the
+    counts it made are taken back, here and in every aggregate (store, tiles, HQ)."""
+
+    track_id: int
+    visitor_id: str
+    lines: tuple[CountedLine, ...] = ()
+    entrances: tuple[CountedEntrance, ...] = ()
+    visits: tuple[CountedVisit, ...] = ()
+
+
 # a camera in one of these is down: its picture and its counts are not current
 CAMERA_DOWN = ("stalled", "offline", "auth_failed")
 

@@ -19,6 +19,7 @@ import logging
 import math
 import zlib
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from typing import Any, Final, Protocol
 
 import fastjsonschema
@@ -42,7 +43,17 @@ ALERT = "alert"
 CAMERA_HEALTH = "camera_health"
 COUNT_AUDIT = "count_audit"
 KPI_HOUR = "kpi_hour"
-KINDS: Final = (ROLLUP, SESSION_AGG, SALES_AGG, ALERT, CAMERA_HEALTH, COUNT_AUDIT, KPI_HOUR)
+VISIT_DAY = "visit_day"  # opt-in recognition: new / returning / staff counts of a local day
+KINDS: Final = (
+    ROLLUP,
+    SESSION_AGG,
+    SALES_AGG,
+    ALERT,
+    CAMERA_HEALTH,
+    COUNT_AUDIT,
+    KPI_HOUR,
+    VISIT_DAY,
+)
 
 # The fields that identify a row at HQ (within one store): a later row replaces it.
 NATURAL_KEYS: Final[dict[str, tuple[str, ...]]] = {
@@ -53,6 +64,7 @@ NATURAL_KEYS: Final[dict[str, tuple[str, ...]]] = {
     CAMERA_HEALTH: ("camera", "bucket_start"),
     COUNT_AUDIT: ("audit_id",),
     KPI_HOUR: ("bucket_start",),
+    VISIT_DAY: ("day",),
 }
 
 
@@ -119,6 +131,16 @@ def validate_data(kind: str, data: Mapping[str, Any]) -> None:
         _fast_data(kind)(data)
     except fastjsonschema.JsonSchemaValueException as exc:
         raise PayloadError(f"{kind} row {exc.message.replace('data', 'row', 1)}") from None
+    if kind == VISIT_DAY:
+        _check_day(data["day"])
+
+
+def _check_day(day: str) -> None:
+    """A calendar date (the schema's pattern lets 2026-02-31 through)."""
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        raise PayloadError(f"visit_day row: day {day!r} is not a calendar date") from None
 
 
 def check_version(obj: object) -> int:
@@ -144,6 +166,9 @@ def validate_envelope(obj: object) -> dict[str, Any]:
     except fastjsonschema.JsonSchemaValueException as exc:
         msg = exc.message.replace("data", "batch", 1)
         raise PayloadError(f"batch does not follow schema v{SCHEMA_VERSION}: {msg}") from None
+    for row in obj["rows"]:
+        if row["kind"] == VISIT_DAY:
+            _check_day(row["data"]["day"])
     return obj
 
 
@@ -260,6 +285,17 @@ def count_audit_data(a: CountAuditRow) -> dict[str, Any]:
         "missed": int(a.missed),
         "extra": int(a.extra),
         "accuracy": round(float(a.accuracy), 4),
+    }
+
+
+def visit_day_data(day: str, new: int, returning: int, staff: int) -> dict[str, Any]:
+    """Opt-in recognition's figures of one local day (YYYY-MM-DD): counts only, never a
+    template, an id, a name or a time finer than the day."""
+    return {
+        "day": day,
+        "new_visitors": int(new),
+        "returning_visitors": int(returning),
+        "staff_excluded": int(staff),
     }
 
 

@@ -35,6 +35,18 @@ def test_a_counter_that_restarts_loses_nothing() -> None:
     assert today.update(MON, {"door": {"in": 2, "out": 0}}) == {"door": {"in": 9, "out": 2}}
 
 
+def test_a_crossing_taken_back_leaves_todays_count() -> None:
+    """Staff recognised after they crossed: the pipeline's count goes down, its
+    taken-back count up; that is not a counter started anew."""
+    today = TodayCounts(MON, {"door": {"in": 40, "out": 0}})
+    today.update(MON, {"door": {"in": 2, "out": 0}})
+    back = {"door": {"in": 1, "out": 0}}
+    assert today.update(MON, {"door": {"in": 1, "out": 0}}, back) == {"door": {"in": 41, "out": 0}}
+    assert today.update(MON, {"door": {"in": 3, "out": 0}}, back) == {"door": {"in": 43, "out": 0}}
+    # the line edited afterwards: a new counter (nothing taken back yet) loses nothing
+    assert today.update(MON, {"door": {"in": 1, "out": 0}}) == {"door": {"in": 44, "out": 0}}
+
+
 def test_midnight_starts_a_new_day_at_zero() -> None:
     today = TodayCounts(MON, {"door": {"in": 100, "out": 90}})
     today.update(MON, {"door": {"in": 10, "out": 10}})

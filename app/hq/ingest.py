@@ -19,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
+    Date,
     Double,
     Engine,
     Integer,
@@ -82,6 +83,8 @@ def _pg_array_type(col: Column[Any]) -> str:
         return "float8[]"
     if isinstance(t, String):
         return "text[]"
+    if isinstance(t, Date):
+        return "date[]"  # YYYY-MM-DD on the wire
     raise TypeError(f"no array type for {col.table.name}.{col.name} ({t})")
 
 

@@ -4,11 +4,12 @@ same store (higher `seq`) replaces it, an older or repeated one changes nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Double,
     ForeignKey,
@@ -179,6 +180,19 @@ class KpiHourRow(_Row, HqBase):
     worst_zone_score: Mapped[float | None] = mapped_column(Double, nullable=True)
 
 
+class VisitDayRow(_Row, HqBase):
+    """Opt-in recognition's counts of one store's local day: new and returning visitors,
+    staff left out of the counts (migration 0007_faceshq). Counts only: HQ never gets a
+    template, an id or a name."""
+
+    __tablename__ = "visit_days"
+    store_id: Mapped[str] = mapped_column(String(64), _store_fk(), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    new_visitors: Mapped[int] = mapped_column(Integer)
+    returning_visitors: Mapped[int] = mapped_column(Integer)
+    staff_excluded: Mapped[int] = mapped_column(Integer)
+
+
 # kind on the wire -> table
 TABLES: dict[str, Table] = {
     "rollup": HqBase.metadata.tables["rollups"],
@@ -188,6 +202,7 @@ TABLES: dict[str, Table] = {
     "camera_health": HqBase.metadata.tables["camera_health"],
     "count_audit": HqBase.metadata.tables["count_audits"],
     "kpi_hour": HqBase.metadata.tables["kpi_hours"],
+    "visit_day": HqBase.metadata.tables["visit_days"],
 }
 STORES: Table = HqBase.metadata.tables["stores"]
 # columns holding epoch seconds on the wire and timestamptz here

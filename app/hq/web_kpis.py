@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.hq import html, kpi_report, promotions, stores
+from app.hq import html, kpi_report, promotions, stores, visit_days
 from app.hq.dash_queries import StoreInfo, daily_footfall
 from app.hq.kpi_report import KpiRow
 from app.hq.web_session import PageSession
@@ -143,7 +143,7 @@ def add_routes(app: FastAPI, dash: Dash, render: Any) -> None:
             f"{chart_for(dash, chosen, a, b)}"
             f"{'<h2>Side by side</h2>' + compare if compare else ''}"
             f'<h2>Ranking</h2><p><a class=button href="/hq/kpis.csv?{esc(csv_q)}">Export CSV</a></p>'
-            f"{ranking(rows, chain, sort, query)}"
+            f"{ranking(rows, chain, sort, query)}{repeat_visitors(dash, chosen, a, b)}"
         )
         return render("KPIs", body, s, "/hq/kpis")
 
@@ -159,6 +159,15 @@ def add_routes(app: FastAPI, dash: Dash, render: Any) -> None:
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="vitrine-kpis-{a}-{b}.csv"'},
         )
+
+
+def repeat_visitors(dash: Dash, chosen: list[StoreInfo], a: date, b: date) -> str:
+    """New vs returning per store and for the chain (only stores that send counts)."""
+    v = visit_days.load(dash.engine, [s.store_id for s in chosen], a, b)
+    if not v.by_store:
+        return ""
+    names = [(s.store_id, s.name) for s in chosen]
+    return visit_days.section(visit_days.store_table(v, names))
 
 
 def chart_for(dash: Dash, stores_: list[StoreInfo], a: date, b: date) -> str:

@@ -13,7 +13,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.hq import auth, html, kpi_report, stores, web_kpis
+from app.hq import auth, html, kpi_report, stores, visit_days, web_kpis
 from app.hq.dash_queries import StoreInfo
 from app.hq.users import Session
 from app.hq.web_session import PageSession, form_data, require_admin, store_for
@@ -162,9 +162,12 @@ def store_body(dash: Dash, s: StoreInfo, session: Session, a: date, b: date, msg
           str(s.open_alerts), last_audit(s, now), esc(s.capacity or "–"), esc(s.opening_hours or "–"),
           "revoked" if s.disabled else "active"]],
     )  # fmt: skip
+    visits = visit_days.load(dash.engine, [s.store_id], a, b)
+    repeat = visit_days.section(visit_days.day_table(visits)) if visits.by_day else ""
     return (
         f"{html.notice_box(msg)}{facts}<h2>{a} – {b}</h2>{html.period_form(a, b)}"
-        f"{web_kpis.chart_for(dash, [s], a, b)}{kpi_summary(rows[0])}{_admin_forms(s, session)}"
+        f"{web_kpis.chart_for(dash, [s], a, b)}{kpi_summary(rows[0])}{repeat}"
+        f"{_admin_forms(s, session)}"
     )
 
 

@@ -11,6 +11,12 @@ is queued (or refreshed) in the sync outbox. Rollup meaning per scope:
                        (bucket of the exit time); occupancy_peak = max Occupancy count
 - entrance:            entries = EntranceEntered; passersby = PassedBy
 - camera:              entries/exits = its door lines' crossings; passersby; occupancy_peak
+
+A `StaffRetracted` (a track recognised as staff after it was counted) takes its counts
+back: its crossings, entrance entries and zone visits are deleted, the rollups they
+went into are decremented (which queues the changed buckets for HQ again: a bucket
+already sent is corrected by a newer row), its person crops leave the tablets' list
+and its visitor row is marked staff.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ VISION_EVENT_TYPES: tuple[type, ...] = (
     ev.EntranceEntered,
     ev.Occupancy,
     ev.NewVisitor,
+    ev.StaffRetracted,
     ev.CameraStatus,
     ev.Alert,
     alerts.AlertRecord,
@@ -81,17 +88,29 @@ ALERT_UPSERT = (
     "ON CONFLICT(id) DO UPDATE SET message = excluded.message, "
     "last_seen = max(last_seen, excluded.last_seen), count = max(count, excluded.count), "
     "resolved_at = excluded.resolved_at, "
-    "acknowledged_by = " + _KEEP_ACK.format(
+    "acknowledged_by = "
+    + _KEEP_ACK.format(
         "acknowledged_by",
         "CASE WHEN acknowledged_at IS NULL THEN excluded.acknowledged_by ELSE acknowledged_by END",
-    ) + ", "
-    "acknowledged_at = " + _KEEP_ACK.format(
-        "acknowledged_at", "COALESCE(acknowledged_at, excluded.acknowledged_at)"
-    ) + " "
+    )
+    + ", "
+    "acknowledged_at = "
+    + _KEEP_ACK.format("acknowledged_at", "COALESCE(acknowledged_at, excluded.acknowledged_at)")
+    + " "
     "RETURNING id, kind, subject, camera, zone, ts, last_seen, count, resolved_at, acknowledged_at"
 )
 ALERT_COLS = ("id", "kind", "subject", "camera", "zone", "ts", "last_seen", "count",
               "resolved_at", "acknowledged_at")  # fmt: skip
+# a staff track's counted rows taken back (after the batch's inserts: they may be in it)
+RETRACT_SQL = {
+    "line": "DELETE FROM line_crossings WHERE camera = ? AND line = ? AND direction = ? "
+    "AND track_id = ? AND ts = ?",
+    "entrance": "DELETE FROM entrance_events WHERE camera = ? AND entrance = ? AND track_id = ? "
+    "AND ts = ?",
+    "visit": "DELETE FROM zone_visits WHERE id = ?",
+    "crops": "DELETE FROM person_crops WHERE visitor_id = ?",
+    "staff": "UPDATE visitors SET is_staff = 1 WHERE id = ?",
+}
 # order in which row groups are written (visits before their updates)
 ORDER = (
     "line",
@@ -108,11 +127,11 @@ ROLLUP_UPSERT = (
     "occupancy_peak, dwell_count, dwell_sum_s, dwell_max_s, updated_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT(scope, name, bucket_start) DO UPDATE SET "
-    "camera = excluded.camera, entries = entries + excluded.entries, "
-    "exits = exits + excluded.exits, passersby = passersby + excluded.passersby, "
+    "camera = excluded.camera, entries = max(0, entries + excluded.entries), "
+    "exits = max(0, exits + excluded.exits), passersby = passersby + excluded.passersby, "
     "occupancy_peak = max(occupancy_peak, excluded.occupancy_peak), "
-    "dwell_count = dwell_count + excluded.dwell_count, "
-    "dwell_sum_s = dwell_sum_s + excluded.dwell_sum_s, "
+    "dwell_count = max(0, dwell_count + excluded.dwell_count), "
+    "dwell_sum_s = max(0, dwell_sum_s + excluded.dwell_sum_s), "
     "dwell_max_s = max(dwell_max_s, excluded.dwell_max_s), updated_at = excluded.updated_at"
 )
 ROLLUP_RETURNING = (
@@ -171,6 +190,7 @@ class Ingestor:
             ev.EntranceEntered: self._entrance,
             ev.Occupancy: self._occupancy,
             ev.NewVisitor: self._new_visitor,
+            ev.StaffRetracted: self._retract,
             ev.CameraStatus: self._status,
             ev.Alert: self._alert,
             alerts.AlertOpened: self._alert_change,
@@ -188,6 +208,7 @@ class Ingestor:
         self._visits: dict[str, _VisitFold] = {}
         self._visitors: dict[str, list[Any]] = {}
         self._alert_changes: list[tuple[Any, ...]] = []
+        self._retracted: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         for e in events:
             handler = self._handlers.get(type(e))
             if handler is None:
@@ -202,6 +223,8 @@ class Ingestor:
                 rows = self._rows.get(name)
                 if rows:
                     cur.executemany(SQL[name], rows)
+            for name, rows in self._retracted.items():
+                cur.executemany(RETRACT_SQL[name], rows)
             self._write_rollups(cur)
             self._write_alert_changes(cur)
             now = time.time()
@@ -341,15 +364,36 @@ class Ingestor:
             expires = e.ts + self.options.crop_ttl_s
             self._rows["crop"].append((e.visitor_id, e.zone, e.ts, expires, e.crop_jpeg))
 
+    def _retract(self, e: ev.StaffRetracted) -> None:
+        """Take back what a track recognised as staff was counted for."""
+        out = self._retracted
+        for c in e.lines:
+            i = 0 if c.direction == "in" else 1
+            scopes = (("line", c.line), ("camera", e.camera)) if c.door else (("aisle", c.line),)
+            for scope, name in scopes:
+                self._roll(scope, name, e.camera, c.ts)[i] -= 1
+            out["line"].append((e.camera, c.line, c.direction, e.track_id, c.ts))
+        for n in e.entrances:
+            self._roll("entrance", n.entrance, e.camera, n.ts)[0] -= 1
+            out["entrance"].append((e.camera, n.entrance, e.track_id, n.ts))
+        for v in e.visits:
+            self._roll("zone", v.zone, e.camera, v.enter_ts)[0] -= 1
+            if v.exit_ts is not None:  # its closing was counted: exits and dwell too
+                d = self._roll("zone", v.zone, e.camera, v.exit_ts)
+                d[1] -= 1
+                d[4] -= 1
+                d[5] -= v.dwell_s
+            out["visit"].append((v.visit_id,))
+        out["crops"].append((e.visitor_id,))
+        out["staff"].append((e.visitor_id,))
+
     def _status(self, e: ev.CameraStatus) -> None:
         self._rows["health"].append((e.camera, e.ts, e.status, e.source_fps, e.message))
 
     def _alert(self, e: ev.Alert) -> None:
         """A one-off notice (no rule resolves it): open until acknowledged."""
         subject = e.zone or e.camera
-        self._rows["alert"].append(
-            (e.id, e.kind, e.message, e.camera, e.zone, e.ts, subject, e.ts)
-        )
+        self._rows["alert"].append((e.id, e.kind, e.message, e.camera, e.zone, e.ts, subject, e.ts))
         if self.options.outbox:
             key, data = alert_outbox(
                 {"id": e.id, "kind": e.kind, "subject": subject, "camera": e.camera,

@@ -16,8 +16,9 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from app import kpis
 from app import wire as pl
 from app.store import kpi_queries as kq
+from app.store.faces import visits_per_day
 from app.store.models import AlertRow
 from app.store.outbox import enqueue
 
@@ -191,8 +193,6 @@ def kpi_hours(
 
 def store_kpi_params(db: Session) -> kq.KpiParams:
     """KPI settings when the caller has none: the store's time zone, nothing else."""
-    from zoneinfo import ZoneInfo
-
     tz = db.connection().exec_driver_sql("SELECT timezone FROM store_info LIMIT 1").scalar()
     try:
         return kq.KpiParams(tz=ZoneInfo(str(tz or "UTC")))
@@ -208,6 +208,21 @@ def load_kpi_entries(
     last = datetime.fromtimestamp(end - 1, p.tz).date()
     k = kq.period_kpis(db, p, first, last)
     return entries(pl.KPI_HOUR, kpi_hours(k, start, end, p.visitors_per_salesperson))
+
+
+def load_visit_days(db: Session, start: float, end: float, tz: ZoneInfo) -> list[OutboxEntry]:
+    """Opt-in recognition's counts (new, returning, staff) of every local day that
+    [start, end) touches, whole days; nothing for a store that recognises nobody."""
+    first = datetime.fromtimestamp(start, tz).date()
+    last = datetime.fromtimestamp(end - 1, tz).date()
+    lo = datetime.combine(first, datetime.min.time(), tz).timestamp()
+    hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), tz).timestamp()
+    days = visits_per_day(db, lo, hi, tz)
+    rows = [
+        pl.visit_day_data(d.isoformat(), c["new"], c["returning"], c["staff"])
+        for d, c in days.items()
+    ]
+    return entries(pl.VISIT_DAY, rows)
 
 
 def entries(kind: str, rows: Iterable[dict[str, Any]]) -> list[OutboxEntry]:
@@ -326,6 +341,7 @@ def refresh(db: Session, start: float, end: float, kpi_params: kq.KpiParams | No
     """Recompute the window's aggregates (and, given the store's KPI settings, its
     hourly KPIs) and queue the changed ones; returns how many."""
     found = load_outbox_entries(db, start, end)
+    found += load_visit_days(db, start, end, (kpi_params or store_kpi_params(db)).tz)
     if kpi_params is not None:  # the app's worker always has them (from its settings)
         hour = pl.bucket_of(start) - pl.bucket_of(start) % 3600  # whole hours
         found += load_kpi_entries(db, hour, end, kpi_params)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from app.events import Event, LineCross, VisitClosed, ZoneEnter, ZoneExit
+from app.events import Event, LineCross, StaffRetracted, VisitClosed, ZoneEnter, ZoneExit
 from app.vision.zones import ZoneTracker
 
 
@@ -174,6 +174,18 @@ class Analytics:
             self.dwell.setdefault(ev.zone, DwellStats()).add(ev.dwell_s)
         elif isinstance(ev, ZoneExit) and ev.zone in self.queue_zones:
             self._queues.setdefault(ev.zone, _QueueHistory()).waits.append(ev.dwell_s)
+
+    def take_back(self, r: StaffRetracted) -> None:
+        """A track recognised as staff after it was counted: its counts leave these."""
+        for ln in r.lines:
+            c = self.line_counts.get(ln.line)
+            if c is not None:
+                c[ln.direction] = max(0, c[ln.direction] - 1)
+        for v in r.visits:
+            self.entries[v.zone] = max(0, self.entries.get(v.zone, 0) - 1)
+            dw = self.dwell.get(v.zone)
+            if v.exit_ts is not None and dw is not None and float(v.dwell_s) in dw.dwells:
+                dw.dwells.remove(float(v.dwell_s))
 
     def queue_state(self, zone: ZoneTracker, t: float) -> QueueState:
         """Length and waits of a queue area (waits are time spent inside so far)."""

@@ -78,6 +78,12 @@ class EntranceWatcher:
                 )
         return out
 
+    def forget(self, track_id: int, entered: int = 0) -> None:
+        """A track that no longer counts (staff): its waiting crossing is dropped (not a
+        passer-by), and its `entered` entries are taken back from the count."""
+        self._pending.pop(track_id, None)
+        self.entered = max(0, self.entered - entered)
+
     def flush(self, stamp: Stamp) -> list[Event]:
         """End of stream: crossings still waiting for the zone count as passers-by."""
         return self._expire(stamp, force=True)

@@ -24,7 +24,7 @@ Rules (see `app.vision.geometry` for the sign convention):
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,6 +106,10 @@ class LineStepper:
     def track_ids(self) -> list[int]:
         return list(self._tracks)
 
+    def drop(self, track_id: int) -> None:
+        """Forget a track without deciding anything about it."""
+        self._tracks.pop(track_id, None)
+
     def __len__(self) -> int:
         return len(self._tracks)
 
@@ -120,6 +124,9 @@ class LineCounter:
         self._end_s = track_end_s  # unseen this long: the track is over
         self._last: dict[int, tuple[Stamp, str]] = {}
         self.counts: dict[str, int] = {"in": 0, "out": 0}
+        # crossings taken out of `counts` since (staff recognised late): both only grow
+        # together with it, so a tile can tell a take-back from a counter started anew
+        self.taken_back: dict[str, int] = {"in": 0, "out": 0}
 
     def same_geometry(self, cfg: LineConfig) -> bool:
         return (cfg.start, cfg.end, cfg.hysteresis_px) == (
@@ -166,6 +173,16 @@ class LineCounter:
             visitor_id=vid,
             door=self.cfg.door,
         )
+
+    def forget(self, track_id: int, taken_back: Iterable[str] = ()) -> None:
+        """A track that no longer counts (staff): drop it without a crossing, and take
+        back the crossings `taken_back` (their directions) from the counts."""
+        self._stepper.drop(track_id)
+        self._last.pop(track_id, None)
+        for direction in taken_back:
+            if self.counts[direction] > 0:
+                self.counts[direction] -= 1
+                self.taken_back[direction] += 1
 
     def flush(self) -> list[LineCross]:
         """End of stream: every track is over (see `LineStepper.finish`)."""

@@ -41,6 +41,7 @@ from app.vision.entrance import EntranceWatcher
 from app.vision.filters import DetectionFilter, FilterRules, StationaryWatcher
 from app.vision.geometry import Point, bottom_centers
 from app.vision.lines import LineCounter
+from app.vision.staff_retraction import Counted, CountLedger, retract_track
 from app.vision.staff_zones import StaffZoneRule
 from app.vision.stamp import Stamp
 from app.vision.stitching import StitchRules, TrackStitcher
@@ -131,6 +132,9 @@ class FrameResult:
     # not in `detections`, counts, occupancy or heatmaps; a tile draws them apart
     stationary: Detections = field(default_factory=Detections.empty)
     extra: dict[str, Any] = field(default_factory=dict)
+    # per line, the crossings taken back out of `line_counts` so far (staff recognised
+    # after they crossed; app/vision/staff_retraction.py)
+    lines_taken_back: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def analysis_fps(cfg: AppConfig, camera: str) -> float:
@@ -175,6 +179,11 @@ def without_staff(tracked: Detections, tags: dict[int, str]) -> Detections:
     return tracked if keep.all() else tracked[keep]
 
 
+def _visitor_horizon(cfg: AppConfig) -> float:
+    """How long a track's visitor id (and what it was counted for) is remembered."""
+    return cfg.analysis.revisit_s + cfg.analysis.tracker.max_lost_s + 60.0
+
+
 class CameraPipeline:
     """The analysis state of one camera. Not thread-safe for concurrent frames: the
     engine never analyses two frames of the same camera at once; `apply_config` may be
@@ -198,6 +207,8 @@ class CameraPipeline:
         self.camera = camera
         self.faces = faces
         self.staff_zones: StaffZoneRule | None = None
+        self._staff: set[int] = set()  # tracks tagged staff at the last frame
+        self.ledger = CountLedger(horizon_s=_visitor_horizon(cfg))
         self.fps = float(fps or analysis_fps(cfg, camera))
         self.detector = detector
         self.bus = bus
@@ -387,10 +398,15 @@ class CameraPipeline:
                 )
             self._last_tracked = tracked
             tags = self._face_tags(frame, stamp, tracked, skipped)
+            retracted = self._retract_late_staff(stamp, tags)
             moving, still = self.stationary.split(tracked, stamp.t)
             self._take_back_heat()
             counted = without_staff(moving, tags)
             result = self._analyse(frame, stamp, counted, detector_ms, skipped, origins)
+            self.ledger.note(result.events, stamp.t)
+            self.ledger.seen(result.visitor_ids, stamp.t)
+            if retracted:
+                result = replace(result, events=[*retracted, *result.events])
             self._note_heat(counted)
             if tags or counted is not moving:  # staff are shown (tagged), not counted
                 result = replace(result, detections=moving, extra={"face_tags": tags})
@@ -438,6 +454,24 @@ class CameraPipeline:
                 tags = {**tags, tid: "staff"}
         return tags
 
+    def _retract_late_staff(self, stamp: Stamp, tags: dict[int, str]) -> list[Event]:
+        """Tracks tagged staff since the last frame leave every counter; what they were
+        already counted for is taken back (a StaffRetracted event each)."""
+        staff = {tid for tid, tag in tags.items() if tag == "staff"}
+        new, self._staff = staff - self._staff, staff
+        out: list[Event] = []
+        for tid in sorted(new):
+            vid = self._visitor_of(tid)
+            counted = self.ledger.take_back(vid) if vid else Counted()
+            ev = retract_track(
+                stamp, tid, vid, counted, self.zones.values(), self.lines.values(),
+                self.entrances.values(),
+            )  # fmt: skip
+            if ev is not None:
+                self.analytics.take_back(ev)
+                out.append(ev)
+        return out
+
     def _visitor_ids(self, tracked: Detections, t: float) -> dict[int, str]:
         ids: dict[int, str] = {}
         for tid in tracked.tracker_id.tolist():
@@ -445,7 +479,7 @@ class CameraPipeline:
             vid = known[0] if known is not None else str(uuid.uuid4())
             self._visitors[tid] = (vid, t)
             ids[tid] = vid
-        horizon = self.cfg.analysis.revisit_s + self.cfg.analysis.tracker.max_lost_s + 60.0
+        horizon = _visitor_horizon(self.cfg)
         if len(self._visitors) > 2 * len(ids) + 64:
             self._visitors = {k: v for k, v in self._visitors.items() if t - v[1] <= horizon}
         return ids
@@ -483,6 +517,11 @@ class CameraPipeline:
             events=events,
             occupancy=dict(self._occupancy),
             line_counts={n: dict(ln.counts) for n, ln in self.lines.items()},
+            lines_taken_back={
+                n: dict(ln.taken_back)
+                for n, ln in self.lines.items()
+                if any(ln.taken_back.values())
+            },
             queues={
                 n: self.analytics.queue_state(z, stamp.t)
                 for n, z in self.zones.items()

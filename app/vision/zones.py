@@ -208,6 +208,12 @@ class ZoneTracker:
             dwell_s=v.dwell_s,
         )
 
+    def forget(self, track_id: int) -> Visit | None:
+        """A track that no longer counts (staff): gone at once, without an exit or a
+        closed visit; returns its visit still open (or in its revisit window), if any."""
+        p = self._tracks.pop(track_id, None)
+        return None if p is None else p.visit
+
     def flush(self, stamp: Stamp) -> list[Event]:
         """End of stream: everyone inside exits (dated at their last sighting) and every
         open visit closes."""

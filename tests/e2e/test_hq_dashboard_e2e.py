@@ -15,7 +15,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,15 @@ import pytest
 from app.hq import db
 from app.hq.testing_pg import HqProcess, TempPostgres
 from tests.conftest import REPO
-from tests.sync.hq_dash_data import PASSWORD, Day, day_rows, seed, send_audit, send_health
+from tests.sync.hq_dash_data import (
+    PASSWORD,
+    Day,
+    day_rows,
+    seed,
+    send_audit,
+    send_health,
+    send_visit_days,
+)
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -48,6 +56,9 @@ def hq(pg_server: TempPostgres) -> Iterator[HqProcess]:
     seed(engine)
     send_audit(engine, "N1", 0.967, 3, "entrance")
     send_audit(engine, "N2", 0.9, 12, "door")
+    # N1 recognises (repeat visitors mode): its last week's new / returning / staff
+    week = [date(2026, 3, 2) + timedelta(days=i) for i in range(7)]
+    send_visit_days(engine, "N1", {d: (60 + 5 * i, 20 + 3 * i, 4) for i, d in enumerate(week)})
     # the stores' latest batches (the backlog shown is the last batch's)
     send_health(engine, "N1", {"door": "live", "floor": "live"}, 0, backlog=(0, None))
     send_health(engine, "N2", {"door": "live", "till": "stalled"}, 2, backlog=(1234, 3 * 3600))
@@ -85,9 +96,13 @@ def page(browser: Any, hq: HqProcess) -> Iterator[Any]:
 
 
 def _shot(page: Any, tmp: Path, name: str) -> None:
+    """A page (full) or one element of it."""
     out = tmp / name
-    page.screenshot(path=str(out), full_page=True)
-    assert out.stat().st_size > 5000
+    if hasattr(page, "goto"):
+        page.screenshot(path=str(out), full_page=True)
+    else:
+        page.screenshot(path=str(out))
+    assert out.stat().st_size > 2000
     if os.environ.get("VITRINE_SCREENSHOTS"):
         dest = REPO / "docs" / "screenshots"
         dest.mkdir(parents=True, exist_ok=True)
@@ -121,7 +136,16 @@ def test_login_and_the_stores_page(page: Any, tmp_path: Path) -> None:
     page.goto(f"/hq/stores/N1?{PERIOD}")
     assert "Traffic index" in page.inner_text("table.kpi")
     assert page.locator("svg.chart polyline").count() == 1
+    repeat = page.locator("table.visits.total").inner_text()
+    assert "525" in repeat and "203" in repeat and "27.9 %" in repeat  # 7 days of N1
+    assert "Per day (7)" in page.inner_text("main")
     _shot(page, tmp_path, "hq-store.png")
+    page.goto("/hq/kpis?from=2026-03-02&to=2026-03-08")
+    section = page.locator("h2", has_text="Repeat vs new visitors")
+    assert section.count() == 1
+    chain = page.locator("table.visits tr", has_text="Chain").inner_text()
+    assert "525" in chain and "203" in chain and "North One" in page.inner_text("table.visits")
+    _shot(page.locator("table.visits"), tmp_path, "hq-repeat-visitors.png")
 
 
 def test_a_regional_manager_cannot_see_another_region(page: Any) -> None:

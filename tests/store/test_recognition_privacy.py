@@ -162,9 +162,16 @@ def _keys(node: object) -> set[str]:
 
 
 def test_the_hq_schema_names_no_face_data() -> None:
-    """The HQ payload refuses unnamed fields; none of its names is about faces."""
+    """The HQ payload refuses unnamed fields; none of its names is about faces or a
+    person. Recognition's daily counts (`visit_day`) are counts, nothing more."""
     names = _keys(schema())
-    assert not [n for n in names if any(w in n for w in ("face", "embed", "template", "biometric"))]
+    words = ("face", "embed", "template", "biometric", "crop", "jpeg", "image", "visitor_id",
+             "track", "staff_name", "person_id", "vector")  # fmt: skip
+    assert not [n for n in names if any(w in n for w in words)]
+    day = schema()["$defs"]["visit_day"]
+    assert set(day["properties"]) == {"day", "new_visitors", "returning_visitors",
+                                      "staff_excluded"}  # fmt: skip
+    assert day["additionalProperties"] is False
 
 
 def test_time_in_staff_only_zones_makes_a_track_staff_without_faces() -> None:

@@ -59,7 +59,7 @@ def send_days(
         rows += day_rows(d, fig, tz, 1 + 3 * i)
     batch = {"schema_version": 1, "batch_id": str(uuid.uuid4()), "store_id": store_id,
              "timezone": tz, "rows": rows}  # fmt: skip
-    ingest_batch(engine, store_id, batch, batch["batch_id"], 100)
+    ingest_batch(engine, store_id, batch, str(batch["batch_id"]), 100)
 
 
 def add_store(
@@ -132,7 +132,7 @@ def send_health(
     if backlog is not None:
         waiting, age_s = backlog
         batch["backlog"] = {"rows": waiting, "oldest_at": None if age_s is None else now - age_s}
-    ingest_batch(engine, store_id, batch, batch["batch_id"], 100)
+    ingest_batch(engine, store_id, batch, str(batch["batch_id"]), 100)
 
 
 def send_audit(engine: Engine, store_id: str, accuracy: float, days_ago: float, line: str) -> None:
@@ -146,4 +146,23 @@ def send_audit(engine: Engine, store_id: str, accuracy: float, days_ago: float, 
         "extra": 0, "accuracy": round(matched / total, 4)}}  # fmt: skip
     batch = {"schema_version": 1, "batch_id": str(uuid.uuid4()), "store_id": store_id,
              "timezone": "Europe/Paris", "sent_at": now, "rows": [row]}  # fmt: skip
-    ingest_batch(engine, store_id, batch, batch["batch_id"], 100)
+    ingest_batch(engine, store_id, batch, str(batch["batch_id"]), 100)
+
+
+def send_visit_days(
+    engine: Engine,
+    store_id: str,
+    days: Mapping[date, tuple[int, int, int]],
+    tz: str = "Europe/Paris",
+) -> None:
+    """Opt-in recognition's counts per day (new, returning, staff left out), one batch."""
+    rows = [
+        {"kind": "visit_day", "seq": 100_000 + i, "data": {
+            "day": d.isoformat(), "new_visitors": n, "returning_visitors": r,
+            "staff_excluded": st}}
+        for i, (d, (n, r, st)) in enumerate(sorted(days.items()))
+    ]  # fmt: skip
+    batch_id = str(uuid.uuid4())
+    batch = {"schema_version": 1, "batch_id": batch_id, "store_id": store_id,
+             "timezone": tz, "rows": rows}  # fmt: skip
+    ingest_batch(engine, store_id, batch, batch_id, 100)

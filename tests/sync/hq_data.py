@@ -21,6 +21,9 @@ MARKERS = {
     "crop bytes": "JPEGSECRETBYTES",
     "camera password": "hunter2-rtsp-pw",
     "alert free text": "ALERT-TEXT-WITH-NAME",
+    "enrolled staff name": "Stella Staff-Secret",
+    "recognised visitor id": "face-visitor-secret-id",
+    "consent by": "manager-consent-secret",
 }
 
 
@@ -89,6 +92,24 @@ def populate(store: Store, t0: float = T0, minutes: int = 20) -> None:
     store.writer.ingest_many(vision_events(t0, minutes)).result(30)
     store.writer.submit(lambda s: add_sales(s, t0)).result(30)
     add_count_audit(store, t0 + 60 * minutes)
+
+
+def add_recognition(store: Store, t0: float = T0) -> list[bytes]:
+    """Opt-in recognition's rows: an enrolled staff member, visitors' templates and the
+    day's counts (2 new, 1 returning, 1 staff); returns the templates' raw bytes."""
+    import numpy as np
+
+    from app.store.faces import FaceStore, to_blob
+
+    rng = np.random.default_rng(7)
+    tpl = [v / np.linalg.norm(v) for v in rng.normal(size=(4, 128)).astype(np.float32)]
+    faces = FaceStore(store, clock=lambda: t0 + 600)
+    faces.enrol_staff(MARKERS["enrolled staff name"], tpl[0], MARKERS["consent by"])
+    vid = MARKERS["recognised visitor id"]
+    for outcome, v in (("new", tpl[1]), ("new", tpl[2]), ("returning", tpl[3])):
+        faces.record(outcome, v, vid, "door").result(30)
+    faces.record("staff", None, vid, "door").result(30)
+    return [to_blob(v) for v in tpl]
 
 
 def add_count_audit(store: Store, ts: float) -> None:

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
 
 from app import wire as pl
 from app.store.db import Store
@@ -114,13 +115,14 @@ def test_refresh_queues_only_what_changed(local_store: Store) -> None:
     populate(local_store)
     assert _refresh(local_store) > 0
     before = _queued(local_store)
-    # (hourly KPI rows come with the store's KPI settings: tests/sync/test_hq_kpi_hours.py)
-    assert {kind for kind, _ in before.values()} == set(pl.KINDS) - {pl.KPI_HOUR}
+    # (hourly KPI rows come with the store's KPI settings: tests/sync/test_hq_kpi_hours.py;
+    # daily recognition counts only from a store that recognises: test_hq_visit_days.py)
+    assert {kind for kind, _ in before.values()} == set(pl.KINDS) - {pl.KPI_HOUR, pl.VISIT_DAY}
     assert _refresh(local_store) == 0  # nothing changed: nothing queued
     assert _queued(local_store) == before
 
     # a walk-in purchase gets linked to a session later (the POS import or relinking)
-    def link(s) -> None:  # type: ignore[no-untyped-def]
+    def link(s: Session) -> None:
         sid = s.execute(text("SELECT id FROM service_sessions ORDER BY started_at")).scalar()
         s.execute(update(Purchase).where(Purchase.transaction_id == "T-walkin")
                   .values(session_id=sid))  # fmt: skip

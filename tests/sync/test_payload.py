@@ -18,7 +18,7 @@ from app.store.db import Store
 from app.store.kpi_queries import KpiParams
 from app.sync import aggregates
 from app.sync.batching import OutboxItem
-from tests.sync.hq_data import MARKERS, T0, populate
+from tests.sync.hq_data import MARKERS, T0, add_recognition, populate
 
 BATCH_ID = "0b3c7d2e-4f1a-4a8e-9c55-2d7e8f9a0b1c"
 
@@ -65,6 +65,7 @@ def test_schema_is_valid_and_closed_everywhere() -> None:
 def _produced_batch(store: Store) -> tuple[bytes, dict[str, Any]]:
     """Everything the app queued for HQ from a realistic hour, as the worker sends it."""
     populate(store)
+    add_recognition(store)  # opt-in recognition on: counts only may leave the store
     params = KpiParams(tz=ZoneInfo("Europe/Paris"), capacity=20, visitors_per_salesperson=5)
     store.writer.submit(lambda s: aggregates.refresh(s, T0 - 3600, T0 + 4 * 3600, params)).result(
         30
@@ -95,9 +96,30 @@ def test_no_personal_data_in_a_batch(produced: tuple[bytes, dict]) -> None:
     raw, batch = produced
     for what, marker in MARKERS.items():
         assert marker.encode() not in raw, f"{what} leaked into the HQ payload"
-    forbidden = {"visitor_id", "message", "name_of_person", "pin", "image", "jpeg", "embedding"}
+    forbidden = {"visitor_id", "message", "name_of_person", "pin", "image", "jpeg", "embedding",
+                 "template", "crop", "track_id", "staff_name", "person", "face", "vector"}  # fmt: skip
     keys = {k for r in batch["rows"] for k in r["data"]}
     assert not keys & forbidden
+    assert not [k for k in keys if any(w in k for w in ("embed", "templ", "face", "crop"))]
+    # recognition's counts are there, as counts of a day and nothing else
+    (day,) = [r["data"] for r in batch["rows"] if r["kind"] == "visit_day"]
+    assert day == {"day": "2026-01-01", "new_visitors": 2, "returning_visitors": 1,
+                   "staff_excluded": 1}  # fmt: skip
+
+
+def test_no_template_reaches_hq(local_store: Store) -> None:
+    """Not a byte of a template, raw or base64, nor its first numbers as JSON."""
+    import base64
+
+    import numpy as np
+
+    blobs = add_recognition(local_store)
+    raw, _ = _produced_batch(local_store)
+    for blob in blobs:
+        for piece in (blob[:12], base64.b64encode(blob[:12])[:12], base64.b64encode(blob)[:16]):
+            assert piece not in raw
+        first = float(np.frombuffer(blob, np.float32)[0])
+        assert f"{first:.5f}".encode()[:7] not in raw
 
 
 def test_the_figures_match_the_store(produced: tuple[bytes, dict]) -> None:

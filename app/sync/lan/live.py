@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.events import EventBus, NewVisitor, ZoneEnter, ZoneExit
+from app.events import EventBus, NewVisitor, StaffRetracted, ZoneEnter, ZoneExit
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,9 @@ class LiveHub:
 
     def attach(self, bus: EventBus) -> None:
         self.detach()
-        self._unsubscribe = bus.subscribe(self.handle, NewVisitor, ZoneEnter, ZoneExit)
+        self._unsubscribe = bus.subscribe(
+            self.handle, NewVisitor, ZoneEnter, ZoneExit, StaffRetracted
+        )
 
     def detach(self) -> None:
         if self._unsubscribe:
@@ -89,6 +91,23 @@ class LiveHub:
             self._arrive(event.zone, event.visitor_id, event.camera, event.ts, b"")
         elif isinstance(event, ZoneExit):
             self._leave(event.zone, event.visitor_id, event.ts)
+        elif isinstance(event, StaffRetracted):
+            self._drop(event.visitor_id, event.ts)
+
+    def _drop(self, visitor_id: str, ts: float) -> None:
+        """Someone recognised as staff after they were listed: off every zone's list,
+        picture forgotten. The tablets get a "leave" that ends when it began, which
+        their list (live.js) never shows."""
+        with self._lock:
+            self._crops.pop(visitor_id, None)
+            gone = [(z, c) for (z, v), c in self._customers.items() if v == visitor_id]
+            msgs = []
+            for zone, c in gone:
+                del self._customers[(zone, visitor_id)]
+                c.present, c.left_at, c.last_event, c.has_crop = False, c.entered_at, ts, False
+                msgs.append((zone, {"type": "leave", "customer": c.to_json(), "event_ts": ts}))
+        for zone, msg in msgs:
+            self._fan_out(zone, msg)
 
     def _arrive(self, zone: str, visitor_id: str, camera: str, ts: float, crop: bytes) -> None:
         if not visitor_id:
