@@ -182,7 +182,7 @@ class KpiHourRow(_Row, HqBase):
 
 class VisitDayRow(_Row, HqBase):
     """Opt-in recognition's counts of one store's local day: new and returning visitors,
-    staff left out of the counts (migration 0007_faceshq). Counts only: HQ never gets a
+    staff left out of the counts (migration 0007_visit_days). Counts only: HQ never gets a
     template, an id or a name."""
 
     __tablename__ = "visit_days"

@@ -1,6 +1,6 @@
 """opt-in recognition's daily counts: new and returning visitors, staff left out
 
-Revision ID: 0007_faceshq
+Revision ID: 0007_visit_days
 Revises: 0006_kpis
 
 One row per store and local day (counts only: no template, id or name ever reaches
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_faceshq"
+revision = "0007_visit_days"
 down_revision = "0006_kpis"
 branch_labels = None
 depends_on = None
