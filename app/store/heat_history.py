@@ -1,0 +1,162 @@
+"""The heatmap history: one aggregated grid per camera and hour (`heatmap_hours`), the
+seconds of presence per cell of the counted people, never a picture.
+
+The engine adds what each open hour gained since its last save (`add_hours`: the
+rows are sums, so a restart, or two clips of the same hour, add up); `heat_sum` adds
+a camera's hours over a period, optionally only some hours of the day (store time).
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any, Protocol
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.store.models import HeatmapHour
+
+WRITE_TIMEOUT_S = 30.0
+
+
+class HourGrid(Protocol):
+    """One hour's presence (app.vision.heat_hours.HourDelta has these)."""
+
+    hour_start: int
+    width: int
+    height: int
+    cell: int
+    grid: np.ndarray
+
+
+def pack(grid: np.ndarray) -> bytes:
+    return zlib.compress(np.ascontiguousarray(grid, np.float32).tobytes(), 1)
+
+
+def unpack(blob: bytes, rows: int, cols: int) -> np.ndarray:
+    return np.frombuffer(zlib.decompress(blob), np.float32).reshape(rows, cols)
+
+
+def add_hours(store: Any, camera: str, hours: Iterable[HourGrid]) -> int:
+    """Add each hour's grid to the stored one (a new row when there is none, or when the
+    camera's picture size changed: the newest size wins). Returns the rows written."""
+    todo = [h for h in hours if h.grid.size]
+    if not todo:
+        return 0
+
+    def job(s: Session) -> int:
+        for h in todo:
+            rows, cols = h.grid.shape
+            grid = np.asarray(h.grid, np.float32)
+            row = s.get(HeatmapHour, (camera, float(h.hour_start)))
+            if row is not None and (row.rows, row.cols, row.width, row.height) == (
+                rows,
+                cols,
+                h.width,
+                h.height,
+            ):
+                grid = np.maximum(unpack(row.grid, rows, cols) + grid, 0.0)
+            else:
+                grid = np.maximum(grid, 0.0)
+            s.merge(
+                HeatmapHour(
+                    camera=camera, hour_start=float(h.hour_start), width=h.width,
+                    height=h.height, cell=h.cell, rows=rows, cols=cols, grid=pack(grid),
+                    updated_at=time.time(),
+                )
+            )  # fmt: skip
+        return len(todo)
+
+    return int(store.writer.submit(job).result(WRITE_TIMEOUT_S))
+
+
+@dataclass(frozen=True)
+class HeatSum:
+    """A camera's presence summed over a period."""
+
+    camera: str
+    grid: np.ndarray  # float32 seconds of presence per cell (rows, cols)
+    width: int  # the camera picture the grid covers, pixels
+    height: int
+    cell: int
+    hours: int  # hours with presence in the sum
+    first: float  # the first and last of those hours (epoch seconds)
+    last: float
+    left_out: int = 0  # hours recorded at another picture size, not in the sum
+
+    @property
+    def seconds(self) -> float:
+        return float(self.grid.sum())
+
+
+def in_hours(hour: int, hours_of_day: tuple[int, int] | None) -> bool:
+    """Whether a local hour (0-23) is in [from, to) (wrapping past midnight: 22-2)."""
+    if hours_of_day is None:
+        return True
+    lo, hi = hours_of_day
+    if lo == hi:
+        return True
+    return lo <= hour < hi if lo < hi else hour >= lo or hour < hi
+
+
+def heat_sum(
+    session: Session,
+    camera: str,
+    start: float,
+    end: float,
+    hours_of_day: tuple[int, int] | None = None,
+    tz: tzinfo | None = None,
+) -> HeatSum | None:
+    """The presence of `camera` in the hours starting in [start, end), only those whose
+    local hour (in `tz`) is in `hours_of_day` when given; None when there is none. Hours
+    recorded at another picture size than the newest are left out (and counted)."""
+    rows = session.execute(
+        select(
+            HeatmapHour.hour_start,
+            HeatmapHour.width,
+            HeatmapHour.height,
+            HeatmapHour.cell,
+            HeatmapHour.rows,
+            HeatmapHour.cols,
+            HeatmapHour.grid,
+        )
+        .where(
+            HeatmapHour.camera == camera,
+            HeatmapHour.hour_start >= start,
+            HeatmapHour.hour_start < end,
+        )
+        .order_by(HeatmapHour.hour_start.desc())
+    ).all()
+    if hours_of_day is not None:
+        rows = [
+            r for r in rows if in_hours(datetime.fromtimestamp(r[0], tz).hour, hours_of_day)
+        ]
+    if not rows:
+        return None
+    shape = tuple(rows[0][1:6])  # the newest: width, height, cell, rows, cols
+    total = np.zeros((int(shape[3]), int(shape[4])), np.float32)
+    used: list[float] = []
+    for r in rows:
+        if tuple(r[1:6]) != shape:
+            continue
+        total += unpack(r[6], int(shape[3]), int(shape[4]))
+        used.append(float(r[0]))
+    width, height, cell = (int(v) for v in shape[:3])
+    return HeatSum(
+        camera, total, width, height, cell, len(used), min(used), max(used),
+        left_out=len(rows) - len(used),
+    )  # fmt: skip
+
+
+def heat_cameras(session: Session) -> list[str]:
+    """The cameras with a heatmap history, by name."""
+    return list(
+        session.execute(select(HeatmapHour.camera).distinct().order_by(HeatmapHour.camera))
+        .scalars()
+        .all()
+    )
