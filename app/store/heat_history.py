@@ -27,11 +27,16 @@ WRITE_TIMEOUT_S = 30.0
 class HourGrid(Protocol):
     """One hour's presence (app.vision.heat_hours.HourDelta has these)."""
 
-    hour_start: int
-    width: int
-    height: int
-    cell: int
-    grid: np.ndarray
+    @property
+    def hour_start(self) -> int: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def cell(self) -> int: ...
+    @property
+    def grid(self) -> np.ndarray: ...
 
 
 def pack(grid: np.ndarray) -> bytes:
@@ -133,9 +138,7 @@ def heat_sum(
         .order_by(HeatmapHour.hour_start.desc())
     ).all()
     if hours_of_day is not None:
-        rows = [
-            r for r in rows if in_hours(datetime.fromtimestamp(r[0], tz).hour, hours_of_day)
-        ]
+        rows = [r for r in rows if in_hours(datetime.fromtimestamp(r[0], tz).hour, hours_of_day)]
     if not rows:
         return None
     shape = tuple(rows[0][1:6])  # the newest: width, height, cell, rows, cols

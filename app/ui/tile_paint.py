@@ -13,6 +13,8 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
 
+from app.vision.heat_render import heat_layer
+
 HEAT_CELL = 16  # heatmap cell size in source pixels
 
 
@@ -53,18 +55,19 @@ class HeatAccumulator:
 
     def image(self, external: np.ndarray | None = None) -> QImage | None:
         grid = external if external is not None else self.grid
-        if grid is None or grid.size == 0 or float(grid.max()) <= 0:
-            return None
-        # strong log compression: one person standing still must not hide the paths
-        g = np.log1p(grid.astype(np.float32) / float(grid.max()) * 200.0) / np.log1p(200.0)
-        g = cv2.GaussianBlur(g, (0, 0), 1.2)
-        g = g / max(float(g.max()), 1e-6)
-        g8 = (g * 255).astype(np.uint8)
-        bgr = cv2.applyColorMap(g8, cv2.COLORMAP_TURBO)
-        alpha = (np.clip((g - 0.05) * 2.0, 0, 1) * 165).astype(np.uint8)
-        bgra = np.ascontiguousarray(np.dstack([bgr, alpha]))
-        h, w = g8.shape
-        return QImage(bgra.data, w, h, bgra.strides[0], QImage.Format.Format_ARGB32).copy()
+        return heat_image(grid) if grid is not None else None
+
+
+def heat_image(grid: np.ndarray) -> QImage | None:
+    """A grid of presence as a translucent colour picture (the grid's size), in the
+    colours of every heatmap in the app (app.vision.heat_render.heat_layer)."""
+    layer = heat_layer(grid)
+    if layer is None:
+        return None
+    bgr, alpha = layer
+    bgra = np.ascontiguousarray(np.dstack([bgr, (alpha * 255).round().astype(np.uint8)]))
+    h, w = bgr.shape[:2]
+    return QImage(bgra.data, w, h, bgra.strides[0], QImage.Format.Format_ARGB32).copy()
 
 
 def heat_window_text(since: float | None, now: float | None = None) -> str:
