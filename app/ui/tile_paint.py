@@ -53,15 +53,15 @@ class HeatAccumulator:
             np.add.at(self.grid, (ys, xs), 1.0)
         self.version += 1
 
-    def image(self, external: np.ndarray | None = None) -> QImage | None:
+    def image(self, external: np.ndarray | None = None, peak: float | None = None) -> QImage | None:
         grid = external if external is not None else self.grid
-        return heat_image(grid) if grid is not None else None
+        return heat_image(grid, peak) if grid is not None else None
 
 
-def heat_image(grid: np.ndarray) -> QImage | None:
+def heat_image(grid: np.ndarray, peak: float | None = None, gain: float = 200.0) -> QImage | None:
     """A grid of presence as a translucent colour picture (the grid's size), in the
     colours of every heatmap in the app (app.vision.heat_render.heat_layer)."""
-    layer = heat_layer(grid)
+    layer = heat_layer(grid, peak, gain)
     if layer is None:
         return None
     bgr, alpha = layer

@@ -27,6 +27,7 @@ from app.vision.analytics import Heatmap
 HOUR = 3600
 GRACE_S = 900.0  # an hour stays open this long after its end (stationary take-backs)
 HALF_LIFE_S = 180.0  # the recent view: presence halves every 3 minutes
+RECENT_FULL_S = 30.0  # and is at full brightness from half a minute (decayed) in a cell
 
 Cell = tuple[int, int]
 
@@ -157,7 +158,7 @@ class RecentHeat:
             age = 0.0 if self.at is None else now - self.at
             return self.heat.grid * np.float32(self._factor(age))
 
-    def normalized(self, now: float, floor_s: float = 1.0) -> np.ndarray | None:
+    def normalized(self, now: float, floor_s: float = RECENT_FULL_S) -> np.ndarray | None:
         """The decayed grid scaled to 0..1 by its peak, or by `floor_s` when the peak is
         lower: once everybody has left, the view fades to nothing rather than
         re-scaling a few faint traces to full brightness."""

@@ -20,15 +20,21 @@ from app.vision.view_drift import decode_view
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
-def heat_layer(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def heat_layer(
+    grid: np.ndarray, peak: float | None = None, gain: float = 200.0
+) -> tuple[np.ndarray, np.ndarray] | None:
     """A grid of presence (any unit) as colours (BGR uint8, the grid's shape) and their
-    opacity (0..1 float32); None when the grid is empty. Strong log compression: one
-    person standing still must not hide the paths."""
-    if grid.size == 0 or float(grid.max()) <= 0:
+    opacity (0..1 float32); None when the grid is empty. Scaled to its own maximum, or
+    to `peak` when given (a fading view stays faint as it fades). Log compression
+    (`gain`; strong by default): one person standing still must not hide the paths."""
+    top = float(grid.max()) if grid.size else 0.0
+    if top <= 0:
         return None
-    g = np.log1p(grid.astype(np.float32) / float(grid.max()) * 200.0) / np.log1p(200.0)
+    scale = top if peak is None else max(float(peak), top)
+    g = np.log1p(grid.astype(np.float32) / scale * gain) / np.log1p(gain)
     g = cv2.GaussianBlur(g, (0, 0), 1.2)
-    g = g / max(float(g.max()), 1e-6)
+    if peak is None:
+        g = g / max(float(g.max()), 1e-6)
     bgr = cv2.applyColorMap((g * 255).astype(np.uint8), cv2.COLORMAP_TURBO)
     alpha = np.clip((g - 0.05) * 2.0, 0, 1).astype(np.float32) * (165.0 / 255.0)
     return np.asarray(bgr), np.asarray(alpha, np.float32)
@@ -133,8 +139,8 @@ def period_title(first: date, last: date, hours: tuple[int, int] | None = None) 
 
 
 def parse_hours(text: str) -> tuple[int, int]:
-    """"9-12" (from 09:00 to 12:00, local) as (9, 12); "22-2" wraps past midnight;
-    "0-24" is the whole day, (0, 0) (ValueError when it is not such a range)."""
+    """An hour range: "9-12" (from 09:00 to 12:00, local) is (9, 12); "22-2" wraps past
+    midnight; "0-24" is the whole day, (0, 0) (ValueError when it is not a range)."""
     parts = text.replace(" ", "").split("-")
     if len(parts) != 2 or not all(p.isdigit() for p in parts):
         raise ValueError(f"{text!r} is not an hour range such as 9-12")

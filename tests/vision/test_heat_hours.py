@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.vision.heat_hours import HOUR, HeatHours, RecentHeat, hour_start
+from app.vision.heat_hours import HOUR, RECENT_FULL_S, HeatHours, RecentHeat, hour_start
 
 T0 = 1_800_000_000.0 - 1_800_000_000.0 % HOUR  # an hour start
 P = np.array([[85.0, 170.0]])  # cell (21, 10) at 8 px
@@ -39,9 +39,13 @@ def test_recent_heat_halves_every_half_life() -> None:
     rh.add(T0 + 360, np.array([[8.0, 8.0]]), 4.0, 480, 360)
     g = rh.grid(T0 + 360)
     assert g is not None and g[21, 10] == pytest.approx(2.5) and g[1, 1] == pytest.approx(4.0)
-    n = rh.normalized(T0 + 360)
-    assert n is not None and n.max() == pytest.approx(1.0) and n[1, 1] > n[21, 10]  # recent brighter
-    late = rh.normalized(T0 + 3600)  # an hour later the view has faded out
+    n = rh.normalized(T0 + 360, floor_s=1.0)
+    assert (
+        n is not None and n.max() == pytest.approx(1.0) and n[1, 1] > n[21, 10]
+    )  # recent brighter
+    n = rh.normalized(T0 + 360)  # a few seconds are not "full": below RECENT_FULL_S, fainter
+    assert n is not None and n[1, 1] == pytest.approx(4.0 / RECENT_FULL_S)
+    late = rh.normalized(T0 + 3600, floor_s=1.0)  # an hour later the view has faded out
     assert late is not None and late.max() < 0.01
     rh.take_back({(1, 1): 100.0})
     g = rh.grid(T0 + 360)
