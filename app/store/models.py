@@ -518,7 +518,7 @@ class ViewReference(Base):
 
 class HeatmapHour(Base):
     """One camera's heatmap for one hour (revision 0009): the seconds of presence of the
-    counted people per grid cell (float32, zlib), never a picture or anybody's path.
+    counted people per grid cell (float16, zlib), never a picture or anybody's path.
     Staff and stationary objects are left out like in the live heatmap."""
 
     __tablename__ = "heatmap_hours"
@@ -531,4 +531,9 @@ class HeatmapHour(Base):
     cols: Mapped[int] = mapped_column(Integer)
     grid: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[float] = mapped_column(Float, default=now, onupdate=now)
-    __table_args__ = (Index("ix_heatmap_hours_hour", "hour_start"),)
+    __table_args__ = (
+        Index("ix_heatmap_hours_hour", "hour_start"),  # retention
+        # a period's hours and sizes without reading the grids (app/store/heat_history.py)
+        Index("ix_heatmap_hours_shape", "camera", "hour_start", "width", "height", "cell",
+              "rows", "cols"),
+    )  # fmt: skip

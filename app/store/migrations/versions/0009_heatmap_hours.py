@@ -5,7 +5,7 @@ Revises: 0008
 Create Date: 2026-12-06
 
 `heatmap_hours` keeps, per camera and hour (UTC hour start, epoch seconds), the seconds
-of presence of the counted people per grid cell (float32, zlib-compressed): a few KB an
+of presence of the counted people per grid cell (float16, zlib-compressed): a few KB an
 hour, never a picture. It ages with the raw events (retention.raw_events_days).
 """
 
@@ -36,9 +36,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("heatmap_hours", schema=None) as batch_op:
         batch_op.create_index("ix_heatmap_hours_hour", ["hour_start"], unique=False)
+        batch_op.create_index(
+            "ix_heatmap_hours_shape",
+            ["camera", "hour_start", "width", "height", "cell", "rows", "cols"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("heatmap_hours", schema=None) as batch_op:
+        batch_op.drop_index("ix_heatmap_hours_shape")
         batch_op.drop_index("ix_heatmap_hours_hour")
     op.drop_table("heatmap_hours")
