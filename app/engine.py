@@ -337,7 +337,11 @@ class Engine:
         from app.store.heat_history import add_hours
 
         try:
-            add_hours(self.store, camera, pipeline.heat_hours.deltas(time.time(), final))
+            tz: tzinfo | None = ZoneInfo(self.cfg.store.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = None
+        try:
+            add_hours(self.store, camera, pipeline.heat_hours.deltas(time.time(), final), tz)
         except Exception as exc:  # the history misses minutes; counting goes on
             log.warning("the heatmap history of %s could not be saved: %s", camera, exc)
 

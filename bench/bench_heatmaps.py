@@ -74,7 +74,7 @@ def main() -> int:
                                        .timestamp()))
                     for h in open_hours
                 ]  # fmt: skip
-                rows += add_hours(store, f"cam{cam}", hours)
+                rows += add_hours(store, f"cam{cam}", hours, TZ)
         fill_s = time.perf_counter() - t0
         store.close()
         size = path.stat().st_size

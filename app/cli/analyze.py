@@ -499,7 +499,7 @@ def _run(args: argparse.Namespace) -> int:
         if frames == 0:
             raise CliError(f"{plan.path}: no frames could be decoded")
         if heat is not None:
-            heat.save(store, camera, pipeline)
+            heat.save(store, camera, pipeline, cfg.store.timezone)
         outputs.commit()
     summary = summary_lines(pipeline, frames, time.perf_counter() - t0, plan, last_t)
     print("\n".join(summary), file=sys.stderr if outputs.to_stdout else sys.stdout)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
@@ -36,12 +38,17 @@ class HeatKeeper:
             self._views = self._views[::2]
             self.every_s *= 2
 
-    def save(self, store: Any, camera: str, pipeline: Any) -> None:
-        """Add the clip's hours to the heatmap history; the reference view if none."""
+    def save(self, store: Any, camera: str, pipeline: Any, timezone: str = "UTC") -> None:
+        """Add the clip's hours to the heatmap history (days of the store's time zone);
+        the reference view if the camera has none."""
         from app.store.count_audits import get_reference, set_reference
         from app.store.heat_history import add_hours
 
-        add_hours(store, camera, pipeline.heat_hours.deltas(time.time(), final=True))
+        try:
+            tz: tzinfo | None = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = None
+        add_hours(store, camera, pipeline.heat_hours.deltas(time.time(), final=True), tz)
         if len(self._views) < 3:
             return
         with store.read_session() as s:

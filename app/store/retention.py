@@ -40,7 +40,8 @@ RAW_EVENT_TABLES: dict[str, str] = {
     "zone_visits": "enter_ts",
     "camera_health": "ts",
     "visitors": "last_seen",
-    "heatmap_hours": "hour_start",  # aggregated, but kept like the events it sums
+    "heatmap_hours": "hour_start",  # aggregated, but kept like the events they sum
+    "heatmap_days": "day_start",
 }
 KEPT_CLASSES = ("rollups", "audit_log", "alerts", "purchases", "service_sessions", "count_audits")
 

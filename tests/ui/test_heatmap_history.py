@@ -45,7 +45,7 @@ def fill(store: Store, frames: list[np.ndarray]) -> None:
             grid[cell] = s
             grid[cell[0], cell[1] + 1] = s / 2
             hours.append(HourDelta(_hour(day, h), 480, 360, 8, grid))
-    add_hours(store, "plaza", hours)
+    add_hours(store, "plaza", hours, TZ)
     view = view_drift.background(frames[:5])
     set_reference(store, "plaza", view_drift.encode_view(view), "setup")
 
