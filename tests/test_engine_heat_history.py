@@ -41,8 +41,13 @@ def test_the_engine_flushes_finished_hours_and_the_current_one(tmp_path, monkeyp
         deadline = time.time() + 20
         while engine.scheduler.get("a") is None and time.time() < deadline:
             time.sleep(0.05)
-        hours = engine.scheduler.get("a").pipeline.heat_hours  # type: ignore[union-attr]
+        pipeline = engine.scheduler.get("a").pipeline  # type: ignore[union-attr]
+        hours = pipeline.heat_hours
         point = np.array([[6 * 8 + 1.0, 5 * 8 + 1.0]])  # cell (5, 6)
+        pipeline.recent_heat.add(time.time(), point, 60.0, 320, 240)  # the fading view
+        state = engine.tile_state("a")
+        assert state is not None and state.heatmap_recent is not None
+        assert state.heatmap_recent[5, 6] > 0.9  # a minute just now: full brightness
         hours.add(old + 10, point, 30.0, 320, 240)
         hours.add(time.time(), point, 12.0, 320, 240)
         deadline = time.time() + 10
