@@ -112,6 +112,7 @@ class HeatmapHistory(QWidget):
         lay.setContentsMargins(0, 4, 0, 0)
         lay.addLayout(self._controls())
         self.picture = HeatPicture()
+        self.picture.show_picture(None, "Pick a camera and a period, then Show.")
         lay.addWidget(self.picture, 1)
         self.status = QLabel("")
         self.status.setObjectName("Muted")
@@ -268,8 +269,8 @@ class HeatmapHistory(QWidget):
         under = (
             "over the camera's reference view (its background without people)"
             if view.has_view
-            else "on a plain background (no picture of the camera yet: it is taken once "
-            "the camera has run a few minutes)"
+            else "on a plain background (no picture of the camera yet: the drift check "
+            "takes one, without people, in the camera's first half hour)"
         )
         note = f" {t.left_out} hour(s) at another picture size are left out." if t.left_out else ""
         self.status.setText(

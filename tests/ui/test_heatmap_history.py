@@ -133,3 +133,19 @@ def test_the_analytics_page_tab_follows_the_page_period(
     h = view.heat.view
     assert h is not None and h.total is not None and h.total.hours == 2
     assert (h.first, h.last) == (MONDAY + dt.timedelta(days=2),) * 2
+
+
+def test_without_a_reference_view_a_plain_background_says_so(qtbot, store: Store) -> None:  # noqa: ANN001
+    grid = np.zeros((45, 60), np.float32)
+    grid[HOT] = 50.0
+    add_hours(store, "back", [HourDelta(_hour(MONDAY, 10), 480, 360, 8, grid)], TZ)
+    page = HeatmapHistory(store, CFG)
+    qtbot.addWidget(page)
+    assert "Pick a camera" in page.picture.text  # before the first Show
+    page.camera.setCurrentText("back")
+    page.set_period("Day", MONDAY)
+    page.refresh(wait=True)
+    v = page.view
+    assert v is not None and v.picture is not None and not v.has_view
+    assert "no picture of the camera yet" in page.status.text()
+    assert _pixel(v.picture, HOT)[2] > _pixel(v.picture, HOT)[0] + 50
