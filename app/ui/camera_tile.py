@@ -46,7 +46,6 @@ from app.ui.tile_paint import (
 from app.vision.heat_hours import HALF_LIFE_S
 
 DOWN = (*CAMERA_DOWN, "reconnecting")
-RECENT_GAIN = 20.0  # the fading view's log compression (the day's: 200)
 HEAT_MODES = {  # the heatmap's two views, as the tile's menu names them
     "since": "Heatmap: time spent today",
     "recent": "Heatmap: recent presence (fades in minutes)",
@@ -189,9 +188,9 @@ class CameraTile(QWidget):
         # analysed frames only (the picture changes slowly)
         recent = self.heat_mode == "recent"
         if self._heat.version - self._heat_version > 5 or self._heat_img is None:
-            if recent:  # 0..1 already, not re-scaled, little compressed: it visibly
-                grid = v.heatmap_recent  # fades as people leave
-                self._heat_img = heat_image(grid, 1.0, RECENT_GAIN) if grid is not None else None
+            if recent:  # 0..1 already, not re-scaled: it fades as people leave
+                grid = v.heatmap_recent
+                self._heat_img = heat_image(grid, peak=1.0) if grid is not None else None
             else:
                 self._heat_img = self._heat.image(v.heatmap)
             self._heat_version = self._heat.version
@@ -202,7 +201,9 @@ class CameraTile(QWidget):
             p.restore()
         if self._heat_img is not None or recent:
             if recent:
-                window = f"lately (fades: halves every {HALF_LIFE_S / 60:.0f} min)"
+                every = HALF_LIFE_S
+                half = f"{every / 60:.0f} min" if every >= 60 else f"{every:.0f} s"
+                window = f"lately (halves every {half})"
             else:
                 window = heat_window_text(v.heatmap_since if v.heatmap is not None else None)
             self.heat_legend = draw_heat_legend(p, target, window, self._font(scale=0.85))

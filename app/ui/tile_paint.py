@@ -58,10 +58,10 @@ class HeatAccumulator:
         return heat_image(grid, peak) if grid is not None else None
 
 
-def heat_image(grid: np.ndarray, peak: float | None = None, gain: float = 200.0) -> QImage | None:
+def heat_image(grid: np.ndarray, peak: float | None = None) -> QImage | None:
     """A grid of presence as a translucent colour picture (the grid's size), in the
     colours of every heatmap in the app (app.vision.heat_render.heat_layer)."""
-    layer = heat_layer(grid, peak, gain)
+    layer = heat_layer(grid, peak)
     if layer is None:
         return None
     bgr, alpha = layer
@@ -102,7 +102,9 @@ def draw_heat_legend(p: QPainter, target: QRectF, window: str, font: QFont) -> Q
     fm = p.fontMetrics()
     pad, bar_w, bar_h = 6.0, 90.0, 8.0
     title = f"Time spent here, {window}"
-    w = max(fm.horizontalAdvance(title), bar_w + fm.horizontalAdvance("less  more") + 8) + 2 * pad
+    # (with a little slack: the drawn text can run a few pixels past its advance)
+    title_w = fm.horizontalAdvance(title) + fm.horizontalAdvance("  ")
+    w = max(title_w, bar_w + fm.horizontalAdvance("less  more") + 8) + 2 * pad
     h = fm.height() * 2 + 2 + 2 * pad
     # above the tile's bottom strip (its rates), at the picture's left
     box = QRectF(target.left() + 8, target.bottom() - h - fm.height() - 18, w, h)

@@ -20,21 +20,19 @@ from app.vision.view_drift import decode_view
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
-def heat_layer(
-    grid: np.ndarray, peak: float | None = None, gain: float = 200.0
-) -> tuple[np.ndarray, np.ndarray] | None:
+def heat_layer(grid: np.ndarray, peak: float | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """A grid of presence (any unit) as colours (BGR uint8, the grid's shape) and their
     opacity (0..1 float32); None when the grid is empty. Scaled to its own maximum, or
-    to `peak` when given (a fading view stays faint as it fades). Log compression
-    (`gain`; strong by default): one person standing still must not hide the paths."""
+    to `peak` when given (a fading view stays faint as it fades). Strong log
+    compression: one person standing still must not hide the paths."""
     top = float(grid.max()) if grid.size else 0.0
     if top <= 0:
         return None
     scale = top if peak is None else max(float(peak), top)
-    g = np.log1p(grid.astype(np.float32) / scale * gain) / np.log1p(gain)
+    g = np.log1p(grid.astype(np.float32) / scale * 200.0) / np.log1p(200.0)
+    level = float(g.max())  # how bright the hottest cell is (1 unless under `peak`)
     g = cv2.GaussianBlur(g, (0, 0), 1.2)
-    if peak is None:
-        g = g / max(float(g.max()), 1e-6)
+    g = g / max(float(g.max()), 1e-6) * level
     bgr = cv2.applyColorMap((g * 255).astype(np.uint8), cv2.COLORMAP_TURBO)
     alpha = np.clip((g - 0.05) * 2.0, 0, 1).astype(np.float32) * (165.0 / 255.0)
     return np.asarray(bgr), np.asarray(alpha, np.float32)

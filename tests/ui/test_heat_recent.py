@@ -62,8 +62,8 @@ def test_recent_mode_shows_the_fading_view_and_says_so(qtbot, pets_frames) -> No
 def test_a_faded_view_stays_faint_instead_of_rescaling(qtbot, pets_frames) -> None:  # noqa: ANN001
     tile, zones, lines = shown_tile(qtbot)
     since, fresh = _grids()
-    _, faded = _grids(fade=6.0)  # six half-lives later: 1/64 left
-    assert fresh.max() == 1.0 and faded.max() < 0.05
+    _, faded = _grids(fade=8.0)  # eight half-lives later: 1/256 left
+    assert fresh.max() == 1.0 and faded.max() < 0.01
     base = make_state(pets_frames[0], 1)
     tile.set_view(build_view("plaza", base, zones, lines))
     plain = _colour(tile.grab().toImage(), RECENT_SPOT)
