@@ -14,7 +14,7 @@ from app.vision.heat_hours import HOUR, hour_start
 from tests.test_engine import pets_config
 
 
-def test_the_engine_flushes_finished_hours_and_the_current_one(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_engine_flushes_finished_hours_and_the_current_one(tmp_path, monkeypatch) -> None:
     import app.engine
     from app.store import keys
     from app.store.db import open_store

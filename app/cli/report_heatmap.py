@@ -61,9 +61,7 @@ def run_heatmap(store: Any, cfg: Any, args: argparse.Namespace) -> int:
         others = f" (cameras with a heatmap: {', '.join(known)})" if camera not in known else ""
         raise CliError(f"no heatmap of {camera} from {first} to {last}{others}: nothing written")
     title = heat_render.period_title(first, last, hours)
-    img = heat_render.render(
-        total.grid, total.width, total.height, ref[1] if ref else None, title
-    )
+    img = heat_render.render(total.grid, total.width, total.height, ref[1] if ref else None, title)
     try:
         heat_render.save_png(img, args.out)
     except OSError as exc:

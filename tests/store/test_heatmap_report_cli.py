@@ -31,7 +31,7 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dt.dat
     return db, cfg, dt.datetime.now(dt.UTC).date()
 
 
-def test_analyze_keeps_the_heatmap_hours_and_a_reference_view(filled) -> None:  # type: ignore[no-untyped-def]
+def test_analyze_keeps_the_heatmap_hours_and_a_reference_view(filled) -> None:
     db, _, _ = filled
     with open_store(db, create=False) as store, store.read_session() as s:
         assert heat_cameras(s) == ["plaza"]
@@ -42,7 +42,7 @@ def test_analyze_keeps_the_heatmap_hours_and_a_reference_view(filled) -> None:  
     assert ref is not None and ref[1][:4] == b"\x89PNG"
 
 
-def test_report_heatmap_writes_a_png_with_the_hot_cells(filled, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_report_heatmap_writes_a_png_with_the_hot_cells(filled, tmp_path, capsys) -> None:
     db, cfg, day = filled
     out = tmp_path / "heat.png"
     lo, hi = str(day - dt.timedelta(days=1)), str(day + dt.timedelta(days=1))
@@ -63,7 +63,7 @@ def test_report_heatmap_writes_a_png_with_the_hot_cells(filled, tmp_path, capsys
     assert abs(cold[2] - cold[0]) < 20  # the corner is the camera's gray picture
 
 
-def test_report_heatmap_says_when_there_is_nothing(filled, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_report_heatmap_says_when_there_is_nothing(filled, tmp_path, capsys) -> None:
     db, cfg, _ = filled
     out = tmp_path / "none.png"
     rc = main(["report", "--db", str(db), "--config", str(cfg), "heatmap", "--camera", "plaza",
