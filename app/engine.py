@@ -70,6 +70,8 @@ class TileState:
     lag_s: float  # capture-to-result latency of the last analysed frame
     heatmap: np.ndarray | None = field(default=None, repr=False)
     heatmap_since: float | None = None  # the start of the window the heatmap covers
+    # the "recent" view: presence fading with a half-life of a few minutes (0..1)
+    heatmap_recent: np.ndarray | None = field(default=None, repr=False)
     held: Detections = field(default_factory=Detections.empty)  # just lost, still counted
     stationary: Detections = field(default_factory=Detections.empty)  # not moving: ignored
     # opt-in recognition: track id -> "staff" / "returning" / "new" (never a name)
@@ -150,7 +152,7 @@ class Engine:
         self._stop_lan_server()
         self._stop_analysis()
         self._stop_cameras()
-        self._save_heatmaps()
+        self._save_heatmaps(final=True)
         self._flush_pipelines()
         self._close_detector()
         if self._weekly is not None:
@@ -310,8 +312,10 @@ class Engine:
             self._heat_saver.join(timeout=5)
             self._heat_saver = None
 
-    def _save_heatmaps(self) -> None:
-        """Keep each camera's heatmap (its aggregated grid) for the next start."""
+    def _save_heatmaps(self, final: bool = False) -> None:
+        """Keep each camera's heatmap (its aggregated grid) for the next start, and add
+        what each hour gained to the heatmap history (the hours over are written a last
+        time; `final`: all of them, the engine is stopping)."""
         if self.store is None:
             return
         from app.store.heatmaps import save_heatmaps
@@ -321,10 +325,25 @@ class Engine:
             heat = slot.pipeline.analytics.heatmap
             if heat is not None and heat.grid.any():
                 snaps[slot.cfg.name] = heat.snapshot()
+            self._save_heat_hours(slot.cfg.name, slot.pipeline, final)
         try:
             save_heatmaps(self.store, snaps)
         except Exception as exc:  # a lost heatmap must not stop the engine stopping
             log.warning("the heatmaps could not be saved: %s", exc)
+
+    def _save_heat_hours(self, camera: str, pipeline: CameraPipeline, final: bool) -> None:
+        if self.store is None:
+            return
+        from app.store.heat_history import add_hours
+
+        try:
+            tz: tzinfo | None = ZoneInfo(self.cfg.store.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = None
+        try:
+            add_hours(self.store, camera, pipeline.heat_hours.deltas(time.time(), final), tz)
+        except Exception as exc:  # the history misses minutes; counting goes on
+            log.warning("the heatmap history of %s could not be saved: %s", camera, exc)
 
     def _restore_heatmap(self, camera: str, pipeline: CameraPipeline) -> None:
         """Today's heatmap of a camera from before a restart (an older one is dropped)."""
@@ -416,6 +435,7 @@ class Engine:
         slot.reader.stop()
         self.scheduler.remove(name)  # waits for its running analysis
         self._today.pop(name, None)
+        self._save_heat_hours(name, slot.pipeline, final=True)
         slot.pipeline.flush()
 
     def cameras(self) -> list[str]:
@@ -516,6 +536,7 @@ class Engine:
             lag_s=slot.lag_s,
             heatmap=heat.normalized() if heat is not None else None,
             heatmap_since=heat.since if heat is not None else None,
+            heatmap_recent=slot.pipeline.recent_heat.normalized(time.time()),
             held=r.held if r else Detections.empty(),
             stationary=r.stationary if r else Detections.empty(),
             tags=dict(r.extra.get("face_tags", {})) if r else {},

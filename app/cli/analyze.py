@@ -2,9 +2,11 @@
 
 Outputs (all optional): `--out` events as JSON lines, `--tracks` MOTChallenge tracks
 (frames 1-based), `--annotate` an mp4 with boxes, ids, zones, lines and counts,
-`--store` events persisted through the store writer. Analysis rate: adaptive by default
-(every frame while someone is near a counting line or heading for one, analysis.fps
-from the config elsewhere: 5 frames per second of video; `app.vision.adaptive`),
+`--store` events persisted through the store writer (and the clip's heatmap per hour,
+with a reference view of a camera that has none: app/cli/analyze_heat.py). Analysis
+rate: adaptive by default (every frame while someone is near a counting line or heading
+for one, analysis.fps from the config elsewhere: 5 frames per second of video;
+`app.vision.adaptive`),
 `--fps N` to change that base rate, `--fixed-rate` to analyse at the base rate only,
 `--every-frame` to analyse every source frame.
 """
@@ -26,6 +28,7 @@ from typing import IO, Any
 import numpy as np
 from tqdm import tqdm
 
+from app.cli.analyze_heat import HeatKeeper
 from app.config import AppConfig, ConfigError, LineConfig, ZoneConfig, load_config
 from app.errors import CliError
 from app.events import Event, EventBus, event_to_dict
@@ -465,6 +468,7 @@ def _run(args: argparse.Namespace) -> int:
             camera, cfg, detector, bus, fps=plan.fps, faces=_faces(cfg, store, camera)
         )
         bar = stack.enter_context(_progress(plan, args.duration, args.no_progress))
+        heat = HeatKeeper() if store is not None else None
         try:
             clip = open_clip(plan, until_s=args.duration)
             # the rate reported is the analysis's own: start-up (config, model load, the
@@ -479,6 +483,8 @@ def _run(args: argparse.Namespace) -> int:
                 shown = frame.index
                 outputs.write_events(result.events)
                 outputs.write_tracks(result)
+                if heat is not None:
+                    heat.see(frame.t, frame.image)
                 if outputs.video is not None:
                     picture = _annotated(frame, result, cfg, camera)
                     for _ in range(step):
@@ -492,6 +498,8 @@ def _run(args: argparse.Namespace) -> int:
         outputs.write_events(pipeline.flush())
         if frames == 0:
             raise CliError(f"{plan.path}: no frames could be decoded")
+        if heat is not None:
+            heat.save(store, camera, pipeline, cfg.store.timezone)
         outputs.commit()
     summary = summary_lines(pipeline, frames, time.perf_counter() - t0, plan, last_t)
     print("\n".join(summary), file=sys.stderr if outputs.to_stdout else sys.stdout)

@@ -2,6 +2,7 @@
 
     report kpis [--from D] [--to D] [--json] [--db FILE] [--config FILE]
     report weekly [--week-of D] [--out FILE]
+    report heatmap --camera NAME [--from D] [--to D] [--hours 9-12] --out FILE.png
 
 `kpis` prints every KPI of app/kpis.py for the local days D..D (default: the last 7
 days up to yesterday), with the previous period and the same period last year where
@@ -20,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app import kpis
+from app.cli import report_heatmap
 from app.cli.main import load_settings, parse_day
 from app.errors import CliError
 
@@ -56,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     w = sub.add_parser("weekly", help="write the weekly HTML report")
     w.add_argument("--week-of", help="a day of the week to report (default: last week)")
     w.add_argument("--out", type=Path, help="the HTML file (default: data folder/reports/)")
+    report_heatmap.add_parser(sub)
 
 
 def _when(ts: float, tz: ZoneInfo) -> str:
@@ -143,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
     store = with_passphrase(lambda pp: open_store(path, pp))
     try:
         cfg = load_settings(args.config, store)
-        return {"kpis": _kpis, "weekly": _weekly}[args.action](store, cfg, args)
+        actions = {"kpis": _kpis, "weekly": _weekly, "heatmap": report_heatmap.run_heatmap}
+        return actions[args.action](store, cfg, args)
     finally:
         store.close()

@@ -514,3 +514,50 @@ class ViewReference(Base):
     ts: Mapped[float] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(16), default="audit")  # audit | setup
     png: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class HeatmapHour(Base):
+    """One camera's heatmap for one hour (revision 0009): the seconds of presence of the
+    counted people per grid cell (float16, zlib), never a picture or anybody's path.
+    Staff and stationary objects are left out like in the live heatmap."""
+
+    __tablename__ = "heatmap_hours"
+    camera: Mapped[str] = mapped_column(String(80), primary_key=True)
+    hour_start: Mapped[float] = mapped_column(Float, primary_key=True)  # epoch s, multiple of 3600
+    width: Mapped[int] = mapped_column(Integer)  # the camera picture the grid covers, pixels
+    height: Mapped[int] = mapped_column(Integer)
+    cell: Mapped[int] = mapped_column(Integer)  # cell size, pixels
+    rows: Mapped[int] = mapped_column(Integer)
+    cols: Mapped[int] = mapped_column(Integer)
+    grid: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[float] = mapped_column(Float, default=now, onupdate=now)
+    __table_args__ = (
+        Index("ix_heatmap_hours_hour", "hour_start"),  # retention
+        # a period's hours and sizes without reading the grids (app/store/heat_history.py)
+        Index("ix_heatmap_hours_shape", "camera", "hour_start", "width", "height", "cell",
+              "rows", "cols"),
+    )  # fmt: skip
+
+
+class HeatmapDay(Base):
+    """The sum of a camera's `heatmap_hours` over one local day (revision 0009), kept as
+    the hours are added: a long period reads one grid a day (float32, zlib)."""
+
+    __tablename__ = "heatmap_days"
+    camera: Mapped[str] = mapped_column(String(80), primary_key=True)
+    day_start: Mapped[float] = mapped_column(Float, primary_key=True)  # local midnight, epoch s
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    cell: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column(Integer)
+    cols: Mapped[int] = mapped_column(Integer)
+    hours: Mapped[int] = mapped_column(Integer)  # hours with presence that day
+    first_hour: Mapped[float] = mapped_column(Float)
+    last_hour: Mapped[float] = mapped_column(Float)
+    grid: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[float] = mapped_column(Float, default=now, onupdate=now)
+    __table_args__ = (
+        Index("ix_heatmap_days_day", "day_start"),  # retention
+        Index("ix_heatmap_days_shape", "camera", "day_start", "width", "height", "cell", "rows",
+              "cols", "hours", "first_hour", "last_hour"),
+    )  # fmt: skip

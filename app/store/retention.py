@@ -2,7 +2,7 @@
 (the same slot refreshes the query planner's statistics: `Store.optimize()`).
 
 The rules are pure functions of (row times, now, RetentionConfig): person crops 7 days,
-face images 30 days, raw events 400 days, rollups kept; the frames recorded for a
+face images 30 days, raw events (and the hourly heatmaps) 400 days, rollups kept; the frames recorded for a
 counting audit go with the person crops. Deletions run in the writer's
 transaction together with their audit rows; then the freed pages are overwritten
 (`secure_delete=ON` on every connection), checkpointed out of the WAL and given back to
@@ -40,6 +40,8 @@ RAW_EVENT_TABLES: dict[str, str] = {
     "zone_visits": "enter_ts",
     "camera_health": "ts",
     "visitors": "last_seen",
+    "heatmap_hours": "hour_start",  # aggregated, but kept like the events they sum
+    "heatmap_days": "day_start",
 }
 KEPT_CLASSES = ("rollups", "audit_log", "alerts", "purchases", "service_sessions", "count_audits")
 

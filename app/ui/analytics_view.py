@@ -1,6 +1,7 @@
 """The Analytics page: any day, week, month or custom range with the previous period and
 the same period last year, every KPI of app/kpis.py (the tooltip of each card gives its
-formula), and tabs for the period's days and hours, queues, journeys and bottlenecks.
+formula), and tabs for the period's days and hours, queues, journeys, bottlenecks and
+heatmaps (app/ui/heatmap_history.py).
 Charts export as PNG, tables as CSV; the weekly report is one button away.
 
 Everything is read off the GUI thread (`refresh(wait=True)` runs inline, for tests).
@@ -45,11 +46,12 @@ from app.sync.store_protocol import StoreLike
 from app.ui import style
 from app.ui.dashboard_widgets import ChartCard
 from app.ui.folders import last_folder, remember_folder
+from app.ui.heatmap_history import HeatmapHistory
 from app.ui.kpi_hints import card_link, missing_settings
+from app.ui.periods import PERIODS, period_of
 from app.ui.sales_widgets import fill_table, header, make_table
 from app.ui.workers import Background
 
-PERIODS = ("Day", "Week", "Month", "Custom")
 # (attribute, label, format, the app.kpis function whose docstring is the tooltip)
 CARDS: tuple[tuple[str, str, str, Any], ...] = (
     ("visitors", "Visitors", "n", None),
@@ -65,21 +67,6 @@ CARDS: tuple[tuple[str, str, str, Any], ...] = (
     ("mean_queue_wait_s", "Mean queue wait", "s", None),
     ("abandonment", "Queue abandonment", "%", kpis.abandonment),
 )
-
-
-def period_of(kind: str, day: dt.date, last: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """The period a choice means: the day, its week (Monday to Sunday), its month, or
-    day..last."""
-    if kind == "Week":
-        monday = day - dt.timedelta(days=day.weekday())
-        return monday, monday + dt.timedelta(days=6)
-    if kind == "Month":
-        first = day.replace(day=1)
-        nxt = (first + dt.timedelta(days=32)).replace(day=1)
-        return first, nxt - dt.timedelta(days=1)
-    if kind == "Custom" and last is not None:
-        return (day, last) if last >= day else (last, day)
-    return day, day
 
 
 @dataclass
@@ -228,6 +215,8 @@ class AnalyticsView(QWidget):
         self.tabs.addTab(self._queues(), "Queues")
         self.tabs.addTab(self._journeys(), "Journeys")
         self.tabs.addTab(self._bottlenecks(), "Bottlenecks")
+        self.heat = HeatmapHistory(store, cfg, follow=self.period)  # the page's period
+        self.tabs.addTab(self.heat, "Heatmaps")
         lay.addWidget(self.tabs, 1)
         self.status = QLabel("")
         self.status.setObjectName("Muted")
@@ -381,6 +370,7 @@ class AnalyticsView(QWidget):
         if self.kind.currentText() != "Custom":  # show the period the choice means
             self.last.setDate(QDate(last.year, last.month, last.day))
         self.status.setText(f"Loading {first} to {last}…")
+        self.heat.refresh(wait)
         if wait:
             self.show_data(self._query(first, last))
             return
@@ -578,7 +568,9 @@ class AnalyticsView(QWidget):
 
     def shutdown(self) -> None:
         self._bg.shutdown()
+        self.heat.shutdown()
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
         self._bg.shutdown()
+        self.heat.shutdown()
         super().closeEvent(event)

@@ -13,6 +13,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QBrush,
     QColor,
     QContextMenuEvent,
@@ -38,11 +39,17 @@ from app.ui.tile_paint import (
     draw_heat_legend,
     draw_pill,
     fit_rect,
+    heat_image,
     heat_window_text,
     in_normal,
 )
+from app.vision.heat_hours import HALF_LIFE_S
 
 DOWN = (*CAMERA_DOWN, "reconnecting")
+HEAT_MODES = {  # the heatmap's two views, as the tile's menu names them
+    "since": "Heatmap: time spent today",
+    "recent": "Heatmap: recent presence (fades in minutes)",
+}
 STAFF_COLOUR = QColor("#cbd5e1")  # staff are drawn but not counted  # the last picture is old news
 
 
@@ -66,6 +73,7 @@ class CameraTile(QWidget):
         self._heat_version = -1
         self._last_analysed = -1
         self.show_heatmap = False
+        self.heat_mode = "since"  # "since": time spent today; "recent": fades in minutes
         self.heat_legend: QRectF | None = None  # where the heatmap's key was last drawn
         self.focused = False
         self.smooth = True  # smooth scaling (the wall turns it off with many tiles)
@@ -102,6 +110,16 @@ class CameraTile(QWidget):
 
     def set_heatmap(self, on: bool) -> None:
         self.show_heatmap = on
+        self.update()
+
+    def set_heat_mode(self, mode: str) -> None:
+        """The heatmap's view: "since", the time spent since the window's start (today),
+        or "recent", presence that fades (halves every few minutes), the last minutes
+        brightest."""
+        if mode not in HEAT_MODES:
+            raise ValueError(f"unknown heatmap mode {mode!r}")
+        self.heat_mode = mode
+        self._heat_img = None
         self.update()
 
     # --- painting ---------------------------------------------------------------------
@@ -168,15 +186,26 @@ class CameraTile(QWidget):
     def _paint_heat(self, p: QPainter, v: TileView, target: QRectF) -> None:
         # the engine's own heatmap when it has one, else the tile's; redrawn every few
         # analysed frames only (the picture changes slowly)
+        recent = self.heat_mode == "recent"
         if self._heat.version - self._heat_version > 5 or self._heat_img is None:
-            self._heat_img = self._heat.image(v.heatmap)
+            if recent:  # 0..1 already, not re-scaled: it fades as people leave
+                grid = v.heatmap_recent
+                self._heat_img = heat_image(grid, peak=1.0) if grid is not None else None
+            else:
+                self._heat_img = self._heat.image(v.heatmap)
             self._heat_version = self._heat.version
         if self._heat_img is not None:
             p.save()
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
             p.drawImage(target, self._heat_img)
             p.restore()
-            window = heat_window_text(v.heatmap_since if v.heatmap is not None else None)
+        if self._heat_img is not None or recent:
+            if recent:
+                every = HALF_LIFE_S
+                half = f"{every / 60:.0f} min" if every >= 60 else f"{every:.0f} s"
+                window = f"lately (halves every {half})"
+            else:
+                window = heat_window_text(v.heatmap_since if v.heatmap is not None else None)
             self.heat_legend = draw_heat_legend(p, target, window, self._font(scale=0.85))
 
     def _font(self, bold: bool = False, scale: float = 1.0) -> QFont:
@@ -418,11 +447,22 @@ class CameraTile(QWidget):
         heat.setChecked(self.show_heatmap)
         heat.toggled.connect(self.set_heatmap)
         menu.addAction(heat)
+        modes = QActionGroup(menu)
+        for mode, text in HEAT_MODES.items():
+            act = QAction(text, menu, checkable=True)
+            act.setChecked(self.heat_mode == mode)
+            act.toggled.connect(lambda on, m=mode: self._show_heat_mode(m) if on else None)
+            modes.addAction(act)
+            menu.addAction(act)
         menu.addSeparator()
         menu.addAction("Remove camera").triggered.connect(
             lambda: self.remove_camera.emit(self.camera)
         )
         return menu
+
+    def _show_heat_mode(self, mode: str) -> None:
+        self.set_heat_mode(mode)
+        self.set_heatmap(True)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         self.build_menu().exec(event.globalPos())

@@ -55,6 +55,7 @@ class TileView:
     detector_ms: float = 0.0
     heatmap: np.ndarray | None = None  # optional 2-D density from the engine
     heatmap_since: float | None = None  # the start of the window it covers
+    heatmap_recent: np.ndarray | None = None  # the fading view (0..1, not re-scaled)
     # people a zone still counts whom the analysed frame did not show (lost a moment
     # ago), at their last box
     held_boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
@@ -115,6 +116,7 @@ def build_view(
     view.source_fps, view.analysed_fps = state.source_fps, state.analysed_fps
     view.detector_ms, view.heatmap = state.detector_ms, state.heatmap
     view.heatmap_since = state.heatmap_since
+    view.heatmap_recent = state.heatmap_recent
     return view
 
 

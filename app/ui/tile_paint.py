@@ -13,6 +13,8 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
 
+from app.vision.heat_render import heat_layer
+
 HEAT_CELL = 16  # heatmap cell size in source pixels
 
 
@@ -51,20 +53,21 @@ class HeatAccumulator:
             np.add.at(self.grid, (ys, xs), 1.0)
         self.version += 1
 
-    def image(self, external: np.ndarray | None = None) -> QImage | None:
+    def image(self, external: np.ndarray | None = None, peak: float | None = None) -> QImage | None:
         grid = external if external is not None else self.grid
-        if grid is None or grid.size == 0 or float(grid.max()) <= 0:
-            return None
-        # strong log compression: one person standing still must not hide the paths
-        g = np.log1p(grid.astype(np.float32) / float(grid.max()) * 200.0) / np.log1p(200.0)
-        g = cv2.GaussianBlur(g, (0, 0), 1.2)
-        g = g / max(float(g.max()), 1e-6)
-        g8 = (g * 255).astype(np.uint8)
-        bgr = cv2.applyColorMap(g8, cv2.COLORMAP_TURBO)
-        alpha = (np.clip((g - 0.05) * 2.0, 0, 1) * 165).astype(np.uint8)
-        bgra = np.ascontiguousarray(np.dstack([bgr, alpha]))
-        h, w = g8.shape
-        return QImage(bgra.data, w, h, bgra.strides[0], QImage.Format.Format_ARGB32).copy()
+        return heat_image(grid, peak) if grid is not None else None
+
+
+def heat_image(grid: np.ndarray, peak: float | None = None) -> QImage | None:
+    """A grid of presence as a translucent colour picture (the grid's size), in the
+    colours of every heatmap in the app (app.vision.heat_render.heat_layer)."""
+    layer = heat_layer(grid, peak)
+    if layer is None:
+        return None
+    bgr, alpha = layer
+    bgra = np.ascontiguousarray(np.dstack([bgr, (alpha * 255).round().astype(np.uint8)]))
+    h, w = bgr.shape[:2]
+    return QImage(bgra.data, w, h, bgra.strides[0], QImage.Format.Format_ARGB32).copy()
 
 
 def heat_window_text(since: float | None, now: float | None = None) -> str:
@@ -99,7 +102,9 @@ def draw_heat_legend(p: QPainter, target: QRectF, window: str, font: QFont) -> Q
     fm = p.fontMetrics()
     pad, bar_w, bar_h = 6.0, 90.0, 8.0
     title = f"Time spent here, {window}"
-    w = max(fm.horizontalAdvance(title), bar_w + fm.horizontalAdvance("less  more") + 8) + 2 * pad
+    # (with a little slack: the drawn text can run a few pixels past its advance)
+    title_w = fm.horizontalAdvance(title) + fm.horizontalAdvance("  ")
+    w = max(title_w, bar_w + fm.horizontalAdvance("less  more") + 8) + 2 * pad
     h = fm.height() * 2 + 2 + 2 * pad
     # above the tile's bottom strip (its rates), at the picture's left
     box = QRectF(target.left() + 8, target.bottom() - h - fm.height() - 18, w, h)

@@ -40,6 +40,7 @@ from app.vision.detections import Detections
 from app.vision.entrance import EntranceWatcher
 from app.vision.filters import DetectionFilter, FilterRules, StationaryWatcher
 from app.vision.geometry import Point, bottom_centers
+from app.vision.heat_hours import GRACE_S, HeatHours, RecentHeat
 from app.vision.lines import LineCounter
 from app.vision.staff_retraction import Counted, CountLedger, retract_track
 from app.vision.staff_zones import StaffZoneRule
@@ -233,6 +234,11 @@ class CameraPipeline:
         self.lines: dict[str, LineCounter] = {}
         self.entrances: dict[str, EntranceWatcher] = {}
         self.analytics = Analytics(cell_px=cfg.analysis.heatmap_cell_px)
+        # the same presence by wall-clock hour (the history) and fading (the live view);
+        # an hour stays open past a stationary spell's length, for its take-back
+        grace = max(GRACE_S, cfg.analysis.stationary.after_s + 60.0)
+        self.heat_hours = HeatHours(cfg.analysis.heatmap_cell_px, grace_s=grace)
+        self.recent_heat = RecentHeat(cfg.analysis.heatmap_cell_px)
         self.filter = DetectionFilter(FilterRules())
         self.stationary = StationaryWatcher(cfg.analysis.stationary)
         self._last: Stamp | None = None
@@ -425,6 +431,8 @@ class CameraPipeline:
         for spent in self.stationary.take_flagged_heat():
             if heat is not None:
                 heat.take_back(spent)
+            self.heat_hours.take_back(spent)
+            self.recent_heat.take_back(spent)
 
     def _note_heat(self, moving: Detections) -> None:
         heat = self.analytics.heatmap
@@ -507,6 +515,9 @@ class CameraPipeline:
         events.extend(self._occupancy_changes(stamp))
         shape = (int(frame.image.shape[0]), int(frame.image.shape[1]))
         self.analytics.update(stamp.t, points, shape, events)
+        dt = self.analytics.last_dt
+        self.heat_hours.add(stamp.ts, points, dt, shape[1], shape[0])
+        self.recent_heat.add(stamp.ts, points, dt, shape[1], shape[0])
         held = self._held(stamp.t, tracked)
         return FrameResult(
             camera=self.camera,
