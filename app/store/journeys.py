@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from app.store.figures import not_staff
+
 ENTRY = "(entrance)"
 EXIT = "(left)"
 MAX_VISITS = 200_000  # a period's journeys are read up to this many visits
@@ -43,7 +45,7 @@ def journeys(s: Session, start: float, end: float, entered: int, top: int = 10) 
     conn = s.connection()
     rows = conn.exec_driver_sql(
         "SELECT visitor_id, zone FROM zone_visits WHERE enter_ts >= ? AND enter_ts < ? "
-        "ORDER BY visitor_id, enter_ts LIMIT ?",
+        f"{not_staff(s)} ORDER BY visitor_id, enter_ts LIMIT ?",
         (start, end, MAX_VISITS),
     )
     paths: dict[str, list[str]] = {}

@@ -22,6 +22,7 @@ Sources, one each:
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -36,6 +37,7 @@ from app import kpis
 from app.alerts import QUEUE_LENGTH, QUEUE_WAIT
 from app.config import AppConfig
 from app.store import reports
+from app.store.figures import not_staff
 
 LAST_YEAR = timedelta(days=364)  # 52 weeks: weekdays line up
 BASELINE_WEEKS = 8
@@ -44,7 +46,13 @@ SERVICE_GRACE_S = 60.0
 # a queue visit that ended in a period started at most this long before it (so that the
 # (zone, enter_ts) index bounds the scan)
 MAX_WAIT_S = 86400.0
+# a service session counts at most this long (one left open is a forgotten one); the
+# on-duty query looks this far back for sessions still running at a period's start
+MAX_SESSION_S = 4 * 3600.0
 STORE = "(store)"
+# one local hour of footfall of one day: hour, the entrance rollups' entries, passers-by
+# and whether it has any, the door lines' entries and whether it has any
+FootHour = tuple[int, int, int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -232,6 +240,25 @@ def _hourly_footfall(
     return {float(h): (int(e or 0), int(p or 0) if entrance else 0) for h, e, p in rows}, entrance
 
 
+def _footfall_both(s: Session, start: float, end: float, hours: _Hours) -> list[FootHour]:
+    """Per local hour the entrance rollups' entries and passers-by and the door lines'
+    entries, each with whether that scope has rows in the hour: what `_hourly_footfall`
+    picks from, for one day (app/store/kpi_cache.py)."""
+    acc: dict[int, list[int]] = {}
+    for h, scope, e, p in s.connection().exec_driver_sql(
+        f"SELECT {hours.sql('bucket_start')} AS h, scope, SUM(entries), SUM(passersby) "
+        "FROM rollups WHERE scope IN ('entrance', 'line') AND bucket_start >= ? "
+        "AND bucket_start < ? GROUP BY h, scope",
+        (start, end),
+    ):
+        a = acc.setdefault(int(h), [0, 0, 0, 0, 0])
+        if scope == "entrance":
+            a[0], a[1], a[2] = int(e or 0), int(p or 0), 1
+        else:
+            a[3], a[4] = int(e or 0), 1
+    return [(h, *v) for h, v in sorted(acc.items())]  # type: ignore[misc]
+
+
 def _marks(n: int) -> str:
     return ",".join("?" * n)
 
@@ -266,17 +293,18 @@ def _on_duty(
     s: Session, start: float, end: float, hours: _Hours
 ) -> tuple[dict[float, int], dict[tuple[float, str], int]]:
     """Salespeople with a service session in each local hour, store-wide and per zone:
-    a session counts in every hour from its start to its end (an open one: 15 minutes)."""
-    end_ts = "COALESCE(ended_at, started_at + 900)"
+    a session counts in every hour from its start to its end (an open one: 15 minutes;
+    at most MAX_SESSION_S: a session left open longer is a forgotten one)."""
+    end_ts = f"MIN(COALESCE(ended_at, started_at + 900), started_at + {MAX_SESSION_S})"
     rows = s.connection().exec_driver_sql(
         f"WITH RECURSIVE h(pid, zone, at, stop) AS ("
         f" SELECT salesperson_id, zone, {hours.sql('MAX(started_at, ?)')}, MIN({end_ts}, ?)"
         " FROM service_sessions WHERE started_at >= ? AND started_at < ?"
-        f" AND {end_ts} >= ?"
+        f" AND {end_ts} > ?"
         " UNION ALL SELECT pid, zone, at + 3600, stop FROM h WHERE at + 3600 < stop)"
         " SELECT at, zone, COUNT(DISTINCT pid), NULL FROM h GROUP BY at, zone"
         " UNION ALL SELECT at, NULL, COUNT(DISTINCT pid), 1 FROM h GROUP BY at",
-        (start, end, start - 4 * 3600, end, start),
+        (start, end, start - MAX_SESSION_S, end, start),
     )
     store: dict[float, int] = {}
     zone: dict[tuple[float, str], int] = {}
@@ -288,28 +316,59 @@ def _on_duty(
     return store, zone
 
 
-def _queue_stats(
+@dataclass
+class QueuePart:
+    """A queue area's raw figures over some hours: what adds up across days."""
+
+    service_zone: str
+    hours: dict[float, tuple[int, float]] = field(default_factory=dict)  # h -> (n, sum s)
+    hist: list[int] = field(default_factory=lambda: [0] * len(WAIT_BINS_S))
+    abandoned: int | None = None
+    alerts: int = 0
+
+    def add(self, o: QueuePart) -> None:
+        self.hours.update(o.hours)  # days never share an hour
+        self.hist = [a + b for a, b in zip(self.hist, o.hist, strict=True)]
+        if o.abandoned is not None:
+            self.abandoned = (self.abandoned or 0) + o.abandoned
+        self.alerts += o.alerts
+
+    def stats(self, zone: str) -> QueueStats:
+        n = sum(c for c, _ in self.hours.values())
+        mean_wait = math.fsum(t for _, t in self.hours.values()) / n if n else None
+        return QueueStats(
+            zone=zone, service_zone=self.service_zone, waits=n, mean_wait_s=mean_wait,
+            wait_hist=list(self.hist), abandoned=self.abandoned,
+            abandonment=None if self.abandoned is None else kpis.abandonment(self.abandoned, n),
+            alerts=self.alerts,
+            by_hour={h: (c, t / c) for h, (c, t) in sorted(self.hours.items())},
+        )  # fmt: skip
+
+
+def _queue_parts(
     s: Session, p: KpiParams, start: float, end: float, hours: _Hours
-) -> list[QueueStats]:
-    if not p.queue_zones:
-        return []
+) -> dict[str, QueuePart]:
+    """The finished visits of each queue area that ended in [start, end) (a visit longer
+    than MAX_WAIT_S is not a wait), their wait per hour (count, exact sum), histogram,
+    abandonment and the queue alerts."""
     conn = s.connection()
-    out = []
+    out: dict[str, QueuePart] = {}
+    staff = not_staff(s) if p.queue_zones else ""
     for qz in p.queue_zones:
         rows = conn.exec_driver_sql(
             f"SELECT {hours.sql('exit_ts')}, dwell_s, visitor_id, enter_ts, exit_ts "
             "FROM zone_visits WHERE zone = ? AND enter_ts >= ? AND enter_ts < ? "
-            "AND exit_ts >= ? AND exit_ts < ? AND dwell_s IS NOT NULL",
-            (qz, start - MAX_WAIT_S, end, start, end),
+            "AND exit_ts >= ? AND exit_ts < ? AND dwell_s IS NOT NULL "
+            f"AND exit_ts - enter_ts <= ? {staff}",
+            (qz, start - MAX_WAIT_S, end, start, end, MAX_WAIT_S),
         ).all()
-        hist = [0] * len(WAIT_BINS_S)
+        svc = p.queue_service.get(qz, "")
+        part = QueuePart(svc)
         per_hour: dict[float, list[float]] = defaultdict(list)
         for h, d, *_ in rows:
-            hist[bisect_right(WAIT_BINS_S, d) - 1] += 1
+            part.hist[bisect_right(WAIT_BINS_S, d) - 1] += 1
             per_hour[float(h)].append(float(d))
-        waits = [float(r[1]) for r in rows]
-        svc = p.queue_service.get(qz, "")
-        abandoned: int | None = None
+        part.hours = {h: (len(v), math.fsum(v)) for h, v in per_hour.items()}
         if svc:  # a merge in memory: both reads are covered by the (zone, enter_ts) index
             reached: dict[str, list[float]] = defaultdict(list)
             for vid, t in conn.exec_driver_sql(
@@ -318,12 +377,12 @@ def _queue_stats(
                 (svc, start - MAX_WAIT_S, end + SERVICE_GRACE_S),
             ):
                 reached[str(vid)].append(float(t))
-            abandoned = 0
+            part.abandoned = 0
             for _, _, vid, a, b in rows:
                 ts = reached.get(str(vid), ())
                 if not any(a <= t <= float(b) + SERVICE_GRACE_S for t in ts):
-                    abandoned += 1
-        alerts = int(
+                    part.abandoned += 1
+        part.alerts = int(
             conn.exec_driver_sql(
                 "SELECT COUNT(*) FROM alerts WHERE ts >= ? AND ts < ? AND kind IN (?, ?) "
                 "AND (zone = ? OR subject = ?)",
@@ -331,29 +390,33 @@ def _queue_stats(
             ).scalar()
             or 0
         )
-        out.append(
-            QueueStats(
-                zone=qz, service_zone=svc, waits=len(waits),
-                mean_wait_s=kpis.mean(waits), wait_hist=hist, abandoned=abandoned,
-                abandonment=None if abandoned is None else kpis.abandonment(abandoned, len(waits)),
-                alerts=alerts,
-                by_hour={h: (len(v), sum(v) / len(v)) for h, v in per_hour.items()},
-            )
-        )  # fmt: skip
+        out[qz] = part
     return out
 
 
-def _sales(s: Session, start: float, end: float) -> tuple[int, float]:
-    tx, revenue = (
-        s.connection()
-        .exec_driver_sql(
-            "SELECT COUNT(DISTINCT transaction_id), COALESCE(SUM(amount), 0) FROM purchases "
-            "WHERE ts >= ? AND ts < ?",
-            (start, end),
-        )
-        .one()
+def _queue_stats(
+    s: Session, p: KpiParams, start: float, end: float, hours: _Hours
+) -> list[QueueStats]:
+    return [part.stats(qz) for qz, part in _queue_parts(s, p, start, end, hours).items()]
+
+
+def _revenue_by_hour(s: Session, start: float, end: float, hours: _Hours) -> dict[float, float]:
+    rows = s.connection().exec_driver_sql(
+        f"SELECT {hours.sql('ts')} AS h, SUM(amount) FROM purchases WHERE ts >= ? AND ts < ? "
+        "GROUP BY h",
+        (start, end),
     )
-    return int(tx or 0), float(revenue or 0.0)
+    return {float(h): float(a or 0.0) for h, a in rows}
+
+
+def _sales(s: Session, start: float, end: float, hours: _Hours) -> tuple[int, float]:
+    """Distinct POS transactions and revenue (the exact sum of the hours' sums: what the
+    per-day cache adds up the same way)."""
+    tx = s.connection().exec_driver_sql(
+        "SELECT COUNT(DISTINCT transaction_id) FROM purchases WHERE ts >= ? AND ts < ?",
+        (start, end),
+    ).scalar()
+    return int(tx or 0), math.fsum(_revenue_by_hour(s, start, end, hours).values())
 
 
 def _local_hour(h: float, tz: ZoneInfo) -> tuple[int, int]:
@@ -361,27 +424,77 @@ def _local_hour(h: float, tz: ZoneInfo) -> tuple[int, int]:
     return t.weekday(), t.hour
 
 
+@dataclass
+class Inputs:
+    """What the KPIs of a period are computed from: read over the whole period at once
+    (`period_kpis_direct`) or added up from per-day parts (app/store/kpi_cache.py)."""
+
+    foot: dict[float, tuple[int, int]]  # local hour -> (entries, passers-by), history too
+    has_entrances: bool
+    transactions: int
+    revenue: float
+    people: dict[float, int]
+    duty_store: dict[float, int]
+    duty_zone: dict[tuple[float, str], int]
+    queues: list[QueueStats]
+    zone_hours: dict[tuple[float, str], tuple[int, int]]
+
+
+def history_first(first: date, last: date) -> date:
+    """The first day whose visitors the traffic index and the momentum look at."""
+    return min(first - timedelta(weeks=BASELINE_WEEKS), last - timedelta(days=27))
+
+
+def direct_inputs(s: Session, p: KpiParams, first: date, last: date, zones: bool) -> Inputs:
+    tz = p.tz
+    start, end = day_start(first, tz), day_start(last + timedelta(days=1), tz)
+    hours = _Hours(tz, start)
+    foot, has_entrances = _hourly_footfall(s, day_start(history_first(first, last), tz), end, hours)
+    tx, revenue = _sales(s, start, end, hours)
+    duty_store, duty_zone = _on_duty(s, start, end, hours)
+    return Inputs(
+        foot, has_entrances, tx, revenue, _people_per_hour(s, start, end, hours, p.outside_zones),
+        duty_store, duty_zone, _queue_stats(s, p, start, end, hours),
+        _zone_hours(s, start, end, hours, p.zones) if zones else {},
+    )  # fmt: skip
+
+
+def period_kpis_direct(
+    s: Session, p: KpiParams, first: date, last: date, *, zones: bool = True
+) -> PeriodKpis:
+    """`period_kpis` read over the whole period at once, without the per-day cache (the
+    reference the cache is tested and benchmarked against)."""
+    return assemble(p, first, last, direct_inputs(s, p, first, last, zones))
+
+
 def period_kpis(
     s: Session, p: KpiParams, first: date, last: date, *, zones: bool = True
 ) -> PeriodKpis:
     """Every KPI of the local days first..last (both included). `zones=False` leaves out
     the per-zone hours (the comparisons need the store's figures only): the bottleneck
-    is then the store's own per hour."""
+    is then the store's own per hour. Closed days come from the per-day cache when it
+    holds them (app/store/kpi_cache.py), the others are read live; the result is the
+    same as `period_kpis_direct`'s."""
+    from app.store import kpi_cache
+
+    return assemble(p, first, last, kpi_cache.inputs(s, p, first, last, zones))
+
+
+def assemble(p: KpiParams, first: date, last: date, inp: Inputs) -> PeriodKpis:
     tz = p.tz
     start, end = day_start(first, tz), day_start(last + timedelta(days=1), tz)
-    hist_first = min(first - timedelta(weeks=BASELINE_WEEKS), last - timedelta(days=27))
-    hours = _Hours(tz, start)
     out = PeriodKpis(first, last)
 
     # footfall per hour over the history too (traffic index, momentum)
-    foot, out.has_entrances = _hourly_footfall(s, day_start(hist_first, tz), end, hours)
+    foot = inp.foot
+    out.has_entrances = inp.has_entrances
     daily: dict[date, int] = defaultdict(int)
-    for h, (e, _) in foot.items():
+    for h, (e, _) in sorted(foot.items()):  # in time order: the sums below are exact
         daily[datetime.fromtimestamp(h, tz).date()] += e
     period_foot = {h: v for h, v in foot.items() if start <= h < end}
     out.visitors = sum(e for e, _ in period_foot.values())
     out.passersby = sum(x for _, x in period_foot.values())
-    out.daily_visitors = {d: v for d, v in daily.items() if first <= d <= last}
+    out.daily_visitors = {d: v for d, v in sorted(daily.items()) if first <= d <= last}
     history = {
         d: float(v)
         for d, v in daily.items()
@@ -393,14 +506,14 @@ def period_kpis(
     out.growth_momentum = kpis.growth_momentum({d: float(v) for d, v in daily.items()}, last)
     out.capture_rate = kpis.capture_rate(out.visitors, out.passersby) if out.has_entrances else None
 
-    out.transactions, out.revenue = _sales(s, start, end)
+    out.transactions, out.revenue = inp.transactions, inp.revenue
     out.sales_conversion = kpis.sales_conversion(out.transactions, out.visitors)
     out.average_basket = kpis.average_basket(out.revenue, out.transactions)
     out.sales_per_visitor = kpis.sales_per_visitor(out.revenue, out.visitors)
 
-    people = _people_per_hour(s, start, end, hours, p.outside_zones)
-    duty_store, duty_zone = _on_duty(s, start, end, hours)
-    out.queues = _queue_stats(s, p, start, end, hours)
+    people = inp.people
+    duty_store, duty_zone = inp.duty_store, inp.duty_zone
+    out.queues = inp.queues
     waits_by_hour: dict[float, list[tuple[int, float]]] = defaultdict(list)
     for q in out.queues:
         for h, nm in q.by_hour.items():
@@ -435,7 +548,7 @@ def period_kpis(
 
     served_zones = {z for (_, z) in duty_zone}
     queue_by_zone_hour = {(h, q.zone): m for q in out.queues for h, (_, m) in q.by_hour.items()}
-    per_zone = _zone_hours(s, start, end, hours, p.zones) if zones else {}
+    per_zone = inp.zone_hours
     for (h, z), (entries, peak) in sorted(per_zone.items()):
         cong = kpis.congestion(peak, p.zone_capacity.get(z))
         wait = queue_by_zone_hour.get((h, z)) if z in p.queue_zones else None
@@ -493,19 +606,23 @@ def first_data_day(s: Session, tz: ZoneInfo) -> date | None:
     return None if first is None else datetime.fromtimestamp(float(first), tz).date()
 
 
-def compared(s: Session, p: KpiParams, first: date, last: date) -> Compared:
+def compared(
+    s: Session, p: KpiParams, first: date, last: date, *, direct: bool = False
+) -> Compared:
+    """The period with its comparisons (`direct`: without the per-day cache)."""
+    period_kpis_ = period_kpis_direct if direct else period_kpis
     n = (last - first).days + 1
     since = first_data_day(s, p.tz)
     prev_first, prev_last = first - timedelta(days=n), first - timedelta(days=1)
     ly_first, ly_last = first - LAST_YEAR, last - LAST_YEAR
-    cur = period_kpis(s, p, first, last)
+    cur = period_kpis_(s, p, first, last)
     prev = (
-        period_kpis(s, p, prev_first, prev_last, zones=False)
+        period_kpis_(s, p, prev_first, prev_last, zones=False)
         if since is not None and since <= prev_last
         else None
     )
     ly = (
-        period_kpis(s, p, ly_first, ly_last, zones=False)
+        period_kpis_(s, p, ly_first, ly_last, zones=False)
         if since is not None and since <= ly_last
         else None
     )
