@@ -92,8 +92,13 @@ class DayPart:
                 "d": [[int(h), n] for h, n in self.duty.items()],
                 "dz": [[int(h), z, n] for (h, z), n in self.duty_zone.items()],
                 "q": {
-                    qz: {"s": q.service_zone, "h": [[int(h), n, t] for h, (n, t) in q.hours.items()],
-                         "hist": q.hist, "ab": q.abandoned, "al": q.alerts}
+                    qz: {
+                        "s": q.service_zone,
+                        "h": [[int(h), n, t] for h, (n, t) in q.hours.items()],
+                        "hist": q.hist,
+                        "ab": q.abandoned,
+                        "al": q.alerts,
+                    }
                     for qz, q in self.queues.items()
                 },  # fmt: skip
                 "tx": self.transactions,
@@ -107,14 +112,19 @@ class DayPart:
     def from_json(cls, text: str) -> DayPart:
         d = json.loads(text)
         return cls(
-            foot=[tuple(r) for r in d["f"]],  # type: ignore[misc]
+            foot=[tuple(r) for r in d["f"]],
             people={float(h): n for h, n in d["pp"]},
             zone_hours={(float(h), z): (e, pk) for h, z, e, pk in d["zh"]},
             duty={float(h): n for h, n in d["d"]},
             duty_zone={(float(h), z): n for h, z, n in d["dz"]},
             queues={
-                qz: kq.QueuePart(q["s"], {float(h): (n, t) for h, n, t in q["h"]},
-                                 list(q["hist"]), q["ab"], q["al"])
+                qz: kq.QueuePart(
+                    q["s"],
+                    {float(h): (n, t) for h, n, t in q["h"]},
+                    list(q["hist"]),
+                    q["ab"],
+                    q["al"],
+                )
                 for qz, q in d["q"].items()
             },  # fmt: skip
             transactions=d["tx"],
@@ -171,10 +181,14 @@ def noted_days(s: Session, tz: ZoneInfo) -> set[date]:
 
 def cached(s: Session, p: kq.KpiParams, first: date, last: date) -> dict[date, DayPart]:
     """The valid cached parts of first..last: those no noted change may have touched."""
-    rows = s.connection().exec_driver_sql(
-        "SELECT day, data FROM kpi_day_cache WHERE key = ? AND day >= ? AND day <= ?",
-        (cache_key(p), *_day_span(first, last)),
-    ).all()
+    rows = (
+        s.connection()
+        .exec_driver_sql(
+            "SELECT day, data FROM kpi_day_cache WHERE key = ? AND day >= ? AND day <= ?",
+            (cache_key(p), *_day_span(first, last)),
+        )
+        .all()
+    )
     if not rows:
         return {}
     stale = noted_days(s, p.tz)
@@ -186,7 +200,9 @@ def cached(s: Session, p: kq.KpiParams, first: date, last: date) -> dict[date, D
     return out
 
 
-def merge(p: kq.KpiParams, first: date, last: date, parts: dict[date, DayPart], zones: bool) -> kq.Inputs:
+def merge(
+    p: kq.KpiParams, first: date, last: date, parts: dict[date, DayPart], zones: bool
+) -> kq.Inputs:
     """The period's inputs from the parts of its days and of its history's days."""
     ordered = [parts[d] for d in sorted(parts)]
     has_entrances = any(f[3] for part in ordered for f in part.foot)
@@ -312,15 +328,23 @@ def warm(store: Any, p: kq.KpiParams, first: date, last: date, now: float | None
     return warm_days(store, p, kq.history_first(first, last), last, now)
 
 
-def warm_compared(store: Any, p: kq.KpiParams, first: date, last: date) -> None:
-    """Warm what `kpi_queries.compared` reads: the period, the one before, last year's."""
+def warm_compared(store: Any, p: kq.KpiParams, first: date, last: date) -> int:
+    """Warm what `kpi_queries.compared` reads: the period, the one before, last year's.
+    Best effort: a store without a writer (or a failing one) is read live, as exactly."""
+    if getattr(store, "writer", None) is None:
+        return 0
     n = (last - first).days + 1
-    for a, b in (
-        (first, last),
-        (first - timedelta(days=n), first - timedelta(days=1)),
-        (first - kq.LAST_YEAR, last - kq.LAST_YEAR),
-    ):
-        warm(store, p, a, b)
+    done = 0
+    try:
+        for a, b in (
+            (first, last),
+            (first - timedelta(days=n), first - timedelta(days=1)),
+            (first - kq.LAST_YEAR, last - kq.LAST_YEAR),
+        ):
+            done += warm(store, p, a, b)
+    except Exception as exc:  # the figures are read live instead
+        log.warning("the KPI cache could not be filled: %s", exc)
+    return done
 
 
 def drop(store: Any) -> None:
@@ -375,4 +399,3 @@ class KpiCacheWarmer:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=10)
-

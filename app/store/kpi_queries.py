@@ -412,10 +412,14 @@ def _revenue_by_hour(s: Session, start: float, end: float, hours: _Hours) -> dic
 def _sales(s: Session, start: float, end: float, hours: _Hours) -> tuple[int, float]:
     """Distinct POS transactions and revenue (the exact sum of the hours' sums: what the
     per-day cache adds up the same way)."""
-    tx = s.connection().exec_driver_sql(
-        "SELECT COUNT(DISTINCT transaction_id) FROM purchases WHERE ts >= ? AND ts < ?",
-        (start, end),
-    ).scalar()
+    tx = (
+        s.connection()
+        .exec_driver_sql(
+            "SELECT COUNT(DISTINCT transaction_id) FROM purchases WHERE ts >= ? AND ts < ?",
+            (start, end),
+        )
+        .scalar()
+    )
     return int(tx or 0), math.fsum(_revenue_by_hour(s, start, end, hours).values())
 
 

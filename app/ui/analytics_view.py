@@ -39,8 +39,8 @@ from app import kpis
 from app.config import AppConfig
 from app.csv_cells import neutralise
 from app.store import journeys as jr
+from app.store import kpi_cache, weekly_report
 from app.store import kpi_queries as kq
-from app.store import weekly_report
 from app.sync.store_protocol import StoreLike
 from app.ui import style
 from app.ui.dashboard_widgets import ChartCard
@@ -345,6 +345,7 @@ class AnalyticsView(QWidget):
 
     def _query(self, first: dt.date, last: dt.date) -> AnalyticsData:
         params = kq.KpiParams.from_config(self.cfg)
+        kpi_cache.warm_compared(self.store, params, first, last)  # closed days: once
         with self.store.read_session() as s:
             c = kq.compared(s, params, first, last)
             start = kq.day_start(first, self.tz)

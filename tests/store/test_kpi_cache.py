@@ -65,7 +65,9 @@ def _fill(store: Store, seed: int = 7) -> None:
                 b -= b % 900
                 rollups.append((b, "line", "door", rng.randint(0, 9), 0, 0))
                 if n >= 5:
-                    rollups.append((b, "entrance", "front", rng.randint(0, 8), rng.randint(0, 20), 0))
+                    rollups.append(
+                        (b, "entrance", "front", rng.randint(0, 8), rng.randint(0, 20), 0)
+                    )
                 for z in ZONES:
                     rollups.append((b, "zone", z, rng.randint(0, 5), 0, rng.randint(0, 7)))
             for k in range(40):
@@ -93,7 +95,9 @@ def _fill(store: Store, seed: int = 7) -> None:
             for k in range(6):
                 start = at(d, rng.uniform(8, 23.9) if k else 23.5)
                 end = None if k == 1 else start + (6 * 3600 if k == 2 else rng.uniform(60, 5400))
-                sessions.append((f"ss{n}-{k}", k % 3 + 1, rng.choice(["kids", "shoes"]), start, end))
+                sessions.append(
+                    (f"ss{n}-{k}", k % 3 + 1, rng.choice(["kids", "shoes"]), start, end)
+                )
             for k in range(3):
                 alerts.append((f"a{n}-{k}", QUEUE_LENGTH, "till", at(d, rng.uniform(9, 20))))
         cur = conn.connection.driver_connection.cursor()
@@ -138,7 +142,9 @@ def _periods() -> list[tuple[date, date]]:
            (date(2026, 10, 19), date(2026, 10, 25)), (FIRST - timedelta(days=5), FIRST + timedelta(days=1))]  # fmt: skip
     for _ in range(10):
         a = FIRST + timedelta(days=rng.randint(0, 22))
-        out.append((a, min(LAST + timedelta(days=2), a + timedelta(days=rng.choice([0, 1, 6, 13])))))
+        out.append(
+            (a, min(LAST + timedelta(days=2), a + timedelta(days=rng.choice([0, 1, 6, 13]))))
+        )
     return out
 
 
@@ -158,7 +164,9 @@ def _cached_days(store: Store) -> set[str]:
 
 def _noted(store: Store) -> int:
     with store.read_session() as s:
-        return int(s.connection().exec_driver_sql("SELECT COUNT(*) FROM kpi_cache_dirty").scalar() or 0)
+        return int(
+            s.connection().exec_driver_sql("SELECT COUNT(*) FROM kpi_cache_dirty").scalar() or 0
+        )
 
 
 @pytest.fixture
