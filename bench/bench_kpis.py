@@ -34,7 +34,7 @@ import bench_sales_reports  # noqa: E402
 import bench_store  # noqa: E402
 
 from app.config import AppConfig  # noqa: E402
-from app.store import figures, kpi_cache, weekly_report  # noqa: E402
+from app.store import figures, journeys, kpi_cache, weekly_report  # noqa: E402
 from app.store import kpi_queries as kq  # noqa: E402
 from app.store.db import open_store  # noqa: E402
 
@@ -84,7 +84,20 @@ def bench_cache(
             key = f"KPIs + previous + last year, {name}"
             cached[key] = timed(lambda a=a, b=b: kq.compared(s, params, a, b))
             direct[key] = timed(lambda a=a, b=b: kq.compared(s, params, a, b, direct=True), 1)[1]
+        for name, (a, b) in periods.items():  # what the Analytics page reads for a period
+            key = f"Analytics page (+ journeys), {name}"
+            cached[key] = timed(lambda a=a, b=b: analytics_page(s, params, a, b, False))
+            direct[key] = timed(lambda a=a, b=b: analytics_page(s, params, a, b, True), 1)[1]
     return cached, direct
+
+
+def analytics_page(s: Any, params: kq.KpiParams, a: date, b: date, direct: bool) -> Any:
+    """`AnalyticsView._query`'s reads: the KPIs with comparisons and the journeys."""
+    c = kq.compared(s, params, a, b, direct=direct)
+    if direct:
+        start, end = kq.day_start(a, params.tz), kq.day_start(b + timedelta(days=1), params.tz)
+        return c, journeys.journeys(s, start, end, c.current.visitors)
+    return c, kpi_cache.journeys(s, params, a, b, c.current.visitors)
 
 
 def main() -> int:

@@ -37,7 +37,8 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+import uuid
+from collections import Counter, OrderedDict
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -45,6 +46,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from app.kpis import days_between
+from app.store import journeys as jr
 from app.store import kpi_queries as kq
 
 log = logging.getLogger(__name__)
@@ -69,68 +71,41 @@ def cache_key(p: kq.KpiParams) -> str:
     return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
 
-@dataclass
-class DayPart:
-    """One local day's share of any period's KPIs (hour keys: epoch seconds)."""
+# A day's part, as stored (JSON) and as computed live (the same plain lists, so that a
+# period adds up the same values either way; hours are epoch seconds, ints):
+#   f    footfall per hour: [h, entrance entries, passers-by, has entrance rows,
+#        door-line entries, has line rows]                        (column `foot`)
+#   pp   [h, people in the store]           zh  [h, zone, entries, occupancy peak]
+#   d    [h, salespeople on duty]           dz  [h, zone, salespeople on duty]
+#   q    {queue area: {s: service zone, h: [[h, waits, exact sum of waits]], hist,
+#         ab: abandoned or null, al: alerts}}
+#   tx   distinct POS transactions          txs the ones also on another day
+#   rev  [h, revenue]
+#   jp   [[path, visitors]] of the visitors seen that day only
+#   jx   [[visitor, [[enter_ts, zone], ...]]] of the others     (column `paths`)
+# the rest in column `data`. Decoded columns are kept in memory by the row's uid (a
+# row is written once per computation), MEMO_SIZE at most.
+Part = dict[str, Any]
+COLUMNS = {"foot": ("f",), "paths": ("jp", "jx")}  # the others: "data"
+MEMO_SIZE = 3000
+_memo: OrderedDict[tuple[str, str], Any] = OrderedDict()
+_memo_lock = threading.Lock()
 
-    foot: list[kq.FootHour] = field(default_factory=list)
-    people: dict[float, int] = field(default_factory=dict)
-    zone_hours: dict[tuple[float, str], tuple[int, int]] = field(default_factory=dict)
-    duty: dict[float, int] = field(default_factory=dict)
-    duty_zone: dict[tuple[float, str], int] = field(default_factory=dict)
-    queues: dict[str, kq.QueuePart] = field(default_factory=dict)
-    transactions: int = 0
-    shared_transactions: list[str] = field(default_factory=list)  # also on other days
-    revenue: dict[float, float] = field(default_factory=dict)
 
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "f": self.foot,
-                "pp": [[int(h), n] for h, n in self.people.items()],
-                "zh": [[int(h), z, e, pk] for (h, z), (e, pk) in self.zone_hours.items()],
-                "d": [[int(h), n] for h, n in self.duty.items()],
-                "dz": [[int(h), z, n] for (h, z), n in self.duty_zone.items()],
-                "q": {
-                    qz: {
-                        "s": q.service_zone,
-                        "h": [[int(h), n, t] for h, (n, t) in q.hours.items()],
-                        "hist": q.hist,
-                        "ab": q.abandoned,
-                        "al": q.alerts,
-                    }
-                    for qz, q in self.queues.items()
-                },  # fmt: skip
-                "tx": self.transactions,
-                "tx_shared": self.shared_transactions,
-                "rev": [[int(h), a] for h, a in self.revenue.items()],
-            },
-            separators=(",", ":"),
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> DayPart:
-        d = json.loads(text)
-        return cls(
-            foot=[tuple(r) for r in d["f"]],
-            people={float(h): n for h, n in d["pp"]},
-            zone_hours={(float(h), z): (e, pk) for h, z, e, pk in d["zh"]},
-            duty={float(h): n for h, n in d["d"]},
-            duty_zone={(float(h), z): n for h, z, n in d["dz"]},
-            queues={
-                qz: kq.QueuePart(
-                    q["s"],
-                    {float(h): (n, t) for h, n, t in q["h"]},
-                    list(q["hist"]),
-                    q["ab"],
-                    q["al"],
-                )
-                for qz, q in d["q"].items()
-            },  # fmt: skip
-            transactions=d["tx"],
-            shared_transactions=list(d["tx_shared"]),
-            revenue={float(h): a for h, a in d["rev"]},
-        )
+def _decoded(uid: str, column: str, text: str | None) -> Any:
+    with _memo_lock:
+        hit = _memo.get((uid, column))
+        if hit is not None:
+            _memo.move_to_end((uid, column))
+            return hit
+    if text is None:
+        return None
+    value = json.loads(text)
+    with _memo_lock:
+        _memo[(uid, column)] = value
+        while len(_memo) > MEMO_SIZE:
+            _memo.popitem(last=False)
+    return value
 
 
 def _sales_day(s: Session, start: float, end: float) -> tuple[int, list[str]]:
@@ -148,21 +123,43 @@ def _sales_day(s: Session, start: float, end: float) -> tuple[int, list[str]]:
     return int(n or 0), sorted(str(t) for (t,) in shared)
 
 
-def compute(s: Session, p: kq.KpiParams, day: date, *, full: bool = True) -> DayPart:
+def compute(s: Session, p: kq.KpiParams, day: date, *, full: bool = True) -> Part:
     """A day's part read from the store's rows (`full=False`: its footfall only, what a
     period's history needs)."""
     start, end = kq.day_start(day, p.tz), kq.day_start(day + timedelta(days=1), p.tz)
     hours = kq._Hours(p.tz, start)
-    part = DayPart(foot=kq._footfall_both(s, start, end, hours))
+    part: Part = {"f": [list(r) for r in kq._footfall_both(s, start, end, hours)]}
     if not full:
         return part
-    part.people = kq._people_per_hour(s, start, end, hours, p.outside_zones)
-    part.zone_hours = kq._zone_hours(s, start, end, hours)
-    part.duty, part.duty_zone = kq._on_duty(s, start, end, hours)
-    part.queues = kq._queue_parts(s, p, start, end, hours)
-    part.transactions, part.shared_transactions = _sales_day(s, start, end)
-    part.revenue = kq._revenue_by_hour(s, start, end, hours)
+    duty, duty_zone = kq._on_duty(s, start, end, hours)
+    tx, shared = _sales_day(s, start, end)
+    paths, crossing = jr.day_paths(s, start, end)
+    part.update(
+        pp=[[int(h), n] for h, n in kq._people_per_hour(s, start, end, hours, p.outside_zones).items()],
+        zh=[[int(h), z, e, pk] for (h, z), (e, pk) in kq._zone_hours(s, start, end, hours).items()],
+        d=[[int(h), n] for h, n in duty.items()],
+        dz=[[int(h), z, n] for (h, z), n in duty_zone.items()],
+        q={
+            qz: {"s": q.service_zone, "h": [[int(h), n, t] for h, (n, t) in q.hours.items()],
+                 "hist": q.hist, "ab": q.abandoned, "al": q.alerts}
+            for qz, q in kq._queue_parts(s, p, start, end, hours).items()
+        },
+        tx=tx,
+        txs=shared,
+        rev=[[int(h), a] for h, a in kq._revenue_by_hour(s, start, end, hours).items()],
+        jp=[[list(path), n] for path, n in sorted(paths.items())],
+        jx=[[v, [[t, z] for t, z in vs]] for v, vs in sorted(crossing.items())],
+    )  # fmt: skip
     return part
+
+
+def _to_row(part: Part) -> tuple[str, str, str]:
+    def enc(v: Any) -> str:
+        return json.dumps(v, separators=(",", ":"))
+
+    paths = {k: part[k] for k in COLUMNS["paths"]}
+    rest = {k: v for k, v in part.items() if k != "f" and k not in paths}
+    return enc(part["f"]), enc(rest), enc(paths)
 
 
 def _day_span(first: date, last: date) -> tuple[str, str]:
@@ -179,41 +176,95 @@ def noted_days(s: Session, tz: ZoneInfo) -> set[date]:
     return out
 
 
-def cached(s: Session, p: kq.KpiParams, first: date, last: date) -> dict[date, DayPart]:
-    """The valid cached parts of first..last: those no noted change may have touched."""
-    rows = (
-        s.connection()
-        .exec_driver_sql(
-            "SELECT day, data FROM kpi_day_cache WHERE key = ? AND day >= ? AND day <= ?",
-            (cache_key(p), *_day_span(first, last)),
-        )
-        .all()
-    )
+def cached(
+    s: Session,
+    p: kq.KpiParams,
+    first: date,
+    last: date,
+    full_from: date | None = None,
+    columns: tuple[str, ...] = ("foot", "data"),
+) -> dict[date, Part]:
+    """The valid cached parts of first..last (those no noted change may have touched),
+    with the given columns; days before `full_from` with their footfall only."""
+    full_from = first if full_from is None else full_from
+    conn = s.connection()
+    rows = conn.exec_driver_sql(
+        "SELECT day, uid FROM kpi_day_cache WHERE key = ? AND day >= ? AND day <= ?",
+        (cache_key(p), *_day_span(first, last)),
+    ).all()
     if not rows:
         return {}
     stale = noted_days(s, p.tz)
-    out = {}
-    for day, data in rows:
+    out: dict[date, Part] = {}
+    need: dict[str, tuple[date, list[str]]] = {}
+    for day, uid in rows:
         d = date.fromisoformat(str(day))
-        if d not in stale:
-            out[d] = DayPart.from_json(str(data))
+        if d in stale:
+            continue
+        cols = [c for c in columns if c == "foot" or d >= full_from]
+        part: Part = {}
+        for c in cols:
+            v = _decoded(str(uid), c, None)
+            if v is None:
+                need.setdefault(str(uid), (d, []))[1].append(c)
+            else:
+                _put(part, c, v)
+        out[d] = part
+    if need:  # decode what the memo does not hold (a day's row at most once)
+        cols = sorted({c for _, cs in need.values() for c in cs})
+        days = [d.isoformat() for d, _ in need.values()]
+        for i in range(0, len(days), 400):
+            chunk = days[i : i + 400]
+            for row in conn.exec_driver_sql(
+                f"SELECT uid, {', '.join(cols)} FROM kpi_day_cache "
+                f"WHERE key = ? AND day IN ({kq._marks(len(chunk))})",
+                (cache_key(p), *chunk),
+            ):
+                uid = str(row[0])
+                if uid not in need:  # replaced meanwhile: cannot be (one snapshot)
+                    continue
+                d, wanted = need[uid]
+                for c, text in zip(cols, row[1:], strict=True):
+                    if c in wanted:
+                        _put(out[d], c, _decoded(uid, c, str(text)))
     return out
 
 
+def _put(part: Part, column: str, value: Any) -> None:
+    if column == "foot":
+        part["f"] = value
+    else:
+        part.update(value)
+
+
+def _period_parts(
+    s: Session,
+    p: kq.KpiParams,
+    first: date,
+    last: date,
+    history: date,
+    columns: tuple[str, ...] = ("foot", "data"),
+) -> dict[date, Part]:
+    parts = cached(s, p, history, last, first, columns)
+    for d in days_between(history, last):
+        if d not in parts:
+            parts[d] = compute(s, p, d, full=d >= first)
+    return parts
+
+
 def merge(
-    p: kq.KpiParams, first: date, last: date, parts: dict[date, DayPart], zones: bool
+    p: kq.KpiParams, first: date, last: date, parts: dict[date, Part], zones: bool
 ) -> kq.Inputs:
     """The period's inputs from the parts of its days and of its history's days."""
     ordered = [parts[d] for d in sorted(parts)]
-    has_entrances = any(f[3] for part in ordered for f in part.foot)
+    has_entrances = any(f[3] for part in ordered for f in part["f"])
     foot: dict[float, tuple[int, int]] = {}
     for part in ordered:
-        for h, e, x, has_e, le, has_l in part.foot:
+        for h, e, x, has_e, le, has_l in part["f"]:
             if has_entrances and has_e:
                 foot[float(h)] = (e, x)
             elif not has_entrances and has_l:
                 foot[float(h)] = (le, 0)
-    period = [parts[d] for d in days_between(first, last)]
     people: dict[float, int] = {}
     zone_hours: dict[tuple[float, str], tuple[int, int]] = {}
     duty: dict[float, int] = {}
@@ -225,20 +276,27 @@ def merge(
     shared: set[str] = set()
     revenue: list[float] = []
     only = set(p.zones)
-    for part in period:
-        people.update(part.people)
+    for d in days_between(first, last):
+        part = parts[d]
+        for h, n in part["pp"]:
+            people[float(h)] = n
         if zones:
-            zone_hours.update(
-                {k: v for k, v in part.zone_hours.items() if not only or k[1] in only}
-            )
-        duty.update(part.duty)
-        duty_zone.update(part.duty_zone)
-        for qz, q in part.queues.items():
+            for h, z, e, pk in part["zh"]:
+                if not only or z in only:
+                    zone_hours[(float(h), z)] = (e, pk)
+        for h, n in part["d"]:
+            duty[float(h)] = n
+        for h, z, n in part["dz"]:
+            duty_zone[(float(h), z)] = n
+        for qz, q in part["q"].items():
             if qz in queues:
-                queues[qz].add(q)
-        tx += part.transactions - len(part.shared_transactions)
-        shared.update(part.shared_transactions)
-        revenue.extend(part.revenue.values())
+                queues[qz].add(
+                    kq.QueuePart(q["s"], {float(h): (n, t) for h, n, t in q["h"]},
+                                 list(q["hist"]), q["ab"], q["al"])
+                )  # fmt: skip
+        tx += part["tx"] - len(part["txs"])
+        shared.update(part["txs"])
+        revenue.extend(a for _, a in part["rev"])
     return kq.Inputs(
         foot, has_entrances, tx + len(shared), math.fsum(revenue), people, duty, duty_zone,
         [q.stats(qz) for qz, q in queues.items()], zone_hours,
@@ -247,12 +305,25 @@ def merge(
 
 def inputs(s: Session, p: kq.KpiParams, first: date, last: date, zones: bool) -> kq.Inputs:
     """The period's inputs: cached parts where valid, the other days read live."""
-    hist = kq.history_first(first, last)
-    parts = cached(s, p, hist, last)
-    for d in days_between(hist, last):
-        if d not in parts:
-            parts[d] = compute(s, p, d, full=d >= first)
+    parts = _period_parts(s, p, first, last, kq.history_first(first, last))
     return merge(p, first, last, parts, zones)
+
+
+def journeys(
+    s: Session, p: kq.KpiParams, first: date, last: date, entered: int, top: int = 10
+) -> jr.Journeys:
+    """The journeys of first..last (`journeys.journeys` of the period, exactly) from the
+    days' cached paths; days not cached are read live."""
+    parts = _period_parts(s, p, first, last, first, ("paths",))
+    paths: jr.Paths = Counter()
+    crossing: dict[str, jr.VisitList] = {}
+    for d in days_between(first, last):
+        for path, n in parts[d]["jp"]:
+            paths[tuple(path)] += n
+        for v, vs in parts[d]["jx"]:
+            crossing.setdefault(v, []).extend((float(t), str(z)) for t, z in vs)
+    start, end = kq.day_start(first, p.tz), kq.day_start(last + timedelta(days=1), p.tz)
+    return jr.from_paths(s, start, end, entered, jr.joined(paths, crossing), top)
 
 
 # --- filling (the writer) --------------------------------------------------------------
@@ -297,8 +368,9 @@ def _fill_job(s: Session, p: kq.KpiParams, want: list[date], horizon: float) -> 
     todo = missing[:FILL_CHUNK_DAYS]
     for d in todo:
         conn.exec_driver_sql(
-            "INSERT OR REPLACE INTO kpi_day_cache (key, day, data, computed_at) VALUES (?, ?, ?, ?)",
-            (key, d.isoformat(), compute(s, p, d).to_json(), now),
+            "INSERT OR REPLACE INTO kpi_day_cache (key, day, uid, foot, data, paths, computed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (key, d.isoformat(), str(uuid.uuid4()), *_to_row(compute(s, p, d)), now),
         )
     return len(todo), len(missing) - len(todo)
 

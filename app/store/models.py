@@ -528,7 +528,10 @@ class KpiDayCache(Base):
     __tablename__ = "kpi_day_cache"
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     day: Mapped[str] = mapped_column(String(10), primary_key=True)  # local date, ISO
-    data: Mapped[str] = mapped_column(Text)
+    uid: Mapped[str] = mapped_column(String(36))  # of this computation (decoded parts memo)
+    foot: Mapped[str] = mapped_column(Text)  # its footfall (a period's history reads only it)
+    data: Mapped[str] = mapped_column(Text)  # the other KPI parts
+    paths: Mapped[str] = mapped_column(Text)  # its journeys
     computed_at: Mapped[float] = mapped_column(Float)
 
 

@@ -348,9 +348,7 @@ class AnalyticsView(QWidget):
         kpi_cache.warm_compared(self.store, params, first, last)  # closed days: once
         with self.store.read_session() as s:
             c = kq.compared(s, params, first, last)
-            start = kq.day_start(first, self.tz)
-            end = kq.day_start(last + dt.timedelta(days=1), self.tz)
-            j = jr.journeys(s, start, end, c.current.visitors)
+            j = kpi_cache.journeys(s, params, first, last, c.current.visitors)
         return AnalyticsData(c, j)
 
     def refresh(self, wait: bool = False) -> None:

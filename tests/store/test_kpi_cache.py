@@ -18,7 +18,7 @@ import pytest
 
 from app.alerts import QUEUE_LENGTH
 from app.config import AppConfig, RetentionConfig
-from app.store import kpi_cache
+from app.store import journeys, kpi_cache
 from app.store import kpi_queries as kq
 from app.store.db import Store
 from app.store.retention import apply_retention
@@ -155,6 +155,8 @@ def _same(store: Store, p: kq.KpiParams, periods: list[tuple[date, date]] | None
                 cached = kq.period_kpis(s, p, a, b, zones=zones)
                 direct = kq.period_kpis_direct(s, p, a, b, zones=zones)
                 assert cached == direct, (a, b, zones)
+            start, end = at(a, 0), at(b + timedelta(days=1), 0)
+            assert kpi_cache.journeys(s, p, a, b, 100) == journeys.journeys(s, start, end, 100)
 
 
 def _cached_days(store: Store) -> set[str]:
@@ -186,6 +188,9 @@ def test_the_cache_gives_exactly_the_direct_kpis(filled: Store) -> None:
     assert q.waits and q.abandoned and 0 < q.abandoned < q.waits and q.alerts
     assert any(h.on_duty for h in k.hours) and k.zone_hours and k.bottleneck_worst
     assert week.traffic_index is not None and week.growth_momentum is not None
+    with filled.read_session() as s:  # visitors seen on two days: one journey
+        _, crossing = journeys.day_paths(s, at(FIRST, 0), at(FIRST, 24))
+    assert crossing
     _same(filled, p)  # nothing cached yet: every day read live, one at a time
     n = kpi_cache.warm_days(filled, p, FIRST - timedelta(days=60), LAST)
     assert n == (LAST - FIRST).days + 61
@@ -315,7 +320,7 @@ def test_live_ingest_of_the_open_day_notes_nothing(filled: Store) -> None:
 def test_staff_tagged_visitors_are_left_out_of_the_visit_figures(filled: Store) -> None:
     """Visitors tagged staff (the recogniser or the staff-zone rule, after the fact) are
     left out of the queue waits and abandonment, the journeys and the finished visits."""
-    from app.store import figures, journeys
+    from app.store import figures
 
     p = params()
     d = FIRST + timedelta(days=9)

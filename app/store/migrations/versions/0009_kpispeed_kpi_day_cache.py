@@ -51,8 +51,15 @@ def _note_visits(visitor: str) -> str:
 
 
 def _visit(row: str) -> list[str]:
-    # a visit counts by its end (waits) and, as a service-zone visit, a minute before its start
-    return [_note(f"{row}.enter_ts - 60"), _note(f"COALESCE({row}.exit_ts, {row}.enter_ts)")]
+    # a visit counts by its end (waits) and, as a service-zone visit, a minute before its
+    # start; the days of the visitor's other visits (journeys join a visitor's visits
+    # across days)
+    return [
+        _note(f"{row}.enter_ts - 60"),
+        _note(f"COALESCE({row}.exit_ts, {row}.enter_ts)"),
+        "INSERT OR IGNORE INTO kpi_cache_dirty (ts) SELECT CAST(enter_ts / 900 AS INTEGER) * 900 "
+        f"FROM zone_visits WHERE visitor_id = {row}.visitor_id AND enter_ts < {HORIZON};",
+    ]
 
 
 def _visit_when(row: str) -> str:
@@ -68,11 +75,17 @@ TRIGGERS: dict[str, tuple[str, str, list[str]]] = {
                              [_note("OLD.bucket_start"), _note("NEW.bucket_start")]),
     "kpi_note_rollups_del": ("AFTER DELETE ON rollups", f"OLD.bucket_start < {HORIZON}",
                              [_note("OLD.bucket_start")]),
-    "kpi_note_visits_ins": ("AFTER INSERT ON zone_visits", _visit_when("NEW"), _visit("NEW")),
+    # no WHEN: a new visit today of a visitor seen on a cached day changes that day
+    "kpi_note_visits_ins": ("AFTER INSERT ON zone_visits", "", _visit("NEW")[2:]),
+    "kpi_note_visits_ins_past": ("AFTER INSERT ON zone_visits", _visit_when("NEW"),
+                                 _visit("NEW")[:2]),
     "kpi_note_visits_upd": ("AFTER UPDATE ON zone_visits",
-                            f"{_visit_when('OLD')} OR {_visit_when('NEW')}",
+                            f"{_visit_when('OLD')} OR {_visit_when('NEW')} "
+                            "OR OLD.visitor_id IS NOT NEW.visitor_id",
                             [*_visit("OLD"), *_visit("NEW")]),
-    "kpi_note_visits_del": ("AFTER DELETE ON zone_visits", _visit_when("OLD"), _visit("OLD")),
+    "kpi_note_visits_del": ("AFTER DELETE ON zone_visits", "", _visit("OLD")[2:]),
+    "kpi_note_visits_del_past": ("AFTER DELETE ON zone_visits", _visit_when("OLD"),
+                                 _visit("OLD")[:2]),
     "kpi_note_purchases_ins": ("AFTER INSERT ON purchases", "", [_note_txn("NEW.transaction_id")]),
     "kpi_note_purchases_upd": ("AFTER UPDATE OF ts, transaction_id, amount ON purchases", "",
                                [_note_txn("OLD.transaction_id"), _note_txn("NEW.transaction_id"),
@@ -109,7 +122,10 @@ def upgrade() -> None:
         "kpi_day_cache",
         sa.Column("key", sa.String(length=32), nullable=False),
         sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("uid", sa.String(length=36), nullable=False),
+        sa.Column("foot", sa.Text(), nullable=False),
         sa.Column("data", sa.Text(), nullable=False),
+        sa.Column("paths", sa.Text(), nullable=False),
         sa.Column("computed_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("key", "day"),
     )
