@@ -71,6 +71,8 @@ def print_kpis(c: Any, tz: ZoneInfo, took: float) -> None:
     for key, (label, kind) in LABELS.items():
         row = [kpis.shown(getattr(p, key), kind) if p else "–" for p in (cur, prev, ly)]
         print(f"{label:32}{row[0]:>14}{row[1]:>14}{row[2]:>14}")
+    if cur.staff_seen:
+        print(f"Staff seen (recognised, left out of every count): {cur.staff_seen:,}")
     w = cur.bottleneck_worst
     if w is None:
         print("Bottleneck: – (needs a capacity, a queue area or a staffing target)")

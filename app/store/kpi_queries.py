@@ -162,6 +162,9 @@ class PeriodKpis:
     zone_hours: list[ZoneHour] = field(default_factory=list)
     queues: list[QueueStats] = field(default_factory=list)
     daily_visitors: dict[date, int] = field(default_factory=dict)
+    # tracks recognised as staff (opt-in recognition; counts only): they are left out of
+    # every figure above, and counted here apart
+    staff_seen: int = 0
 
     HEADLINE = (
         "visitors", "passersby", "transactions", "revenue", "traffic_index", "capture_rate",
@@ -207,6 +210,7 @@ class PeriodKpis:
                 for q in self.queues
             ],  # fmt: skip
             "daily_visitors": {d.isoformat(): v for d, v in sorted(self.daily_visitors.items())},
+            "staff_seen": self.staff_seen,
         }
 
 
@@ -468,7 +472,9 @@ def period_kpis_direct(
 ) -> PeriodKpis:
     """`period_kpis` read over the whole period at once, without the per-day cache (the
     reference the cache is tested and benchmarked against)."""
-    return assemble(p, first, last, direct_inputs(s, p, first, last, zones))
+    out = assemble(p, first, last, direct_inputs(s, p, first, last, zones))
+    out.staff_seen = staff_seen(s, p, first, last)
+    return out
 
 
 def period_kpis(
@@ -481,7 +487,19 @@ def period_kpis(
     same as `period_kpis_direct`'s."""
     from app.store import kpi_cache
 
-    return assemble(p, first, last, kpi_cache.inputs(s, p, first, last, zones))
+    out = assemble(p, first, last, kpi_cache.inputs(s, p, first, last, zones))
+    out.staff_seen = staff_seen(s, p, first, last)
+    return out
+
+
+def staff_seen(s: Session, p: KpiParams, first: date, last: date) -> int:
+    """Tracks recognised as staff in the local days first..last (`face_visits`: a
+    count per recognised track, never who): the staff kept apart from the counts."""
+    n = s.connection().exec_driver_sql(
+        "SELECT COUNT(*) FROM face_visits WHERE ts >= ? AND ts < ? AND outcome = 'staff'",
+        (day_start(first, p.tz), day_start(last + timedelta(days=1), p.tz)),
+    ).scalar()
+    return int(n or 0)
 
 
 def assemble(p: KpiParams, first: date, last: date, inp: Inputs) -> PeriodKpis:
