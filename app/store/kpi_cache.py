@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 
 from app.kpis import days_between
 from app.store import journeys as jr
-from app.store import kpi_queries as kq
+from app.store import kpi_sql as kq
 
 log = logging.getLogger(__name__)
 
