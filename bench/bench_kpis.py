@@ -61,8 +61,10 @@ def bench_cache(
 ) -> tuple[dict[str, tuple[float, float]], dict[str, float]]:
     """The per-day cache (app/store/kpi_cache.py) against the whole-period reads it
     replaces, in the same run: the one-off fill of the closed days, then each period
-    and its comparisons both ways (checked equal). Returns the cached timings and the
-    direct path's medians."""
+    and its comparisons both ways (checked equal). The cached path's first run decodes
+    the days' rows; later runs find them decoded in memory (`kpi_cache`'s memo).
+    Returns the cached timings and the direct path's medians (of 1)."""
+    kpi_cache.drop(store)  # the fill is timed from empty
     t = time.perf_counter()
     first = min(a for a, _ in periods.values())
     last = max(b for _, b in periods.values())
@@ -74,19 +76,30 @@ def bench_cache(
     print(f"  KPI cache: {n} closed days computed in {time.perf_counter() - t:.1f} s (one-off)")
     cached: dict[str, tuple[float, float]] = {}
     direct: dict[str, float] = {}
+
+    def cold(fn: Any) -> Any:  # the first run decodes the days' rows (no memo yet)
+        def run() -> Any:
+            if first_run:
+                kpi_cache._memo.clear()
+                first_run.clear()
+            return fn()
+
+        first_run = [True]
+        return run
+
     with store.read_session() as s:
         for name, (a, b) in periods.items():
             assert kq.period_kpis(s, params, a, b) == kq.period_kpis_direct(s, params, a, b)
             key = f"period KPIs, {name}"
-            cached[key] = timed(lambda a=a, b=b: kq.period_kpis(s, params, a, b))
+            cached[key] = timed(cold(lambda a=a, b=b: kq.period_kpis(s, params, a, b)))
             direct[key] = timed(lambda a=a, b=b: kq.period_kpis_direct(s, params, a, b), 1)[1]
         for name, (a, b) in periods.items():
             key = f"KPIs + previous + last year, {name}"
-            cached[key] = timed(lambda a=a, b=b: kq.compared(s, params, a, b))
+            cached[key] = timed(cold(lambda a=a, b=b: kq.compared(s, params, a, b)))
             direct[key] = timed(lambda a=a, b=b: kq.compared(s, params, a, b, direct=True), 1)[1]
         for name, (a, b) in periods.items():  # what the Analytics page reads for a period
             key = f"Analytics page (+ journeys), {name}"
-            cached[key] = timed(lambda a=a, b=b: analytics_page(s, params, a, b, False))
+            cached[key] = timed(cold(lambda a=a, b=b: analytics_page(s, params, a, b, False)))
             direct[key] = timed(lambda a=a, b=b: analytics_page(s, params, a, b, True), 1)[1]
     return cached, direct
 

@@ -10,6 +10,7 @@ purchase linked to it (app/sync/linking.py).
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -128,5 +129,5 @@ def from_paths(
         bought[str(zone)] = int(n_bought or 0)
     zones = sorted(set(visited) | set(served), key=lambda z: (-visited[z], z))
     funnel = [FunnelRow(z, entered, visited[z], served[z], bought[z]) for z in zones]
-    top_paths = sorted(seqs.items(), key=lambda pn: (-pn[1], pn[0]))[:top]
-    return Journeys(sum(seqs.values()), top_paths, dict(sorted(trans.items())), funnel)
+    top_paths = heapq.nsmallest(top, seqs.items(), key=lambda pn: (-pn[1], pn[0]))
+    return Journeys(sum(seqs.values()), top_paths, dict(trans), funnel)
