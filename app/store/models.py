@@ -547,4 +547,5 @@ class KpiCacheDirty(Base):
     """A change before the horizon (noted per 15 minutes by the revision's triggers)."""
 
     __tablename__ = "kpi_cache_dirty"
-    ts: Mapped[float] = mapped_column(Float, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts: Mapped[float] = mapped_column(Float, index=True)

@@ -260,7 +260,46 @@ def _pos_import(store: Store, tmp: Path) -> None:
     list(import_pos_csv(store, csv, mapping, tz=TZ))
 
 
-@pytest.mark.parametrize("change", ["ingest", "pos", "retention", "staff", "sale_across"])
+def _late_events(store: Store) -> None:
+    """The analysis of a past day's clip, through the writer's ingest (its upserts)."""
+    from app.events import (
+        EntranceEntered,
+        LineCross,
+        NewVisitor,
+        Occupancy,
+        PassedBy,
+        VisitClosed,
+        ZoneEnter,
+        ZoneExit,
+    )  # fmt: skip
+
+    d = FIRST + timedelta(days=11)
+    t = at(d, 14.2)
+    base = {"camera": "cam", "frame": 0, "t": 0.0}
+    events: list[object] = []
+    for k in range(3):
+        vid, visit = f"late-{k}", f"late-visit-{k}"
+        ts = t + 60 * k
+        events += [
+            LineCross(ts=ts, line="door", direction="in", track_id=k, visitor_id=vid, **base),
+            PassedBy(ts=ts, entrance="front", line="door", track_id=9, **base),
+            EntranceEntered(ts=ts, entrance="front", zone="bags", track_id=k, visitor_id=vid,
+                            **base),
+            NewVisitor(ts=ts, zone="till", visitor_id=vid, track_id=k, **base),
+            ZoneEnter(ts=ts, zone="till", track_id=k, visitor_id=vid, visit_id=visit, **base),
+            Occupancy(ts=ts, zone="till", count=20, **base),
+            ZoneExit(ts=ts + 45, zone="till", track_id=k, visitor_id=vid, visit_id=visit,
+                     dwell_s=45.0, **base),
+            VisitClosed(ts=ts + 45, zone="till", visitor_id=vid, visit_id=visit, enter_ts=ts,
+                        exit_ts=ts + 45, dwell_s=45.0, **base),
+        ]  # fmt: skip
+    store.writer.ingest_many(events).result(30)
+
+
+CHANGES = ["ingest", "events", "pos", "retention", "staff", "sale_across"]
+
+
+@pytest.mark.parametrize("change", CHANGES)
 def test_late_changes_to_cached_days_are_never_served_stale(
     filled: Store, tmp_path: Path, change: str
 ) -> None:
@@ -271,6 +310,8 @@ def test_late_changes_to_cached_days_are_never_served_stale(
         old = kq.period_kpis(s, p, FIRST, LAST)
     if change == "ingest":
         filled.writer.submit(_late_changes).result(30)
+    elif change == "events":
+        _late_events(filled)
     elif change == "pos":
         _pos_import(filled, tmp_path)
     elif change == "retention":  # raw events of the first days expire (rollups are kept)

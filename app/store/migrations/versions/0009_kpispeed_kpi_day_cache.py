@@ -28,26 +28,29 @@ depends_on = None
 HORIZON = "(SELECT horizon FROM kpi_cache_state WHERE id = 1)"
 
 
-def _note(expr: str) -> str:
-    return f"INSERT OR IGNORE INTO kpi_cache_dirty (ts) VALUES (CAST(({expr}) / 900 AS INTEGER) * 900);"
+def _note(expr: str, source: str = "") -> str:
+    """Note the 15-minute bucket of `expr` (for each row of `source`: "FROM ... WHERE
+    ..." or "WHERE ..."), unless noted already. A plain INSERT that cannot conflict:
+    an OR IGNORE in a trigger would give way to the conflict policy of the statement
+    firing it (the ingest's upserts)."""
+    return (
+        "INSERT INTO kpi_cache_dirty (ts) SELECT DISTINCT b FROM (SELECT "
+        f"CAST(({expr}) / 900 AS INTEGER) * 900 AS b {source}) WHERE b IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM kpi_cache_dirty d WHERE d.ts = b);"
+    )
 
 
 def _note_txn(txn: str) -> str:
     """Every line of a POS transaction before the horizon (the per-day counts of
     distinct transactions know the transactions shared between days)."""
-    return (
-        "INSERT OR IGNORE INTO kpi_cache_dirty (ts) SELECT CAST(ts / 900 AS INTEGER) * 900 "
-        f"FROM purchases WHERE transaction_id = {txn} AND ts < {HORIZON};"
-    )
+    return _note("ts", f"FROM purchases WHERE transaction_id = {txn} AND ts < {HORIZON}")
 
 
 def _note_visits(visitor: str) -> str:
-    return (
-        "INSERT OR IGNORE INTO kpi_cache_dirty (ts) SELECT CAST((enter_ts - 60) / 900 AS INTEGER) "
-        f"* 900 FROM zone_visits WHERE visitor_id = {visitor} AND enter_ts - 60 < {HORIZON} "
-        "UNION SELECT CAST(exit_ts / 900 AS INTEGER) * 900 FROM zone_visits "
-        f"WHERE visitor_id = {visitor} AND exit_ts < {HORIZON};"
-    )
+    return _note(
+        "enter_ts - 60",
+        f"FROM zone_visits WHERE visitor_id = {visitor} AND enter_ts - 60 < {HORIZON}",
+    ) + _note("exit_ts", f"FROM zone_visits WHERE visitor_id = {visitor} AND exit_ts < {HORIZON}")
 
 
 def _visit(row: str) -> list[str]:
@@ -57,8 +60,10 @@ def _visit(row: str) -> list[str]:
     return [
         _note(f"{row}.enter_ts - 60"),
         _note(f"COALESCE({row}.exit_ts, {row}.enter_ts)"),
-        "INSERT OR IGNORE INTO kpi_cache_dirty (ts) SELECT CAST(enter_ts / 900 AS INTEGER) * 900 "
-        f"FROM zone_visits WHERE visitor_id = {row}.visitor_id AND enter_ts < {HORIZON};",
+        _note(
+            "enter_ts",
+            f"FROM zone_visits WHERE visitor_id = {row}.visitor_id AND enter_ts < {HORIZON}",
+        ),
     ]
 
 
@@ -89,12 +94,10 @@ TRIGGERS: dict[str, tuple[str, str, list[str]]] = {
     "kpi_note_purchases_ins": ("AFTER INSERT ON purchases", "", [_note_txn("NEW.transaction_id")]),
     "kpi_note_purchases_upd": ("AFTER UPDATE OF ts, transaction_id, amount ON purchases", "",
                                [_note_txn("OLD.transaction_id"), _note_txn("NEW.transaction_id"),
-                                f"INSERT OR IGNORE INTO kpi_cache_dirty (ts) SELECT "
-                                f"CAST(OLD.ts / 900 AS INTEGER) * 900 WHERE OLD.ts < {HORIZON};"]),
+                                _note("OLD.ts", f"WHERE OLD.ts < {HORIZON}")]),
     "kpi_note_purchases_del": ("AFTER DELETE ON purchases", "",
                                [_note_txn("OLD.transaction_id"),
-                                f"INSERT OR IGNORE INTO kpi_cache_dirty (ts) SELECT "
-                                f"CAST(OLD.ts / 900 AS INTEGER) * 900 WHERE OLD.ts < {HORIZON};"]),
+                                _note("OLD.ts", f"WHERE OLD.ts < {HORIZON}")]),
     "kpi_note_sessions_ins": ("AFTER INSERT ON service_sessions", f"NEW.started_at < {HORIZON}",
                               [_note("NEW.started_at")]),
     "kpi_note_sessions_upd": ("AFTER UPDATE OF started_at, ended_at, salesperson_id, zone "
@@ -137,9 +140,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "kpi_cache_dirty",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("ts", sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint("ts"),
+        sa.PrimaryKeyConstraint("id"),
     )
+    with op.batch_alter_table("kpi_cache_dirty", schema=None) as batch_op:
+        batch_op.create_index("ix_kpi_cache_dirty_ts", ["ts"], unique=False)
     op.execute("INSERT INTO kpi_cache_state (id, horizon) VALUES (1, 0)")
     with op.batch_alter_table("visitors", schema=None) as batch_op:
         batch_op.create_index(
