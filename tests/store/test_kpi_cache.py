@@ -12,6 +12,7 @@ import random
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -275,7 +276,7 @@ def _late_events(store: Store) -> None:
 
     d = FIRST + timedelta(days=11)
     t = at(d, 14.2)
-    base = {"camera": "cam", "frame": 0, "t": 0.0}
+    base: dict[str, Any] = {"camera": "cam", "frame": 0, "t": 0.0}
     events: list[object] = []
     for k in range(3):
         vid, visit = f"late-{k}", f"late-visit-{k}"
