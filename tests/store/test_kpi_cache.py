@@ -397,3 +397,20 @@ def test_staff_tagged_visitors_are_left_out_of_the_visit_figures(filled: Store) 
     assert figs["till"].finished_visits <= everyone - theirs + 1  # + the 2-day one
     shoes = next(f for f in j.funnel if f.zone == "shoes")
     assert shoes.visited == int(in_shoes or 0) - len(staff)
+
+
+def test_the_engine_warmer_caches_the_closed_days_since_the_first_data(filled: Store) -> None:
+    warmer = kpi_cache.KpiCacheWarmer(filled, params())
+    n = warmer.run_once()
+    days = _cached_days(filled)
+    assert n == len(days) and {d.isoformat() for d in kpi_cache.days_between(FIRST, LAST)} <= days
+    assert min(days) == FIRST.isoformat()  # nothing before the store's first data
+    assert warmer.run_once() == 0  # done once
+    _same(filled, params(), [(FIRST, LAST), (LAST - timedelta(days=6), LAST)])
+
+
+def test_a_store_without_a_writer_is_read_live() -> None:
+    class ReadOnly:
+        writer = None
+
+    assert kpi_cache.warm_compared(ReadOnly(), params(), FIRST, LAST) == 0
