@@ -414,3 +414,33 @@ def test_a_store_without_a_writer_is_read_live() -> None:
         writer = None
 
     assert kpi_cache.warm_compared(ReadOnly(), params(), FIRST, LAST) == 0
+
+
+def test_without_its_triggers_the_cache_is_neither_read_nor_filled(filled: Store) -> None:
+    import importlib.util
+
+    from app.store import migrate
+
+    path = next((migrate.MIGRATIONS_DIR / "versions").glob("*kpi_day_cache*.py"))
+    spec = importlib.util.spec_from_file_location("rev0009", path)
+    assert spec and spec.loader
+    rev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rev)
+    assert len(rev.TRIGGERS) == kpi_cache.TRIGGERS
+    p = params()
+    kpi_cache.warm_days(filled, p, FIRST, LAST)
+    filled.writer.submit(
+        lambda s: s.connection().exec_driver_sql("DROP TRIGGER kpi_note_purchases_ins")
+    ).result(30)
+    with filled.read_session() as s:
+        assert kpi_cache.cached(s, p, FIRST, LAST) == {}
+    filled.writer.submit(  # a late sale nobody notes: still counted (read live)
+        lambda s: s.connection().exec_driver_sql(
+            "INSERT INTO purchases (transaction_id, line_no, ts, barcode, amount, "
+            "salesperson_code) VALUES ('late', 0, ?, '400', 3.0, '')",
+            (at(FIRST + timedelta(days=2), 12),),
+        )
+    ).result(30)
+    _same(filled, p, [(FIRST, LAST)])
+    kpi_cache.drop(filled)
+    assert kpi_cache.warm_days(filled, p, FIRST, LAST) == 0 and not _cached_days(filled)
