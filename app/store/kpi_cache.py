@@ -190,7 +190,8 @@ def noted_days(s: Session, tz: ZoneInfo) -> set[date]:
     """The days a change noted by the triggers may have touched."""
     out: set[date] = set()
     for (ts,) in s.connection().exec_driver_sql("SELECT ts FROM kpi_cache_dirty"):
-        a = datetime.fromtimestamp(float(ts), tz).date()
+        # a day before too: rows kept under another time zone's key date it differently
+        a = datetime.fromtimestamp(float(ts), tz).date() - timedelta(days=1)
         b = datetime.fromtimestamp(float(ts) + DIRTY_SPAN_S, tz).date()
         out.update(days_between(a, b))
     return out
