@@ -40,6 +40,7 @@ from app.vision.scheduler import AnalysisScheduler, CameraSlot
 
 if TYPE_CHECKING:
     from app.store.db import Store
+    from app.store.kpi_cache import KpiCacheWarmer
     from app.store.weekly_report import WeeklyReportScheduler
     from app.sync.lan.server import LanServer
     from app.sync.outbox_sender import SyncStatus, SyncWorker
@@ -119,6 +120,7 @@ class Engine:
         self._heat_stop = threading.Event()
         self._heat_saver: threading.Thread | None = None
         self._weekly: WeeklyReportScheduler | None = None  # the weekly report, on schedule
+        self._kpi_cache: KpiCacheWarmer | None = None  # closed days' KPI parts, in the background
         self.faces: FaceRecogniser | None = None  # opt-in recognition only
 
     # --- lifecycle: read these two like a table of contents --------------------------
@@ -158,6 +160,9 @@ class Engine:
         if self._weekly is not None:
             self._weekly.stop()
             self._weekly = None
+        if self._kpi_cache is not None:
+            self._kpi_cache.stop()
+            self._kpi_cache = None
         self._running = False
         log.info("engine stopped")
 
@@ -246,6 +251,11 @@ class Engine:
 
             self._weekly = WeeklyReportScheduler(self.store, self.cfg)
             self._weekly.start()
+            from app.store.kpi_cache import KpiCacheWarmer
+            from app.store.kpi_queries import KpiParams
+
+            self._kpi_cache = KpiCacheWarmer(self.store, KpiParams.from_config(self.cfg))
+            self._kpi_cache.start()
 
     def _start_lan_server(self) -> None:
         """The tablets' HTTPS server on the store LAN (needs the store)."""

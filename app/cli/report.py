@@ -74,6 +74,8 @@ def print_kpis(c: Any, tz: ZoneInfo, took: float) -> None:
     for key, (label, kind) in LABELS.items():
         row = [kpis.shown(getattr(p, key), kind) if p else "–" for p in (cur, prev, ly)]
         print(f"{label:32}{row[0]:>14}{row[1]:>14}{row[2]:>14}")
+    if cur.staff_seen:
+        print(f"Staff seen (recognised, left out of every count): {cur.staff_seen:,}")
     w = cur.bottleneck_worst
     if w is None:
         print("Bottleneck: – (needs a capacity, a queue area or a staffing target)")
@@ -89,6 +91,7 @@ def print_kpis(c: Any, tz: ZoneInfo, took: float) -> None:
 
 
 def _kpis(store: Any, cfg: Any, args: argparse.Namespace) -> int:
+    from app.store import kpi_cache
     from app.store import kpi_queries as kq
 
     params = kq.KpiParams.from_config(cfg)
@@ -99,6 +102,7 @@ def _kpis(store: Any, cfg: Any, args: argparse.Namespace) -> int:
         raise CliError("--to is before --from")
     if (last - first).days > 731:
         raise CliError("ask for at most two years")
+    kpi_cache.warm_compared(store, params, first, last)  # closed days: computed once
     t0 = time.perf_counter()
     with store.read_session() as s:
         c = kq.compared(s, params, first, last)

@@ -10,14 +10,16 @@ purchase linked to it (app/sync/linking.py).
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from app.store.figures import not_staff
+
 ENTRY = "(entrance)"
 EXIT = "(left)"
-MAX_VISITS = 200_000  # a period's journeys are read up to this many visits
 
 
 @dataclass(frozen=True)
@@ -37,33 +39,86 @@ class Journeys:
     funnel: list[FunnelRow] = field(default_factory=list)
 
 
+Paths = Counter[tuple[str, ...]]
+VisitList = list[tuple[float, str]]  # (enter_ts, zone) of one visitor's visits
+
+
+def path_of(zones: list[str]) -> tuple[str, ...]:
+    """A visitor's zones in the order the visits started, a zone twice in a row once."""
+    p: list[str] = []
+    for z in zones:
+        if not p or p[-1] != z:
+            p.append(z)
+    return tuple(p)
+
+
+def _visits(s: Session, start: float, end: float) -> dict[str, VisitList]:
+    out: dict[str, VisitList] = {}
+    for vid, zone, t in s.connection().exec_driver_sql(
+        "SELECT visitor_id, zone, enter_ts FROM zone_visits WHERE enter_ts >= ? AND enter_ts < ? "
+        f"{not_staff(s)} ORDER BY visitor_id, enter_ts, zone",
+        (start, end),
+    ):
+        out.setdefault(str(vid), []).append((float(t), str(zone)))
+    return out
+
+
+def day_paths(s: Session, start: float, end: float) -> tuple[Paths, dict[str, VisitList]]:
+    """One day's journeys, for the per-day cache (app/store/kpi_cache.py): the paths of
+    the visitors whose visits all started that day, and the visits of the visitors
+    who also have visits on another day (their path is joined over the period)."""
+    visits = _visits(s, start, end)
+    elsewhere = {
+        str(v)
+        for (v,) in s.connection().exec_driver_sql(
+            "SELECT DISTINCT z.visitor_id FROM zone_visits z WHERE z.enter_ts >= ? "
+            "AND z.enter_ts < ? AND EXISTS (SELECT 1 FROM zone_visits o WHERE "
+            "o.visitor_id = z.visitor_id AND (o.enter_ts < ? OR o.enter_ts >= ?))",
+            (start, end, start, end),
+        )
+    }
+    paths: Paths = Counter()
+    crossing: dict[str, VisitList] = {}
+    for vid, vs in visits.items():
+        if vid in elsewhere:
+            crossing[vid] = vs
+        else:
+            paths[path_of([z for _, z in vs])] += 1
+    return paths, crossing
+
+
+def joined(paths: Paths, crossing: dict[str, VisitList]) -> Paths:
+    """The paths of a period: its days' paths plus the joined paths of the visitors
+    seen on several of its days."""
+    out = Counter(paths)
+    for vs in crossing.values():
+        out[path_of([z for _, z in sorted(vs)])] += 1
+    return out
+
+
 def journeys(s: Session, start: float, end: float, entered: int, top: int = 10) -> Journeys:
-    """Journeys of the visitors whose zone visits started in [start, end); `entered` is
-    the store's entries over the period (the funnel's first step)."""
-    conn = s.connection()
-    rows = conn.exec_driver_sql(
-        "SELECT visitor_id, zone FROM zone_visits WHERE enter_ts >= ? AND enter_ts < ? "
-        "ORDER BY visitor_id, enter_ts LIMIT ?",
-        (start, end, MAX_VISITS),
-    )
-    paths: dict[str, list[str]] = {}
-    for vid, zone in rows:
-        p = paths.setdefault(str(vid), [])
-        if not p or p[-1] != zone:
-            p.append(str(zone))
+    """Journeys of the visitors whose zone visits started in [start, end), read at once
+    (the reference of the per-day cache's `kpi_cache.journeys`); `entered` is the
+    store's entries over the period (the funnel's first step)."""
+    paths: Paths = Counter(path_of([z for _, z in vs]) for vs in _visits(s, start, end).values())
+    return from_paths(s, start, end, entered, paths, top)
+
+
+def from_paths(
+    s: Session, start: float, end: float, entered: int, seqs: Paths, top: int = 10
+) -> Journeys:
+    """The journeys of a period from its paths (with how many visitors took each)."""
     trans: Counter[tuple[str, str]] = Counter()
-    seqs: Counter[tuple[str, ...]] = Counter()
     visited: Counter[str] = Counter()
-    for p in paths.values():
-        seqs[tuple(p)] += 1
+    for p, n in seqs.items():
         for z in set(p):
-            visited[z] += 1
+            visited[z] += n
         steps = [ENTRY, *p, EXIT]
         for a, b in zip(steps, steps[1:], strict=False):
-            trans[(a, b)] += 1
+            trans[(a, b)] += n
     served: Counter[str] = Counter()
     bought: Counter[str] = Counter()
-    for zone, n_served, n_bought in conn.exec_driver_sql(
+    for zone, n_served, n_bought in s.connection().exec_driver_sql(
         "SELECT s.zone, COUNT(DISTINCT s.visitor_id), COUNT(DISTINCT CASE WHEN EXISTS "
         "(SELECT 1 FROM purchases p WHERE p.session_id = s.id) THEN s.visitor_id END) "
         "FROM service_sessions s WHERE s.started_at >= ? AND s.started_at < ? "
@@ -74,4 +129,5 @@ def journeys(s: Session, start: float, end: float, entered: int, top: int = 10) 
         bought[str(zone)] = int(n_bought or 0)
     zones = sorted(set(visited) | set(served), key=lambda z: (-visited[z], z))
     funnel = [FunnelRow(z, entered, visited[z], served[z], bought[z]) for z in zones]
-    return Journeys(len(paths), seqs.most_common(top), dict(trans), funnel)
+    top_paths = heapq.nsmallest(top, seqs.items(), key=lambda pn: (-pn[1], pn[0]))
+    return Journeys(sum(seqs.values()), top_paths, dict(trans), funnel)

@@ -5,7 +5,10 @@ first..last: the headline KPIs, the KPIs per hour, the bottleneck scores per zon
 hour (and the worst hour), the queues (waits, abandonment, alerts) and the daily
 visitors. It reads the 15-minute rollups (footfall, occupancy), the visit rows of the
 queue areas, the service sessions (salespeople on duty) and the POS purchases, a few
-grouped queries each; `python bench/bench_kpis.py` times it on 90 days of a busy store.
+grouped queries each (app/store/kpi_sql.py); closed days come from the per-day cache
+(app/store/kpi_cache.py), which gives exactly the KPIs of the whole-period reads
+(`period_kpis_direct`); `python bench/bench_kpis.py` times both on 90 days of a busy
+store.
 
 Sources, one each:
 - visitors: the store's entries (app/store/reports.py: the entrance rollups, else the
@@ -14,17 +17,19 @@ Sources, one each:
   occupancy peaks (zones marked outside the store left out), as on the dashboard;
 - salespeople on duty per hour: the manager's schedule when there is one, else the
   salespeople with a service session (a tablet) during the hour;
-- queue wait: the dwell of the finished visits of queue areas, by the hour they ended;
-  abandonment: queue visits whose person did not reach the queue's service zone
+- queue wait: the dwell of the finished visits of queue areas, by the hour they ended
+  (a visit longer than a day is no wait); abandonment: queue visits whose person did not reach the queue's service zone
   (settings `kpis.queue_service`) between entering the queue and a minute after leaving;
-- sales: POS purchase lines in the period (transactions = distinct transaction ids).
+- sales: POS purchase lines in the period (transactions = distinct transaction ids);
+- staff: the pipeline leaves out the tracks it tags staff (recognition or the staff-only
+  zones rule), so every source above is without them; visits of people tagged staff
+  after the fact (`visitors.is_staff`) are left out of the visit-based figures; the
+  recognised staff are counted apart (`staff_seen`).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -33,90 +38,34 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from app import kpis
-from app.alerts import QUEUE_LENGTH, QUEUE_WAIT
-from app.config import AppConfig
-from app.store import reports
-
-LAST_YEAR = timedelta(days=364)  # 52 weeks: weekdays line up
-BASELINE_WEEKS = 8
-WAIT_BINS_S = (0, 30, 60, 120, 180, 300, 600)
-SERVICE_GRACE_S = 60.0
-# a queue visit that ended in a period started at most this long before it (so that the
-# (zone, enter_ts) index bounds the scan)
-MAX_WAIT_S = 86400.0
-STORE = "(store)"
-
-
-@dataclass(frozen=True)
-class KpiParams:
-    """What the KPIs need from the settings."""
-
-    tz: ZoneInfo
-    capacity: int | None = None
-    visitors_per_salesperson: float | None = None
-    wait_target_s: float = kpis.DEFAULT_WAIT_TARGET_S
-    queue_zones: tuple[str, ...] = ()
-    queue_service: dict[str, str] = field(default_factory=dict)
-    outside_zones: tuple[str, ...] = ()
-    zone_capacity: dict[str, int] = field(default_factory=dict)
-    zones: tuple[str, ...] = ()  # the configured zones (bottlenecks); () = every zone
-    schedule: Callable[[int, int], int | None] = lambda weekday, hour: None
-
-    @classmethod
-    def from_config(cls, cfg: AppConfig) -> KpiParams:
-        k = cfg.kpis
-        return cls(
-            tz=ZoneInfo(cfg.store.timezone),
-            capacity=k.capacity,
-            visitors_per_salesperson=k.visitors_per_salesperson,
-            wait_target_s=k.wait_target_s,
-            queue_zones=tuple(z.name for z in cfg.zones if z.kind == "queue"),
-            queue_service=dict(k.queue_service),
-            outside_zones=tuple(z.name for z in cfg.zones if not z.in_store),
-            zone_capacity={z.name: z.capacity for z in cfg.zones if z.capacity},
-            zones=tuple(z.name for z in cfg.zones),
-            schedule=k.scheduled,
-        )
-
-
-@dataclass(frozen=True)
-class HourKpis:
-    hour_start: float  # epoch seconds of the local hour
-    visitors: int
-    passersby: int
-    people_peak: int
-    on_duty: int | None
-    queue_wait_s: float | None
-    congestion: float | None
-    utilisation: float | None
-    staffing_adequacy: float | None
-    bottleneck: float | None
-
-
-@dataclass(frozen=True)
-class ZoneHour:
-    hour_start: float
-    zone: str
-    zone_entries: int
-    people_peak: int
-    queue_wait_s: float | None
-    on_duty: int | None
-    congestion: float | None
-    staffing_adequacy: float | None
-    bottleneck: float | None
-
-
-@dataclass(frozen=True)
-class QueueStats:
-    zone: str
-    service_zone: str
-    waits: int  # finished queue visits
-    mean_wait_s: float | None
-    wait_hist: list[int]  # per WAIT_BINS_S bin
-    abandoned: int | None  # None without a service zone
-    abandonment: float | None
-    alerts: int
-    by_hour: dict[float, tuple[int, float]]  # hour -> (waits, mean wait s)
+from app.store import kpi_cache
+from app.store.kpi_sql import (  # noqa: F401 (re-exported)
+    BASELINE_WEEKS,
+    LAST_YEAR,
+    MAX_SESSION_S,
+    MAX_WAIT_S,
+    SERVICE_GRACE_S,
+    STORE,
+    WAIT_BINS_S,
+    FootHour,
+    HourKpis,
+    Inputs,
+    KpiParams,
+    QueuePart,
+    QueueStats,
+    ZoneHour,
+    _hourly_footfall,
+    _Hours,
+    _local_hour,
+    _on_duty,
+    _people_per_hour,
+    _queue_stats,
+    _sales,
+    _zone_hours,
+    day_start,
+    first_data_day,
+    history_first,
+)
 
 
 @dataclass(frozen=True)
@@ -154,6 +103,9 @@ class PeriodKpis:
     zone_hours: list[ZoneHour] = field(default_factory=list)
     queues: list[QueueStats] = field(default_factory=list)
     daily_visitors: dict[date, int] = field(default_factory=dict)
+    # tracks recognised as staff (opt-in recognition; counts only): they are left out of
+    # every figure above, and counted here apart
+    staff_seen: int = 0
 
     HEADLINE = (
         "visitors", "passersby", "transactions", "revenue", "traffic_index", "capture_rate",
@@ -199,166 +151,32 @@ class PeriodKpis:
                 for q in self.queues
             ],  # fmt: skip
             "daily_visitors": {d.isoformat(): v for d, v in sorted(self.daily_visitors.items())},
+            "staff_seen": self.staff_seen,
         }
 
 
-def day_start(d: date, tz: ZoneInfo) -> float:
-    return datetime(d.year, d.month, d.day, tzinfo=tz).timestamp()
+def direct_inputs(s: Session, p: KpiParams, first: date, last: date, zones: bool) -> Inputs:
+    tz = p.tz
+    start, end = day_start(first, tz), day_start(last + timedelta(days=1), tz)
+    hours = _Hours(tz, start)
+    foot, has_entrances = _hourly_footfall(s, day_start(history_first(first, last), tz), end, hours)
+    tx, revenue = _sales(s, start, end, hours)
+    duty_store, duty_zone = _on_duty(s, start, end, hours)
+    return Inputs(
+        foot, has_entrances, tx, revenue, _people_per_hour(s, start, end, hours, p.outside_zones),
+        duty_store, duty_zone, _queue_stats(s, p, start, end, hours),
+        _zone_hours(s, start, end, hours, p.zones) if zones else {},
+    )  # fmt: skip
 
 
-class _Hours:
-    """Local hour keys computed in SQL: the zone's offset modulo one hour is the same all
-    year (daylight saving moves whole hours), so a local hour starts where
-    (epoch + offset) is a multiple of 3600."""
-
-    def __init__(self, tz: ZoneInfo, at: float) -> None:
-        off = datetime.fromtimestamp(at, tz).utcoffset()
-        self.off = int(off.total_seconds()) % 3600 if off else 0
-
-    def sql(self, col: str) -> str:
-        return f"(CAST(({col} + {self.off}) / 3600 AS INTEGER) * 3600 - {self.off})"
-
-
-def _hourly_footfall(
-    s: Session, start: float, end: float, hours: _Hours
-) -> tuple[dict[float, tuple[int, int]], bool]:
-    scope = reports._footfall_scope(s, start, end)
-    rows = s.connection().exec_driver_sql(
-        f"SELECT {hours.sql('bucket_start')} AS h, SUM(entries), SUM(passersby) FROM rollups "
-        "WHERE scope = ? AND bucket_start >= ? AND bucket_start < ? GROUP BY h",
-        (scope, start, end),
-    )
-    entrance = scope == "entrance"
-    return {float(h): (int(e or 0), int(p or 0) if entrance else 0) for h, e, p in rows}, entrance
-
-
-def _marks(n: int) -> str:
-    return ",".join("?" * n)
-
-
-def _people_per_hour(
-    s: Session, start: float, end: float, hours: _Hours, outside: Sequence[str]
-) -> dict[float, int]:
-    skip = f"AND name NOT IN ({_marks(len(outside))})" if outside else ""
-    rows = s.connection().exec_driver_sql(
-        f"SELECT {hours.sql('b')} AS h, MAX(n) FROM (SELECT bucket_start AS b, "
-        "SUM(occupancy_peak) AS n FROM rollups WHERE scope = 'zone' AND bucket_start >= ? "
-        f"AND bucket_start < ? {skip} GROUP BY bucket_start) GROUP BY h",
-        (start, end, *outside),
-    )
-    return {float(h): int(n or 0) for h, n in rows}
-
-
-def _zone_hours(
-    s: Session, start: float, end: float, hours: _Hours, only: Sequence[str] = ()
-) -> dict[tuple[float, str], tuple[int, int]]:
-    some = f"AND name IN ({_marks(len(only))})" if only else ""
-    rows = s.connection().exec_driver_sql(
-        f"SELECT {hours.sql('bucket_start')} AS h, name, SUM(entries), MAX(occupancy_peak) "
-        f"FROM rollups WHERE scope = 'zone' AND bucket_start >= ? AND bucket_start < ? {some} "
-        "GROUP BY h, name",
-        (start, end, *only),
-    )
-    return {(float(h), str(z)): (int(e or 0), int(p or 0)) for h, z, e, p in rows}
-
-
-def _on_duty(
-    s: Session, start: float, end: float, hours: _Hours
-) -> tuple[dict[float, int], dict[tuple[float, str], int]]:
-    """Salespeople with a service session in each local hour, store-wide and per zone:
-    a session counts in every hour from its start to its end (an open one: 15 minutes)."""
-    end_ts = "COALESCE(ended_at, started_at + 900)"
-    rows = s.connection().exec_driver_sql(
-        f"WITH RECURSIVE h(pid, zone, at, stop) AS ("
-        f" SELECT salesperson_id, zone, {hours.sql('MAX(started_at, ?)')}, MIN({end_ts}, ?)"
-        " FROM service_sessions WHERE started_at >= ? AND started_at < ?"
-        f" AND {end_ts} >= ?"
-        " UNION ALL SELECT pid, zone, at + 3600, stop FROM h WHERE at + 3600 < stop)"
-        " SELECT at, zone, COUNT(DISTINCT pid), NULL FROM h GROUP BY at, zone"
-        " UNION ALL SELECT at, NULL, COUNT(DISTINCT pid), 1 FROM h GROUP BY at",
-        (start, end, start - 4 * 3600, end, start),
-    )
-    store: dict[float, int] = {}
-    zone: dict[tuple[float, str], int] = {}
-    for at, z, n, whole in rows:
-        if whole:
-            store[float(at)] = int(n)
-        else:
-            zone[(float(at), str(z))] = int(n)
-    return store, zone
-
-
-def _queue_stats(
-    s: Session, p: KpiParams, start: float, end: float, hours: _Hours
-) -> list[QueueStats]:
-    if not p.queue_zones:
-        return []
-    conn = s.connection()
-    out = []
-    for qz in p.queue_zones:
-        rows = conn.exec_driver_sql(
-            f"SELECT {hours.sql('exit_ts')}, dwell_s, visitor_id, enter_ts, exit_ts "
-            "FROM zone_visits WHERE zone = ? AND enter_ts >= ? AND enter_ts < ? "
-            "AND exit_ts >= ? AND exit_ts < ? AND dwell_s IS NOT NULL",
-            (qz, start - MAX_WAIT_S, end, start, end),
-        ).all()
-        hist = [0] * len(WAIT_BINS_S)
-        per_hour: dict[float, list[float]] = defaultdict(list)
-        for h, d, *_ in rows:
-            hist[bisect_right(WAIT_BINS_S, d) - 1] += 1
-            per_hour[float(h)].append(float(d))
-        waits = [float(r[1]) for r in rows]
-        svc = p.queue_service.get(qz, "")
-        abandoned: int | None = None
-        if svc:  # a merge in memory: both reads are covered by the (zone, enter_ts) index
-            reached: dict[str, list[float]] = defaultdict(list)
-            for vid, t in conn.exec_driver_sql(
-                "SELECT visitor_id, enter_ts FROM zone_visits WHERE zone = ? AND enter_ts >= ? "
-                "AND enter_ts < ?",
-                (svc, start - MAX_WAIT_S, end + SERVICE_GRACE_S),
-            ):
-                reached[str(vid)].append(float(t))
-            abandoned = 0
-            for _, _, vid, a, b in rows:
-                ts = reached.get(str(vid), ())
-                if not any(a <= t <= float(b) + SERVICE_GRACE_S for t in ts):
-                    abandoned += 1
-        alerts = int(
-            conn.exec_driver_sql(
-                "SELECT COUNT(*) FROM alerts WHERE ts >= ? AND ts < ? AND kind IN (?, ?) "
-                "AND (zone = ? OR subject = ?)",
-                (start, end, QUEUE_LENGTH, QUEUE_WAIT, qz, qz),
-            ).scalar()
-            or 0
-        )
-        out.append(
-            QueueStats(
-                zone=qz, service_zone=svc, waits=len(waits),
-                mean_wait_s=kpis.mean(waits), wait_hist=hist, abandoned=abandoned,
-                abandonment=None if abandoned is None else kpis.abandonment(abandoned, len(waits)),
-                alerts=alerts,
-                by_hour={h: (len(v), sum(v) / len(v)) for h, v in per_hour.items()},
-            )
-        )  # fmt: skip
+def period_kpis_direct(
+    s: Session, p: KpiParams, first: date, last: date, *, zones: bool = True
+) -> PeriodKpis:
+    """`period_kpis` read over the whole period at once, without the per-day cache (the
+    reference the cache is tested and benchmarked against)."""
+    out = assemble(p, first, last, direct_inputs(s, p, first, last, zones))
+    out.staff_seen = staff_seen(s, p, first, last)
     return out
-
-
-def _sales(s: Session, start: float, end: float) -> tuple[int, float]:
-    tx, revenue = (
-        s.connection()
-        .exec_driver_sql(
-            "SELECT COUNT(DISTINCT transaction_id), COALESCE(SUM(amount), 0) FROM purchases "
-            "WHERE ts >= ? AND ts < ?",
-            (start, end),
-        )
-        .one()
-    )
-    return int(tx or 0), float(revenue or 0.0)
-
-
-def _local_hour(h: float, tz: ZoneInfo) -> tuple[int, int]:
-    t = datetime.fromtimestamp(h, tz)
-    return t.weekday(), t.hour
 
 
 def period_kpis(
@@ -366,22 +184,43 @@ def period_kpis(
 ) -> PeriodKpis:
     """Every KPI of the local days first..last (both included). `zones=False` leaves out
     the per-zone hours (the comparisons need the store's figures only): the bottleneck
-    is then the store's own per hour."""
+    is then the store's own per hour. Closed days come from the per-day cache when it
+    holds them (app/store/kpi_cache.py), the others are read live; the result is the
+    same as `period_kpis_direct`'s."""
+    out = assemble(p, first, last, kpi_cache.inputs(s, p, first, last, zones))
+    out.staff_seen = staff_seen(s, p, first, last)
+    return out
+
+
+def staff_seen(s: Session, p: KpiParams, first: date, last: date) -> int:
+    """Tracks recognised as staff in the local days first..last (`face_visits`: a
+    count per recognised track, never who): the staff kept apart from the counts."""
+    n = (
+        s.connection()
+        .exec_driver_sql(
+            "SELECT COUNT(*) FROM face_visits WHERE ts >= ? AND ts < ? AND outcome = 'staff'",
+            (day_start(first, p.tz), day_start(last + timedelta(days=1), p.tz)),
+        )
+        .scalar()
+    )
+    return int(n or 0)
+
+
+def assemble(p: KpiParams, first: date, last: date, inp: Inputs) -> PeriodKpis:
     tz = p.tz
     start, end = day_start(first, tz), day_start(last + timedelta(days=1), tz)
-    hist_first = min(first - timedelta(weeks=BASELINE_WEEKS), last - timedelta(days=27))
-    hours = _Hours(tz, start)
     out = PeriodKpis(first, last)
 
     # footfall per hour over the history too (traffic index, momentum)
-    foot, out.has_entrances = _hourly_footfall(s, day_start(hist_first, tz), end, hours)
+    foot = inp.foot
+    out.has_entrances = inp.has_entrances
     daily: dict[date, int] = defaultdict(int)
-    for h, (e, _) in foot.items():
+    for h, (e, _) in sorted(foot.items()):  # in time order: the sums below are exact
         daily[datetime.fromtimestamp(h, tz).date()] += e
     period_foot = {h: v for h, v in foot.items() if start <= h < end}
     out.visitors = sum(e for e, _ in period_foot.values())
     out.passersby = sum(x for _, x in period_foot.values())
-    out.daily_visitors = {d: v for d, v in daily.items() if first <= d <= last}
+    out.daily_visitors = {d: v for d, v in sorted(daily.items()) if first <= d <= last}
     history = {
         d: float(v)
         for d, v in daily.items()
@@ -393,14 +232,14 @@ def period_kpis(
     out.growth_momentum = kpis.growth_momentum({d: float(v) for d, v in daily.items()}, last)
     out.capture_rate = kpis.capture_rate(out.visitors, out.passersby) if out.has_entrances else None
 
-    out.transactions, out.revenue = _sales(s, start, end)
+    out.transactions, out.revenue = inp.transactions, inp.revenue
     out.sales_conversion = kpis.sales_conversion(out.transactions, out.visitors)
     out.average_basket = kpis.average_basket(out.revenue, out.transactions)
     out.sales_per_visitor = kpis.sales_per_visitor(out.revenue, out.visitors)
 
-    people = _people_per_hour(s, start, end, hours, p.outside_zones)
-    duty_store, duty_zone = _on_duty(s, start, end, hours)
-    out.queues = _queue_stats(s, p, start, end, hours)
+    people = inp.people
+    duty_store, duty_zone = inp.duty_store, inp.duty_zone
+    out.queues = inp.queues
     waits_by_hour: dict[float, list[tuple[int, float]]] = defaultdict(list)
     for q in out.queues:
         for h, nm in q.by_hour.items():
@@ -435,7 +274,7 @@ def period_kpis(
 
     served_zones = {z for (_, z) in duty_zone}
     queue_by_zone_hour = {(h, q.zone): m for q in out.queues for h, (_, m) in q.by_hour.items()}
-    per_zone = _zone_hours(s, start, end, hours, p.zones) if zones else {}
+    per_zone = inp.zone_hours
     for (h, z), (entries, peak) in sorted(per_zone.items()):
         cong = kpis.congestion(peak, p.zone_capacity.get(z))
         wait = queue_by_zone_hour.get((h, z)) if z in p.queue_zones else None
@@ -488,24 +327,23 @@ class Compared:
     last_year: PeriodKpis | None
 
 
-def first_data_day(s: Session, tz: ZoneInfo) -> date | None:
-    first = s.connection().exec_driver_sql("SELECT MIN(bucket_start) FROM rollups").scalar()
-    return None if first is None else datetime.fromtimestamp(float(first), tz).date()
-
-
-def compared(s: Session, p: KpiParams, first: date, last: date) -> Compared:
+def compared(
+    s: Session, p: KpiParams, first: date, last: date, *, direct: bool = False
+) -> Compared:
+    """The period with its comparisons (`direct`: without the per-day cache)."""
+    period_kpis_ = period_kpis_direct if direct else period_kpis
     n = (last - first).days + 1
     since = first_data_day(s, p.tz)
     prev_first, prev_last = first - timedelta(days=n), first - timedelta(days=1)
     ly_first, ly_last = first - LAST_YEAR, last - LAST_YEAR
-    cur = period_kpis(s, p, first, last)
+    cur = period_kpis_(s, p, first, last)
     prev = (
-        period_kpis(s, p, prev_first, prev_last, zones=False)
+        period_kpis_(s, p, prev_first, prev_last, zones=False)
         if since is not None and since <= prev_last
         else None
     )
     ly = (
-        period_kpis(s, p, ly_first, ly_last, zones=False)
+        period_kpis_(s, p, ly_first, ly_last, zones=False)
         if since is not None and since <= ly_last
         else None
     )

@@ -110,6 +110,8 @@ class Visitor(Base):
     last_seen: Mapped[float] = mapped_column(Float)
     camera: Mapped[str] = mapped_column(String(80))
     is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the visitors tagged staff: the visit-based figures leave their visits out (revision 0010)
+    __table_args__ = (Index("ix_visitors_staff", "id", sqlite_where=text("is_staff = 1")),)
 
 
 class ZoneVisit(Base):
@@ -561,3 +563,36 @@ class HeatmapDay(Base):
         Index("ix_heatmap_days_shape", "camera", "day_start", "width", "height", "cell", "rows",
               "cols", "hours", "first_hour", "last_hour"),
     )  # fmt: skip
+
+
+# --- the period KPIs' per-day cache (revision 0010; app/store/kpi_cache.py) ----------------
+
+
+class KpiDayCache(Base):
+    """A closed day's share of any period's KPIs (JSON), under a key of the settings it
+    depends on."""
+
+    __tablename__ = "kpi_day_cache"
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # local date, ISO
+    uid: Mapped[str] = mapped_column(String(36))  # of this computation (decoded parts memo)
+    foot: Mapped[str] = mapped_column(Text)  # its footfall (a period's history reads only it)
+    data: Mapped[str] = mapped_column(Text)  # the other KPI parts
+    paths: Mapped[str] = mapped_column(Text)  # its journeys
+    computed_at: Mapped[float] = mapped_column(Float)
+
+
+class KpiCacheState(Base):
+    """One row: the horizon, the end of the last day the cache may hold (epoch s)."""
+
+    __tablename__ = "kpi_cache_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    horizon: Mapped[float] = mapped_column(Float)
+
+
+class KpiCacheDirty(Base):
+    """A change before the horizon (noted per 15 minutes by the revision's triggers)."""
+
+    __tablename__ = "kpi_cache_dirty"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts: Mapped[float] = mapped_column(Float, index=True)

@@ -20,7 +20,7 @@ from typing import Any
 from app import kpis
 from app.config import AppConfig
 from app.paths import data_dir
-from app.store import figures
+from app.store import figures, kpi_cache
 from app.store import kpi_queries as kq
 from app.store.fileperms import write_private
 
@@ -146,6 +146,7 @@ def build(store: Any, cfg: AppConfig, day: date) -> tuple[date, str]:
     """The HTML of the week (Monday to Sunday) holding `day`."""
     first, last = week_of(day)
     params = kq.KpiParams.from_config(cfg)
+    kpi_cache.warm_compared(store, params, first, last)
     with store.read_session() as s:
         c = kq.compared(s, params, first, last)
         start = kq.day_start(first, params.tz)

@@ -40,8 +40,8 @@ from app import kpis
 from app.config import AppConfig
 from app.csv_cells import neutralise
 from app.store import journeys as jr
+from app.store import kpi_cache, weekly_report
 from app.store import kpi_queries as kq
-from app.store import weekly_report
 from app.sync.store_protocol import StoreLike
 from app.ui import style
 from app.ui.dashboard_widgets import ChartCard
@@ -358,11 +358,10 @@ class AnalyticsView(QWidget):
 
     def _query(self, first: dt.date, last: dt.date) -> AnalyticsData:
         params = kq.KpiParams.from_config(self.cfg)
+        kpi_cache.warm_compared(self.store, params, first, last)  # closed days: once
         with self.store.read_session() as s:
             c = kq.compared(s, params, first, last)
-            start = kq.day_start(first, self.tz)
-            end = kq.day_start(last + dt.timedelta(days=1), self.tz)
-            j = jr.journeys(s, start, end, c.current.visitors)
+            j = kpi_cache.journeys(s, params, first, last, c.current.visitors)
         return AnalyticsData(c, j)
 
     def refresh(self, wait: bool = False) -> None:

@@ -90,7 +90,7 @@ def _plan(conn: Connection, sql: str) -> str:
 
 def test_revision_files_form_one_chain() -> None:
     chain = [s.revision for s in reversed(list(migrate.script().walk_revisions()))]
-    assert chain == migrate.known_revisions() == ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009"]
+    assert chain == migrate.known_revisions() == ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"]
     assert migrate.script().get_current_head() == migrate.head_revision()
 
 
@@ -101,7 +101,7 @@ def test_upgrade_first_to_head_and_back_to_base(db_path: Path) -> None:
         assert "updated_at" not in {c["name"] for c in inspect(conn).get_columns("rollups")}
         _seed_0001(conn)
         migrate.upgrade(conn, "head")
-        assert _rev(conn) == migrate.head_revision() == "0009"
+        assert _rev(conn) == migrate.head_revision() == "0010"
         assert {"count_audits", "audit_recordings", "audit_frames", "view_references"} <= set(
             inspect(conn).get_table_names()
         )
