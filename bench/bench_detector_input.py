@@ -1,0 +1,129 @@
+"""What inferring on the picture instead of the whole square letterbox saves, and whether
+the detections stay the same.
+
+    python bench/bench_detector_input.py [--rounds 8] [--per 10]
+
+YOLOX-Nano's input is 416x416; a 4:3 camera fills 416x312 of it. The detector runs the
+same graph with a symbolic input size (app/vision/detectors/input_size.py) on 416x320
+(the picture padded to the next multiple of 32). Measured on real PETS09 (480x360) and
+TUD-Stadtmitte (640x480) frames, single-thread sessions as the live workers run them:
+CPU time of the calling thread per `detect` (letterbox, inference, decode, NMS), the
+full input against the trimmed one in interleaved rounds (so that load from other
+processes hits both alike), median and best round, and their ratio; then the
+detections of both on every frame of both clips: how many match (IoU >= 0.9) and how
+far their scores differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from app.config import DetectorConfig  # noqa: E402
+from app.vision.detectors.yolox import YoloxDetector  # noqa: E402
+from app.vision.tracker import box_iou  # noqa: E402
+from app.vision.video_io import serial_opencv  # noqa: E402
+
+SHARED = REPO.parent / "shared"
+MODEL = SHARED / "models" / "yolox_nano.onnx"
+CLIPS = {
+    "PETS09 480x360": SHARED / "media" / "video" / "pets09_s2l1_480x360.avi",
+    "TUD 640x480": SHARED / "media" / "MOT15" / "TUD-Stadtmitte" / "TUD-Stadtmitte.mp4",
+}
+
+
+class FullInput(YoloxDetector):
+    """The detector as before: always the model's whole 416x416 input."""
+
+    trim_multiple = 0
+
+
+def read(path: Path, limit: int = 10**9) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    out: list[np.ndarray] = []
+    while len(out) < limit:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        out.append(frame)
+    cap.release()
+    return out
+
+
+def cpu_ms(det: YoloxDetector, frames: list[np.ndarray], start: int, per: int) -> float:
+    t0 = time.thread_time()
+    for i in range(per):
+        det.detect(frames[(start + i) % len(frames)])
+    return (time.thread_time() - t0) * 1000 / per
+
+
+def speed(dets: dict[str, YoloxDetector], frames: list[np.ndarray], rounds: int, per: int) -> None:
+    times: dict[str, list[float]] = {k: [] for k in dets}
+    for r in range(rounds):
+        order = list(dets.items()) if r % 2 == 0 else list(dets.items())[::-1]
+        for name, det in order:
+            times[name].append(cpu_ms(det, frames, r * per, per))
+    base_med, base_min = statistics.median(times["full"]), min(times["full"])
+    for name, t in times.items():
+        med, best = statistics.median(t), min(t)
+        print(
+            f"  {name:8s} {med:6.2f} ms CPU per detect (median of {rounds}; best {best:6.2f})"
+            f"  ratio {med / base_med:.3f} (best {best / base_min:.3f})",
+            flush=True,
+        )
+
+
+def agreement(full: YoloxDetector, trimmed: YoloxDetector, frames: list[np.ndarray]) -> None:
+    n_full = n_trim = matched = 0
+    diffs: list[float] = []
+    for f in frames:
+        a, b = full.detect(f), trimmed.detect(f)
+        n_full, n_trim = n_full + len(a), n_trim + len(b)
+        if len(a) and len(b):
+            iou = box_iou(a.xyxy, b.xyxy)
+            ok = iou.max(axis=1) >= 0.9
+            matched += int(ok.sum())
+            diffs += np.abs(a.confidence[ok] - b.confidence[iou.argmax(axis=1)[ok]]).tolist()
+    print(
+        f"  {len(frames)} frames: {n_full} people found on the full input, {n_trim} on the "
+        f"trimmed one, {matched} the same box (IoU >= 0.9); score difference mean "
+        f"{np.mean(diffs) if diffs else 0:.4f}, max {max(diffs, default=0):.4f}",
+        flush=True,
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=8)
+    ap.add_argument("--per", type=int, default=10, help="detect calls per round")
+    ap.add_argument("--no-agreement", action="store_true")
+    args = ap.parse_args()
+    serial_opencv()
+    cfg = DetectorConfig(threads=1)
+    dets: dict[str, YoloxDetector] = {
+        "full": FullInput(cfg, MODEL),
+        "trimmed": YoloxDetector(cfg, MODEL),
+    }
+    if not dets["trimmed"].trimmed:
+        raise SystemExit("the trimmed input did not load (see the log)")
+    for name, path in CLIPS.items():
+        frames = read(path)
+        hw = dets["trimmed"].net_hw(frames[0].shape[:2])
+        print(f"{name}: network input {hw[0]}x{hw[1]} instead of 416x416", flush=True)
+        speed(dets, frames[::4], args.rounds, args.per)
+        if not args.no_agreement:
+            agreement(dets["full"], dets["trimmed"], frames)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
