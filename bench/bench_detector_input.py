@@ -1,7 +1,7 @@
 """What inferring on the picture instead of the whole square letterbox saves, and whether
 the detections stay the same.
 
-    python bench/bench_detector_input.py [--rounds 8] [--per 10]
+    python bench/bench_detector_input.py [--rounds 8] [--per 10] [--counts]
 
 YOLOX-Nano's input is 416x416; a 4:3 camera fills 416x312 of it. The detector runs the
 same graph with a symbolic input size (app/vision/detectors/input_size.py) on 416x320
@@ -11,7 +11,10 @@ CPU time of the calling thread per `detect` (letterbox, inference, decode, NMS),
 full input against the trimmed one in interleaved rounds (so that load from other
 processes hits both alike), median and best round, and their ratio; then the
 detections of both on every frame of both clips: how many match (IoU >= 0.9) and how
-far their scores differ.
+far their scores differ. `--counts`: the line crossings counted with each on both
+clips (bench/eval_agreement.py's line placement sweep, every frame and the default
+adaptive rate), the trimmed input's against the full input's (same line and direction
+within 1 s, one-to-one).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 from app.config import DetectorConfig  # noqa: E402
 from app.vision.detectors.yolox import YoloxDetector  # noqa: E402
@@ -101,11 +105,34 @@ def agreement(full: YoloxDetector, trimmed: YoloxDetector, frames: list[np.ndarr
     )
 
 
+def counts(dets: dict[str, YoloxDetector]) -> None:
+    from eval_agreement import CLIPS as EVAL_CLIPS
+    from eval_agreement import CachedDetector, run_mode, scores, sweep_lines
+
+    from app.vision.video_io import probe_video
+
+    for clip, (path, _) in EVAL_CLIPS.items():
+        info = probe_video(path)
+        lines = sweep_lines(info.width, info.height, clip)
+        cached = {name: CachedDetector(d) for name, d in dets.items()}
+        for mode in ("every frame", "default (adaptive)"):
+            full = run_mode(path, lines, mode, cached["full"]).counted
+            trimmed = run_mode(path, lines, mode, cached["trimmed"]).counted
+            same, only_full, only_trimmed = scores(full, trimmed, 1.0)
+            print(
+                f"{clip}, {mode}, {len(lines)} lines: {len(full)} crossings counted with the "
+                f"full input, {len(trimmed)} with the trimmed one; {same} the same, "
+                f"{only_full} only with the full input, {only_trimmed} only with the trimmed",
+                flush=True,
+            )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--per", type=int, default=10, help="detect calls per round")
     ap.add_argument("--no-agreement", action="store_true")
+    ap.add_argument("--counts", action="store_true", help="compare the line counts too")
     args = ap.parse_args()
     serial_opencv()
     cfg = DetectorConfig(threads=1)
@@ -122,6 +149,8 @@ def main() -> int:
         speed(dets, frames[::4], args.rounds, args.per)
         if not args.no_agreement:
             agreement(dets["full"], dets["trimmed"], frames)
+    if args.counts:
+        counts(dets)
     return 0
 
 
