@@ -26,14 +26,11 @@ YOLOX = MODELS_DIR / "yolox_nano.onnx"
 CPU = ["CPUExecutionProvider"]
 
 
-class FullInput(YoloxDetector):
-    trim_multiple = 0
-
-
 @pytest.fixture(scope="module")
 def pair() -> tuple[YoloxDetector, YoloxDetector]:
-    cfg = DetectorConfig(threads=1)
-    return FullInput(cfg, YOLOX), YoloxDetector(cfg, YOLOX)
+    """The full input (`trim_input` off) and the default trimmed one."""
+    full = YoloxDetector(DetectorConfig(threads=1, trim_input=False), YOLOX)
+    return full, YoloxDetector(DetectorConfig(threads=1), YOLOX)
 
 
 @pytest.mark.parametrize(
@@ -83,6 +80,7 @@ def test_yolox_infers_on_the_picture_and_finds_the_same_people(
     full, trimmed = pair
     assert trimmed.trimmed and not full.trimmed
     assert trimmed.input_hw == full.input_hw == (416, 416)  # the model's own size
+    assert full.prepare(np.zeros((360, 480, 3), np.uint8)).blob.shape == (1, 3, 416, 416)
     frames = list(read_frames(PETS_CLIP, set(range(0, 795, 40))).values())
     frames += list(read_frames(TUD_DIR / "TUD-Stadtmitte.mp4", set(range(0, 179, 30))).values())
     total = same = 0

@@ -199,13 +199,14 @@ class OnnxDetector(Detector):
         return hw
 
     def _trimmed_graph(self, shape: list[Any], providers: list[str]) -> onnx.ModelProto | None:
-        """With `trim_multiple`: the size-dynamic edit of a fixed-size model, its session
-        in `self.session`, once it ran on a shorter input and gave the anchors expected;
-        None (the model's full input, with a warning when the edit failed) otherwise."""
+        """With `cfg.trim_input` and `trim_multiple`: the size-dynamic edit of a fixed-size
+        model, its session in `self.session`, once it ran on a shorter input and gave the
+        anchors expected; None (the model's full input, with a warning when the edit
+        failed) otherwise."""
         h, w = shape[2], shape[3]
-        if not self.trim_multiple or self.centered or not isinstance(h, int):
+        if not (self.cfg.trim_input and self.trim_multiple) or self.centered:
             return None
-        if not isinstance(w, int) or h <= self.trim_multiple:
+        if not isinstance(h, int) or not isinstance(w, int) or h <= self.trim_multiple:
             return None
         short = (h - self.trim_multiple, w)
         try:
