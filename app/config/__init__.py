@@ -205,6 +205,12 @@ class DetectorConfig(Strict):
     )
     threads: int = Field(0, ge=0, le=64, description="Intra-op threads; 0 lets ORT decide.")
     batch: bool = Field(False, description="Batch frames of several cameras into one inference.")
+    trim_input: bool = Field(
+        True,
+        description="Infer on the letterboxed picture only, its padding cut to a multiple of "
+        "32 (YOLOX: 416x320 for a 4:3 camera instead of 416x416, ~25 % less CPU); off: the "
+        "model's full input, which keeps slightly more low-score people cut by the bottom edge.",
+    )
 
 
 class TrackerConfig(Strict):

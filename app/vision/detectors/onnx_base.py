@@ -1,5 +1,6 @@
 """ONNX Runtime plumbing shared by the ONNX detectors: execution provider choice,
-session options, warm-up, timing and the optional batched session."""
+session options, warm-up, timing, the input trimmed to the picture (YOLOX) and the
+optional batched session."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from app.config import DetectorConfig
 from app.vision.detections import Detections
 from app.vision.detectors.base import Detector, DetectorError, as_bgr
 from app.vision.detectors.batching import make_batch_dynamic
+from app.vision.detectors.input_size import make_size_dynamic, trimmed_size
 from app.vision.detectors.preprocess import Letterbox, letterbox_blob, pixel_table
 
 log = logging.getLogger(__name__)
@@ -114,7 +116,7 @@ def layout_hint(shape: tuple[Any, ...], kind: str) -> str:
 class Prepared:
     """One frame made ready for inference (`OnnxDetector.prepare`)."""
 
-    blob: np.ndarray  # 1 x 3 x H x W float32 network input
+    blob: np.ndarray  # 1 x 3 x H x W float32 network input (H x W: `net_hw`)
     lb: Letterbox  # where the frame sits in it
     shape: tuple[int, ...]  # the frame's shape
 
@@ -126,6 +128,10 @@ class OnnxDetector(Detector):
     rgb = False  # channel order of the network input
     scale = 1.0  # pixel scale of the network input
     centered = False  # letterbox: top-left corner (YOLOX) or centred (Ultralytics)
+    # > 0: infer on the letterboxed picture only, its padding cut down to this multiple
+    # (`net_hw`; a fully convolutional graph decoded outside the graph, top-left
+    # letterbox, see input_size.py); 0: always the model's full input
+    trim_multiple = 0
 
     def __init__(self, cfg: DetectorConfig, model_path: Path) -> None:
         self.cfg = cfg
@@ -136,9 +142,12 @@ class OnnxDetector(Detector):
         self.provider = self.session.get_providers()[0]
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
-        self.input_hw = self._input_hw(inp.shape)
+        self.input_hw = self._input_hw(inp.shape)  # the model's own input size
         self._table = pixel_table(self.rgb, self.scale)
         self._check_outputs([tuple(o.shape) for o in self.session.get_outputs()])
+        self._net_sizes: dict[tuple[int, int], tuple[int, int]] = {}
+        self._sized: onnx.ModelProto | None = self._trimmed_graph(inp.shape, providers)
+        self.trimmed = self._sized is not None
         self.batch_session = self._batch_session(inp.shape, providers) if cfg.batch else None
         self.batched = self.batch_session is not None
         self._warm_up()
@@ -154,6 +163,11 @@ class OnnxDetector(Detector):
 
     def default_input_hw(self) -> tuple[int, int]:
         return (640, 640)
+
+    def expected_anchors(self, input_hw: tuple[int, int]) -> int | None:
+        """How many output rows an input of this size gives (None: unknown, and the
+        input is never trimmed)."""
+        return None
 
     # shared machinery
     def _check_outputs(self, shapes: list[tuple[Any, ...]]) -> None:
@@ -172,11 +186,50 @@ class OnnxDetector(Detector):
             return (h, w)
         return self.default_input_hw()
 
+    def net_hw(self, frame_shape: tuple[int, ...]) -> tuple[int, int]:
+        """The network input size for frames of this shape (h, w, ...): the model's own,
+        or with `trimmed` the letterboxed picture's extent (320x416 for 4:3 in 416x416)."""
+        if not self.trimmed:
+            return self.input_hw
+        frame_hw = (int(frame_shape[0]), int(frame_shape[1]))
+        hw = self._net_sizes.get(frame_hw)
+        if hw is None:
+            hw = trimmed_size(frame_hw, self.input_hw, self.trim_multiple)
+            self._net_sizes[frame_hw] = hw
+        return hw
+
+    def _trimmed_graph(self, shape: list[Any], providers: list[str]) -> onnx.ModelProto | None:
+        """With `cfg.trim_input` and `trim_multiple`: the size-dynamic edit of a fixed-size
+        model, its session in `self.session`, once it ran on a shorter input and gave the
+        anchors expected; None (the model's full input, with a warning when the edit
+        failed) otherwise."""
+        h, w = shape[2], shape[3]
+        if not (self.cfg.trim_input and self.trim_multiple) or self.centered:
+            return None
+        if not isinstance(h, int) or not isinstance(w, int) or h <= self.trim_multiple:
+            return None
+        short = (h - self.trim_multiple, w)
+        try:
+            model = make_size_dynamic(onnx.load(str(self.model_path)))
+            session = open_session(model.SerializeToString(), providers, self.cfg.threads)
+            blob = np.full((1, 3, *short), 114.0, np.float32)
+            got = np.asarray(session.run(None, {self.input_name: blob})[0]).shape
+        except Exception as exc:  # an edited graph that does not load or run
+            log.warning("%s: full-size input only: %s", self.model_path.name, exc)
+            return None
+        if len(got) != 3 or got[1] != self.expected_anchors(short):
+            name = self.model_path.name
+            log.warning("%s: full-size input only (output %s at %s)", name, got, short)
+            return None
+        self.session = session
+        return model
+
     def _batch_session(self, shape: list[Any], providers: list[str]) -> Any:
         if not isinstance(shape[0], int):
             return self.session  # already dynamic
         try:
-            model, _ = make_batch_dynamic(onnx.load(str(self.model_path)))
+            base = self._sized if self._sized is not None else onnx.load(str(self.model_path))
+            model, _ = make_batch_dynamic(base)
             return open_session(model.SerializeToString(), providers, self.cfg.threads)
         except (ValueError, DetectorError, onnx.checker.ValidationError) as exc:
             log.warning("batching disabled for %s: %s", self.model_path.name, exc)
@@ -207,7 +260,12 @@ class OnnxDetector(Detector):
         """Letterbox, channel order, scale and NCHW float32 in one pass (no inference)."""
         frame = as_bgr(frame)
         blob, lb = letterbox_blob(
-            frame, self.input_hw, centered=self.centered, rgb=self.rgb, table=self._table
+            frame,
+            self.input_hw,
+            centered=self.centered,
+            rgb=self.rgb,
+            table=self._table,
+            canvas=self.net_hw(frame.shape[:2]),
         )
         return Prepared(blob, lb, frame.shape)
 
@@ -230,8 +288,14 @@ class OnnxDetector(Detector):
             return [self.detect(f) for f in frames]
         t0 = time.perf_counter()
         prepared = [self.prepare(f) for f in frames]
-        out = self._run(self.batch_session, prepared)
-        dets = [self.decode(out[i], p.lb, p.shape) for i, p in enumerate(prepared)]
+        found: list[Detections | None] = [None] * len(prepared)
+        # one inference per network input size (cameras of different shapes)
+        for size in dict.fromkeys(p.blob.shape for p in prepared):
+            idx = [i for i, p in enumerate(prepared) if p.blob.shape == size]
+            out = self._run(self.batch_session, [prepared[i] for i in idx])
+            for k, i in enumerate(idx):
+                found[i] = self.decode(out[k], prepared[i].lb, prepared[i].shape)
+        dets = [d for d in found if d is not None]
         self.last_ms = (time.perf_counter() - t0) * 1000 / len(frames)
         return dets
 

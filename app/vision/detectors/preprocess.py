@@ -78,13 +78,19 @@ def letterbox_blob(
     rgb: bool,
     table: np.ndarray | None = None,
     pad: int = 114,
+    canvas: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, Letterbox]:
     """The network input of one frame, 1x3xHxW float32, written straight into the blob
     (no padded canvas, no interleaved float copy): the same values as
     `to_blob([letterbox_...(frame, size, pad)], ...)`, about 4x cheaper. `table` maps
-    pixel values to input values (`pixel_table`; None: the value itself)."""
+    pixel values to input values (`pixel_table`; None: the value itself). `canvas`
+    (h, w): a blob of another size than `size`, the frame placed and scaled as in
+    `size` (top-left: the blob is that letterbox cut at the bottom and right)."""
     lb, nh, nw = placement(frame.shape[:2], size, centered=centered)
-    blob = np.empty((1, 3, size[0], size[1]), np.float32)
+    out_h, out_w = canvas or size
+    if lb.top + nh > out_h or lb.left + nw > out_w:
+        raise ValueError(f"a {nh}x{nw} picture does not fit a {out_h}x{out_w} input")
+    blob = np.empty((1, 3, out_h, out_w), np.float32)
     pad_value = float(pad) if table is None else float(table[pad])
     top, left = lb.top, lb.left
     blob[0, :, :top, :] = pad_value

@@ -40,11 +40,13 @@ def yolox_grid(input_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
 @register_detector("yolox")
 class YoloxDetector(OnnxDetector):
     kind = "yolox"
+    trim_multiple = STRIDES[-1]  # the grid decode is ours: any multiple of 32 works
 
     def __init__(self, cfg: DetectorConfig, models: ModelManager | Path) -> None:
         path = models if isinstance(models, Path) else models.path(cfg.model)
         super().__init__(cfg, path)
-        self.grid, self.strides = yolox_grid(self.input_hw)
+        self.grid, self.strides = yolox_grid(self.input_hw)  # the full input's
+        self._grids = {self.input_hw: (self.grid, self.strides)}
         if len(self.grid) != self.anchors:
             raise DetectorError(
                 f"{self.model_path.name}: {self.anchors} outputs do not match a YOLOX grid "
@@ -53,6 +55,15 @@ class YoloxDetector(OnnxDetector):
 
     def default_input_hw(self) -> tuple[int, int]:
         return (416, 416)
+
+    def expected_anchors(self, input_hw: tuple[int, int]) -> int | None:
+        return sum((input_hw[0] // s) * (input_hw[1] // s) for s in STRIDES)
+
+    def _grid(self, input_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        got = self._grids.get(input_hw)
+        if got is None:
+            got = self._grids[input_hw] = yolox_grid(input_hw)
+        return got
 
     def check_outputs(self, shapes: list[tuple[Any, ...]]) -> None:
         shape = shapes[0]
@@ -64,11 +75,12 @@ class YoloxDetector(OnnxDetector):
         self.anchors = int(shape[1]) if isinstance(shape[1], int) else -1
 
     def decode(self, out: np.ndarray, lb: Letterbox, frame_shape: tuple[int, ...]) -> Detections:
+        grid, strides = self._grid(self.net_hw(frame_shape))
         scores = out[:, 4] * out[:, 5]
         keep = np.flatnonzero(scores > self.cfg.confidence)
         rows = out[keep]
-        stride = self.strides[keep]
-        cxcy = (rows[:, 0:2] + self.grid[keep]) * stride
+        stride = strides[keep]
+        cxcy = (rows[:, 0:2] + grid[keep]) * stride
         wh = np.exp(rows[:, 2:4]) * stride
         xyxy = cxcywh_to_frame(np.concatenate([cxcy, wh], axis=1), lb, frame_shape)
         return nms_persons(xyxy, scores[keep], self.cfg.nms_iou)
