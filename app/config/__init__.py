@@ -205,6 +205,14 @@ class DetectorConfig(Strict):
     )
     threads: int = Field(0, ge=0, le=64, description="Intra-op threads; 0 lets ORT decide.")
     batch: bool = Field(False, description="Batch frames of several cameras into one inference.")
+    denoise: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Smooth grainy pictures before detection (auto: when the grain is at "
+        "least noise_sigma grey levels).",
+    )
+    noise_sigma: float = Field(
+        4.0, gt=0, le=100, description="Grain (grey levels) from which auto smooths a picture."
+    )
 
 
 class TrackerConfig(Strict):
