@@ -11,10 +11,10 @@ Smoothing a clean picture gains nothing, so it is done only on a grainy one. The
 grain is measured on each frame with Immerkaer's fast noise estimate (1996: the mean
 absolute response to a Laplacian-difference kernel that cancels edges and smooth
 shading, scaled to the standard deviation of white noise, in grey levels) over the
-middle half of the picture. Clean camera pictures and compressed ones measure 0.5-2
+middle of the picture (half its width and height). Clean camera pictures and compressed ones measure 0.5-2
 grey levels, a grainy one 8-12 (docs/accuracy.md); `noise_sigma` (4) sits between,
-far from both. Cost: about 0.5 ms a frame for the estimate at 640x480, plus as much
-for the smoothing of a grainy frame.
+far from both. Cost at 640x480: about 0.2 ms a frame for the estimate, plus 0.25 ms
+for the smoothing of a grainy frame (an inference takes about 16 ms).
 """
 
 from __future__ import annotations
@@ -32,13 +32,14 @@ TO_SIGMA = math.sqrt(math.pi / 2) / 6.0
 
 
 def noise_sigma(image: np.ndarray) -> float:
-    """The picture's pixel noise (standard deviation, grey levels), estimated over the
-    middle half of its height (HxWx3 BGR or HxW grey, uint8)."""
-    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    h = grey.shape[0]
-    band = grey[h // 4 : h - h // 4] if h >= 16 else grey
-    if band.shape[0] < 3 or band.shape[1] < 3:
+    """The picture's pixel noise (standard deviation, grey levels), estimated over its
+    middle (half its width and half its height; HxWx3 BGR or HxW grey, uint8)."""
+    h, w = image.shape[:2]
+    if min(h, w) >= 16:
+        image = image[h // 4 : h - h // 4, w // 4 : w - w // 4]
+    if min(image.shape[:2]) < 3:
         return 0.0
+    band = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
     response = cv2.filter2D(band, cv2.CV_16S, KERNEL)[1:-1, 1:-1]
     return float(np.abs(response).mean()) * TO_SIGMA
 
