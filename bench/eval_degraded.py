@@ -22,10 +22,10 @@ one camera; only the detector's side changes):
   stage (scores 0.1-0.5: extend tracks, never start one) sees the weak boxes;
 - `clahe`: contrast-limited histogram equalisation of the luminance when the picture is
   dim (mean luminance below 80 of 255), before detection;
-- `zoom`: a second detector pass on the region around the counting lines, cut into
-  tiles of the network input's shape and enlarged to it (boxes cut by a tile edge
-  dropped, NMS with the full-frame pass); run when it enlarges people at least 1.25x
-  over the full-frame pass.
+- `zoom`: `denoise` plus the zoomed second pass around the counting lines
+  (`analysis.zoom.enabled`, app/vision/zoom_pass.py): when people measure less than
+  64 input pixels, the lines' surroundings are cut into at most 2 tiles enlarged to
+  the detector's input, while the camera is fast.
 
 Printed per clip and method: frames analysed per second of video, detector inferences per
 analysed frame (the CPU cost), right / missed / extra, precision, recall, accuracy.
@@ -34,7 +34,6 @@ analysed frame (the CPU cost), right / missed / extra, precision, recall, accura
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
@@ -62,12 +61,11 @@ from eval_agreement import (  # noqa: E402
 
 from app.config import AppConfig  # noqa: E402
 from app.vision.detections import Detections  # noqa: E402
-from app.vision.detectors.preprocess import nms_persons  # noqa: E402
 from app.vision.geometry import Point  # noqa: E402
 
 METHODS = ("current", "denoise", "low-score", "clahe", "zoom")
 DIM_LUMA = 80.0
-ZOOM_GAIN = 1.25
+ZOOM_ON = {"zoom": {"enabled": True}}  # the product's zoomed pass, its default rules
 
 
 class Counting:
@@ -96,63 +94,6 @@ class Clahe:
         return self.inner.detect(image)
 
 
-def zoom_tiles(
-    lines: list[tuple[Point, Point]],
-    height: float,
-    shape: tuple[int, int],
-    input_hw: tuple[int, int],
-) -> list[tuple[int, int, int, int]]:
-    """Tiles (x0, y0, x1, y1) covering the lines' surroundings (a person's height
-    around them, their whole body above their feet), each of the input's aspect ratio
-    at most, when they enlarge people at least ZOOM_GAIN over the full-frame pass."""
-    h, w = shape
-    xs = [p[0] for ln in lines for p in ln]
-    ys = [p[1] for ln in lines for p in ln]
-    x0, x1 = max(0, min(xs) - height), min(w, max(xs) + height)
-    y0, y1 = max(0, min(ys) - 2 * height), min(h, max(ys) + height)
-    rw, rh = x1 - x0, y1 - y0
-    aspect = input_hw[1] / input_hw[0]
-    n = max(1, math.ceil(rw / (rh * aspect)))
-    tw = min(rw, rw / n + 0.5 * height)  # overlap: half a person
-    full = min(input_hw[0] / h, input_hw[1] / w)
-    tile = min(input_hw[0] / rh, input_hw[1] / tw)
-    if tile < ZOOM_GAIN * full:
-        return []
-    step = (rw - tw) / max(n - 1, 1)
-    return [
-        (int(x0 + i * step), int(y0), int(min(w, x0 + i * step + tw)), int(y1)) for i in range(n)
-    ]
-
-
-class Zoom:
-    def __init__(self, inner: Any, lines: dict[str, tuple[Point, Point]]) -> None:
-        self.inner = inner
-        self.lines = list(lines.values())
-
-    def detect(self, image: np.ndarray) -> Detections:
-        full = self.inner.detect(image)
-        h, w = image.shape[:2]
-        sure = full.xyxy[full.confidence >= 0.5]
-        height = float(np.median(sure[:, 3] - sure[:, 1])) if len(sure) else h / 4
-        tiles = zoom_tiles(self.lines, height, (h, w), (416, 416))
-        if not tiles:
-            return full
-        boxes, conf = [full.xyxy], [full.confidence]
-        for x0, y0, x1, y1 in tiles:
-            d = self.inner.detect(np.ascontiguousarray(image[y0:y1, x0:x1]))
-            b = d.xyxy + np.array([x0, y0, x0, y0], np.float32)
-            cut = np.zeros(len(b), bool)  # touching a tile edge inside the picture
-            for edge, i, inner_edge in ((x0, 0, x0 > 0), (y0, 1, y0 > 0)):
-                if inner_edge:
-                    cut |= b[:, i] <= edge + 2
-            for edge, i, inner_edge in ((x1, 2, x1 < w), (y1, 3, y1 < h)):
-                if inner_edge:
-                    cut |= b[:, i] >= edge - 2
-            boxes.append(b[~cut])
-            conf.append(d.confidence[~cut])
-        return nms_persons(np.concatenate(boxes), np.concatenate(conf), 0.45)
-
-
 def detectors(methods: list[str]) -> dict[str, Any]:
     from app.vision.detector import create_detector
     from app.vision.models import ModelManager
@@ -167,6 +108,8 @@ def detectors(methods: list[str]) -> dict[str, Any]:
             made[m] = create_detector(
                 base.model_copy(update={"denoise": "off", "confidence": 0.1}), models
             )
+        elif m == "zoom":
+            made[m] = create_detector(base.model_copy(update={"denoise": "auto"}), models)
         else:
             made[m] = create_detector(base.model_copy(update={"denoise": "off"}), models)
     return made
@@ -175,8 +118,6 @@ def detectors(methods: list[str]) -> dict[str, Any]:
 def wrap(method: str, det: Any, lines: dict[str, tuple[Point, Point]]) -> Any:
     if method == "clahe":
         return Clahe(det)
-    if method == "zoom":
-        return Zoom(det, lines)
     return det
 
 
@@ -215,12 +156,13 @@ def evaluate(
     for method, det in dets.items():
         counter = Counting(det)
         cached = CachedDetector(wrap(method, counter, lines))
-        run = run_mode(path, lines, "default (adaptive)", cached)
+        over = ZOOM_ON if method == "zoom" else None
+        run = run_mode(path, lines, "default (adaptive)", cached, analysis=over)
         calls = counter.calls
         if truth is not None:
             out.append(line(method, run, truth, tol, calls))
             continue
-        every = run_mode(path, lines, "every frame", cached)
+        every = run_mode(path, lines, "every frame", cached, analysis=over)
         if method == "current":
             every_current = every.counted
         out.append(line(f"{method} vs its every-frame counts", run, every.counted, tol, calls))
