@@ -131,12 +131,13 @@ def run_mode(
     mode: str,
     det: Any,
     adaptive: dict[str, Any] | None = None,
+    analysis: dict[str, Any] | None = None,
 ) -> Run:
     data: dict[str, Any] = {
         "cameras": [{"name": "clip", "type": "file", "url": str(clip)}],
         "lines": [{"name": n, "start": list(s), "end": list(e)} for n, (s, e) in lines.items()],
         "models": {"dir": str(MODELS), "allow_download": False},
-        "analysis": {"adaptive": adaptive or {}},
+        "analysis": {"adaptive": adaptive or {}, **(analysis or {})},
     }
     cfg = AppConfig.model_validate(data)
     plan = plan_clip(clip, cfg.analysis.fps, mode == "every frame", mode.startswith("default"))

@@ -211,6 +211,14 @@ class DetectorConfig(Strict):
         "32 (YOLOX: 416x320 for a 4:3 camera instead of 416x416, ~25 % less CPU); off: the "
         "model's full input, which keeps slightly more low-score people cut by the bottom edge.",
     )
+    denoise: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Smooth grainy pictures before detection (auto: when the grain is at "
+        "least noise_sigma grey levels).",
+    )
+    noise_sigma: float = Field(
+        4.0, gt=0, le=100, description="Grain (grey levels) from which auto smooths a picture."
+    )
 
 
 class TrackerConfig(Strict):
@@ -264,9 +272,33 @@ class AdaptiveRateConfig(Strict):
     )
 
 
+class ZoomConfig(Strict):
+    """A second detector pass on the region around a camera's counting lines, enlarged
+    to the detector's input, for people too small at the full frame's scale
+    (app/vision/zoom_pass.py). Each tile costs one more inference."""
+
+    enabled: bool = Field(
+        False, description="Detect again, zoomed, around the counting lines when people are small."
+    )
+    max_person_px: float = Field(
+        64.0,
+        gt=0,
+        le=1000,
+        description="Zoom when people measure less than this at the detector's input (pixels).",
+    )
+    min_gain: float = Field(
+        1.25, ge=1, le=10, description="Zoom only when it enlarges people this much more."
+    )
+    max_tiles: int = Field(2, ge=1, le=8, description="At most this many zoomed tiles a frame.")
+    only_fast: bool = Field(
+        True, description="Zoom only while the adaptive rate analyses the camera fast."
+    )
+
+
 class AnalysisConfig(Strict):
     fps: float = Field(5.0, gt=0, le=30, description="Default analysis rate per camera.")
     adaptive: AdaptiveRateConfig = Field(default_factory=AdaptiveRateConfig)
+    zoom: ZoomConfig = Field(default_factory=ZoomConfig)
     revisit_s: float = Field(
         30.0, ge=0, le=3600, description="A return within this many seconds is the same visit."
     )

@@ -3,6 +3,8 @@
     motion gate -> detector -> filters -> tracker -> stationary -> zones / lines /
     entrances -> analytics -> bus
 
+An opt-in zoomed second detector pass around the counting lines, for people small at
+the detector's input, is merged into the detections first (app/vision/zoom_pass.py).
 The filters (app/vision/filters.py) drop detections in the camera's ignore masks or
 outside its person size range; tracks flagged stationary (still for
 analysis.stationary.after_s) are left out of the analysis and returned apart in
@@ -47,6 +49,7 @@ from app.vision.staff_zones import StaffZoneRule
 from app.vision.stamp import Stamp
 from app.vision.stitching import StitchRules, TrackStitcher
 from app.vision.zones import ZoneRules, ZoneTracker
+from app.vision.zoom_pass import ZoomPass
 
 log = logging.getLogger(__name__)
 
@@ -286,6 +289,7 @@ class CameraPipeline:
                     counters[ln.name] = LineCounter(ln, track_end_s=rules.lost_s)
             self.lines = counters
             self.near = NearLines(cfg.analysis.adaptive, [(ln.start, ln.end) for ln in lines])
+            self.zoom = ZoomPass(cfg.analysis.zoom, [(ln.start, ln.end) for ln in lines])
             self._build_entrances(cfg)
             self.analytics.queue_zones = {n for n, z in self.zones.items() if z.is_queue}
             self._staff_rule(cfg)
@@ -378,7 +382,7 @@ class CameraPipeline:
             if detections is None:
                 tracked = self._last_tracked
             else:
-                people = detections
+                people = self._zoomed(frame, detections)
                 if (detections.class_id != PERSON).any():
                     people = detections[detections.class_id == PERSON]
                 people = self.filter.apply(people, frame.image.shape[:2])
@@ -423,6 +427,16 @@ class CameraPipeline:
         self._publish(result.events)
         self._publish(self._queue_statuses(stamp, result.queues))
         return result
+
+    def _zoomed(self, frame: FrameLike, detections: Detections) -> Detections:
+        """The detections with a zoomed second pass around the lines merged in, when
+        it is on and pays (`app.vision.zoom_pass`; only while fast if `only_fast`)."""
+        zoom = self.zoom
+        if not zoom.active or self.detector is None:
+            return detections
+        if zoom.cfg.only_fast and not self.near.fast(frame.t):
+            return detections
+        return zoom.run(self.detector, frame.image, detections)
 
     def _take_back_heat(self) -> None:
         """Objects just flagged stationary leave no hot spot: the presence their still

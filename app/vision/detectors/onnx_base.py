@@ -17,6 +17,7 @@ import onnx
 import onnxruntime as ort
 
 from app.config import DetectorConfig
+from app.vision import denoise
 from app.vision.detections import Detections
 from app.vision.detectors.base import Detector, DetectorError, as_bgr
 from app.vision.detectors.batching import make_batch_dynamic
@@ -257,8 +258,9 @@ class OnnxDetector(Detector):
         return np.asarray(session.run(None, {self.input_name: blob})[0])
 
     def prepare(self, frame: np.ndarray) -> Prepared:
-        """Letterbox, channel order, scale and NCHW float32 in one pass (no inference)."""
-        frame = as_bgr(frame)
+        """Letterbox, channel order, scale and NCHW float32 in one pass (no inference);
+        a grainy picture is smoothed first (`app.vision.denoise`)."""
+        frame = denoise.for_detection(as_bgr(frame), self.cfg.denoise, self.cfg.noise_sigma)
         blob, lb = letterbox_blob(
             frame,
             self.input_hw,
