@@ -57,3 +57,24 @@ def trimmed_size(
     h = min(size[0], -(-max(nh, 1) // multiple) * multiple)
     w = min(size[1], -(-max(nw, 1) // multiple) * multiple)
     return (h, w)
+
+
+def fix_size(model: onnx.ModelProto, hw: tuple[int, int], anchors: int) -> onnx.ModelProto:
+    """A copy of a `make_size_dynamic` model with its input fixed at `hw` (h, w) and its
+    outputs at `anchors` rows: ONNX Runtime plans a fixed-size graph better (about 5 % less
+    CPU per inference than the same graph with symbolic sizes, `bench/bench_detector_input.py`)."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    g = m.graph
+    init_names = {t.name for t in g.initializer}
+    inp = next(i for i in g.input if i.name not in init_names)
+    dims = inp.type.tensor_type.shape.dim
+    for d, value in ((dims[2], hw[0]), (dims[3], hw[1])):
+        d.Clear()
+        d.dim_value = value
+    for out in g.output:
+        odims = out.type.tensor_type.shape.dim
+        for k in range(1, len(odims) - 1):
+            odims[k].Clear()
+            odims[k].dim_value = anchors
+    return m

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from abc import abstractmethod
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from app.vision import denoise
 from app.vision.detections import Detections
 from app.vision.detectors.base import Detector, DetectorError, as_bgr
 from app.vision.detectors.batching import make_batch_dynamic
-from app.vision.detectors.input_size import make_size_dynamic, trimmed_size
+from app.vision.detectors.input_size import fix_size, make_size_dynamic, trimmed_size
 from app.vision.detectors.preprocess import Letterbox, letterbox_blob, pixel_table
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,10 @@ class OnnxDetector(Detector):
         self._table = pixel_table(self.rgb, self.scale)
         self._check_outputs([tuple(o.shape) for o in self.session.get_outputs()])
         self._net_sizes: dict[tuple[int, int], tuple[int, int]] = {}
+        # with `trimmed`: one session per network input size, the graph fixed at that size
+        self._providers = providers
+        self._fixed: dict[tuple[int, int], Any] = {}
+        self._fixed_lock = threading.Lock()
         self._sized: onnx.ModelProto | None = self._trimmed_graph(inp.shape, providers)
         self.trimmed = self._sized is not None
         self.batch_session = self._batch_session(inp.shape, providers) if cfg.batch else None
@@ -273,7 +278,33 @@ class OnnxDetector(Detector):
 
     def infer(self, prepared: Prepared) -> np.ndarray:
         """The raw network output for one prepared frame (batch of 1)."""
-        return self._run(self.session, [prepared])
+        return self._run(self._session_for(prepared.blob.shape[2:]), [prepared])
+
+    def _session_for(self, hw: tuple[int, ...]) -> Any:
+        """The session for one network input size: with `trimmed`, a session of the graph
+        fixed at that size (made once per size; the size-dynamic one if that fails)."""
+        if self._sized is None or self.batched:
+            return self.session
+        key = (int(hw[0]), int(hw[1]))
+        session = self._fixed.get(key)
+        if session is not None:
+            return session
+        with self._fixed_lock:
+            session = self._fixed.get(key)
+            if session is None:
+                anchors = self.expected_anchors(key)
+                try:
+                    if anchors is None:
+                        raise ValueError("unknown output size")
+                    model = fix_size(self._sized, key, anchors)
+                    session = open_session(
+                        model.SerializeToString(), self._providers, self.cfg.threads
+                    )
+                except Exception as exc:  # keep the size-dynamic session
+                    log.warning("%s: no fixed-size graph at %s: %s", self.name, key, exc)
+                    session = self.session
+                self._fixed[key] = session
+        return session
 
     def finish(self, raw: np.ndarray, prepared: Prepared) -> Detections:
         return self.decode(raw[0], prepared.lb, prepared.shape)
@@ -303,4 +334,5 @@ class OnnxDetector(Detector):
 
     def close(self) -> None:
         self.session = None
+        self._fixed.clear()
         self.batch_session = None
