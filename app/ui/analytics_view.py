@@ -48,7 +48,7 @@ from app.ui.dashboard_widgets import ChartCard
 from app.ui.folders import last_folder, remember_folder
 from app.ui.heatmap_history import HeatmapHistory
 from app.ui.kpi_hints import card_link, missing_settings
-from app.ui.periods import PERIODS, period_of
+from app.ui.periods import PERIODS, picked_period, show_period
 from app.ui.sales_widgets import fill_table, header, make_table
 from app.ui.workers import Background
 
@@ -331,18 +331,10 @@ class AnalyticsView(QWidget):
     # --- data ------------------------------------------------------------------------------
 
     def period(self) -> tuple[dt.date, dt.date]:
-        d, e = self.day.date(), self.last.date()
-        return period_of(
-            self.kind.currentText(),
-            dt.date(d.year(), d.month(), d.day()),
-            dt.date(e.year(), e.month(), e.day()),
-        )
+        return picked_period(self.kind, self.day, self.last)
 
     def set_period(self, kind: str, day: dt.date, last: dt.date | None = None) -> None:
-        self.kind.setCurrentText(kind)
-        self.day.setDate(QDate(day.year, day.month, day.day))
-        if last is not None:
-            self.last.setDate(QDate(last.year, last.month, last.day))
+        show_period((self.kind, self.day, self.last), kind, day, last)
 
     def set_config(self, cfg: AppConfig) -> None:
         """New settings (saved in Settings): the figures shown are computed again when

@@ -36,7 +36,7 @@ from app.store.count_audits import get_reference
 from app.store.heat_history import HeatSum, heat_cameras, heat_sum
 from app.sync.store_protocol import StoreLike
 from app.ui.folders import last_folder, remember_folder
-from app.ui.periods import PERIODS, period_of
+from app.ui.periods import PERIODS, picked_period, show_period
 from app.ui.tile_paint import fit_rect
 from app.ui.workers import Background
 from app.vision import heat_render
@@ -186,18 +186,10 @@ class HeatmapHistory(QWidget):
     def period(self) -> tuple[dt.date, dt.date]:
         if self.follow is not None:
             return self.follow()
-        d, e = self.day.date(), self.last.date()
-        return period_of(
-            self.kind.currentText(),
-            dt.date(d.year(), d.month(), d.day()),
-            dt.date(e.year(), e.month(), e.day()),
-        )
+        return picked_period(self.kind, self.day, self.last)
 
     def set_period(self, kind: str, day: dt.date, last: dt.date | None = None) -> None:
-        self.kind.setCurrentText(kind)
-        self.day.setDate(QDate(day.year, day.month, day.day))
-        if last is not None:
-            self.last.setDate(QDate(last.year, last.month, last.day))
+        show_period((self.kind, self.day, self.last), kind, day, last)
 
     def set_hours(self, hours: tuple[int, int] | None) -> None:
         self.some_hours.setChecked(hours is not None)

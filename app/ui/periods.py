@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QComboBox, QDateEdit
+
 PERIODS = ("Day", "Week", "Month", "Custom")
 
 
@@ -20,3 +23,27 @@ def period_of(kind: str, day: dt.date, last: dt.date | None = None) -> tuple[dt.
     if kind == "Custom" and last is not None:
         return (day, last) if last >= day else (last, day)
     return day, day
+
+
+def _date(edit: QDateEdit) -> dt.date:
+    d = edit.date()
+    return dt.date(d.year(), d.month(), d.day())
+
+
+def picked_period(kind: QComboBox, day: QDateEdit, last: QDateEdit) -> tuple[dt.date, dt.date]:
+    """The period a picker's period kind, day and (Custom) last day mean."""
+    return period_of(kind.currentText(), _date(day), _date(last))
+
+
+def show_period(
+    widgets: tuple[QComboBox, QDateEdit, QDateEdit],
+    kind: str,
+    day: dt.date,
+    last: dt.date | None = None,
+) -> None:
+    """Set a picker's period kind, day and (when given) last day."""
+    k, d, e = widgets
+    k.setCurrentText(kind)
+    d.setDate(QDate(day.year, day.month, day.day))
+    if last is not None:
+        e.setDate(QDate(last.year, last.month, last.day))

@@ -14,7 +14,8 @@ import pytest
 from app.config import AppConfig
 from app.store.db import Store
 from app.store.models import Purchase, Rollup, ServiceSession, ZoneVisit
-from app.ui.analytics_view import AnalyticsView, period_of
+from app.ui.analytics_view import AnalyticsView
+from app.ui.periods import period_of
 
 TZ = ZoneInfo("Europe/Paris")
 MONDAY = dt.date(2026, 11, 16)
