@@ -87,7 +87,7 @@ def print_kpis(c: Any, tz: ZoneInfo, took: float) -> None:
         aband = kpis.shown(q.abandonment, "%") if q.abandoned is not None else "– (no service zone set)"
         print(f"Queue {q.zone}: {q.waits} waits, mean {kpis.shown(q.mean_wait_s, 's')}, "
               f"abandonment {aband}, {q.alerts} alerts")  # fmt: skip
-    print(f"({took * 1000:.0f} ms)")
+    print(f"(computed in {took * 1000:.0f} ms)")
 
 
 def _kpis(store: Any, cfg: Any, args: argparse.Namespace) -> int:
@@ -121,7 +121,7 @@ def _kpis(store: Any, cfg: Any, args: argparse.Namespace) -> int:
         from app.ui.kpi_hints import missing_settings  # no Qt
 
         for h in missing_settings(cfg, c.current):
-            print(f"Not measured: {h.text}: in config.toml [kpis], {h.toml()} "
+            print(f"Setting wanted: {h.text}: in config.toml [kpis], {h.toml()} "
                   "(or Settings > Store figures)")  # fmt: skip
     return 0
 

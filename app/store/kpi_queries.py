@@ -233,9 +233,12 @@ def assemble(p: KpiParams, first: date, last: date, inp: Inputs) -> PeriodKpis:
     out.capture_rate = kpis.capture_rate(out.visitors, out.passersby) if out.has_entrances else None
 
     out.transactions, out.revenue = inp.transactions, inp.revenue
-    out.sales_conversion = kpis.sales_conversion(out.transactions, out.visitors)
+    # no sale imported for the period: "–" like the average basket, not a 0 % that would
+    # say nobody bought (a store that imports its till has transactions every open day)
+    sold = out.transactions > 0
+    out.sales_conversion = kpis.sales_conversion(out.transactions, out.visitors) if sold else None
     out.average_basket = kpis.average_basket(out.revenue, out.transactions)
-    out.sales_per_visitor = kpis.sales_per_visitor(out.revenue, out.visitors)
+    out.sales_per_visitor = kpis.sales_per_visitor(out.revenue, out.visitors) if sold else None
 
     people = inp.people
     duty_store, duty_zone = inp.duty_store, inp.duty_zone

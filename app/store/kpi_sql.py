@@ -32,7 +32,7 @@ MAX_WAIT_S = 86400.0
 # a service session counts at most this long (one left open is a forgotten one); the
 # on-duty query looks this far back for sessions still running at a period's start
 MAX_SESSION_S = 4 * 3600.0
-STORE = "(store)"
+STORE = "whole store"
 # one local hour of footfall of one day: hour, the entrance rollups' entries, passers-by
 # and whether it has any, the door lines' entries and whether it has any
 FootHour = tuple[int, int, int, int, int, int]

@@ -252,7 +252,7 @@ class HeatmapHistory(QWidget):
                 None,
                 f"No heatmap of {view.camera} for {when}{some}: the camera was not running "
                 "or nobody was seen. The heatmap history builds up hour by hour while the "
-                "cameras run.",
+                "cameras run: the current hour is added every 5 minutes.",
             )
             self.status.setText("")
             return

@@ -223,7 +223,7 @@ def test_report_kpis_says_which_setting_is_missing(
     assert rc == 0
     out = capsys.readouterr().out
     assert (
-        "Not measured: Congestion and utilisation need the store's capacity: in config.toml "
+        "Setting wanted: Congestion and utilisation need the store's capacity: in config.toml "
         "[kpis], capacity = <people the store holds> (or Settings > Store figures)" in out
     )
     assert "visitors_per_salesperson = " in out and 'queue_service = { "<queue area>"' in out
