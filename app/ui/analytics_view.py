@@ -24,7 +24,6 @@ from PySide6.QtCore import QDate, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QFrame,
     QGridLayout,
@@ -48,7 +47,7 @@ from app.ui.dashboard_widgets import ChartCard
 from app.ui.folders import last_folder, remember_folder
 from app.ui.heatmap_history import HeatmapHistory
 from app.ui.kpi_hints import card_link, missing_settings
-from app.ui.periods import PERIODS, picked_period, show_period
+from app.ui.periods import PERIODS, date_edit, picked_period, show_period
 from app.ui.sales_widgets import fill_table, header, make_table
 from app.ui.workers import Background
 
@@ -230,11 +229,8 @@ class AnalyticsView(QWidget):
         self.kind.addItems(PERIODS)
         self.kind.setCurrentText("Week")
         today = dt.datetime.now(self.tz).date() - dt.timedelta(days=1)
-        self.day = QDateEdit(QDate(today.year, today.month, today.day))
-        self.day.setCalendarPopup(True)
-        self.last = QDateEdit(QDate(today.year, today.month, today.day))
-        self.last.setCalendarPopup(True)
-        self.last.setEnabled(False)
+        self.day = date_edit(today)
+        self.last = date_edit(today, enabled=False)
         self.kind.currentTextChanged.connect(lambda k: self.last.setEnabled(k == "Custom"))
         show = QPushButton("Show")
         show.clicked.connect(lambda: self.refresh())
@@ -451,6 +447,12 @@ class AnalyticsView(QWidget):
             plot.plot(hrs, [sum(adequacy[h]) / len(adequacy[h]) for h in hrs],
                       pen=pg.mkPen("#16a34a", width=2), symbol="o", symbolSize=5)  # fmt: skip
         plot.addLine(y=100, pen=pg.mkPen(style.MUTED, style=Qt.PenStyle.DashLine))
+        # whole hours on the axis ("09:00"), not pyqtgraph's fractions of one hour
+        hours = sorted(set(cong) | set(adequacy))
+        lo, hi = hours[0], hours[-1]
+        plot.setXRange(lo - 0.6, hi + 0.6, padding=0)
+        step = max(1, (hi - lo + 1) // 12)
+        plot.getAxis("bottom").setTicks([[(h, f"{h:02d}:00") for h in range(lo, hi + 1, step)]])
 
     def _show_queues(self, cur: kq.PeriodKpis) -> None:
         plot = self.c_waits.plot

@@ -21,7 +21,6 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -36,7 +35,7 @@ from app.store.count_audits import get_reference
 from app.store.heat_history import HeatSum, heat_cameras, heat_sum
 from app.sync.store_protocol import StoreLike
 from app.ui.folders import last_folder, remember_folder
-from app.ui.periods import PERIODS, picked_period, show_period
+from app.ui.periods import PERIODS, date_edit, picked_period, show_period
 from app.ui.tile_paint import fit_rect
 from app.ui.workers import Background
 from app.vision import heat_render
@@ -130,11 +129,8 @@ class HeatmapHistory(QWidget):
         self.kind.addItems(PERIODS)
         self.kind.setCurrentText("Week")
         today = dt.datetime.now(self.tz).date()
-        self.day = QDateEdit(QDate(today.year, today.month, today.day))
-        self.day.setCalendarPopup(True)
-        self.last = QDateEdit(QDate(today.year, today.month, today.day))
-        self.last.setCalendarPopup(True)
-        self.last.setEnabled(False)
+        self.day = date_edit(today)
+        self.last = date_edit(today, enabled=False)
         self.kind.currentTextChanged.connect(lambda k: self.last.setEnabled(k == "Custom"))
         self.some_hours = QCheckBox("Only from")
         self.some_hours.setToolTip("Only these hours of each day (store time), e.g. 12 to 14")

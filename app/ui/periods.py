@@ -25,6 +25,18 @@ def period_of(kind: str, day: dt.date, last: dt.date | None = None) -> tuple[dt.
     return day, day
 
 
+DATE_FORMAT = "ddd d MMM yyyy"  # "Sun 6 Dec 2026": the system's short format can be "6 12 2026"
+
+
+def date_edit(day: dt.date, enabled: bool = True) -> QDateEdit:
+    """A picker's date field: a calendar popup, the date written with its month's name."""
+    edit = QDateEdit(QDate(day.year, day.month, day.day))
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat(DATE_FORMAT)
+    edit.setEnabled(enabled)
+    return edit
+
+
 def _date(edit: QDateEdit) -> dt.date:
     d = edit.date()
     return dt.date(d.year(), d.month(), d.day())
