@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from app.cli.main import parse_day
 from app.errors import CliError
+from app.words import plural
 
 
 def add_parser(sub: Any) -> None:
@@ -68,9 +69,9 @@ def run_heatmap(store: Any, cfg: Any, args: argparse.Namespace) -> int:
         raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     picture = "over the camera's reference view" if ref else "(no picture of the camera yet)"
     print(
-        f"heatmap of {camera}, {first} to {last}: {total.hours} hour(s) with people, "
+        f"heatmap of {camera}, {first} to {last}: {plural(total.hours, 'hour')} with people, "
         f"{total.seconds / 3600:.1f} person-hours of presence, {picture}, written to {args.out}"
     )
     if total.left_out:
-        print(f"note: {total.left_out} hour(s) recorded at another picture size are left out")
+        print(f"note: {plural(total.left_out, 'hour')} recorded at another picture size are left out")
     return 0

@@ -39,6 +39,7 @@ from app.ui.periods import PERIODS, date_edit, picked_period, show_period
 from app.ui.tile_paint import fit_rect
 from app.ui.workers import Background
 from app.vision import heat_render
+from app.words import plural
 
 
 @dataclass(frozen=True)
@@ -260,9 +261,9 @@ class HeatmapHistory(QWidget):
             else "on a plain background (no picture of the camera yet: the drift check "
             "takes one, without people, in the camera's first half hour)"
         )
-        note = f" {t.left_out} hour(s) at another picture size are left out." if t.left_out else ""
+        note = f" {plural(t.left_out, 'hour')} at another picture size are left out." if t.left_out else ""
         self.status.setText(
-            f"{view.camera}: {t.hours} hour(s) with people, "
+            f"{view.camera}: {plural(t.hours, 'hour')} with people, "
             f"{_when(t.first, self.tz)} to {_when(t.last + 3600, self.tz)}; "
             f"{t.seconds / 3600:.1f} person-hours of presence, {under}.{note}"
         )

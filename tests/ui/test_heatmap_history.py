@@ -73,7 +73,7 @@ def test_a_week_over_the_camera_picture_exported_as_png(
     assert (v.first, v.last) == (MONDAY, MONDAY + dt.timedelta(days=6))
     assert v.total.hours == 14 and v.total.seconds == 7 * 1.5 * 700
     assert page.picture.image is not None and page.picture.image.width() == 960
-    assert "14 hour(s) with people" in page.status.text()
+    assert "14 hours with people" in page.status.text()
     assert "reference view" in page.status.text() and page.export.isEnabled()
     out = tmp_path / "heat.png"
     assert page.export_png(str(out)) == str(out)
