@@ -275,9 +275,10 @@ class MainWindow(QMainWindow):
             self.sync_label.setText("Sync: off (this store only)")
         else:
             self.sync_label.setText(f"Sync: {self.host.sync_state() or 'waiting'}")
-        self.store_label.setText(
-            f"Cameras live: {self.live_cameras()}/{self.host.enabled_cameras()}"
-        )
+        live, enabled = self.live_cameras(), self.host.enabled_cameras()
+        self.store_label.setText(f"Cameras live: {live}/{enabled}")
+        # a camera down is not "all well" even while the engine runs
+        self.store_label.setStyleSheet("color:#d97706;" if live < enabled else "")
 
     def refresh_dashboard(self) -> None:
         if self.store is None or self._dash_loading or self._closing:

@@ -242,6 +242,19 @@ def test_a_camera_that_is_down_leaves_the_live_head_count(qtbot, desktop) -> Non
     qtbot.waitUntil(lambda: dash.k_occ.value.text() == "9", timeout=3000)
 
 
+def test_the_status_bar_marks_cameras_that_are_not_live(qtbot, desktop) -> None:  # noqa: ANN001
+    win = desktop.window
+    name = desktop.host.cfg.cameras[0].name
+    # set as the bridge would, then read at once (the running camera may report meanwhile)
+    win.bridge.latest_status[name] = CameraStatus(name, "offline", "connection refused")
+    win.update_status()
+    assert win.store_label.text().startswith("Cameras live: 0/")
+    assert "#d97706" in win.store_label.styleSheet()  # amber: not all is well
+    win.bridge.latest_status[name] = CameraStatus(name, "live")
+    win.update_status()
+    assert win.store_label.styleSheet() == ""
+
+
 def test_reports_tab_and_missing_dialogs(qtbot, desktop, monkeypatch) -> None:  # noqa: ANN001
     win = desktop.window
     win.nav.setCurrentRow(2)
