@@ -178,6 +178,7 @@ class CameraWall(QWidget):
         self._heatmap = on
         if self.heat_button.isChecked() != on:
             self.heat_button.setChecked(on)
+        self.heat_button.setText("Heatmap: on" if on else "Heatmap")  # the state in words
         for t in self.tiles.values():
             t.set_heatmap(on)
 

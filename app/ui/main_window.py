@@ -170,9 +170,10 @@ class MainWindow(QMainWindow):
         m.addAction("Add camera…", self.add_camera)
         m.addAction("Edit zones and lines…", lambda: self.edit_zones(self.current_camera()))
         m.addAction("Counting audit…", self.counting_audit)
-        m.addAction(
-            "Show heatmap", lambda: self.wall.set_heatmap(not self.wall.heat_button.isChecked())
-        )
+        heat = m.addAction("Show heatmap")
+        heat.setCheckable(True)  # ticked while the wall's heatmap shows
+        heat.toggled.connect(self.wall.set_heatmap)
+        self.wall.heat_button.toggled.connect(heat.setChecked)
         m = mb.addMenu("&Sales")
         for key, (title, _factory) in SALES_DIALOGS.items():
             act = m.addAction(title + "…")

@@ -255,6 +255,18 @@ def test_the_status_bar_marks_cameras_that_are_not_live(qtbot, desktop) -> None:
     assert win.store_label.styleSheet() == ""
 
 
+def test_the_heatmap_menu_item_and_button_show_its_state(qtbot, desktop) -> None:  # noqa: ANN001
+    win = desktop.window
+    cams = next(a.menu() for a in win.menuBar().actions() if a.text() == "&Cameras")
+    item = next(a for a in cams.actions() if a.text() == "Show heatmap")
+    assert item.isCheckable() and not item.isChecked()
+    item.trigger()
+    assert win.wall.heat_button.isChecked() and win.wall.heat_button.text() == "Heatmap: on"
+    assert all(t.show_heatmap for t in win.wall.tiles.values())
+    win.wall.heat_button.click()  # off from the button: the menu item follows
+    assert not item.isChecked() and win.wall.heat_button.text() == "Heatmap"
+
+
 def test_reports_tab_and_missing_dialogs(qtbot, desktop, monkeypatch) -> None:  # noqa: ANN001
     win = desktop.window
     win.nav.setCurrentRow(2)
