@@ -58,6 +58,8 @@ def test_hours(text: str, end: bool, hour: int) -> None:
         (ScheduleRow("Mon", "nine", "18", "2"), "Row 1: “nine” is not an hour"),
         (ScheduleRow("Mon", "9", "25", "2"), "Row 1: “25” is not an hour of the day"),
         (ScheduleRow("Mon", "24", "24", "2"), "Row 1: “24” is not an hour of the day"),
+        (ScheduleRow("Mon", "24:00", "24:00", "2"), "Row 1: “24:00” is not an hour of the day for a start (00:00 to 23:00; 24:00 is allowed as an end)"),
+        (ScheduleRow("Mon", "9", "25:00", "2"), "Row 1: “25:00” is not an hour of the day (a shift ends at 24:00, midnight, at the latest)"),
         (ScheduleRow("Mon", "9", "18", "two"), "Row 1: “two” is not a number of salespeople"),
         (ScheduleRow("Mon", "9", "18", "-1"), "Row 1: “-1” is not a number of salespeople"),
         (ScheduleRow("Mon", "9", "18", "900"), "Row 1: 900 salespeople at once: at most 500"),
@@ -107,3 +109,8 @@ def test_rows_read_into_shifts_and_back() -> None:
 def test_days_written_back(days: tuple[int, ...], text: str) -> None:
     assert days_text(days) == text
     assert parse_days(text) == days
+
+
+def test_a_shift_may_end_at_24_00_as_the_messages_say() -> None:
+    (shift,) = parse_rows([ScheduleRow("Mon", "18:00", "24:00", "2")])
+    assert (shift.start_hour, shift.end_hour) == (18, 24)

@@ -96,9 +96,16 @@ def parse_hour(text: str, *, end: bool = False) -> int:
         )
     if end and hour == 0:
         hour = 24
-    top = 24 if end else 23
-    if not 0 <= hour <= top:
-        raise ValueError(f"“{text.strip()}” is not an hour of the day (00:00 to {top}:00)")
+    if end and hour > 24:
+        raise ValueError(
+            f"“{text.strip()}” is not an hour of the day (a shift ends at 24:00, midnight, "
+            "at the latest)"
+        )
+    if not end and hour > 23:
+        raise ValueError(
+            f"“{text.strip()}” is not an hour of the day for a start (00:00 to 23:00; "
+            "24:00 is allowed as an end)"
+        )
     return hour
 
 

@@ -6,11 +6,12 @@ on duty when they do not use the tablets). Saved with the other settings on Save
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -20,7 +21,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -42,7 +46,8 @@ KPI_LABELS = {
 NOT_SET = "not set"
 NO_ZONE = "— not set —"
 COLUMNS = ("Days", "From", "To", "Salespeople")
-NEW_ROW = ScheduleRow("Mon-Fri", "09:00", "18:00", "1")
+NEW_ROW = ScheduleRow("", "", "", "")  # a new shift starts empty: counted once filled in
+PLACEHOLDERS = ("e.g. Mon-Fri", "09:00", "18:00", "0")  # shown grey in an empty cell
 SpinFactory = Callable[[float, float, int, str], QDoubleSpinBox]
 
 
@@ -52,6 +57,38 @@ def _plain_spin(lo: float, hi: float, decimals: int, suffix: str) -> QDoubleSpin
     s.setDecimals(decimals)
     s.setSuffix(suffix)
     return s
+
+
+class PlaceholderDelegate(QStyledItemDelegate):
+    """An empty cell of the schedule shows what to write there, grey (and so does the
+    cell's editor): a new shift's row says what it wants without counting anybody."""
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        super().paint(painter, option, index)
+        if str(index.data() or "").strip() or not 0 <= index.column() < len(PLACEHOLDERS):
+            return
+        painter.save()
+        painter.setPen(option.palette.color(QPalette.ColorRole.PlaceholderText))
+        rect = option.rect.adjusted(4, 0, -4, 0)
+        align = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+        painter.drawText(rect, align, PLACEHOLDERS[index.column()])
+        painter.restore()
+
+    def createEditor(  # noqa: N802 (Qt's name)
+        self,
+        parent: QWidget,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> QWidget:
+        editor = super().createEditor(parent, option, index)
+        if isinstance(editor, QLineEdit) and 0 <= index.column() < len(PLACEHOLDERS):
+            editor.setPlaceholderText(PLACEHOLDERS[index.column()])
+        return editor
 
 
 class ScheduleGrid(QTableWidget):
@@ -72,8 +109,12 @@ class ScheduleGrid(QTableWidget):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setToolTip("Salespeople on duty per day and hour (local time), from the rows above")
         self.grid = [[0] * 24 for _ in range(7)]
+        self.waiting = ""  # why the week is not shown ("" when it is)
 
     def show_shifts(self, shifts: list[StaffShift]) -> None:
+        self.waiting = ""
+        self.clearSpans()
+        self.setEnabled(True)
         self.grid = staff_grid(shifts)
         top = max((n for row in self.grid for n in row), default=0) or 1
         accent = QColor(style.ACCENT)
@@ -86,6 +127,18 @@ class ScheduleGrid(QTableWidget):
                     c.setAlpha(int(50 + 150 * n / top))
                     item.setBackground(c)
                 self.setItem(d, h, item)
+
+    def show_waiting(self, text: str) -> None:
+        """No week while a row is wrong (never the numbers of the rows before): the grid
+        greyed, empty, saying `text` ("Fix row 2 to see the week") across it."""
+        self.waiting = text
+        self.grid = [[0] * 24 for _ in range(7)]
+        self.clearContents()
+        self.setSpan(0, 0, 7, 24)
+        item = QTableWidgetItem(text)
+        item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setItem(0, 0, item)
+        self.setEnabled(False)
 
 
 class StoreFiguresGroup(QGroupBox):
@@ -133,9 +186,9 @@ class StoreFiguresGroup(QGroupBox):
         head = QLabel("<b>Salespeople on duty</b> (a week that repeats; local time)")
         lay.addWidget(head)
         note = QLabel(
-            "One row per shift: days (Mon-Fri, Sat, “every day”), from, to, how many "
-            "salespeople. Rows that overlap add up. Empty: the salespeople on duty are "
-            "counted from the tablets' services."
+            "One row per shift: days (Mon-Fri, Sat, “every day”), from, to (24:00 for "
+            "midnight), how many salespeople. Rows that overlap add up. Empty: the "
+            "salespeople on duty are counted from the tablets' services."
         )
         note.setObjectName("Muted")
         note.setWordWrap(True)
@@ -147,13 +200,19 @@ class StoreFiguresGroup(QGroupBox):
         self.table.setMinimumHeight(24 * 4 + 30)
         self.table.setMaximumHeight(24 * 8 + 30)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.AllEditTriggers)
+        self.table.setItemDelegate(PlaceholderDelegate(self.table))
         self.table.itemChanged.connect(lambda _i: self.update_preview())
         lay.addWidget(self.table)
         buttons = QHBoxLayout()
         add = QPushButton("Add a shift")
         add.clicked.connect(lambda: self.add_row())
-        remove = QPushButton("Remove the shift")
+        self.remove = remove = QPushButton("Remove the shift")
+        remove.setToolTip("Removes the selected shift(s): click a row first")
         remove.clicked.connect(self.remove_row)
+        remove.setEnabled(False)
+        self.table.itemSelectionChanged.connect(
+            lambda: remove.setEnabled(bool(self._selected_rows()))
+        )
         self.problem = QLabel("")
         self.problem.setObjectName("Error")
         self.problem.setWordWrap(True)
@@ -189,19 +248,23 @@ class StoreFiguresGroup(QGroupBox):
         return r
 
     def add_row(self, row: ScheduleRow | None = None) -> int:
-        """A new shift: `row`, else a copy of the last one (else Mon-Fri 09:00-18:00, 1)."""
-        rows = self.rows()
-        r = self._append(row or (rows[-1] if rows else NEW_ROW))
+        """A new shift: `row`, else an empty row (its cells show what to write, grey; it
+        counts nobody until it is filled in)."""
+        r = self._append(row or NEW_ROW)
         self.table.setCurrentCell(r, 0)
         self.update_preview()
         return r
 
+    def _selected_rows(self) -> list[int]:
+        return sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True)
+
     def remove_row(self) -> None:
-        r = self.table.currentRow()
-        if r < 0:
-            r = self.table.rowCount() - 1
-        if r >= 0:
+        """Remove the selected shifts (nothing when none is selected)."""
+        rows = self._selected_rows()
+        for r in rows:
             self.table.removeRow(r)
+        if rows:
+            self.table.clearSelection()
             self.update_preview()
 
     def shifts(self) -> list[StaffShift]:
@@ -217,6 +280,10 @@ class StoreFiguresGroup(QGroupBox):
             shifts = self.shifts()
         except ValueError as exc:
             self.problem.setText(str(exc))
+            n = re.search(r"\brow (\d+)", str(exc))
+            self.preview.show_waiting(
+                f"Fix row {n.group(1)} to see the week" if n else "Fix the rows to see the week"
+            )
             return
         self.problem.setText("")
         self.preview.show_shifts(shifts)

@@ -213,6 +213,12 @@ class MainWindow(QMainWindow):
 
     # --- views --------------------------------------------------------------------
     def show_page(self, index: int) -> None:
+        leaving = self.stack.currentIndex()
+        if leaving == SETTINGS and index != SETTINGS and not self.settings.confirm_leave():
+            self.nav.blockSignals(True)  # Cancel (or a value Save refused): stay
+            self.nav.setCurrentRow(SETTINGS)
+            self.nav.blockSignals(False)
+            return
         if index == 2:
             self._load_reports()
         self.stack.setCurrentIndex(index)
@@ -519,8 +525,13 @@ class MainWindow(QMainWindow):
     def may_quit(self) -> bool:
         """Ask before stopping the counting: there is no background service, so a
         closed window counts nobody. Minimizing keeps it counting."""
+        if self._closing:
+            return True
+        if not self.settings.confirm_leave("quitting"):
+            self.nav.setCurrentRow(SETTINGS)  # the edits to look at (or the refused value)
+            return False
         n = self.counting_cameras()
-        if self._closing or n == 0:
+        if n == 0:
             return True
         chosen = ask(quit_question(self, n, self.live_cameras()))
         if chosen == KEEP_COUNTING:

@@ -13,27 +13,33 @@ from pydantic import ValidationError
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractScrollArea,
     QApplication,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QScrollArea,
+    QTableWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app.config import AppConfig
+from app.ui import style
 from app.ui.alerts_settings import ALERT_LABELS, AlertsGroup
 from app.ui.backup_settings import BackupGroup, BackupStore
 from app.ui.capacity_row import CapacityRow
 from app.ui.kpi_settings import KPI_LABELS, StoreFiguresGroup
 from app.ui.privacy_modes import PrivacyChooser
+from app.ui.questions import Role, ask, question
 from app.ui.sync_settings import SYNC_LABELS, SyncGroup, SyncPort
 from app.ui.wizard import fill_timezones, timezone_problem
 from app.ui.workers import Background
@@ -62,6 +68,8 @@ PROVIDERS = [
     ("Apple's Neural Engine (Core ML)", "coreml"),
 ]
 # ONNX Runtime's names for what runs the detector, as the Settings page says them
+SAVE, DISCARD, CANCEL = "Save", "Discard", "Cancel"
+UNSAVED = "Unsaved changes"
 RUNS_ON = {
     "CPUExecutionProvider": "the main processor (CPU)",
     "CUDAExecutionProvider": "the NVIDIA graphics card (CUDA)",
@@ -148,7 +156,10 @@ class SettingsView(QWidget):
         super().__init__(parent)
         self.provider = provider or (lambda: "")
         self.cfg = AppConfig()
-        inner = QWidget()
+        self._loading = False  # set_config filling the form: not an edit
+        self._baseline: object = None  # the form as loaded or saved, to tell an edit
+        self._dirty = False
+        self.inner = inner = QWidget()
         inner.setMaximumWidth(920)
         lay = QVBoxLayout(inner)
         lay.setContentsMargins(20, 18, 20, 20)
@@ -247,22 +258,6 @@ class SettingsView(QWidget):
         self.sync.provisioned.connect(self._provisioned)
         lay.addWidget(self.sync)
 
-        row = QHBoxLayout()
-        self.error = QLabel("")
-        self.error.setObjectName("Error")
-        self.error.setWordWrap(True)
-        self.saved = QLabel("")
-        self.saved.setObjectName("Success")
-        revert = QPushButton("Revert")
-        revert.clicked.connect(lambda: self.set_config(self.cfg))
-        save = QPushButton("Save settings")
-        save.setObjectName("Primary")
-        save.clicked.connect(self.save)
-        row.addWidget(self.error, 1)
-        row.addWidget(self.saved)
-        row.addWidget(revert)
-        row.addWidget(save)
-        lay.addLayout(row)
         lay.addSpacing(8)
         self.backup = BackupGroup(backups, background)  # acts at once: not part of Save
         lay.addWidget(self.backup)
@@ -270,9 +265,41 @@ class SettingsView(QWidget):
         self.page = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
+        # Save stays in view at the bottom of the page, outside the scrolling form
+        self.save_bar = bar = QFrame()
+        bar.setObjectName("SaveBar")
+        bar.setStyleSheet(
+            f"#SaveBar {{ background:{style.CARD}; border-top:1px solid {style.LINE}; }}"
+        )
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(20, 8, 20, 8)
+        self.error = QLabel("")
+        self.error.setObjectName("Error")
+        self.error.setWordWrap(True)
+        self.saved = QLabel("")
+        self.saved.setObjectName("Success")
+        self.unsaved = QLabel(UNSAVED)
+        self.unsaved.setStyleSheet(f"color:{style.WARN}; font-weight:600;")
+        self.unsaved.setToolTip(
+            "Edits not saved yet: Save settings applies them, Revert drops them"
+        )
+        self.unsaved.hide()
+        self.revert = revert = QPushButton("Revert")
+        revert.clicked.connect(self.revert_edits)
+        self.save_button = save = QPushButton("Save settings")
+        save.setObjectName("Primary")
+        save.clicked.connect(self.save)
+        row.addWidget(self.error, 1)
+        row.addWidget(self.saved)
+        row.addWidget(self.unsaved)
+        row.addWidget(revert)
+        row.addWidget(save)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.setSpacing(0)
+        outer.addWidget(scroll, 1)
+        outer.addWidget(bar)
+        self._watch_edits()
 
     def show_setting(self, key: str) -> QWidget:
         """Scroll to the input of the setting `key` (e.g. "kpis.capacity") and focus it:
@@ -283,7 +310,96 @@ class SettingsView(QWidget):
         widget.setFocus(Qt.FocusReason.OtherFocusReason)
         return widget
 
+    # --- unsaved edits ---------------------------------------------------------------
+    def _watch_edits(self) -> None:
+        """Every input of the form (not the backups, which act at once) tells an edit;
+        called again after set_config for the inputs it made (the queue areas' choices)."""
+        for w in self.inner.findChildren(QWidget):
+            if w.property("vitrine_watched") or self.backup.isAncestorOf(w):
+                continue
+            signal = None
+            if isinstance(w, QLineEdit) and not isinstance(w.parent(), QComboBox | QDoubleSpinBox):
+                signal = w.textChanged
+            elif isinstance(w, QDoubleSpinBox):
+                signal = w.valueChanged
+            elif isinstance(w, QComboBox):
+                signal = w.currentTextChanged
+            elif isinstance(w, QAbstractButton) and w.isCheckable():
+                signal = w.toggled
+            elif isinstance(w, QTableWidget) and w is not self.figures.preview:
+                w.model().rowsInserted.connect(self._edited)
+                w.model().rowsRemoved.connect(self._edited)
+                signal = w.itemChanged
+            if signal is not None:
+                signal.connect(self._edited)
+                w.setProperty("vitrine_watched", True)
+
+    def _form_state(self) -> object:
+        """What Save would save (or why it cannot), to compare with the loaded form."""
+        rows = self.figures.rows()  # as typed: a new, still empty shift is an edit too
+        try:
+            data = self.form_config().model_dump()
+        except ValueError as exc:
+            return ("problem", str(exc), rows)
+        faces = data["faces"]
+        faces["notice_confirmed_at"] = faces["notice_confirmed_at"] is not None  # not the time
+        return (data, rows)
+
+    def _edited(self, *_args: object) -> None:
+        if self._loading:
+            return
+        self._set_dirty(self._form_state() != self._baseline)
+
+    def _set_dirty(self, dirty: bool) -> None:
+        self._dirty = dirty
+        self.unsaved.setVisible(dirty)
+        if dirty:
+            self.saved.setText("")  # an older "Saved ✓" would say these are saved
+
+    def has_unsaved_changes(self) -> bool:
+        return self._dirty
+
+    def _mark_clean(self) -> None:
+        self._baseline = self._form_state()
+        self._set_dirty(False)
+
+    def revert_edits(self) -> None:
+        self.set_config(self.cfg)
+
+    def confirm_leave(self, doing: str = "leaving Settings") -> bool:
+        """Before the page is left or Vitrine quits with unsaved edits: Save (True when
+        saved; a wrong value keeps the page, its message shown), Discard (the form goes
+        back to the saved settings) or Cancel (False). True at once when nothing is unsaved."""
+        if not self._dirty:
+            return True
+        box = question(
+            self,
+            "Unsaved settings",
+            "Save the changes made on the Settings page?",
+            f"They are not applied yet; {doing} without saving drops them.",
+            [(SAVE, Role.AcceptRole), (DISCARD, Role.DestructiveRole), (CANCEL, Role.RejectRole)],
+            default=SAVE,
+            escape=CANCEL,
+            icon=QMessageBox.Icon.Warning,
+        )
+        chosen = ask(box)
+        if chosen == SAVE:
+            return self.save()
+        if chosen == DISCARD:
+            self.revert_edits()
+            return True
+        return False
+
     def set_config(self, cfg: AppConfig) -> None:
+        self._loading = True
+        try:
+            self._set_config(cfg)
+        finally:
+            self._loading = False
+        self._watch_edits()
+        self._mark_clean()
+
+    def _set_config(self, cfg: AppConfig) -> None:
         self.capacity.cfg = cfg
         self.cfg = cfg
         self.name.setText(cfg.store.name)
@@ -366,6 +482,7 @@ class SettingsView(QWidget):
             return False
         self.error.setText("")
         self.cfg = cfg
+        self._mark_clean()
         self.saved.setText("Saved ✓")
         self.save_requested.emit(cfg)
         return True

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 
 import pytest
+from PySide6.QtWidgets import QLineEdit, QStyleOptionViewItem
 
 from app.cli.main import main
 from app.config import AppConfig
@@ -19,6 +20,7 @@ from app.ui.analytics_view import AnalyticsView
 from app.ui.app import DesktopApp
 from app.ui.config_store import config_path, load_startup_config, save_config
 from app.ui.kpi_hints import missing_settings
+from app.ui.kpi_settings import PLACEHOLDERS, PlaceholderDelegate
 from app.ui.settings_view import SettingsView
 from app.ui.wizard import FirstRunWizard
 from app.ui.workers import Background
@@ -92,8 +94,13 @@ def test_store_figures_are_saved_and_kept(qtbot, store: Store) -> None:  # noqa:
     ]  # fmt: skip
     # emptied again: "not set" is saved as no setting at all, the schedule as none
     f2.capacity.setValue(0)
-    for _ in range(3):
-        f2.remove_row()
+    assert not f2.remove.isEnabled()  # nothing selected: Remove removes nothing
+    f2.remove_row()
+    assert f2.table.rowCount() == 3
+    f2.table.selectAll()
+    assert f2.remove.isEnabled()
+    f2.remove_row()
+    assert f2.table.rowCount() == 0 and not f2.remove.isEnabled()
     assert reopened.save()
     assert reopened.cfg.kpis.capacity is None and reopened.cfg.kpis.schedule == []
 
@@ -227,3 +234,61 @@ def test_report_kpis_says_which_setting_is_missing(
         "[kpis], capacity = <people the store holds> (or Settings > Store figures)" in out
     )
     assert "visitors_per_salesperson = " in out and 'queue_service = { "<queue area>"' in out
+
+
+def test_a_new_shift_starts_empty_and_counts_nobody_until_filled_in(qtbot) -> None:  # noqa: ANN001
+    view = SettingsView()
+    qtbot.addWidget(view)
+    view.set_config(AppConfig.model_validate(BASE))
+    fig = view.figures
+    set_row(view, 0, "Mon-Fri", "09:00", "18:00", "3")
+    assert fig.preview.grid[0][9] == 3
+    r = fig.add_row()  # not a copy of the row above: the grid does not change
+    assert r == 1 and [fig.table.item(1, c).text() for c in range(4)] == ["", "", "", ""]
+    assert fig.preview.grid[0][9] == 3 and fig.preview.grid[5][9] == 0
+    assert fig.problem.text() == "" and fig.preview.isEnabled()
+    # its cells say what to write, grey (painted by the delegate, and in the editor)
+    delegate = fig.table.itemDelegate()
+    assert isinstance(delegate, PlaceholderDelegate)
+    editor = delegate.createEditor(fig.table.viewport(), QStyleOptionViewItem(),
+                                   fig.table.model().index(1, 3))  # fmt: skip
+    assert isinstance(editor, QLineEdit) and editor.placeholderText() == PLACEHOLDERS[3] == "0"
+    set_row(view, 1, "Sat", "10", "12", "2")
+    assert fig.preview.grid[5][10] == 2
+
+
+def test_a_wrong_row_greys_the_week_instead_of_showing_old_numbers(qtbot) -> None:  # noqa: ANN001
+    view = SettingsView()
+    qtbot.addWidget(view)
+    view.set_config(AppConfig.model_validate(BASE))
+    fig = view.figures
+    set_row(view, 0, "Mon-Fri", "09:00", "18:00", "3")
+    set_row(view, 1, "Sat", "10", "20", "4")
+    assert fig.preview.grid[5][10] == 4
+    fig.table.item(1, 0).setText("Sta")  # a typo: the week of the rows before is not shown
+    assert fig.problem.text().startswith("Staffing schedule, row 2: “Sta” is not a day")
+    assert fig.preview.waiting == "Fix row 2 to see the week" and not fig.preview.isEnabled()
+    assert all(n == 0 for row in fig.preview.grid for n in row)
+    assert fig.preview.item(0, 0).text() == "Fix row 2 to see the week"
+    assert fig.preview.columnSpan(0, 0) == 24 and fig.preview.item(0, 9) is None
+    fig.table.item(1, 0).setText("Sat")
+    assert fig.preview.waiting == "" and fig.preview.isEnabled() and fig.problem.text() == ""
+    assert fig.preview.grid[5][10] == 4 and fig.preview.item(0, 9).text() == "3"
+    assert fig.preview.columnSpan(0, 0) == 1
+
+
+def test_remove_takes_the_selected_shift_only(qtbot) -> None:  # noqa: ANN001
+    view = SettingsView()
+    qtbot.addWidget(view)
+    view.set_config(AppConfig.model_validate({**BASE, "kpis": {"schedule": [
+        {"weekday": 0, "start_hour": 9, "end_hour": 18, "staff": 2},
+        {"weekday": 5, "start_hour": 10, "end_hour": 12, "staff": 1}]}}))  # fmt: skip
+    fig = view.figures
+    assert fig.table.rowCount() == 2 and not fig.remove.isEnabled()
+    fig.remove_row()  # nothing selected: nothing removed (not the last row)
+    assert fig.table.rowCount() == 2
+    fig.table.selectRow(0)
+    assert fig.remove.isEnabled()
+    fig.remove.click()
+    assert [r.days for r in fig.rows()] == ["Sat"] and not fig.remove.isEnabled()
+    assert fig.preview.grid[0][9] == 0 and fig.preview.grid[5][10] == 1
