@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -185,7 +186,10 @@ class AnalyticsView(QWidget):
         self.tz = ZoneInfo(cfg.store.timezone)
         self.data: AnalyticsData | None = None
         self._bg = Background(1, self)
-        lay = QVBoxLayout(self)
+        # the page scrolls: its charts, cards and tabs never make the window taller (or
+        # wider) than a 1366x768 screen
+        inner = QWidget()
+        lay = QVBoxLayout(inner)
         lay.setContentsMargins(24, 20, 24, 16)
         lay.addWidget(header(
             "Analytics",
@@ -221,6 +225,12 @@ class AnalyticsView(QWidget):
         self.status = QLabel("")
         self.status.setObjectName("Muted")
         lay.addWidget(self.status)
+        self.page = QScrollArea()
+        self.page.setWidgetResizable(True)
+        self.page.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.page)
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -317,11 +327,13 @@ class AnalyticsView(QWidget):
     def _bottlenecks(self) -> QWidget:
         page = QWidget()
         lay = QVBoxLayout(page)
-        lay.addWidget(QLabel(
+        intro = QLabel(
             "Bottleneck score 0-100 per zone and hour: congestion (40 %), queue wait against "
             "its target (35 %) and staff shortfall (25 %); parts that cannot be measured "
             "are left out. Worst first."
-        ))  # fmt: skip
+        )
+        intro.setWordWrap(True)  # one 1100-px line made the window wider than the screen
+        lay.addWidget(intro)
         self.t_bottle = make_table(["Hour", "Zone", "Score", "Congestion", "Queue wait (s)",
                                     "Staffing adequacy"])  # fmt: skip
         lay.addWidget(self.t_bottle, 1)
