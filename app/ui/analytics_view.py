@@ -89,6 +89,8 @@ class KpiCard(QFrame):
         self.value.setObjectName("KpiValue")
         self.compare = QLabel("")
         self.compare.setObjectName("Muted")
+        for w in (t, self.compare):  # six cards a row fit a 1366-px screen's page
+            w.setWordWrap(True)
         for w in (t, self.value, self.compare):
             lay.addWidget(w)
         self.setToolTip(tip)

@@ -33,6 +33,8 @@ def test_the_window_with_analytics_fits_1366x768(qtbot: Any, styled: None, deskt
     qtbot.waitUntil(lambda: win.analytics is not None, timeout=5000)
     view = win.analytics
     assert type(view).__name__ == "AnalyticsView"
+    qtbot.waitUntil(lambda: view.data is not None, timeout=10000)  # the cards filled in
+    qtbot.wait(50)
     for i in range(view.tabs.count()):  # every tab: the tab widget's minimum is their max
         view.tabs.setCurrentIndex(i)
         QApplication.processEvents()
@@ -42,7 +44,7 @@ def test_the_window_with_analytics_fits_1366x768(qtbot: Any, styled: None, deskt
         assert win.minimumSize().height() <= 740 and win.minimumSize().width() <= 1366
     # on a 1366x768 screen, the page scrolls rather than cut the status bar off
     win.resize(1366, 700)
-    QApplication.processEvents()
+    qtbot.wait(100)
     assert win.height() <= 740 and win.statusBar().isVisible()
     assert view.page.verticalScrollBar().maximum() > 0  # the rest is a scroll away
     assert view.page.horizontalScrollBar().maximum() == 0  # never sideways at 1366 px
