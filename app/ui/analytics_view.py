@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -87,6 +88,8 @@ class KpiCard(QFrame):
         self.value.setObjectName("KpiValue")
         self.compare = QLabel("")
         self.compare.setObjectName("Muted")
+        for w in (t, self.compare):  # six cards a row fit a 1366-px screen's page
+            w.setWordWrap(True)
         for w in (t, self.value, self.compare):
             lay.addWidget(w)
         self.setToolTip(tip)
@@ -184,7 +187,10 @@ class AnalyticsView(QWidget):
         self.tz = ZoneInfo(cfg.store.timezone)
         self.data: AnalyticsData | None = None
         self._bg = Background(1, self)
-        lay = QVBoxLayout(self)
+        # the page scrolls: its charts, cards and tabs never make the window taller (or
+        # wider) than a 1366x768 screen
+        inner = QWidget()
+        lay = QVBoxLayout(inner)
         lay.setContentsMargins(24, 20, 24, 16)
         lay.addWidget(header(
             "Analytics",
@@ -220,6 +226,12 @@ class AnalyticsView(QWidget):
         self.status = QLabel("")
         self.status.setObjectName("Muted")
         lay.addWidget(self.status)
+        self.page = QScrollArea()
+        self.page.setWidgetResizable(True)
+        self.page.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.page)
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -313,11 +325,13 @@ class AnalyticsView(QWidget):
     def _bottlenecks(self) -> QWidget:
         page = QWidget()
         lay = QVBoxLayout(page)
-        lay.addWidget(QLabel(
+        intro = QLabel(
             "Bottleneck score 0-100 per zone and hour: congestion (40 %), queue wait against "
             "its target (35 %) and staff shortfall (25 %); parts that cannot be measured "
             "are left out. Worst first."
-        ))  # fmt: skip
+        )
+        intro.setWordWrap(True)  # one 1100-px line made the window wider than the screen
+        lay.addWidget(intro)
         self.t_bottle = make_table(["Hour", "Zone", "Score", "Congestion", "Queue wait (s)",
                                     "Staffing adequacy"])  # fmt: skip
         lay.addWidget(self.t_bottle, 1)

@@ -16,10 +16,12 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +30,9 @@ from app.ui.questions import Role, question
 from app.ui.sales_widgets import fill_table, header, make_table
 
 log = logging.getLogger(__name__)
+
+QR_PX = 270  # the QR code's side: scannable from a tablet held at arm's length
+CODE_PANEL_W = 320
 
 
 def qr_pixmap(text: str, size: int = 260) -> QPixmap:
@@ -74,7 +79,7 @@ class PairingDialog(QDialog):
     def __init__(self, server: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Pair a tablet")
-        self.resize(1040, 560)
+        self.resize(1040, 680)  # fits a 1366x768 screen (title bar and taskbar too)
         self.server = server
         self.code: Any = None
         self.devices: list[Any] = []
@@ -104,10 +109,14 @@ class PairingDialog(QDialog):
         self.refresh()
 
     def _code_panel(self) -> QWidget:
+        """The "Pair a new tablet" button, then the QR code at its full size with the
+        code, its validity and the address below it, then the certificate note. The card
+        sits in a scroll area: in a small window it scrolls, nothing is drawn on the QR."""
         w = QWidget()
         w.setObjectName("Card")
-        w.setFixedWidth(320)
+        w.setFixedWidth(CODE_PANEL_W)
         outer = QVBoxLayout(w)
+        outer.setSpacing(6)
         self.pair_btn = QPushButton("Pair a new tablet")
         self.pair_btn.setObjectName("Primary")
         self.pair_btn.clicked.connect(self.new_code)
@@ -124,10 +133,11 @@ class PairingDialog(QDialog):
         self.code_box.setVisible(False)
         v = QVBoxLayout(self.code_box)
         v.setContentsMargins(0, 0, 0, 0)
+        v.setSpacing(4)
         outer.addWidget(self.code_box)
         self.qr = QLabel()
         self.qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.qr.setMinimumSize(270, 270)
+        self.qr.setFixedSize(QR_PX, QR_PX)  # never squeezed: the layout gives it this
         self.code_label = QLabel()
         self.code_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.code_label.setStyleSheet("font-size: 34px; font-weight: 700; letter-spacing: 6px;")
@@ -135,6 +145,7 @@ class PairingDialog(QDialog):
         self.expiry = QLabel()
         self.expiry.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.expiry.setObjectName("Muted")
+        self.expiry.setWordWrap(True)
         self.url = QLabel()
         self.url.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.url.setWordWrap(True)
@@ -142,7 +153,8 @@ class PairingDialog(QDialog):
         self.fingerprint = QLabel()
         self.fingerprint.setObjectName("Muted")
         self.fingerprint.setWordWrap(True)
-        self.fingerprint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.fingerprint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.fingerprint.setStyleSheet("font-size: 11px;")  # secondary to the code
         cert = getattr(self.server, "cert", None)
         if cert is not None:
             self.fingerprint.setText(
@@ -153,18 +165,28 @@ class PairingDialog(QDialog):
                 "continue to the site. To never see the warning again, also after the "
                 f"yearly renewal, install {self.server.url}/ca.crt on the tablet."
             )
+        self.fingerprint.setVisible(cert is not None)
         row = QHBoxLayout()
-        again = QPushButton("New code")
-        again.clicked.connect(self.new_code)
-        stop = QPushButton("Stop pairing")
-        stop.clicked.connect(self.stop_pairing)
-        row.addWidget(again)
-        row.addWidget(stop)
-        for x in (self.qr, self.code_label, self.expiry, self.url):
+        self.again_btn = QPushButton("New code")
+        self.again_btn.clicked.connect(self.new_code)
+        self.stop_btn = QPushButton("Stop pairing")
+        self.stop_btn.clicked.connect(self.stop_pairing)
+        row.addWidget(self.again_btn)
+        row.addWidget(self.stop_btn)
+        v.addWidget(self.qr, 0, Qt.AlignmentFlag.AlignHCenter)
+        for x in (self.code_label, self.expiry, self.url):
             v.addWidget(x)
         v.addLayout(row)
+        v.addSpacing(6)
         v.addWidget(self.fingerprint)
-        return w
+        self.code_scroll = QScrollArea()
+        self.code_scroll.setWidget(w)
+        self.code_scroll.setWidgetResizable(True)  # the card takes the height it needs
+        self.code_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.code_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = self.code_scroll.verticalScrollBar().sizeHint().width()
+        self.code_scroll.setFixedWidth(CODE_PANEL_W + bar)
+        return self.code_scroll
 
     def _devices_panel(self) -> QWidget:
         w = QWidget()
@@ -204,7 +226,7 @@ class PairingDialog(QDialog):
             x.setVisible(False)
         self.code_box.setVisible(True)
         url = self.server.pairing_url(self.code)
-        self.qr.setPixmap(qr_pixmap(url))
+        self.qr.setPixmap(qr_pixmap(url, QR_PX))
         c = self.code.code
         self.code_label.setText(f"{c[:3]} {c[3:]}")
         self.url.setText(f"{self.server.url}/tablet/")
