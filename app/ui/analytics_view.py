@@ -51,6 +51,7 @@ from app.ui.kpi_hints import card_link, missing_settings
 from app.ui.periods import PERIODS, date_edit, picked_period, show_period
 from app.ui.sales_widgets import fill_table, header, make_table
 from app.ui.workers import Background
+from app.words import plural
 
 # (attribute, label, format, the app.kpis function whose docstring is the tooltip)
 CARDS: tuple[tuple[str, str, str, Any], ...] = (
@@ -414,8 +415,8 @@ class AnalyticsView(QWidget):
         self._show_journeys(data.journeys)
         self._show_bottlenecks(cur)
         self.status.setText(
-            f"{cur.first} to {cur.last}: {cur.visitors:,} visitors, {cur.transactions:,} "
-            f"transactions. Previous period: {f'{prev.first} to {prev.last}' if prev else 'no data'}; "
+            f"{cur.first} to {cur.last}: {plural(cur.visitors, 'visitor')}, "
+            f"{plural(cur.transactions, 'transaction')}. Previous period: {f'{prev.first} to {prev.last}' if prev else 'no data'}; "
             f"last year: {f'{ly.first} to {ly.last}' if ly else 'no data'}."
         )  # fmt: skip
 
