@@ -15,7 +15,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from app.config import DetectorConfig
-from app.vision.detectors.input_size import make_size_dynamic, trimmed_size
+from app.vision.detectors.input_size import fix_size, make_size_dynamic, trimmed_size
 from app.vision.detectors.preprocess import letterbox_blob
 from app.vision.detectors.yolox import YoloxDetector, yolox_grid
 from app.vision.tracker import box_iou
@@ -62,6 +62,23 @@ def test_size_dynamic_graph_runs_any_multiple_of_32_and_equals_the_original() ->
     )
     short = sized.run(None, {"images": blob[:, :, :320, :]})[0]
     assert short.shape == (1, len(yolox_grid((320, 416))[0]), 85) == (1, 2730, 85)
+
+
+def test_each_input_size_gets_a_fixed_size_graph_with_the_same_output(
+    pair: tuple[YoloxDetector, YoloxDetector],
+) -> None:
+    _, trimmed = pair
+    frame = read_frames(PETS_CLIP, {0})[0]  # 480x360: 416x320 at the detector
+    prepared = trimmed.prepare(frame)
+    out = trimmed.infer(prepared)
+    session = trimmed._session_for((320, 416))
+    assert session is not trimmed.session  # not the size-dynamic one
+    assert [d for d in session.get_inputs()[0].shape] == [1, 3, 320, 416]
+    dynamic = trimmed.session.run(None, {"images": prepared.blob})[0]
+    np.testing.assert_allclose(out, dynamic, atol=1e-4)
+    assert trimmed._session_for((320, 416)) is session  # made once per size
+    fixed = fix_size(make_size_dynamic(onnx.load(str(YOLOX))), (256, 416), 2184)
+    assert fixed.graph.output[0].type.tensor_type.shape.dim[1].dim_value == 2184
 
 
 def test_letterbox_blob_canvas_is_the_full_letterbox_cut() -> None:
