@@ -30,6 +30,7 @@ from eval_agreement import CLIPS, MODELS, VARIANTS, degraded  # noqa: E402
 
 from app.config import AppConfig  # noqa: E402
 from app.vision import denoise  # noqa: E402
+from app.vision.tracker import box_iou  # noqa: E402
 
 
 def gain(img: np.ndarray) -> np.ndarray:
@@ -58,21 +59,10 @@ METHODS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return np.asarray(inter / (area_a[:, None] + area_b[None, :] - inter))
-
-
 def matched(truth: np.ndarray, boxes: np.ndarray) -> int:
     if not len(truth) or not len(boxes):
         return 0
-    m = iou(truth, boxes)
+    m = box_iou(truth, boxes)
     used: set[int] = set()
     for r in np.argsort(-m.max(axis=1)):
         for c in np.argsort(-m[r]):

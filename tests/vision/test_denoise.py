@@ -16,6 +16,7 @@ from app.config import AppConfig, DetectorConfig
 from app.vision import denoise
 from app.vision.detector import create_detector
 from app.vision.models import ModelManager
+from app.vision.tracker import box_iou
 from tests.conftest import MODELS_DIR, PETS_CLIP, TUD_DIR
 
 TUD_CLIP = TUD_DIR / "TUD-Stadtmitte.mp4"
@@ -95,17 +96,6 @@ def test_the_detector_input_is_smoothed_only_when_grainy() -> None:
     assert not np.array_equal(det.prepare(grainy).blob, off.prepare(grainy).blob)
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return np.asarray(inter / (area_a[:, None] + area_b[None, :] - inter))
-
-
 def found(det: object, frames: list[tuple[int, np.ndarray]], gt: np.ndarray, th: float) -> int:
     """Ground-truth people found (a box of score >= th at IoU >= 0.5, one-to-one)."""
     hits = 0
@@ -116,7 +106,7 @@ def found(det: object, frames: list[tuple[int, np.ndarray]], gt: np.ndarray, th:
         truth = np.c_[g[:, :2], g[:, :2] + g[:, 2:]]
         if not len(truth) or not len(boxes):
             continue
-        m = iou(truth, boxes)
+        m = box_iou(truth, boxes)
         used: set[int] = set()
         for r in np.argsort(-m.max(axis=1)):
             for c in np.argsort(-m[r]):

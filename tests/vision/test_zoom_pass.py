@@ -18,6 +18,7 @@ from app.vision.detections import Detections
 from app.vision.detector import create_detector
 from app.vision.models import ModelManager
 from app.vision.pipeline import CameraPipeline
+from app.vision.tracker import box_iou
 from app.vision.zoom_pass import (
     Tile,
     ZoomPass,
@@ -139,17 +140,6 @@ def test_the_pipeline_zooms_only_while_fast_when_enabled() -> None:
     assert plain.shapes == [(360, 480, 3)] * 4
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return np.asarray(inter / (area_a[:, None] + area_b[None, :] - inter))
-
-
 def test_on_a_small_copy_of_pets_the_zoom_finds_more_of_the_people_the_original_shows(
     tmp_path: Path,
 ) -> None:
@@ -180,7 +170,7 @@ def test_on_a_small_copy_of_pets_the_zoom_finds_more_of_the_people_the_original_
         for found, is_zoomed in ((full, False), (zoom.run(det, img, full), True)):
             boxes = found.xyxy[found.confidence >= 0.5]
             if len(boxes) and len(ref_xyxy):
-                n = int((iou(boxes, ref_xyxy).max(axis=0) >= 0.5).sum())
+                n = int((box_iou(boxes, ref_xyxy).max(axis=0) >= 0.5).sum())
                 zoomed, plain = (zoomed + n, plain) if is_zoomed else (zoomed, plain + n)
     a.release()
     b.release()
