@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 from app.kpis import days_between
 from app.store import journeys as jr
 from app.store import kpi_sql as kq
+from app.store.periodic import PeriodicJob
 
 log = logging.getLogger(__name__)
 
@@ -455,19 +456,17 @@ def drop(store: Any) -> None:
     store.writer.submit(job).result(timeout=60)
 
 
-class KpiCacheWarmer:
+class KpiCacheWarmer(PeriodicJob):
     """The engine's background filler: at start and every `interval_s`, caches the
     closed days since the store's first data (at most WARM_DAYS back), so that the
     Analytics page finds them ready."""
 
-    def __init__(self, store: Any, params: kq.KpiParams, interval_s: float = 1800.0) -> None:
-        self.store, self.params, self.interval_s = store, params, interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="kpi-cache", daemon=True)
-        self.ran = threading.Event()  # set after each pass (tests)
+    name = "kpi-cache"
+    failure = "the KPI cache could not be filled"
 
-    def start(self) -> None:
-        self._thread.start()
+    def __init__(self, store: Any, params: kq.KpiParams, interval_s: float = 1800.0) -> None:
+        super().__init__(interval_s)
+        self.store, self.params = store, params
 
     def run_once(self, now: float | None = None) -> int:
         now = time.time() if now is None else now
@@ -481,18 +480,7 @@ class KpiCacheWarmer:
             return 0
         return warm_days(self.store, self.params, first, last, now)
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                n = self.run_once()
-                if n:
-                    log.info("KPI cache: %d day(s) computed", n)
-            except Exception:
-                log.exception("the KPI cache could not be filled")
-            self.ran.set()
-            self._stop.wait(self.interval_s)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
+    def tick(self) -> None:
+        n = self.run_once()
+        if n:
+            log.info("KPI cache: %d day(s) computed", n)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import logging
-import threading
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from app.paths import data_dir
 from app.store import figures, kpi_cache
 from app.store import kpi_queries as kq
 from app.store.fileperms import write_private
+from app.store.periodic import PeriodicJob
 
 log = logging.getLogger(__name__)
 
@@ -177,35 +177,25 @@ def write_last_week_if_missing(store: Any, cfg: AppConfig, today: date) -> Path 
     return write(store, cfg, first, path)
 
 
-class WeeklyReportScheduler:
+class WeeklyReportScheduler(PeriodicJob):
     """Checks once at start and then every `interval_s`; writes last week's report when
     it is missing (the machine may have been off on Monday)."""
 
+    name = "weekly-report"
+    failure = "the weekly report could not be written"
+
     def __init__(self, store: Any, cfg: AppConfig, interval_s: float = 6 * 3600) -> None:
-        self.store, self.cfg, self.interval_s = store, cfg, interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="weekly-report", daemon=True)
+        super().__init__(interval_s)
+        self.store, self.cfg = store, cfg
         self.written: list[Path] = []
-        self.ran = threading.Event()  # set after each check (tests)
 
     def start(self) -> None:
         if self.cfg.kpis.weekly_report:
-            self._thread.start()
+            super().start()
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                tz = kq.KpiParams.from_config(self.cfg).tz
-                p = write_last_week_if_missing(self.store, self.cfg, datetime.now(tz).date())
-                if p is not None:
-                    self.written.append(p)
-                    log.info("weekly report written to %s", p)
-            except Exception:
-                log.exception("the weekly report could not be written")
-            self.ran.set()
-            self._stop.wait(self.interval_s)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
+    def tick(self) -> None:
+        tz = kq.KpiParams.from_config(self.cfg).tz
+        p = write_last_week_if_missing(self.store, self.cfg, datetime.now(tz).date())
+        if p is not None:
+            self.written.append(p)
+            log.info("weekly report written to %s", p)
