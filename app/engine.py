@@ -500,13 +500,16 @@ class Engine:
     def _follow_kpi_settings(self, cfg: AppConfig) -> None:
         """New store figures (Settings > Store figures) reach the weekly report and the
         hourly KPIs sent to HQ at once, without restarting either."""
+        from app.store.kpi_queries import KpiParams
+
+        params = KpiParams.from_config(cfg)
         if self._weekly is not None:
             self._weekly.cfg = cfg
+        if self._kpi_cache is not None:  # fill the days under the new figures' key
+            self._kpi_cache.params = params
         worker = self.sync_worker
         if worker is not None and not _sync_changed(self.cfg, cfg):
-            from app.store.kpi_queries import KpiParams
-
-            worker.kpi_params = KpiParams.from_config(cfg)
+            worker.kpi_params = params
 
     # --- state for the UI ------------------------------------------------------------
 

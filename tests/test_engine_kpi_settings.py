@@ -42,6 +42,7 @@ def test_store_figures_reach_the_weekly_report_and_the_hq_kpis_live(tmp_path: Pa
         assert sender.kpi_params.visitors_per_salesperson == 5
         assert sender.kpi_params.schedule(0, 10) == 2
         assert engine._weekly is not None and engine._weekly.cfg.kpis.capacity == 30
+        assert engine._kpi_cache is not None and engine._kpi_cache.params.capacity == 30
     finally:
         engine.stop()
         store.close()
