@@ -382,9 +382,10 @@ class CameraPipeline:
             if detections is None:
                 tracked = self._last_tracked
             else:
-                people = self._zoomed(frame, detections)
+                people = detections
                 if (detections.class_id != PERSON).any():
                     people = detections[detections.class_id == PERSON]
+                people = self._zoomed(frame, people)
                 people = self.filter.apply(people, frame.image.shape[:2])
                 tracked = self.tracker.update(people, stamp.t)
                 if (tracked.tracker_id < 0).any():
