@@ -348,12 +348,18 @@ class CameraPipeline:
         (a value, or a function asked only when the gate would skip the frame; default:
         whether someone tracked is walking or near a line as of the last analysed frame,
         `NearLines.busy`): a walking person far from the camera may change too few
-        pixels for the gate."""
-        if self.gate is None or self.gate.should_detect(frame.image, frame.t):
+        pixels for the gate. Live (`force` None), a frame at a busy time is detected
+        without asking the gate: its comparison (a resize and a blur of the picture,
+        ~1 % of a frame's CPU) would be overridden anyway. The gate's reference then
+        stays the last picture it compared, so the first comparison after a busy time
+        sees more change, not less."""
+        if self.gate is None:
             return True
         if force is None:
-            force = self.near.busy(frame.t)
-        elif callable(force):
+            return self.near.busy(frame.t) or self.gate.should_detect(frame.image, frame.t)
+        if self.gate.should_detect(frame.image, frame.t):
+            return True
+        if callable(force):
             force = force()
         if force:
             renew = getattr(self.gate, "renew", None)

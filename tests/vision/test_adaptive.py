@@ -231,21 +231,27 @@ def test_under_load_the_base_rate_goes_before_the_fast_frames() -> None:
     assert [[s.cfg.name for s, _ in g] for g in groups] == [["slow"]]
 
 
-def test_fast_frames_leave_a_worker_for_the_base_rate() -> None:
-    """Two idle workers and two cameras due only because they are fast: one goes, the
-    other worker stays free for the next base-rate frame; with one worker, fast frames
-    use it."""
+def test_fast_frames_leave_a_worker_for_a_base_frame_coming_due() -> None:
+    """Two idle workers and two cameras due only because they are fast. While a third
+    camera reaches its base period before a job would end, one fast frame goes and the
+    other worker stays free for that base frame; when the third is due later than that,
+    both fast frames go (no worker idles for nothing); with one worker, fast frames use
+    it."""
     now = 10.0
 
-    def fast_slot(name: str) -> CameraSlot:
+    def slot(name: str, since: float) -> CameraSlot:
         s = CameraSlot(CameraConfig(name=name, type="fake"), LatestReader(), FastPipeline(), 0.2)  # type: ignore[arg-type]
-        s.last_index, s.dispatched, s.next_due = 5, now - 0.05, now - 0.01
+        s.last_index, s.dispatched = 5, now - since
+        s.next_due = now - 0.01 if name != "c" else now - since + 0.2
         return s
 
-    two = AnalysisScheduler(EventBus(), 2)
-    for name in ("a", "b"):
-        two.add(fast_slot(name))
-    assert sum(len(g) for g in two.due_groups(now)) == 1
+    for c_since, expected in ((0.19, 1), (0.05, 2)):
+        two = AnalysisScheduler(EventBus(), 2)
+        two.job_s = 0.03
+        for name, since in (("a", 0.05), ("b", 0.05), ("c", c_since)):
+            two.add(slot(name, since))
+        groups = two.due_groups(now)
+        assert sorted(s.cfg.name for g in groups for s, _ in g) == ["a", "b"][:expected]
     one = AnalysisScheduler(EventBus(), 1)
-    one.add(fast_slot("a"))
+    one.add(slot("a", 0.05))
     assert sum(len(g) for g in one.due_groups(now)) == 1

@@ -200,6 +200,28 @@ def test_the_thread_follows_the_fake_clock() -> None:
     assert [s.camera for s in stats] == ["a"] * 3 and cam.lag_s == pytest.approx(0.5)
 
 
+def test_a_finishing_worker_takes_the_next_due_frame_itself() -> None:
+    """One worker, two cameras due one after the other: the worker that ran "a" goes on
+    with "b" in the same pool job (no round trip through the scheduler thread); with
+    nothing due it hands back (its job ends)."""
+    clock = FakeClock(1.0)
+    sch = scheduler(slot("a", next_due=0.5), slot("b", next_due=0.9), workers=1)
+    sch.clock = clock
+    first = sch.due_groups(clock.now, limit=1)
+    assert names(first) == [["a"]]
+    sch._inflight = 1  # as _dispatch counts it
+    jobs_run: list[str] = []
+    sch._run_job = lambda group: jobs_run.extend(s.cfg.name for s, _ in group)  # type: ignore[method-assign]
+    sch._analyse(first[0])
+    assert jobs_run == ["a", "b"] and sch._inflight == 0
+    a, b = sch.get("a"), sch.get("b")
+    assert a is not None and b is not None and a.last_index == b.last_index == 1
+    a.busy = b.busy = False
+    sch._inflight = 1
+    assert sch._take_next() == []  # no newer frame: the worker goes back to the pool
+    assert sch._inflight == 1
+
+
 def test_batches_go_through_one_inference_and_skipped_frames_through_none() -> None:
     clock = FakeClock(1.0)
     cams = [slot(n, next_due=0.0) for n in "abc"]
