@@ -507,6 +507,31 @@ def test_rtsp_camera_goes_live_over_tcp_at_source_rate(
         wrong.open()
 
 
+def test_rtsp_store_size_streams_decode_on_one_thread_bigger_ones_on_ffmpegs(
+    rtsp_server: RtspServer,
+) -> None:
+    """A 480x360 stream is decoded on one thread (FFmpeg's frame threads cost CPU the
+    inference needs); a stream above the size limit (here lowered to 100 pixels) is
+    reopened with FFmpeg's own decoding threads, and still delivers frames."""
+    small = RtspSource(rtsp_server.url)
+    small.open()
+    try:
+        assert small.decoder_threads == 1
+        image = small.read()
+        assert image is not None and image.shape == (360, 480, 3)
+    finally:
+        small.close()
+    big = RtspSource(rtsp_server.url)
+    big.single_thread_max_px = 100
+    big.open()
+    try:
+        assert big.decoder_threads == min(16, os.cpu_count() or 1)  # OpenCV's default
+        image = big.read()
+        assert image is not None and image.shape == (360, 480, 3)
+    finally:
+        big.close()
+
+
 def test_rtsp_kill_and_restart_reconnects_within_5_s(
     rtsp_server: RtspServer, readers: list[CameraReader]
 ) -> None:
