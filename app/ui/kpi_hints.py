@@ -6,10 +6,14 @@ here: the CLI uses it too."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.config import AppConfig
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 # a KPI card -> the setting without which it shows "–"
 CARD_SETTING = {
@@ -62,6 +66,14 @@ def missing_settings(cfg: AppConfig, period: Any | None = None) -> list[Hint]:
     ):
         out.append(Hint("kpis.schedule", "Nobody was on duty on the tablets in this period, "
                         "so staffing adequacy is 0", "enter the staffing schedule"))  # fmt: skip
+    elif k.schedule and period is not None:
+        gap = schedule_gap(period.hours, _zone(cfg.store.timezone))
+        if gap is not None:
+            days, visitors = gap
+            out.append(Hint("kpis.schedule", f"The staffing schedule has nobody on duty at "
+                            f"hours when {visitors} visitor{'s' if visitors != 1 else ''} "
+                            f"came ({days}), so staffing adequacy is 0 then",
+                            "complete the schedule"))  # fmt: skip
     queues = {z.name for z in cfg.zones if z.kind == "queue"}
     unserved = sorted(q for q in queues if not k.queue_service.get(q))
     if unserved:
@@ -69,6 +81,27 @@ def missing_settings(cfg: AppConfig, period: Any | None = None) -> list[Hint]:
         out.append(Hint("kpis.queue_service", f"Queue abandonment needs the zone {names} "
                         f"{'serves' if len(unserved) == 1 else 'serve'}", "choose it in Settings"))  # fmt: skip
     return out
+
+
+def _zone(name: str) -> tzinfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None  # the machine's local time
+
+
+def schedule_gap(hours: list[Any], zone: tzinfo | None) -> tuple[str, int] | None:
+    """The weekdays ("Sat, Sun") of the hours when visitors came and the schedule put
+    nobody on duty, and those hours' visitors; None when there is no such hour."""
+    days: set[int] = set()
+    visitors = 0
+    for h in hours:
+        if h.visitors and h.on_duty == 0:
+            days.add(datetime.fromtimestamp(h.hour_start, zone).weekday())
+            visitors += h.visitors
+    if not days:
+        return None
+    return ", ".join(WEEKDAYS[d] for d in sorted(days)), visitors
 
 
 def card_link(attr: str, hints: list[Hint]) -> str:

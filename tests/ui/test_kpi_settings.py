@@ -155,6 +155,36 @@ def test_missing_settings_say_which_one() -> None:
     assert missing_settings(done) == []
 
 
+def test_a_schedule_that_leaves_out_hours_with_visitors_says_so() -> None:
+    """A schedule that puts nobody on duty when visitors came (here Sunday, and Monday
+    before 9) gives 0 % staffing adequacy then: the hint names those weekdays and the
+    visitors, and links to the schedule; hours without visitors do not count."""
+    from app.store.kpi_queries import PeriodKpis
+    from app.store.kpi_sql import HourKpis
+
+    cfg = AppConfig.model_validate({**BASE, "kpis": {
+        "capacity": 10, "visitors_per_salesperson": 3, "queue_service": {"till": "bags"},
+        "schedule": [{"weekday": 0, "start_hour": 9, "end_hour": 18, "staff": 2}]}})  # fmt: skip
+    paris = dt.timezone(dt.timedelta(hours=1))  # December in Paris
+
+    def hour(day: int, h: int, visitors: int, on_duty: int) -> HourKpis:
+        start = dt.datetime(2026, 12, day, h, tzinfo=paris).timestamp()
+        return HourKpis(start, visitors, 0, 1, on_duty, None, None, None, None, None)
+
+    period = PeriodKpis(dt.date(2026, 12, 6), dt.date(2026, 12, 7), visitors=30, hours=[
+        hour(6, 11, 12, 0),  # Sunday, nobody scheduled
+        hour(7, 8, 3, 0),  # Monday before the shift
+        hour(7, 10, 15, 2),  # Monday, scheduled
+        hour(7, 20, 0, 0),  # Monday evening, nobody came
+    ])  # fmt: skip
+    (hint,) = missing_settings(cfg, period)
+    assert hint.key == "kpis.schedule"
+    assert "(Mon, Sun)" in hint.text and "when 15 visitors came" in hint.text
+    assert 'href="kpis.schedule"' in hint.html()
+    covered = PeriodKpis(period.first, period.last, visitors=15, hours=period.hours[2:])
+    assert missing_settings(cfg, covered) == []
+
+
 @pytest.fixture
 def desktop(qtbot, store, pets_frames):  # noqa: ANN001, ANN201
     save_config(store, AppConfig.model_validate(BASE), "test").result(timeout=10)
