@@ -18,6 +18,11 @@ Rules (see `app.vision.geometry` for the sign convention):
 - a track that ends (lost for good, or the stream ends) just past the line, inside the
   hysteresis band, has crossed: its last position is final, there is no jitter left
   to guard against (people who step out of view right after a door line count);
+- a step faster than a person moves (`MAX_HEIGHTS_PER_S` of their height a second, and
+  more than `MIN_JUMP_HEIGHTS` of it) is the tracker's, not the person's: the id moved
+  onto someone else as two people passed, or the box lost the legs behind an obstacle.
+  Such a step is not a crossing; the track goes on from its new point as if born there
+  (so the other person's own crossing, later, counts);
 - direction: "in" is a move to the side where cross(end - start, p - start) < 0.
 """
 
@@ -43,6 +48,13 @@ from app.vision.stamp import Stamp
 
 log = logging.getLogger(__name__)
 
+# A track's step is a jump, not a person's movement, when its bottom-centre moves faster
+# than MAX_HEIGHTS_PER_S of the person's own heights a second (walking ~0.8, running ~3)
+# and by more than MIN_JUMP_HEIGHTS of a height (a box's jitter at 25 fps stays well
+# under it). In body heights, so that no picture size is in the rule.
+MAX_HEIGHTS_PER_S = 5.0
+MIN_JUMP_HEIGHTS = 0.25
+
 
 @dataclass
 class _TrackSide:
@@ -51,10 +63,21 @@ class _TrackSide:
     last_d: float
     exit_u: float | None  # segment parameter where the path last left the committed side
     last_t: float
+    last_h: float = 0.0  # the person's box height at `last` (0: not given)
 
 
 def _sign(d: float) -> int:
     return -1 if d < 0 else (1 if d > 0 else 0)
+
+
+def _jumped(st: _TrackSide, p: Point, t: float, height: float) -> bool:
+    """Whether the step from the track's last point to `p` is a jump (see
+    `MAX_HEIGHTS_PER_S`); never without both heights or without time passing."""
+    dt, h = t - st.last_t, max(height, st.last_h)
+    if dt <= 0 or height <= 0 or st.last_h <= 0:
+        return False
+    dist = ((p[0] - st.last[0]) ** 2 + (p[1] - st.last[1]) ** 2) ** 0.5
+    return dist > max(MAX_HEIGHTS_PER_S * dt, MIN_JUMP_HEIGHTS) * h
 
 
 class LineStepper:
@@ -65,17 +88,25 @@ class LineStepper:
         self.start, self.end, self.hysteresis = start, end, float(hysteresis_px)
         self._tracks: dict[int, _TrackSide] = {}
 
-    def step(self, track_id: int, p: Point, t: float = 0.0) -> Direction | None:
-        """Feed one observation of a track; returns the direction if it just crossed."""
+    def step(
+        self, track_id: int, p: Point, t: float = 0.0, height: float = 0.0
+    ) -> Direction | None:
+        """Feed one observation of a track (`height`: the person's box height, 0 if not
+        known); returns the direction if it just crossed."""
         d = signed_distance(self.start, self.end, p)
         firm = _sign(d) if abs(d) >= self.hysteresis else 0
         st = self._tracks.get(track_id)
         if st is None:
-            self._tracks[track_id] = _TrackSide(firm, p, d, None, t)
+            self._tracks[track_id] = _TrackSide(firm, p, d, None, t, height)
             return None
         result: Direction | None = None
         s = st.side
-        if s == 0:  # born inside the band: the side is known once it is firmly on one
+        if _jumped(st, p, t, height):
+            # the track's box leapt faster than a person moves: the tracker put the id on
+            # someone else, or the box changed shape (occlusion). Where the person came
+            # from is not known: the track starts afresh here, as if born (no crossing)
+            st.side, st.exit_u = firm, None
+        elif s == 0:  # born inside the band: the side is known once it is firmly on one
             st.side = firm
         else:
             if st.last_d * s > 0 and d * s <= 0:  # the path leaves the committed side
@@ -85,7 +116,7 @@ class LineStepper:
                 if st.exit_u is not None and 0.0 <= st.exit_u <= 1.0:
                     result = side_direction(d)
                 st.side, st.exit_u = -s, None
-        st.last, st.last_d, st.last_t = p, d, t
+        st.last, st.last_d, st.last_t, st.last_h = p, d, t, height
         return result
 
     def finish(self, track_id: int) -> Direction | None:
@@ -142,18 +173,21 @@ class LineCounter:
         points: np.ndarray,
         visitor_ids: Mapping[int, str] | None = None,
         origins: Mapping[int, Point] | None = None,
+        heights: np.ndarray | None = None,
     ) -> list[LineCross]:
         """Step every track; `origins` are earlier points of tracks reported for the first
-        time (see the module docstring), stepped first."""
+        time (see the module docstring), stepped first; `heights` the people's box
+        heights (a step faster than a person moves is not a crossing)."""
         events: list[LineCross] = []
-        for tid, (x, y) in zip(track_ids.tolist(), points.tolist(), strict=True):
+        hs = heights.tolist() if heights is not None else [0.0] * len(track_ids)
+        for tid, (x, y), h in zip(track_ids.tolist(), points.tolist(), hs, strict=True):
             if tid < 0:
                 continue
             vid = (visitor_ids or {}).get(tid, "")
             self._last[tid] = (stamp, vid)
             origin = (origins or {}).get(tid)
             for p in ((x, y),) if origin is None else (origin, (x, y)):
-                direction = self._stepper.step(tid, p, stamp.t)
+                direction = self._stepper.step(tid, p, stamp.t, h)
                 if direction is not None:
                     events.append(self._count(stamp, tid, direction, vid))
         for tid, direction in self._stepper.ended(stamp.t, self._end_s):

@@ -526,8 +526,9 @@ class CameraPipeline:
         ids = tracked.tracker_id
         visitors = self._visitor_ids(tracked, stamp.t)
         events: list[Event] = []
+        heights = tracked.xyxy[:, 3] - tracked.xyxy[:, 1]
         for line in self.lines.values():
-            events.extend(line.update(stamp, ids, points, visitors, origins))
+            events.extend(line.update(stamp, ids, points, visitors, origins, heights))
         for zone in self.zones.values():
             events.extend(zone.update(stamp, ids, points, visitors))
         for entrance in self.entrances.values():

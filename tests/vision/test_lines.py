@@ -173,3 +173,46 @@ def test_a_track_reported_past_the_line_counts_from_its_origin() -> None:
     )
     plain = LineCounter(door)  # without the origin the crossing is unknowable
     assert not plain.update(stamp, np.array([3]), np.array([[200.0, 170.0]]))
+
+
+def test_a_step_faster_than_a_person_is_not_a_crossing() -> None:
+    """Two people, 100 px tall, pass each other at a vertical line at 25 fps: the
+    tracker's id leaps from one to the other, 40 px across the line in 0.04 s (10
+    heights a second). No crossing; the id goes on from where it landed, so when that
+    person walks over the line later, that crossing counts."""
+    stepper = LineStepper(*V, 6)
+    h = 100.0
+    walk_in = [(180.0 + 1.5 * k, 0.04 * k) for k in range(8)]  # ~0.4 heights/s
+    assert [stepper.step(1, (x, 250), t, h) for x, t in walk_in] == [None] * 8
+    assert stepper.step(1, (230.0, 250), 0.32, h) is None  # the leap over the line
+    later = [(230.0 - 2 * k, 0.32 + 0.04 * k) for k in range(1, 25)]
+    assert [d for x, t in later if (d := stepper.step(1, (x, 250), t, h))] == ["out"]
+
+
+@pytest.mark.parametrize(
+    ("step_px", "dt", "height", "counted"),
+    [
+        (40.0, 0.04, 100.0, False),  # 10 heights/s and 0.4 of a height: a jump
+        (20.0, 0.04, 100.0, True),  # 5 heights/s but 0.2 of a height: box jitter, a step
+        (40.0, 0.2, 100.0, True),  # 0.4 of a height in 0.2 s (5 fps): a person walking
+        (120.0, 0.2, 100.0, False),  # 1.2 heights in 0.2 s
+        (40.0, 0.04, 0.0, True),  # no heights: no jump test (as before)
+    ],
+)
+def test_jump_rule_in_body_heights(step_px: float, dt: float, height: float, counted: bool) -> None:
+    stepper = LineStepper(*V, 6)
+    x0 = 200.0 - step_px / 2
+    assert stepper.step(1, (x0 - 10, 250), 0.0, height) is None
+    assert stepper.step(1, (x0, 250), 0.1, height) is None
+    d = stepper.step(1, (x0 + step_px, 250), 0.1 + dt, height)
+    assert (d == "in") is counted
+
+
+def test_the_counter_passes_the_boxes_heights() -> None:
+    door = LineConfig(name="door", start=(200, 100), end=(200, 300))
+    counter = LineCounter(door)
+    ids = np.array([4])
+    for i, (x, h) in enumerate([(170.0, 100.0), (180.0, 100.0), (230.0, 100.0)]):
+        stamp = Stamp("c", i, 0.04 * i, 0.04 * i)
+        events = counter.update(stamp, ids, np.array([[x, 250.0]]), None, None, np.array([h]))
+    assert events == [] and counter.counts == {"in": 0, "out": 0}  # 50 px in 0.04 s
