@@ -350,7 +350,7 @@ class CameraPipeline:
         `NearLines.busy`): a walking person far from the camera may change too few
         pixels for the gate. Live (`force` None), a frame at a busy time is detected
         without asking the gate: its comparison (a resize and a blur of the picture,
-        ~1 % of a frame's CPU) would be overridden anyway. The gate's reference then
+        ~2 % of a frame's CPU) would be overridden anyway. The gate's reference then
         stays the last picture it compared, so the first comparison after a busy time
         sees more change, not less."""
         if self.gate is None:

@@ -8,15 +8,15 @@
 
 One thread wakes every camera at its analysis period (shorter while the adaptive rate
 wants the camera fast: someone near one of its counting lines, `CameraSlot.due_period`)
-and hands the due frames to a small
-worker pool. Only as many jobs as there are idle workers are handed out (a job that
-waited in a queue would analyse a stale frame), most overdue cameras first, those due at
-their base period before those due only at the adaptive rate (so that under load every
-camera keeps its base rate and the fast frames take the spare capacity; with two or more
-workers, one is always left for base-rate frames). A camera is
-never analysed twice at once, and a camera that falls behind skips to its newest frame
-instead of building a backlog. A worker that finishes a job chooses its next one itself
-by the same rules (no round trip through the scheduler thread). With `batch` (a detector that runs real batches) the
+and hands the due frames to a small worker pool. Only as many jobs as there are idle
+workers are handed out (a job that waited in a queue would analyse a stale frame), most
+overdue cameras first, those due at their base period before those due only at the
+adaptive rate (so that under load every camera keeps its base rate and the fast frames
+take the spare capacity; with two or more workers, one stays free when a camera reaches
+its base period within a job's time). A camera is never analysed twice at once, and a
+camera that falls behind skips to its newest frame instead of building a backlog. A
+worker that finishes a job chooses its next one itself by the same rules (no round trip
+through the scheduler thread). With `batch` (a detector that runs real batches) the
 frames due together go through one `detect_batch` inference.
 
 The same thread keeps every camera's health reported: a camera whose status did not
