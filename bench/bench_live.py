@@ -21,13 +21,14 @@ analysed at >= 95 % of 5 fps, every source kept >= 90 % of its 10 fps, and the
 capture-to-result lag did not grow (median of the last third <= median of the first
 third + 0.2 s, p95 < 1 s).
 
-This host's speed moves by +-10 % from one minute to the next (shared machine), so each
-configuration is bracketed by the same run's *inference ceiling* (measured just before
-and just after it, the faster of the two counts): the detector alone on
-PETS frames decoded beforehand, one single-thread inference per core side by side (as
-the workers run it), in frames per second. The live figure is then also given as a
-fraction of it ("of the ceiling"), which does not move with the host; 16 cameras at
-5 fps need 80 frames/s, and the line says which fraction of the ceiling that is.
+This host's speed moves by +-10 % and more from one minute to the next (shared
+machine), so each configuration is bracketed by the same run's *inference ceiling*
+(measured just before and just after it, the faster of the two counts): the detector
+alone on PETS frames decoded beforehand, one single-thread inference per core side by
+side (as the workers run it), in frames per second. The live figure is then also given
+as a fraction of it ("of the ceiling"), which moves much less with the host than the
+frame rates do; 16 cameras at 5 fps need 80 frames/s, and the line says which fraction
+of the ceiling that is.
 
 Still scene: cameras showing one PETS frame (a still video, looped at real time); CPU
 time of the whole process (all threads) per camera per wall second, in % of one core.
