@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from html import escape
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.config import AppConfig
+from app.drift_check import store_zone
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -67,7 +67,7 @@ def missing_settings(cfg: AppConfig, period: Any | None = None) -> list[Hint]:
         out.append(Hint("kpis.schedule", "Nobody was on duty on the tablets in this period, "
                         "so staffing adequacy is 0", "enter the staffing schedule"))  # fmt: skip
     elif k.schedule and period is not None:
-        gap = schedule_gap(period.hours, _zone(cfg.store.timezone))
+        gap = schedule_gap(period.hours, store_zone(cfg))
         if gap is not None:
             days, visitors = gap
             out.append(Hint("kpis.schedule", f"The staffing schedule has nobody on duty at "
@@ -83,14 +83,7 @@ def missing_settings(cfg: AppConfig, period: Any | None = None) -> list[Hint]:
     return out
 
 
-def _zone(name: str) -> tzinfo | None:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None  # the machine's local time
-
-
-def schedule_gap(hours: list[Any], zone: tzinfo | None) -> tuple[str, int] | None:
+def schedule_gap(hours: list[Any], zone: tzinfo) -> tuple[str, int] | None:
     """The weekdays ("Sat, Sun") of the hours when visitors came and the schedule put
     nobody on duty, and those hours' visitors; None when there is no such hour."""
     days: set[int] = set()
