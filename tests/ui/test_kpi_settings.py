@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QLineEdit, QStyleOptionViewItem
@@ -17,7 +18,6 @@ from app.config import AppConfig
 from app.store.db import Store
 from app.ui import main_window as mw
 from app.ui.analytics_view import AnalyticsView
-from app.ui.app import DesktopApp
 from app.ui.config_store import config_path, load_startup_config, save_config
 from app.ui.kpi_hints import missing_settings
 from app.ui.kpi_settings import PLACEHOLDERS, PlaceholderDelegate
@@ -26,7 +26,7 @@ from app.ui.wizard import FirstRunWizard
 from app.ui.workers import Background
 from tests.conftest import PETS_CLIP
 from tests.ui.test_analytics_view import MONDAY, SQUARE, fill
-from tests.ui.test_main_window import ScriptedEngine
+from tests.ui.test_main_window import open_desktop
 
 WEEK2 = MONDAY + dt.timedelta(days=7)  # the busier week of `fill`: 8 visitors at 10:00, 12 at 15:00
 BASE = {
@@ -36,6 +36,14 @@ BASE = {
                "capacity": 6} for z in ("shoes", "bags", "till")],
     "kpis": {"visitors_per_salesperson": 4},
 }  # fmt: skip
+
+
+def settings_view(qtbot, data: dict[str, Any] = BASE) -> SettingsView:  # noqa: ANN001
+    """A Settings page (closed with the test) showing the config `data`."""
+    view = SettingsView()
+    qtbot.addWidget(view)
+    view.set_config(AppConfig.model_validate(data))
+    return view
 
 
 def set_row(view: SettingsView, row: int, *cells: str) -> None:
@@ -119,9 +127,7 @@ def test_a_wrong_schedule_row_is_refused_with_a_message(
     cells: tuple[str, ...],
     message: str,  # noqa: ANN001
 ) -> None:
-    view = SettingsView()
-    qtbot.addWidget(view)
-    view.set_config(AppConfig.model_validate(BASE))
+    view = settings_view(qtbot)
     set_row(view, 0, "every day", "10", "16", "1")
     set_row(view, 1, *cells)
     assert view.figures.problem.text().startswith(message)  # said while typing
@@ -187,16 +193,8 @@ def test_a_schedule_that_leaves_out_hours_with_visitors_says_so() -> None:
 
 @pytest.fixture
 def desktop(qtbot, store, pets_frames):  # noqa: ANN001, ANN201
-    save_config(store, AppConfig.model_validate(BASE), "test").result(timeout=10)
     store.writer.submit(fill).result(60)
-
-    def factory(c, bus, st, md):  # noqa: ANN001, ANN202
-        return ScriptedEngine(c, bus, st, md, pets_frames[0])
-
-    d = DesktopApp(store, engine_factory=factory)
-    win = d.open_window()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: d.host is not None and d.host.state == "running", timeout=5000)
+    d = open_desktop(qtbot, store, pets_frames[0], AppConfig.model_validate(BASE))
     yield d
     d.close()
 
@@ -267,9 +265,7 @@ def test_report_kpis_says_which_setting_is_missing(
 
 
 def test_a_new_shift_starts_empty_and_counts_nobody_until_filled_in(qtbot) -> None:  # noqa: ANN001
-    view = SettingsView()
-    qtbot.addWidget(view)
-    view.set_config(AppConfig.model_validate(BASE))
+    view = settings_view(qtbot)
     fig = view.figures
     set_row(view, 0, "Mon-Fri", "09:00", "18:00", "3")
     assert fig.preview.grid[0][9] == 3
@@ -288,9 +284,7 @@ def test_a_new_shift_starts_empty_and_counts_nobody_until_filled_in(qtbot) -> No
 
 
 def test_a_wrong_row_greys_the_week_instead_of_showing_old_numbers(qtbot) -> None:  # noqa: ANN001
-    view = SettingsView()
-    qtbot.addWidget(view)
-    view.set_config(AppConfig.model_validate(BASE))
+    view = settings_view(qtbot)
     fig = view.figures
     set_row(view, 0, "Mon-Fri", "09:00", "18:00", "3")
     set_row(view, 1, "Sat", "10", "20", "4")
@@ -308,11 +302,9 @@ def test_a_wrong_row_greys_the_week_instead_of_showing_old_numbers(qtbot) -> Non
 
 
 def test_remove_takes_the_selected_shift_only(qtbot) -> None:  # noqa: ANN001
-    view = SettingsView()
-    qtbot.addWidget(view)
-    view.set_config(AppConfig.model_validate({**BASE, "kpis": {"schedule": [
+    view = settings_view(qtbot, {**BASE, "kpis": {"schedule": [
         {"weekday": 0, "start_hour": 9, "end_hour": 18, "staff": 2},
-        {"weekday": 5, "start_hour": 10, "end_hour": 12, "staff": 1}]}}))  # fmt: skip
+        {"weekday": 5, "start_hour": 10, "end_hour": 12, "staff": 1}]}})  # fmt: skip
     fig = view.figures
     assert fig.table.rowCount() == 2 and not fig.remove.isEnabled()
     fig.remove_row()  # nothing selected: nothing removed (not the last row)

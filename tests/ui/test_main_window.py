@@ -81,6 +81,24 @@ class ScriptedEngine:
         )
 
 
+def open_desktop(qtbot, store, frame: np.ndarray, cfg: AppConfig) -> DesktopApp:  # noqa: ANN001
+    """The desktop app on `store` with `cfg` saved, its engines scripted to show `frame`
+    (kept in `.engines`), its window shown and the engine running; close it after."""
+    save_config(store, cfg, "test").result(timeout=10)
+    engines: list[ScriptedEngine] = []
+
+    def factory(c, bus, st, md):  # noqa: ANN001, ANN202
+        engines.append(ScriptedEngine(c, bus, st, md, frame))
+        return engines[-1]
+
+    d = DesktopApp(store, engine_factory=factory)
+    win = d.open_window()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: d.host is not None and d.host.state == "running", timeout=5000)
+    d.engines = engines  # type: ignore[attr-defined]
+    return d
+
+
 @pytest.fixture
 def desktop(qtbot, store, pets_frames):  # noqa: ANN001, ANN201
     cfg = AppConfig.model_validate(
@@ -89,18 +107,7 @@ def desktop(qtbot, store, pets_frames):  # noqa: ANN001, ANN201
             "cameras": [{"name": "Front", "type": "file", "url": str(PETS_CLIP)}],
         }
     )
-    save_config(store, cfg, "test").result(timeout=10)
-    engines: list[ScriptedEngine] = []
-
-    def factory(c, bus, st, md):  # noqa: ANN001, ANN202
-        engines.append(ScriptedEngine(c, bus, st, md, pets_frames[0]))
-        return engines[-1]
-
-    d = DesktopApp(store, engine_factory=factory)
-    win = d.open_window()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: d.host is not None and d.host.state == "running", timeout=5000)
-    d.engines = engines  # type: ignore[attr-defined]
+    d = open_desktop(qtbot, store, pets_frames[0], cfg)
     yield d
     d.close()
 

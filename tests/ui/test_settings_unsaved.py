@@ -13,11 +13,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.config import AppConfig
 from app.ui import main_window as mw
-from app.ui.app import DesktopApp
-from app.ui.config_store import config_path, save_config
+from app.ui.config_store import config_path
 from app.ui.settings_view import SettingsView
 from tests.conftest import PETS_CLIP
-from tests.ui.test_main_window import ScriptedEngine
+from tests.ui.test_main_window import open_desktop
 
 BASE = {
     "store": {"name": "Rue Test", "timezone": "Europe/Paris"},
@@ -87,15 +86,7 @@ def test_an_edit_shows_unsaved_changes_beside_a_save_always_in_view(qtbot) -> No
 
 @pytest.fixture
 def desktop(qtbot, store, pets_frames):  # noqa: ANN001, ANN201
-    save_config(store, AppConfig.model_validate(BASE), "test").result(timeout=10)
-
-    def factory(c, bus, st, md):  # noqa: ANN001, ANN202
-        return ScriptedEngine(c, bus, st, md, pets_frames[0])
-
-    d = DesktopApp(store, engine_factory=factory)
-    win = d.open_window()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: d.host is not None and d.host.state == "running", timeout=5000)
+    d = open_desktop(qtbot, store, pets_frames[0], AppConfig.model_validate(BASE))
     yield d
     d.close()
 
